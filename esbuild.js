@@ -1,0 +1,48 @@
+// Bundles the extension and the CLI into dist/ (what ships), tests and the benchmark into out/.
+// sql.js is bundled; its wasm is copied beside the bundles and read at run time.
+const esbuild = require('esbuild');
+const fs = require('fs');
+const path = require('path');
+
+const watch = process.argv.includes('--watch');
+const production = process.argv.includes('--production');
+
+// What ships: the extension and the CLI.
+const shipped = { extension: 'src/extension.ts', cli: 'src/cli.ts' };
+// Tests, helpers run by tests, and the benchmark go to out/, bundled the same way so they run
+// the code the user gets. Every .ts file under these folders becomes one entry.
+const internal = {};
+function addDir(dir) {
+  if (!fs.existsSync(dir)) return;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) addDir(p);
+    else if (e.name.endsWith('.ts') && !e.name.endsWith('.d.ts')) internal[p.replace(/\.ts$/, '')] = p;
+  }
+}
+['test', 'bench', 'examples/typescript'].forEach(addDir);
+
+async function main() {
+  fs.mkdirSync('dist', { recursive: true });
+  fs.copyFileSync(require.resolve('sql.js/dist/sql-wasm.wasm'), 'dist/sql-wasm.wasm');
+  const common = {
+    bundle: true,
+    platform: 'node',
+    target: 'node18',
+    format: 'cjs',
+    external: ['vscode', 'mocha', '@vscode/test-electron', 'playwright-core', '@opentelemetry/*'],
+    sourcemap: !production,
+    minify: production,
+    logLevel: 'warning',
+  };
+  const contexts = [
+    await esbuild.context({ ...common, entryPoints: shipped, outdir: 'dist' }),
+    await esbuild.context({ ...common, entryPoints: internal, outdir: 'out' }),
+  ];
+  for (const ctx of contexts) {
+    if (watch) await ctx.watch();
+    else { await ctx.rebuild(); await ctx.dispose(); }
+  }
+}
+
+main().catch(e => { console.error(e); process.exit(1); });

@@ -1,0 +1,55 @@
+import type { Clock, FileSystemPort, Logger } from './ports';
+
+export interface EngineOptions {
+  /** The storage folder; created when missing. */
+  folder: string;
+  /** Bytes of sql-wasm.wasm; the host reads them (extension: through extensionUri). */
+  wasmBinary: Uint8Array;
+  clock?: Clock;
+  logger?: Logger;
+  fs?: FileSystemPort;
+  /** Automatic checkpoint period; 0 turns the timer off. Default 30 s. */
+  checkpointIntervalMs?: number;
+  /** Entries kept of the context's conversation_history. Default 100. */
+  historySize?: number;
+  /** An agent not seen for longer is stale. Default 5 minutes. */
+  staleAfterMs?: number;
+  /** Above this size the oldest history moves to archive segments. Default 16 MB. */
+  liveDbLimitBytes?: number;
+  /** The journal is folded into the database when it passes this size. Default 4 MB. */
+  journalCompactBytes?: number;
+  /** Identity written in the crash marker; tests override them to play two processes. */
+  pid?: number;
+  hostname?: string;
+  isProcessAlive?: (pid: number) => boolean;
+}
+
+export const DEFAULTS = {
+  checkpointIntervalMs: 30_000,
+  historySize: 100,
+  staleAfterMs: 5 * 60_000,
+  liveDbLimitBytes: 16 * 1024 * 1024,
+  journalCompactBytes: 4 * 1024 * 1024,
+  cliContextPath: './memory/context/jarvis',
+} as const;
+
+/** Settings from the environment (DESIGN.md, Configuration). Invalid values are ignored with a warning. */
+export function configFromEnv(env: NodeJS.ProcessEnv, logger?: Logger): Partial<EngineOptions> & { folder?: string } {
+  const out: Partial<EngineOptions> & { folder?: string } = {};
+  const num = (name: string): number | undefined => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return undefined;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n < 0) {
+      logger?.warn(`[config] ignoring ${name}=${raw}: not a non-negative number`);
+      return undefined;
+    }
+    return n;
+  };
+  const interval = num('JARVIS_CHECKPOINT_INTERVAL');
+  if (interval !== undefined) out.checkpointIntervalMs = interval * 1000;
+  const history = num('JARVIS_CONTEXT_HISTORY_SIZE');
+  if (history !== undefined) out.historySize = Math.floor(history);
+  if (env.JARVIS_CONTEXT_PATH) out.folder = env.JARVIS_CONTEXT_PATH;
+  return out;
+}

@@ -1,0 +1,64 @@
+import type {
+  Agent, AgentUpdate, BatchEvent, BatchResult, ChangeEvent, CheckpointInfo, CheckpointResult, CleanupResult,
+  ContextView, Decision, DecisionInput, EngineMetrics, EngineStatus, Json, JsonObject, ListQuery, Message,
+  MessageInput, RecoveryReport, Task, TaskEvent, TaskStatus, TaskUpdate,
+} from './types';
+
+export interface Disposable {
+  dispose(): void;
+}
+
+/**
+ * What the engine offers the server, the CLI and the extension. Writes resolve only once durable
+ * (journal flushed with fdatasync) and reject with ValidationError (bad input, nothing changed),
+ * PersistenceError (could not be made durable, nothing changed) or EngineClosedError.
+ */
+export interface ContextEngineApi {
+  readonly folder: string;
+  /** Set when this open found a crashed previous run and recovered it. */
+  readonly recoveryReport: RecoveryReport | undefined;
+
+  updateTaskProgress(taskId: string, update: TaskUpdate): Promise<Task>;
+  logDecision(input: DecisionInput): Promise<Decision>;
+  /** Also a heartbeat: last_seen becomes now. */
+  updateAgentState(agentId: string, update: AgentUpdate): Promise<Agent>;
+  logAgentMessage(input: MessageInput): Promise<Message>;
+  /** Replaces the orchestrator's own state; conversation_history is capped at historySize. */
+  updateContext(state: JsonObject): Promise<JsonObject>;
+  /** All-or-nothing, one flush. */
+  writeBatch(events: BatchEvent[]): Promise<BatchResult>;
+  markRecoveryPoint(label: string): Promise<CheckpointResult>;
+  /** A labelled (manual) checkpoint is also a recovery point; without a label it is 'auto'. */
+  checkpoint(label?: string): Promise<CheckpointResult>;
+  cleanup(options: { olderThanDays: number; dryRun?: boolean }): Promise<CleanupResult>;
+  /** The recovery analysis now, written to disk as a report (POST /recover). */
+  analyzeRecovery(): Promise<RecoveryReport>;
+
+  getStatus(): EngineStatus;
+  getMetrics(): EngineMetrics;
+  getTasks(filter?: { status?: TaskStatus }): Task[];
+  getTask(taskId: string): Task | undefined;
+  getTaskEvents(taskId: string, limit?: number): TaskEvent[];
+  getAgents(): Agent[];
+  getAgent(agentId: string): Agent | undefined;
+  /** Newest first; reaches into the archive when the live database has too few. */
+  getDecisions(query?: ListQuery): Promise<Decision[]>;
+  getMessages(query?: ListQuery): Promise<Message[]>;
+  getContext(): ContextView;
+  getConversationHistory(limit?: number): Json[];
+  /** Newest first. */
+  listCheckpoints(limit?: number): CheckpointInfo[];
+  /** The context stored with that checkpoint, or undefined for an unknown id. */
+  getCheckpointSnapshot(checkpointId: number): Promise<JsonObject | undefined>;
+  getLatestRecoveryReport(): Promise<RecoveryReport | undefined>;
+  /** The last `limit` (default 10) reports, newest first. */
+  listRecoveryReports(limit?: number): Promise<RecoveryReport[]>;
+  /** Markdown rendering of a report (as written beside the JSON). */
+  renderRecoveryReport(report: RecoveryReport): string;
+  /** Everything, for `jarvis-context export`. */
+  exportAll(): Promise<JsonObject>;
+
+  onDidChange(listener: (event: ChangeEvent) => void): Disposable;
+  /** Final checkpoint and compaction, marker removed, lock released. Idempotent. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,39 @@
+// Errors the engine throws on purpose. The server maps them to HTTP statuses; the CLI and the
+// extension show their messages as they are, so each says what went wrong and what to do.
+
+export class ValidationError extends Error {
+  override readonly name = 'ValidationError';
+  constructor(readonly field: string, message: string) {
+    super(`${field}: ${message}`);
+  }
+}
+
+export class NotFoundError extends Error {
+  override readonly name = 'NotFoundError';
+}
+
+/** The store cannot make a write durable; the write was not acknowledged and is not applied. */
+export class PersistenceError extends Error {
+  override readonly name = 'PersistenceError';
+  constructor(message: string, readonly cause?: unknown) {
+    super(message);
+  }
+}
+
+/** Another live process owns the storage folder. */
+export class SecondWriterError extends Error {
+  override readonly name = 'SecondWriterError';
+  constructor(readonly folder: string, readonly owner: { pid: number; host: string; started_at: string }) {
+    super(
+      `Another Jarvis Context process (pid ${owner.pid} on ${owner.host}, started ${owner.started_at}) ` +
+        `owns ${folder}. Stop it, or use another folder; two writers would corrupt the history.`,
+    );
+  }
+}
+
+export class EngineClosedError extends Error {
+  override readonly name = 'EngineClosedError';
+  constructor() {
+    super('The context engine is closed.');
+  }
+}
