@@ -30,7 +30,7 @@ async function main() {
     platform: 'node',
     target: 'node18',
     format: 'cjs',
-    external: ['vscode', 'mocha', '@vscode/test-electron', 'playwright-core', '@opentelemetry/*'],
+    external: ['vscode', 'sql.js/dist/sql-wasm.wasm', 'mocha', '@vscode/test-electron', 'playwright-core', '@opentelemetry/*'],
     sourcemap: !production,
     minify: production,
     logLevel: 'warning',

@@ -15,8 +15,8 @@ export class NotFoundError extends Error {
 /** The store cannot make a write durable; the write was not acknowledged and is not applied. */
 export class PersistenceError extends Error {
   override readonly name = 'PersistenceError';
-  constructor(message: string, readonly cause?: unknown) {
-    super(message);
+  constructor(message: string, cause?: unknown) {
+    super(message, { cause });
   }
 }
 

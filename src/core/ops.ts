@@ -1,0 +1,47 @@
+import type { AgentUpdate, DecisionInput, JsonObject, MessageInput, SnapshotKind, TaskUpdate } from './types';
+
+// What the journal records. Each op carries everything that is not a pure function of the database
+// (time, assigned ids), so replaying it after a crash rebuilds exactly the acknowledged state.
+
+export interface TaskOp { o: 'task'; t: number; id: string; u: TaskUpdate }
+export interface AgentOp { o: 'agent'; t: number; id: string; u: AgentUpdate }
+export interface DecisionOp { o: 'decision'; t: number; id: number; d: DecisionInput }
+export interface MessageOp { o: 'message'; t: number; id: number; d: MessageInput }
+export interface ContextOp { o: 'context'; t: number; d: JsonObject }
+export interface SnapshotOp {
+  o: 'snapshot'; t: number; id: number; kind: SnapshotKind; label: string | null; hash: string; body: string;
+}
+export interface CheckpointOp {
+  o: 'checkpoint'; t: number; id: number; kind: SnapshotKind; label: string | null; snapshot_id: number; file: string | null;
+}
+/** Rows moved to an archive segment that is already durable on disk. */
+export interface ArchiveOp {
+  o: 'archive'; t: number;
+  segment: SegmentInfo;
+  /** Highest ids moved, per table; snapshots are listed one by one (recovery points stay live). */
+  max: { decisions: number; messages: number; task_events: number };
+  snapshot_ids: number[];
+}
+export interface CleanupOp {
+  o: 'cleanup'; t: number; cutoff: string;
+  /** Segments dropped whole, and segments replaced by a rewritten copy. */
+  drop_segments: string[];
+  replace_segments: SegmentInfo[];
+}
+/** A batch applies all of its items or none: it is one journal record. */
+export interface BatchOp { o: 'batch'; t: number; items: BatchItemOp[] }
+export type BatchItemOp = (TaskOp | AgentOp | DecisionOp | MessageOp | ContextOp) & { event_id?: string };
+
+export type JournalOp = TaskOp | AgentOp | DecisionOp | MessageOp | ContextOp | SnapshotOp | CheckpointOp | ArchiveOp | CleanupOp | BatchOp;
+
+export interface SegmentInfo {
+  name: string;
+  created_at: string;
+  min_ts: string;
+  max_ts: string;
+  decisions: number;
+  messages: number;
+  task_events: number;
+  snapshots: number;
+  bytes: number;
+}

@@ -1,0 +1,71 @@
+import type { RecoveryReport } from './types';
+
+const pct = (n: number) => `${Math.round(n)} %`;
+const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+
+/** The Markdown written beside each recovery report, and opened by the extension as an editor. */
+export function renderRecoveryReport(r: RecoveryReport): string {
+  const out: string[] = [];
+  out.push(`# Jarvis Context recovery report`, '');
+  out.push(`- **When:** ${r.created_at}`);
+  out.push(`- **Why:** ${r.trigger === 'crash' ? 'the previous run ended without a clean shutdown' : 'recovery analysis requested'}`);
+  if (r.previous_run) out.push(`- **Previous run:** pid ${r.previous_run.pid} on ${r.previous_run.host}, started ${r.previous_run.started_at}`);
+  out.push(`- **State loaded from:** ${loadedFromText(r.loaded_from)}`);
+  out.push(`- **Journal records replayed:** ${r.restored.journal_records_replayed}`);
+  out.push(`- **Took:** ${r.duration_ms.toFixed(1)} ms`, '');
+
+  out.push('## What was lost', '');
+  if (r.lost.length === 0) out.push('Nothing: every acknowledged write was restored.');
+  else r.lost.forEach(l => out.push(`- ${l}`));
+  out.push('');
+
+  out.push(`## Incomplete tasks (${r.incomplete_tasks.length})`, '');
+  if (r.incomplete_tasks.length === 0) out.push('None.');
+  else {
+    out.push('| task | status | progress | agent | blockers |', '| --- | --- | --- | --- | --- |');
+    for (const t of r.incomplete_tasks) {
+      out.push(`| ${esc(t.task_id)}${t.description ? ` — ${esc(t.description)}` : ''} | ${t.status} | ${pct(t.percentage)} | ` +
+        `${esc(t.agent_id ?? '—')} | ${t.blockers.length ? esc(t.blockers.join('; ')) : '—'} |`);
+    }
+  }
+  out.push('');
+
+  out.push(`## Stale agents (${r.stale_agents.length})`, '');
+  if (r.stale_agents.length === 0) out.push('None.');
+  else r.stale_agents.forEach(a =>
+    out.push(`- **${a.agent_id}** (${a.status}) last seen ${a.last_seen}${a.current_task ? `, working on ${a.current_task}` : ''}`));
+  out.push('');
+
+  const after = r.after_last_recovery_point;
+  out.push('## Since the last recovery point', '');
+  if (!after.recovery_point) out.push('No recovery point has been marked yet.');
+  else {
+    out.push(`Recovery point #${after.recovery_point.checkpoint_id} "${after.recovery_point.label ?? ''}" at ${after.recovery_point.created_at}.`);
+    out.push(`After it: ${after.decisions} decisions, ${after.messages} messages, ${after.task_events} task updates. ` +
+      'An orchestrator that resumes from that point will do this work again.');
+  }
+  out.push('');
+
+  out.push(`## Last decisions (${r.last_decisions.length})`, '');
+  if (r.last_decisions.length === 0) out.push('None.');
+  else r.last_decisions.forEach(d =>
+    out.push(`- ${d.ts} **${esc(d.decision_type)}**: ${esc(d.decision)}${d.agent_id ? ` (${d.agent_id})` : ''} — ${esc(d.reasoning)}`));
+  out.push('');
+
+  out.push('## Steps taken', '');
+  r.steps.forEach((s, i) => out.push(`${i + 1}. ${s.ok ? '✓' : '✗'} ${s.step}: ${s.detail}`));
+  out.push('');
+  out.push(`Restored: ${r.restored.tasks} tasks, ${r.restored.agents} agents, ${r.restored.decisions} decisions, ` +
+    `${r.restored.messages} messages, ${r.restored.snapshots} snapshots.`, '');
+  return out.join('\n');
+}
+
+function loadedFromText(k: RecoveryReport['loaded_from']): string {
+  switch (k) {
+    case 'database': return 'the database file';
+    case 'recovery_checkpoint': return 'the newest recovery checkpoint (the database file was unreadable)';
+    case 'emergency_json': return 'the newest emergency JSON backup (database and checkpoints were unreadable)';
+    case 'empty': return 'nothing (a new, empty store)';
+    case 'live': return 'the running engine';
+  }
+}

@@ -1,0 +1,39 @@
+// The database schema. Times are ISO 8601 text (ordered as text); JSON columns hold JSON text.
+// Ids of history rows are given by the engine, not by SQLite, so a journal replay reproduces them.
+
+export const SCHEMA_VERSION = 1;
+
+/** History tables: these move to archive segments and are shared with them. */
+export const HISTORY_SCHEMA = `
+CREATE TABLE IF NOT EXISTS task_events (id INTEGER PRIMARY KEY, ts TEXT NOT NULL, task_id TEXT NOT NULL, changes TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS task_events_task ON task_events(task_id, id);
+CREATE TABLE IF NOT EXISTS agent_coordination (id INTEGER PRIMARY KEY, ts TEXT NOT NULL, from_agent TEXT NOT NULL,
+  to_agent TEXT NOT NULL, message_type TEXT NOT NULL, content TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS agent_coordination_from ON agent_coordination(from_agent, id);
+CREATE INDEX IF NOT EXISTS agent_coordination_to ON agent_coordination(to_agent, id);
+CREATE TABLE IF NOT EXISTS decision_log (id INTEGER PRIMARY KEY, ts TEXT NOT NULL, decision_type TEXT NOT NULL,
+  context TEXT NOT NULL, decision TEXT NOT NULL, reasoning TEXT NOT NULL, outcome TEXT, agent_id TEXT, task_id TEXT);
+CREATE INDEX IF NOT EXISTS decision_log_agent ON decision_log(agent_id, id);
+CREATE INDEX IF NOT EXISTS decision_log_task ON decision_log(task_id, id);
+CREATE TABLE IF NOT EXISTS context_snapshots (id INTEGER PRIMARY KEY, created_at TEXT NOT NULL, kind TEXT NOT NULL,
+  label TEXT, content_hash TEXT NOT NULL, size INTEGER NOT NULL, body TEXT NOT NULL);
+`;
+
+export const LIVE_SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS task_progress (task_id TEXT PRIMARY KEY, description TEXT NOT NULL, status TEXT NOT NULL,
+  percentage REAL NOT NULL, completed_subtasks TEXT NOT NULL, blockers TEXT NOT NULL, agent_id TEXT,
+  metadata TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS agent_states (agent_id TEXT PRIMARY KEY, status TEXT NOT NULL, current_task TEXT,
+  capabilities TEXT NOT NULL, metadata TEXT NOT NULL, first_seen TEXT NOT NULL, last_seen TEXT NOT NULL,
+  last_seen_ms INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS checkpoints (id INTEGER PRIMARY KEY, created_at TEXT NOT NULL, label TEXT, kind TEXT NOT NULL,
+  snapshot_id INTEGER NOT NULL, file TEXT);
+CREATE TABLE IF NOT EXISTS orchestrator_state (id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL, updated_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS archive_segments (name TEXT PRIMARY KEY, created_at TEXT NOT NULL, min_ts TEXT NOT NULL,
+  max_ts TEXT NOT NULL, decisions INTEGER NOT NULL, messages INTEGER NOT NULL, task_events INTEGER NOT NULL,
+  snapshots INTEGER NOT NULL, bytes INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS ingested_events (event_id TEXT PRIMARY KEY, ts TEXT NOT NULL);
+${HISTORY_SCHEMA}
+INSERT OR IGNORE INTO meta (k, v) VALUES ('schema_version', '${SCHEMA_VERSION}'), ('last_seq', '0'), ('events_total', '0');
+`;

@@ -1,0 +1,432 @@
+import type { Database, SqlJsStatic, SqlValue, Statement } from 'sql.js';
+import type { ArchiveOp, BatchItemOp, CleanupOp, JournalOp, SegmentInfo } from './ops';
+import { HISTORY_SCHEMA, LIVE_SCHEMA } from './schema';
+import type {
+  Agent, AgentHealth, CheckpointInfo, Decision, Json, JsonObject, ListQuery, Message, SnapshotKind, Task, TaskEvent,
+  TaskStatus,
+} from './types';
+
+type Row = Record<string, SqlValue>;
+type Params = SqlValue[] | Record<string, SqlValue>;
+
+export const iso = (ms: number): string => new Date(ms).toISOString();
+const parse = <T>(text: SqlValue, fallback: T): T => (typeof text === 'string' ? (JSON.parse(text) as T) : fallback);
+
+export interface IdCounters {
+  decision: number;
+  message: number;
+  task_event: number;
+  snapshot: number;
+  checkpoint: number;
+}
+
+export interface ApplyResult {
+  kind: 'task' | 'agent' | 'decision' | 'message' | 'context' | 'checkpoint' | 'cleanup' | 'batch';
+  ids: string[];
+  /** For batches: entries skipped as already ingested. */
+  duplicates?: number;
+  /** For batches: the kinds touched, so listeners hear of each. */
+  touched?: Map<string, Set<string>>;
+}
+
+/**
+ * A sql.js database: the live one (all tables) or an archive segment (history tables only).
+ * `applyOp` is the single place where a journal op changes state, used both live and in replay.
+ */
+export class Store {
+  private readonly stmts = new Map<string, Statement>();
+  counters: IdCounters = { decision: 0, message: 0, task_event: 0, snapshot: 0, checkpoint: 0 };
+
+  private constructor(readonly db: Database, readonly live: boolean) {}
+
+  static open(SQL: SqlJsStatic, bytes: Uint8Array | undefined, live = true): Store {
+    const db = new SQL.Database(bytes);
+    try {
+      const store = new Store(db, live);
+      // A corrupt file often opens fine and fails at its first read: read the schema now.
+      db.exec(live ? LIVE_SCHEMA : HISTORY_SCHEMA);
+      if (live) store.initCounters();
+      return store;
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+  }
+
+  close(): void {
+    for (const s of this.stmts.values()) s.free();
+    this.stmts.clear();
+    this.db.close();
+  }
+
+  private stmt(sql: string): Statement {
+    let s = this.stmts.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.stmts.set(sql, s);
+    }
+    return s;
+  }
+
+  all(sql: string, params?: Params): Row[] {
+    const s = this.stmt(sql);
+    try {
+      if (params) s.bind(params);
+      const rows: Row[] = [];
+      while (s.step()) rows.push(s.getAsObject() as Row);
+      return rows;
+    } finally {
+      s.reset();
+    }
+  }
+
+  get(sql: string, params?: Params): Row | undefined {
+    return this.all(sql, params)[0];
+  }
+
+  run(sql: string, params?: Params): void {
+    this.stmt(sql).run(params);
+  }
+
+  exec(sql: string): void {
+    this.db.exec(sql);
+  }
+
+  scalar(sql: string, params?: Params): number {
+    const r = this.get(sql, params);
+    return r ? Number(Object.values(r)[0] ?? 0) : 0;
+  }
+
+  getMeta(k: string): string | undefined {
+    const r = this.get('SELECT v FROM meta WHERE k = ?', [k]);
+    return r ? String(r.v) : undefined;
+  }
+
+  setMeta(k: string, v: string | number): void {
+    this.run('INSERT OR REPLACE INTO meta (k, v) VALUES (?, ?)', [k, String(v)]);
+  }
+
+  /** Bytes the database occupies, less free pages (what an archive move can win back). */
+  usedBytes(): number {
+    return (this.scalar('PRAGMA page_count') - this.scalar('PRAGMA freelist_count')) * this.scalar('PRAGMA page_size');
+  }
+
+  totalBytes(): number {
+    return this.scalar('PRAGMA page_count') * this.scalar('PRAGMA page_size');
+  }
+
+  integrityCheck(): string {
+    const r = this.db.exec('PRAGMA integrity_check');
+    return r.length ? r[0].values.map(v => String(v[0])).join('; ') : 'no answer';
+  }
+
+  private initCounters(): void {
+    const hw = (k: string) => Number(this.getMeta(`hw_${k}`) ?? 0);
+    this.counters = {
+      decision: Math.max(this.scalar('SELECT MAX(id) FROM decision_log'), hw('decision')),
+      message: Math.max(this.scalar('SELECT MAX(id) FROM agent_coordination'), hw('message')),
+      task_event: Math.max(this.scalar('SELECT MAX(id) FROM task_events'), hw('task_event')),
+      snapshot: Math.max(this.scalar('SELECT MAX(id) FROM context_snapshots'), hw('snapshot')),
+      checkpoint: this.scalar('SELECT MAX(id) FROM checkpoints'),
+    };
+  }
+
+  // ---- applying journal ops -------------------------------------------------------------------
+
+  applyOp(op: JournalOp): ApplyResult {
+    switch (op.o) {
+      case 'task': return this.applyTask(op.t, op.id, op.u);
+      case 'agent': return this.applyAgent(op.t, op.id, op.u);
+      case 'decision':
+        this.run(
+          'INSERT INTO decision_log (id, ts, decision_type, context, decision, reasoning, outcome, agent_id, task_id) VALUES (?,?,?,?,?,?,?,?,?)',
+          [op.id, iso(op.t), op.d.decision_type, JSON.stringify(op.d.context), op.d.decision, op.d.reasoning,
+            op.d.outcome === undefined ? null : JSON.stringify(op.d.outcome), op.d.agent_id ?? null, op.d.task_id ?? null],
+        );
+        this.counters.decision = Math.max(this.counters.decision, op.id);
+        return { kind: 'decision', ids: [String(op.id)] };
+      case 'message':
+        this.run(
+          'INSERT INTO agent_coordination (id, ts, from_agent, to_agent, message_type, content) VALUES (?,?,?,?,?,?)',
+          [op.id, iso(op.t), op.d.from_agent, op.d.to_agent, op.d.message_type, JSON.stringify(op.d.content)],
+        );
+        this.counters.message = Math.max(this.counters.message, op.id);
+        return { kind: 'message', ids: [String(op.id)] };
+      case 'context':
+        this.run('INSERT OR REPLACE INTO orchestrator_state (id, body, updated_at) VALUES (1, ?, ?)', [JSON.stringify(op.d), iso(op.t)]);
+        return { kind: 'context', ids: [] };
+      case 'snapshot':
+        this.run(
+          'INSERT INTO context_snapshots (id, created_at, kind, label, content_hash, size, body) VALUES (?,?,?,?,?,?,?)',
+          [op.id, iso(op.t), op.kind, op.label, op.hash, Buffer.byteLength(op.body), op.body],
+        );
+        this.counters.snapshot = Math.max(this.counters.snapshot, op.id);
+        return { kind: 'checkpoint', ids: [] };
+      case 'checkpoint':
+        this.run('INSERT INTO checkpoints (id, created_at, label, kind, snapshot_id, file) VALUES (?,?,?,?,?,?)',
+          [op.id, iso(op.t), op.label, op.kind, op.snapshot_id, op.file]);
+        this.counters.checkpoint = Math.max(this.counters.checkpoint, op.id);
+        return { kind: 'checkpoint', ids: [String(op.id)] };
+      case 'archive': return this.applyArchive(op);
+      case 'cleanup': return this.applyCleanup(op);
+      case 'batch': return this.applyBatch(op.t, op.items);
+    }
+  }
+
+  private applyTask(t: number, taskId: string, u: import('./types').TaskUpdate): ApplyResult {
+    const now = iso(t);
+    const prev = this.getTask(taskId);
+    const status: TaskStatus = u.status ?? prev?.status ?? 'pending';
+    // A task reported completed without a percentage is at 100 %; otherwise keep what was sent.
+    const percentage = u.percentage ?? (u.status === 'completed' ? 100 : prev?.percentage ?? 0);
+    this.run(
+      `INSERT OR REPLACE INTO task_progress (task_id, description, status, percentage, completed_subtasks, blockers,
+        agent_id, metadata, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)`,
+      [taskId, u.description ?? prev?.description ?? '', status, percentage,
+        JSON.stringify(u.completed_subtasks ?? prev?.completed_subtasks ?? []),
+        JSON.stringify(u.blockers ?? prev?.blockers ?? []),
+        u.agent_id !== undefined ? u.agent_id : prev?.agent_id ?? null,
+        JSON.stringify(u.metadata ? { ...(prev?.metadata ?? {}), ...u.metadata } : prev?.metadata ?? {}),
+        prev?.created_at ?? now, now],
+    );
+    const id = ++this.counters.task_event;
+    this.run('INSERT INTO task_events (id, ts, task_id, changes) VALUES (?,?,?,?)', [id, now, taskId, JSON.stringify(u)]);
+    return { kind: 'task', ids: [taskId] };
+  }
+
+  private applyAgent(t: number, agentId: string, u: import('./types').AgentUpdate): ApplyResult {
+    const now = iso(t);
+    const prev = this.get('SELECT * FROM agent_states WHERE agent_id = ?', [agentId]);
+    const prevMeta = prev ? parse<JsonObject>(prev.metadata, {}) : {};
+    this.run(
+      `INSERT OR REPLACE INTO agent_states (agent_id, status, current_task, capabilities, metadata, first_seen, last_seen,
+        last_seen_ms) VALUES (?,?,?,?,?,?,?,?)`,
+      [agentId, u.status ?? (prev ? String(prev.status) : 'active'),
+        u.current_task !== undefined ? u.current_task : ((prev?.current_task as string | null) ?? null),
+        u.capabilities ? JSON.stringify(u.capabilities) : ((prev?.capabilities as string) ?? '[]'),
+        JSON.stringify(u.metadata ? { ...prevMeta, ...u.metadata } : prevMeta),
+        prev ? String(prev.first_seen) : now, now, t],
+    );
+    return { kind: 'agent', ids: [agentId] };
+  }
+
+  private applyBatch(t: number, items: BatchItemOp[]): ApplyResult {
+    const touched = new Map<string, Set<string>>();
+    let duplicates = 0;
+    for (const item of items) {
+      if (item.event_id !== undefined) {
+        if (this.get('SELECT 1 AS x FROM ingested_events WHERE event_id = ?', [item.event_id])) {
+          duplicates++;
+          continue;
+        }
+        this.run('INSERT INTO ingested_events (event_id, ts) VALUES (?, ?)', [item.event_id, iso(t)]);
+      }
+      const r = this.applyOp(item);
+      let set = touched.get(r.kind);
+      if (!set) touched.set(r.kind, (set = new Set()));
+      r.ids.forEach(id => set!.add(id));
+    }
+    return { kind: 'batch', ids: [], duplicates, touched };
+  }
+
+  private applyArchive(op: ArchiveOp): ApplyResult {
+    this.run('DELETE FROM decision_log WHERE id <= ?', [op.max.decisions]);
+    this.run('DELETE FROM agent_coordination WHERE id <= ?', [op.max.messages]);
+    this.run('DELETE FROM task_events WHERE id <= ?', [op.max.task_events]);
+    for (const id of op.snapshot_ids) this.run('DELETE FROM context_snapshots WHERE id = ?', [id]);
+    this.insertSegment(op.segment);
+    for (const [k, v] of [['decision', op.max.decisions], ['message', op.max.messages], ['task_event', op.max.task_events],
+      ['snapshot', Math.max(0, ...op.snapshot_ids)]] as const) {
+      this.setMeta(`hw_${k}`, Math.max(Number(this.getMeta(`hw_${k}`) ?? 0), v));
+    }
+    return { kind: 'cleanup', ids: [] };
+  }
+
+  private insertSegment(s: SegmentInfo): void {
+    this.run(
+      `INSERT OR REPLACE INTO archive_segments (name, created_at, min_ts, max_ts, decisions, messages, task_events, snapshots, bytes)
+       VALUES (?,?,?,?,?,?,?,?,?)`,
+      [s.name, s.created_at, s.min_ts, s.max_ts, s.decisions, s.messages, s.task_events, s.snapshots, s.bytes],
+    );
+  }
+
+  private applyCleanup(op: CleanupOp): ApplyResult {
+    this.deleteOlderThan(op.cutoff);
+    this.run("DELETE FROM checkpoints WHERE created_at < ? AND kind IN ('auto', 'shutdown')", [op.cutoff]);
+    this.run('DELETE FROM ingested_events WHERE ts < ?', [op.cutoff]);
+    for (const name of op.drop_segments) this.run('DELETE FROM archive_segments WHERE name = ?', [name]);
+    for (const s of op.replace_segments) this.insertSegment(s);
+    return { kind: 'cleanup', ids: [] };
+  }
+
+  /** History older than `cutoff`; snapshots still referenced by a checkpoint are kept. Works on segments too. */
+  deleteOlderThan(cutoff: string): void {
+    this.run('DELETE FROM decision_log WHERE ts < ?', [cutoff]);
+    this.run('DELETE FROM agent_coordination WHERE ts < ?', [cutoff]);
+    this.run('DELETE FROM task_events WHERE ts < ?', [cutoff]);
+    this.run(
+      this.live
+        ? "DELETE FROM context_snapshots WHERE created_at < ? AND id NOT IN (SELECT snapshot_id FROM checkpoints WHERE kind IN ('manual', 'recovery') OR created_at >= ?)"
+        : 'DELETE FROM context_snapshots WHERE created_at < ? AND ? IS NOT NULL',
+      [cutoff, cutoff],
+    );
+  }
+
+  countOlderThan(cutoff: string): { decisions: number; messages: number; task_events: number; snapshots: number } {
+    return {
+      decisions: this.scalar('SELECT COUNT(*) FROM decision_log WHERE ts < ?', [cutoff]),
+      messages: this.scalar('SELECT COUNT(*) FROM agent_coordination WHERE ts < ?', [cutoff]),
+      task_events: this.scalar('SELECT COUNT(*) FROM task_events WHERE ts < ?', [cutoff]),
+      snapshots: this.scalar(
+        this.live
+          ? "SELECT COUNT(*) FROM context_snapshots WHERE created_at < ? AND id NOT IN (SELECT snapshot_id FROM checkpoints WHERE kind IN ('manual', 'recovery') OR created_at >= ?)"
+          : 'SELECT COUNT(*) FROM context_snapshots WHERE created_at < ? AND ? IS NOT NULL',
+        [cutoff, cutoff],
+      ),
+    };
+  }
+
+  // ---- reads ----------------------------------------------------------------------------------
+
+  getTask(taskId: string): Task | undefined {
+    const r = this.get('SELECT * FROM task_progress WHERE task_id = ?', [taskId]);
+    return r && toTask(r);
+  }
+
+  getTasks(status?: TaskStatus): Task[] {
+    const rows = status
+      ? this.all('SELECT * FROM task_progress WHERE status = ? ORDER BY updated_at DESC, task_id', [status])
+      : this.all('SELECT * FROM task_progress ORDER BY updated_at DESC, task_id');
+    return rows.map(toTask);
+  }
+
+  getTaskEvents(taskId: string, limit: number): TaskEvent[] {
+    return this.all('SELECT * FROM task_events WHERE task_id = ? ORDER BY id DESC LIMIT ?', [taskId, limit]).map(r => ({
+      id: Number(r.id), ts: String(r.ts), task_id: String(r.task_id), changes: parse(r.changes, {}),
+    }));
+  }
+
+  getAgents(nowMs: number, staleAfterMs: number): Agent[] {
+    return this.all('SELECT * FROM agent_states ORDER BY agent_id').map(r => toAgent(r, nowMs, staleAfterMs));
+  }
+
+  getAgent(agentId: string, nowMs: number, staleAfterMs: number): Agent | undefined {
+    const r = this.get('SELECT * FROM agent_states WHERE agent_id = ?', [agentId]);
+    return r && toAgent(r, nowMs, staleAfterMs);
+  }
+
+  /** Newest first, below `beforeId` when paging on from the live database into segments. */
+  getDecisions(q: ListQuery & { limit: number; beforeId?: number }): Decision[] {
+    const { where, params } = listFilter(q, 'decision');
+    return this.all(`SELECT * FROM decision_log ${where} ORDER BY id DESC LIMIT ?`, [...params, q.limit]).map(toDecision);
+  }
+
+  getMessages(q: ListQuery & { limit: number; beforeId?: number }): Message[] {
+    const { where, params } = listFilter(q, 'message');
+    return this.all(`SELECT * FROM agent_coordination ${where} ORDER BY id DESC LIMIT ?`, [...params, q.limit]).map(toMessage);
+  }
+
+  getState(): { state: JsonObject; updated_at: string | null } {
+    const r = this.get('SELECT body, updated_at FROM orchestrator_state WHERE id = 1');
+    return r ? { state: parse<JsonObject>(r.body, {}), updated_at: String(r.updated_at) } : { state: {}, updated_at: null };
+  }
+
+  latestSnapshot(): { id: number; content_hash: string } | undefined {
+    const r = this.get('SELECT id, content_hash FROM context_snapshots ORDER BY id DESC LIMIT 1');
+    return r && { id: Number(r.id), content_hash: String(r.content_hash) };
+  }
+
+  getSnapshotBody(id: number): string | undefined {
+    const r = this.get('SELECT body FROM context_snapshots WHERE id = ?', [id]);
+    return r ? String(r.body) : undefined;
+  }
+
+  listCheckpoints(limit: number): CheckpointInfo[] {
+    return this.all(
+      `SELECT c.*, s.content_hash, s.size FROM checkpoints c LEFT JOIN context_snapshots s ON s.id = c.snapshot_id
+       ORDER BY c.id DESC LIMIT ?`, [limit],
+    ).map(toCheckpoint);
+  }
+
+  getCheckpoint(id: number): CheckpointInfo | undefined {
+    const r = this.get(
+      'SELECT c.*, s.content_hash, s.size FROM checkpoints c LEFT JOIN context_snapshots s ON s.id = c.snapshot_id WHERE c.id = ?', [id]);
+    return r && toCheckpoint(r);
+  }
+
+  listSegments(): SegmentInfo[] {
+    return this.all('SELECT * FROM archive_segments ORDER BY max_ts DESC, name DESC').map(r => ({
+      name: String(r.name), created_at: String(r.created_at), min_ts: String(r.min_ts), max_ts: String(r.max_ts),
+      decisions: Number(r.decisions), messages: Number(r.messages), task_events: Number(r.task_events),
+      snapshots: Number(r.snapshots), bytes: Number(r.bytes),
+    }));
+  }
+
+  counts(): { agents: number; tasks: number; decisions: number; messages: number; snapshots: number } {
+    return {
+      agents: this.scalar('SELECT COUNT(*) FROM agent_states'),
+      tasks: this.scalar('SELECT COUNT(*) FROM task_progress'),
+      decisions: this.scalar('SELECT COUNT(*) FROM decision_log'),
+      messages: this.scalar('SELECT COUNT(*) FROM agent_coordination'),
+      snapshots: this.scalar('SELECT COUNT(*) FROM context_snapshots'),
+    };
+  }
+}
+
+function listFilter(q: ListQuery & { beforeId?: number }, table: 'decision' | 'message'): { where: string; params: SqlValue[] } {
+  const conds: string[] = [];
+  const params: SqlValue[] = [];
+  if (q.beforeId !== undefined) { conds.push('id < ?'); params.push(q.beforeId); }
+  if (q.since) { conds.push('ts >= ?'); params.push(q.since); }
+  if (q.agent_id) {
+    if (table === 'decision') { conds.push('agent_id = ?'); params.push(q.agent_id); }
+    else { conds.push('(from_agent = ? OR to_agent = ?)'); params.push(q.agent_id, q.agent_id); }
+  }
+  if (q.task_id && table === 'decision') { conds.push('task_id = ?'); params.push(q.task_id); }
+  return { where: conds.length ? `WHERE ${conds.join(' AND ')}` : '', params };
+}
+
+function toTask(r: Row): Task {
+  return {
+    task_id: String(r.task_id), description: String(r.description), status: r.status as TaskStatus,
+    percentage: Number(r.percentage), completed_subtasks: parse(r.completed_subtasks, []), blockers: parse(r.blockers, []),
+    agent_id: (r.agent_id as string | null) ?? null, metadata: parse(r.metadata, {}),
+    created_at: String(r.created_at), updated_at: String(r.updated_at),
+  };
+}
+
+export const HEALTHY_MS = 60_000;
+
+function toAgent(r: Row, nowMs: number, staleAfterMs: number): Agent {
+  const age = Math.max(0, nowMs - Number(r.last_seen_ms));
+  const stale = age > staleAfterMs;
+  const health: AgentHealth = stale ? 'stale' : age < HEALTHY_MS ? 'healthy' : 'warning';
+  return {
+    agent_id: String(r.agent_id), status: String(r.status), current_task: (r.current_task as string | null) ?? null,
+    capabilities: parse(r.capabilities, []), metadata: parse(r.metadata, {}), first_seen: String(r.first_seen),
+    last_seen: String(r.last_seen), seconds_since_update: Math.floor(age / 1000), health, stale,
+  };
+}
+
+function toDecision(r: Row): Decision {
+  return {
+    id: Number(r.id), ts: String(r.ts), decision_type: String(r.decision_type), context: parse<Json>(r.context, null),
+    decision: String(r.decision), reasoning: String(r.reasoning), outcome: parse<Json>(r.outcome, null),
+    agent_id: (r.agent_id as string | null) ?? null, task_id: (r.task_id as string | null) ?? null,
+  };
+}
+
+function toMessage(r: Row): Message {
+  return {
+    id: Number(r.id), ts: String(r.ts), from_agent: String(r.from_agent), to_agent: String(r.to_agent),
+    message_type: String(r.message_type), content: parse<Json>(r.content, null),
+  };
+}
+
+function toCheckpoint(r: Row): CheckpointInfo {
+  return {
+    checkpoint_id: Number(r.id), created_at: String(r.created_at), label: (r.label as string | null) ?? null,
+    kind: r.kind as SnapshotKind, snapshot_id: Number(r.snapshot_id), content_hash: String(r.content_hash ?? ''),
+    size: Number(r.size ?? 0), file: (r.file as string | null) ?? null,
+  };
+}

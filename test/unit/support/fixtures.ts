@@ -1,0 +1,49 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { ContextEngine, type EngineOptions, type Logger } from '../../../src/core';
+
+export const WASM = fs.readFileSync(require.resolve('sql.js/dist/sql-wasm.wasm'));
+
+/** A fresh temp folder, removed after the current test file. */
+export function tempDir(prefix = 'jarvis-test-'): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+}
+const made: string[] = [];
+process.on('exit', () => {
+  if (process.env.JARVIS_KEEP_TEMP) return;
+  for (const d of made) fs.rmSync(d, { recursive: true, force: true });
+});
+
+/** A clock the test moves by hand; staleness and intervals are tested without sleeping. */
+export class FakeClock {
+  constructor(public ms = Date.parse('2026-11-26T09:00:00.000Z')) {}
+  now(): number {
+    return this.ms;
+  }
+  advance(ms: number): void {
+    this.ms += ms;
+  }
+}
+
+/** Collects log lines so tests can assert that failures are said loudly. */
+export class MemoryLogger implements Logger {
+  lines: { level: string; text: string }[] = [];
+  private add(level: string, m: unknown) {
+    this.lines.push({ level, text: m instanceof Error ? m.stack ?? m.message : String(m) });
+  }
+  trace(m: string) { this.add('trace', m); }
+  debug(m: string) { this.add('debug', m); }
+  info(m: string) { this.add('info', m); }
+  warn(m: string) { this.add('warn', m); }
+  error(m: string | Error) { this.add('error', m); }
+  errors(): string[] {
+    return this.lines.filter(l => l.level === 'error').map(l => l.text);
+  }
+}
+
+export function openEngine(folder: string, options: Partial<EngineOptions> = {}): Promise<ContextEngine> {
+  return ContextEngine.open({ folder, wasmBinary: WASM, checkpointIntervalMs: 0, ...options });
+}
