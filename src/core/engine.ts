@@ -17,10 +17,12 @@ import { iso, Store, type ApplyResult } from './store';
 import type {
   Agent, AgentUpdate, BatchEvent, BatchResult, ChangeEvent, ChangeKind, CheckpointInfo, CheckpointResult, CleanupResult,
   ContextView, Decision, DecisionInput, EngineMetrics, EngineStatus, Json, JsonObject, ListQuery, Message, MessageInput,
-  RecoveryReport, RecoveryStep, SnapshotKind, Task, TaskEvent, TaskStatus, TaskUpdate,
+  CrashFrontier, RecoveryReport, RecoveryStep, SnapshotKind, Span, SpanInput, SpanQuery, SpanWriteResult, Task, TaskEvent, TaskStatus,
+  TaskUpdate, TokenUsage,
 } from './types';
 import {
-  checkAgentUpdate, checkBatch, checkContext, checkDecision, checkId, checkLimit, checkMessage, checkSince, checkTaskUpdate,
+  checkAgentUpdate, checkBatch, checkContext, checkDecision, checkId, checkLimit, checkMessage, checkSince, checkSpans,
+  checkTaskUpdate,
 } from './validate';
 
 export const DB_FILE = 'jarvis_context.db';
@@ -231,9 +233,22 @@ export class ContextEngine implements ContextEngineApi {
   }
 
   async writeBatch(events: BatchEvent[]): Promise<BatchResult> {
-    const checked = checkBatch(events);
     const t = this.clock.now();
-    const items = checked.map((e): BatchItemOp => {
+    const items = this.batchItems(checkBatch(events), t);
+    const r = await this.submit({ o: 'batch', t, items });
+    return { accepted: items.length - (r.duplicates ?? 0), duplicates: r.duplicates ?? 0 };
+  }
+
+  async writeSpans(spans: SpanInput[], derived: BatchEvent[]): Promise<SpanWriteResult> {
+    const checked = checkSpans(spans);
+    const t = this.clock.now();
+    const items = this.batchItems(checkBatch(derived), t);
+    const r = await this.submit({ o: 'spans', t, spans: checked.map(s => ({ ...s, id: ++this.store.counters.span })), items });
+    return { spans: checked.length, events: items.length - (r.duplicates ?? 0) };
+  }
+
+  private batchItems(checked: BatchEvent[], t: number): BatchItemOp[] {
+    return checked.map((e): BatchItemOp => {
       const base = e.event_id === undefined ? {} : { event_id: e.event_id };
       switch (e.type) {
         case 'task': { const { type: _, task_id, event_id: __, ...u } = e; return { ...base, o: 'task', t, id: task_id, u }; }
@@ -243,8 +258,6 @@ export class ContextEngine implements ContextEngineApi {
         case 'context': return { ...base, o: 'context', t, d: this.capHistory(e.context) };
       }
     });
-    const r = await this.submit({ o: 'batch', t, items });
-    return { accepted: items.length - (r.duplicates ?? 0), duplicates: r.duplicates ?? 0 };
   }
 
   private capHistory(state: JsonObject): JsonObject {
@@ -566,13 +579,13 @@ export class ContextEngine implements ContextEngineApi {
       const n = s.scalar(`SELECT COUNT(*) FROM ${table}`);
       return n < 2 ? 0 : s.scalar(`SELECT id FROM ${table} ORDER BY id LIMIT 1 OFFSET ?`, [Math.floor(n / 2) - 1]);
     };
-    const max = { decisions: half('decision_log'), messages: half('agent_coordination'), task_events: half('task_events') };
+    const max = { decisions: half('decision_log'), messages: half('agent_coordination'), task_events: half('task_events'), spans: half('spans') };
     const snapshotIds = s.all(
       `SELECT id FROM context_snapshots WHERE id NOT IN (SELECT snapshot_id FROM checkpoints WHERE kind IN ('manual', 'recovery'))
        AND id < (SELECT COALESCE(MAX(id), 0) FROM context_snapshots) ORDER BY id`,
     ).map(r => Number(r.id));
     const movedSnapshots = snapshotIds.slice(0, Math.ceil(snapshotIds.length / 2));
-    if (!max.decisions && !max.messages && !max.task_events && movedSnapshots.length === 0) return;
+    if (!max.decisions && !max.messages && !max.task_events && !max.spans && movedSnapshots.length === 0) return;
     const op = await this.io(async (): Promise<ArchiveOp> => {
       const seg = Store.open(this.SQL, undefined, false);
       try {
@@ -586,18 +599,21 @@ export class ContextEngine implements ContextEngineApi {
         const decisions = copy('decision_log', 'id,ts,decision_type,context,decision,reasoning,outcome,agent_id,task_id', 'id <= ?', [max.decisions]);
         const messages = copy('agent_coordination', 'id,ts,from_agent,to_agent,message_type,content', 'id <= ?', [max.messages]);
         const taskEvents = copy('task_events', 'id,ts,task_id,changes', 'id <= ?', [max.task_events]);
+        const spanCount = copy('spans', 'id,ts,trace_id,span_id,parent_span_id,name,kind,start_time,end_time,status,status_message,' +
+          'operation,agent_id,agent_name,conversation_id,task_id,tool_name,model,input_tokens,output_tokens,attributes,resource,scope',
+          'id <= ?', [max.spans]);
         let snapshots = 0;
         for (const id of movedSnapshots) snapshots += copy('context_snapshots', 'id,created_at,kind,label,content_hash,size,body', 'id = ?', [id]);
         seg.exec('COMMIT');
         const range = seg.get(`SELECT MIN(ts) AS lo, MAX(ts) AS hi FROM (SELECT ts FROM decision_log UNION ALL SELECT ts FROM agent_coordination
-          UNION ALL SELECT ts FROM task_events UNION ALL SELECT created_at AS ts FROM context_snapshots)`);
+          UNION ALL SELECT ts FROM task_events UNION ALL SELECT created_at AS ts FROM context_snapshots UNION ALL SELECT ts FROM spans)`);
         const bytes = seg.db.export();
         const t = this.clock.now();
         const name = `segment_${stamp(t)}_${this.seq}.sqlite`;
         await writeFileAtomic(this.fs, path.join(this.folder, ARCHIVE_DIR, name), bytes);
         const info: SegmentInfo = {
           name, created_at: iso(t), min_ts: String(range?.lo ?? iso(t)), max_ts: String(range?.hi ?? iso(t)),
-          decisions, messages, task_events: taskEvents, snapshots, bytes: bytes.length,
+          decisions, messages, task_events: taskEvents, snapshots, spans: spanCount, bytes: bytes.length,
         };
         return { o: 'archive', t, segment: info, max, snapshot_ids: movedSnapshots };
       } finally {
@@ -658,13 +674,13 @@ export class ContextEngine implements ContextEngineApi {
         if (seg.max_ts < cutoff) {
           drop.push(seg.name);
           removed.decisions += seg.decisions; removed.messages += seg.messages;
-          removed.task_events += seg.task_events; removed.snapshots += seg.snapshots;
+          removed.task_events += seg.task_events; removed.snapshots += seg.snapshots; removed.spans += seg.spans ?? 0;
           continue;
         }
         await this.withSegment(seg.name, s => {
           const c = s.countOlderThan(cutoff);
           removed.decisions += c.decisions; removed.messages += c.messages;
-          removed.task_events += c.task_events; removed.snapshots += c.snapshots;
+          removed.task_events += c.task_events; removed.snapshots += c.snapshots; removed.spans += c.spans;
           if (dryRun) return;
           s.deleteOlderThan(cutoff);
           const t = this.clock.now();
@@ -673,7 +689,8 @@ export class ContextEngine implements ContextEngineApi {
             old: seg.name, keep,
             info: { ...seg, name: `segment_${stamp(t)}_${this.seq}_r${rewrite.length}.sqlite`, min_ts: cutoff, bytes: keep.length,
               decisions: seg.decisions - c.decisions, messages: seg.messages - c.messages,
-              task_events: seg.task_events - c.task_events, snapshots: seg.snapshots - c.snapshots },
+              task_events: seg.task_events - c.task_events, snapshots: seg.snapshots - c.snapshots,
+              spans: (seg.spans ?? 0) - c.spans },
           });
         });
       }
@@ -800,6 +817,14 @@ export class ContextEngine implements ContextEngineApi {
     return out;
   }
 
+  getSpans(query: SpanQuery = {}): Promise<Span[]> {
+    return this.readHistory(query, (s, q) => s.getSpans(q), x => x.id);
+  }
+
+  getTokenUsage(): { agents: Record<string, TokenUsage>; tasks: Record<string, TokenUsage> } {
+    return { agents: this.store.tokenUsage('agent_id'), tasks: this.store.tokenUsage('task_id') };
+  }
+
   getContext(): ContextView {
     const { state, updated_at } = this.store.getState();
     return {
@@ -882,6 +907,10 @@ export class ContextEngine implements ContextEngineApi {
     const point = rp ? this.store.getCheckpoint(Number(rp.id)) ?? null : null;
     const since = point?.created_at ?? '';
     const c = this.store.counts();
+    const frontier = this.crashFrontier(since);
+    o.steps.push({ step: 'find the crash frontier', ok: true, detail: `${frontier.tasks_in_progress.length} tasks in progress, ` +
+      `${frontier.tool_calls_after_recovery_point.length} tool calls after the last recovery point, ` +
+      `${frontier.unfinished_conversations.length} unfinished conversations` });
     return {
       file: `recovery_report_${stamp(t)}.json`,
       created_at: iso(t),
@@ -899,8 +928,30 @@ export class ContextEngine implements ContextEngineApi {
         messages: point ? this.store.scalar('SELECT COUNT(*) FROM agent_coordination WHERE ts > ?', [since]) : 0,
         task_events: point ? this.store.scalar('SELECT COUNT(*) FROM task_events WHERE ts > ?', [since]) : 0,
       },
+      crash_frontier: frontier,
       lost: o.lost,
       duration_ms: ms,
+    };
+  }
+
+  private crashFrontier(recoveryPointAt: string): CrashFrontier {
+    const s = this.store;
+    const last = s.get(`SELECT MAX(t) AS t FROM (SELECT MAX(ts) AS t FROM decision_log UNION ALL SELECT MAX(ts) FROM agent_coordination
+      UNION ALL SELECT MAX(ts) FROM task_events UNION ALL SELECT MAX(last_seen) FROM agent_states UNION ALL SELECT MAX(ts) FROM spans)`);
+    const lastAt = last?.t ? String(last.t) : null;
+    const windowStart = lastAt ? iso(Date.parse(lastAt) - this.staleAfterMs) : '';
+    const unfinished = s.all(`SELECT trace_id, MAX(conversation_id) AS conversation_id FROM spans GROUP BY trace_id
+      HAVING SUM(CASE WHEN parent_span_id IS NULL AND end_time IS NOT NULL THEN 1 ELSE 0 END) = 0 ORDER BY MAX(id) DESC LIMIT 20`);
+    return {
+      last_activity_at: lastAt,
+      tasks_in_progress: s.getTasks('in_progress'),
+      agents_active_at_crash: lastAt ? this.getAgents().filter(a => a.last_seen >= windowStart) : [],
+      tool_calls_after_recovery_point: s.getSpans({ limit: 200, operation: 'execute_tool', since: recoveryPointAt || undefined }),
+      unfinished_conversations: unfinished.map(r => ({
+        trace_id: String(r.trace_id),
+        conversation_id: r.conversation_id === null ? null : String(r.conversation_id),
+        spans: s.getSpans({ limit: 200, trace_id: String(r.trace_id) }),
+      })),
     };
   }
 

@@ -1,7 +1,7 @@
 import type {
   Agent, AgentUpdate, BatchEvent, BatchResult, ChangeEvent, CheckpointInfo, CheckpointResult, CleanupResult,
   ContextView, Decision, DecisionInput, EngineMetrics, EngineStatus, Json, JsonObject, ListQuery, Message,
-  MessageInput, RecoveryReport, Task, TaskEvent, TaskStatus, TaskUpdate,
+  MessageInput, RecoveryReport, Span, SpanInput, SpanQuery, SpanWriteResult, Task, TaskEvent, TaskStatus, TaskUpdate, TokenUsage,
 } from './types';
 
 export interface Disposable {
@@ -27,6 +27,11 @@ export interface ContextEngineApi {
   updateContext(state: JsonObject): Promise<JsonObject>;
   /** All-or-nothing, one flush. */
   writeBatch(events: BatchEvent[]): Promise<BatchResult>;
+  /**
+   * OpenTelemetry ingestion: raw spans plus the agent/task/decision/message events mapped from
+   * them, in one journal record (all or nothing, durable when it resolves).
+   */
+  writeSpans(spans: SpanInput[], derived: BatchEvent[]): Promise<SpanWriteResult>;
   markRecoveryPoint(label: string): Promise<CheckpointResult>;
   /** A labelled (manual) checkpoint is also a recovery point; without a label it is 'auto'. */
   checkpoint(label?: string): Promise<CheckpointResult>;
@@ -44,6 +49,10 @@ export interface ContextEngineApi {
   /** Newest first; reaches into the archive when the live database has too few. */
   getDecisions(query?: ListQuery): Promise<Decision[]>;
   getMessages(query?: ListQuery): Promise<Message[]>;
+  /** Newest first (by start time), live database then archive. */
+  getSpans(query?: SpanQuery): Promise<Span[]>;
+  /** gen_ai.usage.* summed from the stored spans, per agent and per task. */
+  getTokenUsage(): { agents: Record<string, TokenUsage>; tasks: Record<string, TokenUsage> };
   getContext(): ContextView;
   getConversationHistory(limit?: number): Json[];
   /** Newest first. */

@@ -1,4 +1,4 @@
-import type { AgentUpdate, DecisionInput, JsonObject, MessageInput, SnapshotKind, TaskUpdate } from './types';
+import type { AgentUpdate, DecisionInput, JsonObject, MessageInput, SnapshotKind, SpanInput, TaskUpdate } from './types';
 
 // What the journal records. Each op carries everything that is not a pure function of the database
 // (time, assigned ids), so replaying it after a crash rebuilds exactly the acknowledged state.
@@ -19,7 +19,7 @@ export interface ArchiveOp {
   o: 'archive'; t: number;
   segment: SegmentInfo;
   /** Highest ids moved, per table; snapshots are listed one by one (recovery points stay live). */
-  max: { decisions: number; messages: number; task_events: number };
+  max: { decisions: number; messages: number; task_events: number; spans?: number };
   snapshot_ids: number[];
 }
 export interface CleanupOp {
@@ -28,11 +28,13 @@ export interface CleanupOp {
   drop_segments: string[];
   replace_segments: SegmentInfo[];
 }
+/** OpenTelemetry spans with the events mapped from them: one record, all or nothing. */
+export interface SpansOp { o: 'spans'; t: number; spans: (SpanInput & { id: number })[]; items: BatchItemOp[] }
 /** A batch applies all of its items or none: it is one journal record. */
 export interface BatchOp { o: 'batch'; t: number; items: BatchItemOp[] }
 export type BatchItemOp = (TaskOp | AgentOp | DecisionOp | MessageOp | ContextOp) & { event_id?: string };
 
-export type JournalOp = TaskOp | AgentOp | DecisionOp | MessageOp | ContextOp | SnapshotOp | CheckpointOp | ArchiveOp | CleanupOp | BatchOp;
+export type JournalOp = TaskOp | AgentOp | DecisionOp | MessageOp | ContextOp | SnapshotOp | CheckpointOp | ArchiveOp | CleanupOp | BatchOp | SpansOp;
 
 export interface SegmentInfo {
   name: string;
@@ -43,5 +45,6 @@ export interface SegmentInfo {
   messages: number;
   task_events: number;
   snapshots: number;
+  spans?: number;
   bytes: number;
 }

@@ -46,6 +46,25 @@ export function renderRecoveryReport(r: RecoveryReport): string {
   }
   out.push('');
 
+  const f = r.crash_frontier;
+  if (f) {
+    out.push('## Crash frontier', '');
+    out.push(`Last activity: ${f.last_activity_at ?? 'none recorded'}.`, '');
+    out.push(`- Tasks in progress: ${f.tasks_in_progress.length ? f.tasks_in_progress.map(t => `${t.task_id} (${pct(t.percentage)})`).join(', ') : 'none'}`);
+    out.push(`- Agents active at the crash: ${f.agents_active_at_crash.length ? f.agents_active_at_crash.map(a => `${a.agent_id} (last seen ${a.last_seen})`).join(', ') : 'none'}`);
+    if (f.tool_calls_after_recovery_point.length) {
+      out.push(`- Tool calls after the last recovery point (they run again if the orchestrator resumes from it):`);
+      f.tool_calls_after_recovery_point.forEach(s =>
+        out.push(`  - ${s.start_time} ${esc(s.tool_name ?? s.name)}${s.agent_id ? ` by ${s.agent_id}` : ''}${s.status === 'error' ? ' (failed)' : ''}`));
+    } else out.push('- Tool calls after the last recovery point: none');
+    if (f.unfinished_conversations.length) {
+      out.push('- Conversations cut off (no finished root span):');
+      f.unfinished_conversations.forEach(c =>
+        out.push(`  - ${c.conversation_id ?? c.trace_id}: ${c.spans.length} spans recorded, last ${esc(c.spans[0]?.name ?? '')}`));
+    } else out.push('- Conversations cut off: none');
+    out.push('');
+  }
+
   out.push(`## Last decisions (${r.last_decisions.length})`, '');
   if (r.last_decisions.length === 0) out.push('None.');
   else r.last_decisions.forEach(d =>

@@ -17,6 +17,13 @@ CREATE INDEX IF NOT EXISTS decision_log_agent ON decision_log(agent_id, id);
 CREATE INDEX IF NOT EXISTS decision_log_task ON decision_log(task_id, id);
 CREATE TABLE IF NOT EXISTS context_snapshots (id INTEGER PRIMARY KEY, created_at TEXT NOT NULL, kind TEXT NOT NULL,
   label TEXT, content_hash TEXT NOT NULL, size INTEGER NOT NULL, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS spans (id INTEGER PRIMARY KEY, ts TEXT NOT NULL, trace_id TEXT NOT NULL, span_id TEXT NOT NULL,
+  parent_span_id TEXT, name TEXT NOT NULL, kind INTEGER NOT NULL, start_time TEXT NOT NULL, end_time TEXT,
+  status TEXT NOT NULL, status_message TEXT, operation TEXT, agent_id TEXT, agent_name TEXT, conversation_id TEXT,
+  task_id TEXT, tool_name TEXT, model TEXT, input_tokens INTEGER, output_tokens INTEGER, attributes TEXT NOT NULL,
+  resource TEXT NOT NULL, scope TEXT);
+CREATE UNIQUE INDEX IF NOT EXISTS spans_key ON spans(trace_id, span_id);
+CREATE INDEX IF NOT EXISTS spans_conversation ON spans(conversation_id, id);
 `;
 
 export const LIVE_SCHEMA = `

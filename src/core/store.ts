@@ -2,8 +2,8 @@ import type { Database, SqlJsStatic, SqlValue, Statement } from 'sql.js';
 import type { ArchiveOp, BatchItemOp, CleanupOp, JournalOp, SegmentInfo } from './ops';
 import { HISTORY_SCHEMA, LIVE_SCHEMA } from './schema';
 import type {
-  Agent, AgentHealth, CheckpointInfo, Decision, Json, JsonObject, ListQuery, Message, SnapshotKind, Task, TaskEvent,
-  TaskStatus,
+  Agent, AgentHealth, CheckpointInfo, Decision, Json, JsonObject, ListQuery, Message, SnapshotKind, Span, SpanInput,
+  SpanQuery, Task, TaskEvent, TaskStatus, TokenUsage,
 } from './types';
 
 type Row = Record<string, SqlValue>;
@@ -13,6 +13,7 @@ export const iso = (ms: number): string => new Date(ms).toISOString();
 const parse = <T>(text: SqlValue, fallback: T): T => (typeof text === 'string' ? (JSON.parse(text) as T) : fallback);
 
 export interface IdCounters {
+  span: number;
   decision: number;
   message: number;
   task_event: number;
@@ -35,7 +36,7 @@ export interface ApplyResult {
  */
 export class Store {
   private readonly stmts = new Map<string, Statement>();
-  counters: IdCounters = { decision: 0, message: 0, task_event: 0, snapshot: 0, checkpoint: 0 };
+  counters: IdCounters = { span: 0, decision: 0, message: 0, task_event: 0, snapshot: 0, checkpoint: 0 };
 
   private constructor(readonly db: Database, readonly live: boolean) {}
 
@@ -123,6 +124,7 @@ export class Store {
   private initCounters(): void {
     const hw = (k: string) => Number(this.getMeta(`hw_${k}`) ?? 0);
     this.counters = {
+      span: Math.max(this.scalar('SELECT MAX(id) FROM spans'), hw('span')),
       decision: Math.max(this.scalar('SELECT MAX(id) FROM decision_log'), hw('decision')),
       message: Math.max(this.scalar('SELECT MAX(id) FROM agent_coordination'), hw('message')),
       task_event: Math.max(this.scalar('SELECT MAX(id) FROM task_events'), hw('task_event')),
@@ -170,6 +172,12 @@ export class Store {
       case 'archive': return this.applyArchive(op);
       case 'cleanup': return this.applyCleanup(op);
       case 'batch': return this.applyBatch(op.t, op.items);
+      case 'spans': {
+        for (const s of op.spans) this.insertSpan(op.t, s);
+        const r = this.applyBatch(op.t, op.items);
+        r.touched!.set('span', new Set(op.spans.map(s => s.trace_id)));
+        return r;
+      }
     }
   }
 
@@ -229,14 +237,27 @@ export class Store {
     return { kind: 'batch', ids: [], duplicates, touched };
   }
 
+  private insertSpan(t: number, s: SpanInput & { id: number }): void {
+    this.run(
+      `INSERT OR REPLACE INTO spans (id, ts, trace_id, span_id, parent_span_id, name, kind, start_time, end_time, status,
+        status_message, operation, agent_id, agent_name, conversation_id, task_id, tool_name, model, input_tokens,
+        output_tokens, attributes, resource, scope) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+      [s.id, iso(t), s.trace_id, s.span_id, s.parent_span_id, s.name, s.kind, s.start_time, s.end_time, s.status,
+        s.status_message, s.operation, s.agent_id, s.agent_name, s.conversation_id, s.task_id, s.tool_name, s.model,
+        s.input_tokens, s.output_tokens, JSON.stringify(s.attributes), JSON.stringify(s.resource), s.scope],
+    );
+    this.counters.span = Math.max(this.counters.span, s.id);
+  }
+
   private applyArchive(op: ArchiveOp): ApplyResult {
     this.run('DELETE FROM decision_log WHERE id <= ?', [op.max.decisions]);
     this.run('DELETE FROM agent_coordination WHERE id <= ?', [op.max.messages]);
     this.run('DELETE FROM task_events WHERE id <= ?', [op.max.task_events]);
+    if (op.max.spans) this.run('DELETE FROM spans WHERE id <= ?', [op.max.spans]);
     for (const id of op.snapshot_ids) this.run('DELETE FROM context_snapshots WHERE id = ?', [id]);
     this.insertSegment(op.segment);
     for (const [k, v] of [['decision', op.max.decisions], ['message', op.max.messages], ['task_event', op.max.task_events],
-      ['snapshot', Math.max(0, ...op.snapshot_ids)]] as const) {
+      ['snapshot', Math.max(0, ...op.snapshot_ids)], ['span', op.max.spans ?? 0]] as const) {
       this.setMeta(`hw_${k}`, Math.max(Number(this.getMeta(`hw_${k}`) ?? 0), v));
     }
     return { kind: 'cleanup', ids: [] };
@@ -264,6 +285,7 @@ export class Store {
     this.run('DELETE FROM decision_log WHERE ts < ?', [cutoff]);
     this.run('DELETE FROM agent_coordination WHERE ts < ?', [cutoff]);
     this.run('DELETE FROM task_events WHERE ts < ?', [cutoff]);
+    this.run('DELETE FROM spans WHERE ts < ?', [cutoff]);
     this.run(
       this.live
         ? "DELETE FROM context_snapshots WHERE created_at < ? AND id NOT IN (SELECT snapshot_id FROM checkpoints WHERE kind IN ('manual', 'recovery') OR created_at >= ?)"
@@ -272,8 +294,9 @@ export class Store {
     );
   }
 
-  countOlderThan(cutoff: string): { decisions: number; messages: number; task_events: number; snapshots: number } {
+  countOlderThan(cutoff: string): { decisions: number; messages: number; task_events: number; snapshots: number; spans: number } {
     return {
+      spans: this.scalar('SELECT COUNT(*) FROM spans WHERE ts < ?', [cutoff]),
       decisions: this.scalar('SELECT COUNT(*) FROM decision_log WHERE ts < ?', [cutoff]),
       messages: this.scalar('SELECT COUNT(*) FROM agent_coordination WHERE ts < ?', [cutoff]),
       task_events: this.scalar('SELECT COUNT(*) FROM task_events WHERE ts < ?', [cutoff]),
@@ -324,6 +347,27 @@ export class Store {
   getMessages(q: ListQuery & { limit: number; beforeId?: number }): Message[] {
     const { where, params } = listFilter(q, 'message');
     return this.all(`SELECT * FROM agent_coordination ${where} ORDER BY id DESC LIMIT ?`, [...params, q.limit]).map(toMessage);
+  }
+
+  getSpans(q: SpanQuery & { limit: number; beforeId?: number; operation?: string }): Span[] {
+    const conds: string[] = [];
+    const params: SqlValue[] = [];
+    if (q.beforeId !== undefined) { conds.push('id < ?'); params.push(q.beforeId); }
+    if (q.since) { conds.push('ts >= ?'); params.push(q.since); }
+    for (const k of ['trace_id', 'conversation_id', 'agent_id', 'task_id', 'operation'] as const) {
+      if (q[k]) { conds.push(`${k} = ?`); params.push(q[k]!); }
+    }
+    const where = conds.length ? `WHERE ${conds.join(' AND ')}` : '';
+    return this.all(`SELECT * FROM spans ${where} ORDER BY id DESC LIMIT ?`, [...params, q.limit]).map(toSpan);
+  }
+
+  tokenUsage(by: 'agent_id' | 'task_id'): Record<string, TokenUsage> {
+    const out: Record<string, TokenUsage> = {};
+    for (const r of this.all(`SELECT ${by} AS k, SUM(COALESCE(input_tokens, 0)) AS i, SUM(COALESCE(output_tokens, 0)) AS o
+      FROM spans WHERE ${by} IS NOT NULL GROUP BY ${by}`)) {
+      out[String(r.k)] = { input_tokens: Number(r.i), output_tokens: Number(r.o) };
+    }
+    return out;
   }
 
   getState(): { state: JsonObject; updated_at: string | null } {
@@ -420,6 +464,21 @@ function toMessage(r: Row): Message {
   return {
     id: Number(r.id), ts: String(r.ts), from_agent: String(r.from_agent), to_agent: String(r.to_agent),
     message_type: String(r.message_type), content: parse<Json>(r.content, null),
+  };
+}
+
+function toSpan(r: Row): Span {
+  const start = Date.parse(String(r.start_time));
+  const end = r.end_time === null ? NaN : Date.parse(String(r.end_time));
+  const str = (v: SqlValue) => (v === null ? null : String(v));
+  const num = (v: SqlValue) => (v === null ? null : Number(v));
+  return {
+    id: Number(r.id), trace_id: String(r.trace_id), span_id: String(r.span_id), parent_span_id: str(r.parent_span_id),
+    name: String(r.name), kind: Number(r.kind), start_time: String(r.start_time), end_time: str(r.end_time),
+    duration_ms: Number.isNaN(end) ? null : end - start, status: r.status as Span['status'], status_message: str(r.status_message),
+    operation: str(r.operation), agent_id: str(r.agent_id), agent_name: str(r.agent_name), conversation_id: str(r.conversation_id),
+    task_id: str(r.task_id), tool_name: str(r.tool_name), model: str(r.model), input_tokens: num(r.input_tokens),
+    output_tokens: num(r.output_tokens), attributes: parse(r.attributes, {}), resource: parse(r.resource, {}), scope: str(r.scope),
   };
 }
 

@@ -175,7 +175,7 @@ export interface ListQuery {
 export interface CleanupResult {
   dry_run: boolean;
   cutoff: string;
-  removed: { decisions: number; messages: number; task_events: number; snapshots: number; checkpoint_files: number };
+  removed: { decisions: number; messages: number; task_events: number; snapshots: number; spans: number; checkpoint_files: number };
 }
 
 export interface RecoveryStep {
@@ -199,11 +199,25 @@ export interface RecoveryReport {
   last_decisions: Decision[];
   /** Tool calls, messages and decisions recorded after the newest recovery point: a resume from it repeats them. */
   after_last_recovery_point: { recovery_point: CheckpointInfo | null; decisions: number; messages: number; task_events: number };
+  crash_frontier: CrashFrontier;
   lost: string[];
   duration_ms: number;
 }
 
-export type ChangeKind = 'task' | 'agent' | 'decision' | 'message' | 'context' | 'checkpoint' | 'cleanup' | 'recovery' | 'persistence';
+/** What was in flight when the writer died. */
+export interface CrashFrontier {
+  /** Time of the newest stored record: the last moment the engine is known to have been alive. */
+  last_activity_at: string | null;
+  tasks_in_progress: Task[];
+  /** Agents seen within the staleness window before the last activity. */
+  agents_active_at_crash: Agent[];
+  /** Tool calls (execute_tool spans) recorded after the newest recovery point: a resume from it runs them again. */
+  tool_calls_after_recovery_point: Span[];
+  /** Traces whose root span never arrived finished: the conversations cut off by the crash. */
+  unfinished_conversations: { trace_id: string; conversation_id: string | null; spans: Span[] }[];
+}
+
+export type ChangeKind = 'task' | 'agent' | 'decision' | 'message' | 'context' | 'checkpoint' | 'cleanup' | 'recovery' | 'persistence' | 'span';
 
 export interface ChangeEvent {
   kind: ChangeKind;
@@ -228,4 +242,59 @@ export interface BatchResult {
   accepted: number;
   /** Entries skipped because their event_id was already stored. */
   duplicates: number;
+}
+
+export type SpanStatus = 'unset' | 'ok' | 'error';
+
+/** An OpenTelemetry span as stored: the raw attributes plus the GenAI fields the views need. */
+export interface SpanInput {
+  trace_id: string;
+  span_id: string;
+  parent_span_id: string | null;
+  name: string;
+  /** OTLP SpanKind number (0 unspecified, 1 internal, 2 server, 3 client, 4 producer, 5 consumer). */
+  kind: number;
+  start_time: string;
+  end_time: string | null;
+  status: SpanStatus;
+  status_message: string | null;
+  /** gen_ai.operation.name (invoke_agent, execute_tool, chat, ...), or null for other spans. */
+  operation: string | null;
+  agent_id: string | null;
+  agent_name: string | null;
+  conversation_id: string | null;
+  task_id: string | null;
+  tool_name: string | null;
+  model: string | null;
+  input_tokens: number | null;
+  output_tokens: number | null;
+  attributes: JsonObject;
+  resource: JsonObject;
+  scope: string | null;
+}
+
+export interface Span extends SpanInput {
+  id: number;
+  duration_ms: number | null;
+}
+
+export interface SpanQuery {
+  limit?: number;
+  since?: string;
+  trace_id?: string;
+  conversation_id?: string;
+  agent_id?: string;
+  task_id?: string;
+}
+
+export interface TokenUsage {
+  input_tokens: number;
+  output_tokens: number;
+}
+
+export interface SpanWriteResult {
+  /** Spans stored; a span already stored (same trace and span id) replaces the earlier copy. */
+  spans: number;
+  /** Derived events applied (agents, tasks, decisions, messages). */
+  events: number;
 }

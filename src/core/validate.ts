@@ -1,7 +1,7 @@
 import { ValidationError } from './errors';
 import {
   TASK_STATUSES, type AgentUpdate, type BatchEvent, type DecisionInput, type Json, type JsonObject, type MessageInput,
-  type TaskStatus, type TaskUpdate,
+  type SpanInput, type TaskStatus, type TaskUpdate,
 } from './types';
 
 // Input checks shared by the engine and the server, so both name the same field the same way.
@@ -162,6 +162,40 @@ export function checkBatch(raw: unknown): BatchEvent[] {
       default:
         throw new ValidationError(`${p}type`, 'must be one of task, decision, agent, message, context');
     }
+  });
+}
+
+const SPAN_STATUSES = ['unset', 'ok', 'error'];
+
+/** Spans come from our own OTLP mapping; still checked, since a bad one would poison a replay. */
+export function checkSpans(raw: unknown): SpanInput[] {
+  if (!Array.isArray(raw)) throw new ValidationError('spans', 'must be an array');
+  return raw.map((s, i) => {
+    const p = `spans[${i}].`;
+    if (!isPlainObject(s)) throw new ValidationError(`spans[${i}]`, 'must be an object');
+    checkId(`${p}trace_id`, s.trace_id);
+    checkId(`${p}span_id`, s.span_id);
+    checkString(`${p}name`, s.name, { required: true });
+    if (typeof s.kind !== 'number') throw new ValidationError(`${p}kind`, 'must be a number');
+    if (typeof s.start_time !== 'string' || Number.isNaN(Date.parse(s.start_time))) throw new ValidationError(`${p}start_time`, 'must be an ISO time');
+    if (s.end_time !== null && (typeof s.end_time !== 'string' || Number.isNaN(Date.parse(s.end_time)))) {
+      throw new ValidationError(`${p}end_time`, 'must be an ISO time or null');
+    }
+    if (!SPAN_STATUSES.includes(s.status as string)) throw new ValidationError(`${p}status`, `must be one of ${SPAN_STATUSES.join(', ')}`);
+    for (const k of ['input_tokens', 'output_tokens'] as const) {
+      if (s[k] !== null && (typeof s[k] !== 'number' || !Number.isFinite(s[k]))) throw new ValidationError(`${p}${k}`, 'must be a number or null');
+    }
+    if (!isPlainObject(s.attributes)) throw new ValidationError(`${p}attributes`, 'must be an object');
+    if (!isPlainObject(s.resource)) throw new ValidationError(`${p}resource`, 'must be an object');
+    const nul = (k: string) => (s[k] === undefined ? null : s[k]);
+    return {
+      ...(s as unknown as SpanInput),
+      parent_span_id: nul('parent_span_id') as string | null, status_message: nul('status_message') as string | null,
+      operation: nul('operation') as string | null, agent_id: nul('agent_id') as string | null,
+      agent_name: nul('agent_name') as string | null, conversation_id: nul('conversation_id') as string | null,
+      task_id: nul('task_id') as string | null, tool_name: nul('tool_name') as string | null,
+      model: nul('model') as string | null, scope: nul('scope') as string | null,
+    };
   });
 }
 

@@ -1,0 +1,309 @@
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import {
+  ContextEngine, EngineClosedError, MARKER_FILE, ValidationError, type ChangeEvent,
+} from '../../../src/core';
+import { FakeClock, openEngine, tempDir } from '../support/fixtures';
+
+describe('engine: writes and reads', () => {
+  let dir: string;
+  let clock: FakeClock;
+  let engine: ContextEngine;
+
+  beforeEach(async () => {
+    dir = tempDir();
+    clock = new FakeClock();
+    engine = await openEngine(dir, { clock });
+  });
+  afterEach(() => engine.close());
+
+  it('merges task updates and keeps every update as a task event', async () => {
+    await engine.updateTaskProgress('t1', { description: 'Index the repo', status: 'in_progress', percentage: 10, agent_id: 'a1' });
+    clock.advance(1000);
+    const t = await engine.updateTaskProgress('t1', { percentage: 40, blockers: ['waiting for API key'], metadata: { k: 1 } });
+    assert.strictEqual(t.description, 'Index the repo');
+    assert.strictEqual(t.status, 'in_progress');
+    assert.strictEqual(t.percentage, 40);
+    assert.deepStrictEqual(t.blockers, ['waiting for API key']);
+    assert.strictEqual(t.agent_id, 'a1');
+    assert.notStrictEqual(t.updated_at, t.created_at);
+    const events = engine.getTaskEvents('t1');
+    assert.strictEqual(events.length, 2);
+    assert.deepStrictEqual(events[0].changes, { percentage: 40, blockers: ['waiting for API key'], metadata: { k: 1 } });
+  });
+
+  it('sets 100 % when a task is completed without a percentage', async () => {
+    await engine.updateTaskProgress('t1', { percentage: 30 });
+    const t = await engine.updateTaskProgress('t1', { status: 'completed' });
+    assert.strictEqual(t.percentage, 100);
+  });
+
+  it('filters tasks by status', async () => {
+    await engine.updateTaskProgress('a', { status: 'blocked' });
+    await engine.updateTaskProgress('b', { status: 'completed' });
+    assert.deepStrictEqual(engine.getTasks({ status: 'blocked' }).map(t => t.task_id), ['a']);
+    assert.strictEqual(engine.getTasks().length, 2);
+  });
+
+  it('rejects bad input naming the field, and changes nothing', async () => {
+    const cases: [() => Promise<unknown>, string][] = [
+      [() => engine.updateTaskProgress('t', { percentage: 101 }), 'percentage'],
+      [() => engine.updateTaskProgress('t', { percentage: -1 }), 'percentage'],
+      [() => engine.updateTaskProgress('t', { status: 'done' as never }), 'status'],
+      [() => engine.updateTaskProgress('', {}), 'task_id'],
+      [() => engine.updateTaskProgress('x'.repeat(257), {}), 'task_id'],
+      [() => engine.updateTaskProgress('t', { blockers: 'no' as never }), 'blockers'],
+      [() => engine.logDecision({ decision_type: 'plan', context: {}, decision: 'x' } as never), 'reasoning'],
+      [() => engine.logAgentMessage({ from_agent: 'a', to_agent: '', message_type: 'm', content: 1 }), 'to_agent'],
+      [() => engine.updateAgentState('a', { capabilities: [1] as never }), 'capabilities'],
+      [() => engine.updateContext([] as never), 'body'],
+      [() => engine.writeBatch([{ type: 'task', task_id: 'ok' }, { type: 'task', task_id: 'bad', percentage: 200 }] as never), 'events[1].percentage'],
+    ];
+    for (const [call, field] of cases) {
+      await assert.rejects(call, (e: unknown) => e instanceof ValidationError && e.field === field, `expected error on ${field}`);
+    }
+    assert.strictEqual(engine.getTasks().length, 0, 'a rejected batch wrote nothing');
+    assert.strictEqual(engine.getStatus().counts.decisions, 0);
+  });
+
+  it('returns decisions and messages newest first with filters', async () => {
+    for (let i = 0; i < 5; i++) {
+      await engine.logDecision({ decision_type: i % 2 ? 'plan' : 'tool_choice', context: { i }, decision: `d${i}`, reasoning: 'r', agent_id: i < 3 ? 'a1' : 'a2', task_id: 't1' });
+      clock.advance(1000);
+    }
+    await engine.logAgentMessage({ from_agent: 'a1', to_agent: 'a2', message_type: 'handoff', content: { x: 1 } });
+    await engine.logAgentMessage({ from_agent: 'a3', to_agent: 'a1', message_type: 'reply', content: 'ok' });
+    const all = await engine.getDecisions();
+    assert.deepStrictEqual(all.map(d => d.decision), ['d4', 'd3', 'd2', 'd1', 'd0']);
+    assert.deepStrictEqual((await engine.getDecisions({ limit: 2 })).map(d => d.decision), ['d4', 'd3']);
+    assert.deepStrictEqual((await engine.getDecisions({ agent_id: 'a2' })).map(d => d.decision), ['d4', 'd3']);
+    const since = all[2].ts;
+    assert.deepStrictEqual((await engine.getDecisions({ since })).map(d => d.decision), ['d4', 'd3', 'd2']);
+    assert.strictEqual((await engine.getMessages({ agent_id: 'a1' })).length, 2);
+    assert.strictEqual((await engine.getMessages({ agent_id: 'a2' })).length, 1);
+    await assert.rejects(() => engine.getDecisions({ limit: 10_001 }), ValidationError);
+  });
+
+  it('marks agents stale by the injected clock: 4:59 fresh, 5:01 stale, days later stale', async () => {
+    await engine.updateAgentState('a1', { status: 'working', current_task: 't1', capabilities: ['search'] });
+    clock.advance(30_000);
+    assert.strictEqual(engine.getAgent('a1')!.health, 'healthy');
+    clock.advance(4 * 60_000 + 29_000); // 4:59 after the heartbeat
+    let a = engine.getAgent('a1')!;
+    assert.strictEqual(a.stale, false);
+    assert.strictEqual(a.health, 'warning');
+    assert.strictEqual(a.seconds_since_update, 299);
+    clock.advance(2000); // 5:01
+    a = engine.getAgent('a1')!;
+    assert.strictEqual(a.stale, true);
+    assert.strictEqual(a.health, 'stale');
+    // The seed compared only the time of day, so an agent silent for exactly one day looked fresh.
+    clock.advance(86_400_000 - 301_000);
+    assert.strictEqual(engine.getAgent('a1')!.stale, true);
+    await engine.updateAgentState('a1', {});
+    a = engine.getAgent('a1')!;
+    assert.strictEqual(a.stale, false, 'a heartbeat refreshes last_seen');
+    assert.strictEqual(a.status, 'working', 'a heartbeat keeps the status');
+    assert.deepStrictEqual(a.capabilities, ['search']);
+  });
+
+  it('caps the conversation history at historySize', async () => {
+    await engine.close();
+    engine = await openEngine(dir, { clock, historySize: 3 });
+    const history = Array.from({ length: 10 }, (_, i) => ({ role: 'user', content: `m${i}` }));
+    const stored = await engine.updateContext({ goal: 'ship', conversation_history: history });
+    assert.deepStrictEqual((stored.conversation_history as { content: string }[]).map(h => h.content), ['m7', 'm8', 'm9']);
+    assert.deepStrictEqual(engine.getConversationHistory(2).map(h => (h as { content: string }).content), ['m8', 'm9']);
+    assert.strictEqual(engine.getContext().state.goal, 'ship');
+  });
+
+  it('applies a batch atomically and skips event ids it already stored', async () => {
+    const batch = [
+      { type: 'task' as const, task_id: 't1', percentage: 50, event_id: 'e1' },
+      { type: 'decision' as const, decision_type: 'plan', context: {}, decision: 'go', reasoning: 'r', event_id: 'e2' },
+      { type: 'message' as const, from_agent: 'a', to_agent: 'b', message_type: 'm', content: 'hi', event_id: 'e3' },
+      { type: 'agent' as const, agent_id: 'a', status: 'idle' },
+      { type: 'context' as const, context: { step: 3 } },
+    ];
+    assert.deepStrictEqual(await engine.writeBatch(batch), { accepted: 5, duplicates: 0 });
+    assert.deepStrictEqual(await engine.writeBatch(batch), { accepted: 2, duplicates: 3 });
+    assert.strictEqual(engine.getStatus().counts.decisions, 1);
+    assert.strictEqual(engine.getStatus().counts.messages, 1);
+    assert.deepStrictEqual(engine.getContext().state, { step: 3 });
+  });
+
+  it('emits change events after a write is durable', async () => {
+    const seen: ChangeEvent[] = [];
+    const sub = engine.onDidChange(e => seen.push(e));
+    await engine.updateTaskProgress('t9', { percentage: 1 });
+    await engine.writeBatch([{ type: 'agent', agent_id: 'x', status: 'idle' }, { type: 'task', task_id: 't8' }]);
+    sub.dispose();
+    await engine.updateTaskProgress('t7', {});
+    assert.deepStrictEqual(seen.map(e => [e.kind, e.ids]), [['task', ['t9']], ['agent', ['x']], ['task', ['t8']]]);
+  });
+
+  it('writes from many concurrent callers share flushes and all land', async () => {
+    await Promise.all(Array.from({ length: 500 }, (_, i) => engine.logDecision({ decision_type: 'x', context: i, decision: `d${i}`, reasoning: '' })));
+    const ds = await engine.getDecisions({ limit: 1000 });
+    assert.strictEqual(ds.length, 500);
+    assert.strictEqual(new Set(ds.map(d => d.id)).size, 500);
+    assert.strictEqual(engine.getMetrics().events_total, 500);
+  });
+
+  it('refuses writes after close', async () => {
+    await engine.close();
+    await assert.rejects(() => engine.updateTaskProgress('t', {}), EngineClosedError);
+    engine = await openEngine(dir, { clock });
+  });
+});
+
+describe('engine: checkpoints and deduplication', () => {
+  let dir: string;
+  let clock: FakeClock;
+  let engine: ContextEngine;
+  beforeEach(async () => {
+    dir = tempDir();
+    clock = new FakeClock();
+    engine = await openEngine(dir, { clock });
+  });
+  afterEach(() => engine.close());
+
+  it('stores a snapshot only when the context changed, comparing with the latest (A→B→A)', async () => {
+    await engine.updateContext({ v: 'A' });
+    const a1 = await engine.autoCheckpoint();
+    assert.ok(a1 && !a1.deduplicated);
+    assert.strictEqual(await engine.autoCheckpoint(), undefined, 'unchanged context: no new checkpoint');
+    assert.strictEqual(engine.getMetrics().dedup_hits, 1);
+    await engine.updateContext({ v: 'B' });
+    const b = await engine.autoCheckpoint();
+    assert.ok(b && !b.deduplicated);
+    await engine.updateContext({ v: 'A' });
+    const a2 = await engine.autoCheckpoint();
+    assert.ok(a2 && !a2.deduplicated, 'A after B is a change, even though A was stored before');
+    const snap = await engine.getCheckpointSnapshot(a2.checkpoint_id);
+    assert.deepStrictEqual(snap!.state, { v: 'A' });
+    assert.deepStrictEqual(engine.listCheckpoints().map(c => c.kind), ['auto', 'auto', 'auto']);
+  });
+
+  it('ignores the clock-derived agent fields when comparing snapshots', async () => {
+    await engine.updateAgentState('a', { status: 'idle' });
+    await engine.autoCheckpoint();
+    clock.advance(10 * 60_000); // the agent turns stale, nothing was written
+    assert.strictEqual(await engine.autoCheckpoint(), undefined);
+  });
+
+  it('keeps a binary copy for manual checkpoints and recovery points', async () => {
+    await engine.updateTaskProgress('t', { percentage: 5 });
+    const m = await engine.checkpoint('before refactor');
+    const r = await engine.markRecoveryPoint('phase-2');
+    assert.strictEqual(m.kind, 'manual');
+    assert.strictEqual(r.kind, 'recovery');
+    assert.ok(r.deduplicated, 'same context: the snapshot body is shared');
+    for (const c of [m, r]) assert.ok(fs.statSync(path.join(dir, c.file!)).size > 0);
+    assert.match(r.file!, /^checkpoints\/recovery_.*_phase-2\.sqlite$/);
+    const list = engine.listCheckpoints();
+    assert.deepStrictEqual(list.map(c => [c.kind, c.label]), [['recovery', 'phase-2'], ['manual', 'before refactor']]);
+    assert.strictEqual(list[0].snapshot_id, list[1].snapshot_id);
+    await assert.rejects(() => engine.markRecoveryPoint(''), ValidationError);
+    assert.strictEqual(engine.getStatus().checkpoint_count, 2);
+  });
+
+  it('a plain update never creates a recovery point', async () => {
+    await engine.updateTaskProgress('t', { status: 'in_progress' });
+    await engine.updateTaskProgress('t', { description: 'no percentage here' });
+    assert.strictEqual(engine.listCheckpoints().length, 0);
+  });
+
+  it('compacts the journal into the database when it passes the threshold', async () => {
+    await engine.close();
+    engine = await openEngine(dir, { clock, journalCompactBytes: 2000 });
+    for (let i = 0; i < 30; i++) await engine.logDecision({ decision_type: 'x', context: { i }, decision: 'd', reasoning: 'r'.repeat(50) });
+    assert.ok(engine.getMetrics().journal_bytes > 2000);
+    await engine.autoCheckpoint();
+    const m = engine.getMetrics();
+    assert.strictEqual(m.journal_bytes, 0);
+    assert.ok(m.db_bytes > 0);
+    assert.strictEqual(m.compaction.count, 1);
+    assert.strictEqual(fs.statSync(path.join(dir, 'journal.jsonl')).size, 0);
+  });
+
+  it('runs the automatic checkpoint on its timer', async () => {
+    await engine.close();
+    engine = await openEngine(dir, { checkpointIntervalMs: 20 });
+    await engine.updateContext({ x: 1 });
+    const deadline = Date.now() + 5000;
+    while (engine.getStatus().checkpoint_count === 0 && Date.now() < deadline) await new Promise(r => setTimeout(r, 10));
+    assert.ok(engine.getStatus().checkpoint_count > 0);
+    assert.strictEqual(engine.listCheckpoints()[0].kind, 'auto');
+  });
+});
+
+describe('engine: close and reopen', () => {
+  it('a clean close removes the marker and keeps everything', async () => {
+    const dir = tempDir();
+    const e = await openEngine(dir);
+    assert.ok(fs.existsSync(path.join(dir, MARKER_FILE)), 'the marker exists while running');
+    await e.updateTaskProgress('t', { percentage: 42 });
+    await e.logDecision({ decision_type: 'plan', context: null, decision: 'go', reasoning: 'because' });
+    await e.close();
+    assert.ok(!fs.existsSync(path.join(dir, MARKER_FILE)));
+    assert.strictEqual(fs.statSync(path.join(dir, 'journal.jsonl')).size, 0, 'close folds the journal');
+    const e2 = await openEngine(dir);
+    assert.strictEqual(e2.recoveryReport, undefined);
+    assert.strictEqual(e2.getTask('t')!.percentage, 42);
+    assert.strictEqual((await e2.getDecisions())[0].reasoning, 'because');
+    assert.ok(e2.listCheckpoints().some(c => c.kind === 'shutdown'));
+    await e2.close();
+  });
+
+  it('refuses a second writer while the first is alive', async () => {
+    const dir = tempDir();
+    const e = await openEngine(dir);
+    await assert.rejects(() => openEngine(dir), /owns/);
+    // Another process: same host, live pid.
+    await assert.rejects(() => openEngine(dir + '/', { pid: 1, isProcessAlive: () => true }), /pid/);
+    await e.updateTaskProgress('t', {});
+    await e.close();
+  });
+
+  it('ids keep growing across reopen', async () => {
+    const dir = tempDir();
+    let e = await openEngine(dir);
+    const d1 = await e.logDecision({ decision_type: 'x', context: 1, decision: 'a', reasoning: '' });
+    await e.close();
+    e = await openEngine(dir);
+    const d2 = await e.logDecision({ decision_type: 'x', context: 1, decision: 'b', reasoning: '' });
+    assert.ok(d2.id > d1.id);
+    await e.close();
+  });
+});
+
+describe('engine: cleanup', () => {
+  it('reports a dry run without removing, then removes; recovery points stay', async () => {
+    const dir = tempDir();
+    const clock = new FakeClock();
+    const e = await openEngine(dir, { clock });
+    await e.logDecision({ decision_type: 'x', context: 1, decision: 'old', reasoning: '' });
+    await e.logAgentMessage({ from_agent: 'a', to_agent: 'b', message_type: 'm', content: 'old' });
+    await e.updateTaskProgress('t', { percentage: 1 });
+    await e.updateContext({ v: 1 });
+    await e.autoCheckpoint();
+    const rp = await e.markRecoveryPoint('keep me');
+    clock.advance(40 * 86_400_000);
+    await e.logDecision({ decision_type: 'x', context: 1, decision: 'new', reasoning: '' });
+    const dry = await e.cleanup({ olderThanDays: 30, dryRun: true });
+    assert.strictEqual(dry.dry_run, true);
+    assert.deepStrictEqual(dry.removed, { decisions: 1, messages: 1, task_events: 1, snapshots: 0, spans: 0, checkpoint_files: 0 });
+    assert.strictEqual(e.getStatus().counts.decisions, 2, 'dry run removed nothing');
+    const real = await e.cleanup({ olderThanDays: 30 });
+    assert.deepStrictEqual(real.removed, dry.removed);
+    assert.deepStrictEqual((await e.getDecisions()).map(d => d.decision), ['new']);
+    assert.strictEqual((await e.getMessages()).length, 0);
+    assert.ok(e.getTask('t'), 'current task state is not history');
+    assert.ok(await e.getCheckpointSnapshot(rp.checkpoint_id), 'the recovery point and its snapshot are kept');
+    assert.ok(fs.existsSync(path.join(dir, rp.file!)));
+    await assert.rejects(() => e.cleanup({ olderThanDays: -1 }), ValidationError);
+    await e.close();
+  });
+});
