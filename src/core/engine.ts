@@ -91,6 +91,8 @@ export class ContextEngine implements ContextEngineApi {
   private dbBytes = 0;
   private archiveBytes = 0;
   private lastRecoveryMs: number | null = null;
+  /** Size of the journal's header record: a journal this size holds nothing to fold. */
+  private journalHeaderBytes = 0;
   private checkpointIntervalMs: number;
   /** Whether the current persistence failure is the journal's, which a good flush ends. */
   private journalFailing = false;
@@ -384,10 +386,8 @@ export class ContextEngine implements ContextEngineApi {
     try {
       const bytes = this.exportImage();
       await writeFileAtomic(this.fs, path.join(this.folder, DB_FILE), bytes);
-      const fd = await this.fs.open(this.journal.file, 'w');
-      await this.fs.fsync(fd);
-      await this.fs.close(fd);
       await this.journal.open();
+      await this.journal.reset(encodeRecord(this.seq, { o: 'base', t: this.clock.now() }));
       this.journalBroken = false;
       this.clearDegraded();
       this.log.info('[engine] journal repaired: database rewritten and a new journal started');
@@ -558,7 +558,8 @@ export class ContextEngine implements ContextEngineApi {
       return false;
     }
     try {
-      if (this.journal.isOpen) await this.journal.reset();
+      if (this.journal.isOpen) await this.journal.reset(encodeRecord(this.seq, { o: 'base', t: this.clock.now() }));
+      this.journalHeaderBytes = this.journal.size;
     } catch (e) {
       // The database holds every record already; a journal that cannot be emptied is replaced later.
       this.journalBroken = true;
@@ -1080,7 +1081,7 @@ async function loadState(SQL: SqlJsStatic, fs: FileSystemPort, folder: string, l
   else steps.push({ step: `open ${DB_FILE}`, ok: dbBytes === undefined, detail: dbBytes === undefined ? 'no database file yet' : 'the file is empty' });
 
   // Without a readable database, the journal alone is complete only if it starts at record 1.
-  const historyElsewhere = journal.records.length > 0 && journal.records[0].seq > 1;
+  const historyElsewhere = journal.records.length > 0 && (journal.records[0].op.o === 'base' || journal.records[0].seq > 1);
   if (!store && (dbBytes !== undefined || historyElsewhere || crashed)) {
     const cps = (await listDir(fs, path.join(folder, CHECKPOINT_DIR))).filter(f => /^recovery_.*\.sqlite$/.test(f)).sort().reverse();
     for (const f of cps) {
@@ -1113,9 +1114,12 @@ async function loadState(SQL: SqlJsStatic, fs: FileSystemPort, folder: string, l
   }
 
   const lastSeq = Number(store.getMeta('last_seq') ?? 0);
-  const toApply = journal.records.filter(r => r.seq > lastSeq);
-  if (toApply.length && toApply[0].seq > lastSeq + 1) {
-    lost.push(`Journal records ${lastSeq + 1} to ${toApply[0].seq - 1} were only in the unreadable database and are lost.`);
+  const base = journal.records[0]?.op.o === 'base' ? journal.records[0].seq : undefined;
+  const toApply = journal.records.filter(r => r.seq > lastSeq && r.op.o !== 'base');
+  const firstNeeded = base !== undefined ? base + 1 : toApply[0]?.seq;
+  if (firstNeeded !== undefined && firstNeeded > lastSeq + 1) {
+    lost.push(`Journal records ${lastSeq + 1} to ${firstNeeded - 1} were only in the unreadable database and are lost ` +
+      `(the state is that of ${loadedFrom === 'empty' ? 'an empty store' : `the ${loadedFrom.replace('_', ' ')}`} plus the journal).`);
   }
   for (const c of journal.corrupt) {
     lost.push(`Journal line ${c.line} (byte ${c.offset}) failed its checksum and was skipped: "${c.preview}"`);
@@ -1146,7 +1150,8 @@ async function loadState(SQL: SqlJsStatic, fs: FileSystemPort, folder: string, l
   });
   if (replayed) log.info(`[engine] replayed ${replayed} journal records`);
   const lastSeen = journal.records.reduce((m, r) => Math.max(m, r.seq), maxSeq);
-  return { store, loadedFrom, steps, lost, replayed, lastSeq: lastSeen, journalHadContent: journalBytes.length > 0 };
+  const journalHadContent = journal.records.some(r => r.op.o !== 'base') || journal.tornTailBytes > 0 || journal.corrupt.length > 0;
+  return { store, loadedFrom, steps, lost, replayed, lastSeq: lastSeen, journalHadContent };
 }
 
 interface EmergencyFile {

@@ -104,12 +104,17 @@ export class Journal {
     await this.fs.fdatasync(this.fd);
   }
 
-  /** Empties the journal once its records are folded into a durable database file. */
-  async reset(): Promise<void> {
+  /**
+   * Empties the journal once its records are folded into a durable database file, leaving one
+   * header record that says up to which sequence the database holds.
+   */
+  async reset(header: string): Promise<void> {
     if (this.fd === undefined) throw new Error('journal is not open');
+    const bytes = Buffer.from(header, 'utf8');
     await this.fs.ftruncate(this.fd, 0);
+    await this.fs.write(this.fd, bytes);
     await this.fs.fdatasync(this.fd);
-    this.size = 0;
+    this.size = bytes.length;
   }
 
   async close(): Promise<void> {

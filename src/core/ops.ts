@@ -34,7 +34,12 @@ export interface SpansOp { o: 'spans'; t: number; spans: (SpanInput & { id: numb
 export interface BatchOp { o: 'batch'; t: number; items: BatchItemOp[] }
 export type BatchItemOp = (TaskOp | AgentOp | DecisionOp | MessageOp | ContextOp) & { event_id?: string };
 
-export type JournalOp = TaskOp | AgentOp | DecisionOp | MessageOp | ContextOp | SnapshotOp | CheckpointOp | ArchiveOp | CleanupOp | BatchOp | SpansOp;
+/**
+ * First record of a journal emptied by compaction: records up to `seq` live in the database file.
+ * If that file is lost and an older copy is loaded, the gap is known, and reported.
+ */
+export interface BaseOp { o: 'base'; t: number }
+export type JournalOp = BaseOp | TaskOp | AgentOp | DecisionOp | MessageOp | ContextOp | SnapshotOp | CheckpointOp | ArchiveOp | CleanupOp | BatchOp | SpansOp;
 
 export interface SegmentInfo {
   name: string;

@@ -169,6 +169,7 @@ export class Store {
           [op.id, iso(op.t), op.label, op.kind, op.snapshot_id, op.file]);
         this.counters.checkpoint = Math.max(this.counters.checkpoint, op.id);
         return { kind: 'checkpoint', ids: [String(op.id)] };
+      case 'base': return { kind: 'context', ids: [] };
       case 'archive': return this.applyArchive(op);
       case 'cleanup': return this.applyCleanup(op);
       case 'batch': return this.applyBatch(op.t, op.items);
