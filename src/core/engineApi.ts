@@ -35,6 +35,8 @@ export interface ContextEngineApi {
   markRecoveryPoint(label: string): Promise<CheckpointResult>;
   /** A labelled (manual) checkpoint is also a recovery point; without a label it is 'auto'. */
   checkpoint(label?: string): Promise<CheckpointResult>;
+  /** Folds the journal into the database file now; false when the database could not be written. */
+  compact(): Promise<boolean>;
   cleanup(options: { olderThanDays: number; dryRun?: boolean }): Promise<CleanupResult>;
   /** The recovery analysis now, written to disk as a report (POST /recover). */
   analyzeRecovery(): Promise<RecoveryReport>;

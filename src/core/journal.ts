@@ -2,8 +2,9 @@ import { crc32 } from './crc32';
 import type { FileSystemPort } from './ports';
 import type { JournalOp } from './ops';
 
-// One record a line: `<seq>\t<crc32 hex>\t<json>\n`, the checksum over `<seq>\t<json>`.
-// JSON never holds a raw newline or tab outside strings' escapes, so the split is unambiguous.
+// One record a line: `<crc32 hex>\t<seq>\t<json>\n`, the checksum over the bytes of `<seq>\t<json>`
+// (the rest of the line, so it is checked without copying). JSON.stringify never emits a raw
+// newline, so lines split unambiguously.
 
 export interface JournalRecord {
   seq: number;
@@ -12,8 +13,7 @@ export interface JournalRecord {
 
 export function encodeRecord(seq: number, op: JournalOp): string {
   const body = `${seq}\t${JSON.stringify(op)}`;
-  const crc = crc32(Buffer.from(body, 'utf8')).toString(16).padStart(8, '0');
-  return `${seq}\t${crc}\t${body.slice(body.indexOf('\t') + 1)}\n`;
+  return `${crc32(Buffer.from(body, 'utf8')).toString(16).padStart(8, '0')}\t${body}\n`;
 }
 
 export interface DecodedJournal {
@@ -36,13 +36,12 @@ export function decodeJournal(data: Uint8Array): DecodedJournal {
     const end = nl === -1 ? buf.length : nl + 1;
     line++;
     // A line without its newline was cut short by a crash, whatever its content.
-    const raw = buf.toString('utf8', offset, nl === -1 ? buf.length : nl);
-    const rec = nl === -1 ? undefined : parseLine(raw);
+    const rec = nl === -1 ? undefined : parseLine(buf, offset, nl);
     if (rec) {
       records.push(rec);
       lastGoodEnd = end;
-    } else if (raw.length > 0) {
-      bad.push({ line, offset, preview: raw.slice(0, 80) });
+    } else if (end - offset > (nl === -1 ? 0 : 1)) {
+      bad.push({ line, offset, preview: buf.toString('utf8', offset, Math.min(offset + 80, nl === -1 ? buf.length : nl)) });
     }
     offset = end;
   }
@@ -51,18 +50,17 @@ export function decodeJournal(data: Uint8Array): DecodedJournal {
   return { records, tornTailBytes: buf.length - lastGoodEnd, corrupt };
 }
 
-function parseLine(raw: string): JournalRecord | undefined {
-  const t1 = raw.indexOf('\t');
-  const t2 = raw.indexOf('\t', t1 + 1);
-  if (t1 <= 0 || t2 <= t1) return undefined;
-  const seqText = raw.slice(0, t1);
-  const crcText = raw.slice(t1 + 1, t2);
-  const json = raw.slice(t2 + 1);
-  if (!/^\d+$/.test(seqText) || !/^[0-9a-f]{8}$/.test(crcText)) return undefined;
-  const crc = crc32(Buffer.from(`${seqText}\t${json}`, 'utf8'));
-  if (crc !== parseInt(crcText, 16)) return undefined;
+function parseLine(buf: Buffer, start: number, end: number): JournalRecord | undefined {
+  // 8 hex digits, a tab, then the checksummed body.
+  if (end - start < 12 || buf[start + 8] !== 0x09) return undefined;
+  const crcText = buf.toString('latin1', start, start + 8);
+  if (!/^[0-9a-f]{8}$/.test(crcText) || crc32(buf.subarray(start + 9, end)) !== parseInt(crcText, 16)) return undefined;
+  const body = buf.toString('utf8', start + 9, end);
+  const tab = body.indexOf('\t');
+  const seq = Number(body.slice(0, tab));
+  if (tab <= 0 || !Number.isSafeInteger(seq)) return undefined;
   try {
-    return { seq: Number(seqText), op: JSON.parse(json) as JournalOp };
+    return { seq, op: JSON.parse(body.slice(tab + 1)) as JournalOp };
   } catch {
     return undefined;
   }

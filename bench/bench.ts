@@ -1,0 +1,26 @@
+// `npm run bench`: prints one JSON object with every figure (progress goes to stderr).
+// Speed targets live here, never in unit tests: compare figures within one run, on one machine.
+import * as os from 'os';
+import { runEngineBench } from './engine';
+import { runHttpBench } from './http';
+
+const log = (s: string) => process.stderr.write(`[bench] ${s}\n`);
+
+async function main(): Promise<void> {
+  const only = process.env.JARVIS_BENCH_ONLY;
+  const result: Record<string, unknown> = {
+    machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memory_gb: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.platform()} ${os.release()}` },
+    started_at: new Date().toISOString(),
+  };
+  if (!only || only === 'engine') result.engine = await runEngineBench(log);
+  if (!only || only === 'http') {
+    log('http');
+    result.http = await runHttpBench();
+  }
+  process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+}
+
+main().catch(e => {
+  process.stderr.write(`bench failed: ${e?.stack ?? e}\n`);
+  process.exit(1);
+});
