@@ -250,14 +250,17 @@ export class ContextEngine implements ContextEngineApi {
   }
 
   private batchItems(checked: BatchEvent[], t: number): BatchItemOp[] {
-    return checked.map((e): BatchItemOp => {
-      const base = e.event_id === undefined ? {} : { event_id: e.event_id };
+    return checked.map((ev): BatchItemOp => {
+      const { event_id, ts, ...e } = ev;
+      const base = event_id === undefined ? {} : { event_id };
+      // An event that happened earlier (a spooled one) keeps its own time.
+      const at = ts === undefined ? t : Date.parse(ts);
       switch (e.type) {
-        case 'task': { const { type: _, task_id, event_id: __, ...u } = e; return { ...base, o: 'task', t, id: task_id, u }; }
-        case 'agent': { const { type: _, agent_id, event_id: __, ...u } = e; return { ...base, o: 'agent', t, id: agent_id, u }; }
-        case 'decision': { const { type: _, event_id: __, ...d } = e; return { ...base, o: 'decision', t, id: ++this.store.counters.decision, d }; }
-        case 'message': { const { type: _, event_id: __, ...d } = e; return { ...base, o: 'message', t, id: ++this.store.counters.message, d }; }
-        case 'context': return { ...base, o: 'context', t, d: this.capHistory(e.context) };
+        case 'task': { const { type: _, task_id, ...u } = e; return { ...base, o: 'task', t: at, id: task_id, u }; }
+        case 'agent': { const { type: _, agent_id, ...u } = e; return { ...base, o: 'agent', t: at, id: agent_id, u }; }
+        case 'decision': { const { type: _, ...d } = e; return { ...base, o: 'decision', t: at, id: ++this.store.counters.decision, d }; }
+        case 'message': { const { type: _, ...d } = e; return { ...base, o: 'message', t: at, id: ++this.store.counters.message, d }; }
+        case 'context': return { ...base, o: 'context', t: at, d: this.capHistory(e.context) };
       }
     });
   }

@@ -10,4 +10,5 @@ export { nodeFileSystem } from './nodeFs';
 export { readWasmBinary } from './wasm';
 export { canonicalJson } from './canonicalJson';
 export { renderRecoveryReport } from './reportMarkdown';
+export { ingestSpool, SPOOL_FILE, type SpoolResult } from './spool';
 export * as validate from './validate';

@@ -219,7 +219,9 @@ export class Store {
         u.current_task !== undefined ? u.current_task : ((prev?.current_task as string | null) ?? null),
         u.capabilities ? JSON.stringify(u.capabilities) : ((prev?.capabilities as string) ?? '[]'),
         JSON.stringify(u.metadata ? { ...prevMeta, ...u.metadata } : prevMeta),
-        prev ? String(prev.first_seen) : now, now, t],
+        prev ? String(prev.first_seen) : now,
+        // A spooled heartbeat that arrives late must not move last_seen back.
+        prev && Number(prev.last_seen_ms) > t ? String(prev.last_seen) : now, Math.max(t, prev ? Number(prev.last_seen_ms) : 0)],
     );
     return { kind: 'agent', ids: [agentId] };
   }

@@ -230,7 +230,7 @@ export interface ChangeEvent {
  * One entry of a batch (POST /events). `event_id`, when given, makes the entry idempotent: an id
  * the engine has already stored is skipped, so a client may resend a spooled batch safely.
  */
-export type BatchEvent = { event_id?: string } & (
+export type BatchEvent = { event_id?: string; /** When it happened (ISO); default: when stored. */ ts?: string } & (
   | ({ type: 'task'; task_id: string } & TaskUpdate)
   | ({ type: 'agent'; agent_id: string } & AgentUpdate)
   | ({ type: 'decision' } & DecisionInput)

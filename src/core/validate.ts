@@ -143,7 +143,8 @@ export function checkBatch(raw: unknown): BatchEvent[] {
     const p = `events[${i}].`;
     if (!isPlainObject(e)) throw new ValidationError(`events[${i}]`, 'must be an object');
     const eventId = e.event_id === undefined ? undefined : checkId(`${p}event_id`, e.event_id);
-    const base = eventId === undefined ? {} : { event_id: eventId };
+    const ts = e.ts === undefined ? undefined : checkSince(e.ts, `${p}ts`);
+    const base = { ...(eventId === undefined ? {} : { event_id: eventId }), ...(ts === undefined ? {} : { ts }) };
     switch (e.type) {
       case 'task':
         return { ...base, type: 'task', task_id: checkId(`${p}task_id`, e.task_id), ...checkTaskUpdate(e, p) };
@@ -156,7 +157,7 @@ export function checkBatch(raw: unknown): BatchEvent[] {
       case 'context': {
         // Either { type, context: {...} } or the context's fields beside `type`.
         if (e.context !== undefined) return { ...base, type: 'context', context: checkContext(e.context, `${p}context`) };
-        const { type: _t, event_id: _id, ...rest } = e;
+        const { type: _t, event_id: _id, ts: _ts, ...rest } = e;
         return { ...base, type: 'context', context: rest as JsonObject };
       }
       default:
