@@ -1,3 +1,108 @@
-// Composition root; filled in by the extension work (issue 4).
-export function activate(): void {}
-export function deactivate(): void {}
+// Composition root: builds the sessions (engine + server per folder), views, commands and the
+// status bar, and hands VS Code one disposable. No logic of its own.
+import * as vscode from 'vscode';
+import { registerCheckpointCommands } from './commands/checkpointCommands';
+import { VIEWS } from './commands/ids';
+import { registerInfoCommands } from './commands/infoCommands';
+import { registerMaintenanceCommands } from './commands/maintenanceCommands';
+import { RecoveryOffers, registerRecoveryCommands } from './commands/recoveryCommands';
+import { type CommandContext, CommandErrors } from './commands/run';
+import { registerViewCommands } from './commands/viewCommands';
+import { ContextEngine } from './core/engine';
+import { createApi, type JarvisContextExtensionApi } from './host/api';
+import { CONTEXT_KEYS, setContextKey } from './host/contextKeys';
+import { Disposable } from './host/lifecycle';
+import { channelLogger, LOG_CHANNEL_NAME } from './host/log';
+import { Sessions } from './host/sessions';
+import { readWasmBytes } from './host/wasm';
+import { JarvisServer } from './server';
+import { AgentsView } from './views/agentsView';
+import { CheckpointsView } from './views/checkpointsView';
+import { DecisionsView } from './views/decisionsView';
+import { JarvisDocuments, SCHEME } from './views/documents';
+import { StatusBar } from './views/statusBar';
+import { TasksView } from './views/tasksView';
+
+class JarvisExtension extends Disposable {
+  readonly log = this._register(vscode.window.createOutputChannel(LOG_CHANNEL_NAME, { log: true }));
+  readonly sessions: Sessions;
+  readonly offers = new RecoveryOffers();
+  readonly ctx: CommandContext;
+  readonly statusBar: StatusBar;
+
+  constructor(context: vscode.ExtensionContext) {
+    super();
+    let wasm: Promise<Uint8Array> | undefined;
+    this.sessions = this._register(
+      new Sessions({
+        storageUri: context.storageUri,
+        readWasm: () => (wasm ??= readWasmBytes(context.extensionUri)),
+        openEngine: options => ContextEngine.open(options),
+        startServer: options => JarvisServer.start(options),
+        logger: component => channelLogger(this.log, component),
+        env: context.environmentVariableCollection,
+      }),
+    );
+    const documents = this._register(new JarvisDocuments(this.sessions));
+    this._register(vscode.workspace.registerTextDocumentContentProvider(SCHEME, documents));
+    const views = {
+      agents: this._register(new AgentsView(this.sessions, this.log)),
+      tasks: this._register(new TasksView(this.sessions, this.log)),
+      decisions: this._register(new DecisionsView(this.sessions, this.log)),
+      checkpoints: this._register(new CheckpointsView(this.sessions, this.log)),
+    };
+    this._register(vscode.window.createTreeView(VIEWS.agents, { treeDataProvider: views.agents, showCollapseAll: true }));
+    this._register(vscode.window.createTreeView(VIEWS.tasks, { treeDataProvider: views.tasks, showCollapseAll: true }));
+    this._register(vscode.window.createTreeView(VIEWS.decisions, { treeDataProvider: views.decisions }));
+    this._register(vscode.window.createTreeView(VIEWS.checkpoints, { treeDataProvider: views.checkpoints, canSelectMany: true }));
+    this.statusBar = this._register(new StatusBar(this.sessions));
+    this.ctx = { sessions: this.sessions, views, documents, log: this.log, errors: new CommandErrors(this.log) };
+    for (const d of [
+      ...registerCheckpointCommands(this.ctx),
+      ...registerRecoveryCommands(this.ctx),
+      ...registerInfoCommands(this.ctx),
+      ...registerMaintenanceCommands(this.ctx),
+      ...registerViewCommands(this.ctx),
+    ]) this._register(d);
+    this._register(this.sessions.onDidChange(({ session }) => {
+      if (session === this.sessions.current) this.syncState();
+      this.offers.offer(session);
+    }));
+    this._register(this.sessions.onDidChangeCurrent(() => this.syncState()));
+  }
+
+  private syncState(): void {
+    const s = this.sessions.current;
+    setContextKey(CONTEXT_KEYS.state, s ? s.state : 'noFolder');
+    setContextKey(CONTEXT_KEYS.serverRunning, !!s?.server);
+  }
+
+  async start(): Promise<void> {
+    await this.sessions.syncFolders();
+    this.syncState();
+    for (const s of this.sessions.all) this.offers.offer(s);
+  }
+}
+
+let extension: JarvisExtension | undefined;
+
+export async function activate(context: vscode.ExtensionContext): Promise<JarvisContextExtensionApi> {
+  extension = new JarvisExtension(context);
+  context.subscriptions.push(extension);
+  await extension.start();
+  const api = createApi(extension.sessions);
+  if (context.extensionMode === vscode.ExtensionMode.Test) {
+    // Integration tests look at the views and the status bar as drawn.
+    Object.assign(api, { testing: { sessions: extension.sessions, views: extension.ctx.views, statusBar: extension.statusBar, offers: extension.offers, log: extension.log } });
+  }
+  return api;
+}
+
+/** Closes every engine cleanly: final checkpoint, crash marker removed. */
+export async function deactivate(): Promise<void> {
+  const e = extension;
+  extension = undefined;
+  if (!e) return;
+  await e.sessions.closeAll();
+  e.dispose();
+}

@@ -61,8 +61,8 @@ export class ContextEngine implements ContextEngineApi {
   private readonly fs: FileSystemPort;
   private readonly clock: Clock;
   private readonly log: Logger;
-  private readonly historySize: number;
-  private readonly staleAfterMs: number;
+  private historySize: number;
+  private staleAfterMs: number;
   private readonly liveDbLimitBytes: number;
   private readonly journalCompactBytes: number;
   private readonly journal: Journal;
@@ -436,6 +436,17 @@ export class ContextEngine implements ContextEngineApi {
     if (!this.closed) this.startTimer(ms);
   }
 
+  /** Settings that change while running (the extension's configuration). */
+  setStaleAfterMs(ms: number): void {
+    if (!(ms > 0)) throw new ValidationError('staleAfterMs', 'must be a positive number');
+    this.staleAfterMs = ms;
+  }
+
+  setHistorySize(n: number): void {
+    if (!Number.isInteger(n) || n < 1) throw new ValidationError('historySize', 'must be a positive integer');
+    this.historySize = n;
+  }
+
   private maintain<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.maintenance.then(fn, fn);
     this.maintenance = run.catch(() => undefined);
@@ -804,6 +815,18 @@ export class ContextEngine implements ContextEngineApi {
     return this.readHistory(query, (s, q) => s.getDecisions(q), d => d.id);
   }
 
+  async getDecision(id: number): Promise<Decision | undefined> {
+    const q = { limit: 1, beforeId: id + 1 };
+    const hit = (ds: Decision[]) => ds.find(d => d.id === id);
+    const live = hit(this.store.getDecisions(q));
+    if (live) return live;
+    for (const seg of this.store.listSegments()) {
+      const found = await this.withSegment(seg.name, s => hit(s.getDecisions(q)));
+      if (found) return found;
+    }
+    return undefined;
+  }
+
   getMessages(query: ListQuery = {}): Promise<Message[]> {
     return this.readHistory(query, (s, q) => s.getMessages(q), m => m.id);
   }
@@ -1093,7 +1116,8 @@ async function loadState(SQL: SqlJsStatic, fs: FileSystemPort, folder: string, l
 
   // Without a readable database, the journal alone is complete only if it starts at record 1.
   const historyElsewhere = journal.records.length > 0 && (journal.records[0].op.o === 'base' || journal.records[0].seq > 1);
-  if (!store && (dbBytes !== undefined || historyElsewhere || crashed)) {
+  // A missing database with a journal from record 1 is a run that never compacted: replay it all.
+  if (!store && (dbBytes !== undefined || historyElsewhere)) {
     const cps = (await listDir(fs, path.join(folder, CHECKPOINT_DIR))).filter(f => /^recovery_.*\.sqlite$/.test(f)).sort().reverse();
     for (const f of cps) {
       const bytes = await readFileIfExists(fs, path.join(folder, CHECKPOINT_DIR, f)).catch(() => undefined);

@@ -50,6 +50,7 @@ export interface ContextEngineApi {
   getAgent(agentId: string): Agent | undefined;
   /** Newest first; reaches into the archive when the live database has too few. */
   getDecisions(query?: ListQuery): Promise<Decision[]>;
+  getDecision(id: number): Promise<Decision | undefined>;
   getMessages(query?: ListQuery): Promise<Message[]>;
   /** Newest first (by start time), live database then archive. */
   getSpans(query?: SpanQuery): Promise<Span[]>;
@@ -68,6 +69,11 @@ export interface ContextEngineApi {
   renderRecoveryReport(report: RecoveryReport): string;
   /** Everything, for `jarvis-context export`. */
   exportAll(): Promise<JsonObject>;
+
+  /** Settings that take effect while running: 0 stops the periodic checkpoint. */
+  setCheckpointInterval(ms: number): void;
+  setStaleAfterMs(ms: number): void;
+  setHistorySize(n: number): void;
 
   onDidChange(listener: (event: ChangeEvent) => void): Disposable;
   /** Final checkpoint and compaction, marker removed, lock released. Idempotent. */

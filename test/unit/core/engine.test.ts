@@ -2,7 +2,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import {
-  ContextEngine, EngineClosedError, MARKER_FILE, ValidationError, type ChangeEvent,
+  ContextEngine, EngineClosedError, MARKER_FILE, ValidationError, type BatchEvent, type ChangeEvent,
 } from '../../../src/core';
 import { FakeClock, openEngine, tempDir } from '../support/fixtures';
 
@@ -126,7 +126,7 @@ describe('engine: writes and reads', () => {
   });
 
   it('applies a batch atomically and skips event ids it already stored', async () => {
-    const batch = [
+    const batch: BatchEvent[] = [
       { type: 'task' as const, task_id: 't1', percentage: 50, event_id: 'e1' },
       { type: 'decision' as const, decision_type: 'plan', context: {}, decision: 'go', reasoning: 'r', event_id: 'e2' },
       { type: 'message' as const, from_agent: 'a', to_agent: 'b', message_type: 'm', content: 'hi', event_id: 'e3' },

@@ -1,0 +1,635 @@
+"""Jarvis Context client for Python orchestrators.
+
+Standard library only, Python 3.9+. Mirrors the seed's JarvisContextManager API, so a seed-style
+orchestrator only changes its import:
+
+    from jarvis_context import JarvisContextManager
+
+The extension (or `jarvis-context serve`) owns the storage; this module reports to it over the
+REST API (shared/API.md). When the server cannot be reached, writes go to `spool.jsonl` in the
+storage folder and are sent on the next successful connection (see README.md, "Spool format").
+"""
+
+import datetime
+import errno
+import http.client
+import json
+import logging
+import os
+import threading
+import urllib.parse
+import uuid
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
+
+try:  # POSIX: serialise appends between processes.
+    import fcntl
+except ImportError:  # Windows: best effort, single write() calls.
+    fcntl = None  # type: ignore[assignment]
+
+__all__ = [
+    "JarvisContextManager",
+    "JarvisContextError",
+    "JarvisContextUnavailable",
+    "JarvisContextValidationError",
+    "TASK_STATUSES",
+]
+
+logger = logging.getLogger("jarvis_context")
+
+API_PREFIX = "/api/jarvis/context"
+DEFAULT_CONTEXT_PATH = "./memory/context/jarvis"
+SPOOL_FILE = "spool.jsonl"
+REJECTED_FILE = "spool.rejected.jsonl"
+TASK_STATUSES = ("pending", "in_progress", "blocked", "completed", "failed", "cancelled")
+
+_TASK_FIELDS = ("description", "status", "percentage", "completed_subtasks", "blockers", "agent_id", "metadata")
+_AGENT_FIELDS = ("status", "current_task", "capabilities", "metadata")
+# Body limit is 1 MiB; stay well under it.
+_BATCH_MAX_EVENTS = 500
+_BATCH_MAX_BYTES = 512 * 1024
+
+
+class JarvisContextError(Exception):
+    """An error answer of the API ({"error": {"code", "message"}}) or a client-side failure.
+
+    status is the HTTP status, 0 when no answer came back; code is the API's error code or one of
+    "unreachable", "timeout", "no_endpoint", "bad_response", "bad_request" (local validation).
+    """
+
+    def __init__(self, status: int, code: str, message: str, field: Optional[str] = None):
+        super().__init__("%s (%s)" % (message, status or code))
+        self.status = status
+        self.code = code
+        self.message = message
+        self.field = field  # the bad field, when the API named one
+
+
+class JarvisContextUnavailable(JarvisContextError):
+    """The server could not be reached; nothing was acknowledged."""
+
+
+class JarvisContextValidationError(JarvisContextError, ValueError):
+    """Bad input, refused before anything was sent or spooled. `field` names the culprit."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(400, "bad_request", "%s: %s" % (field, message), field)
+
+
+class JarvisContextManager:
+    """Reports an orchestrator's tasks, agents, decisions, messages and state to Jarvis Context.
+
+    base_path is the storage folder shared with the server (holding endpoint.json, and the spool);
+    default JARVIS_CONTEXT_PATH or ./memory/context/jarvis. url/token default to
+    JARVIS_CONTEXT_URL/JARVIS_CONTEXT_TOKEN, else endpoint.json. With spool=False an unreachable
+    server raises JarvisContextUnavailable instead of spooling.
+    """
+
+    def __init__(
+        self,
+        base_path: Optional[str] = None,
+        *,
+        url: Optional[str] = None,
+        token: Optional[str] = None,
+        timeout: float = 10.0,
+        spool: bool = True,
+    ):
+        self.base_path = os.path.abspath(base_path or os.environ.get("JARVIS_CONTEXT_PATH") or DEFAULT_CONTEXT_PATH)
+        self.spool_path = os.path.join(self.base_path, SPOOL_FILE)
+        self.rejected_path = os.path.join(self.base_path, REJECTED_FILE)
+        self.timeout = timeout
+        self.spool_enabled = spool
+        url = url or os.environ.get("JARVIS_CONTEXT_URL")
+        self._fixed = (url, token if token is not None else os.environ.get("JARVIS_CONTEXT_TOKEN", "")) if url else None
+        self._endpoint: Optional[Tuple[str, str]] = None
+        self._endpoint_mtime: Optional[Tuple[int, int]] = None
+        self._conn: Optional[http.client.HTTPConnection] = None
+        self._conn_key: Optional[Tuple[str, int]] = None
+        self._conn_used = False
+        self._lock = threading.RLock()
+        self._spooling = False
+        # Send what an earlier run left behind, if the server is there.
+        try:
+            self.flush_spool()
+        except JarvisContextError as e:
+            logger.debug("spool not flushed at start: %s", e)
+
+    # ---- Reporting (the seed's methods) ----
+
+    def update_task_progress(self, task_id: str, progress: Optional[Dict[str, Any]] = None, **fields: Any) -> Optional[dict]:
+        """Merges into the task: description, status, percentage, completed_subtasks, blockers,
+        agent_id, metadata. Other keys go into metadata. Returns the answer, or None if spooled."""
+        _require_str("task_id", task_id)
+        update = _merge_args("progress", progress, fields)
+        event: Dict[str, Any] = {"type": "task", "task_id": task_id}
+        event.update(_split_known(update, _TASK_FIELDS, {"assigned_agent": "agent_id", "last_update": None}))
+        _check_task(event)
+        return self._write(event)
+
+    def log_decision(
+        self,
+        decision_type: Any = None,
+        context: Any = None,
+        decision: Optional[str] = None,
+        reasoning: Optional[str] = None,
+        outcome: Any = None,
+        agent_id: Optional[str] = None,
+        task_id: Optional[str] = None,
+    ) -> Optional[dict]:
+        """Logs an orchestration decision. Also accepts one dict with the same keys."""
+        if isinstance(decision_type, dict):
+            fields = dict(decision_type)
+        else:
+            fields = {"decision_type": decision_type, "context": context, "decision": decision,
+                      "reasoning": reasoning, "outcome": outcome, "agent_id": agent_id, "task_id": task_id}
+        event = {"type": "decision"}
+        for key in ("decision_type", "decision", "reasoning"):
+            _require_str(key, fields.get(key), allow_empty=(key == "reasoning"))
+            event[key] = fields[key]
+        event["context"] = fields.get("context")
+        for key in ("outcome", "agent_id", "task_id"):
+            if fields.get(key) is not None:
+                event[key] = fields[key]
+        for key in ("agent_id", "task_id"):
+            if key in event:
+                _require_str(key, event[key])
+        unknown = set(fields) - {"decision_type", "context", "decision", "reasoning", "outcome", "agent_id", "task_id"}
+        if unknown:
+            raise JarvisContextValidationError(sorted(unknown)[0], "unknown decision field")
+        return self._write(event)
+
+    def update_agent_state(self, agent_id: str, state: Optional[Dict[str, Any]] = None, **fields: Any) -> Optional[dict]:
+        """Agent status, current_task, capabilities, metadata (other keys go into metadata); also a
+        heartbeat. status defaults to "active"."""
+        _require_str("agent_id", agent_id)
+        update = _merge_args("state", state, fields)
+        event: Dict[str, Any] = {"type": "agent", "agent_id": agent_id}
+        event.update(_split_known(update, _AGENT_FIELDS, {"task": "current_task", "last_update": None}))
+        event.setdefault("status", "active")
+        _require_str("status", event["status"])
+        if event.get("current_task") is not None:
+            _require_str("current_task", event["current_task"])
+        if "capabilities" in event:
+            _require_str_list("capabilities", event["capabilities"])
+        return self._write(event)
+
+    def log_agent_message(self, from_agent: str, to_agent: str, message_type: str, content: Any, response: Any = None) -> Optional[dict]:
+        """Logs an inter-agent message. A seed-style `response` is kept beside the content."""
+        for key, value in (("from_agent", from_agent), ("to_agent", to_agent), ("message_type", message_type)):
+            _require_str(key, value)
+        if response is not None:
+            content = {"content": content, "response": response}
+        return self._write({"type": "message", "from_agent": from_agent, "to_agent": to_agent,
+                            "message_type": message_type, "content": content})
+
+    def update_context(self, state: Optional[Dict[str, Any]] = None, **fields: Any) -> Optional[dict]:
+        """Replaces the orchestrator's own state: what restore_context() gives back after a crash."""
+        return self._write({"type": "context", "context": _merge_args("state", state, fields)})
+
+    def mark_recovery_point(self, label: str) -> Optional[dict]:
+        """A recovery point (checkpoint with a binary copy). Not spoolable: returns None, with a
+        warning, when the server is unreachable."""
+        _require_str("label", label)
+        with self._lock:
+            try:
+                self._flush_spool_locked()
+                return self._request("POST", "/recovery-points", {"label": label})
+            except JarvisContextUnavailable as e:
+                logger.warning("Jarvis Context unreachable, recovery point %r not taken: %s", label, e)
+                return None
+
+    def save_context(self, recovery_point: bool = False, reason: Optional[str] = None) -> Optional[dict]:
+        """The seed's save_context: a recovery point, or a plain checkpoint."""
+        if recovery_point:
+            return self.mark_recovery_point(reason or "manual")
+        return self.checkpoint(reason)
+
+    # ---- Reading back ----
+
+    def get_context_status(self) -> dict:
+        """GET /status: session, last checkpoint, counts of agents, tasks, decisions, messages."""
+        return self._read("GET", "/status")
+
+    def restore_context(self) -> Optional[dict]:
+        """The context to resume from ({state, tasks, agents, recent_decisions, updated_at}), after
+        sending any spooled events; None when the server is unreachable."""
+        try:
+            return self._read("GET", "/context")
+        except JarvisContextUnavailable as e:
+            logger.warning("Jarvis Context unreachable, no context restored: %s", e)
+            return None
+
+    def recover_from_crash(self) -> dict:
+        """Runs the recovery analysis now (POST /recover) and returns the report."""
+        return self._read("POST", "/recover", {})
+
+    def get_agent_state(self, agent_id: str) -> dict:
+        for agent in self.get_agents():
+            if agent.get("agent_id") == agent_id:
+                return agent
+        return {}
+
+    def get_agents(self) -> List[dict]:
+        return self._read("GET", "/agent-states")["agents"]
+
+    def get_tasks(self, status: Optional[str] = None) -> List[dict]:
+        return self._read("GET", "/task-progress" + _query(status=status))["tasks"]
+
+    def get_decisions(self, limit: Optional[int] = None, since: Optional[str] = None,
+                      agent_id: Optional[str] = None, task_id: Optional[str] = None) -> List[dict]:
+        route = "/decisions" + _query(limit=limit, since=since, agent_id=agent_id, task_id=task_id)
+        return self._read("GET", route)["decisions"]
+
+    def get_messages(self, limit: Optional[int] = None, since: Optional[str] = None,
+                     agent_id: Optional[str] = None) -> List[dict]:
+        return self._read("GET", "/messages" + _query(limit=limit, since=since, agent_id=agent_id))["messages"]
+
+    def checkpoint(self, label: Optional[str] = None) -> dict:
+        return self._read("POST", "/checkpoint", {} if label is None else {"label": label})
+
+    def request(self, method: str, route: str, body: Any = None) -> Any:
+        """Any route of the API (route relative to /api/jarvis/context)."""
+        return self._read(method, route, body)
+
+    # ---- Spool ----
+
+    def pending_spooled(self) -> int:
+        """Events waiting in the spool (all processes)."""
+        try:
+            with open(self.spool_path, "rb") as f:
+                return sum(1 for line in f if line.strip())
+        except FileNotFoundError:
+            return 0
+
+    def flush_spool(self) -> int:
+        """Sends spooled events now. Returns how many were sent; raises JarvisContextUnavailable
+        if the server is still unreachable (the spool is kept)."""
+        with self._lock:
+            return self._flush_spool_locked()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def __enter__(self) -> "JarvisContextManager":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    # ---- Internals ----
+
+    def _write(self, event: Dict[str, Any]) -> Optional[dict]:
+        event = dict({"event_id": str(uuid.uuid4())}, **event)
+        line = _encode_line(event)  # validates JSON before anything is sent or spooled
+        with self._lock:
+            try:
+                # Spooled events go first, so the server sees writes in the order they were made.
+                self._flush_spool_locked()
+                answer = self._request("POST", "/events", {"events": [event]})
+                self._spooling = False
+                return answer
+            except JarvisContextError as e:
+                if not self.spool_enabled or not _spoolable(e):
+                    raise
+                self._spool_append(line)
+                if not self._spooling:  # once per outage, not once per event
+                    self._spooling = True
+                    logger.warning("Jarvis Context unavailable (%s); spooling events to %s", e.message, self.spool_path)
+                return None
+
+    def _read(self, method: str, route: str, body: Any = None) -> Any:
+        with self._lock:
+            try:
+                self._flush_spool_locked()
+            except JarvisContextError as e:
+                if not _spoolable(e):
+                    raise
+            return self._request(method, route, body)
+
+    def _spool_append(self, line: bytes) -> None:
+        os.makedirs(self.base_path, exist_ok=True)
+        while True:
+            created = not os.path.exists(self.spool_path)
+            fd = os.open(self.spool_path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                _lock_fd(fd)
+                # A process killed mid-append left a torn line: end it, so ours parses.
+                size = os.fstat(fd).st_size
+                if size and hasattr(os, "pread") and os.pread(fd, 1, size - 1) != b"\n":
+                    _write_all(fd, b"\n")
+                _write_all(fd, line)
+                os.fsync(fd)
+                mine = os.fstat(fd)
+                try:
+                    now = os.stat(self.spool_path)
+                    same = (now.st_ino, now.st_dev) == (mine.st_ino, mine.st_dev)
+                except FileNotFoundError:
+                    same = False
+            finally:
+                _unlock_fd(fd)
+                os.close(fd)
+            if same:
+                break
+            # The server took the file away (rename, then read) while we wrote: it may have missed
+            # our line, so write it again; the event_id makes a second copy harmless.
+        if created:
+            _fsync_dir(self.base_path)
+
+    def _flush_spool_locked(self) -> int:
+        try:
+            if os.path.getsize(self.spool_path) == 0:
+                return 0
+        except FileNotFoundError:
+            return 0
+        self._resolve()  # no server advertised: fail before reading the spool
+        fd = os.open(self.spool_path, os.O_RDWR)
+        try:
+            _lock_fd(fd)
+            sent = 0
+            # Batch by batch as the file is read, so a server that is still down costs one batch.
+            for batch in _batches(_read_spool(fd)):
+                try:
+                    self._request("POST", "/events", {"events": batch})
+                except JarvisContextError as e:
+                    if e.status != 400:
+                        raise  # unreachable or failing: keep the spool for next time
+                    self._send_one_by_one(batch)
+                sent += len(batch)
+            # Only after every batch got a 2xx: the events are durable on the server.
+            os.ftruncate(fd, 0)
+            os.fsync(fd)
+            if sent:
+                logger.info("Jarvis Context: sent %d spooled events", sent)
+            return sent
+        finally:
+            _unlock_fd(fd)
+            os.close(fd)
+
+    def _send_one_by_one(self, batch: List[dict]) -> None:
+        # One bad event must not block the rest forever: keep it aside, with the reason.
+        for event in batch:
+            try:
+                self._request("POST", "/events", {"events": [event]})
+            except JarvisContextError as e:
+                if e.status != 400:
+                    raise
+                logger.error("Jarvis Context refused spooled event %s: %s; kept in %s", event.get("event_id"), e.message, self.rejected_path)
+                with open(self.rejected_path, "ab") as f:
+                    f.write(_encode_line({"event": event, "error": {"code": e.code, "message": e.message}}))
+                    f.flush()
+                    os.fsync(f.fileno())
+
+    def _resolve(self) -> Tuple[str, str]:
+        if self._fixed:
+            return self._fixed
+        path = os.path.join(self.base_path, "endpoint.json")
+        try:
+            st = os.stat(path)
+            mtime = (st.st_ino, st.st_mtime_ns)  # the server replaces the file by rename: a new inode
+        except FileNotFoundError:
+            raise JarvisContextUnavailable(0, "no_endpoint", "no Jarvis Context server: set JARVIS_CONTEXT_URL and "
+                                           "JARVIS_CONTEXT_TOKEN, or start `jarvis-context serve` for %s" % self.base_path)
+        if self._endpoint is None or mtime != self._endpoint_mtime:
+            try:
+                with open(path, encoding="utf-8") as f:
+                    data = json.load(f)
+                self._endpoint = (str(data["url"]), str(data.get("token", "")))
+                self._endpoint_mtime = mtime
+                pid = data.get("pid")
+            except (OSError, ValueError, KeyError, TypeError) as e:
+                raise JarvisContextUnavailable(0, "no_endpoint", "unreadable %s: %s" % (path, e))
+            # A server killed -9 leaves its endpoint.json: do not wait on a dead port.
+            if isinstance(pid, int) and not _pid_alive(pid):
+                self._endpoint = None
+                raise JarvisContextUnavailable(0, "unreachable", "the server (pid %d) in %s is not running" % (pid, path))
+        return self._endpoint
+
+    def _request(self, method: str, route: str, body: Any = None) -> Any:
+        url, token = self._resolve()
+        parts = urllib.parse.urlsplit(url)
+        if parts.scheme != "http" or not parts.hostname:
+            raise JarvisContextError(0, "no_endpoint", "unsupported server URL %r" % url)
+        base = parts.path.rstrip("/")
+        if not base.endswith(API_PREFIX):
+            base += API_PREFIX
+        payload = None if body is None else json.dumps(body, separators=(",", ":")).encode("utf-8")
+        headers = {"Accept": "application/json"}
+        if token:
+            headers["Authorization"] = "Bearer " + token
+        if payload is not None:
+            headers["Content-Type"] = "application/json"
+        key = (parts.hostname, parts.port or 80)
+        for attempt in (0, 1):
+            conn = self._connection(key)
+            reused = self._conn_used
+            try:
+                conn.request(method, base + route, body=payload, headers=headers)
+                resp = conn.getresponse()
+                data = resp.read()
+                self._conn_used = True
+                if resp.getheader("Connection", "").lower() == "close":
+                    self.close()
+                break
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as e:
+                self.close()
+                # The server closed a kept-alive connection while idle: the request never arrived.
+                if attempt == 0 and reused:
+                    continue
+                raise JarvisContextUnavailable(0, "unreachable", "%s %s: %s" % (method, route, e))
+            except OSError as e:
+                self.close()
+                code = "timeout" if isinstance(e, TimeoutError) or "timed out" in str(e) else "unreachable"
+                raise JarvisContextUnavailable(0, code, "%s %s: %s" % (method, route, e))
+            except http.client.HTTPException as e:
+                self.close()
+                raise JarvisContextUnavailable(0, "unreachable", "%s %s: %s" % (method, route, e))
+        text = data.decode("utf-8", "replace")
+        if resp.status >= 300:
+            code, message, field = "bad_response", text[:200] or "HTTP %d" % resp.status, None
+            try:
+                err = json.loads(text)["error"]
+                code, message, field = str(err.get("code", "error")), str(err["message"]), err.get("field")
+            except (ValueError, KeyError, TypeError):
+                pass
+            raise JarvisContextError(resp.status, code, "%s %s: %s" % (method, route, message), field)
+        if not text:
+            return None
+        try:
+            return json.loads(text)
+        except ValueError:
+            raise JarvisContextError(resp.status, "bad_response", "%s %s: answer is not JSON" % (method, route))
+
+    def _connection(self, key: Tuple[str, int]) -> http.client.HTTPConnection:
+        if self._conn is None or self._conn_key != key:
+            self.close()
+            self._conn = http.client.HTTPConnection(key[0], key[1], timeout=self.timeout)
+            self._conn_key = key
+            self._conn_used = False
+        return self._conn
+
+
+# ---- helpers ----
+
+def _spoolable(e: JarvisContextError) -> bool:
+    # Unreachable, or the store cannot write right now (503): keep the event for later.
+    return isinstance(e, JarvisContextUnavailable) or e.status == 503
+
+
+def _merge_args(name: str, given: Optional[Dict[str, Any]], fields: Dict[str, Any]) -> Dict[str, Any]:
+    if given is None:
+        return dict(fields)
+    if not isinstance(given, dict):
+        raise JarvisContextValidationError(name, "expected a dict, got %s" % type(given).__name__)
+    merged = dict(given)
+    merged.update(fields)
+    return merged
+
+
+def _split_known(update: Dict[str, Any], known: Tuple[str, ...], aliases: Dict[str, Optional[str]]) -> Dict[str, Any]:
+    """Known fields as they are; seed aliases renamed (None drops them); the rest into metadata."""
+    out: Dict[str, Any] = {}
+    extra: Dict[str, Any] = {}
+    for key, value in update.items():
+        if key in aliases:
+            if aliases[key] is not None and aliases[key] not in update:
+                out[aliases[key]] = value
+        elif key in known:
+            out[key] = value
+        else:
+            extra[key] = value
+    if extra:
+        metadata = out.get("metadata")
+        if metadata is not None and not isinstance(metadata, dict):
+            raise JarvisContextValidationError("metadata", "expected a dict")
+        out["metadata"] = dict(metadata or {}, **extra)
+    return out
+
+
+def _check_task(event: Dict[str, Any]) -> None:
+    if "status" in event and event["status"] not in TASK_STATUSES:
+        raise JarvisContextValidationError("status", "must be one of %s, got %r" % (", ".join(TASK_STATUSES), event["status"]))
+    if "percentage" in event:
+        p = event["percentage"]
+        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 100:
+            raise JarvisContextValidationError("percentage", "must be a number from 0 to 100, got %r" % (p,))
+    for key in ("completed_subtasks", "blockers"):
+        if key in event:
+            _require_str_list(key, event[key])
+    if "description" in event and not isinstance(event["description"], str):
+        raise JarvisContextValidationError("description", "must be a string")
+    if event.get("agent_id") is not None:
+        _require_str("agent_id", event["agent_id"])
+    if "metadata" in event and not isinstance(event["metadata"], dict):
+        raise JarvisContextValidationError("metadata", "expected a dict")
+
+
+def _require_str(field: str, value: Any, allow_empty: bool = False) -> None:
+    if not isinstance(value, str) or (not allow_empty and not value):
+        raise JarvisContextValidationError(field, "must be a non-empty string, got %r" % (value,))
+
+
+def _require_str_list(field: str, value: Any) -> None:
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        raise JarvisContextValidationError(field, "must be a list of strings, got %r" % (value,))
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (datetime.datetime, datetime.date)):
+        return value.isoformat()
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    raise TypeError("%s is not JSON serialisable" % type(value).__name__)
+
+
+def _encode_line(obj: Any) -> bytes:
+    try:
+        text = json.dumps(obj, separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=_json_default)
+    except (TypeError, ValueError) as e:
+        raise JarvisContextValidationError(str(obj.get("type", "event")) if isinstance(obj, dict) else "event",
+                                           "not JSON: %s" % e)
+    # Round-trip so what is sent equals what would be spooled (datetimes as strings, tuples as lists).
+    if isinstance(obj, dict):
+        obj.clear()
+        obj.update(json.loads(text))
+    return (text + "\n").encode("utf-8")
+
+
+def _parse_spool(data: bytes) -> List[dict]:
+    return list(_parse_lines(data.split(b"\n")))
+
+
+def _read_spool(fd: int) -> Iterator[dict]:
+    os.lseek(fd, 0, os.SEEK_SET)
+    with open(fd, "rb", closefd=False) as f:
+        yield from _parse_lines(f)
+
+
+def _parse_lines(lines: Iterable[bytes]) -> Iterator[dict]:
+    for raw in lines:
+        if not raw.strip():
+            continue
+        try:
+            event = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            # A torn line from a process killed mid-append: that call never returned, skip it.
+            logger.warning("Jarvis Context: skipping unreadable spool line (%d bytes)", len(raw))
+            continue
+        if isinstance(event, dict) and event.get("type"):
+            yield event
+
+
+def _batches(events: Iterable[dict]) -> Iterator[List[dict]]:
+    current: List[dict] = []
+    size = 0
+    for event in events:
+        n = len(json.dumps(event, separators=(",", ":")))
+        if current and (len(current) >= _BATCH_MAX_EVENTS or size + n > _BATCH_MAX_BYTES):
+            yield current
+            current, size = [], 0
+        current.append(event)
+        size += n
+    if current:
+        yield current
+
+
+def _query(**params: Any) -> str:
+    q = urllib.parse.urlencode({k: v for k, v in params.items() if v is not None})
+    return "?" + q if q else ""
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _lock_fd(fd: int) -> None:
+    if fcntl is not None:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+
+
+def _unlock_fd(fd: int) -> None:
+    if fcntl is not None:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+def _fsync_dir(path: str) -> None:
+    if os.name != "posix":
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _pid_alive(pid: int) -> bool:
+    if os.name != "posix":
+        return True  # os.kill(pid, 0) would terminate the process on Windows
+    try:
+        os.kill(pid, 0)
+    except OSError as e:
+        return e.errno == errno.EPERM
+    return True

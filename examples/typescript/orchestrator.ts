@@ -1,0 +1,78 @@
+// A small TypeScript orchestrator that survives being killed.
+//
+// It hands four tasks to two agents through an orchestrator object wrapped with
+// JarvisOrchestratorWithContext (so assignments, messages and decisions are recorded), and on start
+// reads the context back (GET /context) to skip the tasks already completed.
+//
+//   npm run build
+//   node dist/cli.js serve --path ./memory/context/jarvis &    # or run from a VS Code terminal
+//   node out/examples/typescript/orchestrator.js               # kill it, run it again: it resumes
+//
+// JARVIS_EXAMPLE_STEP_MS sets how long each subtask "works" (default 500).
+import { JarvisContextManager, JarvisOrchestratorWithContext } from '../../src/client';
+
+const TASKS = [
+  { id: 'task-1', description: 'Collect the API docs', skill: 'research', subtasks: ['search', 'read'] },
+  { id: 'task-2', description: 'Write the parser', skill: 'code', subtasks: ['design', 'implement', 'test'] },
+  { id: 'task-3', description: 'Review the parser', skill: 'review', subtasks: ['read', 'comment'] },
+  { id: 'task-4', description: 'Write the release notes', skill: 'research', subtasks: ['draft', 'edit'] },
+];
+const AGENTS: Record<string, string[]> = { researcher: ['research', 'review'], coder: ['code'] };
+const STEP_MS = Number(process.env.JARVIS_EXAMPLE_STEP_MS ?? 500);
+const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
+
+type Task = (typeof TASKS)[number];
+
+/** The orchestrator's own logic; it knows nothing about Jarvis Context. */
+class Orchestrator {
+  async makeDecision(input: { decision_type: string; task: Task }) {
+    const agent = Object.keys(AGENTS).find(a => AGENTS[a].includes(input.task.skill)) ?? 'researcher';
+    return { decision: `Assign ${input.task.id} to ${agent}`, reasoning: `${agent} can ${input.task.skill}`, agent_id: agent, task_id: input.task.id };
+  }
+  async assignTask(task: { id: string; description: string; agent: string }) {
+    return { agent_id: task.agent };
+  }
+  async receiveMessage(message: { from_agent: string; type: string; task_id: string; content: string }) {
+    return { ok: true, task: message.task_id };
+  }
+}
+
+async function main(): Promise<void> {
+  const cm = new JarvisContextManager();
+  const context = await cm.restoreContext(); // throws with a clear message when no server is running
+  const done = new Set(context.tasks.filter(t => t.status === 'completed').map(t => t.task_id));
+  if (done.size) console.log(`resuming; already done: ${[...done].sort().join(', ')}`);
+
+  const jarvis = new JarvisOrchestratorWithContext(new Orchestrator(), { contextManager: cm });
+  for (const [agent, capabilities] of Object.entries(AGENTS)) await cm.updateAgentState(agent, { status: 'idle', capabilities });
+
+  for (const task of TASKS) {
+    if (done.has(task.id)) continue;
+    const { agent_id: agent } = await jarvis.makeDecision({ decision_type: 'agent_assignment', task });
+    await jarvis.assignTask({ id: task.id, description: task.description, agent });
+    await cm.logAgentMessage('orchestrator', agent, 'task_assignment', { task_id: task.id, subtasks: task.subtasks });
+
+    const finished: string[] = [];
+    for (const subtask of task.subtasks) {
+      await sleep(STEP_MS); // the agent at work
+      finished.push(subtask);
+      await cm.updateTaskProgress(task.id, { percentage: Math.round((100 * finished.length) / task.subtasks.length), completed_subtasks: finished });
+    }
+
+    await jarvis.receiveMessage({ from_agent: agent, type: 'task_result', task_id: task.id, content: `${task.id} done` });
+    await cm.updateTaskProgress(task.id, { status: 'completed', percentage: 100 });
+    done.add(task.id);
+    await cm.mergeContext({ phase: 'running', completed: [...done].sort() });
+    console.log(`completed ${task.id}`);
+  }
+
+  await cm.mergeContext({ phase: 'finished' });
+  await cm.markRecoveryPoint('all tasks completed');
+  console.log('all tasks completed');
+  cm.dispose();
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});

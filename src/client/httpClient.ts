@@ -1,0 +1,307 @@
+// Typed client for every route of the REST API (shared/API.md).
+// node:http with a keep-alive Agent rather than global fetch: measured on Node 20 against a local
+// node:http server, a sequential POST took ~0.4 ms through http.request and ~1.0-1.4 ms through
+// fetch (undici's WHATWG streams cost more than the request itself on loopback).
+import * as http from 'http';
+import * as path from 'path';
+import type {
+  Agent, AgentUpdate, BatchEvent, BatchResult, CheckpointResult, CleanupResult, ContextView, Decision,
+  DecisionInput, EngineMetrics, EngineStatus, Json, JsonObject, ListQuery, Message, MessageInput, RecoveryReport,
+  Task, TaskStatus, TaskUpdate,
+} from '../core/types';
+import { discoverEndpoint, Endpoint, normalizeBaseUrl, readEndpointFile } from './discovery';
+import { JarvisContextError } from './errors';
+
+export interface ClientOptions {
+  /** Base URL (origin or .../api/jarvis/context). Without it the endpoint is discovered. */
+  url?: string;
+  token?: string;
+  /** Storage folder holding endpoint.json; default JARVIS_CONTEXT_PATH or ./memory/context/jarvis. */
+  contextPath?: string;
+  /** Per request; default 10 s. */
+  timeoutMs?: number;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** A checkpoint as listed by GET /checkpoints. */
+export interface CheckpointSummary {
+  checkpoint_id: number;
+  created_at: string;
+  label: string | null;
+  kind: string;
+  [extra: string]: Json | undefined;
+}
+
+export interface StreamEvent {
+  kind: string;
+  ids: string[];
+  at: string;
+}
+
+const RETRYABLE_SOCKET_ERRORS = new Set(['ECONNRESET', 'EPIPE']);
+
+export class JarvisContextClient {
+  private endpoint: Endpoint | undefined;
+  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+  private readonly timeoutMs: number;
+
+  constructor(private readonly options: ClientOptions = {}) {
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+    if (options.url) {
+      this.endpoint = { url: normalizeBaseUrl(options.url), token: options.token ?? '', source: 'explicit' };
+    }
+  }
+
+  /** The endpoint in use (discovering it if needed), or undefined when no server is advertised. */
+  getEndpoint(): Endpoint | undefined {
+    if (!this.endpoint) this.endpoint = discoverEndpoint(this.options.env ?? process.env, this.options.contextPath);
+    return this.endpoint;
+  }
+
+  /** Closes idle keep-alive sockets so the process can exit. */
+  dispose(): void {
+    this.agent.destroy();
+  }
+
+  // ---- Monitoring ----
+
+  getStatus(): Promise<EngineStatus> {
+    return this.request('GET', '/status');
+  }
+  async getAgentStates(): Promise<Agent[]> {
+    return (await this.request<{ agents: Agent[] }>('GET', '/agent-states')).agents;
+  }
+  async getTaskProgress(filter: { status?: TaskStatus } = {}): Promise<Task[]> {
+    return (await this.request<{ tasks: Task[] }>('GET', '/task-progress' + query(filter))).tasks;
+  }
+  checkpoint(label?: string): Promise<CheckpointResult> {
+    return this.request('POST', '/checkpoint', label === undefined ? {} : { label });
+  }
+  getMetrics(): Promise<EngineMetrics> {
+    return this.request('GET', '/metrics');
+  }
+  /** The same figures in Prometheus text format. */
+  getMetricsText(): Promise<string> {
+    return this.request('GET', '/metrics', undefined, 'text/plain');
+  }
+
+  // ---- Reporting ----
+
+  updateTask(taskId: string, update: TaskUpdate): Promise<Task> {
+    return this.request('PUT', `/tasks/${encodeURIComponent(taskId)}`, update);
+  }
+  logDecision(input: DecisionInput): Promise<{ id: number }> {
+    return this.request('POST', '/decisions', input);
+  }
+  updateAgent(agentId: string, update: AgentUpdate): Promise<Agent> {
+    return this.request('PUT', `/agents/${encodeURIComponent(agentId)}`, update);
+  }
+  logMessage(input: MessageInput): Promise<{ id: number }> {
+    return this.request('POST', '/messages', input);
+  }
+  /** Replaces the orchestrator's own state. */
+  putContext(state: JsonObject): Promise<JsonObject> {
+    return this.request('PUT', '/context', state);
+  }
+  /** All-or-nothing, one flush; entries with an already stored event_id are skipped. */
+  postEvents(events: BatchEvent[]): Promise<BatchResult> {
+    return this.request('POST', '/events', { events });
+  }
+  markRecoveryPoint(label: string): Promise<{ checkpoint_id: number } & Partial<CheckpointResult>> {
+    return this.request('POST', '/recovery-points', { label });
+  }
+
+  // ---- Reading back ----
+
+  async getDecisions(q: ListQuery = {}): Promise<Decision[]> {
+    return (await this.request<{ decisions: Decision[] }>('GET', '/decisions' + query(q))).decisions;
+  }
+  async getMessages(q: Omit<ListQuery, 'task_id'> = {}): Promise<Message[]> {
+    return (await this.request<{ messages: Message[] }>('GET', '/messages' + query(q))).messages;
+  }
+  getContext(): Promise<ContextView> {
+    return this.request('GET', '/context');
+  }
+  async getCheckpoints(): Promise<CheckpointSummary[]> {
+    return (await this.request<{ checkpoints: CheckpointSummary[] }>('GET', '/checkpoints')).checkpoints;
+  }
+  /** The snapshot stored with that checkpoint; undefined for an unknown id. */
+  getCheckpoint(checkpointId: number): Promise<JsonObject | undefined> {
+    return this.orUndefinedOn404(this.request('GET', `/checkpoints/${encodeURIComponent(String(checkpointId))}`));
+  }
+  /** The latest recovery report; undefined when there has been no recovery. */
+  getRecoveryReport(): Promise<RecoveryReport | undefined> {
+    return this.orUndefinedOn404(this.request('GET', '/recovery-report'));
+  }
+  async getRecoveryReports(): Promise<RecoveryReport[]> {
+    return (await this.request<{ reports: RecoveryReport[] }>('GET', '/recovery-reports')).reports;
+  }
+  recover(): Promise<RecoveryReport> {
+    return this.request('POST', '/recover', {});
+  }
+  async getConversationHistory(limit?: number): Promise<Json[]> {
+    return (await this.request<{ history: Json[] }>('GET', '/conversation-history' + query({ limit }))).history;
+  }
+  /** Same as getDecisions; the seed's dashboard route. */
+  async getDecisionLog(limit?: number): Promise<Decision[]> {
+    return (await this.request<{ decisions: Decision[] }>('GET', '/decision-log' + query({ limit }))).decisions;
+  }
+  cleanup(options: { older_than_days: number; dry_run?: boolean }): Promise<CleanupResult> {
+    return this.request('POST', '/cleanup', options);
+  }
+
+  /**
+   * GET /stream: calls onEvent for each change until close(). Resolves once the stream is open.
+   * Heartbeat comments are skipped.
+   */
+  async stream(onEvent: (event: StreamEvent) => void, onEnd?: (error?: Error) => void): Promise<{ close(): void }> {
+    const ep = this.requireEndpoint('GET', '/stream');
+    const url = new URL(ep.url + '/stream');
+    return new Promise((resolve, reject) => {
+      const req = http.request(url, { method: 'GET', headers: { ...authHeader(ep), accept: 'text/event-stream' } }, res => {
+        if ((res.statusCode ?? 0) >= 300) {
+          collect(res).then(
+            text => reject(toApiError('GET', '/stream', res.statusCode ?? 0, text)),
+            reject,
+          );
+          return;
+        }
+        res.setEncoding('utf8');
+        let buffer = '';
+        res.on('data', (chunk: string) => {
+          buffer += chunk;
+          let cut: number;
+          while ((cut = buffer.indexOf('\n\n')) >= 0) {
+            const frame = buffer.slice(0, cut);
+            buffer = buffer.slice(cut + 2);
+            const data = frame.split('\n').filter(l => l.startsWith('data:')).map(l => l.slice(5).trimStart()).join('\n');
+            if (data) {
+              try {
+                onEvent(JSON.parse(data) as StreamEvent);
+              } catch {
+                // Not JSON: not an event of ours.
+              }
+            }
+          }
+        });
+        res.on('end', () => onEnd?.());
+        res.on('error', e => onEnd?.(e));
+        resolve({ close: () => req.destroy() });
+      });
+      req.on('error', e => reject(networkError('GET', '/stream', e)));
+      req.end();
+    });
+  }
+
+  // ---- Plumbing ----
+
+  /** One request; the answer's JSON (or text for text/plain), or a JarvisContextError. */
+  async request<T>(method: string, route: string, body?: unknown, accept = 'application/json'): Promise<T> {
+    const ep = this.requireEndpoint(method, route);
+    try {
+      return await this.send<T>(ep, method, route, body, accept);
+    } catch (e) {
+      // The server may have restarted on another port (port 0): endpoint.json tells where it is now.
+      if (e instanceof JarvisContextError && e.code === 'unreachable' && ep.source === 'file' && ep.file) {
+        const fresh = readEndpointFile(path.dirname(ep.file));
+        if (fresh && (fresh.url !== ep.url || fresh.token !== ep.token)) {
+          this.endpoint = fresh;
+          return this.send<T>(fresh, method, route, body, accept);
+        }
+      }
+      throw e;
+    }
+  }
+
+  private requireEndpoint(method: string, route: string): Endpoint {
+    const ep = this.getEndpoint();
+    if (!ep) {
+      throw new JarvisContextError(0, 'no_endpoint',
+        'No Jarvis Context server found: set JARVIS_CONTEXT_URL and JARVIS_CONTEXT_TOKEN, or start ' +
+        '`jarvis-context serve` so that it writes endpoint.json in JARVIS_CONTEXT_PATH.', method, route);
+    }
+    return ep;
+  }
+
+  private send<T>(ep: Endpoint, method: string, route: string, body: unknown, accept: string, retried = false): Promise<T> {
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const headers: http.OutgoingHttpHeaders = { ...authHeader(ep), accept };
+    if (payload) {
+      headers['content-type'] = 'application/json';
+      headers['content-length'] = payload.length;
+    }
+    return new Promise<T>((resolve, reject) => {
+      const req = http.request(new URL(ep.url + route), { method, headers, agent: this.agent, timeout: this.timeoutMs }, res => {
+        collect(res).then(text => {
+          const status = res.statusCode ?? 0;
+          if (status >= 300) return reject(toApiError(method, route, status, text));
+          if (accept === 'text/plain') return resolve(text as T);
+          if (text === '') return resolve(undefined as T);
+          try {
+            resolve(JSON.parse(text) as T);
+          } catch {
+            reject(new JarvisContextError(status, 'bad_response', `answer is not JSON: ${text.slice(0, 200)}`, method, route));
+          }
+        }, e => reject(networkError(method, route, e)));
+      });
+      req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${this.timeoutMs} ms`), { code: 'ETIMEDOUT' })));
+      req.on('error', (e: NodeJS.ErrnoException) => {
+        // A kept-alive socket the server closed meanwhile: the request never reached it. Resend
+        // only what is safe to repeat (reads and PUTs, which replace).
+        if (!retried && req.reusedSocket && RETRYABLE_SOCKET_ERRORS.has(e.code ?? '') && method !== 'POST') {
+          this.send<T>(ep, method, route, body, accept, true).then(resolve, reject);
+        } else {
+          reject(networkError(method, route, e));
+        }
+      });
+      req.end(payload);
+    });
+  }
+
+  private async orUndefinedOn404<T>(p: Promise<T>): Promise<T | undefined> {
+    try {
+      return await p;
+    } catch (e) {
+      if (e instanceof JarvisContextError && e.status === 404) return undefined;
+      throw e;
+    }
+  }
+}
+
+function authHeader(ep: Endpoint): Record<string, string> {
+  return ep.token ? { authorization: `Bearer ${ep.token}` } : {};
+}
+
+function query(params: object): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null) q.set(k, String(v));
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}
+
+function collect(res: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (c: Buffer) => chunks.push(c));
+    res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    res.on('error', reject);
+  });
+}
+
+function toApiError(method: string, route: string, status: number, text: string): JarvisContextError {
+  try {
+    const parsed = JSON.parse(text) as { error?: { code?: unknown; message?: unknown; field?: unknown } };
+    if (parsed.error && typeof parsed.error.message === 'string') {
+      const field = typeof parsed.error.field === 'string' ? parsed.error.field : undefined;
+      return new JarvisContextError(status, String(parsed.error.code ?? 'error'), parsed.error.message, method, route, field);
+    }
+  } catch {
+    // fall through: not the API's error shape
+  }
+  return new JarvisContextError(status, 'bad_response', text.slice(0, 200) || `HTTP ${status}`, method, route);
+}
+
+function networkError(method: string, route: string, e: NodeJS.ErrnoException): JarvisContextError {
+  const code = e.code === 'ETIMEDOUT' ? 'timeout' : 'unreachable';
+  return new JarvisContextError(0, code, `${e.code ?? ''} ${e.message}`.trim(), method, route);
+}

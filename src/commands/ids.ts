@@ -1,0 +1,43 @@
+// Every command and view id the extension contributes; test/unit/manifest.test.ts holds them equal
+// to package.json.
+
+export const COMMANDS = {
+  createCheckpoint: 'jarvis.createCheckpoint',
+  recoverFromCrash: 'jarvis.recoverFromCrash',
+  openRecoveryReport: 'jarvis.openRecoveryReport',
+  openRecoveryReportJson: 'jarvis.openRecoveryReportJson',
+  showStatus: 'jarvis.showStatus',
+  showMetrics: 'jarvis.showMetrics',
+  copyServerInfo: 'jarvis.copyServerInfo',
+  cleanUp: 'jarvis.cleanUp',
+  compareCheckpoints: 'jarvis.compareCheckpoints',
+  compareWithPrevious: 'jarvis.compareWithPrevious',
+  openCheckpoint: 'jarvis.openCheckpoint',
+  openDecision: 'jarvis.openDecision',
+  openStorageFolder: 'jarvis.openStorageFolder',
+  showLog: 'jarvis.showLog',
+  filterTasks: 'jarvis.filterTasks',
+  clearTaskFilter: 'jarvis.clearTaskFilter',
+  refresh: 'jarvis.refresh',
+  selectWorkspaceFolder: 'jarvis.selectWorkspaceFolder',
+} as const;
+
+export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];
+
+/** Commands only reachable from tree items or editor titles (hidden from the palette). */
+export const INTERNAL_COMMANDS: readonly CommandId[] = [
+  COMMANDS.compareWithPrevious,
+  COMMANDS.openCheckpoint,
+  COMMANDS.openDecision,
+];
+
+export const VIEW_CONTAINER = 'jarvis';
+
+export const VIEWS = {
+  agents: 'jarvis.agents',
+  tasks: 'jarvis.tasks',
+  decisions: 'jarvis.decisions',
+  checkpoints: 'jarvis.checkpoints',
+} as const;
+
+export const STATUS_BAR_ID = 'jarvis.status';

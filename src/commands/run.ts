@@ -1,0 +1,84 @@
+import * as vscode from 'vscode';
+import { describeError } from '../host/log';
+import type { Sessions } from '../host/sessions';
+import type { WorkspaceSession } from '../host/session';
+import type { JarvisDocuments } from '../views/documents';
+import type { AgentsView } from '../views/agentsView';
+import type { CheckpointsView } from '../views/checkpointsView';
+import type { DecisionsView } from '../views/decisionsView';
+import type { TasksView } from '../views/tasksView';
+import type { CommandId } from './ids';
+
+export interface Views {
+  agents: AgentsView;
+  tasks: TasksView;
+  decisions: DecisionsView;
+  checkpoints: CheckpointsView;
+}
+
+/** What every command group gets. */
+export interface CommandContext {
+  sessions: Sessions;
+  views: Views;
+  documents: JarvisDocuments;
+  log: vscode.LogOutputChannel;
+  errors: CommandErrors;
+}
+
+/** Raised for expected situations: shown as information, not logged as a failure. */
+export class UserFacingError extends Error {}
+
+/**
+ * The one error path: log with the stack, one message with "Show Log". A message already on screen
+ * is not shown again, so a failure that repeats cannot become a notification loop.
+ */
+export class CommandErrors {
+  private readonly showing = new Set<string>();
+
+  constructor(private readonly log: vscode.LogOutputChannel) {}
+
+  report(source: string, err: unknown): void {
+    const message = err instanceof Error ? err.message : String(err);
+    if (err instanceof UserFacingError) {
+      void vscode.window.showInformationMessage(message);
+      return;
+    }
+    this.log.error(`[commands] ${source} failed: ${describeError(err)}`);
+    const text = `Jarvis Context: ${message}`;
+    if (this.showing.has(text)) return;
+    this.showing.add(text);
+    void vscode.window.showErrorMessage(text, 'Show Log').then(choice => {
+      this.showing.delete(text);
+      if (choice) this.log.show();
+    });
+  }
+}
+
+/** Registers a command whose failures go through CommandErrors; it resolves to undefined then. */
+export function registerCommand(
+  ctx: CommandContext,
+  id: CommandId,
+  fn: (...args: any[]) => unknown,
+): vscode.Disposable {
+  return vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+    try {
+      return await fn(...args);
+    } catch (err) {
+      ctx.errors.report(id, err);
+      return undefined;
+    }
+  });
+}
+
+/** The current folder's session with an open engine, or a message saying why not. */
+export function requireSession(ctx: CommandContext): WorkspaceSession & { engine: NonNullable<WorkspaceSession['engine']> } {
+  const s = ctx.sessions.current;
+  if (!s) throw new UserFacingError('Jarvis Context needs an open folder.');
+  s.requireEngine();
+  return s as WorkspaceSession & { engine: NonNullable<WorkspaceSession['engine']> };
+}
+
+export async function showDocument(uri: vscode.Uri, options: vscode.TextDocumentShowOptions = {}): Promise<vscode.TextEditor> {
+  const doc = await vscode.workspace.openTextDocument(uri);
+  return vscode.window.showTextDocument(doc, { preview: false, ...options });
+}

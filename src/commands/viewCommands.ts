@@ -1,0 +1,49 @@
+import * as vscode from 'vscode';
+import { TASK_STATUSES, type TaskStatus } from '../core/types';
+import { ChangeBatch } from '../host/changes';
+import type { DecisionNode } from '../views/decisionsView';
+import { uris } from '../views/documents';
+import { statusLabel } from '../views/tasksView';
+import { COMMANDS } from './ids';
+import { type CommandContext, registerCommand, requireSession, showDocument, UserFacingError } from './run';
+
+export function registerViewCommands(ctx: CommandContext): vscode.Disposable[] {
+  return [
+    /** Statuses to show; pass an array to set it without the picker. */
+    registerCommand(ctx, COMMANDS.filterTasks, async (statuses?: unknown) => {
+      if (Array.isArray(statuses)) {
+        ctx.views.tasks.setFilter(statuses.filter((x): x is TaskStatus => (TASK_STATUSES as readonly string[]).includes(x)));
+        return ctx.views.tasks.filter;
+      }
+      const current = ctx.views.tasks.filter ?? TASK_STATUSES;
+      const picks = await vscode.window.showQuickPick(
+        TASK_STATUSES.map(s => ({ label: statusLabel(s), status: s, picked: current.includes(s) })),
+        { canPickMany: true, title: 'Show tasks with status' },
+      );
+      if (picks) ctx.views.tasks.setFilter(picks.map(p => p.status));
+      return ctx.views.tasks.filter;
+    }),
+
+    registerCommand(ctx, COMMANDS.clearTaskFilter, () => ctx.views.tasks.setFilter(undefined)),
+
+    registerCommand(ctx, COMMANDS.refresh, async () => {
+      const views = Object.values(ctx.views);
+      for (const v of views) v.update(ChangeBatch.everything());
+      await Promise.all(views.map(v => v.whenIdle()));
+    }),
+
+    registerCommand(ctx, COMMANDS.openDecision, async (ref?: DecisionNode | number) => {
+      const s = requireSession(ctx);
+      const id = typeof ref === 'number' ? ref : ref?.id;
+      if (id === undefined) throw new UserFacingError('Pick a decision in the Decisions view.');
+      return (await showDocument(uris.decision(s, id), { preview: true })).document.uri;
+    }),
+
+    registerCommand(ctx, COMMANDS.selectWorkspaceFolder, async () => {
+      const folder = await vscode.window.showWorkspaceFolderPick({ placeHolder: 'Show the Jarvis Context of' });
+      const session = folder && ctx.sessions.forFolder(folder.uri);
+      if (session) ctx.sessions.select(session);
+      return session?.folder.uri;
+    }),
+  ];
+}

@@ -1,0 +1,23 @@
+import * as vscode from 'vscode';
+import { CONFIG_DEFAULTS, type JarvisConfig, SETTINGS } from './settings';
+
+export { CONFIG_DEFAULTS, ENGINE_SETTINGS, type JarvisConfig, SERVER_SETTINGS, SETTINGS } from './settings';
+
+function num(value: unknown, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= min && value <= max ? value : fallback;
+}
+
+export function readConfig(scope?: vscode.ConfigurationScope): JarvisConfig {
+  const c = vscode.workspace.getConfiguration(undefined, scope);
+  const d = CONFIG_DEFAULTS;
+  const contextPath = c.get<unknown>(SETTINGS.contextPath);
+  return {
+    contextPath: typeof contextPath === 'string' ? contextPath.trim() : d.contextPath,
+    checkpointIntervalSeconds: num(c.get(SETTINGS.checkpointInterval), d.checkpointIntervalSeconds, 0),
+    historySize: Math.floor(num(c.get(SETTINGS.historySize), d.historySize, 1)),
+    staleAgentMinutes: num(c.get(SETTINGS.staleAgentMinutes), d.staleAgentMinutes, 0),
+    serverEnabled: c.get<unknown>(SETTINGS.serverEnabled) !== false,
+    serverPort: Math.floor(num(c.get(SETTINGS.serverPort), d.serverPort, 0, 65535)),
+    retentionDays: num(c.get(SETTINGS.retentionDays), d.retentionDays, 1),
+  };
+}

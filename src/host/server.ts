@@ -1,0 +1,16 @@
+import type { ContextEngineApi } from '../core/engineApi';
+import type { Logger } from '../core/ports';
+
+/** What the extension needs of the REST server (src/server); injected so the wiring stays testable. */
+export interface RunningServer {
+  url: string;
+  token: string;
+  close(): Promise<void>;
+}
+
+export type ServerStarter = (options: {
+  engine: ContextEngineApi;
+  port?: number;
+  token?: string;
+  logger: Logger;
+}) => Promise<RunningServer>;

@@ -1,0 +1,205 @@
+import * as crypto from 'crypto';
+import * as vscode from 'vscode';
+import type { EngineOptions } from '../core/config';
+import type { ContextEngineApi } from '../core/engineApi';
+import type { Logger } from '../core/ports';
+import { ChangeBatch, ChangeDebouncer } from './changes';
+import type { JarvisConfig } from './config';
+import { Disposable } from './lifecycle';
+import { describeError } from './log';
+import type { RunningServer, ServerStarter } from './server';
+import { storageFolderFor } from './storage';
+
+export type SessionState = 'starting' | 'ready' | 'failed' | 'closed';
+
+export interface SessionDeps {
+  storageUri: vscode.Uri | undefined;
+  folderCount: () => number;
+  readWasm: () => Promise<Uint8Array>;
+  openEngine: (options: EngineOptions) => Promise<ContextEngineApi>;
+  startServer: ServerStarter | undefined;
+  logger: (component?: string) => Logger;
+  /** Where JARVIS_CONTEXT_URL / _TOKEN go for this folder's terminals. */
+  terminalEnv: vscode.EnvironmentVariableCollection;
+}
+
+export const ENV_URL = 'JARVIS_CONTEXT_URL';
+export const ENV_TOKEN = 'JARVIS_CONTEXT_TOKEN';
+
+/** One workspace folder's engine and REST server. Operations run one at a time, in order. */
+export class WorkspaceSession extends Disposable {
+  readonly key: string;
+  private _engine: ContextEngineApi | undefined;
+  private _server: RunningServer | undefined;
+  private _state: SessionState = 'starting';
+  private _error: unknown;
+  private _storagePath: string | undefined;
+  private engineSubscription: { dispose(): void } | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly log: Logger;
+
+  private readonly _onDidChange = this._register(new vscode.EventEmitter<ChangeBatch>());
+  /** Debounced engine changes; `all` when the engine was (re)opened, closed or the server moved. */
+  readonly onDidChange = this._onDidChange.event;
+  private readonly debouncer = this._register(new ChangeDebouncer(b => this._onDidChange.fire(b)));
+
+  constructor(readonly folder: vscode.WorkspaceFolder, private readonly deps: SessionDeps) {
+    super();
+    this.key = crypto.createHash('sha256').update(folder.uri.toString()).digest('hex').slice(0, 12);
+    this.log = deps.logger('session');
+  }
+
+  get engine(): ContextEngineApi | undefined {
+    return this._engine;
+  }
+  get server(): RunningServer | undefined {
+    return this._server;
+  }
+  get state(): SessionState {
+    return this._state;
+  }
+  get error(): unknown {
+    return this._error;
+  }
+  get storagePath(): string | undefined {
+    return this._engine?.folder ?? this._storagePath;
+  }
+
+  /** The engine, or an error saying why there is none (for commands and the exported API). */
+  requireEngine(): ContextEngineApi {
+    if (this._engine) return this._engine;
+    if (this._state === 'failed') {
+      throw new Error(`Jarvis Context could not open its storage: ${errorMessage(this._error)}`);
+    }
+    throw new Error('Jarvis Context is still starting; try again in a moment.');
+  }
+
+  start(config: JarvisConfig): Promise<void> {
+    return this.enqueue(async () => {
+      await this.openEngine(config);
+      if (this._engine) await this.startServer(config);
+    });
+  }
+
+  /** Close and open again: the folder or an engine option changed. */
+  reopen(config: JarvisConfig): Promise<void> {
+    return this.enqueue(async () => {
+      await this.stopServer();
+      await this.closeEngine();
+      await this.openEngine(config);
+      if (this._engine) await this.startServer(config);
+    });
+  }
+
+  restartServer(config: JarvisConfig): Promise<void> {
+    return this.enqueue(async () => {
+      await this.stopServer();
+      if (this._engine) await this.startServer(config);
+    });
+  }
+
+  /** Server down, final checkpoint, marker removed. */
+  close(): Promise<void> {
+    return this.enqueue(async () => {
+      await this.stopServer();
+      await this.closeEngine();
+      this._state = 'closed';
+    });
+  }
+
+  private enqueue(op: () => Promise<void>): Promise<void> {
+    const next = this.queue.then(op, op);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async openEngine(config: JarvisConfig): Promise<void> {
+    this._state = 'starting';
+    this._error = undefined;
+    this.debouncer.push('all');
+    const folder = storageFolderFor(this.deps.storageUri, this.folder, this.deps.folderCount(), config);
+    this._storagePath = folder;
+    try {
+      if (!folder) throw new Error('no storage folder: set jarvis.contextPath (this window has no local workspace storage)');
+      const engine = await this.deps.openEngine({
+        folder,
+        wasmBinary: await this.deps.readWasm(),
+        logger: this.deps.logger(),
+        checkpointIntervalMs: config.checkpointIntervalSeconds * 1000,
+        historySize: config.historySize,
+        staleAfterMs: config.staleAgentMinutes * 60_000,
+      });
+      this._engine = engine;
+      this.engineSubscription = engine.onDidChange(e => this.debouncer.push(e));
+      this._state = 'ready';
+      this.log.info(`engine open on ${engine.folder}${engine.recoveryReport ? ' (recovered from a crash)' : ''}`);
+    } catch (err) {
+      this._state = 'failed';
+      this._error = err;
+      this.log.error(`could not open the engine on ${folder ?? '(none)'}: ${describeError(err)}`);
+    }
+    this.debouncer.push('all');
+  }
+
+  private async closeEngine(): Promise<void> {
+    const engine = this._engine;
+    if (!engine) return;
+    this.engineSubscription?.dispose();
+    this.engineSubscription = undefined;
+    this._engine = undefined;
+    this.debouncer.push('all');
+    try {
+      await engine.close();
+      this.log.info(`engine closed on ${engine.folder}`);
+    } catch (err) {
+      this.log.error(`closing the engine failed: ${describeError(err)}`);
+    }
+  }
+
+  private async startServer(config: JarvisConfig): Promise<void> {
+    if (!config.serverEnabled || !this._engine) return;
+    if (!this.deps.startServer) {
+      this.log.warn('REST server not available in this build');
+      return;
+    }
+    try {
+      this._server = await this.deps.startServer({
+        engine: this._engine,
+        // 0 = any free port, or JARVIS_CONTEXT_PORT when the server reads it
+        port: config.serverPort || undefined,
+        logger: this.deps.logger(),
+      });
+      this.deps.terminalEnv.replace(ENV_URL, this._server.url);
+      this.deps.terminalEnv.replace(ENV_TOKEN, this._server.token);
+      this.log.info(`REST server listening on ${this._server.url}`);
+    } catch (err) {
+      this.log.error(`REST server did not start on port ${config.serverPort}: ${describeError(err)}`);
+      this._server = undefined;
+    }
+    this.debouncer.push('all');
+  }
+
+  private async stopServer(): Promise<void> {
+    const server = this._server;
+    if (!server) return;
+    this._server = undefined;
+    this.deps.terminalEnv.delete(ENV_URL);
+    this.deps.terminalEnv.delete(ENV_TOKEN);
+    try {
+      await server.close();
+    } catch (err) {
+      this.log.error(`closing the REST server failed: ${describeError(err)}`);
+    }
+    this.debouncer.push('all');
+  }
+
+  /** Disposal cannot wait; deactivate() awaits close() first. */
+  override dispose(): void {
+    this.engineSubscription?.dispose();
+    super.dispose();
+  }
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

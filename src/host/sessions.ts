@@ -1,0 +1,111 @@
+import * as vscode from 'vscode';
+import type { ChangeBatch } from './changes';
+import { ENGINE_SETTINGS, readConfig, SERVER_SETTINGS, SETTINGS } from './config';
+import { CONTEXT_KEYS, setContextKey } from './contextKeys';
+import { Disposable } from './lifecycle';
+import { type SessionDeps, WorkspaceSession } from './session';
+
+export type SessionsDeps = Omit<SessionDeps, 'terminalEnv' | 'folderCount'> & {
+  env: vscode.GlobalEnvironmentVariableCollection;
+};
+
+/**
+ * One session (engine + server) per workspace folder. The views show the current one: the first
+ * folder, or the one picked with "Select Workspace Folder" in a multi-root window.
+ */
+export class Sessions extends Disposable {
+  private readonly byKey = new Map<string, WorkspaceSession>();
+  private readonly subscriptions = new Map<string, vscode.Disposable>();
+  private _current: WorkspaceSession | undefined;
+
+  private readonly _onDidChange = this._register(new vscode.EventEmitter<{ session: WorkspaceSession; batch: ChangeBatch }>());
+  /** Changes of any session (debounced per session). */
+  readonly onDidChange = this._onDidChange.event;
+  private readonly _onDidChangeCurrent = this._register(new vscode.EventEmitter<WorkspaceSession | undefined>());
+  readonly onDidChangeCurrent = this._onDidChangeCurrent.event;
+
+  constructor(private readonly deps: SessionsDeps) {
+    super();
+    this.deps.env.description = 'Jarvis Context: URL and token of the local REST server';
+    this.deps.env.persistent = false; // a stale URL from an old window is worse than none
+    this._register(vscode.workspace.onDidChangeWorkspaceFolders(() => void this.syncFolders()));
+    this._register(vscode.workspace.onDidChangeConfiguration(e => this.onConfigChange(e)));
+  }
+
+  get current(): WorkspaceSession | undefined {
+    return this._current;
+  }
+
+  get all(): WorkspaceSession[] {
+    return [...this.byKey.values()];
+  }
+
+  forFolder(uri: vscode.Uri): WorkspaceSession | undefined {
+    const folder = vscode.workspace.getWorkspaceFolder(uri);
+    return this.all.find(s => folder && s.folder.uri.toString() === folder.uri.toString());
+  }
+
+  select(session: WorkspaceSession): void {
+    if (this._current === session) return;
+    this._current = session;
+    this._onDidChangeCurrent.fire(session);
+  }
+
+  /** Opens engines for the folders that have none, closes those of removed folders. */
+  async syncFolders(): Promise<void> {
+    const folders = vscode.workspace.workspaceFolders ?? [];
+    setContextKey(CONTEXT_KEYS.multiRoot, folders.length > 1);
+    const wanted = new Set(folders.map(f => f.uri.toString()));
+    const closing: Promise<void>[] = [];
+    for (const [key, s] of this.byKey) {
+      if (!wanted.has(s.folder.uri.toString())) {
+        this.byKey.delete(key);
+        this.subscriptions.get(key)?.dispose();
+        this.subscriptions.delete(key);
+        closing.push(s.close().finally(() => s.dispose()));
+      }
+    }
+    const starting: Promise<void>[] = [];
+    for (const folder of folders) {
+      if (this.all.some(s => s.folder.uri.toString() === folder.uri.toString())) continue;
+      const session = new WorkspaceSession(folder, {
+        ...this.deps,
+        folderCount: () => (vscode.workspace.workspaceFolders ?? []).length,
+        terminalEnv: folders.length > 1 ? this.deps.env.getScoped({ workspaceFolder: folder }) : this.deps.env,
+      });
+      this.byKey.set(session.key, session);
+      this.subscriptions.set(session.key, session.onDidChange(batch => this._onDidChange.fire({ session, batch })));
+      starting.push(session.start(readConfig(folder)));
+    }
+    if (!this._current || !this.byKey.has(this._current.key)) {
+      this._current = this.all[0];
+      this._onDidChangeCurrent.fire(this._current);
+    }
+    setContextKey(CONTEXT_KEYS.state, this._current ? this._current.state : 'noFolder');
+    await Promise.all([...closing, ...starting]);
+  }
+
+  private onConfigChange(e: vscode.ConfigurationChangeEvent): void {
+    for (const s of this.all) {
+      const affects = (keys: string[]) => keys.some(k => e.affectsConfiguration(k, s.folder));
+      const config = readConfig(s.folder);
+      if (affects(ENGINE_SETTINGS)) void s.reopen(config);
+      else if (affects(SERVER_SETTINGS)) void s.restartServer(config);
+    }
+    if (e.affectsConfiguration(SETTINGS.staleAgentMinutes) && this._current) {
+      // Staleness is drawn by the views from the setting; repaint them.
+      this._onDidChangeCurrent.fire(this._current);
+    }
+  }
+
+  /** Closes every engine cleanly (final checkpoint, marker removed). */
+  async closeAll(): Promise<void> {
+    await Promise.all(this.all.map(s => s.close()));
+  }
+
+  override dispose(): void {
+    for (const d of this.subscriptions.values()) d.dispose();
+    for (const s of this.byKey.values()) s.dispose();
+    super.dispose();
+  }
+}

@@ -1,0 +1,36 @@
+// Setting keys and defaults (no vscode import: the manifest unit test reads them).
+/** Every setting the extension reads; `readConfig()` is the only place that reads them. */
+export const SETTINGS = {
+  contextPath: 'jarvis.contextPath',
+  checkpointInterval: 'jarvis.checkpointInterval',
+  historySize: 'jarvis.historySize',
+  staleAgentMinutes: 'jarvis.staleAgentMinutes',
+  serverEnabled: 'jarvis.server.enabled',
+  serverPort: 'jarvis.server.port',
+  retentionDays: 'jarvis.retentionDays',
+} as const;
+
+export interface JarvisConfig {
+  /** Absolute, or relative to the workspace folder; '' = the extension's workspace storage. */
+  contextPath: string;
+  checkpointIntervalSeconds: number;
+  historySize: number;
+  staleAgentMinutes: number;
+  serverEnabled: boolean;
+  serverPort: number;
+  retentionDays: number;
+}
+
+export const CONFIG_DEFAULTS: JarvisConfig = {
+  contextPath: '',
+  checkpointIntervalSeconds: 30,
+  historySize: 100,
+  staleAgentMinutes: 5,
+  serverEnabled: true,
+  serverPort: 0,
+  retentionDays: 30,
+};
+
+/** Settings whose change needs the engine reopened (they are engine options or its folder). */
+export const ENGINE_SETTINGS = [SETTINGS.contextPath, SETTINGS.checkpointInterval, SETTINGS.historySize];
+export const SERVER_SETTINGS = [SETTINGS.serverEnabled, SETTINGS.serverPort];

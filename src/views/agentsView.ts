@@ -1,0 +1,136 @@
+import * as vscode from 'vscode';
+import type { ContextEngineApi } from '../core/engineApi';
+import type { Agent } from '../core/types';
+import { readConfig } from '../host/config';
+import { CONTEXT_KEYS, setContextKey } from '../host/contextKeys';
+import { interval } from '../host/lifecycle';
+import type { Sessions } from '../host/sessions';
+import { ChangeBatch } from '../host/changes';
+import { ago, canonicalJson, mdEscape, shortTime } from './format';
+import { type LoadedModel, SessionTree } from './sessionTree';
+
+export const STALE_GROUP = '__stale__';
+
+export type AgentNode =
+  | { readonly key: string; readonly kind: 'group'; readonly group: string }
+  | { readonly key: string; readonly kind: 'agent'; readonly agentId: string };
+
+interface AgentRow {
+  agent: Agent;
+  stale: boolean;
+  seen: string;
+}
+
+const ACTIVE = /^(busy|working|running|active|executing|thinking|in_progress)$/i;
+const FAILED = /^(error|failed|crashed|dead)$/i;
+const OFF = /^(offline|stopped|terminated|done|finished)$/i;
+
+function statusIcon(row: AgentRow): vscode.ThemeIcon {
+  if (row.stale) return new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'));
+  const s = row.agent.status;
+  if (ACTIVE.test(s)) return new vscode.ThemeIcon('pulse', new vscode.ThemeColor('charts.green'));
+  if (FAILED.test(s)) return new vscode.ThemeIcon('error', new vscode.ThemeColor('list.errorForeground'));
+  if (OFF.test(s)) return new vscode.ThemeIcon('circle-slash');
+  if (/^idle$/i.test(s)) return new vscode.ThemeIcon('circle-large-outline');
+  return new vscode.ThemeIcon('person');
+}
+
+/** Agents grouped by status; agents not seen for `jarvis.staleAgentMinutes` go to a "Stale" group on top. */
+export class AgentsView extends SessionTree<AgentNode> {
+  private groups: { name: string; rows: AgentRow[] }[] = [];
+  private rows = new Map<string, AgentRow>();
+
+  constructor(sessions: Sessions, log: vscode.LogOutputChannel) {
+    super(sessions, ['agent', 'recovery', 'cleanup'], log);
+    // "last seen 2 min ago" and staleness move with the clock; only nodes whose text changed repaint.
+    this._register(interval(15_000, () => this.update(ChangeBatch.everything())));
+  }
+
+  protected async load(engine: ContextEngineApi | undefined): Promise<LoadedModel> {
+    const agents = engine ? engine.getAgents() : [];
+    const staleMs = readConfig(this.sessions.current?.folder).staleAgentMinutes * 60_000;
+    const now = Date.now();
+    const byGroup = new Map<string, AgentRow[]>();
+    this.rows = new Map();
+    for (const agent of agents) {
+      const idle = now - Date.parse(agent.last_seen);
+      const row: AgentRow = { agent, stale: agent.stale || idle > staleMs, seen: ago(agent.last_seen, now) };
+      this.rows.set(agent.agent_id, row);
+      const g = row.stale ? STALE_GROUP : agent.status || 'unknown';
+      (byGroup.get(g) ?? byGroup.set(g, []).get(g)!).push(row);
+    }
+    const names = [...byGroup.keys()].sort((a, b) => (a === STALE_GROUP ? -1 : b === STALE_GROUP ? 1 : a.localeCompare(b)));
+    this.groups = names.map(name => ({
+      name,
+      rows: byGroup.get(name)!.sort((a, b) => a.agent.agent_id.localeCompare(b.agent.agent_id)),
+    }));
+    setContextKey(CONTEXT_KEYS.hasAgents, agents.length > 0);
+    const signatures = new Map<string, string>();
+    for (const g of this.groups) {
+      signatures.set(`g:${g.name}`, String(g.rows.length));
+      for (const r of g.rows) signatures.set(`a:${r.agent.agent_id}`, JSON.stringify([r.agent.status, r.agent.current_task, r.seen, r.agent.capabilities, r.agent.metadata]));
+    }
+    const structure = this.groups.map(g => `${g.name}:${g.rows.map(r => r.agent.agent_id).join(',')}`).join('|');
+    return { structure, signatures };
+  }
+
+  getChildren(element?: AgentNode): AgentNode[] {
+    if (!element) {
+      return this.groups.map(g => this.node(`g:${g.name}`, () => ({ key: `g:${g.name}`, kind: 'group', group: g.name })));
+    }
+    if (element.kind !== 'group') return [];
+    const g = this.groups.find(x => x.name === element.group);
+    return (g?.rows ?? []).map(r => {
+      const key = `a:${r.agent.agent_id}`;
+      return this.node(key, () => ({ key, kind: 'agent', agentId: r.agent.agent_id }));
+    });
+  }
+
+  override getParent(element: AgentNode): AgentNode | undefined {
+    if (element.kind !== 'agent') return undefined;
+    const g = this.groups.find(x => x.rows.some(r => r.agent.agent_id === element.agentId));
+    return g ? this.getChildren().find(n => n.kind === 'group' && n.group === g.name) : undefined;
+  }
+
+  getTreeItem(element: AgentNode): vscode.TreeItem {
+    if (element.kind === 'group') {
+      const g = this.groups.find(x => x.name === element.group);
+      const stale = element.group === STALE_GROUP;
+      const label = stale ? 'Stale' : element.group.charAt(0).toUpperCase() + element.group.slice(1);
+      const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.Expanded);
+      item.id = element.key;
+      item.description = `${g?.rows.length ?? 0}`;
+      item.contextValue = stale ? 'agentGroup.stale' : 'agentGroup';
+      item.iconPath = stale ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground')) : undefined;
+      if (stale) {
+        item.tooltip = `Not seen for more than ${readConfig(this.sessions.current?.folder).staleAgentMinutes} min (jarvis.staleAgentMinutes)`;
+      }
+      return item;
+    }
+    const row = this.rows.get(element.agentId);
+    const item = new vscode.TreeItem(element.agentId, vscode.TreeItemCollapsibleState.None);
+    item.id = element.key;
+    if (!row) return item;
+    const a = row.agent;
+    item.description = `${a.current_task ?? 'no task'} · ${row.stale ? 'stale, ' : ''}last seen ${row.seen}`;
+    item.iconPath = statusIcon(row);
+    item.contextValue = row.stale ? 'agent.stale' : 'agent';
+    const md = new vscode.MarkdownString(undefined, true);
+    md.appendMarkdown(`**${mdEscape(a.agent_id)}** — ${mdEscape(a.status)}${row.stale ? ' $(warning) stale' : ''}\n\n`);
+    md.appendMarkdown(`Current task: ${a.current_task ? mdEscape(a.current_task) : '_none_'}  \n`);
+    md.appendMarkdown(`Last seen: ${shortTime(a.last_seen)} (${row.seen})  \n`);
+    md.appendMarkdown(`First seen: ${shortTime(a.first_seen)}\n\n`);
+    md.appendMarkdown(`Capabilities: ${a.capabilities.length ? a.capabilities.map(c => '`' + c + '`').join(' ') : '_none_'}\n\n`);
+    if (Object.keys(a.metadata ?? {}).length) md.appendCodeblock(canonicalJson(a.metadata).trimEnd(), 'json');
+    item.tooltip = md;
+    return item;
+  }
+
+  /** For tests: the drawn state of one agent. */
+  describe(agentId: string): { stale: boolean; description: string } | undefined {
+    const row = this.rows.get(agentId);
+    if (!row) return undefined;
+    const item = this.getTreeItem({ key: `a:${agentId}`, kind: 'agent', agentId });
+    return { stale: row.stale, description: String(item.description) };
+  }
+}

@@ -1,0 +1,65 @@
+import * as vscode from 'vscode';
+import type { ContextEngineApi } from '../core/engineApi';
+import type { Decision } from '../core/types';
+import { COMMANDS } from '../commands/ids';
+import { CONTEXT_KEYS, setContextKey } from '../host/contextKeys';
+import type { Sessions } from '../host/sessions';
+import { canonicalJson, mdEscape, short, shortTime } from './format';
+import { type LoadedModel, SessionTree } from './sessionTree';
+
+export interface DecisionNode {
+  readonly key: string;
+  readonly id: number;
+}
+
+/** The newest decisions first (the view shows the last `LIMIT`; older ones stay in the store). */
+export class DecisionsView extends SessionTree<DecisionNode> {
+  static readonly LIMIT = 200;
+  private decisions: Decision[] = [];
+  private byId = new Map<number, Decision>();
+
+  constructor(sessions: Sessions, log: vscode.LogOutputChannel) {
+    super(sessions, ['decision', 'recovery', 'cleanup'], log);
+  }
+
+  protected async load(engine: ContextEngineApi | undefined): Promise<LoadedModel> {
+    this.decisions = engine ? await engine.getDecisions({ limit: DecisionsView.LIMIT }) : [];
+    this.byId = new Map(this.decisions.map(d => [d.id, d]));
+    setContextKey(CONTEXT_KEYS.hasDecisions, this.decisions.length > 0);
+    // decisions never change once logged: only the list itself does
+    return { structure: this.decisions.map(d => d.id).join(','), signatures: new Map(this.decisions.map(d => [`d:${d.id}`, ''])) };
+  }
+
+  getChildren(element?: DecisionNode): DecisionNode[] {
+    if (element) return [];
+    return this.decisions.map(d => this.node(`d:${d.id}`, () => ({ key: `d:${d.id}`, id: d.id })));
+  }
+
+  getTreeItem(element: DecisionNode): vscode.TreeItem {
+    const d = this.byId.get(element.id);
+    const item = new vscode.TreeItem(d ? short(d.decision, 70) : `#${element.id}`);
+    item.id = element.key;
+    if (!d) return item;
+    item.description = `${d.decision_type} · ${shortTime(d.ts)}`;
+    item.iconPath = new vscode.ThemeIcon('lightbulb');
+    item.contextValue = 'decision';
+    const md = new vscode.MarkdownString(undefined, true);
+    md.appendMarkdown(`**${mdEscape(d.decision)}**\n\n`);
+    md.appendMarkdown(`${mdEscape(d.decision_type)} · ${shortTime(d.ts)}${d.agent_id ? ` · agent ${mdEscape(d.agent_id)}` : ''}${d.task_id ? ` · task ${mdEscape(d.task_id)}` : ''}\n\n`);
+    md.appendMarkdown(`**Reasoning:** ${mdEscape(d.reasoning)}\n\n`);
+    md.appendMarkdown('**Context:**\n');
+    md.appendCodeblock(canonicalJson(d.context).trimEnd(), 'json');
+    if (d.outcome !== null && d.outcome !== undefined) {
+      md.appendMarkdown('**Outcome:**\n');
+      md.appendCodeblock(canonicalJson(d.outcome).trimEnd(), 'json');
+    }
+    item.tooltip = md;
+    item.command = { command: COMMANDS.openDecision, title: 'Open Decision', arguments: [element] };
+    return item;
+  }
+
+  /** For tests: decision texts in display order. */
+  visibleDecisions(): string[] {
+    return this.decisions.map(d => d.decision);
+  }
+}

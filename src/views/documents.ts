@@ -1,0 +1,80 @@
+import * as vscode from 'vscode';
+import type { ContextEngineApi } from '../core/engineApi';
+import type { RecoveryReport } from '../core/types';
+import { Disposable } from '../host/lifecycle';
+import type { WorkspaceSession } from '../host/session';
+import type { Sessions } from '../host/sessions';
+import { canonicalJson } from './format';
+
+export const SCHEME = 'jarvis-context';
+
+/**
+ * Read-only documents on the `jarvis-context:` scheme. The authority is the session key, the path
+ * names the record, so an editor stays bound to its workspace folder:
+ *   /checkpoints/<id>.json   /decisions/<id>.json   /status.json   /metrics.json
+ *   /recovery/<report file base>.md | .json   (`latest` = the newest report)
+ */
+export const uris = {
+  checkpoint: (s: WorkspaceSession, id: number, label?: string) =>
+    vscode.Uri.from({ scheme: SCHEME, authority: s.key, path: `/checkpoints/${id}.json`, query: label ? `label=${encodeURIComponent(label)}` : '' }),
+  decision: (s: WorkspaceSession, id: number) => vscode.Uri.from({ scheme: SCHEME, authority: s.key, path: `/decisions/${id}.json` }),
+  status: (s: WorkspaceSession) => vscode.Uri.from({ scheme: SCHEME, authority: s.key, path: '/status.json' }),
+  metrics: (s: WorkspaceSession) => vscode.Uri.from({ scheme: SCHEME, authority: s.key, path: '/metrics.json' }),
+  report: (s: WorkspaceSession, report: RecoveryReport, ext: 'md' | 'json') =>
+    vscode.Uri.from({ scheme: SCHEME, authority: s.key, path: `/recovery/${reportBase(report)}.${ext}` }),
+};
+
+export function reportBase(report: RecoveryReport): string {
+  const name = report.file.split(/[\\/]/).pop() ?? report.file;
+  return name.replace(/\.(json|md)$/, '') || 'latest';
+}
+
+export class JarvisDocuments extends Disposable implements vscode.TextDocumentContentProvider {
+  private readonly _onDidChange = this._register(new vscode.EventEmitter<vscode.Uri>());
+  readonly onDidChange = this._onDidChange.event;
+
+  constructor(private readonly sessions: Sessions) {
+    super();
+    // Status and metrics documents follow the engine while open.
+    this._register(sessions.onDidChange(({ session }) => {
+      for (const doc of vscode.workspace.textDocuments) {
+        const u = doc.uri;
+        if (u.scheme === SCHEME && u.authority === session.key && (u.path === '/status.json' || u.path === '/metrics.json')) {
+          this._onDidChange.fire(u);
+        }
+      }
+    }));
+  }
+
+  async provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
+    const session = this.sessions.all.find(s => s.key === uri.authority);
+    if (!session) return `// This document belongs to a workspace folder that is no longer open (${uri.toString()}).\n`;
+    const engine = session.requireEngine();
+    const p = uri.path;
+    let m: RegExpExecArray | null;
+    if (p === '/status.json') return canonicalJson({ ...engine.getStatus(), server: session.server ? { url: session.server.url } : null });
+    if (p === '/metrics.json') return canonicalJson(engine.getMetrics());
+    if ((m = /^\/checkpoints\/(\d+)\.json$/.exec(p))) {
+      const snap = await engine.getCheckpointSnapshot(Number(m[1]));
+      if (!snap) throw new Error(`checkpoint ${m[1]} not found (removed by a clean-up?)`);
+      return canonicalJson(snap);
+    }
+    if ((m = /^\/decisions\/(\d+)\.json$/.exec(p))) {
+      const d = (await engine.getDecisions({ limit: 10_000 })).find(x => x.id === Number(m![1]));
+      if (!d) throw new Error(`decision ${m[1]} not found`);
+      return canonicalJson(d);
+    }
+    if ((m = /^\/recovery\/(.+)\.(md|json)$/.exec(p))) {
+      const report = await findReport(engine, m[1]);
+      if (!report) throw new Error(`recovery report ${m[1]} not found`);
+      return m[2] === 'md' ? engine.renderRecoveryReport(report) : canonicalJson(report);
+    }
+    throw new Error(`unknown Jarvis Context document ${uri.toString()}`);
+  }
+}
+
+async function findReport(engine: ContextEngineApi, base: string): Promise<RecoveryReport | undefined> {
+  if (base === 'latest') return engine.getLatestRecoveryReport();
+  if (engine.recoveryReport && reportBase(engine.recoveryReport) === base) return engine.recoveryReport;
+  return (await engine.listRecoveryReports(10)).find(r => reportBase(r) === base);
+}

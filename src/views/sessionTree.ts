@@ -1,0 +1,96 @@
+import * as vscode from 'vscode';
+import type { ContextEngineApi } from '../core/engineApi';
+import type { ChangeKind } from '../core/types';
+import { ChangeBatch } from '../host/changes';
+import { Disposable } from '../host/lifecycle';
+import { describeError } from '../host/log';
+import type { Sessions } from '../host/sessions';
+
+export interface TreeNode {
+  readonly key: string;
+}
+
+export interface LoadedModel {
+  /** Changes when nodes were added, removed or reordered: the whole tree repaints. */
+  structure: string;
+  /** One signature per node key: a node whose signature changed repaints alone. */
+  signatures: Map<string, string>;
+}
+
+/**
+ * A tree over the current session's engine. Data is loaded when the engine reports a change of one
+ * of `kinds` (debounced by the session); `getChildren` only reads what was loaded. Node objects
+ * are kept per key so `fire(node)` repaints just that node.
+ */
+export abstract class SessionTree<N extends TreeNode> extends Disposable implements vscode.TreeDataProvider<N> {
+  protected readonly _onDidChangeTreeData = this._register(new vscode.EventEmitter<N | N[] | undefined>());
+  readonly onDidChangeTreeData = this._onDidChangeTreeData.event;
+  private structure: string | undefined;
+  private signatures = new Map<string, string>();
+  private readonly nodes = new Map<string, N>();
+  private loading: Promise<void> = Promise.resolve();
+  private _loaded = 0;
+
+  constructor(protected readonly sessions: Sessions, private readonly kinds: ChangeKind[], private readonly log: vscode.LogOutputChannel) {
+    super();
+    this._register(sessions.onDidChange(({ session, batch }) => {
+      if (session === sessions.current) this.update(batch);
+    }));
+    this._register(sessions.onDidChangeCurrent(() => this.update(ChangeBatch.everything())));
+    this.update(ChangeBatch.everything());
+  }
+
+  protected get engine(): ContextEngineApi | undefined {
+    return this.sessions.current?.engine;
+  }
+
+  /** Resolves once every update asked for so far has been loaded and announced (used by tests). */
+  whenIdle(): Promise<void> {
+    return this.loading;
+  }
+
+  /** How many loads have completed (tests wait for a change to arrive). */
+  get loadCount(): number {
+    return this._loaded;
+  }
+
+  update(batch: ChangeBatch): void {
+    if (!batch.has(...this.kinds)) return;
+    this.loading = this.loading.then(() => this.reload()).catch(err => {
+      this.log.error(`[views] ${this.constructor.name} failed to load: ${describeError(err)}`);
+    });
+  }
+
+  private async reload(): Promise<void> {
+    const model = await this.load(this.engine);
+    this._loaded++;
+    const prev = this.signatures;
+    this.signatures = model.signatures;
+    if (model.structure !== this.structure) {
+      this.structure = model.structure;
+      for (const key of [...this.nodes.keys()]) if (!model.signatures.has(key)) this.nodes.delete(key);
+      this._onDidChangeTreeData.fire(undefined);
+      return;
+    }
+    const changed: N[] = [];
+    for (const [key, sig] of model.signatures) {
+      const node = this.nodes.get(key);
+      if (node && prev.get(key) !== sig) changed.push(node);
+    }
+    if (changed.length) this._onDidChangeTreeData.fire(changed);
+  }
+
+  /** The same object for the same key, so the tree can match a repaint to its element. */
+  protected node(key: string, create: () => N): N {
+    let n = this.nodes.get(key);
+    if (!n) this.nodes.set(key, (n = create()));
+    return n;
+  }
+
+  protected abstract load(engine: ContextEngineApi | undefined): Promise<LoadedModel>;
+  abstract getTreeItem(element: N): vscode.TreeItem;
+  abstract getChildren(element?: N): N[];
+  getParent(_element: N): N | undefined {
+    return undefined;
+  }
+}

@@ -1,0 +1,36 @@
+// Phase "crash": real orchestrator state, then writers that never stop; the driver SIGKILLs this
+// extension host while they run. Every acknowledged write is appended to acked.txt first.
+import * as fs from 'fs';
+import { activate, harnessFile } from '../harness';
+
+describe('phase crash', function () {
+  it('writes until the driver kills this extension host', async function () {
+    this.timeout(0);
+    const api = await activate();
+    await api.updateAgentState('planner', { status: 'busy', current_task: 'plan-sprint', capabilities: ['planning'] });
+    await api.updateAgentState('coder-1', { status: 'busy', current_task: 'implement-auth', capabilities: ['python'] });
+    await api.updateAgentState('reviewer', { status: 'idle', capabilities: ['code-review'] });
+    await api.updateTaskProgress('implement-auth', {
+      description: 'Implement OAuth login', status: 'in_progress', percentage: 60, agent_id: 'coder-1',
+      completed_subtasks: ['schema migration', 'login endpoint'], blockers: ['waiting for OAuth client secret'],
+    });
+    await api.updateTaskProgress('deploy-staging', { description: 'Deploy to staging', status: 'blocked', percentage: 20, blockers: ['staging cluster quota exceeded'] });
+    await api.updateTaskProgress('plan-sprint', { description: 'Plan sprint 14', status: 'completed', percentage: 100 });
+    await api.markRecoveryPoint('before-auth');
+    await api.logDecision({ decision_type: 'task_assignment', context: { task: 'implement-auth' }, decision: 'Assign implement-auth to coder-1', reasoning: 'coder-1 wrote the session code', agent_id: 'planner' });
+    await api.logDecision({ decision_type: 'escalation', context: { blocker: 'OAuth client secret' }, decision: 'Ask a human for the OAuth client secret', reasoning: 'no agent has access to the vault', agent_id: 'planner' });
+
+    const acked = harnessFile('acked.txt');
+    fs.writeFileSync(harnessFile('exthost.pid'), String(process.pid));
+    let count = 0;
+    const writer = async (w: number) => {
+      for (let i = 0; ; i++) {
+        const m = await api.logAgentMessage({ from_agent: 'coder-1', to_agent: 'planner', message_type: 'progress', content: { writer: w, seq: i } });
+        await api.updateTaskProgress('implement-auth', { percentage: 60 + ((i % 40) * w) / 4, metadata: { [`writer${w}`]: i } });
+        fs.appendFileSync(acked, `${m.id} ${w} ${i}\n`); // after the ack: only durable writes are listed
+        if (++count === 200) console.log('__HARNESS_KILL_ME__', process.pid);
+      }
+    };
+    await Promise.all([1, 2, 3, 4].map(writer)); // never resolves: the process is killed mid-write
+  });
+});

@@ -1,0 +1,85 @@
+// Phase "verify": a new extension host after the SIGKILL and the page reload.
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as vscode from 'vscode';
+import type { RecoveryReport } from '../../../src/core/types';
+import { activate, closeAllEditors, harnessFile, screenshot, type TestApi, waitFor } from '../harness';
+
+describe('phase verify (after the extension host was SIGKILLed mid-write)', function () {
+  let api: TestApi;
+  let report: RecoveryReport;
+  let killedPid: number;
+
+  before(async function () {
+    killedPid = Number(fs.readFileSync(harnessFile('exthost.pid'), 'utf8'));
+    api = await activate();
+  });
+
+  it('runs in a new extension host; the old one is dead', function () {
+    assert.notStrictEqual(process.pid, killedPid);
+    let alive = true;
+    try {
+      process.kill(killedPid, 0);
+    } catch {
+      alive = false;
+    }
+    assert.strictEqual(alive, false, 'the killed host is still alive');
+  });
+
+  it('detected the crash at activation', function () {
+    const engine = api.testing.sessions.current!.engine!;
+    assert.ok(engine.recoveryReport, 'no recovery report: crash not detected');
+    report = engine.recoveryReport!;
+    assert.strictEqual(report.trigger, 'crash');
+    assert.strictEqual(report.previous_run?.pid, killedPid);
+    assert.deepStrictEqual(report.lost, []);
+    assert.ok(report.restored.journal_records_replayed > 0 || report.loaded_from === 'database');
+  });
+
+  it('lost no acknowledged write', async function () {
+    const lines = fs.readFileSync(harnessFile('acked.txt'), 'utf8').trim().split('\n');
+    assert.ok(lines.length >= 200, `only ${lines.length} acknowledged writes before the kill`);
+    const engine = api.testing.sessions.current!.engine!;
+    const messages = await engine.getMessages({ limit: 10_000 });
+    const byId = new Map(messages.map(m => [m.id, m]));
+    const lastSeq = new Map<number, number>();
+    for (const line of lines) {
+      const [id, w, i] = line.split(' ').map(Number);
+      const m = byId.get(id);
+      assert.ok(m, `acknowledged message ${id} missing`);
+      assert.deepStrictEqual(m.content, { writer: w, seq: i });
+      lastSeq.set(w, Math.max(lastSeq.get(w) ?? -1, i));
+    }
+    // the task update acknowledged with each message survived too
+    const meta = engine.getTask('implement-auth')!.metadata;
+    for (const [w, i] of lastSeq) assert.ok(Number(meta[`writer${w}`]) >= i, `writer${w}: task at ${meta[`writer${w}`]}, acked ${i}`);
+  });
+
+  it('offered the recovery report, which lists stale agents, incomplete tasks, decisions and steps', async function () {
+    assert.ok(api.testing.offers.offered.includes(report.file), 'no "Open Recovery Report" notification');
+    const incomplete = report.incomplete_tasks.map(t => t.task_id).sort();
+    assert.deepStrictEqual(incomplete, ['deploy-staging', 'implement-auth']);
+    assert.deepStrictEqual(report.stale_agents.map(a => a.agent_id).sort(), ['coder-1', 'planner', 'reviewer']);
+    await closeAllEditors();
+    const uri = await vscode.commands.executeCommand<vscode.Uri>('jarvis.openRecoveryReport');
+    const doc = vscode.window.activeTextEditor!.document;
+    assert.strictEqual(doc.uri.toString(), uri.toString());
+    assert.strictEqual(doc.languageId, 'markdown');
+    const text = doc.getText();
+    for (const s of ['implement-auth', 'waiting for OAuth client secret', 'staging cluster quota exceeded', '**reviewer**', 'Ask a human for the OAuth client secret', '## Steps taken', `pid ${killedPid}`]) {
+      assert.ok(text.includes(s), `report lacks ${s}`);
+    }
+    await vscode.commands.executeCommand('workbench.view.extension.jarvis');
+    await waitFor(() => api.testing.views.tasks.visibleTaskIds().includes('implement-auth'), 'tasks drawn');
+    // (the Markdown preview is a webview that headless Chromium leaves blank: shoot the editor)
+    await vscode.window.showTextDocument(doc, { preview: false });
+    const png = await screenshot('recovery');
+    if (png) assert.ok(fs.statSync(png).size > 10_000);
+  });
+
+  it('the JSON of the report is one click away', async function () {
+    const uri = await vscode.commands.executeCommand<vscode.Uri>('jarvis.openRecoveryReportJson', (await vscode.commands.executeCommand<vscode.Uri>('jarvis.openRecoveryReport')));
+    assert.strictEqual(JSON.parse(vscode.window.activeTextEditor!.document.getText()).file, report.file);
+    assert.match(uri.path, /\.json$/);
+  });
+});

@@ -1,0 +1,103 @@
+// Helpers for suites running inside the extension host.
+import * as fs from 'fs';
+import * as net from 'net';
+import * as path from 'path';
+import * as vscode from 'vscode';
+import type { JarvisContextExtensionApi } from '../../src/host/api';
+import type { Sessions } from '../../src/host/sessions';
+import type { RecoveryOffers } from '../../src/commands/recoveryCommands';
+import type { Views } from '../../src/commands/run';
+import type { StatusBar } from '../../src/views/statusBar';
+
+export const EXTENSION_ID = 'jarvis-context.jarvis-context';
+
+export type TestApi = JarvisContextExtensionApi & {
+  testing: { sessions: Sessions; views: Views; statusBar: StatusBar; offers: RecoveryOffers; log: vscode.LogOutputChannel };
+};
+
+export async function activate(): Promise<TestApi> {
+  const ext = vscode.extensions.getExtension<TestApi>(EXTENSION_ID);
+  if (!ext) throw new Error(`extension ${EXTENSION_ID} not found`);
+  const api = await ext.activate();
+  if (!api.testing) throw new Error('the extension did not start in test mode (ExtensionMode.Test)');
+  return api;
+}
+
+/** Polls until `check` returns a truthy value; fails with `what` after `timeoutMs`. */
+export async function waitFor<T>(check: () => T | Promise<T>, what: string, timeoutMs = 15_000): Promise<NonNullable<T>> {
+  const t0 = Date.now();
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v) return v as NonNullable<T>;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await sleep(100);
+  }
+}
+
+export const sleep = (ms: number) => new Promise<void>(r => setTimeout(r, ms));
+
+/** Asks the driver for a screenshot of the workbench; resolves with the PNG path (none outside the driver). */
+export async function screenshot(name: string, timeoutMs = 20_000): Promise<string | undefined> {
+  const out = process.env.HARNESS_OUT;
+  if (!out || !process.env.HARNESS_DRIVER) return undefined; // no driver (test:electron): no screenshots
+  const done = path.join(out, name + '.png.done');
+  console.log(`__HARNESS_SCREENSHOT__ ${name}`);
+  await waitFor(() => fs.existsSync(done), `screenshot ${name}`, timeoutMs);
+  return path.join(out, name + '.png');
+}
+
+export function harnessFile(name: string): string {
+  const out = process.env.HARNESS_OUT ?? path.join(require('os').tmpdir(), 'jarvis-harness');
+  fs.mkdirSync(out, { recursive: true });
+  return path.join(out, name);
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Calls the REST API of the current session's server. */
+export async function rest(api: TestApi, method: string, route: string, body?: unknown): Promise<{ status: number; json: any }> {
+  const server = api.testing.sessions.current?.server;
+  if (!server) throw new Error('no REST server running');
+  const res = await fetch(server.url + route, {
+    method,
+    headers: { Authorization: `Bearer ${server.token}`, 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, json: text ? JSON.parse(text) : undefined };
+}
+
+export async function closeAllEditors(): Promise<void> {
+  await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+}
+
+/** Starts a shell in the integrated terminal that writes the two variables to a file. */
+export async function terminalEnv(name: string): Promise<string> {
+  const file = harnessFile(`${name}.env.txt`);
+  fs.rmSync(file, { force: true });
+  const terminal = vscode.window.createTerminal({
+    name,
+    shellPath: '/bin/sh',
+    shellArgs: ['-c', `printf '%s\\n%s\\n' "$JARVIS_CONTEXT_URL" "$JARVIS_CONTEXT_TOKEN" > '${file}.tmp' && mv '${file}.tmp' '${file}'`],
+  });
+  try {
+    await waitFor(() => fs.existsSync(file), `terminal ${name} output`, 30_000);
+    return fs.readFileSync(file, 'utf8');
+  } finally {
+    terminal.dispose();
+  }
+}

@@ -1,0 +1,42 @@
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as vscode from 'vscode';
+import { activate, closeAllEditors, screenshot, sleep, type TestApi, waitFor } from '../harness';
+
+describe('sidebar screenshot', function () {
+  let api: TestApi;
+
+  before(async function () {
+    api = await activate();
+  });
+
+  after(async function () {
+    await vscode.workspace.getConfiguration('jarvis').update('staleAgentMinutes', undefined, vscode.ConfigurationTarget.Workspace);
+  });
+
+  it('draws agents (one stale), tasks with blockers and decisions', async function () {
+    // Make "reviewer" stale: a tiny threshold, then heartbeats from everyone else.
+    await vscode.workspace.getConfiguration('jarvis').update('staleAgentMinutes', 0.02, vscode.ConfigurationTarget.Workspace);
+    await sleep(1500);
+    for (const id of ['planner', 'coder-1', 'coder-2']) {
+      const a = api.testing.sessions.current!.engine!.getAgent(id)!;
+      await api.updateAgentState(id, { status: a.status, current_task: a.current_task });
+    }
+    const agents = api.testing.views.agents;
+    await waitFor(() => ['planner', 'coder-1', 'coder-2'].every(id => agents.describe(id)?.stale === false), 'heartbeats drawn');
+    assert.strictEqual(agents.describe('reviewer')?.stale, true);
+    assert.match(agents.describe('reviewer')!.description, /^review-pr-118 · stale, last seen \d+ s ago$/);
+    await api.markRecoveryPoint('before-deploy');
+    await vscode.commands.executeCommand('jarvis.createCheckpoint', '');
+    await closeAllEditors();
+    await vscode.commands.executeCommand('workbench.action.closePanel');
+    await vscode.commands.executeCommand('workbench.view.extension.jarvis');
+    // a wider side bar so descriptions are not cut off (the command narrows the editor part)
+    for (let i = 0; i < 4; i++) await vscode.commands.executeCommand('workbench.action.decreaseViewWidth');
+    await vscode.commands.executeCommand('jarvis.refresh');
+    const retry = (await api.testing.sessions.current!.engine!.getDecisions({ limit: 10 })).find(d => d.decision_type === 'retry_policy')!;
+    await vscode.commands.executeCommand('jarvis.openDecision', retry.id);
+    const png = await screenshot('sidebar');
+    if (png) assert.ok(fs.statSync(png).size > 10_000, 'screenshot too small');
+  });
+});

@@ -1,0 +1,183 @@
+import * as assert from 'assert';
+import {
+  JarvisContextManager, JarvisOrchestratorWithContext, contextManagerOf, integrateContextManager,
+} from '../../../src/client';
+import { Running, startServer, statusHistory } from './support';
+
+/** A seed-style orchestrator: sync methods. */
+class SyncOrchestrator {
+  calls: string[] = [];
+  readonly result = { assigned_to: ['agent-7'] };
+  assignTask(task: { id: string; description: string }) {
+    this.calls.push(`assign ${task.id}`);
+    return this.result;
+  }
+  receiveMessage(message: { from_agent: string; type: string; content: string }) {
+    this.calls.push(`message ${message.from_agent}`);
+    return 'ack';
+  }
+  makeDecision(context: { decision_type: string }) {
+    return { decision: 'split the task', reasoning: 'too big', outcome: 'ok', decision_type: context.decision_type };
+  }
+  handleError(error: Error): { recovered: boolean } {
+    if (error.message === 'fatal') throw error;
+    return { recovered: false };
+  }
+  other(x: number) {
+    return x * 2;
+  }
+}
+
+/** The same with async methods. */
+class AsyncOrchestrator {
+  seenDuringCall: string[] = [];
+  constructor(private readonly probe?: () => Promise<string[]>) {}
+  async assignTask(task: { id: string }) {
+    if (this.probe) this.seenDuringCall = await this.probe();
+    if (task.id === 'bad') throw new TypeError('no agent for bad');
+    return { agent_id: 'agent-9' };
+  }
+  async makeDecision(context: { decision_type: string }) {
+    return { decision: `decided ${context.decision_type}`, reasoning: 'because' };
+  }
+}
+
+describe('client: JarvisOrchestratorWithContext', () => {
+  let s: Running;
+  let manager: JarvisContextManager;
+  beforeEach(async () => {
+    s = await startServer();
+    manager = new JarvisContextManager({ url: s.server.url, token: s.server.token });
+  });
+  afterEach(async () => {
+    manager.dispose();
+    await s.stop();
+  });
+
+  it('sync methods stay sync, return the very same results, and are recorded before and after', async () => {
+    const orchestrator = new SyncOrchestrator();
+    const jarvis = new JarvisOrchestratorWithContext(orchestrator, { contextManager: manager });
+
+    const result = jarvis.assignTask({ id: 'task-1', description: 'parse' });
+    assert.strictEqual(result, orchestrator.result); // not a promise, not a copy
+    assert.strictEqual(jarvis.receiveMessage({ from_agent: 'agent-7', type: 'progress', content: 'half' }), 'ack');
+    assert.strictEqual(jarvis.makeDecision({ decision_type: 'split' }).decision, 'split the task');
+    assert.strictEqual(jarvis.other(21), 42); // everything else passes through
+    assert.deepStrictEqual(jarvis.calls, ['assign task-1', 'message agent-7']);
+    await jarvis.flush();
+
+    assert.deepStrictEqual(statusHistory(s, 'task-1'), ['pending', 'in_progress']); // before, then after
+    const task = s.engine.getTask('task-1');
+    assert.strictEqual(task?.agent_id, 'agent-7');
+    assert.strictEqual(task?.description, 'parse');
+    const agent = s.engine.getAgent('agent-7');
+    assert.strictEqual(agent?.status, 'active'); // heartbeat after the message
+    const [message] = await s.engine.getMessages();
+    assert.deepStrictEqual([message.from_agent, message.to_agent, message.message_type, message.content], ['agent-7', 'orchestrator', 'progress', 'half']);
+    const [decision] = await s.engine.getDecisions();
+    assert.deepStrictEqual([decision.decision_type, decision.decision, decision.reasoning, decision.outcome], ['split', 'split the task', 'too big', 'ok']);
+    const state = s.engine.getContext().state;
+    assert.deepStrictEqual(state.pending_decision, null);
+    assert.strictEqual((state.current_task as { status: string }).status, 'assigned');
+  });
+
+  it('a thrown error is the same object, and is recorded', async () => {
+    const orchestrator = new SyncOrchestrator();
+    const jarvis = new JarvisOrchestratorWithContext(orchestrator, { contextManager: manager });
+    const fatal = new Error('fatal');
+    assert.throws(() => jarvis.handleError(fatal), (e: unknown) => e === fatal);
+    assert.deepStrictEqual(jarvis.handleError(new Error('minor')), { recovered: false });
+    await jarvis.flush();
+    const state = s.engine.getContext().state as { last_error: { method: string; error_message: string }; error_recovery: { error_message: string } };
+    assert.deepStrictEqual([state.last_error.method, state.last_error.error_message], ['handleError', 'fatal']);
+    assert.strictEqual(state.error_recovery.error_message, 'minor');
+  });
+
+  it('async methods: the before-record is durable before the method runs, the after-record before it resolves', async () => {
+    const orchestrator = new AsyncOrchestrator(() => Promise.resolve(statusHistory(s, 'task-2')));
+    const jarvis = new JarvisOrchestratorWithContext(orchestrator, { contextManager: manager });
+    assert.deepStrictEqual(await jarvis.assignTask({ id: 'task-2' }), { agent_id: 'agent-9' });
+    assert.deepStrictEqual(orchestrator.seenDuringCall, ['pending']);
+    assert.deepStrictEqual(statusHistory(s, 'task-2'), ['pending', 'in_progress']); // no flush needed
+
+    const err = await jarvis.assignTask({ id: 'bad' }).then(() => undefined, (e: unknown) => e);
+    assert.ok(err instanceof TypeError && err.message === 'no agent for bad');
+    assert.deepStrictEqual(statusHistory(s, 'bad'), ['pending', 'failed']);
+    assert.deepStrictEqual(s.engine.getTask('bad')?.blockers, ['no agent for bad']);
+
+    assert.deepStrictEqual(await orchestrator.makeDecision({ decision_type: 'route' }), { decision: 'decided route', reasoning: 'because' });
+    assert.strictEqual((await s.engine.getDecisions())[0].decision, 'decided route'); // direct calls are recorded too
+  });
+
+  it('when the memory is down the orchestrator behaves exactly the same', async () => {
+    const errors: Error[] = [];
+    const down = new JarvisContextManager({ url: 'http://127.0.0.1:9', token: 'x', onRecordError: e => errors.push(e) });
+    const sync = new JarvisOrchestratorWithContext(new SyncOrchestrator(), { contextManager: down });
+    const asyncOne = new JarvisOrchestratorWithContext(new AsyncOrchestrator(), { contextManager: down });
+    assert.deepStrictEqual(sync.assignTask({ id: 't', description: '' }), { assigned_to: ['agent-7'] });
+    const fatal = new Error('fatal');
+    assert.throws(() => sync.handleError(fatal), (e: unknown) => e === fatal);
+    assert.deepStrictEqual(await asyncOne.assignTask({ id: 't' }), { agent_id: 'agent-9' });
+    await assert.rejects(asyncOne.assignTask({ id: 'bad' }), /no agent for bad/);
+    await down.flush();
+    down.dispose();
+    assert.ok(errors.length > 0);
+  });
+});
+
+describe('client: integrateContextManager', () => {
+  let s: Running;
+  let manager: JarvisContextManager;
+  beforeEach(async () => {
+    s = await startServer();
+    manager = new JarvisContextManager({ url: s.server.url, token: s.server.token });
+  });
+  afterEach(async () => {
+    manager.dispose();
+    await s.stop();
+  });
+
+  it('works as a TypeScript 5 standard class decorator', async () => {
+    @integrateContextManager({ contextManager: manager })
+    class Decorated extends SyncOrchestrator {}
+
+    const o = new Decorated();
+    assert.ok(o instanceof SyncOrchestrator);
+    assert.strictEqual(Decorated.name, 'Decorated');
+    assert.strictEqual(contextManagerOf(o), manager);
+    assert.strictEqual(o.assignTask({ id: 'task-3', description: 'x' }), o.result);
+    await manager.flush();
+    assert.deepStrictEqual(statusHistory(s, 'task-3'), ['pending', 'in_progress']);
+  });
+
+  it('works called as a plain function, finding the server from the environment', async () => {
+    const saved = { url: process.env.JARVIS_CONTEXT_URL, token: process.env.JARVIS_CONTEXT_TOKEN };
+    process.env.JARVIS_CONTEXT_URL = s.server.url;
+    process.env.JARVIS_CONTEXT_TOKEN = s.server.token;
+    try {
+      const Plain = integrateContextManager(AsyncOrchestrator);
+      const o = new Plain();
+      assert.deepStrictEqual(await o.assignTask({ id: 'task-4' }), { agent_id: 'agent-9' });
+      assert.deepStrictEqual(statusHistory(s, 'task-4'), ['pending', 'in_progress']);
+      assert.strictEqual(s.engine.getAgent('agent-9')?.current_task, 'task-4');
+      contextManagerOf(o)?.dispose();
+    } finally {
+      for (const [k, v] of [['JARVIS_CONTEXT_URL', saved.url], ['JARVIS_CONTEXT_TOKEN', saved.token]] as const) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+  });
+
+  it('hooks overrides defined by subclasses of the decorated class', async () => {
+    const Base = integrateContextManager({ contextManager: manager })(SyncOrchestrator);
+    class Special extends Base {
+      override assignTask(task: { id: string; description: string }) {
+        return { assigned_to: [`special-${task.id}`] };
+      }
+    }
+    assert.deepStrictEqual(new Special().assignTask({ id: 'task-5', description: '' }), { assigned_to: ['special-task-5'] });
+    await manager.flush();
+    assert.strictEqual(s.engine.getTask('task-5')?.agent_id, 'special-task-5');
+  });
+});

@@ -1,0 +1,92 @@
+// package.json `contributes` and the code agree: every command, view and setting, all `jarvis.`.
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import { COMMANDS, INTERNAL_COMMANDS, VIEW_CONTAINER, VIEWS } from '../../src/commands/ids';
+import { CONFIG_DEFAULTS, SETTINGS } from '../../src/host/settings';
+
+const root = path.resolve(__dirname, '../../..');
+const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+const c = pkg.contributes;
+
+describe('package.json manifest', function () {
+  it('contributes exactly the commands in src/commands/ids.ts, with the jarvis. prefix and a category', function () {
+    const declared: string[] = c.commands.map((x: { command: string }) => x.command).sort();
+    assert.deepStrictEqual(declared, Object.values(COMMANDS).sort());
+    for (const cmd of c.commands) {
+      assert.match(cmd.command, /^jarvis\.[a-zA-Z]+$/);
+      assert.strictEqual(cmd.category, 'Jarvis Context', `${cmd.command} has no category`);
+      assert.ok(cmd.title, `${cmd.command} has no title`);
+    }
+  });
+
+  it('every command registered in src/ comes from COMMANDS', function () {
+    const used = new Set<string>();
+    const walk = (dir: string) => {
+      for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+        const p = path.join(dir, e.name);
+        if (e.isDirectory()) walk(p);
+        else if (p.endsWith('.ts')) for (const m of fs.readFileSync(p, 'utf8').matchAll(/COMMANDS\.(\w+)/g)) used.add(m[1]);
+      }
+    };
+    walk(path.join(root, 'src'));
+    for (const key of Object.keys(COMMANDS)) assert.ok(used.has(key), `COMMANDS.${key} is never used`);
+    const literal = fs.readFileSync(path.join(root, 'src/commands/ids.ts'), 'utf8');
+    for (const id of Object.values(COMMANDS)) assert.ok(literal.includes(`'${id}'`));
+  });
+
+  it('hides internal commands from the palette', function () {
+    const hidden = c.menus.commandPalette.filter((m: { when: string }) => m.when === 'false').map((m: { command: string }) => m.command).sort();
+    assert.deepStrictEqual(hidden, [...INTERNAL_COMMANDS].sort());
+  });
+
+  it('contributes the views of VIEWS in one activity bar container', function () {
+    assert.deepStrictEqual(c.viewsContainers.activitybar.map((v: { id: string }) => v.id), [VIEW_CONTAINER]);
+    const views: string[] = c.views[VIEW_CONTAINER].map((v: { id: string }) => v.id);
+    assert.deepStrictEqual(views.sort(), Object.values(VIEWS).sort());
+    for (const v of views) assert.match(v, /^jarvis\./);
+    for (const w of c.viewsWelcome) assert.ok(views.includes(w.view), `welcome for unknown view ${w.view}`);
+  });
+
+  it('menus and welcome views only name known commands and views', function () {
+    const ids = new Set<string>(Object.values(COMMANDS));
+    for (const [menu, entries] of Object.entries<{ command: string; when?: string }[]>(c.menus)) {
+      for (const e of entries) {
+        assert.ok(ids.has(e.command), `${menu}: unknown command ${e.command}`);
+        for (const m of (e.when ?? '').matchAll(/view == ([\w.]+)/g)) assert.ok(Object.values(VIEWS).includes(m[1] as never), `${menu}: unknown view ${m[1]}`);
+      }
+    }
+    for (const w of c.viewsWelcome) {
+      for (const m of w.contents.matchAll(/command:(jarvis\.\w+)/g)) assert.ok(ids.has(m[1]), `welcome links unknown ${m[1]}`);
+    }
+  });
+
+  it('declares exactly the settings readConfig() reads, each with type, default, description and scope', function () {
+    const props = c.configuration.properties;
+    assert.deepStrictEqual(Object.keys(props).sort(), Object.values(SETTINGS).sort());
+    const defaults: Record<string, unknown> = {
+      [SETTINGS.contextPath]: CONFIG_DEFAULTS.contextPath,
+      [SETTINGS.checkpointInterval]: CONFIG_DEFAULTS.checkpointIntervalSeconds,
+      [SETTINGS.historySize]: CONFIG_DEFAULTS.historySize,
+      [SETTINGS.staleAgentMinutes]: CONFIG_DEFAULTS.staleAgentMinutes,
+      [SETTINGS.serverEnabled]: CONFIG_DEFAULTS.serverEnabled,
+      [SETTINGS.serverPort]: CONFIG_DEFAULTS.serverPort,
+      [SETTINGS.retentionDays]: CONFIG_DEFAULTS.retentionDays,
+    };
+    for (const [key, p] of Object.entries<Record<string, unknown>>(props)) {
+      assert.match(key, /^jarvis\./);
+      assert.ok(p.type, `${key}: no type`);
+      assert.ok(p.description || p.markdownDescription, `${key}: no description`);
+      assert.ok(p.scope, `${key}: no scope`);
+      assert.deepStrictEqual(p.default, defaults[key], `${key}: default differs from the code`);
+    }
+    assert.strictEqual(props['jarvis.checkpointInterval'].default, 30);
+    assert.strictEqual(props['jarvis.historySize'].default, 100);
+    assert.strictEqual(props['jarvis.staleAgentMinutes'].default, 5);
+    assert.strictEqual(props['jarvis.server.port'].default, 0);
+  });
+
+  it('ships the icon it names', function () {
+    for (const v of c.viewsContainers.activitybar) assert.ok(fs.existsSync(path.join(root, v.icon)), v.icon);
+  });
+});
