@@ -30,14 +30,18 @@ async function main() {
     platform: 'node',
     target: 'node18',
     format: 'cjs',
-    external: ['vscode', 'sql.js/dist/sql-wasm.wasm', 'mocha', '@vscode/test-electron', 'playwright-core', '@opentelemetry/*'],
+    external: ['vscode', 'sql.js/dist/sql-wasm.wasm', 'mocha', '@vscode/test-electron', 'playwright-core'],
+    // The official OTLP .proto definitions (src/otel/proto) are bundled as text for protobufjs.
+    loader: { '.proto': 'text' },
     sourcemap: !production,
     minify: production,
     logLevel: 'warning',
   };
   const contexts = [
     await esbuild.context({ ...common, entryPoints: shipped, outdir: 'dist' }),
-    await esbuild.context({ ...common, entryPoints: internal, outdir: 'out' }),
+    // The OpenTelemetry SDK and exporters are test-only (they play the orchestrator): loaded from
+    // node_modules by tests, never part of what ships. The runtime decoder (protobufjs) is bundled.
+    await esbuild.context({ ...common, external: [...common.external, '@opentelemetry/*'], entryPoints: internal, outdir: 'out' }),
   ];
   for (const ctx of contexts) {
     if (watch) await ctx.watch();

@@ -1,3 +1,19 @@
 #!/usr/bin/env node
-// jarvis-context command line; filled in with the REST server work.
-process.stdout.write('jarvis-context: not built yet\n');
+// jarvis-context: the command line entry (bundled to dist/cli.js). The commands live in src/cli/.
+import { runCli } from './cli/commands';
+
+runCli(process.argv.slice(2), {
+  out: text => process.stdout.write(text),
+  err: text => process.stderr.write(text),
+  env: process.env,
+}).then(
+  code => {
+    process.exitCode = code;
+    // serve keeps nothing open after a clean shutdown, but a stray handle must not keep us alive.
+    setTimeout(() => process.exit(code), 2_000).unref();
+  },
+  (e: unknown) => {
+    process.stderr.write(`jarvis-context: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exit(1);
+  },
+);

@@ -10,7 +10,7 @@ import type { ContextEngineApi, Disposable } from './engineApi';
 import { EngineClosedError, PersistenceError, SecondWriterError, ValidationError } from './errors';
 import { decodeJournal, encodeRecord, Journal } from './journal';
 import { nodeFileSystem } from './nodeFs';
-import type { ArchiveOp, BatchItemOp, CheckpointOp, CleanupOp, JournalOp, SegmentInfo, SnapshotOp } from './ops';
+import type { ArchiveOp, BatchItemOp, CheckpointOp, CleanupOp, JournalOp, SegmentIds, SegmentInfo, SnapshotOp } from './ops';
 import { silentLogger, systemClock, type Clock, type FileSystemPort, type Logger } from './ports';
 import { renderRecoveryReport } from './reportMarkdown';
 import { iso, Store, type ApplyResult } from './store';
@@ -132,6 +132,8 @@ export class ContextEngine implements ContextEngineApi {
     await fs.mkdir(folder);
     await fs.mkdir(path.join(folder, CHECKPOINT_DIR));
     await fs.mkdir(path.join(folder, ARCHIVE_DIR));
+    // A new folder's own name must survive a power cut, like every file created in it.
+    await fs.syncDir(path.dirname(folder));
 
     const pid = options.pid ?? process.pid;
     const host = options.hostname ?? os.hostname();
@@ -177,6 +179,8 @@ export class ContextEngine implements ContextEngineApi {
     this.archiveBytes = this.store.listSegments().reduce((n, s) => n + s.bytes, 0);
     if (outcome.loadedFrom === 'database') await this.removeOrphanSegments();
     await this.journal.open();
+    // journal.jsonl may have just been created (and checkpoints/, archive/): make the names durable.
+    await this.fs.syncDir(this.folder);
     // Fold what was replayed (and cut any torn tail) before appending anything new.
     if (outcome.journalHadContent || (outcome.loadedFrom !== 'database' && outcome.loadedFrom !== 'empty')) {
       const ok = await this.compactNow();
@@ -329,9 +333,12 @@ export class ContextEngine implements ContextEngineApi {
       // Ids handed out at submit time stay used (later queued ops hold higher ones); gaps are harmless.
       this.seq = seqBefore;
       this.store.counters.task_event = taskEventsBefore;
-      const err = new PersistenceError(`the write could not be made durable (${errText(e)}); it was not stored`, e);
+      // Answer only once the failed bytes are cut off, so a refused write cannot come back later.
+      const cut = await this.onJournalFailure(e);
+      const err = new PersistenceError(cut
+        ? `the write could not be made durable (${errText(e)}); it was not stored`
+        : `the write could not be made durable (${errText(e)}) and the journal could not be cut back: it was not acknowledged, but may reappear after a restart`, e);
       done.forEach(d => d.p.reject(err));
-      await this.onJournalFailure(e);
       return;
     }
     this.store.exec('COMMIT');
@@ -370,18 +377,22 @@ export class ContextEngine implements ContextEngineApi {
     }
   }
 
-  private async onJournalFailure(e: unknown): Promise<void> {
+  /** Returns whether the failed bytes were cut off durably. */
+  private async onJournalFailure(e: unknown): Promise<boolean> {
     this.setDegraded(`journal write failed: ${errText(e)}`);
     this.journalFailing = true;
+    let cut = true;
     try {
       // The failed bytes may or may not be on disk: cut them off so they can never be replayed.
       await this.journal.discardUnsynced();
     } catch (e2) {
+      cut = false;
       this.log.error(`[engine] could not cut the journal back after a failed write: ${errText(e2)}`);
       this.journalBroken = true;
       await this.journal.close().catch(() => undefined);
     }
     await this.writeEmergency(`journal write failed: ${errText(e)}`);
+    return cut;
   }
 
   /** After the journal itself failed: write the database whole, then start a fresh journal. */
@@ -561,6 +572,7 @@ export class ContextEngine implements ContextEngineApi {
   /** Database image with the journal position recorded in it; call only from the io queue. */
   private exportImage(): Uint8Array {
     this.store.setMeta('last_seq', this.seq);
+    this.store.saveCounters();
     this.store.setMeta('events_total', this.eventsTotal);
     return this.store.db.export();
   }
@@ -634,7 +646,7 @@ export class ContextEngine implements ContextEngineApi {
         await writeFileAtomic(this.fs, path.join(this.folder, ARCHIVE_DIR, name), bytes);
         const info: SegmentInfo = {
           name, created_at: iso(t), min_ts: String(range?.lo ?? iso(t)), max_ts: String(range?.hi ?? iso(t)),
-          decisions, messages, task_events: taskEvents, snapshots, spans: spanCount, bytes: bytes.length,
+          decisions, messages, task_events: taskEvents, snapshots, spans: spanCount, bytes: bytes.length, max_ids: seg.maxIds(),
         };
         return { o: 'archive', t, segment: info, max, snapshot_ids: movedSnapshots };
       } finally {
@@ -711,7 +723,7 @@ export class ContextEngine implements ContextEngineApi {
             info: { ...seg, name: `segment_${stamp(t)}_${this.seq}_r${rewrite.length}.sqlite`, min_ts: cutoff, bytes: keep.length,
               decisions: seg.decisions - c.decisions, messages: seg.messages - c.messages,
               task_events: seg.task_events - c.task_events, snapshots: seg.snapshots - c.snapshots,
-              spans: (seg.spans ?? 0) - c.spans },
+              spans: (seg.spans ?? 0) - c.spans, max_ids: s.maxIds() },
           });
         });
       }
@@ -812,7 +824,7 @@ export class ContextEngine implements ContextEngineApi {
   }
 
   getDecisions(query: ListQuery = {}): Promise<Decision[]> {
-    return this.readHistory(query, (s, q) => s.getDecisions(q), d => d.id);
+    return this.readHistory(query, 'decision', (s, q) => s.getDecisions(q), d => d.id);
   }
 
   async getDecision(id: number): Promise<Decision | undefined> {
@@ -828,20 +840,24 @@ export class ContextEngine implements ContextEngineApi {
   }
 
   getMessages(query: ListQuery = {}): Promise<Message[]> {
-    return this.readHistory(query, (s, q) => s.getMessages(q), m => m.id);
+    return this.readHistory(query, 'message', (s, q) => s.getMessages(q), m => m.id);
   }
 
   /** Newest first from the live database, then from archive segments while the limit is not reached. */
   private async readHistory<T>(
-    query: ListQuery, read: (s: Store, q: ListQuery & { limit: number; beforeId?: number }) => T[], idOf: (t: T) => number,
+    query: ListQuery, table: keyof SegmentIds, read: (s: Store, q: ListQuery & { limit: number; beforeId?: number }) => T[],
+    idOf: (t: T) => number,
   ): Promise<T[]> {
     const limit = checkLimit(query.limit);
     const since = checkSince(query.since);
     const q = { ...query, limit, since };
     const out = read(this.store, q);
     if (out.length >= limit) return out;
-    for (const seg of this.store.listSegments()) {
-      if (since && seg.max_ts < since) break;
+    // Each segment holds a contiguous id range per table, older than the live rows: page by id.
+    const segments = this.store.listSegments().filter(s => (s.max_ids?.[table] ?? 0) > 0)
+      .sort((a, b) => b.max_ids![table] - a.max_ids![table]);
+    for (const seg of segments) {
+      if (since && seg.max_ts < since) continue;
       const beforeId = out.length ? idOf(out[out.length - 1]) : undefined;
       const more = await this.withSegment(seg.name, s => read(s, { ...q, limit: limit - out.length, beforeId }));
       if (more) out.push(...more);
@@ -851,7 +867,7 @@ export class ContextEngine implements ContextEngineApi {
   }
 
   getSpans(query: SpanQuery = {}): Promise<Span[]> {
-    return this.readHistory(query, (s, q) => s.getSpans(q), x => x.id);
+    return this.readHistory(query, 'span', (s, q) => s.getSpans(q), x => x.id);
   }
 
   getTokenUsage(): { agents: Record<string, TokenUsage>; tasks: Record<string, TokenUsage> } {

@@ -52,4 +52,13 @@ export interface SegmentInfo {
   snapshots: number;
   spans?: number;
   bytes: number;
+  /** Highest id per table in the segment: ranges are disjoint, so paging by id visits segments in this order. */
+  max_ids?: SegmentIds;
+}
+
+export interface SegmentIds {
+  decision: number;
+  message: number;
+  task_event: number;
+  span: number;
 }

@@ -39,7 +39,7 @@ CREATE TABLE IF NOT EXISTS checkpoints (id INTEGER PRIMARY KEY, created_at TEXT 
 CREATE TABLE IF NOT EXISTS orchestrator_state (id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL, updated_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS archive_segments (name TEXT PRIMARY KEY, created_at TEXT NOT NULL, min_ts TEXT NOT NULL,
   max_ts TEXT NOT NULL, decisions INTEGER NOT NULL, messages INTEGER NOT NULL, task_events INTEGER NOT NULL,
-  snapshots INTEGER NOT NULL, bytes INTEGER NOT NULL);
+  snapshots INTEGER NOT NULL, spans INTEGER NOT NULL DEFAULT 0, bytes INTEGER NOT NULL, max_ids TEXT);
 CREATE TABLE IF NOT EXISTS ingested_events (event_id TEXT PRIMARY KEY, ts TEXT NOT NULL);
 ${HISTORY_SCHEMA}
 INSERT OR IGNORE INTO meta (k, v) VALUES ('schema_version', '${SCHEMA_VERSION}'), ('last_seq', '0'), ('events_total', '0');

@@ -1,6 +1,6 @@
 import * as path from 'path';
 import { readFileIfExists, unlinkDurable, writeFileAtomic } from './atomicFile';
-import type { ContextEngine } from './engine';
+import type { ContextEngineApi } from './engineApi';
 import { ValidationError } from './errors';
 import type { FileSystemPort, Logger } from './ports';
 import type { BatchEvent } from './types';
@@ -25,7 +25,7 @@ export interface SpoolResult {
  * spool), stores its events (event ids make a second delivery harmless), sets refused ones aside
  * in spool.rejected.jsonl, and deletes the file only once everything in it is durable.
  */
-export async function ingestSpool(engine: ContextEngine, fs: FileSystemPort, log: Logger): Promise<SpoolResult> {
+export async function ingestSpool(engine: ContextEngineApi, fs: FileSystemPort, log: Logger): Promise<SpoolResult> {
   const folder = engine.folder;
   const result: SpoolResult = { accepted: 0, duplicates: 0, rejected: 0, unreadable_lines: 0 };
   const replaying = path.join(folder, REPLAYING);

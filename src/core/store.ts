@@ -1,5 +1,5 @@
 import type { Database, SqlJsStatic, SqlValue, Statement } from 'sql.js';
-import type { ArchiveOp, BatchItemOp, CleanupOp, JournalOp, SegmentInfo } from './ops';
+import type { ArchiveOp, BatchItemOp, CleanupOp, JournalOp, SegmentIds, SegmentInfo } from './ops';
 import { HISTORY_SCHEMA, LIVE_SCHEMA } from './schema';
 import type {
   Agent, AgentHealth, CheckpointInfo, Decision, Json, JsonObject, ListQuery, Message, SnapshotKind, Span, SpanInput,
@@ -126,6 +126,22 @@ export class Store {
     return r.length ? r[0].values.map(v => String(v[0])).join('; ') : 'no answer';
   }
 
+  /** Keeps the id high-water marks in the image, so ids are never reused after the newest rows are deleted. */
+  saveCounters(): void {
+    for (const [k, v] of Object.entries(this.counters)) {
+      if (k !== 'checkpoint') this.setMeta(`hw_${k}`, Math.max(Number(this.getMeta(`hw_${k}`) ?? 0), v));
+    }
+  }
+
+  maxIds(): SegmentIds {
+    return {
+      decision: this.scalar('SELECT COALESCE(MAX(id), 0) FROM decision_log'),
+      message: this.scalar('SELECT COALESCE(MAX(id), 0) FROM agent_coordination'),
+      task_event: this.scalar('SELECT COALESCE(MAX(id), 0) FROM task_events'),
+      span: this.scalar('SELECT COALESCE(MAX(id), 0) FROM spans'),
+    };
+  }
+
   private initCounters(): void {
     const hw = (k: string) => Number(this.getMeta(`hw_${k}`) ?? 0);
     this.counters = {
@@ -134,7 +150,7 @@ export class Store {
       message: Math.max(this.scalar('SELECT MAX(id) FROM agent_coordination'), hw('message')),
       task_event: Math.max(this.scalar('SELECT MAX(id) FROM task_events'), hw('task_event')),
       snapshot: Math.max(this.scalar('SELECT MAX(id) FROM context_snapshots'), hw('snapshot')),
-      checkpoint: this.scalar('SELECT MAX(id) FROM checkpoints'),
+      checkpoint: Math.max(this.scalar('SELECT MAX(id) FROM checkpoints'), hw('checkpoint')),
     };
   }
 
@@ -273,13 +289,17 @@ export class Store {
 
   private insertSegment(s: SegmentInfo): void {
     this.run(
-      `INSERT OR REPLACE INTO archive_segments (name, created_at, min_ts, max_ts, decisions, messages, task_events, snapshots, bytes)
-       VALUES (?,?,?,?,?,?,?,?,?)`,
-      [s.name, s.created_at, s.min_ts, s.max_ts, s.decisions, s.messages, s.task_events, s.snapshots, s.bytes],
+      `INSERT OR REPLACE INTO archive_segments (name, created_at, min_ts, max_ts, decisions, messages, task_events, snapshots,
+        spans, bytes, max_ids) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
+      [s.name, s.created_at, s.min_ts, s.max_ts, s.decisions, s.messages, s.task_events, s.snapshots, s.spans ?? 0, s.bytes,
+        JSON.stringify(s.max_ids ?? null)],
     );
   }
 
   private applyCleanup(op: CleanupOp): ApplyResult {
+    // Cleanup may delete the newest rows of a table; the ids they had must stay used.
+    this.saveCounters();
+    this.setMeta('hw_checkpoint', Math.max(Number(this.getMeta('hw_checkpoint') ?? 0), this.counters.checkpoint));
     this.deleteOlderThan(op.cutoff);
     this.run("DELETE FROM checkpoints WHERE created_at < ? AND kind IN ('auto', 'shutdown')", [op.cutoff]);
     this.run('DELETE FROM ingested_events WHERE ts < ?', [op.cutoff]);
@@ -410,7 +430,8 @@ export class Store {
     return this.all('SELECT * FROM archive_segments ORDER BY max_ts DESC, name DESC').map(r => ({
       name: String(r.name), created_at: String(r.created_at), min_ts: String(r.min_ts), max_ts: String(r.max_ts),
       decisions: Number(r.decisions), messages: Number(r.messages), task_events: Number(r.task_events),
-      snapshots: Number(r.snapshots), bytes: Number(r.bytes),
+      snapshots: Number(r.snapshots), spans: Number(r.spans ?? 0), bytes: Number(r.bytes),
+      max_ids: parse<SegmentIds | undefined>(r.max_ids, undefined) ?? undefined,
     }));
   }
 

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { CONFIG_DEFAULTS, type JarvisConfig, SETTINGS } from './settings';
 
-export { CONFIG_DEFAULTS, ENGINE_SETTINGS, type JarvisConfig, SERVER_SETTINGS, SETTINGS } from './settings';
+export { CONFIG_DEFAULTS, ENGINE_SETTINGS, type JarvisConfig, LIVE_ENGINE_SETTINGS, SERVER_SETTINGS, SETTINGS } from './settings';
 
 function num(value: unknown, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
   return typeof value === 'number' && Number.isFinite(value) && value >= min && value <= max ? value : fallback;

@@ -25,6 +25,8 @@ export interface SessionDeps {
 
 export const ENV_URL = 'JARVIS_CONTEXT_URL';
 export const ENV_TOKEN = 'JARVIS_CONTEXT_TOKEN';
+/** Where clients spool when the server is down; the server takes the spool in when it starts. */
+export const ENV_PATH = 'JARVIS_CONTEXT_PATH';
 
 /** One workspace folder's engine and REST server. Operations run one at a time, in order. */
 export class WorkspaceSession extends Disposable {
@@ -141,6 +143,20 @@ export class WorkspaceSession extends Disposable {
     this.debouncer.push('all');
   }
 
+  /** Checkpoint interval, history size and staleness change without reopening the engine. */
+  applyLiveSettings(config: JarvisConfig): void {
+    const engine = this._engine;
+    if (!engine) return;
+    try {
+      engine.setCheckpointInterval(config.checkpointIntervalSeconds * 1000);
+      engine.setHistorySize(config.historySize);
+      if (config.staleAgentMinutes > 0) engine.setStaleAfterMs(config.staleAgentMinutes * 60_000);
+    } catch (err) {
+      this.log.error(`could not apply the settings: ${describeError(err)}`);
+    }
+    this.debouncer.push('all');
+  }
+
   private async closeEngine(): Promise<void> {
     const engine = this._engine;
     if (!engine) return;
@@ -171,6 +187,7 @@ export class WorkspaceSession extends Disposable {
       });
       this.deps.terminalEnv.replace(ENV_URL, this._server.url);
       this.deps.terminalEnv.replace(ENV_TOKEN, this._server.token);
+      this.deps.terminalEnv.replace(ENV_PATH, this._engine.folder);
       this.log.info(`REST server listening on ${this._server.url}`);
     } catch (err) {
       this.log.error(`REST server did not start on port ${config.serverPort}: ${describeError(err)}`);
@@ -185,6 +202,7 @@ export class WorkspaceSession extends Disposable {
     this._server = undefined;
     this.deps.terminalEnv.delete(ENV_URL);
     this.deps.terminalEnv.delete(ENV_TOKEN);
+    this.deps.terminalEnv.delete(ENV_PATH);
     try {
       await server.close();
     } catch (err) {

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { ChangeBatch } from './changes';
-import { ENGINE_SETTINGS, readConfig, SERVER_SETTINGS, SETTINGS } from './config';
+import { ENGINE_SETTINGS, LIVE_ENGINE_SETTINGS, readConfig, SERVER_SETTINGS, SETTINGS } from './config';
 import { CONTEXT_KEYS, setContextKey } from './contextKeys';
 import { Disposable } from './lifecycle';
 import { type SessionDeps, WorkspaceSession } from './session';
@@ -90,7 +90,10 @@ export class Sessions extends Disposable {
       const affects = (keys: string[]) => keys.some(k => e.affectsConfiguration(k, s.folder));
       const config = readConfig(s.folder);
       if (affects(ENGINE_SETTINGS)) void s.reopen(config);
-      else if (affects(SERVER_SETTINGS)) void s.restartServer(config);
+      else {
+        if (affects(LIVE_ENGINE_SETTINGS)) s.applyLiveSettings(config);
+        if (affects(SERVER_SETTINGS)) void s.restartServer(config);
+      }
     }
     if (e.affectsConfiguration(SETTINGS.staleAgentMinutes) && this._current) {
       // Staleness is drawn by the views from the setting; repaint them.

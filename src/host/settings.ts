@@ -31,6 +31,8 @@ export const CONFIG_DEFAULTS: JarvisConfig = {
   retentionDays: 30,
 };
 
-/** Settings whose change needs the engine reopened (they are engine options or its folder). */
-export const ENGINE_SETTINGS = [SETTINGS.contextPath, SETTINGS.checkpointInterval, SETTINGS.historySize];
+/** Settings whose change needs the engine reopened (its folder). */
+export const ENGINE_SETTINGS = [SETTINGS.contextPath];
+/** Settings the running engine takes as they change. */
+export const LIVE_ENGINE_SETTINGS = [SETTINGS.checkpointInterval, SETTINGS.historySize, SETTINGS.staleAgentMinutes];
 export const SERVER_SETTINGS = [SETTINGS.serverEnabled, SETTINGS.serverPort];

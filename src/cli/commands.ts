@@ -1,0 +1,333 @@
+// The commands of `jarvis-context`. Each returns its exit status: 0 done, 1 failed, 2 wrong usage.
+import * as fs from 'fs';
+import * as path from 'path';
+import { parseArgs, type ParseArgsConfig } from 'util';
+import { configFromEnv, DEFAULTS } from '../core/config';
+import { ContextEngine } from '../core/engine';
+import type { Logger } from '../core/ports';
+import type { RecoveryReport } from '../core/types';
+import { readWasmBinary } from '../core/wasm';
+import { ENDPOINT_FILE, writeFileAtomic } from '../server/endpointFile';
+import { JarvisServer } from '../server/server';
+import { COMMAND_HELP, USAGE } from './help';
+import { findServer, RemoteError, RemoteServer } from './remote';
+import { parseLogLevel, stderrLogger } from './stderrLogger';
+
+export interface CliIo {
+  out(text: string): void;
+  err(text: string): void;
+  env: NodeJS.ProcessEnv;
+}
+
+/** A failure the user can act on: its message is printed as is. */
+export class CliError extends Error {
+  constructor(message: string, readonly exitCode = 1) {
+    super(message);
+  }
+}
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+const PATH_OPTION: Options = { path: { type: 'string' }, help: { type: 'boolean', short: 'h' } };
+
+interface Command {
+  options: Options;
+  run(args: Record<string, string | boolean | undefined>, ctx: Ctx): Promise<number>;
+}
+
+interface Ctx {
+  io: CliIo;
+  folder: string;
+  logger: Logger;
+}
+
+function json(value: unknown): string {
+  return JSON.stringify(value, null, 2) + '\n';
+}
+
+async function openEngine(ctx: Ctx, forServe = false): Promise<ContextEngine> {
+  const env = configFromEnv(ctx.io.env, ctx.logger);
+  return ContextEngine.open({
+    folder: ctx.folder,
+    wasmBinary: readWasmBinary(),
+    logger: ctx.logger,
+    ...(env.historySize !== undefined ? { historySize: env.historySize } : {}),
+    // One-shot commands open, act and close: no timer needed.
+    checkpointIntervalMs: forServe ? (env.checkpointIntervalMs ?? DEFAULTS.checkpointIntervalMs) : 0,
+  });
+}
+
+/** Runs `act` against the server owning the folder, or else against the folder opened here. */
+async function withTarget<T>(
+  ctx: Ctx,
+  remote: (server: RemoteServer) => Promise<T>,
+  local: (engine: ContextEngine) => Promise<T>,
+): Promise<T> {
+  const server = await findServer(ctx.folder);
+  if (server) {
+    ctx.logger.debug(`[cli] using the server at ${server.endpoint.url}`);
+    return remote(server);
+  }
+  if (!fs.existsSync(ctx.folder)) {
+    throw new CliError(`No Jarvis Context store at ${ctx.folder}. Pass --path, or set JARVIS_CONTEXT_PATH.`);
+  }
+  const engine = await openEngine(ctx);
+  // Holding the folder proves no server owns it: an endpoint.json left by a killed one is stale.
+  fs.rmSync(path.join(ctx.folder, ENDPOINT_FILE), { force: true });
+  try {
+    if (engine.recoveryReport) ctx.io.err(`Recovered from a crash of the last writer; report: ${engine.recoveryReport.file}\n`);
+    return await local(engine);
+  } finally {
+    await engine.close();
+  }
+}
+
+function reportPath(folder: string, file: string): string {
+  return path.isAbsolute(file) ? file : path.join(folder, file);
+}
+
+const commands: Record<string, Command> = {
+  serve: {
+    options: { ...PATH_OPTION, port: { type: 'string' } },
+    async run(args, ctx) {
+      let port: number | undefined;
+      if (typeof args.port === 'string') {
+        port = Number(args.port);
+        if (!/^\d{1,5}$/.test(args.port) || port > 65535) throw new CliError(`--port: ${args.port} is not a port number`, 2);
+      }
+      // Signals are handled from the start: a SIGTERM during start-up still ends cleanly.
+      let stopRequested: string | undefined;
+      let stop: (signal: string) => void = signal => {
+        stopRequested ??= signal;
+      };
+      const onInt = (): void => stop('SIGINT');
+      const onTerm = (): void => stop('SIGTERM');
+      process.on('SIGINT', onInt);
+      process.on('SIGTERM', onTerm);
+      let engine: ContextEngine | undefined;
+      let server: JarvisServer | undefined;
+      try {
+        engine = await openEngine(ctx, true);
+        server = await JarvisServer.start({ engine, port, logger: ctx.logger });
+      } catch (e) {
+        process.off('SIGINT', onInt);
+        process.off('SIGTERM', onTerm);
+        await engine?.close();
+        throw e;
+      }
+      if (engine.recoveryReport) ctx.io.err(`Recovered from a crash of the last writer; report: ${engine.recoveryReport.file}\n`);
+      ctx.io.out(`Jarvis Context serving ${ctx.folder}\nlistening on ${server.url}\n`);
+      const [openEngineNow, runningServer] = [engine, server];
+      return new Promise<number>(resolve => {
+        let stopping = false;
+        stop = (signal: string): void => {
+          if (stopping) return;
+          stopping = true;
+          ctx.logger.info(`[cli] ${signal}: shutting down`);
+          void (async () => {
+            let code = 0;
+            try {
+              await runningServer.close();
+            } catch (e) {
+              ctx.logger.error(e as Error);
+              code = 1;
+            }
+            try {
+              await openEngineNow.close();
+            } catch (e) {
+              ctx.logger.error(e as Error);
+              code = 1;
+            }
+            process.off('SIGINT', onInt);
+            process.off('SIGTERM', onTerm);
+            resolve(code);
+          })();
+        };
+        if (stopRequested) stop(stopRequested);
+      });
+    },
+  },
+
+  status: {
+    options: PATH_OPTION,
+    async run(_args, ctx) {
+      const status = await withTarget(ctx, s => s.call('GET', '/status'), async e => e.getStatus());
+      ctx.io.out(json(status));
+      return 0;
+    },
+  },
+
+  checkpoint: {
+    options: { ...PATH_OPTION, label: { type: 'string' } },
+    async run(args, ctx) {
+      const label = typeof args.label === 'string' ? args.label : undefined;
+      if (label !== undefined && (label.length === 0 || label.length > 256)) throw new CliError('--label: 1 to 256 characters', 2);
+      const result = await withTarget(
+        ctx,
+        s => s.call('POST', '/checkpoint', label === undefined ? {} : { label }),
+        e => e.checkpoint(label),
+      );
+      ctx.io.out(json(result));
+      return 0;
+    },
+  },
+
+  recover: {
+    options: PATH_OPTION,
+    async run(_args, ctx) {
+      const file = await withTarget(
+        ctx,
+        async s => {
+          ctx.io.err('A server owns this folder (so nothing crashed); running the recovery analysis now.\n');
+          return (await s.call('POST', '/recover') as RecoveryReport).file;
+        },
+        async e => {
+          if (e.recoveryReport) return e.recoveryReport.file;
+          ctx.io.err('No crash to recover from; running the recovery analysis now.\n');
+          return (await e.analyzeRecovery()).file;
+        },
+      );
+      ctx.io.out(reportPath(ctx.folder, file) + '\n');
+      return 0;
+    },
+  },
+
+  report: {
+    options: { ...PATH_OPTION, format: { type: 'string' } },
+    async run(args, ctx) {
+      const format = args.format ?? 'md';
+      if (format !== 'md' && format !== 'json') throw new CliError(`--format: ${String(format)} is not md or json`, 2);
+      const text = await withTarget(
+        ctx,
+        async s => {
+          let report: RecoveryReport;
+          try {
+            report = (await s.call('GET', '/recovery-report')) as RecoveryReport;
+          } catch (e) {
+            if (e instanceof RemoteError && e.status === 404) return undefined;
+            throw e;
+          }
+          if (format === 'json') return json(report);
+          // The engine writes the Markdown rendering beside the JSON.
+          const md = reportPath(ctx.folder, report.file).replace(/\.json$/, '.md');
+          if (!fs.existsSync(md)) throw new CliError(`The Markdown rendering ${md} is missing; try --format json.`);
+          return fs.readFileSync(md, 'utf8');
+        },
+        async e => {
+          const report = await e.getLatestRecoveryReport();
+          if (!report) return undefined;
+          return format === 'json' ? json(report) : e.renderRecoveryReport(report);
+        },
+      );
+      if (text === undefined) throw new CliError(`No recovery report in ${ctx.folder}: there has been no recovery.`);
+      ctx.io.out(text.endsWith('\n') ? text : text + '\n');
+      return 0;
+    },
+  },
+
+  export: {
+    options: { ...PATH_OPTION, out: { type: 'string' } },
+    async run(args, ctx) {
+      const data = await withTarget(ctx, exportThroughServer, e => e.exportAll());
+      const text = json(data);
+      if (typeof args.out === 'string') {
+        writeFileAtomic(path.resolve(args.out), text);
+        ctx.io.err(`Exported to ${path.resolve(args.out)}\n`);
+      } else {
+        ctx.io.out(text);
+      }
+      return 0;
+    },
+  },
+
+  cleanup: {
+    options: { ...PATH_OPTION, 'older-than-days': { type: 'string' }, 'dry-run': { type: 'boolean' } },
+    async run(args, ctx) {
+      const raw = args['older-than-days'];
+      if (typeof raw !== 'string') throw new CliError('--older-than-days N is required', 2);
+      const days = Number(raw);
+      if (raw.trim() === '' || !Number.isFinite(days) || days < 0) throw new CliError(`--older-than-days: ${raw} is not a number of days`, 2);
+      const dryRun = args['dry-run'] === true;
+      const result = await withTarget(
+        ctx,
+        s => s.call('POST', '/cleanup', { older_than_days: days, dry_run: dryRun }),
+        e => e.cleanup({ olderThanDays: days, dryRun }),
+      );
+      ctx.io.out(json(result));
+      return 0;
+    },
+  },
+
+  env: {
+    options: PATH_OPTION,
+    async run(_args, ctx) {
+      const server = await findServer(ctx.folder);
+      if (!server) throw new CliError(`No server is running for ${ctx.folder}; start one with 'jarvis-context serve'.`);
+      const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+      ctx.io.out(`export JARVIS_CONTEXT_URL=${q(server.endpoint.url)}\nexport JARVIS_CONTEXT_TOKEN=${q(server.endpoint.token)}\n`);
+      return 0;
+    },
+  },
+};
+
+/**
+ * The export API.md does not have a route for: assembled from the read routes. Lists are capped
+ * at the API's 10,000 entries.
+ */
+async function exportThroughServer(s: RemoteServer): Promise<unknown> {
+  const get = (route: string): Promise<unknown> => s.call('GET', route);
+  return {
+    exported_at: new Date().toISOString(),
+    source: s.endpoint.url,
+    status: await get('/status'),
+    context: await get('/context'),
+    tasks: ((await get('/task-progress')) as { tasks: unknown }).tasks,
+    agents: ((await get('/agent-states')) as { agents: unknown }).agents,
+    decisions: ((await get('/decisions?limit=10000')) as { decisions: unknown }).decisions,
+    messages: ((await get('/messages?limit=10000')) as { messages: unknown }).messages,
+    checkpoints: ((await get('/checkpoints?limit=10000')) as { checkpoints: unknown }).checkpoints,
+    recovery_reports: ((await get('/recovery-reports')) as { reports: unknown }).reports,
+  };
+}
+
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    (name === undefined ? io.err : io.out)(USAGE);
+    return name === undefined ? 2 : 0;
+  }
+  const command = commands[name];
+  if (!command) {
+    io.err(`jarvis-context: unknown command '${name}'\n\n${USAGE}`);
+    return 2;
+  }
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({ args: rest, options: command.options, strict: true, allowPositionals: false }).values as Record<
+      string, string | boolean | undefined
+    >;
+  } catch (e) {
+    io.err(`jarvis-context ${name}: ${(e as Error).message}\n\n${COMMAND_HELP[name]}`);
+    return 2;
+  }
+  if (values.help) {
+    io.out(COMMAND_HELP[name]);
+    return 0;
+  }
+  const folder = path.resolve(
+    typeof values.path === 'string' ? values.path : (io.env.JARVIS_CONTEXT_PATH || DEFAULTS.cliContextPath),
+  );
+  const logger = stderrLogger(parseLogLevel(io.env.JARVIS_LOG_LEVEL, name === 'serve' ? 'info' : 'warn'), io.err);
+  try {
+    return await command.run(values, { io, folder, logger });
+  } catch (e) {
+    if (e instanceof CliError) {
+      io.err(`jarvis-context ${name}: ${e.message}\n`);
+      return e.exitCode;
+    }
+    const err = e as Error;
+    // Engine errors (SecondWriterError, PersistenceError, ...) say what to do; print them as they are.
+    io.err(`jarvis-context ${name}: ${err.message}\n`);
+    logger.debug(err.stack ?? err.message);
+    return 1;
+  }
+}

@@ -1,0 +1,89 @@
+// Help texts of `jarvis-context` and each of its commands.
+
+const PATH_HELP = `  --path DIR         storage folder (default: $JARVIS_CONTEXT_PATH, else ./memory/context/jarvis)`;
+
+export const USAGE = `Usage: jarvis-context <command> [options]
+
+Crash-proof memory of an AI agent orchestrator, from a terminal.
+
+Commands:
+  serve       run the REST server on a storage folder until SIGINT/SIGTERM
+  status      show session, checkpoint and record counts
+  checkpoint  take a checkpoint now (a labelled one is also a recovery point)
+  recover     recover a folder whose writer died; print the report's path
+  report      print the latest recovery report
+  export      write everything (context, tables) as JSON
+  cleanup     remove history older than N days (recovery points are kept)
+  env         print shell lines setting JARVIS_CONTEXT_URL and JARVIS_CONTEXT_TOKEN
+
+Commands other than serve talk to the server when one owns the folder (endpoint.json),
+and open the folder directly otherwise.
+
+Run 'jarvis-context <command> --help' for a command's options.
+Exit status: 0 done, 1 failed, 2 wrong usage.
+`;
+
+export const COMMAND_HELP: Record<string, string> = {
+  serve: `Usage: jarvis-context serve [--path DIR] [--port N]
+
+Opens the storage folder (recovering it if its last writer crashed), serves the REST API on
+127.0.0.1 and writes endpoint.json (url, token, pid) into the folder. SIGINT or SIGTERM shut
+down cleanly: requests in flight finish, then a final checkpoint.
+
+${PATH_HELP}
+  --port N           port (default: $JARVIS_CONTEXT_PORT, else any free port)
+`,
+  status: `Usage: jarvis-context status [--path DIR]
+
+Prints the status as JSON: session, last checkpoint, record counts, persistence state.
+
+${PATH_HELP}
+`,
+  checkpoint: `Usage: jarvis-context checkpoint [--path DIR] [--label L]
+
+Takes a checkpoint and prints it as JSON. With --label it is a recovery point, with a copy of
+the database under checkpoints/.
+
+${PATH_HELP}
+  --label L          name of the recovery point
+`,
+  recover: `Usage: jarvis-context recover [--path DIR]
+
+Recovers a folder whose writer is gone (opening it replays the journal and writes a recovery
+report) and prints the report's path. When nothing crashed, or a server owns the folder, runs
+the recovery analysis now and prints that report's path.
+
+${PATH_HELP}
+`,
+  report: `Usage: jarvis-context report [--path DIR] [--format md|json]
+
+Prints the latest recovery report (Markdown by default). Exits with 1 when there is none.
+
+${PATH_HELP}
+  --format md|json   output format (default md)
+`,
+  export: `Usage: jarvis-context export [--path DIR] [--out FILE]
+
+Writes the context and every table as JSON to FILE, or to stdout.
+
+${PATH_HELP}
+  --out FILE         where to write (default: stdout)
+`,
+  cleanup: `Usage: jarvis-context cleanup --older-than-days N [--dry-run] [--path DIR]
+
+Removes decisions, messages, task history, snapshots and checkpoint files older than N days;
+recovery points are kept. Prints what was (or, with --dry-run, would be) removed.
+
+${PATH_HELP}
+  --older-than-days N  age limit in days (required)
+  --dry-run            only count
+`,
+  env: `Usage: jarvis-context env [--path DIR]
+
+Prints 'export JARVIS_CONTEXT_URL=...' and 'export JARVIS_CONTEXT_TOKEN=...' for the server
+that owns the folder, for eval in a shell: eval "$(jarvis-context env)". Exits with 1 when no
+server is running.
+
+${PATH_HELP}
+`,
+};

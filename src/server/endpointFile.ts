@@ -1,0 +1,79 @@
+// endpoint.json: how clients find the server (url, token, pid), and the token kept per storage
+// folder so that clients holding it keep working across restarts.
+import * as fs from 'fs';
+import * as path from 'path';
+import { newToken } from './auth';
+
+export const ENDPOINT_FILE = 'endpoint.json';
+/** Outlives endpoint.json (removed on clean shutdown) so the token stays the same for the folder. */
+export const TOKEN_FILE = 'endpoint_token';
+
+export interface Endpoint {
+  url: string;
+  token: string;
+  pid: number;
+}
+
+/** Write to a temporary file, flush, rename: readers never see half a file. Mode 0600. */
+export function writeFileAtomic(file: string, text: string): void {
+  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
+  const fd = fs.openSync(tmp, 'w', 0o600);
+  try {
+    fs.writeSync(fd, text);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  try {
+    fs.chmodSync(tmp, 0o600);
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+/** The folder's token, created on first use. */
+export function loadOrCreateToken(folder: string): string {
+  const file = path.join(folder, TOKEN_FILE);
+  try {
+    const t = fs.readFileSync(file, 'utf8').trim();
+    if (/^[A-Za-z0-9_-]{32,}$/.test(t)) return t;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  const token = newToken();
+  fs.mkdirSync(folder, { recursive: true, mode: 0o700 });
+  writeFileAtomic(file, token + '\n');
+  return token;
+}
+
+export function writeEndpoint(folder: string, endpoint: Endpoint): void {
+  writeFileAtomic(path.join(folder, ENDPOINT_FILE), JSON.stringify(endpoint, null, 2) + '\n');
+}
+
+export function readEndpoint(folder: string): Endpoint | undefined {
+  let raw: string;
+  try {
+    raw = fs.readFileSync(path.join(folder, ENDPOINT_FILE), 'utf8');
+  } catch {
+    return undefined;
+  }
+  try {
+    const v = JSON.parse(raw) as Partial<Endpoint>;
+    if (typeof v.url === 'string' && typeof v.token === 'string' && typeof v.pid === 'number') {
+      return { url: v.url, token: v.token, pid: v.pid };
+    }
+  } catch {
+    // A damaged file is as good as none: the server rewrites it on start.
+  }
+  return undefined;
+}
+
+/** Removes endpoint.json only if it still describes this server (a newer one may have replaced it). */
+export function removeEndpoint(folder: string, mine: Endpoint): void {
+  const current = readEndpoint(folder);
+  if (current && current.pid === mine.pid && current.url === mine.url) {
+    fs.rmSync(path.join(folder, ENDPOINT_FILE), { force: true });
+  }
+}

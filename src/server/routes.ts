@@ -1,0 +1,255 @@
+// The routes of shared/API.md, under /api/jarvis/context. Each handler validates its whole input
+// (validate.ts) before calling the engine, and answers only after the engine's write resolved,
+// that is once the write is durable.
+import type { IncomingMessage, ServerResponse } from 'http';
+import type { ContextEngineApi } from '../core/engineApi';
+import type { Json, JsonObject } from '../core/types';
+import { HttpError } from './http';
+import { PROMETHEUS_CONTENT_TYPE, renderPrometheus, wantsPrometheus, type ServerCounters } from './prometheus';
+import type { EventStreams } from './sse';
+import {
+  agentUpdate, batch, checkpointId, cleanupInput, decisionInput, messageInput, optionalLabel, optionalObject,
+  pathId, Query, requireObject, taskUpdate,
+} from './validate';
+
+export const BASE_PATH = '/api/jarvis/context';
+
+export interface RouteContext {
+  engine: ContextEngineApi;
+  req: IncomingMessage;
+  res: ServerResponse;
+  /** The `:name` segments of the path, raw (still percent-encoded). */
+  params: Record<string, string>;
+  query: Query;
+  /** The parsed JSON body (undefined when empty); 400/413 on bad input. */
+  body(): Promise<Json | undefined>;
+  streams: EventStreams;
+  counters: ServerCounters;
+}
+
+export type Answer =
+  | { status: number; body: unknown }
+  | { status: number; text: string; contentType: string }
+  /** The handler wrote the response itself (the event stream). */
+  | { streamed: true };
+
+export type Method = 'GET' | 'PUT' | 'POST';
+
+interface Route {
+  method: Method;
+  path: string;
+  handle(ctx: RouteContext): Promise<Answer> | Answer;
+}
+
+const ok = (body: unknown): Answer => ({ status: 200, body });
+const created = (body: unknown): Answer => ({ status: 201, body });
+
+const routes: Route[] = [
+  // Monitoring
+  { method: 'GET', path: '/status', handle: ({ engine }) => ok(engine.getStatus()) },
+  { method: 'GET', path: '/agent-states', handle: ({ engine }) => ok({ agents: engine.getAgents() }) },
+  {
+    method: 'GET',
+    path: '/task-progress',
+    handle: ({ engine, query }) => {
+      const status = query.status();
+      return ok({ tasks: engine.getTasks(status === undefined ? undefined : { status }) });
+    },
+  },
+  {
+    method: 'POST',
+    path: '/checkpoint',
+    handle: async ({ engine, body }) => {
+      const label = optionalLabel(optionalObject(await body(), 'body'));
+      const r = await engine.checkpoint(label);
+      return created({
+        checkpoint_id: r.checkpoint_id, created_at: r.created_at, duration_ms: r.duration_ms,
+        deduplicated: r.deduplicated, kind: r.kind, file: r.file,
+      });
+    },
+  },
+  {
+    method: 'GET',
+    path: '/metrics',
+    handle: ({ engine, req, counters, streams }) => {
+      const metrics = engine.getMetrics();
+      if (wantsPrometheus(req.headers.accept)) {
+        return { status: 200, contentType: PROMETHEUS_CONTENT_TYPE, text: renderPrometheus(metrics, engine.getStatus(), { responses: counters.responses, streams: streams.count }) };
+      }
+      return ok(metrics);
+    },
+  },
+
+  // Reporting
+  {
+    method: 'PUT',
+    path: '/tasks/:task_id',
+    handle: async ({ engine, params, body }) => {
+      const id = pathId(params.task_id, 'task_id');
+      const update = taskUpdate(requireObject(await body(), 'body'));
+      return ok(await engine.updateTaskProgress(id, update));
+    },
+  },
+  {
+    method: 'POST',
+    path: '/decisions',
+    handle: async ({ engine, body }) => {
+      const d = await engine.logDecision(decisionInput(requireObject(await body(), 'body')));
+      return created({ id: d.id, ts: d.ts });
+    },
+  },
+  {
+    method: 'PUT',
+    path: '/agents/:agent_id',
+    handle: async ({ engine, params, body }) => {
+      const id = pathId(params.agent_id, 'agent_id');
+      const update = agentUpdate(requireObject(await body(), 'body'));
+      return ok(await engine.updateAgentState(id, update));
+    },
+  },
+  {
+    method: 'POST',
+    path: '/messages',
+    handle: async ({ engine, body }) => {
+      const m = await engine.logAgentMessage(messageInput(requireObject(await body(), 'body')));
+      return created({ id: m.id, ts: m.ts });
+    },
+  },
+  {
+    method: 'PUT',
+    path: '/context',
+    handle: async ({ engine, body }) => ok(await engine.updateContext(requireObject(await body(), 'body') as JsonObject)),
+  },
+  {
+    method: 'POST',
+    path: '/events',
+    handle: async ({ engine, body }) => {
+      const events = batch(requireObject(await body(), 'body'));
+      const r = await engine.writeBatch(events);
+      return created({ accepted: r.accepted, duplicates: r.duplicates });
+    },
+  },
+  {
+    method: 'POST',
+    path: '/recovery-points',
+    handle: async ({ engine, body }) => {
+      const o = requireObject(await body(), 'body');
+      const label = optionalLabel(o);
+      if (label === undefined) throw new HttpError(400, 'invalid_field', 'label: is required', 'label');
+      const r = await engine.markRecoveryPoint(label);
+      return created({ checkpoint_id: r.checkpoint_id, created_at: r.created_at, file: r.file });
+    },
+  },
+
+  // Reading back
+  {
+    method: 'GET',
+    path: '/decisions',
+    handle: async ({ engine, query }) => ok({ decisions: await engine.getDecisions(query.listQuery(100, ['agent_id', 'task_id'])) }),
+  },
+  {
+    method: 'GET',
+    path: '/decision-log',
+    handle: async ({ engine, query }) => ok({ decisions: await engine.getDecisions(query.listQuery(20, ['agent_id', 'task_id'])) }),
+  },
+  {
+    method: 'GET',
+    path: '/messages',
+    handle: async ({ engine, query }) => ok({ messages: await engine.getMessages(query.listQuery(100, ['agent_id'])) }),
+  },
+  { method: 'GET', path: '/context', handle: ({ engine }) => ok(engine.getContext()) },
+  {
+    method: 'GET',
+    path: '/checkpoints',
+    handle: ({ engine, query }) => ok({
+      checkpoints: engine.listCheckpoints(query.limit(100)).map(c => ({
+        checkpoint_id: c.checkpoint_id, created_at: c.created_at, label: c.label, kind: c.kind,
+        snapshot_id: c.snapshot_id, content_hash: c.content_hash, size: c.size, file: c.file,
+      })),
+    }),
+  },
+  {
+    method: 'GET',
+    path: '/checkpoints/:id',
+    handle: async ({ engine, params }) => {
+      const snapshot = await engine.getCheckpointSnapshot(checkpointId(params.id));
+      if (snapshot === undefined) throw new HttpError(404, 'not_found', `checkpoint_id: no checkpoint ${params.id}`, 'checkpoint_id');
+      return ok(snapshot);
+    },
+  },
+  {
+    method: 'GET',
+    path: '/recovery-report',
+    handle: async ({ engine }) => {
+      const report = await engine.getLatestRecoveryReport();
+      if (report === undefined) throw new HttpError(404, 'not_found', 'There has been no recovery in this storage folder.');
+      return ok(report);
+    },
+  },
+  {
+    method: 'GET',
+    path: '/recovery-reports',
+    handle: async ({ engine, query }) => ok({ reports: await engine.listRecoveryReports(query.limit(10, 100)) }),
+  },
+  { method: 'POST', path: '/recover', handle: async ({ engine }) => ok(await engine.analyzeRecovery()) },
+  {
+    method: 'GET',
+    path: '/conversation-history',
+    handle: ({ engine, query }) => ok({ history: engine.getConversationHistory(query.limit(50)) }),
+  },
+  {
+    method: 'GET',
+    path: '/stream',
+    handle: ({ req, res, streams }) => {
+      streams.attach(req, res);
+      return { streamed: true };
+    },
+  },
+  {
+    method: 'POST',
+    path: '/cleanup',
+    handle: async ({ engine, body }) => ok(await engine.cleanup(cleanupInput(requireObject(await body(), 'body')))),
+  },
+];
+
+const compiled = routes.map(r => ({ ...r, segments: r.path.split('/').slice(1) }));
+
+export interface RouteMatch {
+  route: Route;
+  params: Record<string, string>;
+}
+
+/** The route for `method` and `pathname`; 404 when no route has the path, 405 (with Allow) when none has the method. */
+export function matchRoute(method: string, pathname: string): RouteMatch {
+  if (pathname !== BASE_PATH && !pathname.startsWith(BASE_PATH + '/')) {
+    throw new HttpError(404, 'not_found', `No route ${pathname}; the API lives under ${BASE_PATH}`);
+  }
+  // No trailing-slash folding: `/tasks/` is a task with an empty id (400), not the list.
+  const rest = pathname.slice(BASE_PATH.length);
+  const parts = rest.split('/').slice(1);
+  const allowed: string[] = [];
+  for (const r of compiled) {
+    if (r.segments.length !== parts.length) continue;
+    const params: Record<string, string> = {};
+    let matches = true;
+    for (let i = 0; i < parts.length && matches; i++) {
+      const seg = r.segments[i];
+      if (seg.startsWith(':')) {
+        params[seg.slice(1)] = parts[i];
+      } else if (seg !== parts[i]) {
+        matches = false;
+      }
+    }
+    if (!matches) continue;
+    if (r.method === method) return { route: r, params };
+    allowed.push(r.method);
+  }
+  if (allowed.length === 0) throw new HttpError(404, 'not_found', `No route ${pathname}`);
+  const allow = [...new Set(allowed)].join(', ');
+  throw new HttpError(405, 'method_not_allowed', `${method} is not allowed on ${pathname}; use ${allow}`, undefined, { Allow: allow });
+}
+
+/** Every route, for tests and help texts. */
+export function listRoutes(): { method: Method; path: string }[] {
+  return routes.map(r => ({ method: r.method, path: r.path }));
+}

@@ -1,0 +1,292 @@
+// The REST server: node:http on loopback, bearer token, the routes of API.md, graceful close.
+import * as http from 'http';
+import type { AddressInfo } from 'net';
+import type { ContextEngineApi, Disposable } from '../core/engineApi';
+import { EngineClosedError, NotFoundError, PersistenceError, ValidationError } from '../core/errors';
+import { silentLogger, type Logger } from '../core/ports';
+import { nodeFileSystem } from '../core/nodeFs';
+import { ingestSpool } from '../core/spool';
+import { checkRequest } from './auth';
+import { loadOrCreateToken, removeEndpoint, writeEndpoint, type Endpoint } from './endpointFile';
+import { DEFAULT_MAX_BODY_BYTES, HttpError, parseJson, readBody, sendError, sendJson, sendText } from './http';
+import type { ServerCounters } from './prometheus';
+import { BASE_PATH, matchRoute, type RouteContext } from './routes';
+import { DEFAULT_HEARTBEAT_MS, EventStreams } from './sse';
+import { Query } from './validate';
+
+/**
+ * Another protocol served beside the REST API on the same port (e.g. OTLP's POST /v1/traces).
+ * The handler owns the request entirely: Host/Origin/token checks, errors, the answer.
+ */
+export interface ServerMount {
+  /** Exact pathname, outside the API's base path. */
+  path: string;
+  handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void>;
+}
+
+export interface ServerOptions {
+  engine: ContextEngineApi;
+  /** Default: JARVIS_CONTEXT_PORT, else 0 (any free port). */
+  port?: number;
+  /** Loopback only: 127.0.0.1 (default), ::1 or localhost. */
+  host?: string;
+  /** Default: the storage folder's persisted token (created on first start). */
+  token?: string;
+  logger?: Logger;
+  maxBodyBytes?: number;
+  heartbeatMs?: number;
+  /** Write endpoint.json into the engine's folder (default true). */
+  writeEndpointFile?: boolean;
+  /** How long close() waits for requests in flight before cutting connections. Default 10 s. */
+  closeTimeoutMs?: number;
+  mounts?: ServerMount[];
+}
+
+const LOOPBACK_BIND = new Set(['127.0.0.1', '::1', 'localhost']);
+
+function portFromEnv(logger: Logger): number {
+  const raw = process.env.JARVIS_CONTEXT_PORT;
+  if (raw === undefined || raw === '') return 0;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) {
+    logger.warn(`[server] ignoring JARVIS_CONTEXT_PORT=${raw}: not a port number`);
+    return 0;
+  }
+  return n;
+}
+
+/** Maps what the engine throws to an answer; anything unexpected is a 500 and is logged. */
+function toHttpError(e: unknown, logger: Logger): HttpError {
+  if (e instanceof HttpError) return e;
+  if (e instanceof ValidationError) return new HttpError(400, 'invalid_field', e.message, e.field);
+  if (e instanceof NotFoundError) return new HttpError(404, 'not_found', e.message);
+  if (e instanceof PersistenceError) {
+    return new HttpError(503, 'store_unavailable', `The store cannot write: ${e.message}. This write was not applied.`, undefined, {
+      'Retry-After': '1',
+    });
+  }
+  if (e instanceof EngineClosedError) {
+    return new HttpError(503, 'store_unavailable', `${e.message} This write was not applied.`, undefined, { 'Retry-After': '1' });
+  }
+  logger.error(e instanceof Error ? e : new Error(String(e)));
+  return new HttpError(500, 'internal_error', `Internal error: ${e instanceof Error ? e.message : String(e)}`);
+}
+
+export class JarvisServer implements Disposable {
+  readonly url: string;
+  private readonly counters: ServerCounters = { responses: new Map(), streams: 0 };
+  private readonly streams: EventStreams;
+  private inFlight = 0;
+  private closing = false;
+  private closed: Promise<void> | undefined;
+  private drainWaiters: (() => void)[] = [];
+  private endpoint: Endpoint | undefined;
+  private readonly mounts = new Map<string, ServerMount>();
+
+  private constructor(
+    private readonly server: http.Server,
+    private readonly engine: ContextEngineApi,
+    readonly token: string,
+    readonly host: string,
+    readonly port: number,
+    private readonly logger: Logger,
+    private readonly maxBodyBytes: number,
+    heartbeatMs: number,
+    private readonly closeTimeoutMs: number,
+  ) {
+    const hostInUrl = host === '::1' ? '[::1]' : host;
+    this.url = `http://${hostInUrl}:${port}${BASE_PATH}`;
+    this.streams = new EventStreams(engine, heartbeatMs);
+  }
+
+  static async start(options: ServerOptions): Promise<JarvisServer> {
+    const logger = options.logger ?? silentLogger;
+    const host = options.host ?? '127.0.0.1';
+    if (!LOOPBACK_BIND.has(host)) throw new Error(`The server listens on loopback only; ${host} is not 127.0.0.1, ::1 or localhost.`);
+    for (const m of options.mounts ?? []) {
+      if (m.path === BASE_PATH || m.path.startsWith(BASE_PATH + '/')) throw new Error(`A mount cannot shadow the API: ${m.path}`);
+    }
+    const port = options.port ?? portFromEnv(logger);
+    // Events clients spooled while no server was up go in before anyone can read a stale state.
+    try {
+      await ingestSpool(options.engine, nodeFileSystem, logger);
+    } catch (e) {
+      logger.error(`[server] could not take in the spool: ${(e as Error).message}; it stays on disk for the next start`);
+    }
+    const token = options.token ?? loadOrCreateToken(options.engine.folder);
+    const httpServer = http.createServer();
+    // Longer than client agents' idle sockets usually live, so keep-alive clients rarely race a close.
+    httpServer.keepAliveTimeout = 30_000;
+    httpServer.headersTimeout = 35_000;
+    httpServer.requestTimeout = 60_000;
+    await new Promise<void>((resolve, reject) => {
+      const onError = (e: NodeJS.ErrnoException): void => {
+        reject(e.code === 'EADDRINUSE' ? new Error(`Port ${port} on ${host} is already in use; pick another with --port or JARVIS_CONTEXT_PORT.`) : e);
+      };
+      httpServer.once('error', onError);
+      httpServer.listen({ port, host, exclusive: true }, () => {
+        httpServer.off('error', onError);
+        resolve();
+      });
+    });
+    const bound = (httpServer.address() as AddressInfo).port;
+    const s = new JarvisServer(
+      httpServer, options.engine, token, host, bound, logger,
+      options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS,
+      options.closeTimeoutMs ?? 10_000,
+    );
+    for (const m of options.mounts ?? []) s.mounts.set(m.path, m);
+    httpServer.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => void s.handle(req, res));
+    httpServer.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+      // Unparseable HTTP: answer 400 when the socket can still take it.
+      if (socket.writable && err.code !== 'ECONNRESET') {
+        socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      } else {
+        socket.destroy();
+      }
+    });
+    if (options.writeEndpointFile !== false) {
+      try {
+        s.endpoint = { url: s.url, token, pid: process.pid };
+        writeEndpoint(options.engine.folder, s.endpoint);
+      } catch (e) {
+        httpServer.close();
+        throw e;
+      }
+    }
+    logger.info(`[server] listening on ${s.url}`);
+    return s;
+  }
+
+  get openStreams(): number {
+    return this.streams.count;
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    let streamed = false;
+    this.inFlight++;
+    res.on('close', () => {
+      const cls = `${Math.floor(res.statusCode / 100)}xx`;
+      this.counters.responses.set(cls, (this.counters.responses.get(cls) ?? 0) + 1);
+      if (!streamed) this.requestDone();
+    });
+    try {
+      if (this.closing) {
+        throw new HttpError(503, 'store_unavailable', 'The server is shutting down; retry against the next one.', undefined, {
+          Connection: 'close',
+        });
+      }
+      let url: URL;
+      try {
+        url = new URL(req.url ?? '/', 'http://127.0.0.1');
+      } catch {
+        throw new HttpError(400, 'invalid_field', 'url: not a valid request target', 'url');
+      }
+      const mount = this.mounts.get(url.pathname);
+      if (mount) {
+        await mount.handle(req, res);
+        return;
+      }
+      checkRequest(req.headers, this.token);
+      const { route, params } = matchRoute(req.method ?? 'GET', url.pathname);
+      const ctx: RouteContext = {
+        engine: this.engine,
+        req,
+        res,
+        params,
+        query: new Query(url.searchParams),
+        body: async () => parseJson(await readBody(req, this.maxBodyBytes)),
+        streams: this.streams,
+        counters: this.counters,
+      };
+      const answer = await route.handle(ctx);
+      if ('streamed' in answer) {
+        streamed = true;
+        this.requestDone();
+        return;
+      }
+      if (res.headersSent) return;
+      if (this.closing) res.setHeader('Connection', 'close');
+      if ('text' in answer) sendText(res, answer.status, answer.contentType, answer.text);
+      else sendJson(res, answer.status, answer.body);
+    } catch (e) {
+      const err = toHttpError(e, this.logger);
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      if (err.status >= 500) this.logger.warn(`[server] ${req.method} ${req.url}: ${err.status} ${err.message}`);
+      else this.logger.debug(`[server] ${req.method} ${req.url}: ${err.status} ${err.message}`);
+      if (this.closing) res.setHeader('Connection', 'close');
+      sendError(res, err);
+      if (err.status === 413) this.discardRest(req);
+    }
+  }
+
+  /**
+   * After a 413 the client may still be sending. Read and drop a bounded amount so it gets to read
+   * the answer (closing on unread data would reset the connection), then cut it off.
+   */
+  private discardRest(req: http.IncomingMessage): void {
+    let dropped = 0;
+    const limit = 16 * this.maxBodyBytes;
+    req.on('data', (chunk: Buffer) => {
+      dropped += chunk.length;
+      if (dropped > limit) req.socket.destroy();
+    });
+    req.resume();
+    const timer = setTimeout(() => req.socket.destroy(), 5_000);
+    timer.unref();
+    req.socket.once('close', () => clearTimeout(timer));
+  }
+
+  private requestDone(): void {
+    this.inFlight--;
+    if (this.inFlight === 0) {
+      const waiters = this.drainWaiters;
+      this.drainWaiters = [];
+      waiters.forEach(w => w());
+    }
+  }
+
+  /**
+   * Graceful: stop accepting, end event streams, let requests in flight (writes) finish, then close
+   * the remaining connections and remove endpoint.json. The caller closes the engine afterwards.
+   */
+  close(): Promise<void> {
+    if (this.closed) return this.closed;
+    this.closing = true;
+    this.closed = (async () => {
+      const listenerClosed = new Promise<void>(resolve => this.server.close(() => resolve()));
+      this.server.closeIdleConnections();
+      this.streams.closeAll();
+      if (this.inFlight > 0) {
+        await new Promise<void>(resolve => {
+          const timer = setTimeout(() => {
+            this.logger.warn(`[server] ${this.inFlight} request(s) still running after ${this.closeTimeoutMs} ms; closing anyway`);
+            resolve();
+          }, this.closeTimeoutMs);
+          this.drainWaiters.push(() => {
+            clearTimeout(timer);
+            resolve();
+          });
+        });
+      }
+      this.server.closeAllConnections();
+      await listenerClosed;
+      if (this.endpoint) {
+        try {
+          removeEndpoint(this.engine.folder, this.endpoint);
+        } catch (e) {
+          this.logger.warn(`[server] could not remove endpoint.json: ${(e as Error).message}`);
+        }
+      }
+      this.logger.info('[server] closed');
+    })();
+    return this.closed;
+  }
+
+  dispose(): void {
+    void this.close();
+  }
+}
