@@ -9,7 +9,7 @@ Crash-proof memory of an AI agent orchestrator, from a terminal.
 Commands:
   serve       run the REST server on a storage folder until SIGINT/SIGTERM
   status      show session, checkpoint and record counts
-  checkpoint  take a checkpoint now (a labelled one is also a recovery point)
+  checkpoint  take a checkpoint now (kept as a recovery point)
   recover     recover a folder whose writer died; print the report's path
   report      print the latest recovery report
   export      write everything (context, tables) as JSON
@@ -41,11 +41,11 @@ ${PATH_HELP}
 `,
   checkpoint: `Usage: jarvis-context checkpoint [--path DIR] [--label L]
 
-Takes a checkpoint and prints it as JSON. With --label it is a recovery point, with a copy of
-the database under checkpoints/.
+Takes a manual checkpoint and prints it as JSON: the context is stored (once, if unchanged) and
+a copy of the database is kept under checkpoints/ as a recovery point.
 
 ${PATH_HELP}
-  --label L          name of the recovery point
+  --label L          a name for it (optional)
 `,
   recover: `Usage: jarvis-context recover [--path DIR]
 
