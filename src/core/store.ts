@@ -9,7 +9,16 @@ import type {
 type Row = Record<string, SqlValue>;
 type Params = SqlValue[] | Record<string, SqlValue>;
 
-export const iso = (ms: number): string => new Date(ms).toISOString();
+// Writes that arrive together share a millisecond; toISOString is costly enough to remember.
+let lastIsoMs = NaN;
+let lastIso = '';
+export const iso = (ms: number): string => {
+  if (ms !== lastIsoMs) {
+    lastIso = new Date(ms).toISOString();
+    lastIsoMs = ms;
+  }
+  return lastIso;
+};
 const parse = <T>(text: SqlValue, fallback: T): T => (typeof text === 'string' ? (JSON.parse(text) as T) : fallback);
 
 export interface IdCounters {
@@ -46,6 +55,9 @@ export class Store {
       const store = new Store(db, live);
       // A corrupt file often opens fine and fails at its first read: read the schema now.
       db.exec(live ? LIVE_SCHEMA : HISTORY_SCHEMA);
+      // The database lives in memory and durability comes from our journal: SQLite's own rollback
+      // journal and syncs would only copy pages around inside the WebAssembly heap.
+      db.exec('PRAGMA journal_mode = MEMORY; PRAGMA synchronous = OFF; PRAGMA temp_store = MEMORY');
       if (live) store.initCounters();
       return store;
     } catch (e) {

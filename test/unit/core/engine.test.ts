@@ -4,6 +4,7 @@ import * as path from 'path';
 import {
   ContextEngine, EngineClosedError, MARKER_FILE, ValidationError, type BatchEvent, type ChangeEvent,
 } from '../../../src/core';
+import { crc32, crc32Table } from '../../../src/core/crc32';
 import { FakeClock, openEngine, tempDir } from '../support/fixtures';
 
 /** A folded journal holds one header record saying up to where the database file holds. */
@@ -312,5 +313,15 @@ describe('engine: cleanup', () => {
     assert.ok(fs.existsSync(path.join(dir, rp.file!)));
     await assert.rejects(() => e.cleanup({ olderThanDays: -1 }), ValidationError);
     await e.close();
+  });
+});
+
+describe('journal checksum', () => {
+  it("the table fallback equals Node's crc32 and the standard check value", () => {
+    const check = Buffer.from('123456789');
+    assert.strictEqual(crc32Table(check), 0xcbf43926);
+    assert.strictEqual(crc32(check), 0xcbf43926);
+    const random = Buffer.from(Array.from({ length: 1000 }, (_, i) => (i * 7919) % 256));
+    assert.strictEqual(crc32(random), crc32Table(random));
   });
 });
