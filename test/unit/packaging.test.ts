@@ -37,7 +37,7 @@ describe('vsce package', function () {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'jarvis-vsix-'));
     const vsix = path.join(dir, 'jarvis-context.vsix');
     const vsce = path.join(root, 'node_modules', '@vscode', 'vsce', 'vsce');
-    execFileSync(process.execPath, [vsce, 'package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '-o', vsix], {
+    execFileSync(process.execPath, [vsce, 'package', '--no-dependencies', '--allow-missing-repository', '--no-rewrite-relative-links', '--skip-license', '-o', vsix], {
       cwd: root,
       stdio: 'pipe',
     });
