@@ -31,8 +31,6 @@ async function main() {
     target: 'node18',
     format: 'cjs',
     external: ['vscode', 'sql.js/dist/sql-wasm.wasm', 'mocha', '@vscode/test-electron', 'playwright-core'],
-    // The official OTLP .proto definitions (src/otel/proto) are bundled as text for protobufjs.
-    loader: { '.proto': 'text' },
     sourcemap: !production,
     minify: production,
     logLevel: 'warning',

@@ -15,13 +15,16 @@ import { Disposable } from './host/lifecycle';
 import { channelLogger, LOG_CHANNEL_NAME } from './host/log';
 import { Sessions } from './host/sessions';
 import { readWasmBytes } from './host/wasm';
+import { otlpTracesMount } from './otel/otlpReceiver';
 import { JarvisServer } from './server';
+import { loadOrCreateToken } from './server/endpointFile';
 import { AgentsView } from './views/agentsView';
 import { CheckpointsView } from './views/checkpointsView';
 import { DecisionsView } from './views/decisionsView';
 import { JarvisDocuments, SCHEME } from './views/documents';
 import { StatusBar } from './views/statusBar';
 import { TasksView } from './views/tasksView';
+import { revealMatching, TracesFeature } from './views/tracesView';
 
 class JarvisExtension extends Disposable {
   readonly log = this._register(vscode.window.createOutputChannel(LOG_CHANNEL_NAME, { log: true }));
@@ -29,6 +32,7 @@ class JarvisExtension extends Disposable {
   readonly offers = new RecoveryOffers();
   readonly ctx: CommandContext;
   readonly statusBar: StatusBar;
+  readonly traces: TracesFeature;
 
   constructor(context: vscode.ExtensionContext) {
     super();
@@ -38,7 +42,11 @@ class JarvisExtension extends Disposable {
         storageUri: context.storageUri,
         readWasm: () => (wasm ??= readWasmBytes(context.extensionUri)),
         openEngine: options => ContextEngine.open(options),
-        startServer: options => JarvisServer.start(options),
+        startServer: options => {
+          // The same port and token take OpenTelemetry traces (POST /v1/traces).
+          const token = options.token ?? loadOrCreateToken(options.engine.folder);
+          return JarvisServer.start({ ...options, token, mounts: [otlpTracesMount({ engine: options.engine, token, logger: options.logger })] });
+        },
         logger: component => channelLogger(this.log, component),
         env: context.environmentVariableCollection,
       }),
@@ -51,10 +59,14 @@ class JarvisExtension extends Disposable {
       decisions: this._register(new DecisionsView(this.sessions, this.log)),
       checkpoints: this._register(new CheckpointsView(this.sessions, this.log)),
     };
-    this._register(vscode.window.createTreeView(VIEWS.agents, { treeDataProvider: views.agents, showCollapseAll: true }));
-    this._register(vscode.window.createTreeView(VIEWS.tasks, { treeDataProvider: views.tasks, showCollapseAll: true }));
+    const agentsTree = this._register(vscode.window.createTreeView(VIEWS.agents, { treeDataProvider: views.agents, showCollapseAll: true }));
+    const tasksTree = this._register(vscode.window.createTreeView(VIEWS.tasks, { treeDataProvider: views.tasks, showCollapseAll: true }));
     this._register(vscode.window.createTreeView(VIEWS.decisions, { treeDataProvider: views.decisions }));
     this._register(vscode.window.createTreeView(VIEWS.checkpoints, { treeDataProvider: views.checkpoints, canSelectMany: true }));
+    this.traces = this._register(new TracesFeature(this.sessions, this.log, {
+      agent: id => revealMatching(agentsTree, views.agents, n => n.kind === 'agent' && n.agentId === id),
+      task: id => revealMatching(tasksTree, views.tasks, n => n.kind === 'task' && n.taskId === id),
+    }));
     this.statusBar = this._register(new StatusBar(this.sessions));
     this.ctx = { sessions: this.sessions, views, documents, log: this.log, errors: new CommandErrors(this.log) };
     for (const d of [
@@ -93,7 +105,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Jarvis
   const api = createApi(extension.sessions);
   if (context.extensionMode === vscode.ExtensionMode.Test) {
     // Integration tests look at the views and the status bar as drawn.
-    Object.assign(api, { testing: { sessions: extension.sessions, views: extension.ctx.views, statusBar: extension.statusBar, offers: extension.offers, log: extension.log } });
+    Object.assign(api, { testing: { sessions: extension.sessions, views: extension.ctx.views, traces: extension.traces, statusBar: extension.statusBar, offers: extension.offers, log: extension.log } });
   }
   return api;
 }

@@ -7,7 +7,9 @@ import { ContextEngine } from '../core/engine';
 import type { Logger } from '../core/ports';
 import type { RecoveryReport } from '../core/types';
 import { readWasmBinary } from '../core/wasm';
-import { ENDPOINT_FILE, writeFileAtomic } from '../server/endpointFile';
+import { otelEnvironment, shellExports } from '../otel/otelEnv';
+import { otlpTracesMount } from '../otel/otlpReceiver';
+import { ENDPOINT_FILE, loadOrCreateToken, writeFileAtomic } from '../server/endpointFile';
 import { JarvisServer } from '../server/server';
 import { COMMAND_HELP, USAGE } from './help';
 import { findServer, RemoteError, RemoteServer } from './remote';
@@ -107,7 +109,11 @@ const commands: Record<string, Command> = {
       let server: JarvisServer | undefined;
       try {
         engine = await openEngine(ctx, true);
-        server = await JarvisServer.start({ engine, port, logger: ctx.logger });
+        // One token for the REST API and OTLP's POST /v1/traces on the same port.
+        const token = loadOrCreateToken(engine.folder);
+        server = await JarvisServer.start({
+          engine, port, token, logger: ctx.logger, mounts: [otlpTracesMount({ engine, token, logger: ctx.logger })],
+        });
       } catch (e) {
         process.off('SIGINT', onInt);
         process.off('SIGTERM', onTerm);
@@ -262,8 +268,9 @@ const commands: Record<string, Command> = {
     async run(_args, ctx) {
       const server = await findServer(ctx.folder);
       if (!server) throw new CliError(`No server is running for ${ctx.folder}; start one with 'jarvis-context serve'.`);
-      const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
-      ctx.io.out(`export JARVIS_CONTEXT_URL=${q(server.endpoint.url)}\nexport JARVIS_CONTEXT_TOKEN=${q(server.endpoint.token)}\n`);
+      const { url, token } = server.endpoint;
+      // The OTEL_* lines point OpenTelemetry SDKs at the same server (POST /v1/traces).
+      ctx.io.out(shellExports({ JARVIS_CONTEXT_URL: url, JARVIS_CONTEXT_TOKEN: token, ...otelEnvironment(url, token) }));
       return 0;
     },
   },

@@ -14,7 +14,7 @@ Commands:
   report      print the latest recovery report
   export      write everything (context, tables) as JSON
   cleanup     remove history older than N days (recovery points are kept)
-  env         print shell lines setting JARVIS_CONTEXT_URL and JARVIS_CONTEXT_TOKEN
+  env         print shell lines setting JARVIS_CONTEXT_URL, JARVIS_CONTEXT_TOKEN and OTEL_*
 
 Commands other than serve talk to the server when one owns the folder (endpoint.json),
 and open the folder directly otherwise.
@@ -27,8 +27,9 @@ export const COMMAND_HELP: Record<string, string> = {
   serve: `Usage: jarvis-context serve [--path DIR] [--port N]
 
 Opens the storage folder (recovering it if its last writer crashed), serves the REST API on
-127.0.0.1 and writes endpoint.json (url, token, pid) into the folder. SIGINT or SIGTERM shut
-down cleanly: requests in flight finish, then a final checkpoint.
+127.0.0.1 and writes endpoint.json (url, token, pid) into the folder. The same port takes
+OpenTelemetry traces (OTLP/HTTP, POST /v1/traces; see 'env'). SIGINT or SIGTERM shut down
+cleanly: requests in flight finish, then a final checkpoint.
 
 ${PATH_HELP}
   --port N           port (default: $JARVIS_CONTEXT_PORT, else any free port)
@@ -81,8 +82,9 @@ ${PATH_HELP}
   env: `Usage: jarvis-context env [--path DIR]
 
 Prints 'export JARVIS_CONTEXT_URL=...' and 'export JARVIS_CONTEXT_TOKEN=...' for the server
-that owns the folder, for eval in a shell: eval "$(jarvis-context env)". Exits with 1 when no
-server is running.
+that owns the folder, and the OTEL_EXPORTER_OTLP_* and OTEL_SEMCONV_STABILITY_OPT_IN lines that
+send an OpenTelemetry SDK's traces to it (POST /v1/traces), for eval in a shell:
+eval "$(jarvis-context env)". Exits with 1 when no server is running.
 
 ${PATH_HELP}
 `,

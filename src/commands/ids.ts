@@ -20,6 +20,7 @@ export const COMMANDS = {
   clearTaskFilter: 'jarvis.clearTaskFilter',
   refresh: 'jarvis.refresh',
   selectWorkspaceFolder: 'jarvis.selectWorkspaceFolder',
+  openSpan: 'jarvis.openSpan',
 } as const;
 
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];
@@ -29,6 +30,7 @@ export const INTERNAL_COMMANDS: readonly CommandId[] = [
   COMMANDS.compareWithPrevious,
   COMMANDS.openCheckpoint,
   COMMANDS.openDecision,
+  COMMANDS.openSpan,
 ];
 
 export const VIEW_CONTAINER = 'jarvis';
@@ -38,6 +40,7 @@ export const VIEWS = {
   tasks: 'jarvis.tasks',
   decisions: 'jarvis.decisions',
   checkpoints: 'jarvis.checkpoints',
+  traces: 'jarvis.traces',
 } as const;
 
 export const STATUS_BAR_ID = 'jarvis.status';

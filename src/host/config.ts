@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { CONFIG_DEFAULTS, type JarvisConfig, SETTINGS } from './settings';
 
-export { CONFIG_DEFAULTS, ENGINE_SETTINGS, type JarvisConfig, LIVE_ENGINE_SETTINGS, SERVER_SETTINGS, SETTINGS } from './settings';
+export { CONFIG_DEFAULTS, ENGINE_SETTINGS, type JarvisConfig, LIVE_ENGINE_SETTINGS, SERVER_SETTINGS, SETTINGS, TERMINAL_SETTINGS } from './settings';
 
 function num(value: unknown, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
   return typeof value === 'number' && Number.isFinite(value) && value >= min && value <= max ? value : fallback;
@@ -19,5 +19,6 @@ export function readConfig(scope?: vscode.ConfigurationScope): JarvisConfig {
     serverEnabled: c.get<unknown>(SETTINGS.serverEnabled) !== false,
     serverPort: Math.floor(num(c.get(SETTINGS.serverPort), d.serverPort, 0, 65535)),
     retentionDays: num(c.get(SETTINGS.retentionDays), d.retentionDays, 1),
+    otelTerminalEnvironment: c.get<unknown>(SETTINGS.otelTerminalEnvironment) !== false,
   };
 }

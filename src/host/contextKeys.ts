@@ -7,6 +7,7 @@ export const CONTEXT_KEYS = {
   hasTasks: 'jarvis.hasTasks',
   hasDecisions: 'jarvis.hasDecisions',
   hasCheckpoints: 'jarvis.hasCheckpoints',
+  hasTraces: 'jarvis.hasTraces',
   tasksFiltered: 'jarvis.tasksFiltered',
   serverRunning: 'jarvis.serverRunning',
   multiRoot: 'jarvis.multiRoot',

@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import type { EngineOptions } from '../core/config';
 import type { ContextEngineApi } from '../core/engineApi';
 import type { Logger } from '../core/ports';
+import { OTEL_ENV, otelEnvironment } from '../otel/otelEnv';
 import { ChangeBatch, ChangeDebouncer } from './changes';
 import type { JarvisConfig } from './config';
 import { Disposable } from './lifecycle';
@@ -188,12 +189,23 @@ export class WorkspaceSession extends Disposable {
       this.deps.terminalEnv.replace(ENV_URL, this._server.url);
       this.deps.terminalEnv.replace(ENV_TOKEN, this._server.token);
       this.deps.terminalEnv.replace(ENV_PATH, this._engine.folder);
+      this.applyTerminalEnvironment(config);
       this.log.info(`REST server listening on ${this._server.url}`);
     } catch (err) {
       this.log.error(`REST server did not start on port ${config.serverPort}: ${describeError(err)}`);
       this._server = undefined;
     }
     this.debouncer.push('all');
+  }
+
+  /** OTEL_EXPORTER_OTLP_* for terminals while the server runs, unless jarvis.otel.terminalEnvironment is off. */
+  applyTerminalEnvironment(config: JarvisConfig): void {
+    const server = this._server;
+    if (server && config.otelTerminalEnvironment) {
+      for (const [name, value] of Object.entries(otelEnvironment(server.url, server.token))) this.deps.terminalEnv.replace(name, value);
+    } else {
+      for (const name of Object.values(OTEL_ENV)) this.deps.terminalEnv.delete(name);
+    }
   }
 
   private async stopServer(): Promise<void> {
@@ -203,6 +215,7 @@ export class WorkspaceSession extends Disposable {
     this.deps.terminalEnv.delete(ENV_URL);
     this.deps.terminalEnv.delete(ENV_TOKEN);
     this.deps.terminalEnv.delete(ENV_PATH);
+    for (const name of Object.values(OTEL_ENV)) this.deps.terminalEnv.delete(name);
     try {
       await server.close();
     } catch (err) {

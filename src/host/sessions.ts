@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { ChangeBatch } from './changes';
-import { ENGINE_SETTINGS, LIVE_ENGINE_SETTINGS, readConfig, SERVER_SETTINGS, SETTINGS } from './config';
+import { ENGINE_SETTINGS, LIVE_ENGINE_SETTINGS, readConfig, SERVER_SETTINGS, SETTINGS, TERMINAL_SETTINGS } from './config';
 import { CONTEXT_KEYS, setContextKey } from './contextKeys';
 import { Disposable } from './lifecycle';
 import { type SessionDeps, WorkspaceSession } from './session';
@@ -93,6 +93,7 @@ export class Sessions extends Disposable {
       else {
         if (affects(LIVE_ENGINE_SETTINGS)) s.applyLiveSettings(config);
         if (affects(SERVER_SETTINGS)) void s.restartServer(config);
+        else if (affects(TERMINAL_SETTINGS)) s.applyTerminalEnvironment(config);
       }
     }
     if (e.affectsConfiguration(SETTINGS.staleAgentMinutes) && this._current) {

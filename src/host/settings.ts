@@ -8,6 +8,7 @@ export const SETTINGS = {
   serverEnabled: 'jarvis.server.enabled',
   serverPort: 'jarvis.server.port',
   retentionDays: 'jarvis.retentionDays',
+  otelTerminalEnvironment: 'jarvis.otel.terminalEnvironment',
 } as const;
 
 export interface JarvisConfig {
@@ -19,6 +20,8 @@ export interface JarvisConfig {
   serverEnabled: boolean;
   serverPort: number;
   retentionDays: number;
+  /** Also set OTEL_EXPORTER_OTLP_* for terminals, so OpenTelemetry SDKs send their traces here. */
+  otelTerminalEnvironment: boolean;
 }
 
 export const CONFIG_DEFAULTS: JarvisConfig = {
@@ -29,6 +32,7 @@ export const CONFIG_DEFAULTS: JarvisConfig = {
   serverEnabled: true,
   serverPort: 0,
   retentionDays: 30,
+  otelTerminalEnvironment: true,
 };
 
 /** Settings whose change needs the engine reopened (its folder). */
@@ -36,3 +40,5 @@ export const ENGINE_SETTINGS = [SETTINGS.contextPath];
 /** Settings the running engine takes as they change. */
 export const LIVE_ENGINE_SETTINGS = [SETTINGS.checkpointInterval, SETTINGS.historySize, SETTINGS.staleAgentMinutes];
 export const SERVER_SETTINGS = [SETTINGS.serverEnabled, SETTINGS.serverPort];
+/** Settings that only change what terminals get. */
+export const TERMINAL_SETTINGS = [SETTINGS.otelTerminalEnvironment];

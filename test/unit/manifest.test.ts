@@ -72,6 +72,7 @@ describe('package.json manifest', function () {
       [SETTINGS.serverEnabled]: CONFIG_DEFAULTS.serverEnabled,
       [SETTINGS.serverPort]: CONFIG_DEFAULTS.serverPort,
       [SETTINGS.retentionDays]: CONFIG_DEFAULTS.retentionDays,
+      [SETTINGS.otelTerminalEnvironment]: CONFIG_DEFAULTS.otelTerminalEnvironment,
     };
     for (const [key, p] of Object.entries<Record<string, unknown>>(props)) {
       assert.match(key, /^jarvis\./);

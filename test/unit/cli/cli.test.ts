@@ -168,6 +168,8 @@ describe('cli', function () {
     assert.strictEqual(env.code, 0);
     assert.ok(env.stdout.includes(`export JARVIS_CONTEXT_URL='${s.url}'`));
     assert.ok(env.stdout.includes(`export JARVIS_CONTEXT_TOKEN='${s.token}'`));
+    assert.ok(env.stdout.includes(`export OTEL_EXPORTER_OTLP_ENDPOINT='${new URL(s.url).origin}'`));
+    assert.ok(env.stdout.includes(`export OTEL_EXPORTER_OTLP_HEADERS='Authorization=Bearer%20${s.token}'`));
     assert.strictEqual((await cli(['report', '--path', folder])).code, 1, 'no recovery yet');
     const rec = await cli(['recover', '--path', folder]);
     assert.strictEqual(rec.code, 0, rec.stderr);

@@ -1,0 +1,265 @@
+// POST /v1/traces, OTLP/HTTP: protobuf or JSON, optionally gzip. Answers as the OTLP
+// specification says (the request's content type; google.rpc.Status bodies on errors), and 200
+// only once the spans and what they map to are durable.
+import type { IncomingMessage, ServerResponse } from 'http';
+import * as zlib from 'zlib';
+import type { ContextEngineApi } from '../core/engineApi';
+import { EngineClosedError, PersistenceError, ValidationError } from '../core/errors';
+import { silentLogger, type Logger } from '../core/ports';
+import type { SpanInput } from '../core/types';
+import { checkRequest } from '../server/auth';
+import { HttpError } from '../server/http';
+import type { ServerMount } from '../server/server';
+import { mapSpans, taskIdForTrace } from './genaiMapping';
+import { decodeJsonTraces, decodeProtobufTraces, OtlpDecodeError, spanKey, type DecodedTraces } from './otlpDecode';
+import { encodeExportResponse, encodeRpcStatus } from './otlpProto';
+
+export const OTLP_TRACES_PATH = '/v1/traces';
+/** Per request, on the wire and again after decompression. */
+export const DEFAULT_OTLP_MAX_BYTES = 16 * 1024 * 1024;
+const KNOWN_SPANS_LIMIT = 10_000;
+
+type Encoding = 'protobuf' | 'json';
+const CONTENT_TYPES: Record<Encoding, string> = { protobuf: 'application/x-protobuf', json: 'application/json' };
+
+// google.rpc.Code values for the Status body.
+const RPC = { invalidArgument: 3, unauthenticated: 16, permissionDenied: 7, unavailable: 14, resourceExhausted: 8, internal: 13, unimplemented: 12 };
+
+export interface OtlpReceiverOptions {
+  engine: ContextEngineApi;
+  /**
+   * The server's bearer token (exporters send it through OTEL_EXPORTER_OTLP_HEADERS); a function
+   * when the server settles it only as it starts.
+   */
+  token: string | (() => string);
+  maxBytes?: number;
+  logger?: Logger;
+}
+
+export interface OtlpCounters {
+  requests: number;
+  spans: number;
+  rejected: number;
+}
+
+class OtlpError extends Error {
+  constructor(readonly status: number, readonly rpcCode: number, message: string, readonly headers: Record<string, string> = {}) {
+    super(message);
+  }
+}
+
+function rpcCodeFor(status: number): number {
+  if (status === 401) return RPC.unauthenticated;
+  if (status === 403) return RPC.permissionDenied;
+  if (status === 413) return RPC.resourceExhausted;
+  if (status === 503) return RPC.unavailable;
+  if (status >= 500) return RPC.internal;
+  return RPC.invalidArgument;
+}
+
+function mediaType(header: string | undefined): Encoding | undefined {
+  const t = (header ?? '').split(';', 1)[0].trim().toLowerCase();
+  // application/protobuf is what some exporters send for the same thing.
+  if (t === CONTENT_TYPES.protobuf || t === 'application/protobuf') return 'protobuf';
+  if (t === CONTENT_TYPES.json) return 'json';
+  return undefined;
+}
+
+function tooLarge(max: number): OtlpError {
+  return new OtlpError(413, RPC.resourceExhausted, `body larger than the limit of ${max} bytes`, { Connection: 'close' });
+}
+
+function readRaw(req: IncomingMessage, max: number): Promise<Buffer> {
+  const declared = req.headers['content-length'];
+  if (declared !== undefined && Number(declared) > max) return Promise.reject(tooLarge(max));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    const finish = (err?: Error): void => {
+      if (done) return;
+      done = true;
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', finish);
+      req.off('aborted', onAborted);
+      if (err) reject(err);
+      else resolve(Buffer.concat(chunks, size));
+    };
+    const onData = (c: Buffer): void => {
+      size += c.length;
+      if (size > max) {
+        chunks.length = 0;
+        finish(tooLarge(max));
+      } else chunks.push(c);
+    };
+    const onEnd = (): void => finish();
+    const onAborted = (): void => finish(new Error('request aborted'));
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', finish);
+    req.on('aborted', onAborted);
+  });
+}
+
+/** Inflates with a ceiling on the output, so a small zip bomb is refused instead of filling memory. */
+function gunzip(body: Buffer, max: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    zlib.gunzip(body, { maxOutputLength: max }, (err, out) => {
+      if (!err) return resolve(out);
+      if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) reject(tooLarge(max));
+      else reject(new OtlpError(400, RPC.invalidArgument, `body: not valid gzip (${err.message})`));
+    });
+  });
+}
+
+function send(res: ServerResponse, status: number, enc: Encoding, body: Uint8Array | string, headers: Record<string, string> = {}): void {
+  const bytes = typeof body === 'string' ? Buffer.from(body) : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  res.writeHead(status, {
+    'Content-Type': CONTENT_TYPES[enc],
+    'Content-Length': String(bytes.length),
+    'Cache-Control': 'no-store',
+    'X-Content-Type-Options': 'nosniff',
+    ...headers,
+  });
+  res.end(bytes);
+}
+
+function sendStatus(res: ServerResponse, enc: Encoding, e: OtlpError): void {
+  const body = enc === 'protobuf' ? encodeRpcStatus(e.rpcCode, e.message) : JSON.stringify({ code: e.rpcCode, message: e.message });
+  send(res, e.status, enc, body, e.headers);
+}
+
+/**
+ * Receives OTLP trace exports for one engine. Requests are mapped and written one at a time: a
+ * batch's mapping reads the spans earlier batches of the same trace stored, so two batches of one
+ * trace must not be mapped side by side. Writes are still durable before each 200.
+ */
+export class OtlpTraceReceiver {
+  readonly counters: OtlpCounters = { requests: 0, spans: 0, rejected: 0 };
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly maxBytes: number;
+  private readonly logger: Logger;
+
+  constructor(private readonly options: OtlpReceiverOptions) {
+    this.maxBytes = options.maxBytes ?? DEFAULT_OTLP_MAX_BYTES;
+    this.logger = options.logger ?? silentLogger;
+  }
+
+  /** Answers the request completely (also its errors); never throws. */
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const enc = mediaType(req.headers['content-type']) ?? 'json';
+    try {
+      if (req.method !== 'POST') throw new OtlpError(405, RPC.unimplemented, `${req.method} is not allowed on ${OTLP_TRACES_PATH}; use POST`, { Allow: 'POST' });
+      try {
+        const token = this.options.token;
+        checkRequest(req.headers, typeof token === 'string' ? token : token());
+      } catch (e) {
+        if (e instanceof HttpError) throw new OtlpError(e.status, rpcCodeFor(e.status), e.message, e.headers);
+        throw e;
+      }
+      if (mediaType(req.headers['content-type']) === undefined) {
+        throw new OtlpError(415, RPC.invalidArgument, `Content-Type: ${req.headers['content-type'] ?? '(none)'} is not supported; send application/x-protobuf or application/json`);
+      }
+      const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+      if (encoding !== 'identity' && encoding !== 'gzip' && encoding !== '') {
+        throw new OtlpError(415, RPC.invalidArgument, `Content-Encoding: ${encoding} is not supported; send gzip or none`);
+      }
+      let body = await readRaw(req, this.maxBytes);
+      if (encoding === 'gzip') body = await gunzip(body, this.maxBytes);
+      const decoded = this.decode(enc, body);
+      const rejectedMessage = decoded.rejected > 0 ? `${decoded.rejected} span(s) rejected: ${decoded.problems.join('; ')}` : '';
+      await this.serialized(() => this.store(decoded));
+      this.counters.requests++;
+      this.counters.spans += decoded.spans.length;
+      this.counters.rejected += decoded.rejected;
+      const answer = enc === 'protobuf'
+        ? encodeExportResponse(decoded.rejected, rejectedMessage)
+        : JSON.stringify(decoded.rejected > 0 ? { partialSuccess: { rejectedSpans: String(decoded.rejected), errorMessage: rejectedMessage } } : {});
+      send(res, 200, enc, answer);
+    } catch (e) {
+      const err = this.toOtlpError(e);
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      (err.status >= 500 ? this.logger.warn : this.logger.debug).call(this.logger, `[otlp] ${req.method} ${req.url}: ${err.status} ${err.message}`);
+      sendStatus(res, enc, err);
+      if (err.status === 413) this.discardRest(req);
+    }
+  }
+
+  private decode(enc: Encoding, body: Buffer): DecodedTraces {
+    try {
+      return enc === 'protobuf' ? decodeProtobufTraces(body) : decodeJsonTraces(body.toString('utf8'));
+    } catch (e) {
+      if (e instanceof OtlpDecodeError) throw new OtlpError(400, RPC.invalidArgument, e.message);
+      throw e;
+    }
+  }
+
+  private serialized<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(work, work);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async store(decoded: DecodedTraces): Promise<void> {
+    if (decoded.spans.length === 0) return;
+    const engine = this.options.engine;
+    const known = await this.knownSpans(decoded);
+    const mapped = mapSpans(decoded.spans, { known, remoteParents: decoded.remoteParents });
+    await engine.writeSpans(mapped.spans, mapped.events);
+  }
+
+  /**
+   * The stored spans of the batch's traces, read only when the mapping needs them: a span whose
+   * parent is not in the batch, or a trace whose task already exists (its progress counts them).
+   */
+  private async knownSpans(decoded: DecodedTraces): Promise<SpanInput[]> {
+    const inBatch = new Set(decoded.spans.map(s => spanKey(s.trace_id, s.span_id)));
+    const traces = new Set<string>();
+    for (const s of decoded.spans) {
+      if (traces.has(s.trace_id)) continue;
+      const orphan = s.parent_span_id !== null && !inBatch.has(spanKey(s.trace_id, s.parent_span_id))
+        && !decoded.remoteParents.has(spanKey(s.trace_id, s.span_id));
+      if (orphan || this.options.engine.getTask(taskIdForTrace(s.trace_id)) !== undefined) traces.add(s.trace_id);
+    }
+    const out: SpanInput[] = [];
+    for (const traceId of traces) {
+      const stored = await this.options.engine.getSpans({ trace_id: traceId, limit: KNOWN_SPANS_LIMIT });
+      for (const s of stored) if (!inBatch.has(spanKey(s.trace_id, s.span_id))) out.push(s);
+    }
+    return out;
+  }
+
+  private toOtlpError(e: unknown): OtlpError {
+    if (e instanceof OtlpError) return e;
+    if (e instanceof ValidationError) return new OtlpError(400, RPC.invalidArgument, e.message);
+    if (e instanceof PersistenceError || e instanceof EngineClosedError) {
+      // Retryable by the OTLP rules: the exporter sends the batch again.
+      return new OtlpError(503, RPC.unavailable, `The store cannot write: ${e.message}. Nothing was stored.`, { 'Retry-After': '1' });
+    }
+    this.logger.error(e instanceof Error ? e : new Error(String(e)));
+    return new OtlpError(500, RPC.internal, `Internal error: ${e instanceof Error ? e.message : String(e)}`);
+  }
+
+  /** After a 413, read and drop a bounded amount so the client gets to read the answer, then cut it off. */
+  private discardRest(req: IncomingMessage): void {
+    let dropped = 0;
+    req.on('data', (c: Buffer) => {
+      dropped += c.length;
+      if (dropped > this.maxBytes) req.socket.destroy();
+    });
+    req.resume();
+    const timer = setTimeout(() => req.socket.destroy(), 5_000);
+    timer.unref();
+    req.socket.once('close', () => clearTimeout(timer));
+  }
+}
+
+/** POST /v1/traces as a mount of the REST server (`JarvisServer.start({ mounts: [...] })`). */
+export function otlpTracesMount(options: OtlpReceiverOptions): ServerMount & { receiver: OtlpTraceReceiver } {
+  const receiver = new OtlpTraceReceiver(options);
+  return { path: OTLP_TRACES_PATH, receiver, handle: (req, res) => receiver.handle(req, res) };
+}

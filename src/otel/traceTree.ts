@@ -1,0 +1,124 @@
+// The Traces view's model, vscode-free: conversations, then agent invocations (nested as they
+// called each other), then the tool and model calls each made, with duration, status and tokens.
+import type { Span, SpanStatus } from '../core/types';
+import { MODEL_OPERATIONS, OP } from './genaiAttributes';
+
+export type TraceNodeKind = 'conversation' | 'workflow' | 'agent' | 'tool' | 'model' | 'plan' | 'other';
+
+export interface TraceTreeNode {
+  /** Stable across reloads: the conversation id, or trace:span. */
+  key: string;
+  kind: TraceNodeKind;
+  label: string;
+  span: Span | undefined;
+  /** Conversations: from first start to last end of their spans. */
+  durationMs: number | null;
+  status: SpanStatus;
+  inProgress: boolean;
+  /** The node's own span plus everything below it. */
+  tokens: { input: number; output: number };
+  agentId: string | null;
+  taskId: string | null;
+  children: TraceTreeNode[];
+}
+
+function kindOf(s: Span): TraceNodeKind {
+  if (s.operation === OP.invokeWorkflow) return 'workflow';
+  if (s.operation === OP.invokeAgent || s.operation === OP.createAgent) return 'agent';
+  if (s.operation === OP.executeTool) return 'tool';
+  if (s.operation === OP.plan) return 'plan';
+  if (s.operation !== null && MODEL_OPERATIONS.has(s.operation)) return 'model';
+  return 'other';
+}
+
+function labelOf(s: Span): string {
+  switch (kindOf(s)) {
+    case 'agent': return s.agent_name ?? s.agent_id ?? s.name;
+    case 'tool': return s.tool_name ?? s.name;
+    case 'model': return s.model ? `${s.operation} ${s.model}` : s.name;
+    default: return s.name;
+  }
+}
+
+const worse = (a: SpanStatus, b: SpanStatus): SpanStatus => (a === 'error' || b === 'error' ? 'error' : a === 'ok' || b === 'ok' ? 'ok' : 'unset');
+
+/**
+ * Only GenAI spans are shown (HTTP or database spans under a tool count towards nothing here; the
+ * attributes document still has them). A span is placed under its nearest shown ancestor; one
+ * whose ancestors are not stored (yet) goes directly under its conversation.
+ */
+export function buildTraceTree(spans: readonly Span[]): TraceTreeNode[] {
+  const byKey = new Map<string, Span>();
+  for (const s of spans) byKey.set(`${s.trace_id}:${s.span_id}`, s);
+  const shown = new Map<string, TraceTreeNode>();
+  for (const s of spans) {
+    if (s.operation === null) continue;
+    const key = `${s.trace_id}:${s.span_id}`;
+    shown.set(key, {
+      key, kind: kindOf(s), label: labelOf(s), span: s, durationMs: s.duration_ms, status: s.status, inProgress: s.end_time === null,
+      tokens: { input: s.input_tokens ?? 0, output: s.output_tokens ?? 0 }, agentId: s.agent_id, taskId: s.task_id, children: [],
+    });
+  }
+  const conversations = new Map<string, TraceTreeNode>();
+  const conversationOf = (s: Span): TraceTreeNode => {
+    const id = s.conversation_id ?? `trace ${s.trace_id}`;
+    let c = conversations.get(id);
+    if (!c) {
+      c = {
+        key: `conversation:${id}`, kind: 'conversation', label: s.conversation_id ?? `trace ${s.trace_id.slice(0, 8)}`, span: undefined,
+        durationMs: null, status: 'unset', inProgress: false, tokens: { input: 0, output: 0 }, agentId: null, taskId: s.task_id, children: [],
+      };
+      conversations.set(id, c);
+    }
+    return c;
+  };
+  for (const node of shown.values()) {
+    const s = node.span!;
+    let parent: TraceTreeNode | undefined;
+    for (let p = s.parent_span_id, guard = 0; p !== null && guard < 10_000; guard++) {
+      const key = `${s.trace_id}:${p}`;
+      parent = shown.get(key);
+      if (parent) break;
+      p = byKey.get(key)?.parent_span_id ?? null;
+    }
+    if (parent) parent.children.push(node);
+    else conversationOf(s).children.push(node);
+  }
+  const finish = (n: TraceTreeNode): void => {
+    n.children.sort((a, b) => (a.span?.start_time ?? '').localeCompare(b.span?.start_time ?? ''));
+    for (const c of n.children) {
+      finish(c);
+      n.tokens.input += c.tokens.input;
+      n.tokens.output += c.tokens.output;
+    }
+  };
+  for (const c of conversations.values()) {
+    finish(c);
+    let start = Infinity;
+    let end = -Infinity;
+    for (const child of c.children) {
+      const s = child.span!;
+      start = Math.min(start, Date.parse(s.start_time));
+      if (s.end_time === null) c.inProgress = true;
+      else end = Math.max(end, Date.parse(s.end_time));
+      c.status = worse(c.status, child.status);
+    }
+    c.durationMs = end >= start ? end - start : null;
+  }
+  // Newest conversation first, as the other lists.
+  return [...conversations.values()].sort((a, b) => firstStart(b).localeCompare(firstStart(a)));
+}
+
+function firstStart(n: TraceTreeNode): string {
+  return n.children[0]?.span?.start_time ?? '';
+}
+
+/** "1.2 s · error · 180→70 tokens" */
+export function describeTraceNode(n: TraceTreeNode): string {
+  const parts: string[] = [];
+  if (n.inProgress) parts.push('running');
+  else if (n.durationMs !== null) parts.push(n.durationMs < 1000 ? `${Math.round(n.durationMs)} ms` : `${(n.durationMs / 1000).toFixed(1)} s`);
+  if (n.status === 'error') parts.push('error');
+  if (n.tokens.input || n.tokens.output) parts.push(`${n.tokens.input}→${n.tokens.output} tokens`);
+  return parts.join(' · ');
+}

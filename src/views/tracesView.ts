@@ -1,0 +1,166 @@
+// The Traces view: OpenTelemetry GenAI spans as conversations → agent invocations → tool and model
+// calls. Selecting a node reveals its agent and task in the other views; clicking opens the span
+// (attributes and all) as a read-only JSON editor.
+import * as vscode from 'vscode';
+import type { ContextEngineApi } from '../core/engineApi';
+import type { Span } from '../core/types';
+import { COMMANDS, VIEWS } from '../commands/ids';
+import { CONTEXT_KEYS, setContextKey } from '../host/contextKeys';
+import { Disposable } from '../host/lifecycle';
+import type { Sessions } from '../host/sessions';
+import { buildTraceTree, describeTraceNode, type TraceNodeKind, type TraceTreeNode } from '../otel/traceTree';
+import { canonicalJson, mdEscape, shortTime } from './format';
+import { type LoadedModel, SessionTree } from './sessionTree';
+
+export const SPAN_SCHEME = 'jarvis-span';
+
+export interface TraceViewNode {
+  readonly key: string;
+}
+
+const ICONS: Record<TraceNodeKind, string> = {
+  conversation: 'comment-discussion', workflow: 'type-hierarchy', agent: 'hubot', tool: 'tools', model: 'sparkle', plan: 'checklist', other: 'circle-outline',
+};
+
+/** jarvis-span://<session key>/<trace id>/<span id>.json */
+export function spanUri(sessionKey: string, span: Pick<Span, 'trace_id' | 'span_id' | 'name'>): vscode.Uri {
+  return vscode.Uri.from({ scheme: SPAN_SCHEME, authority: sessionKey, path: `/${span.trace_id}/${span.span_id}.json`, query: `name=${encodeURIComponent(span.name)}` });
+}
+
+export class TracesView extends SessionTree<TraceViewNode> {
+  /** The newest spans loaded (older ones stay in the store and its archive). */
+  static readonly LIMIT = 5_000;
+  private roots: TraceTreeNode[] = [];
+  private byKey = new Map<string, TraceTreeNode>();
+  private parents = new Map<string, string>();
+
+  constructor(sessions: Sessions, log: vscode.LogOutputChannel) {
+    super(sessions, ['span', 'cleanup', 'recovery'], log);
+  }
+
+  protected async load(engine: ContextEngineApi | undefined): Promise<LoadedModel> {
+    this.roots = engine ? buildTraceTree(await engine.getSpans({ limit: TracesView.LIMIT })) : [];
+    this.byKey = new Map();
+    this.parents = new Map();
+    const signatures = new Map<string, string>();
+    const keys: string[] = [];
+    const walk = (n: TraceTreeNode, parent?: string): void => {
+      this.byKey.set(n.key, n);
+      if (parent) this.parents.set(n.key, parent);
+      keys.push(n.key);
+      signatures.set(n.key, `${describeTraceNode(n)}|${n.label}`);
+      for (const c of n.children) walk(c, n.key);
+    };
+    for (const r of this.roots) walk(r);
+    setContextKey(CONTEXT_KEYS.hasTraces, this.roots.length > 0);
+    return { structure: keys.join(','), signatures };
+  }
+
+  /** The model node behind a tree element (commands and tests). */
+  model(element: TraceViewNode): TraceTreeNode | undefined {
+    return this.byKey.get(element.key);
+  }
+
+  getChildren(element?: TraceViewNode): TraceViewNode[] {
+    const list = element ? this.byKey.get(element.key)?.children ?? [] : this.roots;
+    return list.map(n => this.node(n.key, () => ({ key: n.key })));
+  }
+
+  override getParent(element: TraceViewNode): TraceViewNode | undefined {
+    const p = this.parents.get(element.key);
+    return p === undefined ? undefined : this.node(p, () => ({ key: p }));
+  }
+
+  getTreeItem(element: TraceViewNode): vscode.TreeItem {
+    const n = this.byKey.get(element.key);
+    const item = new vscode.TreeItem(n?.label ?? element.key);
+    item.id = element.key;
+    if (!n) return item;
+    item.collapsibleState = n.children.length === 0 ? vscode.TreeItemCollapsibleState.None
+      : n.kind === 'conversation' || n.kind === 'workflow' ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed;
+    item.description = describeTraceNode(n);
+    item.iconPath = n.inProgress ? new vscode.ThemeIcon('loading~spin')
+      : n.status === 'error' ? new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'))
+        : new vscode.ThemeIcon(ICONS[n.kind]);
+    item.contextValue = `trace.${n.kind}`;
+    const md = new vscode.MarkdownString(undefined, true);
+    md.appendMarkdown(`**${mdEscape(n.label)}** (${n.kind})\n\n`);
+    if (n.span) md.appendMarkdown(`${shortTime(n.span.start_time)} · ${mdEscape(describeTraceNode(n) || 'no duration')}\n\n`);
+    if (n.agentId) md.appendMarkdown(`agent ${mdEscape(n.agentId)}\n\n`);
+    if (n.taskId) md.appendMarkdown(`task ${mdEscape(n.taskId)}\n\n`);
+    if (n.span?.status_message) md.appendMarkdown(`**Error:** ${mdEscape(n.span.status_message)}\n\n`);
+    item.tooltip = md;
+    if (n.span) item.command = { command: COMMANDS.openSpan, title: 'Open Span', arguments: [element] };
+    return item;
+  }
+}
+
+/** The span as a read-only JSON document: every field the engine stored, attributes included. */
+export class SpanDocuments implements vscode.TextDocumentContentProvider {
+  constructor(private readonly sessions: Sessions) {}
+
+  async provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
+    const session = this.sessions.all.find(s => s.key === uri.authority);
+    if (!session) return `// This span belongs to a workspace folder that is no longer open (${uri.toString()}).\n`;
+    const m = /^\/([0-9a-f]{32})\/([0-9a-f]{16})\.json$/.exec(uri.path);
+    if (!m) throw new Error(`not a span document: ${uri.toString()}`);
+    const spans = await session.requireEngine().getSpans({ trace_id: m[1], limit: 10_000 });
+    const span = spans.find(s => s.span_id === m[2]);
+    if (!span) throw new Error(`span ${m[2]} of trace ${m[1]} is not stored (removed by a clean-up?)`);
+    return canonicalJson(span);
+  }
+}
+
+/** How the Traces view shows a span's agent and task in the Agents and Tasks views. */
+export interface SpanOwnerReveal {
+  agent(agentId: string): Thenable<void> | Promise<void>;
+  task(taskId: string): Thenable<void> | Promise<void>;
+}
+
+/**
+ * The tree view, the span documents and the open command. `reveal` is given by the composition
+ * root, which owns the other views.
+ */
+export class TracesFeature extends Disposable {
+  readonly view: TracesView;
+  readonly tree: vscode.TreeView<TraceViewNode>;
+
+  constructor(sessions: Sessions, log: vscode.LogOutputChannel, reveal: SpanOwnerReveal) {
+    super();
+    this.view = this._register(new TracesView(sessions, log));
+    const tree = (this.tree = this._register(vscode.window.createTreeView(VIEWS.traces, { treeDataProvider: this.view, showCollapseAll: true })));
+    this._register(vscode.workspace.registerTextDocumentContentProvider(SPAN_SCHEME, new SpanDocuments(sessions)));
+    this._register(tree.onDidChangeSelection(e => {
+      const n = e.selection[0] && this.view.model(e.selection[0]);
+      if (!n) return;
+      // Revealing is a courtesy: a view that is collapsed or not loaded yet is simply left alone.
+      const quiet = (p: Thenable<void> | Promise<void>): void => void Promise.resolve(p).catch(err => log.debug(`[traces] reveal: ${String(err)}`));
+      if (n.agentId) quiet(reveal.agent(n.agentId));
+      if (n.taskId) quiet(reveal.task(n.taskId));
+    }));
+    this._register(vscode.commands.registerCommand(COMMANDS.openSpan, async (element?: TraceViewNode) => {
+      const n = element && this.view.model(element);
+      const session = sessions.current;
+      if (!n?.span || !session) return;
+      const doc = await vscode.workspace.openTextDocument(spanUri(session.key, n.span));
+      await vscode.languages.setTextDocumentLanguage(doc, 'json');
+      await vscode.window.showTextDocument(doc, { preview: true });
+    }));
+  }
+}
+
+/**
+ * Selects (without focusing) the first node of `provider` that `match` accepts, looking at the
+ * roots and their children: how the Agents and Tasks views show a span's agent and task.
+ */
+export async function revealMatching<N>(
+  tree: vscode.TreeView<N>, provider: { getChildren(element?: N): N[] | Thenable<N[]> }, match: (n: N) => boolean,
+): Promise<void> {
+  const roots = await provider.getChildren();
+  let found = roots.find(match);
+  for (const r of roots) {
+    if (found) break;
+    found = (await provider.getChildren(r)).find(match);
+  }
+  if (found !== undefined) await tree.reveal(found, { select: true, focus: false, expand: false });
+}
