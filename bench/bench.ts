@@ -3,6 +3,7 @@
 import * as os from 'os';
 import { runEngineBench } from './engine';
 import { runHttpBench } from './http';
+import { runOtelBench } from './otel';
 
 const log = (s: string) => process.stderr.write(`[bench] ${s}\n`);
 
@@ -16,6 +17,10 @@ async function main(): Promise<void> {
   if (!only || only === 'http') {
     log('http');
     result.http = await runHttpBench();
+  }
+  if (!only || only === 'otel') {
+    log('otel');
+    result.otel = await runOtelBench();
   }
   process.stdout.write(JSON.stringify(result, null, 2) + '\n');
 }

@@ -852,7 +852,7 @@ export class ContextEngine implements ContextEngineApi {
     const since = checkSince(query.since);
     const q = { ...query, limit, since };
     const out = read(this.store, q);
-    if (out.length >= limit) return out;
+    if (out.length >= limit || query.live_only) return out;
     // Each segment holds a contiguous id range per table, older than the live rows: page by id.
     const segments = this.store.listSegments().filter(s => (s.max_ids?.[table] ?? 0) > 0)
       .sort((a, b) => b.max_ids![table] - a.max_ids![table]);

@@ -170,6 +170,8 @@ export interface ListQuery {
   since?: string;
   agent_id?: string;
   task_id?: string;
+  /** Only the live database: skips the archive segments (on disk) for a hot path. */
+  live_only?: boolean;
 }
 
 export interface CleanupResult {
@@ -279,6 +281,7 @@ export interface Span extends SpanInput {
 }
 
 export interface SpanQuery {
+  live_only?: boolean;
   limit?: number;
   since?: string;
   trace_id?: string;

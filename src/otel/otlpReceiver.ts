@@ -227,7 +227,9 @@ export class OtlpTraceReceiver {
     }
     const out: SpanInput[] = [];
     for (const traceId of traces) {
-      const stored = await this.options.engine.getSpans({ trace_id: traceId, limit: KNOWN_SPANS_LIMIT });
+      // Parents arrive within seconds of their children: the live database is enough, and the
+      // archive (on disk) is not opened on every export.
+      const stored = await this.options.engine.getSpans({ trace_id: traceId, limit: KNOWN_SPANS_LIMIT, live_only: true });
       for (const s of stored) if (!inBatch.has(spanKey(s.trace_id, s.span_id))) out.push(s);
     }
     return out;
