@@ -8,7 +8,7 @@ import { EngineClosedError, PersistenceError, ValidationError } from '../core/er
 import { silentLogger, type Logger } from '../core/ports';
 import type { SpanInput } from '../core/types';
 import { checkRequest } from '../server/auth';
-import { HttpError } from '../server/http';
+import { HttpError, readRawBody } from '../server/http';
 import type { ServerMount } from '../server/server';
 import { mapSpans, taskIdForTrace } from './genaiMapping';
 import { decodeJsonTraces, decodeProtobufTraces, OtlpDecodeError, spanKey, type DecodedTraces } from './otlpDecode';
@@ -70,36 +70,7 @@ function tooLarge(max: number): OtlpError {
 }
 
 function readRaw(req: IncomingMessage, max: number): Promise<Buffer> {
-  const declared = req.headers['content-length'];
-  if (declared !== undefined && Number(declared) > max) return Promise.reject(tooLarge(max));
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let done = false;
-    const finish = (err?: Error): void => {
-      if (done) return;
-      done = true;
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('error', finish);
-      req.off('aborted', onAborted);
-      if (err) reject(err);
-      else resolve(Buffer.concat(chunks, size));
-    };
-    const onData = (c: Buffer): void => {
-      size += c.length;
-      if (size > max) {
-        chunks.length = 0;
-        finish(tooLarge(max));
-      } else chunks.push(c);
-    };
-    const onEnd = (): void => finish();
-    const onAborted = (): void => finish(new Error('request aborted'));
-    req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('error', finish);
-    req.on('aborted', onAborted);
-  });
+  return readRawBody(req, max, () => tooLarge(max));
 }
 
 /** Inflates with a ceiling on the output, so a small zip bomb is refused instead of filling memory. */

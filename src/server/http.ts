@@ -36,10 +36,15 @@ export function fieldError(field: string, problem: string): HttpError {
  * The whole body as a string, refusing (413) as soon as it passes `maxBytes`, whether or not a
  * Content-Length was sent: the limit is checked while streaming, nothing unbounded is buffered.
  */
-export function readBody(req: IncomingMessage, maxBytes: number): Promise<string> {
+export async function readBody(req: IncomingMessage, maxBytes: number): Promise<string> {
+  return (await readRawBody(req, maxBytes, () => tooLarge(maxBytes))).toString('utf8');
+}
+
+/** The body's bytes, refused with `tooLargeError()` past `maxBytes` (OTLP answers in its own error shape). */
+export function readRawBody(req: IncomingMessage, maxBytes: number, tooLargeError: () => Error): Promise<Buffer> {
   const declared = req.headers['content-length'];
   if (declared !== undefined && Number(declared) > maxBytes) {
-    return Promise.reject(tooLarge(maxBytes));
+    return Promise.reject(tooLargeError());
   }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -53,13 +58,13 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<string
       req.off('error', onError);
       req.off('aborted', onAborted);
       if (err) reject(err);
-      else resolve(Buffer.concat(chunks, size).toString('utf8'));
+      else resolve(Buffer.concat(chunks, size));
     };
     const onData = (chunk: Buffer): void => {
       size += chunk.length;
       if (size > maxBytes) {
         chunks.length = 0;
-        finish(tooLarge(maxBytes));
+        finish(tooLargeError());
         return;
       }
       chunks.push(chunk);
