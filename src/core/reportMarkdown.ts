@@ -10,7 +10,8 @@ export function renderRecoveryReport(r: RecoveryReport): string {
   out.push(`- **When:** ${r.created_at}`);
   out.push(`- **Why:** ${r.trigger === 'crash' ? 'the previous run ended without a clean shutdown' : 'recovery analysis requested'}`);
   if (r.previous_run) out.push(`- **Previous run:** pid ${r.previous_run.pid} on ${r.previous_run.host}, started ${r.previous_run.started_at}`);
-  out.push(`- **State loaded from:** ${loadedFromText(r.loaded_from)}`);
+  out.push(`- **State loaded from:** ${r.loaded_from === 'empty' && r.restored.journal_records_replayed > 0
+    ? 'the journal alone (the run had not written a database file yet)' : loadedFromText(r.loaded_from)}`);
   out.push(`- **Journal records replayed:** ${r.restored.journal_records_replayed}`);
   out.push(`- **Took:** ${r.duration_ms.toFixed(1)} ms`, '');
 
