@@ -128,11 +128,6 @@ export class Store {
     return this.scalar('PRAGMA page_count') * this.scalar('PRAGMA page_size');
   }
 
-  quickCheck(): string {
-    const r = this.db.exec('PRAGMA quick_check');
-    return r.length ? r[0].values.map(v => String(v[0])).join('; ') : 'no answer';
-  }
-
   integrityCheck(): string {
     const r = this.db.exec('PRAGMA integrity_check');
     return r.length ? r[0].values.map(v => String(v[0])).join('; ') : 'no answer';
