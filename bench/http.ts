@@ -1,4 +1,5 @@
-// HTTP benchmark: acknowledged (durable) writes per second over keep-alive with 1 and 16 clients,
+// HTTP benchmark (`npm run bench`; JARVIS_BENCH_ONLY=http for this part alone): acknowledged
+// (durable) writes per second over keep-alive with 1 and 16 clients,
 // p50/p99 latency, and batched events per second through POST /events. The server runs as
 // `jarvis-context serve` in its own process (as users run it) on a temp folder, 127.0.0.1 only.
 // Targets: >= 5,000 single writes/s, >= 50,000 events/s batched, p99 < 5 ms at 16 clients.
@@ -154,14 +155,4 @@ export async function runHttpBench(options: { scale?: number } = {}): Promise<ob
     await server.stop();
     fs.rmSync(folder, { recursive: true, force: true });
   }
-}
-
-if (require.main === module) {
-  runHttpBench().then(
-    r => process.stdout.write(JSON.stringify(r, null, 2) + '\n'),
-    e => {
-      process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);
-      process.exit(1);
-    },
-  );
 }
