@@ -206,7 +206,7 @@ export class ContextEngine implements ContextEngineApi {
     const id = checkId('task_id', taskId);
     const u = checkTaskUpdate(update);
     await this.submit({ o: 'task', t: this.clock.now(), id, u });
-    return this.store.getTask(id)!;
+    return copyTask(this.store.getTask(id)!);
   }
 
   async logDecision(input: DecisionInput): Promise<Decision> {
@@ -323,6 +323,7 @@ export class ContextEngine implements ContextEngineApi {
         done.push({ p, r });
       } catch (e) {
         this.store.exec('ROLLBACK TO op; RELEASE op');
+        this.store.dropCaches();
         this.log.error(`[engine] could not apply a ${p.op.o} write: ${(e as Error).message}`);
         p.reject(e instanceof ValidationError ? e : new PersistenceError(`could not apply the write: ${(e as Error).message}`, e));
       }
@@ -331,6 +332,7 @@ export class ContextEngine implements ContextEngineApi {
       if (text) await this.journal.append(text);
     } catch (e) {
       this.store.exec('ROLLBACK');
+      this.store.dropCaches();
       // Ids handed out at submit time stay used (later queued ops hold higher ones); gaps are harmless.
       this.seq = seqBefore;
       this.store.counters.task_event = taskEventsBefore;
@@ -809,7 +811,8 @@ export class ContextEngine implements ContextEngineApi {
   }
 
   getTask(taskId: string): Task | undefined {
-    return this.store.getTask(taskId);
+    const t = this.store.getTask(taskId);
+    return t && copyTask(t);
   }
 
   getTaskEvents(taskId: string, limit = 100): TaskEvent[] {
@@ -1091,6 +1094,11 @@ export class ContextEngine implements ContextEngineApi {
   }
 }
 
+/** Callers may change what they get; the store's cached task must stay as stored. */
+function copyTask(t: Task): Task {
+  return structuredClone(t);
+}
+
 function errText(e: unknown): string {
   const err = e as NodeJS.ErrnoException;
   return err?.code ? `${err.code}: ${err.message}` : String(err?.message ?? e);
@@ -1183,6 +1191,7 @@ async function loadState(SQL: SqlJsStatic, fs: FileSystemPort, folder: string, l
       replayed++;
     } catch (e) {
       store.exec('ROLLBACK TO r; RELEASE r');
+      store.dropCaches();
       lost.push(`Journal record ${r.seq} (${r.op.o}) could not be applied: ${errText(e)}`);
     }
     maxSeq = r.seq;

@@ -69,6 +69,7 @@ export class Store {
   close(): void {
     for (const s of this.stmts.values()) s.free();
     this.stmts.clear();
+    this.columnNames.clear();
     this.db.close();
   }
 
@@ -86,11 +87,27 @@ export class Store {
     try {
       if (params) s.bind(params);
       const rows: Row[] = [];
-      while (s.step()) rows.push(s.getAsObject() as Row);
+      let cols: string[] | undefined;
+      while (s.step()) {
+        // getAsObject asks the WebAssembly side for every column name on every row: ask once.
+        cols ??= this.columns(sql, s);
+        const values = s.get();
+        const row: Row = {};
+        for (let i = 0; i < cols.length; i++) row[cols[i]] = values[i];
+        rows.push(row);
+      }
       return rows;
     } finally {
       s.reset();
     }
+  }
+
+  private readonly columnNames = new Map<string, string[]>();
+
+  private columns(sql: string, s: Statement): string[] {
+    let cols = this.columnNames.get(sql);
+    if (!cols) this.columnNames.set(sql, (cols = s.getColumnNames()));
+    return cols;
   }
 
   get(sql: string, params?: Params): Row | undefined {
@@ -228,6 +245,13 @@ export class Store {
     );
     const id = ++this.counters.task_event;
     this.run('INSERT INTO task_events (id, ts, task_id, changes) VALUES (?,?,?,?)', [id, now, taskId, JSON.stringify(u)]);
+    this.cacheTask({
+      task_id: taskId, description: u.description ?? prev?.description ?? '', status, percentage,
+      completed_subtasks: u.completed_subtasks ?? prev?.completed_subtasks ?? [], blockers: u.blockers ?? prev?.blockers ?? [],
+      agent_id: u.agent_id !== undefined ? u.agent_id : prev?.agent_id ?? null,
+      metadata: u.metadata ? { ...(prev?.metadata ?? {}), ...u.metadata } : prev?.metadata ?? {},
+      created_at: prev?.created_at ?? now, updated_at: now,
+    });
     return { kind: 'task', ids: [taskId] };
   }
 
@@ -346,9 +370,28 @@ export class Store {
 
   // ---- reads ----------------------------------------------------------------------------------
 
+  /** Shared with the cache: callers outside the store get a copy (see `copyTask`). */
   getTask(taskId: string): Task | undefined {
+    const hit = this.taskCache.get(taskId);
+    if (hit) return hit;
     const r = this.get('SELECT * FROM task_progress WHERE task_id = ?', [taskId]);
-    return r && toTask(r);
+    const t = r && toTask(r);
+    if (t) this.cacheTask(t);
+    return t;
+  }
+
+  // Every task update reads the task it merges into; reading it back from SQLite costs more than
+  // the update itself. The cache follows each write and is dropped on any rollback.
+  private readonly taskCache = new Map<string, Task>();
+
+  private cacheTask(t: Task): void {
+    if (this.taskCache.size >= 5000) this.taskCache.clear();
+    this.taskCache.set(t.task_id, t);
+  }
+
+  /** After a rollback the database is the truth again. */
+  dropCaches(): void {
+    this.taskCache.clear();
   }
 
   getTasks(status?: TaskStatus): Task[] {
