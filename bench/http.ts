@@ -3,11 +3,11 @@
 // p50/p99 latency, and batched events per second through POST /events. The server runs as
 // `jarvis-context serve` in its own process (as users run it) on a temp folder, 127.0.0.1 only.
 // Targets: >= 5,000 single writes/s, >= 50,000 events/s batched, p99 < 5 ms at 16 clients.
-import { spawn, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as http from 'http';
 import * as os from 'os';
 import * as path from 'path';
+import { startServe } from '../test/unit/support/serveProcess';
 
 interface Server {
   url: string;
@@ -15,42 +15,14 @@ interface Server {
   stop(): Promise<void>;
 }
 
-function findCli(): string | undefined {
-  const candidates = [
-    path.join(__dirname, 'cli.js'),
-    path.resolve(__dirname, '../dist/cli.js'),
-    path.resolve(__dirname, '../../dist/cli.js'),
-    path.resolve(process.cwd(), 'dist/cli.js'),
-  ];
-  return candidates.find(c => fs.existsSync(c));
-}
-
 async function startServer(folder: string): Promise<Server> {
-  const cli = findCli();
-  if (!cli) throw new Error('dist/cli.js not found: run npm run build first');
-  const child: ChildProcess = spawn(process.execPath, [cli, 'serve', '--path', folder, '--port', '0'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, JARVIS_LOG_LEVEL: 'warn' },
-  });
-  const exited = new Promise<void>(resolve => child.once('exit', () => resolve()));
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    let err = '';
-    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on (\S+)/.exec(out);
-      if (m) resolve(m[1]);
-    });
-    void exited.then(() => reject(new Error(`server exited before listening: ${err}`)));
-  });
-  const token = (JSON.parse(fs.readFileSync(path.join(folder, 'endpoint.json'), 'utf8')) as { token: string }).token;
+  const live = await startServe(folder);
   return {
-    url,
-    token,
+    url: live.url,
+    token: live.token,
     stop: async () => {
-      child.kill('SIGTERM');
-      await exited;
+      live.child.kill('SIGTERM');
+      await live.exited;
     },
   };
 }

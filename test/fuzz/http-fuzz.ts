@@ -11,20 +11,11 @@ import * as path from 'path';
 import { ContextEngine } from '../../src/core/engine';
 import { readWasmBinary } from '../../src/core/wasm';
 import { JarvisServer } from '../../src/server/server';
+import { mulberry32 as rng } from '../unit/support/rng';
 
 type J = null | boolean | number | string | J[] | { [k: string]: J };
 type Obj = { [k: string]: J };
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Model {
   tasks: Map<string, { description?: string; status?: string }>;

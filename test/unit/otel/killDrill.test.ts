@@ -3,51 +3,23 @@
 // was answered 200 must be there afterwards, and so must what it mapped to. JARVIS_OTEL_KILLS sets
 // the number of kills (default 3).
 import * as assert from 'assert';
-import { spawn, type ChildProcess } from 'child_process';
-import * as fs from 'fs';
-import * as path from 'path';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { taskIdForTrace } from '../../../src/otel/genaiMapping';
 import { OTLP_TRACES_PATH } from '../../../src/otel/otlpReceiver';
 import { recordRun } from './scenario';
+import { startServe, type ServeProcess } from '../support/serveProcess';
 import { exportSpans, openEngine, tempDir } from './support';
 
-const CLI = path.resolve(__dirname, '../../../../dist/cli.js');
 const EXPORTERS = 2;
 
-interface Live {
-  child: ChildProcess;
-  base: string;
-  token: string;
-  exited: Promise<void>;
-}
+type Live = ServeProcess;
 
-function startServer(folder: string): Promise<Live> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--path', folder, '--port', '0'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, JARVIS_LOG_LEVEL: 'warn', JARVIS_CHECKPOINT_INTERVAL: '0.3' },
-  });
-  const exited = new Promise<void>(resolve => child.once('exit', () => resolve()));
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on (\S+)/.exec(out);
-      if (m) {
-        const ep = JSON.parse(fs.readFileSync(path.join(folder, 'endpoint.json'), 'utf8')) as { token: string };
-        resolve({ child, base: new URL(m[1]).origin, token: ep.token, exited });
-      }
-    });
-    void exited.then(() => reject(new Error(`server exited before listening: ${err}`)));
-  });
-}
+const startServer = (folder: string) => startServe(folder, { JARVIS_CHECKPOINT_INTERVAL: '0.3' });
 
 /** Whether this build's `serve` has the OTLP receiver mounted: an empty export is a 200, else a 404. */
 async function servesOtlp(live: Live): Promise<boolean> {
-  const r = await fetch(`${live.base}${OTLP_TRACES_PATH}`, {
+  const r = await fetch(`${live.origin}${OTLP_TRACES_PATH}`, {
     method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${live.token}` }, body: '{}',
   });
   if (r.status !== 200 && r.status !== 404) throw new Error(`unexpected ${r.status} from ${OTLP_TRACES_PATH}`);
@@ -61,7 +33,7 @@ interface Acked {
 }
 
 async function exporterLoop(live: Live, k: number, acked: Acked, stop: { now: boolean }): Promise<void> {
-  const exp = new OTLPTraceExporter({ url: `${live.base}${OTLP_TRACES_PATH}`, headers: { Authorization: `Bearer ${live.token}` }, timeoutMillis: 3_000 });
+  const exp = new OTLPTraceExporter({ url: `${live.origin}${OTLP_TRACES_PATH}`, headers: { Authorization: `Bearer ${live.token}` }, timeoutMillis: 3_000 });
   const mem = new InMemorySpanExporter();
   const tracer = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(mem)] }).getTracer(`drill-${k}`);
   for (let n = 0; !stop.now; n++) {

@@ -2,42 +2,16 @@
 // writing, SIGKILL at a random moment, restart on the same folder. Every write that got a 2xx must
 // be there afterwards. JARVIS_HTTP_KILLS sets the number of kills (default 20).
 import * as assert from 'assert';
-import { spawn, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as http from 'http';
-import * as path from 'path';
+import { findCli, startServe, type ServeProcess } from '../support/serveProcess';
 import { openEngine, request, tempDir } from './support';
 
-const CLI = path.resolve(__dirname, '../../../../dist/cli.js');
 const CLIENTS = 4;
 
-interface Live {
-  child: ChildProcess;
-  url: string;
-  token: string;
-}
+type Live = ServeProcess;
 
-function startServer(folder: string): Promise<Live> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--path', folder, '--port', '0'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, JARVIS_LOG_LEVEL: 'warn', JARVIS_CHECKPOINT_INTERVAL: '0.2' },
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on (\S+)/.exec(out);
-      if (m) {
-        const ep = JSON.parse(fs.readFileSync(path.join(folder, 'endpoint.json'), 'utf8'));
-        assert.strictEqual(ep.url, m[1]);
-        resolve({ child, url: m[1], token: ep.token });
-      }
-    });
-    child.on('exit', code => reject(new Error(`server exited (${code}) before listening: ${err}`)));
-  });
-}
+const startServer = (folder: string) => startServe(folder, { JARVIS_CHECKPOINT_INTERVAL: '0.2' });
 
 /** What the clients of one round got acknowledged. */
 interface Acked {
@@ -123,7 +97,7 @@ describe('server: kill drill over HTTP', () => {
   it('keeps every acknowledged write across repeated SIGKILLs of the server', async function () {
     const kills = Number(process.env.JARVIS_HTTP_KILLS ?? 20);
     this.timeout(30_000 + kills * 10_000);
-    assert.ok(fs.existsSync(CLI), `${CLI} missing: run npm run build`);
+    findCli(); // throws with a clear message when dist/cli.js is missing
     const folder = tempDir('jarvis-drill-');
     const seq = { n: 0 };
     let previous: { round: number; acked: Acked } | undefined;

@@ -7,17 +7,8 @@ import type { FileStat, FileSystemPort } from '../../../src/core/ports';
 // unlinks durable. At a cut, the surviving state is picked at random among those a power failure
 // may leave, and the old instance refuses every later call (the process is dead).
 
-/** Small seeded PRNG (mulberry32), so a failing cut replays from its seed. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 } from './rng';
+import { mulberry32 } from './rng';
 
 export class Rng {
   private readonly next: () => number;
