@@ -113,32 +113,14 @@ export class TasksView extends SessionTree<TaskNode> {
         item.tooltip = md;
         return item;
       }
-      case 'blocker': {
-        const text = t.blockers[element.index] ?? '';
-        const item = new vscode.TreeItem(short(text, 80));
-        item.id = element.key;
-        item.description = 'blocker';
-        item.tooltip = text;
-        item.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'));
-        item.contextValue = 'task.blocker';
-        return item;
-      }
-      case 'subtask': {
-        const text = t.completed_subtasks[element.index] ?? '';
-        const item = new vscode.TreeItem(short(text, 80));
-        item.id = element.key;
-        item.description = 'done';
-        item.tooltip = text;
-        item.iconPath = new vscode.ThemeIcon('check');
-        item.contextValue = 'task.subtask';
-        return item;
-      }
+      case 'blocker':
+        return childItem(element.key, t.blockers[element.index] ?? '', 'blocker', 'task.blocker',
+          new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground')));
+      case 'subtask':
+        return childItem(element.key, t.completed_subtasks[element.index] ?? '', 'done', 'task.subtask', new vscode.ThemeIcon('check'));
       case 'agent': {
-        const item = new vscode.TreeItem(t.agent_id ?? '');
-        item.id = element.key;
-        item.description = 'assigned agent';
-        item.iconPath = new vscode.ThemeIcon('person');
-        item.contextValue = 'task.agent';
+        const item = childItem(element.key, t.agent_id ?? '', 'assigned agent', 'task.agent', new vscode.ThemeIcon('person'));
+        item.tooltip = undefined;
         return item;
       }
     }
@@ -148,4 +130,15 @@ export class TasksView extends SessionTree<TaskNode> {
   visibleTaskIds(): string[] {
     return this.tasks.map(t => t.task_id);
   }
+}
+
+/** A task's child row: a blocker, a completed subtask or its agent. */
+function childItem(id: string, text: string, description: string, contextValue: string, icon: vscode.ThemeIcon): vscode.TreeItem {
+  const item = new vscode.TreeItem(short(text, 80));
+  item.id = id;
+  item.description = description;
+  item.tooltip = text;
+  item.iconPath = icon;
+  item.contextValue = contextValue;
+  return item;
 }
