@@ -54,6 +54,12 @@ export class ChangeDebouncer {
     this.timer = setTimeout(() => this.fire(), wait);
   }
 
+  /** Delivers the pending batch now: a state change (opened, failed, closed) is not a burst to wait out. */
+  flushNow(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.fire();
+  }
+
   private fire(): void {
     const b = this.batch;
     this.batch = undefined;

@@ -142,6 +142,7 @@ export class WorkspaceSession extends Disposable {
       this.log.error(`could not open the engine on ${folder ?? '(none)'}: ${describeError(err)}`);
     }
     this.debouncer.push('all');
+    this.debouncer.flushNow();
   }
 
   /** Checkpoint interval, history size and staleness change without reopening the engine. */
@@ -165,6 +166,7 @@ export class WorkspaceSession extends Disposable {
     this.engineSubscription = undefined;
     this._engine = undefined;
     this.debouncer.push('all');
+    this.debouncer.flushNow();
     try {
       await engine.close();
       this.log.info(`engine closed on ${engine.folder}`);
