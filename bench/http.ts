@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import * as http from 'http';
 import * as os from 'os';
 import * as path from 'path';
+import { spawn } from 'child_process';
 import { startServe } from '../test/unit/support/serveProcess';
 
 interface Server {
@@ -25,6 +26,39 @@ async function startServer(folder: string): Promise<Server> {
       await live.exited;
     },
   };
+}
+
+// The ceiling on this machine: a server that only parses the JSON body and answers, in its own
+// process like `serve`, driven by the same client. Our figures are read as a share of it.
+const BASELINE_SERVER = `
+const http = require('http');
+const s = http.createServer((req, res) => {
+  let b = '';
+  req.setEncoding('utf8');
+  req.on('data', d => (b += d));
+  req.on('end', () => {
+    JSON.parse(b);
+    const out = JSON.stringify({ ok: true });
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(out) });
+    res.end(out);
+  });
+});
+s.listen(0, '127.0.0.1', () => process.stdout.write('http://127.0.0.1:' + s.address().port + '\\n'));
+`;
+
+async function startBaseline(): Promise<Server> {
+  const child = spawn(process.execPath, ['-e', BASELINE_SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise<void>(r => child.once('exit', () => r()));
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (d: string) => {
+      out += d;
+      if (out.includes('\n')) resolve(out.trim());
+    });
+    child.once('exit', code => reject(new Error(`baseline server exited (${code})`)));
+  });
+  return { url, token: 'none', stop: async () => { child.kill('SIGTERM'); await exited; } };
 }
 
 function send(agent: http.Agent, server: Server, method: string, route: string, body: string): Promise<number> {
@@ -108,9 +142,25 @@ export async function runHttpBench(options: { scale?: number } = {}): Promise<ob
     const batchEventsPerS = Math.round((batch.ops * batchSize) / batch.seconds);
     const s1 = summary(one);
     const s16 = summary(sixteen);
+    const baseline = await startBaseline();
+    let b1: ReturnType<typeof summary>;
+    let b16: ReturnType<typeof summary>;
+    try {
+      await measure(baseline, 4, Math.round(100 * scale), decision);
+      b1 = summary(await measure(baseline, 1, Math.round(1500 * scale), (c, i) => (i % 2 ? task(c, i) : decision(c, i))));
+      b16 = summary(await measure(baseline, 16, Math.round(400 * scale), (c, i) => (i % 2 ? task(c, i) : decision(c, i))));
+    } finally {
+      await baseline.stop();
+    }
     return {
       single_writes_1_client: s1,
       single_writes_16_clients: s16,
+      // same requests to a server that parses and answers, nothing else: what node:http allows here
+      bare_node_http_ceiling: {
+        clients_1: b1, clients_16: b16,
+        share_of_ceiling_1_client: round(s1.writes_per_s / b1.writes_per_s, 2),
+        share_of_ceiling_16_clients: round(s16.writes_per_s / b16.writes_per_s, 2),
+      },
       batched_events: {
         batch_size: batchSize, batches: batch.ops, events_per_s: batchEventsPerS,
         p50_ms: round(percentile(batch.latencies, 50), 3), p99_ms: round(percentile(batch.latencies, 99), 3),
