@@ -190,11 +190,18 @@ export class OtlpTraceReceiver {
   private async knownSpans(decoded: DecodedTraces): Promise<SpanInput[]> {
     const inBatch = new Set(decoded.spans.map(s => spanKey(s.trace_id, s.span_id)));
     const traces = new Set<string>();
+    // Asked once per trace, not once per span: a miss goes to SQLite every time.
+    const hasTask = new Map<string, boolean>();
     for (const s of decoded.spans) {
       if (traces.has(s.trace_id)) continue;
       const orphan = s.parent_span_id !== null && !inBatch.has(spanKey(s.trace_id, s.parent_span_id))
         && !decoded.remoteParents.has(spanKey(s.trace_id, s.span_id));
-      if (orphan || this.options.engine.getTask(taskIdForTrace(s.trace_id)) !== undefined) traces.add(s.trace_id);
+      let known = hasTask.get(s.trace_id);
+      if (!orphan && known === undefined) {
+        known = this.options.engine.getTask(taskIdForTrace(s.trace_id)) !== undefined;
+        hasTask.set(s.trace_id, known);
+      }
+      if (orphan || known) traces.add(s.trace_id);
     }
     const out: SpanInput[] = [];
     for (const traceId of traces) {
