@@ -15,7 +15,7 @@ import { Disposable } from './host/lifecycle';
 import { channelLogger, LOG_CHANNEL_NAME } from './host/log';
 import { Sessions } from './host/sessions';
 import { readWasmBytes } from './host/wasm';
-import { otlpTracesMount } from './otel/otlpReceiver';
+import { otlpMounts } from './otel/otlpReceiver';
 import { JarvisServer } from './server';
 import { loadOrCreateToken } from './server/endpointFile';
 import { AgentsView } from './views/agentsView';
@@ -45,7 +45,7 @@ class JarvisExtension extends Disposable {
         startServer: options => {
           // The same port and token take OpenTelemetry traces (POST /v1/traces).
           const token = options.token ?? loadOrCreateToken(options.engine.folder);
-          return JarvisServer.start({ ...options, token, mounts: [otlpTracesMount({ engine: options.engine, token, logger: options.logger })] });
+          return JarvisServer.start({ ...options, token, mounts: otlpMounts({ engine: options.engine, token, logger: options.logger }) });
         },
         logger: component => channelLogger(this.log, component),
         env: context.environmentVariableCollection,

@@ -8,7 +8,7 @@ import type { Logger } from '../core/ports';
 import type { RecoveryReport } from '../core/types';
 import { readWasmBinary } from '../core/wasm';
 import { otelEnvironment, shellExports } from '../otel/otelEnv';
-import { otlpTracesMount } from '../otel/otlpReceiver';
+import { otlpMounts } from '../otel/otlpReceiver';
 import { ENDPOINT_FILE, loadOrCreateToken, writeFileAtomic } from '../server/endpointFile';
 import { JarvisServer } from '../server/server';
 import { COMMAND_HELP, USAGE } from './help';
@@ -112,7 +112,7 @@ const commands: Record<string, Command> = {
         // One token for the REST API and OTLP's POST /v1/traces on the same port.
         const token = loadOrCreateToken(engine.folder);
         server = await JarvisServer.start({
-          engine, port, token, logger: ctx.logger, mounts: [otlpTracesMount({ engine, token, logger: ctx.logger })],
+          engine, port, token, logger: ctx.logger, mounts: otlpMounts({ engine, token, logger: ctx.logger }),
         });
       } catch (e) {
         process.off('SIGINT', onInt);

@@ -40,7 +40,12 @@ export interface OtlpCounters {
   requests: number;
   spans: number;
   rejected: number;
+  /** Metrics and logs exports answered 200 and dropped. */
+  ignored: Record<IgnoredSignal, number>;
 }
+
+export type IgnoredSignal = 'metrics' | 'logs';
+export const OTLP_IGNORED_PATHS: Record<IgnoredSignal, string> = { metrics: '/v1/metrics', logs: '/v1/logs' };
 
 class OtlpError extends Error {
   constructor(readonly status: number, readonly rpcCode: number, message: string, readonly headers: Record<string, string> = {}) {
@@ -107,7 +112,7 @@ function sendStatus(res: ServerResponse, enc: Encoding, e: OtlpError): void {
  * trace must not be mapped side by side. Writes are still durable before each 200.
  */
 export class OtlpTraceReceiver {
-  readonly counters: OtlpCounters = { requests: 0, spans: 0, rejected: 0 };
+  readonly counters: OtlpCounters = { requests: 0, spans: 0, rejected: 0, ignored: { metrics: 0, logs: 0 } };
   private queue: Promise<unknown> = Promise.resolve();
   private readonly maxBytes: number;
   private readonly logger: Logger;
@@ -121,21 +126,7 @@ export class OtlpTraceReceiver {
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const enc = mediaType(req.headers['content-type']) ?? 'json';
     try {
-      if (req.method !== 'POST') throw new OtlpError(405, RPC.unimplemented, `${req.method} is not allowed on ${OTLP_TRACES_PATH}; use POST`, { Allow: 'POST' });
-      try {
-        const token = this.options.token;
-        checkRequest(req.headers, typeof token === 'string' ? token : token());
-      } catch (e) {
-        if (e instanceof HttpError) throw new OtlpError(e.status, rpcCodeFor(e.status), e.message, e.headers);
-        throw e;
-      }
-      if (mediaType(req.headers['content-type']) === undefined) {
-        throw new OtlpError(415, RPC.invalidArgument, `Content-Type: ${req.headers['content-type'] ?? '(none)'} is not supported; send application/x-protobuf or application/json`);
-      }
-      const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
-      if (encoding !== 'identity' && encoding !== 'gzip' && encoding !== '') {
-        throw new OtlpError(415, RPC.invalidArgument, `Content-Encoding: ${encoding} is not supported; send gzip or none`);
-      }
+      const encoding = this.checkExport(req, OTLP_TRACES_PATH);
       let body = await readRaw(req, this.maxBytes);
       if (encoding === 'gzip') body = await gunzip(body, this.maxBytes);
       const decoded = this.decode(enc, body);
@@ -158,6 +149,50 @@ export class OtlpTraceReceiver {
       sendStatus(res, enc, err);
       if (err.status === 413) this.discardRest(req);
     }
+  }
+
+  /**
+   * Metrics and logs: an SDK pointed here by OTEL_EXPORTER_OTLP_ENDPOINT sends them too. They are
+   * checked like traces, then answered 200 and dropped, so the orchestrator's console is not
+   * filled with export errors for signals nobody asked Jarvis Context to keep.
+   */
+  async handleIgnored(signal: IgnoredSignal, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const enc = mediaType(req.headers['content-type']) ?? 'json';
+    try {
+      this.checkExport(req, OTLP_IGNORED_PATHS[signal]);
+      await readRaw(req, this.maxBytes);
+      if (this.counters.ignored[signal]++ === 0) this.logger.info(`[otlp] ${signal} exports are accepted and dropped: Jarvis Context keeps traces only`);
+      // An empty Export<Signal>ServiceResponse: full success, nothing to report.
+      send(res, 200, enc, enc === 'protobuf' ? new Uint8Array(0) : '{}');
+    } catch (e) {
+      const err = this.toOtlpError(e);
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      sendStatus(res, enc, err);
+      if (err.status === 413) this.discardRest(req);
+    }
+  }
+
+  /** Method, token, content type and encoding of an export; returns the content encoding. */
+  private checkExport(req: IncomingMessage, route: string): 'identity' | 'gzip' {
+    if (req.method !== 'POST') throw new OtlpError(405, RPC.unimplemented, `${req.method} is not allowed on ${route}; use POST`, { Allow: 'POST' });
+    try {
+      const token = this.options.token;
+      checkRequest(req.headers, typeof token === 'string' ? token : token());
+    } catch (e) {
+      if (e instanceof HttpError) throw new OtlpError(e.status, rpcCodeFor(e.status), e.message, e.headers);
+      throw e;
+    }
+    if (mediaType(req.headers['content-type']) === undefined) {
+      throw new OtlpError(415, RPC.invalidArgument, `Content-Type: ${req.headers['content-type'] ?? '(none)'} is not supported; send application/x-protobuf or application/json`);
+    }
+    const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+    if (encoding !== 'identity' && encoding !== 'gzip' && encoding !== '') {
+      throw new OtlpError(415, RPC.invalidArgument, `Content-Encoding: ${encoding} is not supported; send gzip or none`);
+    }
+    return encoding === 'gzip' ? 'gzip' : 'identity';
   }
 
   private decode(enc: Encoding, body: Buffer): DecodedTraces {
@@ -242,4 +277,14 @@ export class OtlpTraceReceiver {
 export function otlpTracesMount(options: OtlpReceiverOptions): ServerMount & { receiver: OtlpTraceReceiver } {
   const receiver = new OtlpTraceReceiver(options);
   return { path: OTLP_TRACES_PATH, receiver, handle: (req, res) => receiver.handle(req, res) };
+}
+
+/** What the server mounts for OTLP: traces kept, metrics and logs accepted and dropped. */
+export function otlpMounts(options: OtlpReceiverOptions): [ServerMount & { receiver: OtlpTraceReceiver }, ...ServerMount[]] {
+  const traces = otlpTracesMount(options);
+  const ignored = (Object.keys(OTLP_IGNORED_PATHS) as IgnoredSignal[]).map((signal): ServerMount => ({
+    path: OTLP_IGNORED_PATHS[signal],
+    handle: (req, res) => traces.receiver.handleIgnored(signal, req, res),
+  }));
+  return [traces, ...ignored];
 }

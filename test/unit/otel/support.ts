@@ -5,7 +5,7 @@ import { OTLPTraceExporter as ProtoExporter } from '@opentelemetry/exporter-trac
 import { OTLPTraceExporter as JsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { ContextEngine } from '../../../src/core/engine';
-import { otlpTracesMount, OTLP_TRACES_PATH, type OtlpTraceReceiver } from '../../../src/otel/otlpReceiver';
+import { otlpMounts, OTLP_TRACES_PATH, type OtlpTraceReceiver } from '../../../src/otel/otlpReceiver';
 import { JarvisServer } from '../../../src/server/server';
 import { openEngine, tempDir } from '../server/support';
 
@@ -25,7 +25,7 @@ export interface Harness {
 
 export async function startHarness(opts: { maxBytes?: number; folder?: string } = {}): Promise<Harness> {
   const engine = await openEngine(opts.folder ?? tempDir('jarvis-otel-'));
-  const mount = otlpTracesMount({ engine, token: TOKEN, maxBytes: opts.maxBytes });
+  const [mount, ...others] = otlpMounts({ engine, token: TOKEN, maxBytes: opts.maxBytes });
   const seen: Harness['seen'] = [];
   const server = await JarvisServer.start({
     engine, port: 0, token: TOKEN, writeEndpointFile: false,
@@ -35,7 +35,7 @@ export async function startHarness(opts: { maxBytes?: number; folder?: string } 
         seen.push({ type: req.headers['content-type'] ?? '', encoding: req.headers['content-encoding'] ?? '' });
         return mount.handle(req, res);
       },
-    }],
+    }, ...others],
   });
   return {
     engine, receiver: mount.receiver, base: `http://127.0.0.1:${server.port}`, seen,
@@ -70,11 +70,12 @@ export interface RawAnswer {
 /** A request a well-behaved exporter would not send. */
 export function post(
   base: string, body: Buffer | string, headers: Record<string, string>, token: string | false = TOKEN, method = 'POST',
+  route = OTLP_TRACES_PATH,
 ): Promise<RawAnswer> {
   const h: Record<string, string> = { ...headers };
   if (token !== false) h.Authorization = `Bearer ${token}`;
   return new Promise((resolve, reject) => {
-    const req = http.request(`${base}${OTLP_TRACES_PATH}`, { method, headers: h }, res => {
+    const req = http.request(`${base}${route}`, { method, headers: h }, res => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
