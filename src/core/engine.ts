@@ -471,12 +471,12 @@ export class ContextEngine implements ContextEngineApi {
   autoCheckpoint(kind: SnapshotKind = 'auto'): Promise<CheckpointResult | undefined> {
     return this.maintain(async () => {
       const t0 = performance.now();
-      const snap = await this.storeSnapshot(kind, null);
+      const snap = this.newSnapshot(kind, null);
       let result: CheckpointResult | undefined;
-      if (!snap.deduplicated) {
-        const op = this.checkpointOp(kind, null, snap.id, null);
+      if (snap.op) {
+        const op: CheckpointOp = { ...this.checkpointOp(kind, null, snap.id, null), snapshot: snap.op };
         await this.submit(op, true);
-        result = this.checkpointResult(op, snap.deduplicated, t0);
+        result = this.checkpointResult(op, false, t0);
         this.emit('checkpoint', [String(op.id)]);
       }
       if (this.journal.size > this.journalCompactBytes || this.persistenceError !== null) await this.io(() => this.compactNow());
@@ -547,16 +547,22 @@ export class ContextEngine implements ContextEngineApi {
 
   /** Stores the context unless it equals the newest snapshot (compared with the latest, so A→B→A stores A again). */
   private async storeSnapshot(kind: SnapshotKind, label: string | null): Promise<{ id: number; deduplicated: boolean }> {
+    const snap = this.newSnapshot(kind, label);
+    if (snap.op) await this.submit(snap.op, true);
+    return { id: snap.id, deduplicated: !snap.op };
+  }
+
+  /** The snapshot op for the current context, or the newest snapshot's id when the context is unchanged. */
+  private newSnapshot(kind: SnapshotKind, label: string | null): { id: number; op?: SnapshotOp } {
     const body = canonicalJson(this.snapshotContent());
     const hash = sha256Hex(body);
     const latest = this.store.latestSnapshot();
     if (latest && latest.content_hash === hash) {
       this.dedupHits++;
-      return { id: latest.id, deduplicated: true };
+      return { id: latest.id };
     }
     const op: SnapshotOp = { o: 'snapshot', t: this.clock.now(), id: ++this.store.counters.snapshot, kind, label, hash, body };
-    await this.submit(op, true);
-    return { id: op.id, deduplicated: false };
+    return { id: op.id, op };
   }
 
   /** The context without fields derived from the clock, so an unchanged state hashes the same. */

@@ -13,6 +13,8 @@ export interface SnapshotOp {
 }
 export interface CheckpointOp {
   o: 'checkpoint'; t: number; id: number; kind: SnapshotKind; label: string | null; snapshot_id: number; file: string | null;
+  /** The snapshot it points to, stored by the same write (one fdatasync for both). */
+  snapshot?: SnapshotOp;
 }
 /** Rows moved to an archive segment that is already durable on disk. */
 export interface ArchiveOp {

@@ -210,6 +210,7 @@ export class Store {
         this.counters.snapshot = Math.max(this.counters.snapshot, op.id);
         return { kind: 'checkpoint', ids: [] };
       case 'checkpoint':
+        if (op.snapshot) this.applyOp(op.snapshot);
         this.run('INSERT INTO checkpoints (id, created_at, label, kind, snapshot_id, file) VALUES (?,?,?,?,?,?)',
           [op.id, iso(op.t), op.label, op.kind, op.snapshot_id, op.file]);
         this.counters.checkpoint = Math.max(this.counters.checkpoint, op.id);

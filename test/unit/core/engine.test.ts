@@ -5,6 +5,8 @@ import {
   ContextEngine, EngineClosedError, MARKER_FILE, ValidationError, type BatchEvent, type ChangeEvent,
 } from '../../../src/core';
 import { crc32, crc32Table } from '../../../src/core/crc32';
+import { nodeFileSystem } from '../../../src/core/nodeFs';
+import type { FileSystemPort } from '../../../src/core/ports';
 import { FakeClock, openEngine, tempDir } from '../support/fixtures';
 
 /** A folded journal holds one header record saying up to where the database file holds. */
@@ -192,6 +194,25 @@ describe('engine: checkpoints and deduplication', () => {
     const snap = await engine.getCheckpointSnapshot(a2.checkpoint_id);
     assert.deepStrictEqual(snap!.state, { v: 'A' });
     assert.deepStrictEqual(engine.listCheckpoints().map(c => c.kind), ['auto', 'auto', 'auto']);
+  });
+
+  it('a periodic checkpoint and its snapshot are one durable write, read back after reopening', async () => {
+    const d = tempDir();
+    let syncs = 0;
+    const counting: FileSystemPort = { ...nodeFileSystem, fdatasync: fd => (syncs++, nodeFileSystem.fdatasync(fd)) };
+    const e = await openEngine(d, { fs: counting });
+    await e.updateContext({ goal: 'one write' });
+    syncs = 0;
+    const cp = await e.autoCheckpoint();
+    assert.ok(cp && !cp.deduplicated);
+    assert.strictEqual(syncs, 1, 'snapshot and checkpoint took separate flushes');
+    await e.close();
+    const again = await openEngine(d);
+    try {
+      assert.deepStrictEqual((await again.getCheckpointSnapshot(cp.checkpoint_id))!.state, { goal: 'one write' });
+    } finally {
+      await again.close();
+    }
   });
 
   it('ignores the clock-derived agent fields when comparing snapshots', async () => {
