@@ -140,14 +140,7 @@ export class OtlpTraceReceiver {
         : JSON.stringify(decoded.rejected > 0 ? { partialSuccess: { rejectedSpans: String(decoded.rejected), errorMessage: rejectedMessage } } : {});
       send(res, 200, enc, answer);
     } catch (e) {
-      const err = this.toOtlpError(e);
-      if (res.headersSent) {
-        res.destroy();
-        return;
-      }
-      (err.status >= 500 ? this.logger.warn : this.logger.debug).call(this.logger, `[otlp] ${req.method} ${req.url}: ${err.status} ${err.message}`);
-      sendStatus(res, enc, err);
-      if (err.status === 413) this.discardRest(req);
+      this.fail(req, res, enc, e);
     }
   }
 
@@ -165,14 +158,20 @@ export class OtlpTraceReceiver {
       // An empty Export<Signal>ServiceResponse: full success, nothing to report.
       send(res, 200, enc, enc === 'protobuf' ? new Uint8Array(0) : '{}');
     } catch (e) {
-      const err = this.toOtlpError(e);
-      if (res.headersSent) {
-        res.destroy();
-        return;
-      }
-      sendStatus(res, enc, err);
-      if (err.status === 413) this.discardRest(req);
+      this.fail(req, res, enc, e);
     }
+  }
+
+  /** Answers an error as OTLP says, in the request's encoding. */
+  private fail(req: IncomingMessage, res: ServerResponse, enc: Encoding, e: unknown): void {
+    const err = this.toOtlpError(e);
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    (err.status >= 500 ? this.logger.warn : this.logger.debug).call(this.logger, `[otlp] ${req.method} ${req.url}: ${err.status} ${err.message}`);
+    sendStatus(res, enc, err);
+    if (err.status === 413) this.discardRest(req);
   }
 
   /** Method, token, content type and encoding of an export; returns the content encoding. */

@@ -1,46 +1,37 @@
 import * as assert from 'assert';
 import { JarvisContextManager } from '../../../src/client';
-import { Running, startServer, statusHistory } from './support';
+import { managerFixture, statusHistory } from './support';
 
 describe('client: JarvisContextManager (the seed API in camelCase)', () => {
-  let s: Running;
-  let cm: JarvisContextManager;
-  beforeEach(async () => {
-    s = await startServer();
-    cm = new JarvisContextManager({ url: s.server.url, token: s.server.token });
-  });
-  afterEach(async () => {
-    cm.dispose();
-    await s.stop();
-  });
+  const f = managerFixture();
 
   it('records tasks, decisions, agents, messages and context, and reads them back', async () => {
-    await cm.updateTaskProgress('task-001', { description: 'Process data files', status: 'in_progress', percentage: 50, completed_subtasks: ['validation'], blockers: [] });
-    await cm.logDecision('agent_assignment', 'High priority task', 'Assign to agent-001', 'Agent has required capabilities', 'success');
-    await cm.logDecision({ decision_type: 'retry', context: null, decision: 'retry task-001', reasoning: 'flaky', task_id: 'task-001' });
-    await cm.updateAgentState('agent-001', { status: 'busy', current_task: 'task-001' });
-    await cm.logAgentMessage('orchestrator', 'agent-001', 'task_assignment', { task_id: 'task-001' });
-    await cm.logAgentMessage({ from_agent: 'agent-001', to_agent: 'orchestrator', message_type: 'ack', content: null });
-    await cm.updateContext({ phase: 'processing' });
-    const rp = await cm.markRecoveryPoint('Critical phase completed');
+    await f.manager.updateTaskProgress('task-001', { description: 'Process data files', status: 'in_progress', percentage: 50, completed_subtasks: ['validation'], blockers: [] });
+    await f.manager.logDecision('agent_assignment', 'High priority task', 'Assign to agent-001', 'Agent has required capabilities', 'success');
+    await f.manager.logDecision({ decision_type: 'retry', context: null, decision: 'retry task-001', reasoning: 'flaky', task_id: 'task-001' });
+    await f.manager.updateAgentState('agent-001', { status: 'busy', current_task: 'task-001' });
+    await f.manager.logAgentMessage('orchestrator', 'agent-001', 'task_assignment', { task_id: 'task-001' });
+    await f.manager.logAgentMessage({ from_agent: 'agent-001', to_agent: 'orchestrator', message_type: 'ack', content: null });
+    await f.manager.updateContext({ phase: 'processing' });
+    const rp = await f.manager.markRecoveryPoint('Critical phase completed');
     assert.ok(rp.checkpoint_id > 0);
 
-    const status = await cm.getContextStatus();
+    const status = await f.manager.getContextStatus();
     assert.deepStrictEqual(status.counts, { ...status.counts, tasks: 1, agents: 1, decisions: 2, messages: 2 });
-    const view = await cm.restoreContext();
+    const view = await f.manager.restoreContext();
     assert.deepStrictEqual(view.state, { phase: 'processing' });
     assert.strictEqual(view.tasks[0].percentage, 50);
     assert.deepStrictEqual(view.recent_decisions.map(d => d.decision_type).sort(), ['agent_assignment', 'retry']);
-    const report = await cm.recoverFromCrash();
+    const report = await f.manager.recoverFromCrash();
     assert.deepStrictEqual(report.incomplete_tasks.map(t => t.task_id), ['task-001']);
   });
 
   it('mergeContext keeps the state a previous run left', async () => {
-    await cm.updateContext({ queue: ['a', 'b'], phase: 'one' });
-    const fresh = new JarvisContextManager({ url: s.server.url, token: s.server.token }); // a restarted orchestrator
+    await f.manager.updateContext({ queue: ['a', 'b'], phase: 'one' });
+    const fresh = new JarvisContextManager({ url: f.s.server.url, token: f.s.server.token }); // a restarted orchestrator
     await fresh.mergeContext({ phase: 'two' });
     fresh.dispose();
-    assert.deepStrictEqual((await cm.restoreContext()).state, { queue: ['a', 'b'], phase: 'two' });
+    assert.deepStrictEqual((await f.manager.restoreContext()).state, { queue: ['a', 'b'], phase: 'two' });
   });
 
   it('record() sends batches in order and never rejects', async () => {
@@ -50,10 +41,10 @@ describe('client: JarvisContextManager (the seed API in camelCase)', () => {
     down.dispose();
     assert.strictEqual(errors.length, 1);
 
-    void cm.record([{ type: 'task', task_id: 't', status: 'pending' }], { step: 1 });
-    void cm.record([{ type: 'task', task_id: 't', status: 'in_progress' }], { step: 2 });
-    await cm.flush();
-    assert.deepStrictEqual(statusHistory(s, 't'), ['pending', 'in_progress']);
-    assert.deepStrictEqual((await cm.restoreContext()).state, { step: 2 });
+    void f.manager.record([{ type: 'task', task_id: 't', status: 'pending' }], { step: 1 });
+    void f.manager.record([{ type: 'task', task_id: 't', status: 'in_progress' }], { step: 2 });
+    await f.manager.flush();
+    assert.deepStrictEqual(statusHistory(f.s, 't'), ['pending', 'in_progress']);
+    assert.deepStrictEqual((await f.manager.restoreContext()).state, { step: 2 });
   });
 });

@@ -2,7 +2,7 @@ import * as assert from 'assert';
 import {
   JarvisContextManager, JarvisOrchestratorWithContext, contextManagerOf, integrateContextManager,
 } from '../../../src/client';
-import { Running, startServer, statusHistory } from './support';
+import { managerFixture, statusHistory } from './support';
 
 /** A seed-style orchestrator: sync methods. */
 class SyncOrchestrator {
@@ -43,20 +43,11 @@ class AsyncOrchestrator {
 }
 
 describe('client: JarvisOrchestratorWithContext', () => {
-  let s: Running;
-  let manager: JarvisContextManager;
-  beforeEach(async () => {
-    s = await startServer();
-    manager = new JarvisContextManager({ url: s.server.url, token: s.server.token });
-  });
-  afterEach(async () => {
-    manager.dispose();
-    await s.stop();
-  });
+  const f = managerFixture();
 
   it('sync methods stay sync, return the very same results, and are recorded before and after', async () => {
     const orchestrator = new SyncOrchestrator();
-    const jarvis = new JarvisOrchestratorWithContext(orchestrator, { contextManager: manager });
+    const jarvis = new JarvisOrchestratorWithContext(orchestrator, { contextManager: f.manager });
 
     const result = jarvis.assignTask({ id: 'task-1', description: 'parse' });
     assert.strictEqual(result, orchestrator.result); // not a promise, not a copy
@@ -66,47 +57,47 @@ describe('client: JarvisOrchestratorWithContext', () => {
     assert.deepStrictEqual(jarvis.calls, ['assign task-1', 'message agent-7']);
     await jarvis.flush();
 
-    assert.deepStrictEqual(statusHistory(s, 'task-1'), ['pending', 'in_progress']); // before, then after
-    const task = s.engine.getTask('task-1');
+    assert.deepStrictEqual(statusHistory(f.s, 'task-1'), ['pending', 'in_progress']); // before, then after
+    const task = f.s.engine.getTask('task-1');
     assert.strictEqual(task?.agent_id, 'agent-7');
     assert.strictEqual(task?.description, 'parse');
-    const agent = s.engine.getAgent('agent-7');
+    const agent = f.s.engine.getAgent('agent-7');
     assert.strictEqual(agent?.status, 'active'); // heartbeat after the message
-    const [message] = await s.engine.getMessages();
+    const [message] = await f.s.engine.getMessages();
     assert.deepStrictEqual([message.from_agent, message.to_agent, message.message_type, message.content], ['agent-7', 'orchestrator', 'progress', 'half']);
-    const [decision] = await s.engine.getDecisions();
+    const [decision] = await f.s.engine.getDecisions();
     assert.deepStrictEqual([decision.decision_type, decision.decision, decision.reasoning, decision.outcome], ['split', 'split the task', 'too big', 'ok']);
-    const state = s.engine.getContext().state;
+    const state = f.s.engine.getContext().state;
     assert.deepStrictEqual(state.pending_decision, null);
     assert.strictEqual((state.current_task as { status: string }).status, 'assigned');
   });
 
   it('a thrown error is the same object, and is recorded', async () => {
     const orchestrator = new SyncOrchestrator();
-    const jarvis = new JarvisOrchestratorWithContext(orchestrator, { contextManager: manager });
+    const jarvis = new JarvisOrchestratorWithContext(orchestrator, { contextManager: f.manager });
     const fatal = new Error('fatal');
     assert.throws(() => jarvis.handleError(fatal), (e: unknown) => e === fatal);
     assert.deepStrictEqual(jarvis.handleError(new Error('minor')), { recovered: false });
     await jarvis.flush();
-    const state = s.engine.getContext().state as { last_error: { method: string; error_message: string }; error_recovery: { error_message: string } };
+    const state = f.s.engine.getContext().state as { last_error: { method: string; error_message: string }; error_recovery: { error_message: string } };
     assert.deepStrictEqual([state.last_error.method, state.last_error.error_message], ['handleError', 'fatal']);
     assert.strictEqual(state.error_recovery.error_message, 'minor');
   });
 
   it('async methods: the before-record is durable before the method runs, the after-record before it resolves', async () => {
-    const orchestrator = new AsyncOrchestrator(() => Promise.resolve(statusHistory(s, 'task-2')));
-    const jarvis = new JarvisOrchestratorWithContext(orchestrator, { contextManager: manager });
+    const orchestrator = new AsyncOrchestrator(() => Promise.resolve(statusHistory(f.s, 'task-2')));
+    const jarvis = new JarvisOrchestratorWithContext(orchestrator, { contextManager: f.manager });
     assert.deepStrictEqual(await jarvis.assignTask({ id: 'task-2' }), { agent_id: 'agent-9' });
     assert.deepStrictEqual(orchestrator.seenDuringCall, ['pending']);
-    assert.deepStrictEqual(statusHistory(s, 'task-2'), ['pending', 'in_progress']); // no flush needed
+    assert.deepStrictEqual(statusHistory(f.s, 'task-2'), ['pending', 'in_progress']); // no flush needed
 
     const err = await jarvis.assignTask({ id: 'bad' }).then(() => undefined, (e: unknown) => e);
     assert.ok(err instanceof TypeError && err.message === 'no agent for bad');
-    assert.deepStrictEqual(statusHistory(s, 'bad'), ['pending', 'failed']);
-    assert.deepStrictEqual(s.engine.getTask('bad')?.blockers, ['no agent for bad']);
+    assert.deepStrictEqual(statusHistory(f.s, 'bad'), ['pending', 'failed']);
+    assert.deepStrictEqual(f.s.engine.getTask('bad')?.blockers, ['no agent for bad']);
 
     assert.deepStrictEqual(await orchestrator.makeDecision({ decision_type: 'route' }), { decision: 'decided route', reasoning: 'because' });
-    assert.strictEqual((await s.engine.getDecisions())[0].decision, 'decided route'); // direct calls are recorded too
+    assert.strictEqual((await f.s.engine.getDecisions())[0].decision, 'decided route'); // direct calls are recorded too
   });
 
   it('when the memory is down the orchestrator behaves exactly the same', async () => {
@@ -126,40 +117,31 @@ describe('client: JarvisOrchestratorWithContext', () => {
 });
 
 describe('client: integrateContextManager', () => {
-  let s: Running;
-  let manager: JarvisContextManager;
-  beforeEach(async () => {
-    s = await startServer();
-    manager = new JarvisContextManager({ url: s.server.url, token: s.server.token });
-  });
-  afterEach(async () => {
-    manager.dispose();
-    await s.stop();
-  });
+  const f = managerFixture();
 
   it('works as a TypeScript 5 standard class decorator', async () => {
-    @integrateContextManager({ contextManager: manager })
+    @integrateContextManager({ contextManager: f.manager })
     class Decorated extends SyncOrchestrator {}
 
     const o = new Decorated();
     assert.ok(o instanceof SyncOrchestrator);
     assert.strictEqual(Decorated.name, 'Decorated');
-    assert.strictEqual(contextManagerOf(o), manager);
+    assert.strictEqual(contextManagerOf(o), f.manager);
     assert.strictEqual(o.assignTask({ id: 'task-3', description: 'x' }), o.result);
-    await manager.flush();
-    assert.deepStrictEqual(statusHistory(s, 'task-3'), ['pending', 'in_progress']);
+    await f.manager.flush();
+    assert.deepStrictEqual(statusHistory(f.s, 'task-3'), ['pending', 'in_progress']);
   });
 
   it('works called as a plain function, finding the server from the environment', async () => {
     const saved = { url: process.env.JARVIS_CONTEXT_URL, token: process.env.JARVIS_CONTEXT_TOKEN };
-    process.env.JARVIS_CONTEXT_URL = s.server.url;
-    process.env.JARVIS_CONTEXT_TOKEN = s.server.token;
+    process.env.JARVIS_CONTEXT_URL = f.s.server.url;
+    process.env.JARVIS_CONTEXT_TOKEN = f.s.server.token;
     try {
       const Plain = integrateContextManager(AsyncOrchestrator);
       const o = new Plain();
       assert.deepStrictEqual(await o.assignTask({ id: 'task-4' }), { agent_id: 'agent-9' });
-      assert.deepStrictEqual(statusHistory(s, 'task-4'), ['pending', 'in_progress']);
-      assert.strictEqual(s.engine.getAgent('agent-9')?.current_task, 'task-4');
+      assert.deepStrictEqual(statusHistory(f.s, 'task-4'), ['pending', 'in_progress']);
+      assert.strictEqual(f.s.engine.getAgent('agent-9')?.current_task, 'task-4');
       contextManagerOf(o)?.dispose();
     } finally {
       for (const [k, v] of [['JARVIS_CONTEXT_URL', saved.url], ['JARVIS_CONTEXT_TOKEN', saved.token]] as const) {
@@ -170,14 +152,14 @@ describe('client: integrateContextManager', () => {
   });
 
   it('hooks overrides defined by subclasses of the decorated class', async () => {
-    const Base = integrateContextManager({ contextManager: manager })(SyncOrchestrator);
+    const Base = integrateContextManager({ contextManager: f.manager })(SyncOrchestrator);
     class Special extends Base {
       override assignTask(task: { id: string; description: string }) {
         return { assigned_to: [`special-${task.id}`] };
       }
     }
     assert.deepStrictEqual(new Special().assignTask({ id: 'task-5', description: '' }), { assigned_to: ['special-task-5'] });
-    await manager.flush();
-    assert.strictEqual(s.engine.getTask('task-5')?.agent_id, 'special-task-5');
+    await f.manager.flush();
+    assert.strictEqual(f.s.engine.getTask('task-5')?.agent_id, 'special-task-5');
   });
 });

@@ -1,11 +1,8 @@
 // A real engine and REST server in this process, for the client tests.
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
-import { JarvisContextClient } from '../../../src/client';
-import { ContextEngine } from '../../../src/core/engine';
-import { readWasmBinary } from '../../../src/core/wasm';
+import { JarvisContextClient, JarvisContextManager } from '../../../src/client';
+import type { ContextEngine } from '../../../src/core/engine';
 import { JarvisServer } from '../../../src/server/server';
+import { openEngine, tempDir } from '../support/fixtures';
 
 export interface Running {
   folder: string;
@@ -16,12 +13,10 @@ export interface Running {
   stop(): Promise<void>;
 }
 
-export function tempDir(prefix = 'jarvis-client-'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-}
+export { tempDir };
 
-export async function startServer(folder = tempDir(), port = 0): Promise<Running> {
-  const engine = await ContextEngine.open({ folder, wasmBinary: readWasmBinary(), checkpointIntervalMs: 0 });
+export async function startServer(folder = tempDir('jarvis-client-'), port = 0): Promise<Running> {
+  const engine = await openEngine(folder);
   const server = await JarvisServer.start({ engine, port });
   const client = new JarvisContextClient({ url: server.url, token: server.token });
   let stopped = false;
@@ -35,6 +30,20 @@ export async function startServer(folder = tempDir(), port = 0): Promise<Running
       await engine.close();
     },
   };
+}
+
+/** Mocha hooks: a fresh server, and a JarvisContextManager pointed at it, for each test. */
+export function managerFixture(): { readonly s: Running; readonly manager: JarvisContextManager } {
+  const f = {} as { s: Running; manager: JarvisContextManager };
+  beforeEach(async () => {
+    f.s = await startServer();
+    f.manager = new JarvisContextManager({ url: f.s.server.url, token: f.s.server.token });
+  });
+  afterEach(async () => {
+    f.manager.dispose();
+    await f.s.stop();
+  });
+  return f;
 }
 
 /** The statuses a task went through, oldest first. */

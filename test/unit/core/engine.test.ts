@@ -16,116 +16,119 @@ function assertJournalFolded(dir: string): void {
   assert.match(lines[0], /^[0-9a-f]{8}\t\d+\t\{"o":"base"/);
 }
 
-describe('engine: writes and reads', () => {
-  let dir: string;
-  let clock: FakeClock;
-  let engine: ContextEngine;
-
+/** Mocha hooks: an engine on a fresh folder with a fake clock, for each test. */
+function engineFixture(): { dir: string; clock: FakeClock; engine: ContextEngine } {
+  const f = {} as { dir: string; clock: FakeClock; engine: ContextEngine };
   beforeEach(async () => {
-    dir = tempDir();
-    clock = new FakeClock();
-    engine = await openEngine(dir, { clock });
+    f.dir = tempDir();
+    f.clock = new FakeClock();
+    f.engine = await openEngine(f.dir, { clock: f.clock });
   });
-  afterEach(() => engine.close());
+  afterEach(() => f.engine.close());
+  return f;
+}
+
+describe('engine: writes and reads', () => {
+  const f = engineFixture();
 
   it('merges task updates and keeps every update as a task event', async () => {
-    await engine.updateTaskProgress('t1', { description: 'Index the repo', status: 'in_progress', percentage: 10, agent_id: 'a1' });
-    clock.advance(1000);
-    const t = await engine.updateTaskProgress('t1', { percentage: 40, blockers: ['waiting for API key'], metadata: { k: 1 } });
+    await f.engine.updateTaskProgress('t1', { description: 'Index the repo', status: 'in_progress', percentage: 10, agent_id: 'a1' });
+    f.clock.advance(1000);
+    const t = await f.engine.updateTaskProgress('t1', { percentage: 40, blockers: ['waiting for API key'], metadata: { k: 1 } });
     assert.strictEqual(t.description, 'Index the repo');
     assert.strictEqual(t.status, 'in_progress');
     assert.strictEqual(t.percentage, 40);
     assert.deepStrictEqual(t.blockers, ['waiting for API key']);
     assert.strictEqual(t.agent_id, 'a1');
     assert.notStrictEqual(t.updated_at, t.created_at);
-    const events = engine.getTaskEvents('t1');
+    const events = f.engine.getTaskEvents('t1');
     assert.strictEqual(events.length, 2);
     assert.deepStrictEqual(events[0].changes, { percentage: 40, blockers: ['waiting for API key'], metadata: { k: 1 } });
   });
 
   it('sets 100 % when a task is completed without a percentage', async () => {
-    await engine.updateTaskProgress('t1', { percentage: 30 });
-    const t = await engine.updateTaskProgress('t1', { status: 'completed' });
+    await f.engine.updateTaskProgress('t1', { percentage: 30 });
+    const t = await f.engine.updateTaskProgress('t1', { status: 'completed' });
     assert.strictEqual(t.percentage, 100);
   });
 
   it('filters tasks by status', async () => {
-    await engine.updateTaskProgress('a', { status: 'blocked' });
-    await engine.updateTaskProgress('b', { status: 'completed' });
-    assert.deepStrictEqual(engine.getTasks({ status: 'blocked' }).map(t => t.task_id), ['a']);
-    assert.strictEqual(engine.getTasks().length, 2);
+    await f.engine.updateTaskProgress('a', { status: 'blocked' });
+    await f.engine.updateTaskProgress('b', { status: 'completed' });
+    assert.deepStrictEqual(f.engine.getTasks({ status: 'blocked' }).map(t => t.task_id), ['a']);
+    assert.strictEqual(f.engine.getTasks().length, 2);
   });
 
   it('rejects bad input naming the field, and changes nothing', async () => {
     const cases: [() => Promise<unknown>, string][] = [
-      [() => engine.updateTaskProgress('t', { percentage: 101 }), 'percentage'],
-      [() => engine.updateTaskProgress('t', { percentage: -1 }), 'percentage'],
-      [() => engine.updateTaskProgress('t', { status: 'done' as never }), 'status'],
-      [() => engine.updateTaskProgress('', {}), 'task_id'],
-      [() => engine.updateTaskProgress('x'.repeat(257), {}), 'task_id'],
-      [() => engine.updateTaskProgress('t', { blockers: 'no' as never }), 'blockers'],
-      [() => engine.logDecision({ decision_type: 'plan', context: {}, decision: 'x' } as never), 'reasoning'],
-      [() => engine.logAgentMessage({ from_agent: 'a', to_agent: '', message_type: 'm', content: 1 }), 'to_agent'],
-      [() => engine.updateAgentState('a', { capabilities: [1] as never }), 'capabilities'],
-      [() => engine.updateContext([] as never), 'body'],
-      [() => engine.writeBatch([{ type: 'task', task_id: 'ok' }, { type: 'task', task_id: 'bad', percentage: 200 }] as never), 'events[1].percentage'],
+      [() => f.engine.updateTaskProgress('t', { percentage: 101 }), 'percentage'],
+      [() => f.engine.updateTaskProgress('t', { percentage: -1 }), 'percentage'],
+      [() => f.engine.updateTaskProgress('t', { status: 'done' as never }), 'status'],
+      [() => f.engine.updateTaskProgress('', {}), 'task_id'],
+      [() => f.engine.updateTaskProgress('x'.repeat(257), {}), 'task_id'],
+      [() => f.engine.updateTaskProgress('t', { blockers: 'no' as never }), 'blockers'],
+      [() => f.engine.logDecision({ decision_type: 'plan', context: {}, decision: 'x' } as never), 'reasoning'],
+      [() => f.engine.logAgentMessage({ from_agent: 'a', to_agent: '', message_type: 'm', content: 1 }), 'to_agent'],
+      [() => f.engine.updateAgentState('a', { capabilities: [1] as never }), 'capabilities'],
+      [() => f.engine.updateContext([] as never), 'body'],
+      [() => f.engine.writeBatch([{ type: 'task', task_id: 'ok' }, { type: 'task', task_id: 'bad', percentage: 200 }] as never), 'events[1].percentage'],
     ];
     for (const [call, field] of cases) {
       await assert.rejects(call, (e: unknown) => e instanceof ValidationError && e.field === field, `expected error on ${field}`);
     }
-    assert.strictEqual(engine.getTasks().length, 0, 'a rejected batch wrote nothing');
-    assert.strictEqual(engine.getStatus().counts.decisions, 0);
+    assert.strictEqual(f.engine.getTasks().length, 0, 'a rejected batch wrote nothing');
+    assert.strictEqual(f.engine.getStatus().counts.decisions, 0);
   });
 
   it('returns decisions and messages newest first with filters', async () => {
     for (let i = 0; i < 5; i++) {
-      await engine.logDecision({ decision_type: i % 2 ? 'plan' : 'tool_choice', context: { i }, decision: `d${i}`, reasoning: 'r', agent_id: i < 3 ? 'a1' : 'a2', task_id: 't1' });
-      clock.advance(1000);
+      await f.engine.logDecision({ decision_type: i % 2 ? 'plan' : 'tool_choice', context: { i }, decision: `d${i}`, reasoning: 'r', agent_id: i < 3 ? 'a1' : 'a2', task_id: 't1' });
+      f.clock.advance(1000);
     }
-    await engine.logAgentMessage({ from_agent: 'a1', to_agent: 'a2', message_type: 'handoff', content: { x: 1 } });
-    await engine.logAgentMessage({ from_agent: 'a3', to_agent: 'a1', message_type: 'reply', content: 'ok' });
-    const all = await engine.getDecisions();
+    await f.engine.logAgentMessage({ from_agent: 'a1', to_agent: 'a2', message_type: 'handoff', content: { x: 1 } });
+    await f.engine.logAgentMessage({ from_agent: 'a3', to_agent: 'a1', message_type: 'reply', content: 'ok' });
+    const all = await f.engine.getDecisions();
     assert.deepStrictEqual(all.map(d => d.decision), ['d4', 'd3', 'd2', 'd1', 'd0']);
-    assert.deepStrictEqual((await engine.getDecisions({ limit: 2 })).map(d => d.decision), ['d4', 'd3']);
-    assert.deepStrictEqual((await engine.getDecisions({ agent_id: 'a2' })).map(d => d.decision), ['d4', 'd3']);
+    assert.deepStrictEqual((await f.engine.getDecisions({ limit: 2 })).map(d => d.decision), ['d4', 'd3']);
+    assert.deepStrictEqual((await f.engine.getDecisions({ agent_id: 'a2' })).map(d => d.decision), ['d4', 'd3']);
     const since = all[2].ts;
-    assert.deepStrictEqual((await engine.getDecisions({ since })).map(d => d.decision), ['d4', 'd3', 'd2']);
-    assert.strictEqual((await engine.getMessages({ agent_id: 'a1' })).length, 2);
-    assert.strictEqual((await engine.getMessages({ agent_id: 'a2' })).length, 1);
-    await assert.rejects(() => engine.getDecisions({ limit: 10_001 }), ValidationError);
+    assert.deepStrictEqual((await f.engine.getDecisions({ since })).map(d => d.decision), ['d4', 'd3', 'd2']);
+    assert.strictEqual((await f.engine.getMessages({ agent_id: 'a1' })).length, 2);
+    assert.strictEqual((await f.engine.getMessages({ agent_id: 'a2' })).length, 1);
+    await assert.rejects(() => f.engine.getDecisions({ limit: 10_001 }), ValidationError);
   });
 
   it('marks agents stale by the injected clock: 4:59 fresh, 5:01 stale, days later stale', async () => {
-    await engine.updateAgentState('a1', { status: 'working', current_task: 't1', capabilities: ['search'] });
-    clock.advance(30_000);
-    assert.strictEqual(engine.getAgent('a1')!.health, 'healthy');
-    clock.advance(4 * 60_000 + 29_000); // 4:59 after the heartbeat
-    let a = engine.getAgent('a1')!;
+    await f.engine.updateAgentState('a1', { status: 'working', current_task: 't1', capabilities: ['search'] });
+    f.clock.advance(30_000);
+    assert.strictEqual(f.engine.getAgent('a1')!.health, 'healthy');
+    f.clock.advance(4 * 60_000 + 29_000); // 4:59 after the heartbeat
+    let a = f.engine.getAgent('a1')!;
     assert.strictEqual(a.stale, false);
     assert.strictEqual(a.health, 'warning');
     assert.strictEqual(a.seconds_since_update, 299);
-    clock.advance(2000); // 5:01
-    a = engine.getAgent('a1')!;
+    f.clock.advance(2000); // 5:01
+    a = f.engine.getAgent('a1')!;
     assert.strictEqual(a.stale, true);
     assert.strictEqual(a.health, 'stale');
     // The seed compared only the time of day, so an agent silent for exactly one day looked fresh.
-    clock.advance(86_400_000 - 301_000);
-    assert.strictEqual(engine.getAgent('a1')!.stale, true);
-    await engine.updateAgentState('a1', {});
-    a = engine.getAgent('a1')!;
+    f.clock.advance(86_400_000 - 301_000);
+    assert.strictEqual(f.engine.getAgent('a1')!.stale, true);
+    await f.engine.updateAgentState('a1', {});
+    a = f.engine.getAgent('a1')!;
     assert.strictEqual(a.stale, false, 'a heartbeat refreshes last_seen');
     assert.strictEqual(a.status, 'working', 'a heartbeat keeps the status');
     assert.deepStrictEqual(a.capabilities, ['search']);
   });
 
   it('caps the conversation history at historySize', async () => {
-    await engine.close();
-    engine = await openEngine(dir, { clock, historySize: 3 });
+    await f.engine.close();
+    f.engine = await openEngine(f.dir, { clock: f.clock, historySize: 3 });
     const history = Array.from({ length: 10 }, (_, i) => ({ role: 'user', content: `m${i}` }));
-    const stored = await engine.updateContext({ goal: 'ship', conversation_history: history });
+    const stored = await f.engine.updateContext({ goal: 'ship', conversation_history: history });
     assert.deepStrictEqual((stored.conversation_history as { content: string }[]).map(h => h.content), ['m7', 'm8', 'm9']);
-    assert.deepStrictEqual(engine.getConversationHistory(2).map(h => (h as { content: string }).content), ['m8', 'm9']);
-    assert.strictEqual(engine.getContext().state.goal, 'ship');
+    assert.deepStrictEqual(f.engine.getConversationHistory(2).map(h => (h as { content: string }).content), ['m8', 'm9']);
+    assert.strictEqual(f.engine.getContext().state.goal, 'ship');
   });
 
   it('applies a batch atomically and skips event ids it already stored', async () => {
@@ -136,64 +139,56 @@ describe('engine: writes and reads', () => {
       { type: 'agent' as const, agent_id: 'a', status: 'idle' },
       { type: 'context' as const, context: { step: 3 } },
     ];
-    assert.deepStrictEqual(await engine.writeBatch(batch), { accepted: 5, duplicates: 0 });
-    assert.deepStrictEqual(await engine.writeBatch(batch), { accepted: 2, duplicates: 3 });
-    assert.strictEqual(engine.getStatus().counts.decisions, 1);
-    assert.strictEqual(engine.getStatus().counts.messages, 1);
-    assert.deepStrictEqual(engine.getContext().state, { step: 3 });
+    assert.deepStrictEqual(await f.engine.writeBatch(batch), { accepted: 5, duplicates: 0 });
+    assert.deepStrictEqual(await f.engine.writeBatch(batch), { accepted: 2, duplicates: 3 });
+    assert.strictEqual(f.engine.getStatus().counts.decisions, 1);
+    assert.strictEqual(f.engine.getStatus().counts.messages, 1);
+    assert.deepStrictEqual(f.engine.getContext().state, { step: 3 });
   });
 
   it('emits change events after a write is durable', async () => {
     const seen: ChangeEvent[] = [];
-    const sub = engine.onDidChange(e => seen.push(e));
-    await engine.updateTaskProgress('t9', { percentage: 1 });
-    await engine.writeBatch([{ type: 'agent', agent_id: 'x', status: 'idle' }, { type: 'task', task_id: 't8' }]);
+    const sub = f.engine.onDidChange(e => seen.push(e));
+    await f.engine.updateTaskProgress('t9', { percentage: 1 });
+    await f.engine.writeBatch([{ type: 'agent', agent_id: 'x', status: 'idle' }, { type: 'task', task_id: 't8' }]);
     sub.dispose();
-    await engine.updateTaskProgress('t7', {});
+    await f.engine.updateTaskProgress('t7', {});
     assert.deepStrictEqual(seen.map(e => [e.kind, e.ids]), [['task', ['t9']], ['agent', ['x']], ['task', ['t8']]]);
   });
 
   it('writes from many concurrent callers share flushes and all land', async () => {
-    await Promise.all(Array.from({ length: 500 }, (_, i) => engine.logDecision({ decision_type: 'x', context: i, decision: `d${i}`, reasoning: '' })));
-    const ds = await engine.getDecisions({ limit: 1000 });
+    await Promise.all(Array.from({ length: 500 }, (_, i) => f.engine.logDecision({ decision_type: 'x', context: i, decision: `d${i}`, reasoning: '' })));
+    const ds = await f.engine.getDecisions({ limit: 1000 });
     assert.strictEqual(ds.length, 500);
     assert.strictEqual(new Set(ds.map(d => d.id)).size, 500);
-    assert.strictEqual(engine.getMetrics().events_total, 500);
+    assert.strictEqual(f.engine.getMetrics().events_total, 500);
   });
 
   it('refuses writes after close', async () => {
-    await engine.close();
-    await assert.rejects(() => engine.updateTaskProgress('t', {}), EngineClosedError);
-    engine = await openEngine(dir, { clock });
+    await f.engine.close();
+    await assert.rejects(() => f.engine.updateTaskProgress('t', {}), EngineClosedError);
+    f.engine = await openEngine(f.dir, { clock: f.clock });
   });
 });
 
 describe('engine: checkpoints and deduplication', () => {
-  let dir: string;
-  let clock: FakeClock;
-  let engine: ContextEngine;
-  beforeEach(async () => {
-    dir = tempDir();
-    clock = new FakeClock();
-    engine = await openEngine(dir, { clock });
-  });
-  afterEach(() => engine.close());
+  const f = engineFixture();
 
   it('stores a snapshot only when the context changed, comparing with the latest (A→B→A)', async () => {
-    await engine.updateContext({ v: 'A' });
-    const a1 = await engine.autoCheckpoint();
+    await f.engine.updateContext({ v: 'A' });
+    const a1 = await f.engine.autoCheckpoint();
     assert.ok(a1 && !a1.deduplicated);
-    assert.strictEqual(await engine.autoCheckpoint(), undefined, 'unchanged context: no new checkpoint');
-    assert.strictEqual(engine.getMetrics().dedup_hits, 1);
-    await engine.updateContext({ v: 'B' });
-    const b = await engine.autoCheckpoint();
+    assert.strictEqual(await f.engine.autoCheckpoint(), undefined, 'unchanged context: no new checkpoint');
+    assert.strictEqual(f.engine.getMetrics().dedup_hits, 1);
+    await f.engine.updateContext({ v: 'B' });
+    const b = await f.engine.autoCheckpoint();
     assert.ok(b && !b.deduplicated);
-    await engine.updateContext({ v: 'A' });
-    const a2 = await engine.autoCheckpoint();
+    await f.engine.updateContext({ v: 'A' });
+    const a2 = await f.engine.autoCheckpoint();
     assert.ok(a2 && !a2.deduplicated, 'A after B is a change, even though A was stored before');
-    const snap = await engine.getCheckpointSnapshot(a2.checkpoint_id);
+    const snap = await f.engine.getCheckpointSnapshot(a2.checkpoint_id);
     assert.deepStrictEqual(snap!.state, { v: 'A' });
-    assert.deepStrictEqual(engine.listCheckpoints().map(c => c.kind), ['auto', 'auto', 'auto']);
+    assert.deepStrictEqual(f.engine.listCheckpoints().map(c => c.kind), ['auto', 'auto', 'auto']);
   });
 
   it('a periodic checkpoint and its snapshot are one durable write, read back after reopening', async () => {
@@ -216,55 +211,55 @@ describe('engine: checkpoints and deduplication', () => {
   });
 
   it('ignores the clock-derived agent fields when comparing snapshots', async () => {
-    await engine.updateAgentState('a', { status: 'idle' });
-    await engine.autoCheckpoint();
-    clock.advance(10 * 60_000); // the agent turns stale, nothing was written
-    assert.strictEqual(await engine.autoCheckpoint(), undefined);
+    await f.engine.updateAgentState('a', { status: 'idle' });
+    await f.engine.autoCheckpoint();
+    f.clock.advance(10 * 60_000); // the agent turns stale, nothing was written
+    assert.strictEqual(await f.engine.autoCheckpoint(), undefined);
   });
 
   it('keeps a binary copy for manual checkpoints and recovery points', async () => {
-    await engine.updateTaskProgress('t', { percentage: 5 });
-    const m = await engine.checkpoint('before refactor');
-    const r = await engine.markRecoveryPoint('phase-2');
+    await f.engine.updateTaskProgress('t', { percentage: 5 });
+    const m = await f.engine.checkpoint('before refactor');
+    const r = await f.engine.markRecoveryPoint('phase-2');
     assert.strictEqual(m.kind, 'manual');
     assert.strictEqual(r.kind, 'recovery');
     assert.ok(r.deduplicated, 'same context: the snapshot body is shared');
-    for (const c of [m, r]) assert.ok(fs.statSync(path.join(dir, c.file!)).size > 0);
+    for (const c of [m, r]) assert.ok(fs.statSync(path.join(f.dir, c.file!)).size > 0);
     assert.match(r.file!, /^checkpoints\/recovery_.*_phase-2\.sqlite$/);
-    const list = engine.listCheckpoints();
+    const list = f.engine.listCheckpoints();
     assert.deepStrictEqual(list.map(c => [c.kind, c.label]), [['recovery', 'phase-2'], ['manual', 'before refactor']]);
     assert.strictEqual(list[0].snapshot_id, list[1].snapshot_id);
-    await assert.rejects(() => engine.markRecoveryPoint(''), ValidationError);
-    assert.strictEqual(engine.getStatus().checkpoint_count, 2);
+    await assert.rejects(() => f.engine.markRecoveryPoint(''), ValidationError);
+    assert.strictEqual(f.engine.getStatus().checkpoint_count, 2);
   });
 
   it('a plain update never creates a recovery point', async () => {
-    await engine.updateTaskProgress('t', { status: 'in_progress' });
-    await engine.updateTaskProgress('t', { description: 'no percentage here' });
-    assert.strictEqual(engine.listCheckpoints().length, 0);
+    await f.engine.updateTaskProgress('t', { status: 'in_progress' });
+    await f.engine.updateTaskProgress('t', { description: 'no percentage here' });
+    assert.strictEqual(f.engine.listCheckpoints().length, 0);
   });
 
   it('compacts the journal into the database when it passes the threshold', async () => {
-    await engine.close();
-    engine = await openEngine(dir, { clock, journalCompactBytes: 2000 });
-    for (let i = 0; i < 30; i++) await engine.logDecision({ decision_type: 'x', context: { i }, decision: 'd', reasoning: 'r'.repeat(50) });
-    assert.ok(engine.getMetrics().journal_bytes > 2000);
-    await engine.autoCheckpoint();
-    const m = engine.getMetrics();
+    await f.engine.close();
+    f.engine = await openEngine(f.dir, { clock: f.clock, journalCompactBytes: 2000 });
+    for (let i = 0; i < 30; i++) await f.engine.logDecision({ decision_type: 'x', context: { i }, decision: 'd', reasoning: 'r'.repeat(50) });
+    assert.ok(f.engine.getMetrics().journal_bytes > 2000);
+    await f.engine.autoCheckpoint();
+    const m = f.engine.getMetrics();
     assert.ok(m.db_bytes > 0);
     assert.strictEqual(m.compaction.count, 1);
-    assertJournalFolded(dir);
-    assert.strictEqual(m.journal_bytes, fs.statSync(path.join(dir, 'journal.jsonl')).size);
+    assertJournalFolded(f.dir);
+    assert.strictEqual(m.journal_bytes, fs.statSync(path.join(f.dir, 'journal.jsonl')).size);
   });
 
   it('runs the automatic checkpoint on its timer', async () => {
-    await engine.close();
-    engine = await openEngine(dir, { checkpointIntervalMs: 20 });
-    await engine.updateContext({ x: 1 });
+    await f.engine.close();
+    f.engine = await openEngine(f.dir, { checkpointIntervalMs: 20 });
+    await f.engine.updateContext({ x: 1 });
     const deadline = Date.now() + 5000;
-    while (engine.getStatus().checkpoint_count === 0 && Date.now() < deadline) await new Promise(r => setTimeout(r, 10));
-    assert.ok(engine.getStatus().checkpoint_count > 0);
-    assert.strictEqual(engine.listCheckpoints()[0].kind, 'auto');
+    while (f.engine.getStatus().checkpoint_count === 0 && Date.now() < deadline) await new Promise(r => setTimeout(r, 10));
+    assert.ok(f.engine.getStatus().checkpoint_count > 0);
+    assert.strictEqual(f.engine.listCheckpoints()[0].kind, 'auto');
   });
 });
 

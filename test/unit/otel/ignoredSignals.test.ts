@@ -8,8 +8,8 @@ import { post, startHarness, type Harness } from './support';
 
 const PB = { 'Content-Type': 'application/x-protobuf' };
 const JSON_CT = { 'Content-Type': 'application/json' };
-// ExportMetricsServiceRequest { resource_metrics {} }: field 1, length 0.
-const METRICS_PB = Buffer.from([0x0a, 0x00]);
+// An export request with one empty entry in field 1 (resource_metrics / resource_logs).
+const EXPORT_PB = Buffer.from([0x0a, 0x00]);
 
 describe('otel: /v1/metrics and /v1/logs', function () {
   let h: Harness;
@@ -23,7 +23,7 @@ describe('otel: /v1/metrics and /v1/logs', function () {
   for (const [signal, route] of Object.entries(OTLP_IGNORED_PATHS) as ['metrics' | 'logs', string][]) {
     it(`${route}: 200 with an empty response in the request's encoding, nothing stored`, async () => {
       const before = h.engine.getMetrics();
-      const pb = await post(h.base, METRICS_PB, PB, undefined, 'POST', route);
+      const pb = await post(h.base, EXPORT_PB, PB, undefined, 'POST', route);
       assert.strictEqual(pb.status, 200);
       assert.strictEqual(pb.headers['content-type'], 'application/x-protobuf');
       assert.strictEqual(pb.body.length, 0);
@@ -38,7 +38,7 @@ describe('otel: /v1/metrics and /v1/logs', function () {
     });
 
     it(`${route}: refused like /v1/traces without the token, with a wrong method, type or size`, async () => {
-      const noToken = await post(h.base, METRICS_PB, PB, false, 'POST', route);
+      const noToken = await post(h.base, EXPORT_PB, PB, false, 'POST', route);
       assert.strictEqual(noToken.status, 401);
       assert.strictEqual(decodeRpcStatus(noToken.body).code, 16, 'UNAUTHENTICATED');
       const get = await post(h.base, '', JSON_CT, undefined, 'GET', route);

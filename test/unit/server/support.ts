@@ -2,20 +2,12 @@
 // small HTTP client that can send what a well-behaved client would not (bad Host, Origin, ...).
 import * as fs from 'fs';
 import * as http from 'http';
-import * as os from 'os';
-import * as path from 'path';
 import type { EngineOptions } from '../../../src/core/config';
-import { ContextEngine } from '../../../src/core/engine';
-import { readWasmBinary } from '../../../src/core/wasm';
+import type { ContextEngine } from '../../../src/core/engine';
 import { JarvisServer, type ServerOptions } from '../../../src/server/server';
+import { openEngine, tempDir } from '../support/fixtures';
 
-export function tempDir(prefix = 'jarvis-server-'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-}
-
-export function openEngine(folder: string, extra: Partial<EngineOptions> = {}): Promise<ContextEngine> {
-  return ContextEngine.open({ folder, wasmBinary: readWasmBinary(), checkpointIntervalMs: 0, ...extra });
-}
+export { openEngine, tempDir };
 
 export interface Answer {
   status: number;
