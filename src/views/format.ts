@@ -1,4 +1,5 @@
 // Small pure helpers shared by the views and editors (no vscode import: unit-testable).
+import { canonicalJson as sortedJson } from '../core/canonicalJson';
 
 /** "12 s ago", "2 min ago", "3 h ago", "4 d ago"; "just now" under a second. */
 export function ago(iso: string | null | undefined, now: number = Date.now()): string {
@@ -26,19 +27,9 @@ export function shortTime(iso: string, now: number = Date.now()): string {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${time}`;
 }
 
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(value).sort()) out[k] = sortKeys((value as Record<string, unknown>)[k]);
-    return out;
-  }
-  return value;
-}
-
 /** Pretty JSON with sorted keys, so two snapshots diff line by line on what really changed. */
 export function canonicalJson(value: unknown): string {
-  return JSON.stringify(sortKeys(value), null, 2) + '\n';
+  return sortedJson(value, 2) + '\n';
 }
 
 /** Escapes text for a MarkdownString. */
