@@ -26,9 +26,11 @@ done
 [ -f "$ROOT/out/test/integration/suite/index.js" ] && [ -f "$ROOT/dist/extension.js" ] || { echo "run npm run build first" >&2; exit 3; }
 
 T0=$(date +%s)
-mkdir -p "$T/runs"
-ls -1dt "$T"/runs/run-* 2>/dev/null | tail -n +4 | xargs -r rm -rf   # keep the last few runs
-RUN=$(mktemp -d "$T/runs/run-XXXXXX")
+# Runs live under the system's temporary folder with a short name: Chromium's and VS Code's
+# sockets must fit in 108 bytes, whatever the depth of the checkout.
+SYSTMP=${TMPDIR:-/tmp}
+ls -1dt "$SYSTMP"/jc-run-* 2>/dev/null | tail -n +4 | xargs -r rm -rf   # keep the last few runs
+RUN=$(mktemp -d "$SYSTMP/jc-run-XXXXXX")
 mkdir -p "$RUN/udd/User" "$RUN/extensions" "$RUN/home" "$RUN/tmp" "$RUN/ws-suite" "$RUN/ws-crash/.vscode"
 # code-server and Chromium write into HOME, XDG dirs and TMPDIR: keep them inside the run dir.
 export HOME="$RUN/home" XDG_CONFIG_HOME="$RUN/home/.config" XDG_DATA_HOME="$RUN/home/.local/share" \
