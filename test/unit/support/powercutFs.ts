@@ -150,6 +150,8 @@ export class PowercutFs implements FileSystemPort {
   /** Syncs skipped because of the mutation. */
   mutatedSkips = 0;
   readonly recent: OpLogEntry[] = [];
+  /** Paths unlinked before the cut (the unlink ran; whether it is durable depends on a folder sync). */
+  readonly unlinked = new Set<string>();
   private clockMs = 0;
 
   constructor(private readonly opts: PowercutOptions) {
@@ -269,6 +271,7 @@ export class PowercutFs implements FileSystemPort {
     if (!n) throw errno('ENOENT', p);
     if (n.type === 'dir') throw errno('EISDIR', p);
     this.dirOp(this.parentOf(p), { k: 'unlink', name: path.posix.basename(p) });
+    this.unlinked.add(p);
   }
 
   async mkdir(p: string): Promise<void> {
