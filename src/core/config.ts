@@ -18,6 +18,10 @@ export interface EngineOptions {
   liveDbLimitBytes?: number;
   /** The journal is folded into the database when it passes this size. Default 4 MB. */
   journalCompactBytes?: number;
+  /** Database images kept under checkpoints/ (a guard against a corrupt database file). Default 3. */
+  imageCount?: number;
+  /** Bytes those images may take together; the newest is always kept. Default 256 MB. */
+  imageBytes?: number;
   /** Identity written in the crash marker; tests override them to play two processes. */
   pid?: number;
   hostname?: string;
@@ -30,6 +34,8 @@ export const DEFAULTS = {
   staleAfterMs: 5 * 60_000,
   liveDbLimitBytes: 16 * 1024 * 1024,
   journalCompactBytes: 4 * 1024 * 1024,
+  imageCount: 3,
+  imageBytes: 256 * 1024 * 1024,
   cliContextPath: './memory/context/jarvis',
 } as const;
 
@@ -50,6 +56,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv, logger?: Logger): Partial<
   if (interval !== undefined) out.checkpointIntervalMs = interval * 1000;
   const history = num('JARVIS_CONTEXT_HISTORY_SIZE');
   if (history !== undefined) out.historySize = Math.floor(history);
+  const images = num('JARVIS_CONTEXT_IMAGES');
+  if (images !== undefined) out.imageCount = Math.max(1, Math.floor(images));
+  const imageMb = num('JARVIS_CONTEXT_IMAGES_MB');
+  if (imageMb !== undefined && imageMb > 0) out.imageBytes = imageMb * 1024 * 1024;
   if (env.JARVIS_CONTEXT_PATH) out.folder = env.JARVIS_CONTEXT_PATH;
   return out;
 }

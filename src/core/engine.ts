@@ -3,8 +3,13 @@ import * as path from 'path';
 import { randomUUID } from 'crypto';
 import initSqlJs, { type SqlJsStatic } from 'sql.js';
 import { listDir, readFileIfExists, unlinkDurable, writeFileAtomic } from './atomicFile';
-import { canonicalJson, sha256Hex } from './canonicalJson';
 import { DEFAULTS, type EngineOptions } from './config';
+import {
+  ARCHIVE_DIR, CHECKPOINT_DIR, DB_FILE, emergencyFile, isEmergencyFile, isReportFile, JOURNAL_FILE, reportFile, reportMarkdownFile,
+  segmentFile,
+} from './fileNames';
+import { listImages, pruneImages, readImage, writeImage, type ImageRetention } from './images';
+import { agentPart, SnapshotTracker, type PreparedSnapshot } from './snapshots';
 import { defaultIsProcessAlive, readMarker, removeMarker, writeMarker, type MarkerInfo } from './crashMarker';
 import type { ContextEngineApi, Disposable } from './engineApi';
 import { EngineClosedError, PersistenceError, SecondWriterError, ValidationError } from './errors';
@@ -25,10 +30,7 @@ import {
   checkTaskUpdate,
 } from './validate';
 
-export const DB_FILE = 'jarvis_context.db';
-export const JOURNAL_FILE = 'journal.jsonl';
-export const CHECKPOINT_DIR = 'checkpoints';
-export const ARCHIVE_DIR = 'archive';
+export { ARCHIVE_DIR, CHECKPOINT_DIR, DB_FILE, JOURNAL_FILE } from './fileNames';
 const RECENT_DECISIONS_IN_CONTEXT = 20;
 
 /** Folders open in this process: a second open of the same folder is a second writer. */
@@ -51,8 +53,6 @@ interface LoadOutcome {
   journalHadContent: boolean;
 }
 
-const stamp = (ms: number) => iso(ms).replace(/[:.]/g, '-');
-const safeLabel = (label: string) => label.replace(/[^A-Za-z0-9_-]+/g, '_').slice(0, 40);
 
 export class ContextEngine implements ContextEngineApi {
   readonly folder: string;
@@ -96,6 +96,13 @@ export class ContextEngine implements ContextEngineApi {
   private checkpointIntervalMs: number;
   /** Whether the current persistence failure is the journal's, which a good flush ends. */
   private journalFailing = false;
+  private readonly snapshots = new SnapshotTracker();
+  private imageRetention: ImageRetention;
+  private imageBytes = 0;
+  /** The newest compaction's bytes waiting to be imaged; only the newest is written. */
+  private imagePending: { bytes: Uint8Array; seq: number } | undefined;
+  /** Serializes image writes and pruning, off the io queue. */
+  private imageQueue: Promise<unknown> = Promise.resolve();
 
   private constructor(
     private readonly SQL: SqlJsStatic,
@@ -114,6 +121,7 @@ export class ContextEngine implements ContextEngineApi {
     this.journal = new Journal(this.fs, path.join(this.folder, JOURNAL_FILE));
     this.startedAt = marker.started_at;
     this.checkpointIntervalMs = options.checkpointIntervalMs ?? DEFAULTS.checkpointIntervalMs;
+    this.imageRetention = { count: options.imageCount ?? DEFAULTS.imageCount, bytes: options.imageBytes ?? DEFAULTS.imageBytes };
   }
 
   /**
@@ -175,6 +183,13 @@ export class ContextEngine implements ContextEngineApi {
 
   private async start(outcome: LoadOutcome, crashed: boolean, previousRun: RecoveryReport['previous_run'], t0: number): Promise<void> {
     this.seq = outcome.lastSeq;
+    this.resetSnapshotTracker(outcome.steps);
+    const migratedFrom = this.store.migratedFrom;
+    if (migratedFrom !== undefined) {
+      // Recovery points of schema 1 each named a whole database copy; those copies are now just images.
+      this.store.run('UPDATE checkpoints SET file = NULL WHERE file IS NOT NULL');
+      outcome.steps.push({ step: `migrate schema ${migratedFrom} to 2`, ok: true, detail: 'snapshots become chains of deltas; database copies under checkpoints/ become rotated images' });
+    }
     this.eventsTotal = Number(this.store.getMeta('events_total') ?? 0) + outcome.replayed;
     this.archiveBytes = this.store.listSegments().reduce((n, s) => n + s.bytes, 0);
     if (outcome.loadedFrom === 'database') await this.removeOrphanSegments();
@@ -183,12 +198,15 @@ export class ContextEngine implements ContextEngineApi {
     await this.fs.syncDir(this.folder);
     // Fold what was replayed (and cut any torn tail) before appending anything new: recovery ends
     // with a whole database file, so a second crash never replays the first one's journal.
-    if (outcome.journalHadContent || (outcome.loadedFrom !== 'database' && outcome.loadedFrom !== 'empty')) {
+    if (outcome.journalHadContent || migratedFrom !== undefined || (outcome.loadedFrom !== 'database' && outcome.loadedFrom !== 'empty')) {
       const ok = await this.compactNow();
       outcome.steps.push({ step: 'fold journal into database', ok, detail: ok ? `database written (${this.dbBytes} bytes), journal emptied` : `could not write the database: ${this.persistenceError}` });
     } else {
       this.dbBytes = await this.fileSize(path.join(this.folder, DB_FILE));
     }
+    // Images beyond the retention (a migrated folder may hold hundreds of whole copies) go now.
+    await this.pruneImagesNow();
+    this.imageBytes = (await listImages(this.fs, this.folder)).reduce((n, i) => n + i.bytes, 0);
     const needsReport = crashed || outcome.lost.length > 0 || (outcome.loadedFrom !== 'database' && outcome.loadedFrom !== 'empty');
     if (needsReport) {
       const report = this.buildReport('crash', outcome, previousRun, performance.now() - t0);
@@ -350,8 +368,10 @@ export class ContextEngine implements ContextEngineApi {
       this.journalFailing = false;
       this.clearDegraded();
     }
+    const results = done.map(d => d.r);
+    this.snapshots.noteApplied(results);
     for (const { p, r } of done) p.resolve(r);
-    this.emitApplied(done.map(d => d.r));
+    this.emitApplied(results);
   }
 
   private emitApplied(results: ApplyResult[]): void {
@@ -471,13 +491,13 @@ export class ContextEngine implements ContextEngineApi {
   autoCheckpoint(kind: SnapshotKind = 'auto'): Promise<CheckpointResult | undefined> {
     return this.maintain(async () => {
       const t0 = performance.now();
-      const snap = this.newSnapshot(kind, null);
+      const snap = this.snapshots.prepare(this.snapshotSource());
       let result: CheckpointResult | undefined;
-      if (snap.op) {
-        const op: CheckpointOp = { ...this.checkpointOp(kind, null, snap.id, null), snapshot: snap.op };
-        await this.submit(op, true);
+      if (snap) {
+        const op = await this.storeCheckpoint(kind, null, snap);
         result = this.checkpointResult(op, false, t0);
-        this.emit('checkpoint', [String(op.id)]);
+      } else {
+        this.dedupHits++;
       }
       if (this.journal.size > this.journalCompactBytes || this.persistenceError !== null) await this.io(() => this.compactNow());
       if (this.store.usedBytes() > this.liveDbLimitBytes) await this.archiveOldest();
@@ -506,36 +526,46 @@ export class ContextEngine implements ContextEngineApi {
     return this.recoveryPoint('recovery', label);
   }
 
+  /** A recovery point is one journal record: the snapshot's delta (when the state changed) and the checkpoint. */
   private recoveryPoint(kind: SnapshotKind, label: string | null): Promise<CheckpointResult> {
     if (this.closed) return Promise.reject(new EngineClosedError());
     return this.maintain(async () => {
       const t0 = performance.now();
-      const snap = await this.storeSnapshot(kind, label);
-      const t = this.clock.now();
-      const file = path.join(CHECKPOINT_DIR, `recovery_${stamp(t)}${label ? `_${safeLabel(label)}` : ''}.sqlite`);
-      await this.io(async () => {
-        try {
-          await writeFileAtomic(this.fs, path.join(this.folder, file), this.exportImage());
-        } catch (e) {
-          this.setDegraded(`could not write recovery point ${file}: ${errText(e)}`);
-          await this.writeEmergency(`recovery point could not be written: ${errText(e)}`);
-          throw new PersistenceError(`the recovery point could not be written (${errText(e)})`, e);
-        }
-      });
-      const op = this.checkpointOp(kind, label, snap.id, file);
-      await this.submit(op);
+      const snap = this.snapshots.prepare(this.snapshotSource());
+      if (!snap) this.dedupHits++;
+      const op = await this.storeCheckpoint(kind, label, snap);
       this.recordCheckpoint(t0);
-      this.emit('checkpoint', [String(op.id)]);
-      return this.checkpointResult(op, snap.deduplicated, t0);
+      return this.checkpointResult(op, !snap, t0);
     });
   }
 
-  private checkpointOp(kind: SnapshotKind, label: string | null, snapshotId: number, file: string | null): CheckpointOp {
-    return { o: 'checkpoint', t: this.clock.now(), id: ++this.store.counters.checkpoint, kind, label, snapshot_id: snapshotId, file };
+  /** Writes a checkpoint and, when given, the snapshot it points to, by one record and one fdatasync. */
+  private async storeCheckpoint(kind: SnapshotKind, label: string | null, snap: PreparedSnapshot | undefined): Promise<CheckpointOp> {
+    let snapshot: SnapshotOp | undefined;
+    let snapshotId = this.snapshots.latestId;
+    if (snap) {
+      snapshotId = ++this.store.counters.snapshot;
+      snapshot = {
+        o: 'snapshot', t: this.clock.now(), id: snapshotId, kind, label, hash: snap.hash, delta: snap.delta,
+        chain_start: snap.chainStart ?? snapshotId, size: snap.size,
+      };
+    }
+    // The tracker always has a newest snapshot or prepares a first one.
+    if (snapshotId === undefined) throw new Error('no snapshot to point the checkpoint to');
+    const op: CheckpointOp = { o: 'checkpoint', t: this.clock.now(), id: ++this.store.counters.checkpoint, kind, label, snapshot_id: snapshotId, snapshot };
+    try {
+      await this.submit(op, true);
+    } catch (e) {
+      snap?.abandon();
+      throw e;
+    }
+    snap?.apply(snapshotId);
+    this.emit('checkpoint', [String(op.id)]);
+    return op;
   }
 
   private checkpointResult(op: CheckpointOp, deduplicated: boolean, t0: number): CheckpointResult {
-    return { checkpoint_id: op.id, created_at: iso(op.t), duration_ms: performance.now() - t0, deduplicated, kind: op.kind, file: op.file };
+    return { checkpoint_id: op.id, created_at: iso(op.t), duration_ms: performance.now() - t0, deduplicated, kind: op.kind, file: null };
   }
 
   private recordCheckpoint(t0: number): void {
@@ -545,37 +575,30 @@ export class ContextEngine implements ContextEngineApi {
     this.lastCheckpointAt = iso(this.clock.now());
   }
 
-  /** Stores the context unless it equals the newest snapshot (compared with the latest, so A→B→A stores A again). */
-  private async storeSnapshot(kind: SnapshotKind, label: string | null): Promise<{ id: number; deduplicated: boolean }> {
-    const snap = this.newSnapshot(kind, label);
-    if (snap.op) await this.submit(snap.op, true);
-    return { id: snap.id, deduplicated: !snap.op };
-  }
-
-  /** The snapshot op for the current context, or the newest snapshot's id when the context is unchanged. */
-  private newSnapshot(kind: SnapshotKind, label: string | null): { id: number; op?: SnapshotOp } {
-    const body = canonicalJson(this.snapshotContent());
-    const hash = sha256Hex(body);
-    const latest = this.store.latestSnapshot();
-    if (latest && latest.content_hash === hash) {
-      this.dedupHits++;
-      return { id: latest.id };
-    }
-    const op: SnapshotOp = { o: 'snapshot', t: this.clock.now(), id: ++this.store.counters.snapshot, kind, label, hash, body };
-    return { id: op.id, op };
-  }
-
-  /** The context without fields derived from the clock, so an unchanged state hashes the same. */
-  private snapshotContent(): JsonObject {
-    const { state } = this.store.getState();
-    const agents = this.store.getAgents(this.clock.now(), this.staleAfterMs)
-      .map(({ seconds_since_update: _s, health: _h, stale: _st, ...a }) => a);
+  /** What a snapshot is made of, read from the live store. */
+  private snapshotSource() {
+    const now = this.clock.now();
     return {
-      state,
-      tasks: this.store.getTasks() as unknown as Json,
-      agents: agents as unknown as Json,
-      recent_decisions: this.store.getDecisions({ limit: RECENT_DECISIONS_IN_CONTEXT }) as unknown as Json,
+      task: (id: string) => this.store.getTask(id),
+      agent: (id: string) => this.store.getAgent(id, now, this.staleAfterMs),
+      tasks: () => this.store.getTasks(),
+      agents: () => this.store.getAgents(now, this.staleAfterMs),
+      recentDecisions: () => this.store.getDecisions({ limit: RECENT_DECISIONS_IN_CONTEXT }),
+      state: () => this.store.getState().state,
     };
+  }
+
+  /** Rebuilds the newest snapshot's content from its chain, so the next snapshot is its delta. */
+  private resetSnapshotTracker(steps?: RecoveryStep[]): void {
+    const head = this.store.newestChain();
+    try {
+      this.snapshots.reset(head && this.store.snapshotParts(head.id), head);
+    } catch (e) {
+      // The next snapshot starts a new chain; older checkpoints stay as they are.
+      this.log.error(`[engine] newest snapshot unreadable, the next one is stored whole: ${errText(e)}`);
+      steps?.push({ step: 'read the newest snapshot', ok: false, detail: `${errText(e)}; the next snapshot starts a new chain` });
+      this.snapshots.reset(undefined, undefined);
+    }
   }
 
   /** Database image with the journal position recorded in it; call only from the io queue. */
@@ -611,7 +634,55 @@ export class ContextEngine implements ContextEngineApi {
     this.dbBytes = bytes.length;
     this.compactions = { count: this.compactions.count + 1, last_ms: performance.now() - t0 };
     if (!this.journalBroken) this.clearDegraded();
+    this.queueImage(bytes, this.seq);
     return true;
+  }
+
+  /** The image of what was just compacted, written off the io queue; only the newest pending one is written. */
+  private queueImage(bytes: Uint8Array, seq: number): void {
+    const idle = this.imagePending === undefined;
+    this.imagePending = { bytes, seq };
+    if (idle) void this.inImageQueue(() => this.writePendingImage());
+  }
+
+  private async writePendingImage(): Promise<void> {
+    const job = this.imagePending;
+    this.imagePending = undefined;
+    if (!job) return;
+    try {
+      const img = await writeImage(this.fs, this.folder, job.bytes, this.clock.now(), job.seq);
+      this.log.debug(`[engine] database image ${img.name} written (${img.bytes} bytes)`);
+      await this.pruneImagesNow();
+    } catch (e) {
+      // The database file itself is durable; only the guard against its corruption is older.
+      this.log.error(`[engine] could not write a database image: ${errText(e)}`);
+    }
+    this.imageBytes = (await listImages(this.fs, this.folder).catch(() => [])).reduce((n, i) => n + i.bytes, 0);
+  }
+
+  private inImageQueue<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.imageQueue.then(fn, fn);
+    this.imageQueue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async pruneImagesNow(dryRun = false): Promise<string[]> {
+    try {
+      const gone = await pruneImages(this.fs, this.folder, this.imageRetention, this.log, dryRun);
+      if (gone.length && !dryRun) this.log.info(`[engine] removed ${gone.length} old database images`);
+      return gone;
+    } catch (e) {
+      this.log.warn(`[engine] could not prune database images: ${errText(e)}`);
+      return [];
+    }
+  }
+
+  /** How many database images are kept, and how many bytes they may take (settings). */
+  setImageRetention(retention: ImageRetention): void {
+    if (!Number.isInteger(retention.count) || retention.count < 1) throw new ValidationError('imageCount', 'must be an integer of at least 1');
+    if (!(retention.bytes > 0)) throw new ValidationError('imageBytes', 'must be a positive number');
+    this.imageRetention = { ...retention };
+    if (!this.closed) void this.inImageQueue(() => this.pruneImagesNow());
   }
 
   /** Moves the oldest half of the history into a read-only archive segment on disk. */
@@ -622,11 +693,7 @@ export class ContextEngine implements ContextEngineApi {
       return n < 2 ? 0 : s.scalar(`SELECT id FROM ${table} ORDER BY id LIMIT 1 OFFSET ?`, [Math.floor(n / 2) - 1]);
     };
     const max = { decisions: half('decision_log'), messages: half('agent_coordination'), task_events: half('task_events'), spans: half('spans') };
-    const snapshotIds = s.all(
-      `SELECT id FROM context_snapshots WHERE id NOT IN (SELECT snapshot_id FROM checkpoints WHERE kind IN ('manual', 'recovery'))
-       AND id < (SELECT COALESCE(MAX(id), 0) FROM context_snapshots) ORDER BY id`,
-    ).map(r => Number(r.id));
-    const movedSnapshots = snapshotIds.slice(0, Math.ceil(snapshotIds.length / 2));
+    const movedSnapshots = this.oldestSnapshotChains();
     if (!max.decisions && !max.messages && !max.task_events && !max.spans && movedSnapshots.length === 0) return;
     const op = await this.io(async (): Promise<ArchiveOp> => {
       const seg = Store.open(this.SQL, undefined, false);
@@ -645,13 +712,15 @@ export class ContextEngine implements ContextEngineApi {
           'operation,agent_id,agent_name,conversation_id,task_id,tool_name,model,input_tokens,output_tokens,attributes,resource,scope',
           'id <= ?', [max.spans]);
         let snapshots = 0;
-        for (const id of movedSnapshots) snapshots += copy('context_snapshots', 'id,created_at,kind,label,content_hash,size,body', 'id = ?', [id]);
+        for (const id of movedSnapshots) {
+          snapshots += copy('context_snapshots', 'id,created_at,kind,label,content_hash,size,body,base_id,chain_start,encoding', 'id = ?', [id]);
+        }
         seg.exec('COMMIT');
         const range = seg.get(`SELECT MIN(ts) AS lo, MAX(ts) AS hi FROM (SELECT ts FROM decision_log UNION ALL SELECT ts FROM agent_coordination
           UNION ALL SELECT ts FROM task_events UNION ALL SELECT created_at AS ts FROM context_snapshots UNION ALL SELECT ts FROM spans)`);
         const bytes = seg.db.export();
         const t = this.clock.now();
-        const name = `segment_${stamp(t)}_${this.seq}.sqlite`;
+        const name = segmentFile(t, this.seq);
         await writeFileAtomic(this.fs, path.join(this.folder, ARCHIVE_DIR, name), bytes);
         const info: SegmentInfo = {
           name, created_at: iso(t), min_ts: String(range?.lo ?? iso(t)), max_ts: String(range?.hi ?? iso(t)),
@@ -668,6 +737,25 @@ export class ContextEngine implements ContextEngineApi {
       `${op.segment.task_events} task events, ${op.segment.snapshots} snapshots to ${op.segment.name}`);
     // The rows are gone from the live image; fold that in now so replay never sees them again.
     await this.io(() => this.compactNow());
+  }
+
+  /**
+   * About the oldest half of the snapshots, in whole chains (a delta needs those before it), never
+   * the newest chain: the next snapshot is a delta of its newest.
+   */
+  private oldestSnapshotChains(): number[] {
+    const chains = this.store.all('SELECT chain_start AS c, COUNT(*) AS n FROM context_snapshots GROUP BY chain_start ORDER BY chain_start');
+    const older = chains.slice(0, -1);
+    const total = older.reduce((n, c) => n + Number(c.n), 0);
+    let moved = 0;
+    let upTo = -1;
+    for (const c of older) {
+      if (moved >= total / 2) break;
+      moved += Number(c.n);
+      upTo = Number(c.c);
+    }
+    if (upTo < 0) return [];
+    return this.store.all('SELECT id FROM context_snapshots WHERE chain_start <= ? ORDER BY id', [upTo]).map(r => Number(r.id));
   }
 
   private async removeOrphanSegments(): Promise<void> {
@@ -708,7 +796,8 @@ export class ContextEngine implements ContextEngineApi {
     const dryRun = options.dryRun === true;
     return this.maintain(async () => {
       const cutoff = iso(this.clock.now() - days * 86_400_000);
-      const removed = { ...this.store.countOlderThan(cutoff), checkpoint_files: 0 };
+      const kept = this.store.keptSnapshots(cutoff);
+      const removed = { ...this.store.countOlderThan(cutoff, kept), checkpoint_files: 0 };
       const drop: string[] = [];
       const rewrite: { old: string; keep: Uint8Array; info: SegmentInfo }[] = [];
       for (const seg of this.store.listSegments()) {
@@ -720,24 +809,24 @@ export class ContextEngine implements ContextEngineApi {
           continue;
         }
         await this.withSegment(seg.name, s => {
-          const c = s.countOlderThan(cutoff);
+          const c = s.countOlderThan(cutoff, kept);
           removed.decisions += c.decisions; removed.messages += c.messages;
           removed.task_events += c.task_events; removed.snapshots += c.snapshots; removed.spans += c.spans;
           if (dryRun) return;
-          s.deleteOlderThan(cutoff);
+          s.deleteOlderThan(cutoff, kept);
           const t = this.clock.now();
           const keep = s.db.export();
           rewrite.push({
             old: seg.name, keep,
-            info: { ...seg, name: `segment_${stamp(t)}_${this.seq}_r${rewrite.length}.sqlite`, min_ts: cutoff, bytes: keep.length,
+            info: { ...seg, name: segmentFile(t, this.seq, `_r${rewrite.length}`), min_ts: cutoff, bytes: keep.length,
               decisions: seg.decisions - c.decisions, messages: seg.messages - c.messages,
               task_events: seg.task_events - c.task_events, snapshots: seg.snapshots - c.snapshots,
               spans: (seg.spans ?? 0) - c.spans, max_ids: s.maxIds() },
           });
         });
       }
-      const orphanFiles = await this.unreferencedCheckpointFiles();
-      removed.checkpoint_files = orphanFiles.length;
+      // Database images beyond the retention (checkpoints/) go with the rest.
+      removed.checkpoint_files = (await this.inImageQueue(() => this.pruneImagesNow(true))).length;
       if (dryRun) return { dry_run: true, cutoff, removed };
       for (const r of rewrite) {
         await this.io(() => writeFileAtomic(this.fs, path.join(this.folder, ARCHIVE_DIR, r.info.name), r.keep));
@@ -746,19 +835,11 @@ export class ContextEngine implements ContextEngineApi {
       await this.submit(op);
       // Only now that the op is durable are the old files garbage.
       for (const name of op.drop_segments) await unlinkDurable(this.fs, path.join(this.folder, ARCHIVE_DIR, name)).catch(() => undefined);
-      for (const f of orphanFiles) await unlinkDurable(this.fs, path.join(this.folder, f)).catch(() => undefined);
+      await this.inImageQueue(() => this.pruneImagesNow());
       this.archiveBytes = this.store.listSegments().reduce((n, s) => n + s.bytes, 0);
       this.emit('cleanup', []);
       return { dry_run: false, cutoff, removed };
     });
-  }
-
-  /** Files under checkpoints/ that no checkpoint refers to (left by a crash while one was written). */
-  private async unreferencedCheckpointFiles(): Promise<string[]> {
-    const referenced = new Set(this.store.all('SELECT file FROM checkpoints WHERE file IS NOT NULL').map(r => String(r.file)));
-    return (await listDir(this.fs, path.join(this.folder, CHECKPOINT_DIR)))
-      .map(f => path.join(CHECKPOINT_DIR, f))
-      .filter(f => !referenced.has(f));
   }
 
   // ---- reads ----------------------------------------------------------------------------------
@@ -784,7 +865,9 @@ export class ContextEngine implements ContextEngineApi {
     const s = this.store;
     const first = s.get('SELECT MIN(created_at) AS t FROM task_progress');
     const ageDays = first?.t ? Math.max(1, (now - Date.parse(String(first.t))) / 86_400_000) : 1;
-    const totalBytes = this.dbBytes + this.journal.size + this.archiveBytes;
+    const storage = { database: this.dbBytes, journal: this.journal.size, images: this.imageBytes, archive: this.archiveBytes, total: 0 };
+    storage.total = storage.database + storage.journal + storage.images + storage.archive;
+    const totalBytes = storage.total;
     return {
       checkpoint: {
         count: this.checkpointCount,
@@ -796,6 +879,7 @@ export class ContextEngine implements ContextEngineApi {
       db_bytes: this.dbBytes,
       journal_bytes: this.journal.size,
       archive_bytes: this.archiveBytes,
+      storage_bytes: storage,
       memory_bytes: s.totalBytes(),
       events_total: this.eventsTotal,
       dedup_hits: this.dedupHits,
@@ -905,17 +989,18 @@ export class ContextEngine implements ContextEngineApi {
     return this.store.listCheckpoints(checkLimit(limit));
   }
 
+  /** The full state at a checkpoint, rebuilt from its snapshot's chain in the live database or a segment. */
   async getCheckpointSnapshot(checkpointId: number): Promise<JsonObject | undefined> {
     const cp = this.store.getCheckpoint(checkpointId);
     if (!cp) return undefined;
-    let body = this.store.getSnapshotBody(cp.snapshot_id);
+    let body = this.store.readSnapshot(cp.snapshot_id);
     if (body === undefined) {
       for (const seg of this.store.listSegments()) {
-        body = await this.withSegment(seg.name, s => s.getSnapshotBody(cp.snapshot_id));
+        body = await this.withSegment(seg.name, s => s.readSnapshot(cp.snapshot_id));
         if (body !== undefined) break;
       }
     }
-    return body === undefined ? undefined : (JSON.parse(body) as JsonObject);
+    return body;
   }
 
   async getLatestRecoveryReport(): Promise<RecoveryReport | undefined> {
@@ -924,7 +1009,7 @@ export class ContextEngine implements ContextEngineApi {
 
   async listRecoveryReports(limit = 10): Promise<RecoveryReport[]> {
     const files = (await listDir(this.fs, this.folder))
-      .filter(f => /^recovery_report_.*\.json$/.test(f))
+      .filter(isReportFile)
       .sort()
       .reverse()
       .slice(0, checkLimit(limit, 'limit', 10, 1000));
@@ -971,7 +1056,7 @@ export class ContextEngine implements ContextEngineApi {
       `${frontier.tool_calls_after_recovery_point.length} tool calls after the last recovery point, ` +
       `${frontier.unfinished_conversations.length} unfinished conversations` });
     return {
-      file: `recovery_report_${stamp(t)}.json`,
+      file: reportFile(t),
       created_at: iso(t),
       trigger,
       previous_run: previousRun,
@@ -1018,7 +1103,7 @@ export class ContextEngine implements ContextEngineApi {
     const json = path.join(this.folder, report.file);
     try {
       await writeFileAtomic(this.fs, json, JSON.stringify(report, null, 2) + '\n');
-      await writeFileAtomic(this.fs, json.replace(/\.json$/, '.md'), renderRecoveryReport(report));
+      await writeFileAtomic(this.fs, reportMarkdownFile(json), renderRecoveryReport(report));
     } catch (e) {
       this.log.error(`[engine] could not write recovery report ${report.file}: ${errText(e)}`);
     }
@@ -1027,7 +1112,7 @@ export class ContextEngine implements ContextEngineApi {
   /** emergency_<time>.json: a readable copy of the state when the database cannot be written. */
   private async writeEmergency(reason: string): Promise<void> {
     const t = this.clock.now();
-    const file = path.join(this.folder, `emergency_${stamp(t)}.json`);
+    const file = path.join(this.folder, emergencyFile(t));
     try {
       const body = {
         created_at: iso(t), reason, last_seq: this.seq, ...this.emergencyContent(),
@@ -1079,6 +1164,7 @@ export class ContextEngine implements ContextEngineApi {
       const ok = await this.io(() => this.compactNow());
       await this.maintenance;
       await this.ioQueue;
+      await this.imageQueue;
       await this.journal.close();
       // Without a durable database the marker stays, so the next open replays and reports.
       if (ok) await removeMarker(this.fs, this.folder);
@@ -1144,16 +1230,21 @@ async function loadState(SQL: SqlJsStatic, fs: FileSystemPort, folder: string, l
   const historyElsewhere = journal.records.length > 0 && (journal.records[0].op.o === 'base' || journal.records[0].seq > 1);
   // A missing database with a journal from record 1 is a run that never compacted: replay it all.
   if (!store && (dbBytes !== undefined || historyElsewhere)) {
-    const cps = (await listDir(fs, path.join(folder, CHECKPOINT_DIR))).filter(f => /^recovery_.*\.sqlite$/.test(f)).sort().reverse();
-    for (const f of cps) {
-      const bytes = await readFileIfExists(fs, path.join(folder, CHECKPOINT_DIR, f)).catch(() => undefined);
-      if (bytes && (store = tryOpen(bytes, `${CHECKPOINT_DIR}/${f}`))) {
+    for (const img of await listImages(fs, folder).catch(() => [])) {
+      let bytes: Uint8Array | undefined;
+      try {
+        bytes = await readImage(fs, folder, img);
+      } catch (e) {
+        steps.push({ step: `open ${CHECKPOINT_DIR}/${img.name}`, ok: false, detail: errText(e) });
+        continue;
+      }
+      if ((store = tryOpen(bytes, `${CHECKPOINT_DIR}/${img.name}`))) {
         loadedFrom = 'recovery_checkpoint';
         break;
       }
     }
     if (!store) {
-      const ems = (await listDir(fs, folder)).filter(f => /^emergency_.*\.json$/.test(f)).sort().reverse();
+      const ems = (await listDir(fs, folder)).filter(isEmergencyFile).sort().reverse();
       for (const f of ems) {
         try {
           const data = JSON.parse(Buffer.from(await fs.readFile(path.join(folder, f))).toString('utf8')) as EmergencyFile;

@@ -1,3 +1,4 @@
+import type { SnapshotDelta } from './snapshotDelta';
 import type { AgentUpdate, DecisionInput, JsonObject, MessageInput, SnapshotKind, SpanInput, TaskUpdate } from './types';
 
 // What the journal records. Each op carries everything that is not a pure function of the database
@@ -9,10 +10,20 @@ export interface DecisionOp { o: 'decision'; t: number; id: number; d: DecisionI
 export interface MessageOp { o: 'message'; t: number; id: number; d: MessageInput }
 export interface ContextOp { o: 'context'; t: number; d: JsonObject }
 export interface SnapshotOp {
-  o: 'snapshot'; t: number; id: number; kind: SnapshotKind; label: string | null; hash: string; body: string;
+  o: 'snapshot'; t: number; id: number; kind: SnapshotKind; label: string | null; hash: string;
+  /** Schema 1: the whole snapshot as canonical JSON. */
+  body?: string;
+  /** Schema 2: what changed since snapshot `delta.base` (everything, for a keyframe). */
+  delta?: SnapshotDelta;
+  /** The keyframe of the chain this delta belongs to. */
+  chain_start?: number;
+  /** Bytes of the whole snapshot as canonical JSON. */
+  size?: number;
 }
 export interface CheckpointOp {
-  o: 'checkpoint'; t: number; id: number; kind: SnapshotKind; label: string | null; snapshot_id: number; file: string | null;
+  o: 'checkpoint'; t: number; id: number; kind: SnapshotKind; label: string | null; snapshot_id: number;
+  /** Schema 1: the database copy this recovery point made. Schema 2 makes none (images are per compaction). */
+  file?: string | null;
   /** The snapshot it points to, stored by the same write (one fdatasync for both). */
   snapshot?: SnapshotOp;
 }

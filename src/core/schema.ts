@@ -1,7 +1,9 @@
 // The database schema. Times are ISO 8601 text (ordered as text); JSON columns hold JSON text.
 // Ids of history rows are given by the engine, not by SQLite, so a journal replay reproduces them.
 
-export const SCHEMA_VERSION = 1;
+// 2: snapshots stored as deltas in chains (base_id, chain_start, encoding); checkpoints keep their
+// snapshot's hash and size; recovery points no longer copy the database.
+export const SCHEMA_VERSION = 2;
 
 /** History tables: these move to archive segments and are shared with them. */
 export const HISTORY_SCHEMA = `
@@ -16,7 +18,8 @@ CREATE TABLE IF NOT EXISTS decision_log (id INTEGER PRIMARY KEY, ts TEXT NOT NUL
 CREATE INDEX IF NOT EXISTS decision_log_agent ON decision_log(agent_id, id);
 CREATE INDEX IF NOT EXISTS decision_log_task ON decision_log(task_id, id);
 CREATE TABLE IF NOT EXISTS context_snapshots (id INTEGER PRIMARY KEY, created_at TEXT NOT NULL, kind TEXT NOT NULL,
-  label TEXT, content_hash TEXT NOT NULL, size INTEGER NOT NULL, body TEXT NOT NULL);
+  label TEXT, content_hash TEXT NOT NULL, size INTEGER NOT NULL, body TEXT NOT NULL, base_id INTEGER, chain_start INTEGER,
+  encoding TEXT NOT NULL DEFAULT 'full');
 CREATE TABLE IF NOT EXISTS spans (id INTEGER PRIMARY KEY, ts TEXT NOT NULL, trace_id TEXT NOT NULL, span_id TEXT NOT NULL,
   parent_span_id TEXT, name TEXT NOT NULL, kind INTEGER NOT NULL, start_time TEXT NOT NULL, end_time TEXT,
   status TEXT NOT NULL, status_message TEXT, operation TEXT, agent_id TEXT, agent_name TEXT, conversation_id TEXT,
@@ -35,7 +38,7 @@ CREATE TABLE IF NOT EXISTS agent_states (agent_id TEXT PRIMARY KEY, status TEXT 
   capabilities TEXT NOT NULL, metadata TEXT NOT NULL, first_seen TEXT NOT NULL, last_seen TEXT NOT NULL,
   last_seen_ms INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS checkpoints (id INTEGER PRIMARY KEY, created_at TEXT NOT NULL, label TEXT, kind TEXT NOT NULL,
-  snapshot_id INTEGER NOT NULL, file TEXT);
+  snapshot_id INTEGER NOT NULL, file TEXT, content_hash TEXT, size INTEGER);
 CREATE TABLE IF NOT EXISTS orchestrator_state (id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL, updated_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS archive_segments (name TEXT PRIMARY KEY, created_at TEXT NOT NULL, min_ts TEXT NOT NULL,
   max_ts TEXT NOT NULL, decisions INTEGER NOT NULL, messages INTEGER NOT NULL, task_events INTEGER NOT NULL,
@@ -44,3 +47,12 @@ CREATE TABLE IF NOT EXISTS ingested_events (event_id TEXT PRIMARY KEY, ts TEXT N
 ${HISTORY_SCHEMA}
 INSERT OR IGNORE INTO meta (k, v) VALUES ('schema_version', '${SCHEMA_VERSION}'), ('last_seq', '0'), ('events_total', '0');
 `;
+
+/** Indexes on columns that a migration may have just added: created after it. */
+export const CHAIN_INDEX = 'CREATE INDEX IF NOT EXISTS context_snapshots_chain ON context_snapshots(chain_start, id);';
+
+/** Columns added since schema version 1, per table: [name, type]. */
+export const ADDED_COLUMNS: Record<string, [string, string][]> = {
+  context_snapshots: [['base_id', 'INTEGER'], ['chain_start', 'INTEGER'], ['encoding', "TEXT NOT NULL DEFAULT 'full'"]],
+  checkpoints: [['content_hash', 'TEXT'], ['size', 'INTEGER']],
+};

@@ -1,6 +1,7 @@
 import type { Database, SqlJsStatic, SqlValue, Statement } from 'sql.js';
 import type { ArchiveOp, BatchItemOp, CleanupOp, JournalOp, SegmentIds, SegmentInfo } from './ops';
-import { HISTORY_SCHEMA, LIVE_SCHEMA } from './schema';
+import { ADDED_COLUMNS, CHAIN_INDEX, HISTORY_SCHEMA, LIVE_SCHEMA, SCHEMA_VERSION } from './schema';
+import { applyDelta, emptyParts, partsFromView, viewOf, type SnapshotDelta, type SnapshotParts } from './snapshotDelta';
 import type {
   Agent, AgentHealth, CheckpointInfo, Decision, Json, JsonObject, ListQuery, Message, SnapshotKind, Span, SpanInput,
   SpanQuery, Task, TaskEvent, TaskStatus, TokenUsage,
@@ -47,6 +48,9 @@ export class Store {
   private readonly stmts = new Map<string, Statement>();
   counters: IdCounters = { span: 0, decision: 0, message: 0, task_event: 0, snapshot: 0, checkpoint: 0 };
 
+  /** The schema version the file had when opened, when it was older than this one. */
+  migratedFrom: number | undefined;
+
   private constructor(readonly db: Database, readonly live: boolean) {}
 
   static open(SQL: SqlJsStatic, bytes: Uint8Array | undefined, live = true): Store {
@@ -58,11 +62,37 @@ export class Store {
       // The database lives in memory and durability comes from our journal: SQLite's own rollback
       // journal and syncs would only copy pages around inside the WebAssembly heap.
       db.exec('PRAGMA journal_mode = MEMORY; PRAGMA synchronous = OFF; PRAGMA temp_store = MEMORY');
+      store.migrate();
       if (live) store.initCounters();
       return store;
     } catch (e) {
       db.close();
       throw e;
+    }
+  }
+
+  /**
+   * Brings a file of an older schema up to this one, in memory; the next compaction writes it out.
+   * Archive segments are migrated each time they are opened (they are read-only).
+   */
+  private migrate(): void {
+    for (const [table, cols] of Object.entries(ADDED_COLUMNS)) {
+      if (!this.live && table === 'checkpoints') continue;
+      const have = new Set(this.all(`PRAGMA table_info(${table})`).map(r => String(r.name)));
+      for (const [name, type] of cols) {
+        if (!have.has(name)) this.exec(`ALTER TABLE ${table} ADD COLUMN ${name} ${type}`);
+      }
+    }
+    // Snapshots stored whole are chains of one.
+    this.exec('UPDATE context_snapshots SET chain_start = id WHERE chain_start IS NULL');
+    this.exec(CHAIN_INDEX);
+    if (!this.live) return;
+    const version = Number(this.getMeta('schema_version') ?? SCHEMA_VERSION);
+    if (version < SCHEMA_VERSION) {
+      this.migratedFrom = version;
+      this.exec(`UPDATE checkpoints SET content_hash = (SELECT s.content_hash FROM context_snapshots s WHERE s.id = checkpoints.snapshot_id),
+        size = (SELECT s.size FROM context_snapshots s WHERE s.id = checkpoints.snapshot_id) WHERE content_hash IS NULL`);
+      this.setMeta('schema_version', SCHEMA_VERSION);
     }
   }
 
@@ -145,11 +175,6 @@ export class Store {
     return this.scalar('PRAGMA page_count') * this.scalar('PRAGMA page_size');
   }
 
-  integrityCheck(): string {
-    const r = this.db.exec('PRAGMA integrity_check');
-    return r.length ? r[0].values.map(v => String(v[0])).join('; ') : 'no answer';
-  }
-
   /** Keeps the id high-water marks in the image, so ids are never reused after the newest rows are deleted. */
   saveCounters(): void {
     for (const [k, v] of Object.entries(this.counters)) {
@@ -202,17 +227,23 @@ export class Store {
       case 'context':
         this.run('INSERT OR REPLACE INTO orchestrator_state (id, body, updated_at) VALUES (1, ?, ?)', [JSON.stringify(op.d), iso(op.t)]);
         return { kind: 'context', ids: [] };
-      case 'snapshot':
+      case 'snapshot': {
+        // Schema 1 journals carry the whole body; schema 2 a delta in a chain.
+        const body = op.delta ? JSON.stringify(op.delta) : op.body ?? '{}';
         this.run(
-          'INSERT INTO context_snapshots (id, created_at, kind, label, content_hash, size, body) VALUES (?,?,?,?,?,?,?)',
-          [op.id, iso(op.t), op.kind, op.label, op.hash, Buffer.byteLength(op.body), op.body],
+          `INSERT INTO context_snapshots (id, created_at, kind, label, content_hash, size, body, base_id, chain_start, encoding)
+           VALUES (?,?,?,?,?,?,?,?,?,?)`,
+          [op.id, iso(op.t), op.kind, op.label, op.hash, op.size ?? Buffer.byteLength(body), body, op.delta?.base ?? null,
+            op.delta ? op.chain_start ?? op.id : op.id, op.delta ? 'delta' : 'full'],
         );
         this.counters.snapshot = Math.max(this.counters.snapshot, op.id);
         return { kind: 'checkpoint', ids: [] };
+      }
       case 'checkpoint':
         if (op.snapshot) this.applyOp(op.snapshot);
-        this.run('INSERT INTO checkpoints (id, created_at, label, kind, snapshot_id, file) VALUES (?,?,?,?,?,?)',
-          [op.id, iso(op.t), op.label, op.kind, op.snapshot_id, op.file]);
+        this.run(`INSERT INTO checkpoints (id, created_at, label, kind, snapshot_id, file, content_hash, size)
+          SELECT ?,?,?,?,?,?, s.content_hash, s.size FROM (SELECT 1) LEFT JOIN context_snapshots s ON s.id = ?`,
+          [op.id, iso(op.t), op.label, op.kind, op.snapshot_id, op.file ?? null, op.snapshot_id]);
         this.counters.checkpoint = Math.max(this.counters.checkpoint, op.id);
         return { kind: 'checkpoint', ids: [String(op.id)] };
       case 'base': return { kind: 'context', ids: [] };
@@ -340,33 +371,45 @@ export class Store {
     return { kind: 'cleanup', ids: [] };
   }
 
-  /** History older than `cutoff`; snapshots still referenced by a checkpoint are kept. Works on segments too. */
-  deleteOlderThan(cutoff: string): void {
+  /**
+   * History older than `cutoff`. Snapshots are kept while a kept one needs them: a snapshot is the
+   * delta of those before it in its chain. Works on segments too, given the live database's kept ids.
+   */
+  deleteOlderThan(cutoff: string, keptSnapshots = this.keptSnapshots(cutoff)): void {
     this.run('DELETE FROM decision_log WHERE ts < ?', [cutoff]);
     this.run('DELETE FROM agent_coordination WHERE ts < ?', [cutoff]);
     this.run('DELETE FROM task_events WHERE ts < ?', [cutoff]);
     this.run('DELETE FROM spans WHERE ts < ?', [cutoff]);
-    this.run(
-      this.live
-        ? "DELETE FROM context_snapshots WHERE created_at < ? AND id NOT IN (SELECT snapshot_id FROM checkpoints WHERE kind IN ('manual', 'recovery') OR created_at >= ?)"
-        : 'DELETE FROM context_snapshots WHERE created_at < ? AND ? IS NOT NULL',
-      [cutoff, cutoff],
-    );
+    for (const id of this.snapshotsToPrune(cutoff, keptSnapshots)) this.run('DELETE FROM context_snapshots WHERE id = ?', [id]);
   }
 
-  countOlderThan(cutoff: string): { decisions: number; messages: number; task_events: number; snapshots: number; spans: number } {
+  countOlderThan(cutoff: string, keptSnapshots = this.keptSnapshots(cutoff)): { decisions: number; messages: number; task_events: number; snapshots: number; spans: number } {
     return {
       spans: this.scalar('SELECT COUNT(*) FROM spans WHERE ts < ?', [cutoff]),
       decisions: this.scalar('SELECT COUNT(*) FROM decision_log WHERE ts < ?', [cutoff]),
       messages: this.scalar('SELECT COUNT(*) FROM agent_coordination WHERE ts < ?', [cutoff]),
       task_events: this.scalar('SELECT COUNT(*) FROM task_events WHERE ts < ?', [cutoff]),
-      snapshots: this.scalar(
-        this.live
-          ? "SELECT COUNT(*) FROM context_snapshots WHERE created_at < ? AND id NOT IN (SELECT snapshot_id FROM checkpoints WHERE kind IN ('manual', 'recovery') OR created_at >= ?)"
-          : 'SELECT COUNT(*) FROM context_snapshots WHERE created_at < ? AND ? IS NOT NULL',
-        [cutoff, cutoff],
-      ),
+      snapshots: this.snapshotsToPrune(cutoff, keptSnapshots).length,
     };
+  }
+
+  /** Snapshots that checkpoints surviving a cleanup at `cutoff` point to, and the newest one (the next delta's base). */
+  keptSnapshots(cutoff: string): Set<number> {
+    const ids = this.all("SELECT snapshot_id AS id FROM checkpoints WHERE kind IN ('manual', 'recovery') OR created_at >= ?", [cutoff]);
+    const kept = new Set(ids.map(r => Number(r.id)));
+    const newest = this.get('SELECT MAX(id) AS id FROM context_snapshots');
+    if (newest?.id !== null && newest?.id !== undefined) kept.add(Number(newest.id));
+    return kept;
+  }
+
+  private snapshotsToPrune(cutoff: string, kept: Set<number>): number[] {
+    const rows = this.all('SELECT id, chain_start, created_at FROM context_snapshots ORDER BY id');
+    // Per chain, everything up to its newest needed snapshot stays.
+    const needUpTo = new Map<number, number>();
+    for (const r of rows) {
+      if (kept.has(Number(r.id)) || String(r.created_at) >= cutoff) needUpTo.set(Number(r.chain_start), Number(r.id));
+    }
+    return rows.filter(r => String(r.created_at) < cutoff && Number(r.id) > (needUpTo.get(Number(r.chain_start)) ?? -1)).map(r => Number(r.id));
   }
 
   // ---- reads ----------------------------------------------------------------------------------
@@ -454,26 +497,51 @@ export class Store {
     return r ? { state: parse<JsonObject>(r.body, {}), updated_at: String(r.updated_at) } : { state: {}, updated_at: null };
   }
 
-  latestSnapshot(): { id: number; content_hash: string } | undefined {
-    const r = this.get('SELECT id, content_hash FROM context_snapshots ORDER BY id DESC LIMIT 1');
-    return r && { id: Number(r.id), content_hash: String(r.content_hash) };
+  /** The full content of a snapshot, rebuilt from its chain; undefined when this database does not hold it. */
+  readSnapshot(id: number): JsonObject | undefined {
+    const r = this.get('SELECT body, encoding FROM context_snapshots WHERE id = ?', [id]);
+    if (!r) return undefined;
+    if (r.encoding !== 'delta') return JSON.parse(String(r.body)) as JsonObject;
+    return viewOf(this.snapshotParts(id)!);
   }
 
-  getSnapshotBody(id: number): string | undefined {
-    const r = this.get('SELECT body FROM context_snapshots WHERE id = ?', [id]);
-    return r ? String(r.body) : undefined;
+  /** The parts of a snapshot, from the keyframe of its chain on. Throws when the chain is broken. */
+  snapshotParts(id: number): SnapshotParts | undefined {
+    const r = this.get('SELECT body, encoding, chain_start FROM context_snapshots WHERE id = ?', [id]);
+    if (!r) return undefined;
+    if (r.encoding !== 'delta') return partsFromView(JSON.parse(String(r.body)) as JsonObject);
+    const parts = emptyParts();
+    let prev: number | null = null;
+    for (const row of this.all('SELECT id, body FROM context_snapshots WHERE chain_start = ? AND id <= ? ORDER BY id', [r.chain_start, id])) {
+      const d = JSON.parse(String(row.body)) as SnapshotDelta;
+      if (d.base !== prev) throw new Error(`snapshot ${id}: its chain from ${String(r.chain_start)} is broken at snapshot ${String(row.id)}`);
+      applyDelta(parts, d);
+      prev = Number(row.id);
+    }
+    return parts;
+  }
+
+  /** The newest snapshot and its chain's length and weight, which decide when the next keyframe is due. */
+  newestChain(): { id: number; chainStart: number; length: number; deltaBytes: number; keyframeBytes: number } | undefined {
+    const r = this.get('SELECT id, chain_start FROM context_snapshots ORDER BY id DESC LIMIT 1');
+    if (!r) return undefined;
+    const c = this.get(`SELECT COUNT(*) AS n, SUM(CASE WHEN id = ? THEN 0 ELSE LENGTH(CAST(body AS BLOB)) END) AS delta_bytes,
+      SUM(CASE WHEN id = ? THEN LENGTH(CAST(body AS BLOB)) ELSE 0 END) AS keyframe_bytes FROM context_snapshots WHERE chain_start = ?`,
+    [r.chain_start, r.chain_start, r.chain_start])!;
+    return { id: Number(r.id), chainStart: Number(r.chain_start), length: Number(c.n) - 1, deltaBytes: Number(c.delta_bytes ?? 0), keyframeBytes: Number(c.keyframe_bytes ?? 0) };
   }
 
   listCheckpoints(limit: number): CheckpointInfo[] {
     return this.all(
-      `SELECT c.*, s.content_hash, s.size FROM checkpoints c LEFT JOIN context_snapshots s ON s.id = c.snapshot_id
-       ORDER BY c.id DESC LIMIT ?`, [limit],
+      `SELECT c.*, COALESCE(c.content_hash, s.content_hash) AS content_hash, COALESCE(c.size, s.size) AS size
+       FROM checkpoints c LEFT JOIN context_snapshots s ON s.id = c.snapshot_id ORDER BY c.id DESC LIMIT ?`, [limit],
     ).map(toCheckpoint);
   }
 
   getCheckpoint(id: number): CheckpointInfo | undefined {
     const r = this.get(
-      'SELECT c.*, s.content_hash, s.size FROM checkpoints c LEFT JOIN context_snapshots s ON s.id = c.snapshot_id WHERE c.id = ?', [id]);
+      `SELECT c.*, COALESCE(c.content_hash, s.content_hash) AS content_hash, COALESCE(c.size, s.size) AS size
+       FROM checkpoints c LEFT JOIN context_snapshots s ON s.id = c.snapshot_id WHERE c.id = ?`, [id]);
     return r && toCheckpoint(r);
   }
 

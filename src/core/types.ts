@@ -111,7 +111,10 @@ export interface CheckpointInfo {
   snapshot_id: number;
   content_hash: string;
   size: number;
-  /** Binary database copy under checkpoints/, for recovery points; null otherwise. */
+  /**
+   * Always null since schema version 2: recovery points no longer copy the database (rotated
+   * images under checkpoints/ guard it instead). Kept so older clients read the same fields.
+   */
   file: string | null;
 }
 
@@ -154,6 +157,8 @@ export interface EngineMetrics {
   db_bytes: number;
   journal_bytes: number;
   archive_bytes: number;
+  /** Bytes on disk by kind; images are the gzipped database copies under checkpoints/. */
+  storage_bytes: { database: number; journal: number; images: number; archive: number; total: number };
   memory_bytes: number;
   events_total: number;
   dedup_hits: number;

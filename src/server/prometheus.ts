@@ -55,6 +55,12 @@ export function renderPrometheus(m: EngineMetrics, s: EngineStatus, server: Serv
     g('jarvis_context_db_bytes', 'Size of the primary database file.', m.db_bytes),
     g('jarvis_context_journal_bytes', 'Size of the journal not yet folded into the database.', m.journal_bytes),
     g('jarvis_context_archive_bytes', 'Size of the archive segments.', m.archive_bytes),
+    {
+      name: 'jarvis_context_storage_bytes',
+      type: 'gauge',
+      help: 'Bytes in the storage folder, by kind: database, journal, images (checkpoints/), archive.',
+      samples: (['database', 'journal', 'images', 'archive'] as const).map(kind => ({ labels: { kind }, value: m.storage_bytes[kind] })),
+    },
     g('jarvis_context_memory_bytes', 'Memory held by the in-memory database.', m.memory_bytes),
     c('jarvis_context_events_total', 'Records written (tasks, agents, decisions, messages, context).', m.events_total),
     c('jarvis_context_dedup_hits_total', 'Snapshots not stored again because they equalled the latest.', m.dedup_hits),

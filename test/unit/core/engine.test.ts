@@ -217,15 +217,15 @@ describe('engine: checkpoints and deduplication', () => {
     assert.strictEqual(await f.engine.autoCheckpoint(), undefined);
   });
 
-  it('keeps a binary copy for manual checkpoints and recovery points', async () => {
+  it('manual checkpoints and recovery points are one journal record each, with no copy of the database', async () => {
     await f.engine.updateTaskProgress('t', { percentage: 5 });
     const m = await f.engine.checkpoint('before refactor');
     const r = await f.engine.markRecoveryPoint('phase-2');
     assert.strictEqual(m.kind, 'manual');
     assert.strictEqual(r.kind, 'recovery');
     assert.ok(r.deduplicated, 'same context: the snapshot body is shared');
-    for (const c of [m, r]) assert.ok(fs.statSync(path.join(f.dir, c.file!)).size > 0);
-    assert.match(r.file!, /^checkpoints\/recovery_.*_phase-2\.sqlite$/);
+    for (const c of [m, r]) assert.strictEqual(c.file, null);
+    assert.deepStrictEqual(fs.readdirSync(path.join(f.dir, 'checkpoints')), [], 'a recovery point copies nothing');
     const list = f.engine.listCheckpoints();
     assert.deepStrictEqual(list.map(c => [c.kind, c.label]), [['recovery', 'phase-2'], ['manual', 'before refactor']]);
     assert.strictEqual(list[0].snapshot_id, list[1].snapshot_id);
@@ -326,7 +326,6 @@ describe('engine: cleanup', () => {
     assert.strictEqual((await e.getMessages()).length, 0);
     assert.ok(e.getTask('t'), 'current task state is not history');
     assert.ok(await e.getCheckpointSnapshot(rp.checkpoint_id), 'the recovery point and its snapshot are kept');
-    assert.ok(fs.existsSync(path.join(dir, rp.file!)));
     await assert.rejects(() => e.cleanup({ olderThanDays: -1 }), ValidationError);
     await e.close();
   });

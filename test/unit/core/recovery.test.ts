@@ -98,27 +98,60 @@ describe('recovery after kill -9', function () {
     }
   });
 
-  it('falls back to the newest recovery checkpoint when the database is corrupt, and says what was lost', async () => {
+  /** Two compactions (two images), then a crashed run that wrote decision 4 after the last one. */
+  async function folderWithImages(): Promise<string> {
     const dir = await crashedFolder([decision(1), { call: 'recovery', label: 'safe' }, decision(2)]);
-    // Fold everything into the database, then damage it.
-    let e = await openEngine(dir);
+    // Each close compacts and waits for its image: two images, the newer one holding decision 3.
+    await (await openEngine(dir)).close();
+    const e = await openEngine(dir);
+    await e.logDecision(decision(3).d);
     await e.close();
-    const db = path.join(dir, 'jarvis_context.db');
-    const bytes = fs.readFileSync(db);
+    const r = await runWriter(dir, ['script', writeScript([decision(4)])]);
+    assert.strictEqual(r.signal, 'SIGKILL', r.stderr);
+    const images = fs.readdirSync(path.join(dir, 'checkpoints')).sort();
+    assert.ok(images.length >= 2, images.join());
+    assert.ok(images.every(f => /^image_.*\.sqlite\.gz$/.test(f)), images.join());
+    return dir;
+  }
+
+  const damage = (file: string) => {
+    const bytes = fs.readFileSync(file);
     bytes.fill(0x41, 100, bytes.length);
-    fs.writeFileSync(db, bytes);
-    fs.writeFileSync(path.join(dir, MARKER_FILE), JSON.stringify({ pid: 999_999, host: os.hostname(), started_at: 'x', session_id: 'y' }));
-    const log = new MemoryLogger();
-    e = await openEngine(dir, { logger: log });
+    fs.writeFileSync(file, bytes);
+  };
+
+  it('falls back to the newest database image when the database is corrupt, and loses nothing', async () => {
+    const dir = await folderWithImages();
+    const db = path.join(dir, 'jarvis_context.db');
+    damage(db);
+    const e = await openEngine(dir, { logger: new MemoryLogger() });
     try {
       const r = e.recoveryReport!;
       assert.strictEqual(r.loaded_from, 'recovery_checkpoint');
       assert.ok(r.steps.some(s => !s.ok && s.step.includes('jarvis_context.db')), JSON.stringify(r.steps));
       const ds = (await e.getDecisions()).map(d => d.decision);
-      assert.deepStrictEqual(ds, ['decision 1'], 'the checkpoint holds decision 1 only');
+      assert.deepStrictEqual(ds, ['decision 4', 'decision 3', 'decision 2', 'decision 1'], 'the image holds what the database held');
+      assert.deepStrictEqual(r.lost, []);
+      assert.strictEqual(await integrityOk(db), 'ok', 'the database is rewritten whole');
+    } finally {
+      await e.close();
+    }
+  });
+
+  it('falls back to an older image when the newest is damaged too, and says what was lost', async () => {
+    const dir = await folderWithImages();
+    damage(path.join(dir, 'jarvis_context.db'));
+    const newest = fs.readdirSync(path.join(dir, 'checkpoints')).sort().pop()!;
+    fs.writeFileSync(path.join(dir, 'checkpoints', newest), 'not gzip');
+    const e = await openEngine(dir, { logger: new MemoryLogger() });
+    try {
+      const r = e.recoveryReport!;
+      assert.strictEqual(r.loaded_from, 'recovery_checkpoint');
+      assert.ok(r.steps.some(s => !s.ok && s.step.includes(newest)), JSON.stringify(r.steps));
+      const ds = (await e.getDecisions()).map(d => d.decision);
+      assert.deepStrictEqual(ds, ['decision 4', 'decision 2', 'decision 1'], 'decision 3 was only in the newer copies');
       assert.strictEqual(r.lost.length, 1, 'the loss is reported, never silent');
       assert.match(r.lost[0], /only in the unreadable database/);
-      assert.strictEqual(await integrityOk(db), 'ok', 'the database is rewritten whole');
     } finally {
       await e.close();
     }
