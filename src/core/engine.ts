@@ -802,7 +802,8 @@ export class ContextEngine implements ContextEngineApi {
       const rewrite: { old: string; keep: Uint8Array; info: SegmentInfo }[] = [];
       for (const seg of this.store.listSegments()) {
         if (seg.min_ts >= cutoff) continue;
-        if (seg.max_ts < cutoff) {
+        // A segment older than the cutoff goes whole, unless it holds snapshots a kept checkpoint needs.
+        if (seg.max_ts < cutoff && seg.snapshots === 0) {
           drop.push(seg.name);
           removed.decisions += seg.decisions; removed.messages += seg.messages;
           removed.task_events += seg.task_events; removed.snapshots += seg.snapshots; removed.spans += seg.spans ?? 0;

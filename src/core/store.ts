@@ -510,12 +510,17 @@ export class Store {
     const r = this.get('SELECT body, encoding, chain_start FROM context_snapshots WHERE id = ?', [id]);
     if (!r) return undefined;
     if (r.encoding !== 'delta') return partsFromView(JSON.parse(String(r.body)) as JsonObject);
-    const parts = emptyParts();
+    let parts = emptyParts();
     let prev: number | null = null;
-    for (const row of this.all('SELECT id, body FROM context_snapshots WHERE chain_start = ? AND id <= ? ORDER BY id', [r.chain_start, id])) {
-      const d = JSON.parse(String(row.body)) as SnapshotDelta;
-      if (d.base !== prev) throw new Error(`snapshot ${id}: its chain from ${String(r.chain_start)} is broken at snapshot ${String(row.id)}`);
-      applyDelta(parts, d);
+    for (const row of this.all('SELECT id, body, encoding FROM context_snapshots WHERE chain_start = ? AND id <= ? ORDER BY id', [r.chain_start, id])) {
+      // A snapshot stored whole (schema 1) can head a chain that schema 2 continued.
+      if (row.encoding !== 'delta' && prev === null) {
+        parts = partsFromView(JSON.parse(String(row.body)) as JsonObject);
+      } else {
+        const d = JSON.parse(String(row.body)) as SnapshotDelta;
+        if (d.base !== prev) throw new Error(`snapshot ${id}: its chain from ${String(r.chain_start)} is broken at snapshot ${String(row.id)}`);
+        applyDelta(parts, d);
+      }
       prev = Number(row.id);
     }
     return parts;

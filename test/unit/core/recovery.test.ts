@@ -104,7 +104,7 @@ describe('recovery after kill -9', function () {
     // Each close compacts and waits for its image: two images, the newer one holding decision 3.
     await (await openEngine(dir)).close();
     const e = await openEngine(dir);
-    await e.logDecision(decision(3).d);
+    await e.logDecision({ decision_type: 'plan', context: { n: 3 }, decision: 'decision 3', reasoning: 'because 3' });
     await e.close();
     const r = await runWriter(dir, ['script', writeScript([decision(4)])]);
     assert.strictEqual(r.signal, 'SIGKILL', r.stderr);
