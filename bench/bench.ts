@@ -1,6 +1,7 @@
 // `npm run bench`: prints one JSON object with every figure (progress goes to stderr).
 // Speed targets live here, never in unit tests: compare figures within one run, on one machine.
 import * as os from 'os';
+import { runBusyDayBench } from './busyDay';
 import { runEngineBench } from './engine';
 import { runHttpBench } from './http';
 import { runOtelBench } from './otel';
@@ -13,6 +14,7 @@ async function main(): Promise<void> {
     machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memory_gb: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.platform()} ${os.release()}` },
     started_at: new Date().toISOString(),
   };
+  if (!only || only === 'busyday') result.busy_day = await runBusyDayBench(log);
   if (!only || only === 'engine') result.engine = await runEngineBench(log);
   if (!only || only === 'http') {
     log('http');

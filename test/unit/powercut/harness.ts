@@ -1,4 +1,5 @@
 import initSqlJs, { type SqlJsStatic } from 'sql.js';
+import * as zlib from 'zlib';
 import { ContextEngine, PersistenceError, EngineClosedError, type EngineOptions, type Logger } from '../../../src/core';
 import { FakeClock, WASM } from '../support/fixtures';
 import { PowercutFs, Rng, type DiskState, type FaultPlan, type SyncSite } from '../support/powercutFs';
@@ -68,7 +69,7 @@ interface Entry {
 
 class Ledger {
   entries: Entry[] = [];
-  recoveryPoints: { file: string; checkpointId: number; gen: number }[] = [];
+  recoveryPoints: { checkpointId: number; gen: number }[] = [];
   cleanups: { cutoff: string | undefined; acked: boolean }[] = [];
   /** Latest moment any cleanup could have used as now. */
   n = 0;
@@ -237,7 +238,7 @@ class Workload {
       const label = `rp${this.ledger.next()}`;
       const p = this.rng.chance(0.5) ? e.markRecoveryPoint(label) : e.checkpoint(label);
       this.inflight.push(p.then(res => {
-        if (res.file) this.ledger.recoveryPoints.push({ file: res.file, checkpointId: res.checkpoint_id, gen: this.gen });
+        this.ledger.recoveryPoints.push({ checkpointId: res.checkpoint_id, gen: this.gen });
       }, () => undefined));
     } else if (r < 0.35 && step > 8) {
       // Days pass: history older than a day goes, segments are dropped or rewritten.
@@ -340,7 +341,7 @@ export async function runOne(cfg: RunConfig): Promise<RunResult> {
   const emergencyClaims = logA.lines.filter(l => l.alive).map(l => /EMERGENCY BACKUP written to (\S+)/.exec(l.text)?.[1]).filter((x): x is string => !!x);
 
   const state = fsA.survivingState(new Rng(cfg.seed ^ 0xc0ffee));
-  await checkRawState(state, ledger, emergencyClaims, failures);
+  await checkRawState(state, ledger, emergencyClaims, failures, imagesWritten(logA));
 
   // ---- generation B: recovery on what survived; sometimes cut again -------------------------
   const secondCut = rng.chance(0.25);
@@ -375,7 +376,7 @@ export async function runOne(cfg: RunConfig): Promise<RunResult> {
     if (engineB) await settleOrHang(engineB.close(), 'close() of the second dead engine', failures);
     settleDefinite(logB);
     const state2 = fsB.survivingState(new Rng(cfg.seed ^ 0xdead));
-    await checkRawState(state2, ledger, [], failures);
+    await checkRawState(state2, ledger, [], failures, imagesWritten(logB));
     if (reportB && !state2.has(`${FOLDER}/${reportB}`)) failures.push(`recovery report ${reportB} written at the first recovery did not survive the second cut`);
     const fsC = new PowercutFs({ rng: new Rng(cfg.seed ^ 0xc), initial: state2 });
     clock.advance(60_000);
@@ -407,21 +408,32 @@ export async function runOne(cfg: RunConfig): Promise<RunResult> {
   return { seed: cfg.seed, failures, ops: opsA, cutDuringWorkload, acked: ackedA, faultsFired: fsA.faultsFired.length, sites, mutatedSkips: fsA.mutatedSkips + fsB.mutatedSkips, trace };
 }
 
+/** Database images the engine logged as written while the power was on (the write and its folder sync were done). */
+function imagesWritten(log: CutLogger): string[] {
+  return log.lines.filter(l => l.alive).map(l => /database image (\S+) written/.exec(l.text)?.[1]).filter((x): x is string => !!x);
+}
+
 /** Checks on the bytes a cut left, before any engine touches them. */
-async function checkRawState(state: DiskState, ledger: Ledger, emergencyClaims: string[], failures: string[]): Promise<void> {
+async function checkRawState(state: DiskState, ledger: Ledger, emergencyClaims: string[], failures: string[], images: string[] = []): Promise<void> {
   const db = state.get(`${FOLDER}/jarvis_context.db`);
   if (db instanceof Uint8Array) {
     const ok = await integrity(db);
     if (ok !== 'ok') failures.push(`surviving jarvis_context.db (${db.length} bytes) fails integrity_check: ${ok.slice(0, 200)}`);
   }
-  for (const rp of ledger.recoveryPoints) {
-    const f = state.get(`${FOLDER}/${rp.file}`);
-    if (!(f instanceof Uint8Array)) failures.push(`acknowledged recovery point ${rp.file} is missing`);
-    else {
-      const ok = await integrity(f);
-      if (ok !== 'ok') failures.push(`acknowledged recovery point ${rp.file} fails integrity_check: ${ok.slice(0, 200)}`);
+  // Every image that survived is whole: the guard against a corrupt database must not be corrupt itself.
+  for (const [p, f] of state) {
+    if (!p.startsWith(`${FOLDER}/checkpoints/image_`) || p.endsWith('.tmp') || !(f instanceof Uint8Array)) continue;
+    let ok: string;
+    try {
+      ok = await integrity(zlib.gunzipSync(f));
+    } catch (e) {
+      ok = (e as Error).message;
     }
+    if (ok !== 'ok') failures.push(`surviving database image ${p} (${f.length} bytes) is not whole: ${ok.slice(0, 200)}`);
   }
+  // The newest image written before the cut survives it (older ones are pruned only after a newer one is durable).
+  const newest = images[images.length - 1];
+  if (newest && !state.has(`${FOLDER}/checkpoints/${newest}`)) failures.push(`database image ${newest}, logged as written, did not survive the cut`);
   for (const file of emergencyClaims) {
     const f = state.get(file);
     if (!(f instanceof Uint8Array)) failures.push(`emergency file ${file}, logged as written, is missing`);
@@ -558,7 +570,9 @@ async function checkEngineInner(engine: ContextEngine, fs: PowercutFs, state: Di
   // Recovery points acknowledged stay listed; every archive segment the database names is intact.
   const cps = new Map(engine.listCheckpoints(10_000).map(c => [c.checkpoint_id, c]));
   for (const rp of ledger.recoveryPoints) {
-    if (cps.get(rp.checkpointId)?.file !== rp.file) fail(`acknowledged recovery point ${rp.checkpointId} (${rp.file}) is not listed`);
+    if (!cps.has(rp.checkpointId)) fail(`acknowledged recovery point ${rp.checkpointId} is not listed`);
+    // Its snapshot is a delta: it must still open, whole, through its chain.
+    else if (!Array.isArray((await engine.getCheckpointSnapshot(rp.checkpointId))?.tasks)) fail(`acknowledged recovery point ${rp.checkpointId} does not open`);
   }
   // Recovery folds whatever it replayed into a database file; with nothing to fold there is none.
   const db = fs.currentState().get(`${FOLDER}/jarvis_context.db`);
