@@ -53,6 +53,8 @@ async function openEngine(ctx: Ctx, forServe = false): Promise<ContextEngine> {
     wasmBinary: readWasmBinary(),
     logger: ctx.logger,
     ...(env.historySize !== undefined ? { historySize: env.historySize } : {}),
+    ...(env.imageCount !== undefined ? { imageCount: env.imageCount } : {}),
+    ...(env.imageBytes !== undefined ? { imageBytes: env.imageBytes } : {}),
     // One-shot commands open, act and close: no timer needed.
     checkpointIntervalMs: forServe ? (env.checkpointIntervalMs ?? DEFAULTS.checkpointIntervalMs) : 0,
   });

@@ -33,6 +33,10 @@ cleanly: requests in flight finish, then a final checkpoint.
 
 ${PATH_HELP}
   --port N           port (default: $JARVIS_CONTEXT_PORT, else any free port)
+
+Environment: JARVIS_CHECKPOINT_INTERVAL (s), JARVIS_CONTEXT_HISTORY_SIZE, JARVIS_CONTEXT_IMAGES
+(database images kept under checkpoints/, default 3) and JARVIS_CONTEXT_IMAGES_MB (their total
+size, default 256; the newest is always kept).
 `,
   status: `Usage: jarvis-context status [--path DIR]
 
@@ -42,8 +46,9 @@ ${PATH_HELP}
 `,
   checkpoint: `Usage: jarvis-context checkpoint [--path DIR] [--label L]
 
-Takes a manual checkpoint and prints it as JSON: the context is stored (once, if unchanged) and
-a copy of the database is kept under checkpoints/ as a recovery point.
+Takes a manual checkpoint, kept as a recovery point, and prints it as JSON. It stores what
+changed in the context since the previous checkpoint (nothing, if unchanged) by one durable write;
+any checkpoint still opens as the whole state of its moment.
 
 ${PATH_HELP}
   --label L          a name for it (optional)
@@ -72,8 +77,10 @@ ${PATH_HELP}
 `,
   cleanup: `Usage: jarvis-context cleanup --older-than-days N [--dry-run] [--path DIR]
 
-Removes decisions, messages, task history, snapshots and checkpoint files older than N days;
-recovery points are kept. Prints what was (or, with --dry-run, would be) removed.
+Removes decisions, messages, task history and snapshots older than N days, and the database
+images under checkpoints/ beyond the retention (JARVIS_CONTEXT_IMAGES, JARVIS_CONTEXT_IMAGES_MB).
+Recovery points are kept, with every older snapshot their deltas need. Prints what was (or, with
+--dry-run, would be) removed.
 
 ${PATH_HELP}
   --older-than-days N  age limit in days (required)

@@ -74,6 +74,8 @@ export interface ContextEngineApi {
   setCheckpointInterval(ms: number): void;
   setStaleAfterMs(ms: number): void;
   setHistorySize(n: number): void;
+  /** Database images kept under checkpoints/: how many, and how many bytes together (the newest is always kept). */
+  setImageRetention(retention: { count: number; bytes: number }): void;
 
   onDidChange(listener: (event: ChangeEvent) => void): Disposable;
   /** Final checkpoint and compaction, marker removed, lock released. Idempotent. */

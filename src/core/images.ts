@@ -76,7 +76,6 @@ export async function pruneImages(fs: FileSystemPort, folder: string, keep: Imag
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') log.warn(`[images] could not remove ${f}: ${(e as Error).message}`);
     }
   }
-  // One folder sync for all: a removal lost to a power cut only means pruning it again.
-  await fs.syncDir(dir);
+  // No folder sync: a removal lost to a power cut only means pruning that file again.
   return gone;
 }

@@ -15,6 +15,8 @@ export function readConfig(scope?: vscode.ConfigurationScope): JarvisConfig {
     contextPath: typeof contextPath === 'string' ? contextPath.trim() : d.contextPath,
     checkpointIntervalSeconds: num(c.get(SETTINGS.checkpointInterval), d.checkpointIntervalSeconds, 0),
     historySize: Math.floor(num(c.get(SETTINGS.historySize), d.historySize, 1)),
+    imagesKeep: Math.floor(num(c.get(SETTINGS.imagesKeep), d.imagesKeep, 1)),
+    imagesMaxMegabytes: num(c.get(SETTINGS.imagesMaxMegabytes), d.imagesMaxMegabytes, 1),
     staleAgentMinutes: num(c.get(SETTINGS.staleAgentMinutes), d.staleAgentMinutes, 0),
     serverEnabled: c.get<unknown>(SETTINGS.serverEnabled) !== false,
     serverPort: Math.floor(num(c.get(SETTINGS.serverPort), d.serverPort, 0, 65535)),

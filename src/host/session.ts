@@ -131,6 +131,8 @@ export class WorkspaceSession extends Disposable {
         checkpointIntervalMs: config.checkpointIntervalSeconds * 1000,
         historySize: config.historySize,
         staleAfterMs: config.staleAgentMinutes * 60_000,
+        imageCount: config.imagesKeep,
+        imageBytes: config.imagesMaxMegabytes * 1024 * 1024,
       });
       this._engine = engine;
       this.engineSubscription = engine.onDidChange(e => this.debouncer.push(e));
@@ -145,7 +147,7 @@ export class WorkspaceSession extends Disposable {
     this.debouncer.flushNow();
   }
 
-  /** Checkpoint interval, history size and staleness change without reopening the engine. */
+  /** Checkpoint interval, history size, staleness and image retention change without reopening the engine. */
   applyLiveSettings(config: JarvisConfig): void {
     const engine = this._engine;
     if (!engine) return;
@@ -153,6 +155,7 @@ export class WorkspaceSession extends Disposable {
       engine.setCheckpointInterval(config.checkpointIntervalSeconds * 1000);
       engine.setHistorySize(config.historySize);
       if (config.staleAgentMinutes > 0) engine.setStaleAfterMs(config.staleAgentMinutes * 60_000);
+      engine.setImageRetention({ count: config.imagesKeep, bytes: config.imagesMaxMegabytes * 1024 * 1024 });
     } catch (err) {
       this.log.error(`could not apply the settings: ${describeError(err)}`);
     }

@@ -4,6 +4,8 @@ export const SETTINGS = {
   contextPath: 'jarvis.contextPath',
   checkpointInterval: 'jarvis.checkpointInterval',
   historySize: 'jarvis.historySize',
+  imagesKeep: 'jarvis.images.keep',
+  imagesMaxMegabytes: 'jarvis.images.maxMegabytes',
   staleAgentMinutes: 'jarvis.staleAgentMinutes',
   serverEnabled: 'jarvis.server.enabled',
   serverPort: 'jarvis.server.port',
@@ -16,6 +18,9 @@ export interface JarvisConfig {
   contextPath: string;
   checkpointIntervalSeconds: number;
   historySize: number;
+  /** Database images kept under checkpoints/, and the megabytes they may take together. */
+  imagesKeep: number;
+  imagesMaxMegabytes: number;
   staleAgentMinutes: number;
   serverEnabled: boolean;
   serverPort: number;
@@ -28,6 +33,8 @@ export const CONFIG_DEFAULTS: JarvisConfig = {
   contextPath: '',
   checkpointIntervalSeconds: 30,
   historySize: 100,
+  imagesKeep: 3,
+  imagesMaxMegabytes: 256,
   staleAgentMinutes: 5,
   serverEnabled: true,
   serverPort: 0,
@@ -38,7 +45,9 @@ export const CONFIG_DEFAULTS: JarvisConfig = {
 /** Settings whose change needs the engine reopened (its folder). */
 export const ENGINE_SETTINGS = [SETTINGS.contextPath];
 /** Settings the running engine takes as they change. */
-export const LIVE_ENGINE_SETTINGS = [SETTINGS.checkpointInterval, SETTINGS.historySize, SETTINGS.staleAgentMinutes];
+export const LIVE_ENGINE_SETTINGS = [
+  SETTINGS.checkpointInterval, SETTINGS.historySize, SETTINGS.staleAgentMinutes, SETTINGS.imagesKeep, SETTINGS.imagesMaxMegabytes,
+];
 export const SERVER_SETTINGS = [SETTINGS.serverEnabled, SETTINGS.serverPort];
 /** Settings that only change what terminals get. */
 export const TERMINAL_SETTINGS = [SETTINGS.otelTerminalEnvironment];
