@@ -68,6 +68,8 @@ describe('package.json manifest', function () {
       [SETTINGS.contextPath]: CONFIG_DEFAULTS.contextPath,
       [SETTINGS.checkpointInterval]: CONFIG_DEFAULTS.checkpointIntervalSeconds,
       [SETTINGS.historySize]: CONFIG_DEFAULTS.historySize,
+      [SETTINGS.imagesKeep]: CONFIG_DEFAULTS.imagesKeep,
+      [SETTINGS.imagesMaxMegabytes]: CONFIG_DEFAULTS.imagesMaxMegabytes,
       [SETTINGS.staleAgentMinutes]: CONFIG_DEFAULTS.staleAgentMinutes,
       [SETTINGS.serverEnabled]: CONFIG_DEFAULTS.serverEnabled,
       [SETTINGS.serverPort]: CONFIG_DEFAULTS.serverPort,
