@@ -21,8 +21,8 @@ import type {
   TaskUpdate, TokenUsage,
 } from './types';
 import {
-  checkAgentUpdate, checkBatch, checkContext, checkDecision, checkId, checkLimit, checkMessage, checkSince, checkSpans,
-  checkTaskUpdate,
+  checkAgentUpdate, checkBatch, checkCleanupDays, checkContext, checkDecision, checkId, checkLabel, checkLimit, checkMessage,
+  checkSince, checkSpans, checkTaskUpdate,
 } from './validate';
 
 export const DB_FILE = 'jarvis_context.db';
@@ -492,8 +492,8 @@ export class ContextEngine implements ContextEngineApi {
     return this.io(() => this.compactNow());
   }
 
-  checkpoint(label?: string): Promise<CheckpointResult> {
-    if (label !== undefined && typeof label !== 'string') return Promise.reject(new ValidationError('label', 'must be a string'));
+  async checkpoint(label?: string): Promise<CheckpointResult> {
+    checkLabel('label', label);
     return this.recoveryPoint('manual', label ?? null);
   }
 
@@ -699,11 +699,8 @@ export class ContextEngine implements ContextEngineApi {
 
   // ---- cleanup --------------------------------------------------------------------------------
 
-  cleanup(options: { olderThanDays: number; dryRun?: boolean }): Promise<CleanupResult> {
-    const days = options?.olderThanDays;
-    if (typeof days !== 'number' || !Number.isFinite(days) || days < 0) {
-      return Promise.reject(new ValidationError('older_than_days', 'must be a non-negative number'));
-    }
+  async cleanup(options: { olderThanDays: number; dryRun?: boolean }): Promise<CleanupResult> {
+    const days = checkCleanupDays('older_than_days', options?.olderThanDays);
     if (this.closed) return Promise.reject(new EngineClosedError());
     const dryRun = options.dryRun === true;
     return this.maintain(async () => {
