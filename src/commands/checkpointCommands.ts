@@ -1,12 +1,12 @@
 import * as vscode from 'vscode';
 import type { CheckpointInfo, CheckpointResult } from '../core/types';
-import { checkpointTitle, type CheckpointNode } from '../views/checkpointsView';
-import { uris } from '../views/documents';
-import { shortTime } from '../views/format';
-import { COMMANDS } from './ids';
-import { type CommandContext, registerCommand, requireSession, showDocument, UserFacingError } from './run';
+import { showDocument, uris } from '../documentUris';
+import { checkpointTitle, shortTime } from '../format';
+import { COMMANDS } from '../ids';
+import { type CommandContext, registerCommand, requireSession, UserFacingError } from './run';
 
-type CheckpointRef = number | string | CheckpointNode | undefined;
+/** A checkpoint id, or a node of the Checkpoints view (which carries its id). */
+type CheckpointRef = number | string | { id: number } | undefined;
 
 function idOf(ref: CheckpointRef): number | undefined {
   if (ref === undefined || ref === null) return undefined;

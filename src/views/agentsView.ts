@@ -6,7 +6,7 @@ import { CONTEXT_KEYS, setContextKey } from '../host/contextKeys';
 import { interval } from '../host/lifecycle';
 import type { Sessions } from '../host/sessions';
 import { ChangeBatch } from '../host/changes';
-import { ago, canonicalJson, mdEscape, shortTime } from './format';
+import { ago, canonicalJson, mdEscape, shortTime } from '../format';
 import { type LoadedModel, SessionTree } from './sessionTree';
 
 export const STALE_GROUP = '__stale__';
