@@ -5,13 +5,15 @@ import { parseArgs, type ParseArgsConfig } from 'util';
 import { configFromEnv, DEFAULTS } from '../core/config';
 import { ContextEngine } from '../core/engine';
 import type { Logger } from '../core/ports';
+import { writeFileAtomicSync } from '../core/atomicFile';
 import { ValidationError } from '../core/errors';
+import { errorText } from '../core/errorText';
 import type { RecoveryReport } from '../core/types';
 import { checkCleanupDays, checkLabel } from '../core/validate';
 import { readWasmBinary } from '../core/wasm';
 import { otelEnvironment, shellExports } from '../otel/otelEnv';
 import { otlpMounts } from '../otel/otlpReceiver';
-import { ENDPOINT_FILE, loadOrCreateToken, writeFileAtomic } from '../server/endpointFile';
+import { ENDPOINT_FILE, loadOrCreateToken } from '../server/endpointFile';
 import { JarvisServer } from '../server/server';
 import { COMMAND_HELP, USAGE } from './help';
 import { findServer, RemoteError, RemoteServer } from './remote';
@@ -247,7 +249,7 @@ const commands: Record<string, Command> = {
       const data = await withTarget(ctx, exportThroughServer, e => e.exportAll());
       const text = json(data);
       if (typeof args.out === 'string') {
-        writeFileAtomic(path.resolve(args.out), text);
+        writeFileAtomicSync(path.resolve(args.out), text);
         ctx.io.err(`Exported to ${path.resolve(args.out)}\n`);
       } else {
         ctx.io.out(text);
@@ -323,7 +325,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       string, string | boolean | undefined
     >;
   } catch (e) {
-    io.err(`jarvis-context ${name}: ${(e as Error).message}\n\n${COMMAND_HELP[name]}`);
+    io.err(`jarvis-context ${name}: ${errorText(e)}\n\n${COMMAND_HELP[name]}`);
     return 2;
   }
   if (values.help) {

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { describeError } from '../host/log';
+import { errorText, errorWithStack } from '../core/errorText';
 import type { TaskStatus } from '../core/types';
 import type { ChangeBatch } from '../host/changes';
 import type { Sessions } from '../host/sessions';
@@ -34,12 +34,12 @@ export class CommandErrors {
   constructor(private readonly log: vscode.LogOutputChannel) {}
 
   report(source: string, err: unknown): void {
-    const message = err instanceof Error ? err.message : String(err);
+    const message = errorText(err);
     if (err instanceof UserFacingError) {
       void vscode.window.showInformationMessage(message);
       return;
     }
-    this.log.error(`[commands] ${source} failed: ${describeError(err)}`);
+    this.log.error(`[commands] ${source} failed: ${errorWithStack(err)}`);
     const text = `Jarvis Context: ${message}`;
     if (this.showing.has(text)) return;
     this.showing.add(text);

@@ -4,16 +4,20 @@ import { randomUUID } from 'crypto';
 import initSqlJs, { type SqlJsStatic } from 'sql.js';
 import { listDir, readFileIfExists, unlinkDurable, writeFileAtomic } from './atomicFile';
 import { canonicalJson, sha256Hex } from './canonicalJson';
+import { addChangeIds } from './changeIds';
 import { DEFAULTS, type EngineOptions } from './config';
 import { defaultIsProcessAlive, readMarker, removeMarker, writeMarker, type MarkerInfo } from './crashMarker';
 import type { ContextEngineApi, Disposable } from './engineApi';
 import { EngineClosedError, PersistenceError, SecondWriterError, ValidationError } from './errors';
+import { errorText as errText } from './errorText';
 import { decodeJournal, encodeRecord, Journal } from './journal';
 import { nodeFileSystem } from './nodeFs';
 import type { ArchiveOp, BatchItemOp, CheckpointOp, CleanupOp, JournalOp, SegmentIds, SegmentInfo, SnapshotOp } from './ops';
 import { silentLogger, systemClock, type Clock, type FileSystemPort, type Logger } from './ports';
 import { renderRecoveryReport } from './reportMarkdown';
-import { iso, Store, type ApplyResult } from './store';
+import { SerialQueue } from './serialQueue';
+import { Store, type ApplyResult } from './store';
+import { iso } from './time';
 import type {
   Agent, AgentUpdate, BatchEvent, BatchResult, ChangeEvent, ChangeKind, CheckpointInfo, CheckpointResult, CleanupResult,
   ContextView, Decision, DecisionInput, EngineMetrics, EngineStatus, Json, JsonObject, ListQuery, Message, MessageInput,
@@ -73,9 +77,9 @@ export class ContextEngine implements ContextEngineApi {
   private pending: Pending[] = [];
   private flushQueued = false;
   /** Serializes everything that touches the journal or exports the database. */
-  private ioQueue: Promise<unknown> = Promise.resolve();
+  private readonly ioQueue = new SerialQueue();
   /** Serializes checkpoints, archive moves and cleanup with each other. */
-  private maintenance: Promise<unknown> = Promise.resolve();
+  private readonly maintenance = new SerialQueue();
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private closing: Promise<void> | undefined;
@@ -290,9 +294,7 @@ export class ContextEngine implements ContextEngineApi {
   }
 
   private io<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.ioQueue.then(fn, fn);
-    this.ioQueue = run.catch(() => undefined);
-    return run;
+    return this.ioQueue.run(fn);
   }
 
   /**
@@ -357,14 +359,9 @@ export class ContextEngine implements ContextEngineApi {
   private emitApplied(results: ApplyResult[]): void {
     if (this.listeners.size === 0) return;
     const byKind = new Map<ChangeKind, Set<string>>();
-    const add = (k: ChangeKind, ids: Iterable<string>) => {
-      let s = byKind.get(k);
-      if (!s) byKind.set(k, (s = new Set()));
-      for (const id of ids) s.add(id);
-    };
     for (const r of results) {
-      if (r.kind === 'batch') r.touched?.forEach((ids, k) => add(k as ChangeKind, ids));
-      else add(r.kind, r.ids);
+      if (r.kind === 'batch') r.touched?.forEach((ids, k) => addChangeIds(byKind, k as ChangeKind, ids));
+      else addChangeIds(byKind, r.kind, r.ids);
     }
     byKind.forEach((ids, kind) => this.emit(kind, [...ids]));
   }
@@ -462,9 +459,7 @@ export class ContextEngine implements ContextEngineApi {
   }
 
   private maintain<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.maintenance.then(fn, fn);
-    this.maintenance = run.catch(() => undefined);
-    return run;
+    return this.maintenance.run(fn);
   }
 
   /** The periodic checkpoint: a snapshot when the context changed, then compaction and archiving when due. */
@@ -1074,8 +1069,8 @@ export class ContextEngine implements ContextEngineApi {
     try {
       await this.autoCheckpoint('shutdown');
       const ok = await this.io(() => this.compactNow());
-      await this.maintenance;
-      await this.ioQueue;
+      await this.maintenance.idle();
+      await this.ioQueue.idle();
       await this.journal.close();
       // Without a durable database the marker stays, so the next open replays and reports.
       if (ok) await removeMarker(this.fs, this.folder);
@@ -1100,11 +1095,6 @@ export class ContextEngine implements ContextEngineApi {
 /** Callers may change what they get; the store's cached task must stay as stored. */
 function copyTask(t: Task): Task {
   return structuredClone(t);
-}
-
-function errText(e: unknown): string {
-  const err = e as NodeJS.ErrnoException;
-  return err?.code ? `${err.code}: ${err.message}` : String(err?.message ?? e);
 }
 
 /**

@@ -9,10 +9,6 @@ export class ValidationError extends Error {
   }
 }
 
-export class NotFoundError extends Error {
-  override readonly name = 'NotFoundError';
-}
-
 /** The store cannot make a write durable; the write was not acknowledged and is not applied. */
 export class PersistenceError extends Error {
   override readonly name = 'PersistenceError';

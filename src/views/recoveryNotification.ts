@@ -2,7 +2,7 @@
 import * as vscode from 'vscode';
 import type { RecoveryReport } from '../core/types';
 import { openReport } from '../documentUris';
-import { describeError } from '../host/log';
+import { errorWithStack } from '../core/errorText';
 import type { WorkspaceSession } from '../host/session';
 
 export function summarize(report: RecoveryReport): string {
@@ -31,6 +31,6 @@ export class RecoveryOffers {
     void vscode.window
       .showWarningMessage(`Jarvis Context recovered from a crash of the previous run${folder}: ${summarize(report)}.`, 'Open Recovery Report')
       .then(choice => (choice ? openReport(session, report) : undefined))
-      .then(undefined, err => this.log.error(`[recovery] could not open the recovery report ${report.file}: ${describeError(err)}`));
+      .then(undefined, err => this.log.error(`[recovery] could not open the recovery report ${report.file}: ${errorWithStack(err)}`));
   }
 }

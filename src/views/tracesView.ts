@@ -3,6 +3,7 @@
 // (commands/viewCommands.ts), which opens the span, attributes and all, from SpanDocuments below.
 import * as vscode from 'vscode';
 import type { ContextEngineApi } from '../core/engineApi';
+import { errorText } from '../core/errorText';
 import { CONTEXT_KEYS, setContextKey } from '../host/contextKeys';
 import { Disposable } from '../host/lifecycle';
 import type { Sessions } from '../host/sessions';
@@ -130,7 +131,7 @@ export class TracesFeature extends Disposable {
       const n = e.selection[0] && this.view.model(e.selection[0]);
       if (!n) return;
       // Revealing is a courtesy: a view that is collapsed or not loaded yet is simply left alone.
-      const quiet = (p: Thenable<void> | Promise<void>): void => void Promise.resolve(p).catch(err => log.debug(`[traces] reveal: ${String(err)}`));
+      const quiet = (p: Thenable<void> | Promise<void>): void => void Promise.resolve(p).catch(err => log.debug(`[traces] reveal: ${errorText(err)}`));
       if (n.agentId) quiet(reveal.agent(n.agentId));
       if (n.taskId) quiet(reveal.task(n.taskId));
     }));
