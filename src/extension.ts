@@ -11,7 +11,8 @@ import { ContextEngine } from './core/engine';
 import { SCHEME } from './documentUris';
 import { createApi, type JarvisContextExtensionApi } from './host/api';
 import { CONTEXT_KEYS, setContextKey } from './host/contextKeys';
-import { Disposable } from './host/lifecycle';
+import { errorWithStack } from './core/errorText';
+import { Disposable, onDisposalError } from './host/lifecycle';
 import { channelLogger, LOG_CHANNEL_NAME } from './host/log';
 import { Sessions } from './host/sessions';
 import { VIEWS } from './ids';
@@ -39,6 +40,7 @@ class JarvisExtension extends Disposable {
 
   constructor(context: vscode.ExtensionContext) {
     super();
+    onDisposalError(err => this.log.error(`[extension] a disposal failed: ${errorWithStack(err)}`));
     let wasm: Promise<Uint8Array> | undefined;
     this.sessions = this._register(
       new Sessions({
@@ -125,4 +127,5 @@ export async function deactivate(): Promise<void> {
   if (!e) return;
   await e.sessions.closeAll();
   e.dispose();
+  onDisposalError(undefined);
 }
