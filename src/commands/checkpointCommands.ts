@@ -55,8 +55,7 @@ export function registerCheckpointCommands(ctx: CommandContext): vscode.Disposab
         { location: vscode.ProgressLocation.Window, title: 'Jarvis: checkpoint' },
         () => s.engine.checkpoint(text!.trim() || undefined),
       );
-      const what = result.kind === 'auto' ? 'Checkpoint' : 'Recovery point';
-      void vscode.window.setStatusBarMessage(`$(check) ${what} #${result.checkpoint_id} saved${result.deduplicated ? ' (unchanged context)' : ''}`, 4000);
+      void vscode.window.setStatusBarMessage(`$(check) Recovery point #${result.checkpoint_id} saved${result.deduplicated ? ' (unchanged context)' : ''}`, 4000);
       return result;
     }),
 
