@@ -1,11 +1,11 @@
 import * as vscode from 'vscode';
 import type { ContextEngineApi } from '../core/engineApi';
 import type { CheckpointInfo, SnapshotKind } from '../core/types';
-import { CONTEXT_KEYS, setContextKey } from '../host/contextKeys';
+import { ago, CHECKPOINT_KIND_TITLES, checkpointTitle, mdEscape, shortTime } from '../format';
 import { ChangeBatch } from '../host/changes';
+import { CONTEXT_KEYS, setContextKey } from '../host/contextKeys';
 import { interval } from '../host/lifecycle';
 import type { Sessions } from '../host/sessions';
-import { ago, CHECKPOINT_KIND_TITLES, checkpointTitle, mdEscape, shortTime } from '../format';
 import { COMMANDS } from '../ids';
 import { type LoadedModel, SessionTree } from './sessionTree';
 

@@ -1,9 +1,9 @@
 import * as vscode from 'vscode';
 import type { ContextEngineApi } from '../core/engineApi';
 import type { Decision } from '../core/types';
+import { canonicalJson, mdEscape, short, shortTime } from '../format';
 import { CONTEXT_KEYS, setContextKey } from '../host/contextKeys';
 import type { Sessions } from '../host/sessions';
-import { canonicalJson, mdEscape, short, shortTime } from '../format';
 import { COMMANDS } from '../ids';
 import { type LoadedModel, SessionTree } from './sessionTree';
 

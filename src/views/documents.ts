@@ -1,10 +1,10 @@
 import * as vscode from 'vscode';
 import type { ContextEngineApi } from '../core/engineApi';
 import type { RecoveryReport } from '../core/types';
-import { Disposable } from '../host/lifecycle';
-import type { Sessions } from '../host/sessions';
 import { reportBase, SCHEME } from '../documentUris';
 import { canonicalJson } from '../format';
+import { Disposable } from '../host/lifecycle';
+import type { Sessions } from '../host/sessions';
 
 /** The read-only documents on the `jarvis-context:` scheme (their addresses: documentUris.ts). */
 export class JarvisDocuments extends Disposable implements vscode.TextDocumentContentProvider {

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
+import { ago } from '../format';
 import { Disposable, interval } from '../host/lifecycle';
 import type { Sessions } from '../host/sessions';
-import { ago } from '../format';
 import { COMMANDS, STATUS_BAR_ID } from '../ids';
 
 /** One item: age of the last checkpoint; the warning look only while persistence is degraded. */

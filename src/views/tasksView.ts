@@ -1,10 +1,10 @@
 import * as vscode from 'vscode';
 import type { ContextEngineApi } from '../core/engineApi';
 import { type Task, type TaskStatus, TASK_STATUSES } from '../core/types';
-import { CONTEXT_KEYS, setContextKey } from '../host/contextKeys';
-import { ChangeBatch } from '../host/changes';
-import type { Sessions } from '../host/sessions';
 import { ago, mdEscape, short, shortTime, statusLabel } from '../format';
+import { ChangeBatch } from '../host/changes';
+import { CONTEXT_KEYS, setContextKey } from '../host/contextKeys';
+import type { Sessions } from '../host/sessions';
 import { type LoadedModel, SessionTree } from './sessionTree';
 
 export type TaskNode =

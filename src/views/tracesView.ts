@@ -4,13 +4,13 @@
 import * as vscode from 'vscode';
 import type { ContextEngineApi } from '../core/engineApi';
 import { errorText } from '../core/errorText';
+import { SPAN_SCHEME, type SpanRef } from '../documentUris';
+import { canonicalJson, mdEscape, shortTime } from '../format';
 import { CONTEXT_KEYS, setContextKey } from '../host/contextKeys';
 import { Disposable } from '../host/lifecycle';
 import type { Sessions } from '../host/sessions';
-import { buildTraceTree, describeTraceNode, type TraceNodeKind, type TraceTreeNode } from '../otel/traceTree';
-import { SPAN_SCHEME, type SpanRef } from '../documentUris';
-import { canonicalJson, mdEscape, shortTime } from '../format';
 import { COMMANDS, VIEWS } from '../ids';
+import { buildTraceTree, describeTraceNode, type TraceNodeKind, type TraceTreeNode } from '../otel/traceTree';
 import { type LoadedModel, SessionTree } from './sessionTree';
 
 export interface TraceViewNode {
