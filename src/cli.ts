@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // jarvis-context: the command line entry (bundled to dist/cli.js). The commands live in src/cli/.
 import { runCli } from './cli/commands';
+import { errorWithStack } from './core/errorText';
 
 runCli(process.argv.slice(2), {
   out: text => process.stdout.write(text),
@@ -13,7 +14,7 @@ runCli(process.argv.slice(2), {
     setTimeout(() => process.exit(code), 2_000).unref();
   },
   (e: unknown) => {
-    process.stderr.write(`jarvis-context: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.stderr.write(`jarvis-context: ${errorWithStack(e)}\n`);
     process.exit(1);
   },
 );

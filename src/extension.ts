@@ -2,26 +2,29 @@
 // status bar, and hands VS Code one disposable. No logic of its own.
 import * as vscode from 'vscode';
 import { registerCheckpointCommands } from './commands/checkpointCommands';
-import { VIEWS } from './commands/ids';
 import { registerInfoCommands } from './commands/infoCommands';
 import { registerMaintenanceCommands } from './commands/maintenanceCommands';
-import { RecoveryOffers, registerRecoveryCommands } from './commands/recoveryCommands';
+import { registerRecoveryCommands } from './commands/recoveryCommands';
 import { type CommandContext, CommandErrors } from './commands/run';
 import { registerViewCommands } from './commands/viewCommands';
 import { ContextEngine } from './core/engine';
+import { errorWithStack } from './core/errorText';
+import { SCHEME } from './documentUris';
 import { createApi, type JarvisContextExtensionApi } from './host/api';
 import { CONTEXT_KEYS, setContextKey } from './host/contextKeys';
-import { Disposable } from './host/lifecycle';
+import { Disposable, onDisposalError } from './host/lifecycle';
 import { channelLogger, LOG_CHANNEL_NAME } from './host/log';
 import { Sessions } from './host/sessions';
 import { readWasmBytes } from './host/wasm';
+import { VIEWS } from './ids';
 import { otlpMounts } from './otel/otlpReceiver';
 import { JarvisServer } from './server';
 import { loadOrCreateToken } from './server/endpointFile';
 import { AgentsView } from './views/agentsView';
 import { CheckpointsView } from './views/checkpointsView';
 import { DecisionsView } from './views/decisionsView';
-import { JarvisDocuments, SCHEME } from './views/documents';
+import { JarvisDocuments } from './views/documents';
+import { RecoveryOffers } from './views/recoveryNotification';
 import { StatusBar } from './views/statusBar';
 import { TasksView } from './views/tasksView';
 import { revealMatching, TracesFeature } from './views/tracesView';
@@ -29,13 +32,15 @@ import { revealMatching, TracesFeature } from './views/tracesView';
 class JarvisExtension extends Disposable {
   readonly log = this._register(vscode.window.createOutputChannel(LOG_CHANNEL_NAME, { log: true }));
   readonly sessions: Sessions;
-  readonly offers = new RecoveryOffers();
+  readonly offers = new RecoveryOffers(this.log);
+  readonly views: { agents: AgentsView; tasks: TasksView; decisions: DecisionsView; checkpoints: CheckpointsView };
   readonly ctx: CommandContext;
   readonly statusBar: StatusBar;
   readonly traces: TracesFeature;
 
   constructor(context: vscode.ExtensionContext) {
     super();
+    onDisposalError(err => this.log.error(`[extension] a disposal failed: ${errorWithStack(err)}`));
     let wasm: Promise<Uint8Array> | undefined;
     this.sessions = this._register(
       new Sessions({
@@ -53,7 +58,7 @@ class JarvisExtension extends Disposable {
     );
     const documents = this._register(new JarvisDocuments(this.sessions));
     this._register(vscode.workspace.registerTextDocumentContentProvider(SCHEME, documents));
-    const views = {
+    const views = this.views = {
       agents: this._register(new AgentsView(this.sessions, this.log)),
       tasks: this._register(new TasksView(this.sessions, this.log)),
       decisions: this._register(new DecisionsView(this.sessions, this.log)),
@@ -68,7 +73,12 @@ class JarvisExtension extends Disposable {
       task: id => revealMatching(tasksTree, views.tasks, n => n.kind === 'task' && n.taskId === id),
     }));
     this.statusBar = this._register(new StatusBar(this.sessions));
-    this.ctx = { sessions: this.sessions, views, documents, log: this.log, errors: new CommandErrors(this.log) };
+    this.ctx = {
+      sessions: this.sessions,
+      views: { tasks: views.tasks, all: [...Object.values(views), this.traces.view] },
+      log: this.log,
+      errors: new CommandErrors(this.log),
+    };
     for (const d of [
       ...registerCheckpointCommands(this.ctx),
       ...registerRecoveryCommands(this.ctx),
@@ -105,7 +115,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Jarvis
   const api = createApi(extension.sessions);
   if (context.extensionMode === vscode.ExtensionMode.Test) {
     // Integration tests look at the views and the status bar as drawn.
-    Object.assign(api, { testing: { sessions: extension.sessions, views: extension.ctx.views, traces: extension.traces, statusBar: extension.statusBar, offers: extension.offers, log: extension.log } });
+    Object.assign(api, { testing: { sessions: extension.sessions, views: extension.views, traces: extension.traces, statusBar: extension.statusBar, offers: extension.offers, log: extension.log } });
   }
   return api;
 }
@@ -117,4 +127,5 @@ export async function deactivate(): Promise<void> {
   if (!e) return;
   await e.sessions.closeAll();
   e.dispose();
+  onDisposalError(undefined);
 }

@@ -5,11 +5,15 @@ import { parseArgs, type ParseArgsConfig } from 'util';
 import { configFromEnv, DEFAULTS } from '../core/config';
 import { ContextEngine } from '../core/engine';
 import type { Logger } from '../core/ports';
+import { writeFileAtomicSync } from '../core/atomicFile';
+import { ValidationError } from '../core/errors';
+import { errorText } from '../core/errorText';
 import type { RecoveryReport } from '../core/types';
+import { checkCleanupDays, checkLabel } from '../core/validate';
 import { readWasmBinary } from '../core/wasm';
 import { otelEnvironment, shellExports } from '../otel/otelEnv';
 import { otlpMounts } from '../otel/otlpReceiver';
-import { ENDPOINT_FILE, loadOrCreateToken, writeFileAtomic } from '../server/endpointFile';
+import { ENDPOINT_FILE, loadOrCreateToken } from '../server/endpointFile';
 import { JarvisServer } from '../server/server';
 import { COMMAND_HELP, USAGE } from './help';
 import { findServer, RemoteError, RemoteServer } from './remote';
@@ -25,6 +29,16 @@ export interface CliIo {
 export class CliError extends Error {
   constructor(message: string, readonly exitCode = 1) {
     super(message);
+  }
+}
+
+/** The core validator's verdict on an option's value, as wrong usage (exit 2) naming the option. */
+function usage<T>(option: string, check: () => T): T {
+  try {
+    return check();
+  } catch (e) {
+    if (e instanceof ValidationError) throw new CliError(`${option}: ${e.problem}`, 2);
+    throw e;
   }
 }
 
@@ -167,8 +181,7 @@ const commands: Record<string, Command> = {
   checkpoint: {
     options: { ...PATH_OPTION, label: { type: 'string' } },
     async run(args, ctx) {
-      const label = typeof args.label === 'string' ? args.label : undefined;
-      if (label !== undefined && (label.length === 0 || label.length > 256)) throw new CliError('--label: 1 to 256 characters', 2);
+      const label = usage('--label', () => checkLabel('label', args.label));
       const result = await withTarget(
         ctx,
         s => s.call('POST', '/checkpoint', label === undefined ? {} : { label }),
@@ -238,7 +251,7 @@ const commands: Record<string, Command> = {
       const data = await withTarget(ctx, exportThroughServer, e => e.exportAll());
       const text = json(data);
       if (typeof args.out === 'string') {
-        writeFileAtomic(path.resolve(args.out), text);
+        writeFileAtomicSync(path.resolve(args.out), text);
         ctx.io.err(`Exported to ${path.resolve(args.out)}\n`);
       } else {
         ctx.io.out(text);
@@ -252,8 +265,7 @@ const commands: Record<string, Command> = {
     async run(args, ctx) {
       const raw = args['older-than-days'];
       if (typeof raw !== 'string') throw new CliError('--older-than-days N is required', 2);
-      const days = Number(raw);
-      if (raw.trim() === '' || !Number.isFinite(days) || days < 0) throw new CliError(`--older-than-days: ${raw} is not a number of days`, 2);
+      const days = usage('--older-than-days', () => checkCleanupDays('older_than_days', raw.trim() === '' ? NaN : Number(raw)));
       const dryRun = args['dry-run'] === true;
       const result = await withTarget(
         ctx,
@@ -315,7 +327,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       string, string | boolean | undefined
     >;
   } catch (e) {
-    io.err(`jarvis-context ${name}: ${(e as Error).message}\n\n${COMMAND_HELP[name]}`);
+    io.err(`jarvis-context ${name}: ${errorText(e)}\n\n${COMMAND_HELP[name]}`);
     return 2;
   }
   if (values.help) {

@@ -101,6 +101,8 @@ export class JarvisContextManager {
    * into the state when the batch is sent.
    */
   record(events: BatchEvent[], contextPatch?: JsonObject): Promise<void> {
+    // A queue of its own rather than core/serialQueue: the client ships to orchestrators with
+    // nothing of the extension but the core's types, and this one never rejects (onRecordError).
     const job = this.queue.then(async () => {
       const batch = [...events];
       if (contextPatch) {

@@ -196,6 +196,7 @@ function describeError(method: string, e: unknown): JsonObject {
   };
 }
 
+/** The client's own (it ships without the extension's core/errorText), cut to 1,000 characters for the store. */
 function errorMessage(e: unknown): string {
   return (e instanceof Error ? e.message : String(e)).slice(0, 1000);
 }

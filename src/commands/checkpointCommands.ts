@@ -1,12 +1,12 @@
 import * as vscode from 'vscode';
 import type { CheckpointInfo, CheckpointResult } from '../core/types';
-import { checkpointTitle, type CheckpointNode } from '../views/checkpointsView';
-import { uris } from '../views/documents';
-import { shortTime } from '../views/format';
-import { COMMANDS } from './ids';
-import { type CommandContext, registerCommand, requireSession, showDocument, UserFacingError } from './run';
+import { showDocument, uris } from '../documentUris';
+import { checkpointTitle, shortTime } from '../format';
+import { COMMANDS } from '../ids';
+import { type CommandContext, registerCommand, requireSession, UserFacingError } from './run';
 
-type CheckpointRef = number | string | CheckpointNode | undefined;
+/** A checkpoint id, or a node of the Checkpoints view (which carries its id). */
+type CheckpointRef = number | string | { id: number } | undefined;
 
 function idOf(ref: CheckpointRef): number | undefined {
   if (ref === undefined || ref === null) return undefined;
@@ -55,8 +55,7 @@ export function registerCheckpointCommands(ctx: CommandContext): vscode.Disposab
         { location: vscode.ProgressLocation.Window, title: 'Jarvis: checkpoint' },
         () => s.engine.checkpoint(text!.trim() || undefined),
       );
-      const what = result.kind === 'auto' ? 'Checkpoint' : 'Recovery point';
-      void vscode.window.setStatusBarMessage(`$(check) ${what} #${result.checkpoint_id} saved${result.deduplicated ? ' (unchanged context)' : ''}`, 4000);
+      void vscode.window.setStatusBarMessage(`$(check) Recovery point #${result.checkpoint_id} saved${result.deduplicated ? ' (unchanged context)' : ''}`, 4000);
       return result;
     }),
 

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
-import { uris } from '../views/documents';
-import { COMMANDS } from './ids';
-import { type CommandContext, registerCommand, requireSession, showDocument, UserFacingError } from './run';
+import { showDocument, uris } from '../documentUris';
+import { COMMANDS } from '../ids';
+import { type CommandContext, registerCommand, requireSession, UserFacingError } from './run';
 
 /** The server URL as the user can reach it (remote windows forward the port). */
 export async function externalUrl(url: string): Promise<string> {

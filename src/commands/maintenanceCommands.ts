@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import type { CleanupResult } from '../core/types';
 import { readConfig } from '../host/config';
-import { COMMANDS } from './ids';
+import { COMMANDS } from '../ids';
 import { type CommandContext, registerCommand, requireSession } from './run';
 
 function describeRemoved(r: CleanupResult): string {

@@ -1,42 +1,7 @@
 import * as vscode from 'vscode';
-import type { RecoveryReport } from '../core/types';
-import type { WorkspaceSession } from '../host/session';
-import { SCHEME, uris } from '../views/documents';
-import { COMMANDS } from './ids';
-import { type CommandContext, registerCommand, requireSession, showDocument, UserFacingError } from './run';
-
-/** Opens a report as its Markdown rendering (the JSON is one click away in the editor title). */
-export async function openReport(session: WorkspaceSession, report: RecoveryReport): Promise<vscode.Uri> {
-  const editor = await showDocument(uris.report(session, report, 'md'));
-  return editor.document.uri;
-}
-
-export function summarize(report: RecoveryReport): string {
-  const parts = [
-    `${report.incomplete_tasks.length} incomplete task${report.incomplete_tasks.length === 1 ? '' : 's'}`,
-    `${report.stale_agents.length} stale agent${report.stale_agents.length === 1 ? '' : 's'}`,
-    `${report.restored.journal_records_replayed} journal record${report.restored.journal_records_replayed === 1 ? '' : 's'} replayed`,
-  ];
-  return parts.join(', ');
-}
-
-/**
- * After a crash: one notification per report, offering to open it. Never awaited by activation,
- * and remembered so reopening the engine does not offer the same report twice.
- */
-export class RecoveryOffers {
-  readonly offered: string[] = [];
-
-  offer(session: WorkspaceSession): void {
-    const report = session.engine?.recoveryReport;
-    if (!report || this.offered.includes(report.file)) return;
-    this.offered.push(report.file);
-    const folder = vscode.workspace.workspaceFolders && vscode.workspace.workspaceFolders.length > 1 ? ` (${session.folder.name})` : '';
-    void vscode.window
-      .showWarningMessage(`Jarvis Context recovered from a crash of the previous run${folder}: ${summarize(report)}.`, 'Open Recovery Report')
-      .then(choice => (choice ? openReport(session, report) : undefined));
-  }
-}
+import { openReport, SCHEME, showDocument, uris } from '../documentUris';
+import { COMMANDS } from '../ids';
+import { type CommandContext, registerCommand, requireSession, UserFacingError } from './run';
 
 export function registerRecoveryCommands(ctx: CommandContext): vscode.Disposable[] {
   return [

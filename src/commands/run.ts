@@ -1,26 +1,22 @@
 import * as vscode from 'vscode';
-import { describeError } from '../host/log';
+import { errorText, errorWithStack } from '../core/errorText';
+import type { TaskStatus } from '../core/types';
+import type { ChangeBatch } from '../host/changes';
 import type { Sessions } from '../host/sessions';
 import type { WorkspaceSession } from '../host/session';
-import type { JarvisDocuments } from '../views/documents';
-import type { AgentsView } from '../views/agentsView';
-import type { CheckpointsView } from '../views/checkpointsView';
-import type { DecisionsView } from '../views/decisionsView';
-import type { TasksView } from '../views/tasksView';
-import type { CommandId } from './ids';
+import type { CommandId } from '../ids';
 
-export interface Views {
-  agents: AgentsView;
-  tasks: TasksView;
-  decisions: DecisionsView;
-  checkpoints: CheckpointsView;
+/** What commands need of the views; the composition root hands the views in (commands never import them). */
+export interface ViewHandles {
+  tasks: { readonly filter: readonly TaskStatus[] | undefined; setFilter(statuses: readonly TaskStatus[] | undefined): void };
+  /** Every view, for "Refresh Views". */
+  all: readonly { update(batch: ChangeBatch): void; whenIdle(): Promise<void> }[];
 }
 
 /** What every command group gets. */
 export interface CommandContext {
   sessions: Sessions;
-  views: Views;
-  documents: JarvisDocuments;
+  views: ViewHandles;
   log: vscode.LogOutputChannel;
   errors: CommandErrors;
 }
@@ -38,12 +34,12 @@ export class CommandErrors {
   constructor(private readonly log: vscode.LogOutputChannel) {}
 
   report(source: string, err: unknown): void {
-    const message = err instanceof Error ? err.message : String(err);
+    const message = errorText(err);
     if (err instanceof UserFacingError) {
       void vscode.window.showInformationMessage(message);
       return;
     }
-    this.log.error(`[commands] ${source} failed: ${describeError(err)}`);
+    this.log.error(`[commands] ${source} failed: ${errorWithStack(err)}`);
     const text = `Jarvis Context: ${message}`;
     if (this.showing.has(text)) return;
     this.showing.add(text);
@@ -76,9 +72,4 @@ export function requireSession(ctx: CommandContext): WorkspaceSession & { engine
   if (!s) throw new UserFacingError('Jarvis Context needs an open folder.');
   s.requireEngine();
   return s as WorkspaceSession & { engine: NonNullable<WorkspaceSession['engine']> };
-}
-
-export async function showDocument(uri: vscode.Uri, options: vscode.TextDocumentShowOptions = {}): Promise<vscode.TextEditor> {
-  const doc = await vscode.workspace.openTextDocument(uri);
-  return vscode.window.showTextDocument(doc, { preview: false, ...options });
 }

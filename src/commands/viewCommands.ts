@@ -1,11 +1,10 @@
 import * as vscode from 'vscode';
 import { TASK_STATUSES, type TaskStatus } from '../core/types';
 import { ChangeBatch } from '../host/changes';
-import type { DecisionNode } from '../views/decisionsView';
-import { uris } from '../views/documents';
-import { statusLabel } from '../views/tasksView';
-import { COMMANDS } from './ids';
-import { type CommandContext, registerCommand, requireSession, showDocument, UserFacingError } from './run';
+import { showDocument, type SpanRef, uris } from '../documentUris';
+import { statusLabel } from '../format';
+import { COMMANDS } from '../ids';
+import { type CommandContext, registerCommand, requireSession, UserFacingError } from './run';
 
 export function registerViewCommands(ctx: CommandContext): vscode.Disposable[] {
   return [
@@ -27,16 +26,24 @@ export function registerViewCommands(ctx: CommandContext): vscode.Disposable[] {
     registerCommand(ctx, COMMANDS.clearTaskFilter, () => ctx.views.tasks.setFilter(undefined)),
 
     registerCommand(ctx, COMMANDS.refresh, async () => {
-      const views = Object.values(ctx.views);
-      for (const v of views) v.update(ChangeBatch.everything());
-      await Promise.all(views.map(v => v.whenIdle()));
+      for (const v of ctx.views.all) v.update(ChangeBatch.everything());
+      await Promise.all(ctx.views.all.map(v => v.whenIdle()));
     }),
 
-    registerCommand(ctx, COMMANDS.openDecision, async (ref?: DecisionNode | number) => {
+    registerCommand(ctx, COMMANDS.openDecision, async (ref?: { id: number } | number) => {
       const s = requireSession(ctx);
       const id = typeof ref === 'number' ? ref : ref?.id;
       if (id === undefined) throw new UserFacingError('Pick a decision in the Decisions view.');
       return (await showDocument(uris.decision(s, id), { preview: true })).document.uri;
+    }),
+
+    /** From a span of the Traces view: the span, attributes and all, as read-only JSON. */
+    registerCommand(ctx, COMMANDS.openSpan, async (ref?: SpanRef) => {
+      const s = requireSession(ctx);
+      if (!ref?.trace_id || !ref.span_id) throw new UserFacingError('Pick a span in the Traces view.');
+      const doc = await vscode.workspace.openTextDocument(uris.span(s, ref));
+      await vscode.languages.setTextDocumentLanguage(doc, 'json');
+      return (await vscode.window.showTextDocument(doc, { preview: true })).document.uri;
     }),
 
     registerCommand(ctx, COMMANDS.selectWorkspaceFolder, async () => {

@@ -3,6 +3,7 @@ import * as path from 'path';
 import { randomUUID } from 'crypto';
 import initSqlJs, { type SqlJsStatic } from 'sql.js';
 import { listDir, readFileIfExists, unlinkDurable, writeFileAtomic } from './atomicFile';
+import { addChangeIds } from './changeIds';
 import { DEFAULTS, type EngineOptions } from './config';
 import {
   ARCHIVE_DIR, CHECKPOINT_DIR, DB_FILE, emergencyFile, isEmergencyFile, isReportFile, JOURNAL_FILE, reportFile, reportMarkdownFile,
@@ -13,12 +14,15 @@ import { agentPart, SnapshotTracker, type PreparedSnapshot } from './snapshots';
 import { defaultIsProcessAlive, readMarker, removeMarker, writeMarker, type MarkerInfo } from './crashMarker';
 import type { ContextEngineApi, Disposable } from './engineApi';
 import { EngineClosedError, PersistenceError, SecondWriterError, ValidationError } from './errors';
+import { errorText as errText } from './errorText';
 import { decodeJournal, encodeRecord, Journal } from './journal';
 import { nodeFileSystem } from './nodeFs';
 import type { ArchiveOp, BatchItemOp, CheckpointOp, CleanupOp, JournalOp, SegmentIds, SegmentInfo, SnapshotOp } from './ops';
 import { silentLogger, systemClock, type Clock, type FileSystemPort, type Logger } from './ports';
 import { renderRecoveryReport } from './reportMarkdown';
-import { iso, Store, type ApplyResult } from './store';
+import { SerialQueue } from './serialQueue';
+import { Store, type ApplyResult } from './store';
+import { iso } from './time';
 import type {
   Agent, AgentUpdate, BatchEvent, BatchResult, ChangeEvent, ChangeKind, CheckpointInfo, CheckpointResult, CleanupResult,
   ContextView, Decision, DecisionInput, EngineMetrics, EngineStatus, Json, JsonObject, ListQuery, Message, MessageInput,
@@ -26,8 +30,8 @@ import type {
   TaskUpdate, TokenUsage,
 } from './types';
 import {
-  checkAgentUpdate, checkBatch, checkContext, checkDecision, checkId, checkLimit, checkMessage, checkSince, checkSpans,
-  checkTaskUpdate,
+  checkAgentUpdate, checkBatch, checkCleanupDays, checkContext, checkDecision, checkId, checkLabel, checkLimit, checkMessage,
+  checkSince, checkSpans, checkTaskUpdate,
 } from './validate';
 
 export { ARCHIVE_DIR, CHECKPOINT_DIR, DB_FILE, JOURNAL_FILE } from './fileNames';
@@ -73,9 +77,9 @@ export class ContextEngine implements ContextEngineApi {
   private pending: Pending[] = [];
   private flushQueued = false;
   /** Serializes everything that touches the journal or exports the database. */
-  private ioQueue: Promise<unknown> = Promise.resolve();
+  private readonly ioQueue = new SerialQueue();
   /** Serializes checkpoints, archive moves and cleanup with each other. */
-  private maintenance: Promise<unknown> = Promise.resolve();
+  private readonly maintenance = new SerialQueue();
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private closing: Promise<void> | undefined;
@@ -102,7 +106,7 @@ export class ContextEngine implements ContextEngineApi {
   /** The newest compaction's bytes waiting to be imaged; only the newest is written. */
   private imagePending: { bytes: Uint8Array; seq: number } | undefined;
   /** Serializes image writes and pruning, off the io queue. */
-  private imageQueue: Promise<unknown> = Promise.resolve();
+  private readonly imageQueue = new SerialQueue();
 
   private constructor(
     private readonly SQL: SqlJsStatic,
@@ -308,9 +312,7 @@ export class ContextEngine implements ContextEngineApi {
   }
 
   private io<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.ioQueue.then(fn, fn);
-    this.ioQueue = run.catch(() => undefined);
-    return run;
+    return this.ioQueue.run(fn);
   }
 
   /**
@@ -377,14 +379,9 @@ export class ContextEngine implements ContextEngineApi {
   private emitApplied(results: ApplyResult[]): void {
     if (this.listeners.size === 0) return;
     const byKind = new Map<ChangeKind, Set<string>>();
-    const add = (k: ChangeKind, ids: Iterable<string>) => {
-      let s = byKind.get(k);
-      if (!s) byKind.set(k, (s = new Set()));
-      for (const id of ids) s.add(id);
-    };
     for (const r of results) {
-      if (r.kind === 'batch') r.touched?.forEach((ids, k) => add(k as ChangeKind, ids));
-      else add(r.kind, r.ids);
+      if (r.kind === 'batch') r.touched?.forEach((ids, k) => addChangeIds(byKind, k as ChangeKind, ids));
+      else addChangeIds(byKind, r.kind, r.ids);
     }
     byKind.forEach((ids, kind) => this.emit(kind, [...ids]));
   }
@@ -482,9 +479,7 @@ export class ContextEngine implements ContextEngineApi {
   }
 
   private maintain<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.maintenance.then(fn, fn);
-    this.maintenance = run.catch(() => undefined);
-    return run;
+    return this.maintenance.run(fn);
   }
 
   /** The periodic checkpoint: a snapshot when the context changed, then compaction and archiving when due. */
@@ -512,8 +507,8 @@ export class ContextEngine implements ContextEngineApi {
     return this.io(() => this.compactNow());
   }
 
-  checkpoint(label?: string): Promise<CheckpointResult> {
-    if (label !== undefined && typeof label !== 'string') return Promise.reject(new ValidationError('label', 'must be a string'));
+  async checkpoint(label?: string): Promise<CheckpointResult> {
+    checkLabel('label', label);
     return this.recoveryPoint('manual', label ?? null);
   }
 
@@ -661,9 +656,7 @@ export class ContextEngine implements ContextEngineApi {
   }
 
   private inImageQueue<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.imageQueue.then(fn, fn);
-    this.imageQueue = run.catch(() => undefined);
-    return run;
+    return this.imageQueue.run(fn);
   }
 
   private async pruneImagesNow(dryRun = false): Promise<string[]> {
@@ -787,11 +780,8 @@ export class ContextEngine implements ContextEngineApi {
 
   // ---- cleanup --------------------------------------------------------------------------------
 
-  cleanup(options: { olderThanDays: number; dryRun?: boolean }): Promise<CleanupResult> {
-    const days = options?.olderThanDays;
-    if (typeof days !== 'number' || !Number.isFinite(days) || days < 0) {
-      return Promise.reject(new ValidationError('older_than_days', 'must be a non-negative number'));
-    }
+  async cleanup(options: { olderThanDays: number; dryRun?: boolean }): Promise<CleanupResult> {
+    const days = checkCleanupDays('older_than_days', options?.olderThanDays);
     if (this.closed) return Promise.reject(new EngineClosedError());
     const dryRun = options.dryRun === true;
     return this.maintain(async () => {
@@ -1163,9 +1153,9 @@ export class ContextEngine implements ContextEngineApi {
     try {
       await this.autoCheckpoint('shutdown');
       const ok = await this.io(() => this.compactNow());
-      await this.maintenance;
-      await this.ioQueue;
-      await this.imageQueue;
+      await this.maintenance.idle();
+      await this.ioQueue.idle();
+      await this.imageQueue.idle();
       await this.journal.close();
       // Without a durable database the marker stays, so the next open replays and reports.
       if (ok) await removeMarker(this.fs, this.folder);
@@ -1190,11 +1180,6 @@ export class ContextEngine implements ContextEngineApi {
 /** Callers may change what they get; the store's cached task must stay as stored. */
 function copyTask(t: Task): Task {
   return structuredClone(t);
-}
-
-function errText(e: unknown): string {
-  const err = e as NodeJS.ErrnoException;
-  return err?.code ? `${err.code}: ${err.message}` : String(err?.message ?? e);
 }
 
 /**

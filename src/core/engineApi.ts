@@ -33,7 +33,7 @@ export interface ContextEngineApi {
    */
   writeSpans(spans: SpanInput[], derived: BatchEvent[]): Promise<SpanWriteResult>;
   markRecoveryPoint(label: string): Promise<CheckpointResult>;
-  /** A labelled (manual) checkpoint is also a recovery point; without a label it is 'auto'. */
+  /** A checkpoint on demand (kind 'manual', labelled or not): also a recovery point, with a copy of the database. */
   checkpoint(label?: string): Promise<CheckpointResult>;
   /** Folds the journal into the database file now; false when the database could not be written. */
   compact(): Promise<boolean>;

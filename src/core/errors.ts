@@ -3,13 +3,10 @@
 
 export class ValidationError extends Error {
   override readonly name = 'ValidationError';
-  constructor(readonly field: string, message: string) {
-    super(`${field}: ${message}`);
+  /** `problem` says what is wrong with the field, without its name ("must be a string"). */
+  constructor(readonly field: string, readonly problem: string) {
+    super(`${field}: ${problem}`);
   }
-}
-
-export class NotFoundError extends Error {
-  override readonly name = 'NotFoundError';
 }
 
 /** The store cannot make a write durable; the write was not acknowledged and is not applied. */

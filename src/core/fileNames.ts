@@ -1,4 +1,4 @@
-import { iso } from './store';
+import { iso } from './time';
 
 // Every name in the storage folder is built and recognised here (DESIGN.md, Storage layout).
 

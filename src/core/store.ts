@@ -1,4 +1,5 @@
 import type { Database, SqlJsStatic, SqlValue, Statement } from 'sql.js';
+import { addChangeIds } from './changeIds';
 import type { ArchiveOp, BatchItemOp, CleanupOp, JournalOp, SegmentIds, SegmentInfo } from './ops';
 import { ADDED_COLUMNS, CHAIN_INDEX, HISTORY_SCHEMA, LIVE_SCHEMA, SCHEMA_VERSION } from './schema';
 import { applyDelta, emptyParts, partsFromView, viewOf, type SnapshotDelta, type SnapshotParts } from './snapshotDelta';
@@ -6,20 +7,11 @@ import type {
   Agent, AgentHealth, CheckpointInfo, Decision, Json, JsonObject, ListQuery, Message, SnapshotKind, Span, SpanInput,
   SpanQuery, Task, TaskEvent, TaskStatus, TokenUsage,
 } from './types';
+import { iso } from './time';
 
 type Row = Record<string, SqlValue>;
 type Params = SqlValue[] | Record<string, SqlValue>;
 
-// Writes that arrive together share a millisecond; toISOString is costly enough to remember.
-let lastIsoMs = NaN;
-let lastIso = '';
-export const iso = (ms: number): string => {
-  if (ms !== lastIsoMs) {
-    lastIso = new Date(ms).toISOString();
-    lastIsoMs = ms;
-  }
-  return lastIso;
-};
 const parse = <T>(text: SqlValue, fallback: T): T => (typeof text === 'string' ? (JSON.parse(text) as T) : fallback);
 
 export interface IdCounters {
@@ -317,9 +309,7 @@ export class Store {
         this.run('INSERT INTO ingested_events (event_id, ts) VALUES (?, ?)', [item.event_id, iso(t)]);
       }
       const r = this.applyOp(item);
-      let set = touched.get(r.kind);
-      if (!set) touched.set(r.kind, (set = new Set()));
-      r.ids.forEach(id => set!.add(id));
+      addChangeIds(touched, r.kind, r.ids);
     }
     return { kind: 'batch', ids: [], duplicates, touched };
   }

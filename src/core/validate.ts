@@ -4,148 +4,163 @@ import {
   type SpanInput, type TaskStatus, type TaskUpdate,
 } from './types';
 
-// Input checks shared by the engine and the server, so both name the same field the same way.
-// Unknown fields are ignored; fields of the wrong type are errors, never coerced.
+// The one validator for every write. The engine checks each input with it; the server calls it for
+// a request's content and checks only what is HTTP itself (path ids, query strings, body shape).
+// Every check takes the field's name first and throws a ValidationError naming that field.
+// The rules (README, "REST API"):
+// - unknown fields are ignored; a field of the wrong type is an error, never coerced; `null` is
+//   accepted only where it means "none" (agent_id, current_task, task_id, outcome);
+// - ids (task, agent, event ids, decision and message types, labels) are 1 to 256 characters;
+// - an array of strings names the element at fault (`blockers[2]`);
+// - an agent's `status` may be left out: the update is then a heartbeat that keeps it (a new agent
+//   starts `active`);
+// - a batch event's `ts`, when given, is kept as the time it happened (an ISO 8601 time).
+// checkLimit and checkSince read queries, not writes: their field has a default, so it comes second.
 
 export const MAX_ID_LENGTH = 256;
+export const MAX_LIST_LIMIT = 10_000;
+export const MAX_BATCH_EVENTS = 10_000;
+export const MAX_CLEANUP_DAYS = 36_500;
+const MAX_TEXT_LENGTH = 1_000_000;
 
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 export function checkId(field: string, v: unknown): string {
+  if (v === undefined) throw new ValidationError(field, 'is required');
   if (typeof v !== 'string') throw new ValidationError(field, 'must be a string');
   if (v.length === 0) throw new ValidationError(field, 'must not be empty');
   if (v.length > MAX_ID_LENGTH) throw new ValidationError(field, `must be at most ${MAX_ID_LENGTH} characters`);
   return v;
 }
 
-function checkString(field: string, v: unknown, { required = false, max = 1_000_000 } = {}): string | undefined {
-  if (v === undefined || v === null) {
-    if (required) throw new ValidationError(field, 'is required');
-    return undefined;
-  }
-  if (typeof v !== 'string') throw new ValidationError(field, 'must be a string');
-  if (v.length > max) throw new ValidationError(field, `must be at most ${max} characters`);
-  return v;
-}
-
-function checkStringArray(field: string, v: unknown): string[] | undefined {
-  if (v === undefined) return undefined;
-  if (!Array.isArray(v) || v.some(x => typeof x !== 'string')) throw new ValidationError(field, 'must be an array of strings');
-  return v as string[];
-}
-
-function checkObject(field: string, v: unknown): JsonObject | undefined {
-  if (v === undefined) return undefined;
-  if (!isPlainObject(v)) throw new ValidationError(field, 'must be an object');
-  return v as JsonObject;
-}
-
-function checkJson(field: string, v: unknown, required: boolean): Json | undefined {
-  if (v === undefined) {
-    if (required) throw new ValidationError(field, 'is required');
-    return undefined;
-  }
-  return v as Json;
-}
-
-function checkOptionalId(field: string, v: unknown): string | null | undefined {
-  if (v === undefined) return undefined;
-  if (v === null) return null;
+/** An id that may be left out (undefined) or cleared (null). */
+function checkNullableId(field: string, v: unknown): string | null | undefined {
+  if (v === undefined || v === null) return v;
   return checkId(field, v);
 }
 
-export function checkTaskUpdate(raw: unknown, prefix = ''): TaskUpdate {
-  if (!isPlainObject(raw)) throw new ValidationError(prefix || 'body', 'must be an object');
-  const out: TaskUpdate = {};
-  const description = checkString(`${prefix}description`, raw.description);
-  if (description !== undefined) out.description = description;
-  if (raw.status !== undefined) {
-    if (typeof raw.status !== 'string' || !(TASK_STATUSES as readonly string[]).includes(raw.status)) {
-      throw new ValidationError(`${prefix}status`, `must be one of ${TASK_STATUSES.join(', ')}`);
-    }
-    out.status = raw.status as TaskStatus;
+function checkText(field: string, v: unknown): string {
+  if (v === undefined) throw new ValidationError(field, 'is required');
+  if (typeof v !== 'string') throw new ValidationError(field, 'must be a string');
+  if (v.length > MAX_TEXT_LENGTH) throw new ValidationError(field, `must be at most ${MAX_TEXT_LENGTH} characters`);
+  return v;
+}
+
+function checkStringArray(field: string, v: unknown): string[] {
+  if (!Array.isArray(v)) throw new ValidationError(field, 'must be an array of strings');
+  v.forEach((s, i) => {
+    if (typeof s !== 'string') throw new ValidationError(`${field}[${i}]`, 'must be a string');
+  });
+  return v as string[];
+}
+
+export function checkObject(field: string, v: unknown): JsonObject {
+  if (v === undefined) throw new ValidationError(field, 'is required');
+  if (!isPlainObject(v)) throw new ValidationError(field, 'must be a JSON object');
+  return v as JsonObject;
+}
+
+function checkPresent(field: string, v: unknown): Json {
+  if (v === undefined) throw new ValidationError(field, 'is required');
+  return v as Json;
+}
+
+export function checkTaskStatus(field: string, v: unknown): TaskStatus {
+  if (typeof v !== 'string' || !(TASK_STATUSES as readonly string[]).includes(v)) {
+    throw new ValidationError(field, `must be one of ${TASK_STATUSES.join(', ')}`);
   }
-  if (raw.percentage !== undefined) {
-    const p = raw.percentage;
-    if (typeof p !== 'number' || !Number.isFinite(p)) throw new ValidationError(`${prefix}percentage`, 'must be a number');
-    if (p < 0 || p > 100) throw new ValidationError(`${prefix}percentage`, 'must be between 0 and 100');
-    out.percentage = p;
+  return v as TaskStatus;
+}
+
+/** A point in time, any form Date.parse reads; answered as ISO 8601 UTC. */
+export function checkTime(field: string, v: unknown): string {
+  if (typeof v !== 'string' || v === '' || Number.isNaN(Date.parse(v))) throw new ValidationError(field, 'must be an ISO 8601 time');
+  return new Date(Date.parse(v)).toISOString();
+}
+
+export function checkBoolean(field: string, v: unknown): boolean {
+  if (typeof v !== 'boolean') throw new ValidationError(field, 'must be true or false');
+  return v;
+}
+
+function checkPercentage(field: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new ValidationError(field, 'must be a number');
+  if (v < 0 || v > 100) throw new ValidationError(field, 'must be between 0 and 100');
+  return v;
+}
+
+/** Copies the fields of `raw` that are present (not undefined), each through its check. */
+function pick<T>(raw: Record<string, unknown>, prefix: string, checks: { [K in keyof T]-?: (field: string, v: unknown) => T[K] }): T {
+  const out = {} as T;
+  for (const key of Object.keys(checks) as (keyof T & string)[]) {
+    if (raw[key] !== undefined) out[key] = checks[key](`${prefix}${key}`, raw[key]);
   }
-  const subtasks = checkStringArray(`${prefix}completed_subtasks`, raw.completed_subtasks);
-  if (subtasks) out.completed_subtasks = subtasks;
-  const blockers = checkStringArray(`${prefix}blockers`, raw.blockers);
-  if (blockers) out.blockers = blockers;
-  const agent = checkOptionalId(`${prefix}agent_id`, raw.agent_id);
-  if (agent !== undefined) out.agent_id = agent;
-  const metadata = checkObject(`${prefix}metadata`, raw.metadata);
-  if (metadata) out.metadata = metadata;
   return out;
+}
+
+function requireObject(raw: unknown, prefix: string): Record<string, unknown> {
+  if (!isPlainObject(raw)) throw new ValidationError(prefix ? prefix.slice(0, -1) : 'body', 'must be a JSON object');
+  return raw;
+}
+
+export function checkTaskUpdate(raw: unknown, prefix = ''): TaskUpdate {
+  return pick<TaskUpdate>(requireObject(raw, prefix), prefix, {
+    description: checkText, status: checkTaskStatus, percentage: checkPercentage, completed_subtasks: checkStringArray,
+    blockers: checkStringArray, agent_id: checkNullableId, metadata: checkObject,
+  });
 }
 
 export function checkAgentUpdate(raw: unknown, prefix = ''): AgentUpdate {
-  if (!isPlainObject(raw)) throw new ValidationError(prefix || 'body', 'must be an object');
-  const out: AgentUpdate = {};
-  const status = checkString(`${prefix}status`, raw.status, { max: MAX_ID_LENGTH });
-  if (status !== undefined) {
-    if (status.length === 0) throw new ValidationError(`${prefix}status`, 'must not be empty');
-    out.status = status;
-  }
-  const task = checkOptionalId(`${prefix}current_task`, raw.current_task);
-  if (task !== undefined) out.current_task = task;
-  const caps = checkStringArray(`${prefix}capabilities`, raw.capabilities);
-  if (caps) out.capabilities = caps;
-  const metadata = checkObject(`${prefix}metadata`, raw.metadata);
-  if (metadata) out.metadata = metadata;
-  return out;
+  return pick<AgentUpdate>(requireObject(raw, prefix), prefix, {
+    status: checkId, current_task: checkNullableId, capabilities: checkStringArray, metadata: checkObject,
+  });
 }
 
 export function checkDecision(raw: unknown, prefix = ''): DecisionInput {
-  if (!isPlainObject(raw)) throw new ValidationError(prefix || 'body', 'must be an object');
+  const o = requireObject(raw, prefix);
   const out: DecisionInput = {
-    decision_type: checkId(`${prefix}decision_type`, raw.decision_type),
-    context: checkJson(`${prefix}context`, raw.context, true) as Json,
-    decision: checkString(`${prefix}decision`, raw.decision, { required: true }) as string,
-    reasoning: checkString(`${prefix}reasoning`, raw.reasoning, { required: true }) as string,
+    decision_type: checkId(`${prefix}decision_type`, o.decision_type),
+    context: checkPresent(`${prefix}context`, o.context),
+    decision: checkText(`${prefix}decision`, o.decision),
+    reasoning: checkText(`${prefix}reasoning`, o.reasoning),
   };
-  const outcome = checkJson(`${prefix}outcome`, raw.outcome, false);
-  if (outcome !== undefined) out.outcome = outcome;
-  const agent = checkOptionalId(`${prefix}agent_id`, raw.agent_id);
-  if (agent !== undefined) out.agent_id = agent;
-  const task = checkOptionalId(`${prefix}task_id`, raw.task_id);
-  if (task !== undefined) out.task_id = task;
-  return out;
+  return { ...out, ...pick<Pick<DecisionInput, 'outcome' | 'agent_id' | 'task_id'>>(o, prefix, {
+    outcome: (_f, v) => v as Json, agent_id: checkNullableId, task_id: checkNullableId,
+  }) };
 }
 
 export function checkMessage(raw: unknown, prefix = ''): MessageInput {
-  if (!isPlainObject(raw)) throw new ValidationError(prefix || 'body', 'must be an object');
+  const o = requireObject(raw, prefix);
   return {
-    from_agent: checkId(`${prefix}from_agent`, raw.from_agent),
-    to_agent: checkId(`${prefix}to_agent`, raw.to_agent),
-    message_type: checkId(`${prefix}message_type`, raw.message_type),
-    content: checkJson(`${prefix}content`, raw.content, true) as Json,
+    from_agent: checkId(`${prefix}from_agent`, o.from_agent),
+    to_agent: checkId(`${prefix}to_agent`, o.to_agent),
+    message_type: checkId(`${prefix}message_type`, o.message_type),
+    content: checkPresent(`${prefix}content`, o.content),
   };
 }
 
 export function checkContext(raw: unknown, field = 'body'): JsonObject {
-  if (!isPlainObject(raw)) throw new ValidationError(field, 'must be a JSON object');
-  return raw as JsonObject;
+  return checkObject(field, raw);
 }
 
-export const MAX_BATCH_EVENTS = 10_000;
+const EVENT_TYPES = ['task', 'decision', 'agent', 'message', 'context'] as const;
 
 /** Checks a whole batch before anything is written; the field names the failing entry. */
-export function checkBatch(raw: unknown): BatchEvent[] {
-  if (!Array.isArray(raw)) throw new ValidationError('events', 'must be an array');
-  if (raw.length > MAX_BATCH_EVENTS) throw new ValidationError('events', `must hold at most ${MAX_BATCH_EVENTS} entries`);
+export function checkBatch(raw: unknown, field = 'events'): BatchEvent[] {
+  if (raw === undefined) throw new ValidationError(field, 'is required');
+  if (!Array.isArray(raw)) throw new ValidationError(field, 'must be an array');
+  if (raw.length > MAX_BATCH_EVENTS) throw new ValidationError(field, `must hold at most ${MAX_BATCH_EVENTS} entries`);
   return raw.map((e, i): BatchEvent => {
-    const p = `events[${i}].`;
-    if (!isPlainObject(e)) throw new ValidationError(`events[${i}]`, 'must be an object');
-    const eventId = e.event_id === undefined ? undefined : checkId(`${p}event_id`, e.event_id);
-    const ts = e.ts === undefined ? undefined : checkSince(e.ts, `${p}ts`);
-    const base = { ...(eventId === undefined ? {} : { event_id: eventId }), ...(ts === undefined ? {} : { ts }) };
-    switch (e.type) {
+    const p = `${field}[${i}].`;
+    if (!isPlainObject(e)) throw new ValidationError(`${field}[${i}]`, 'must be a JSON object');
+    if (typeof e.type !== 'string' || !(EVENT_TYPES as readonly string[]).includes(e.type)) {
+      throw new ValidationError(`${p}type`, `must be one of ${EVENT_TYPES.join(', ')}`);
+    }
+    // An event that happened earlier (a spooled one) keeps its own time.
+    const base = pick<{ event_id?: string; ts?: string }>(e, p, { event_id: checkId, ts: checkTime });
+    switch (e.type as (typeof EVENT_TYPES)[number]) {
       case 'task':
         return { ...base, type: 'task', task_id: checkId(`${p}task_id`, e.task_id), ...checkTaskUpdate(e, p) };
       case 'agent':
@@ -160,10 +175,22 @@ export function checkBatch(raw: unknown): BatchEvent[] {
         const { type: _t, event_id: _id, ts: _ts, ...rest } = e;
         return { ...base, type: 'context', context: rest as JsonObject };
       }
-      default:
-        throw new ValidationError(`${p}type`, 'must be one of task, decision, agent, message, context');
     }
   });
+}
+
+/** A checkpoint's or recovery point's label: an id; `required` for a recovery point. */
+export function checkLabel(field: string, v: unknown, required = false): string | undefined {
+  if (v === undefined && !required) return undefined;
+  return checkId(field, v);
+}
+
+/** How old data must be for a clean-up to remove it: 0 to 36,500 days. */
+export function checkCleanupDays(field: string, v: unknown): number {
+  if (v === undefined) throw new ValidationError(field, 'is required');
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new ValidationError(field, 'must be a number');
+  if (v < 0 || v > MAX_CLEANUP_DAYS) throw new ValidationError(field, `must be between 0 and ${MAX_CLEANUP_DAYS}`);
+  return v;
 }
 
 const SPAN_STATUSES = ['unset', 'ok', 'error'];
@@ -173,21 +200,19 @@ export function checkSpans(raw: unknown): SpanInput[] {
   if (!Array.isArray(raw)) throw new ValidationError('spans', 'must be an array');
   return raw.map((s, i) => {
     const p = `spans[${i}].`;
-    if (!isPlainObject(s)) throw new ValidationError(`spans[${i}]`, 'must be an object');
+    if (!isPlainObject(s)) throw new ValidationError(`spans[${i}]`, 'must be a JSON object');
     checkId(`${p}trace_id`, s.trace_id);
     checkId(`${p}span_id`, s.span_id);
-    checkString(`${p}name`, s.name, { required: true });
+    checkText(`${p}name`, s.name);
     if (typeof s.kind !== 'number') throw new ValidationError(`${p}kind`, 'must be a number');
-    if (typeof s.start_time !== 'string' || Number.isNaN(Date.parse(s.start_time))) throw new ValidationError(`${p}start_time`, 'must be an ISO time');
-    if (s.end_time !== null && (typeof s.end_time !== 'string' || Number.isNaN(Date.parse(s.end_time)))) {
-      throw new ValidationError(`${p}end_time`, 'must be an ISO time or null');
-    }
+    checkTime(`${p}start_time`, s.start_time);
+    if (s.end_time !== null) checkTime(`${p}end_time`, s.end_time);
     if (!SPAN_STATUSES.includes(s.status as string)) throw new ValidationError(`${p}status`, `must be one of ${SPAN_STATUSES.join(', ')}`);
     for (const k of ['input_tokens', 'output_tokens'] as const) {
       if (s[k] !== null && (typeof s[k] !== 'number' || !Number.isFinite(s[k]))) throw new ValidationError(`${p}${k}`, 'must be a number or null');
     }
-    if (!isPlainObject(s.attributes)) throw new ValidationError(`${p}attributes`, 'must be an object');
-    if (!isPlainObject(s.resource)) throw new ValidationError(`${p}resource`, 'must be an object');
+    checkObject(`${p}attributes`, s.attributes);
+    checkObject(`${p}resource`, s.resource);
     const nul = (k: string) => (s[k] === undefined ? null : s[k]);
     return {
       ...(s as unknown as SpanInput),
@@ -200,7 +225,7 @@ export function checkSpans(raw: unknown): SpanInput[] {
   });
 }
 
-export function checkLimit(v: unknown, field = 'limit', def = 100, max = 10_000): number {
+export function checkLimit(v: unknown, field = 'limit', def = 100, max = MAX_LIST_LIMIT): number {
   if (v === undefined || v === null || v === '') return def;
   const n = typeof v === 'string' ? Number(v) : v;
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) throw new ValidationError(field, 'must be a positive integer');
@@ -208,8 +233,8 @@ export function checkLimit(v: unknown, field = 'limit', def = 100, max = 10_000)
   return n;
 }
 
+/** A query's lower time bound; left out when undefined, null or empty. */
 export function checkSince(v: unknown, field = 'since'): string | undefined {
   if (v === undefined || v === null || v === '') return undefined;
-  if (typeof v !== 'string' || Number.isNaN(Date.parse(v))) throw new ValidationError(field, 'must be an ISO 8601 time');
-  return new Date(Date.parse(v)).toISOString();
+  return checkTime(field, v);
 }

@@ -1,3 +1,4 @@
+import { addChangeIds } from '../core/changeIds';
 import type { ChangeEvent, ChangeKind } from '../core/types';
 
 /** Engine change events merged over a short window: what the views repaint. */
@@ -13,9 +14,7 @@ export class ChangeBatch {
   }
 
   add(event: ChangeEvent): void {
-    let set = this.ids.get(event.kind);
-    if (!set) this.ids.set(event.kind, (set = new Set()));
-    for (const id of event.ids) set.add(id);
+    addChangeIds(this.ids, event.kind, event.ids);
   }
 
   has(...kinds: ChangeKind[]): boolean {

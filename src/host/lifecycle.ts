@@ -1,5 +1,15 @@
 import * as vscode from 'vscode';
 
+let disposalErrorSink: ((err: unknown) => void) | undefined;
+
+/**
+ * Where errors thrown while disposing go: the composition root points this at the log. With no
+ * sink, dispose() throws them (together) once everything is released, so none vanishes.
+ */
+export function onDisposalError(sink: ((err: unknown) => void) | undefined): void {
+  disposalErrorSink = sink;
+}
+
 /** Owns disposables and releases them in reverse order (last registered, first disposed). */
 export class Disposable implements vscode.Disposable {
   private readonly _toDispose: { dispose(): unknown }[] = [];
@@ -21,13 +31,17 @@ export class Disposable implements vscode.Disposable {
   dispose(): void {
     if (this._disposed) return;
     this._disposed = true;
+    const errors: unknown[] = [];
     while (this._toDispose.length) {
       try {
         this._toDispose.pop()!.dispose();
-      } catch {
-        // one failing disposable must not keep the others alive
+      } catch (e) {
+        errors.push(e); // one failing disposable must not keep the others alive
       }
     }
+    if (errors.length === 0) return;
+    if (disposalErrorSink) for (const e of errors) disposalErrorSink(e);
+    else throw errors.length === 1 ? errors[0] : new AggregateError(errors, `${errors.length} disposables failed`);
   }
 }
 

@@ -17,9 +17,3 @@ export function channelLogger(channel: vscode.LogOutputChannel, component?: stri
     error: (m, ...a) => channel.error(typeof m === 'string' ? p(m) : m, ...a),
   };
 }
-
-/** The error with its stack, as one log line. */
-export function describeError(err: unknown): string {
-  if (err instanceof Error) return err.stack ?? `${err.name}: ${err.message}`;
-  return String(err);
-}

@@ -2,12 +2,13 @@ import * as crypto from 'crypto';
 import * as vscode from 'vscode';
 import type { EngineOptions } from '../core/config';
 import type { ContextEngineApi } from '../core/engineApi';
+import { errorText, errorWithStack } from '../core/errorText';
 import type { Logger } from '../core/ports';
+import { SerialQueue } from '../core/serialQueue';
 import { OTEL_ENV, otelEnvironment } from '../otel/otelEnv';
 import { ChangeBatch, ChangeDebouncer } from './changes';
 import type { JarvisConfig } from './config';
 import { Disposable } from './lifecycle';
-import { describeError } from './log';
 import type { RunningServer, ServerStarter } from './server';
 import { storageFolderFor } from './storage';
 
@@ -38,7 +39,7 @@ export class WorkspaceSession extends Disposable {
   private _error: unknown;
   private _storagePath: string | undefined;
   private engineSubscription: { dispose(): void } | undefined;
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly queue = new SerialQueue();
   private readonly log: Logger;
 
   private readonly _onDidChange = this._register(new vscode.EventEmitter<ChangeBatch>());
@@ -72,7 +73,7 @@ export class WorkspaceSession extends Disposable {
   requireEngine(): ContextEngineApi {
     if (this._engine) return this._engine;
     if (this._state === 'failed') {
-      throw new Error(`Jarvis Context could not open its storage: ${errorMessage(this._error)}`);
+      throw new Error(`Jarvis Context could not open its storage: ${errorText(this._error)}`);
     }
     throw new Error('Jarvis Context is still starting; try again in a moment.');
   }
@@ -111,9 +112,7 @@ export class WorkspaceSession extends Disposable {
   }
 
   private enqueue(op: () => Promise<void>): Promise<void> {
-    const next = this.queue.then(op, op);
-    this.queue = next.catch(() => undefined);
-    return next;
+    return this.queue.run(op);
   }
 
   private async openEngine(config: JarvisConfig): Promise<void> {
@@ -141,7 +140,7 @@ export class WorkspaceSession extends Disposable {
     } catch (err) {
       this._state = 'failed';
       this._error = err;
-      this.log.error(`could not open the engine on ${folder ?? '(none)'}: ${describeError(err)}`);
+      this.log.error(`could not open the engine on ${folder ?? '(none)'}: ${errorWithStack(err)}`);
     }
     this.debouncer.push('all');
     this.debouncer.flushNow();
@@ -157,7 +156,7 @@ export class WorkspaceSession extends Disposable {
       if (config.staleAgentMinutes > 0) engine.setStaleAfterMs(config.staleAgentMinutes * 60_000);
       engine.setImageRetention({ count: config.imagesKeep, bytes: config.imagesMaxMegabytes * 1024 * 1024 });
     } catch (err) {
-      this.log.error(`could not apply the settings: ${describeError(err)}`);
+      this.log.error(`could not apply the settings: ${errorWithStack(err)}`);
     }
     this.debouncer.push('all');
   }
@@ -174,7 +173,7 @@ export class WorkspaceSession extends Disposable {
       await engine.close();
       this.log.info(`engine closed on ${engine.folder}`);
     } catch (err) {
-      this.log.error(`closing the engine failed: ${describeError(err)}`);
+      this.log.error(`closing the engine failed: ${errorWithStack(err)}`);
     }
   }
 
@@ -197,7 +196,7 @@ export class WorkspaceSession extends Disposable {
       this.applyTerminalEnvironment(config);
       this.log.info(`REST server listening on ${this._server.url}`);
     } catch (err) {
-      this.log.error(`REST server did not start on port ${config.serverPort}: ${describeError(err)}`);
+      this.log.error(`REST server did not start on port ${config.serverPort}: ${errorWithStack(err)}`);
       this._server = undefined;
     }
     this.debouncer.push('all');
@@ -224,7 +223,7 @@ export class WorkspaceSession extends Disposable {
     try {
       await server.close();
     } catch (err) {
-      this.log.error(`closing the REST server failed: ${describeError(err)}`);
+      this.log.error(`closing the REST server failed: ${errorWithStack(err)}`);
     }
     this.debouncer.push('all');
   }
@@ -234,8 +233,4 @@ export class WorkspaceSession extends Disposable {
     this.engineSubscription?.dispose();
     super.dispose();
   }
-}
-
-export function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -1,6 +1,7 @@
 // An OTLP ExportTraceServiceRequest, protobuf or JSON, turned into the spans the engine stores.
 // A request that cannot be read at all throws OtlpDecodeError (400); a span that cannot be used
 // (bad ids, no start time) is counted as rejected and the others are kept (partial success).
+import { iso } from '../core/time';
 import type { Json, JsonObject, SpanInput, SpanStatus } from '../core/types';
 import { genAiFields } from './genaiAttributes';
 import { decodeExportRequest, type LongLike, type PbAnyValue, type PbKeyValue, type PbSpan } from './otlpProto';
@@ -30,10 +31,6 @@ function nanosToMs(v: number | LongLike | string | undefined | null): number {
   if (typeof v === 'number') return v / 1e6;
   if (typeof v === 'string') return Number(v) / 1e6;
   return v.toNumber() / 1e6;
-}
-
-function iso(ms: number): string {
-  return new Date(Math.floor(ms)).toISOString();
 }
 
 class Collector {

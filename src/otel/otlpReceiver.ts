@@ -5,7 +5,9 @@ import type { IncomingMessage, ServerResponse } from 'http';
 import * as zlib from 'zlib';
 import type { ContextEngineApi } from '../core/engineApi';
 import { EngineClosedError, PersistenceError, ValidationError } from '../core/errors';
+import { errorText } from '../core/errorText';
 import { silentLogger, type Logger } from '../core/ports';
+import { SerialQueue } from '../core/serialQueue';
 import type { SpanInput } from '../core/types';
 import { checkRequest } from '../server/auth';
 import { HttpError, readRawBody } from '../server/http';
@@ -113,7 +115,7 @@ function sendStatus(res: ServerResponse, enc: Encoding, e: OtlpError): void {
  */
 export class OtlpTraceReceiver {
   readonly counters: OtlpCounters = { requests: 0, spans: 0, rejected: 0, ignored: { metrics: 0, logs: 0 } };
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly queue = new SerialQueue();
   private readonly maxBytes: number;
   private readonly logger: Logger;
 
@@ -131,7 +133,7 @@ export class OtlpTraceReceiver {
       if (encoding === 'gzip') body = await gunzip(body, this.maxBytes);
       const decoded = this.decode(enc, body);
       const rejectedMessage = decoded.rejected > 0 ? `${decoded.rejected} span(s) rejected: ${decoded.problems.join('; ')}` : '';
-      await this.serialized(() => this.store(decoded));
+      await this.queue.run(() => this.store(decoded));
       this.counters.requests++;
       this.counters.spans += decoded.spans.length;
       this.counters.rejected += decoded.rejected;
@@ -203,12 +205,6 @@ export class OtlpTraceReceiver {
     }
   }
 
-  private serialized<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(work, work);
-    this.queue = run.catch(() => undefined);
-    return run;
-  }
-
   private async store(decoded: DecodedTraces): Promise<void> {
     if (decoded.spans.length === 0) return;
     const engine = this.options.engine;
@@ -255,7 +251,7 @@ export class OtlpTraceReceiver {
       return new OtlpError(503, RPC.unavailable, `The store cannot write: ${e.message}. Nothing was stored.`, { 'Retry-After': '1' });
     }
     this.logger.error(e instanceof Error ? e : new Error(String(e)));
-    return new OtlpError(500, RPC.internal, `Internal error: ${e instanceof Error ? e.message : String(e)}`);
+    return new OtlpError(500, RPC.internal, `Internal error: ${errorText(e)}`);
   }
 
   /** After a 413, read and drop a bounded amount so the client gets to read the answer, then cut it off. */

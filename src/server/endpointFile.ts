@@ -2,6 +2,7 @@
 // folder so that clients holding it keep working across restarts.
 import * as fs from 'fs';
 import * as path from 'path';
+import { writeFileAtomicSync } from '../core/atomicFile';
 import { newToken } from './auth';
 
 export const ENDPOINT_FILE = 'endpoint.json';
@@ -12,25 +13,6 @@ export interface Endpoint {
   url: string;
   token: string;
   pid: number;
-}
-
-/** Write to a temporary file, flush, rename: readers never see half a file. Mode 0600. */
-export function writeFileAtomic(file: string, text: string): void {
-  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
-  const fd = fs.openSync(tmp, 'w', 0o600);
-  try {
-    fs.writeSync(fd, text);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  try {
-    fs.chmodSync(tmp, 0o600);
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw e;
-  }
 }
 
 /** The folder's token, created on first use. */
@@ -44,12 +26,12 @@ export function loadOrCreateToken(folder: string): string {
   }
   const token = newToken();
   fs.mkdirSync(folder, { recursive: true, mode: 0o700 });
-  writeFileAtomic(file, token + '\n');
+  writeFileAtomicSync(file, token + '\n');
   return token;
 }
 
 export function writeEndpoint(folder: string, endpoint: Endpoint): void {
-  writeFileAtomic(path.join(folder, ENDPOINT_FILE), JSON.stringify(endpoint, null, 2) + '\n');
+  writeFileAtomicSync(path.join(folder, ENDPOINT_FILE), JSON.stringify(endpoint, null, 2) + '\n');
 }
 
 export function readEndpoint(folder: string): Endpoint | undefined {

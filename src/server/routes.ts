@@ -1,16 +1,14 @@
-// The routes of shared/API.md, under /api/jarvis/context. Each handler validates its whole input
-// (validate.ts) before calling the engine, and answers only after the engine's write resolved,
-// that is once the write is durable.
+// The routes of shared/API.md, under /api/jarvis/context. Each handler checks what is HTTP (body
+// shape, path ids, query strings: validate.ts) and hands the content to the engine, which checks
+// all of it with the core's validator before writing anything. A handler answers only after the
+// engine's write resolved, that is once the write is durable.
 import type { IncomingMessage, ServerResponse } from 'http';
 import type { ContextEngineApi } from '../core/engineApi';
-import type { Json, JsonObject } from '../core/types';
+import type { AgentUpdate, BatchEvent, DecisionInput, Json, JsonObject, MessageInput, TaskUpdate } from '../core/types';
 import { HttpError } from './http';
 import { PROMETHEUS_CONTENT_TYPE, renderPrometheus, wantsPrometheus, type ServerCounters } from './prometheus';
 import type { EventStreams } from './sse';
-import {
-  agentUpdate, batch, checkpointId, cleanupInput, decisionInput, messageInput, optionalLabel, optionalObject,
-  pathId, Query, requireObject, taskUpdate,
-} from './validate';
+import { checkpointId, cleanupInput, optionalLabel, optionalObject, pathId, Query, requireObject } from './validate';
 
 export const BASE_PATH = '/api/jarvis/context';
 
@@ -43,6 +41,8 @@ interface Route {
 
 const ok = (body: unknown): Answer => ({ status: 200, body });
 const created = (body: unknown): Answer => ({ status: 201, body });
+/** A body's content, typed as the engine's input: the engine checks it (core/validate.ts) before writing. */
+const content = <T>(body: Json | undefined): T => requireObject(body, 'body') as unknown as T;
 
 const routes: Route[] = [
   // Monitoring
@@ -86,7 +86,7 @@ const routes: Route[] = [
     path: '/tasks/:task_id',
     handle: async ({ engine, params, body }) => {
       const id = pathId(params.task_id, 'task_id');
-      const update = taskUpdate(requireObject(await body(), 'body'));
+      const update = content<TaskUpdate>(await body());
       return ok(await engine.updateTaskProgress(id, update));
     },
   },
@@ -94,7 +94,7 @@ const routes: Route[] = [
     method: 'POST',
     path: '/decisions',
     handle: async ({ engine, body }) => {
-      const d = await engine.logDecision(decisionInput(requireObject(await body(), 'body')));
+      const d = await engine.logDecision(content<DecisionInput>(await body()));
       return created({ id: d.id, ts: d.ts });
     },
   },
@@ -103,7 +103,7 @@ const routes: Route[] = [
     path: '/agents/:agent_id',
     handle: async ({ engine, params, body }) => {
       const id = pathId(params.agent_id, 'agent_id');
-      const update = agentUpdate(requireObject(await body(), 'body'));
+      const update = content<AgentUpdate>(await body());
       return ok(await engine.updateAgentState(id, update));
     },
   },
@@ -111,7 +111,7 @@ const routes: Route[] = [
     method: 'POST',
     path: '/messages',
     handle: async ({ engine, body }) => {
-      const m = await engine.logAgentMessage(messageInput(requireObject(await body(), 'body')));
+      const m = await engine.logAgentMessage(content<MessageInput>(await body()));
       return created({ id: m.id, ts: m.ts });
     },
   },
@@ -124,8 +124,7 @@ const routes: Route[] = [
     method: 'POST',
     path: '/events',
     handle: async ({ engine, body }) => {
-      const events = batch(requireObject(await body(), 'body'));
-      const r = await engine.writeBatch(events);
+      const r = await engine.writeBatch(content<{ events: BatchEvent[] }>(await body()).events);
       return created({ accepted: r.accepted, duplicates: r.duplicates });
     },
   },
@@ -133,10 +132,7 @@ const routes: Route[] = [
     method: 'POST',
     path: '/recovery-points',
     handle: async ({ engine, body }) => {
-      const o = requireObject(await body(), 'body');
-      const label = optionalLabel(o);
-      if (label === undefined) throw new HttpError(400, 'invalid_field', 'label: is required', 'label');
-      const r = await engine.markRecoveryPoint(label);
+      const r = await engine.markRecoveryPoint(content<{ label: string }>(await body()).label);
       return created({ checkpoint_id: r.checkpoint_id, created_at: r.created_at, file: r.file });
     },
   },

@@ -2,7 +2,8 @@
 import * as http from 'http';
 import type { AddressInfo } from 'net';
 import type { ContextEngineApi, Disposable } from '../core/engineApi';
-import { EngineClosedError, NotFoundError, PersistenceError, ValidationError } from '../core/errors';
+import { EngineClosedError, PersistenceError, ValidationError } from '../core/errors';
+import { errorText } from '../core/errorText';
 import { silentLogger, type Logger } from '../core/ports';
 import { nodeFileSystem } from '../core/nodeFs';
 import { ingestSpool } from '../core/spool';
@@ -59,7 +60,6 @@ function portFromEnv(logger: Logger): number {
 function toHttpError(e: unknown, logger: Logger): HttpError {
   if (e instanceof HttpError) return e;
   if (e instanceof ValidationError) return new HttpError(400, 'invalid_field', e.message, e.field);
-  if (e instanceof NotFoundError) return new HttpError(404, 'not_found', e.message);
   if (e instanceof PersistenceError) {
     return new HttpError(503, 'store_unavailable', `The store cannot write: ${e.message}. This write was not applied.`, undefined, {
       'Retry-After': '1',
@@ -69,7 +69,7 @@ function toHttpError(e: unknown, logger: Logger): HttpError {
     return new HttpError(503, 'store_unavailable', `${e.message} This write was not applied.`, undefined, { 'Retry-After': '1' });
   }
   logger.error(e instanceof Error ? e : new Error(String(e)));
-  return new HttpError(500, 'internal_error', `Internal error: ${e instanceof Error ? e.message : String(e)}`);
+  return new HttpError(500, 'internal_error', `Internal error: ${errorText(e)}`);
 }
 
 export class JarvisServer implements Disposable {
@@ -111,7 +111,7 @@ export class JarvisServer implements Disposable {
     try {
       await ingestSpool(options.engine, nodeFileSystem, logger);
     } catch (e) {
-      logger.error(`[server] could not take in the spool: ${(e as Error).message}; it stays on disk for the next start`);
+      logger.error(`[server] could not take in the spool: ${errorText(e)}; it stays on disk for the next start`);
     }
     const token = options.token ?? loadOrCreateToken(options.engine.folder);
     const httpServer = http.createServer();
@@ -278,7 +278,7 @@ export class JarvisServer implements Disposable {
         try {
           removeEndpoint(this.engine.folder, this.endpoint);
         } catch (e) {
-          this.logger.warn(`[server] could not remove endpoint.json: ${(e as Error).message}`);
+          this.logger.warn(`[server] could not remove endpoint.json: ${errorText(e)}`);
         }
       }
       this.logger.info('[server] closed');

@@ -1,12 +1,12 @@
 import * as vscode from 'vscode';
 import type { ContextEngineApi } from '../core/engineApi';
 import type { Agent } from '../core/types';
+import { ago, canonicalJson, mdEscape, shortTime } from '../format';
+import { ChangeBatch } from '../host/changes';
 import { readConfig } from '../host/config';
 import { CONTEXT_KEYS, setContextKey } from '../host/contextKeys';
 import { interval } from '../host/lifecycle';
 import type { Sessions } from '../host/sessions';
-import { ChangeBatch } from '../host/changes';
-import { ago, canonicalJson, mdEscape, shortTime } from './format';
 import { type LoadedModel, SessionTree } from './sessionTree';
 
 export const STALE_GROUP = '__stale__';

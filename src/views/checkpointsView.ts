@@ -1,12 +1,12 @@
 import * as vscode from 'vscode';
 import type { ContextEngineApi } from '../core/engineApi';
 import type { CheckpointInfo, SnapshotKind } from '../core/types';
-import { COMMANDS } from '../commands/ids';
-import { CONTEXT_KEYS, setContextKey } from '../host/contextKeys';
+import { ago, CHECKPOINT_KIND_TITLES, checkpointTitle, mdEscape, shortTime } from '../format';
 import { ChangeBatch } from '../host/changes';
+import { CONTEXT_KEYS, setContextKey } from '../host/contextKeys';
 import { interval } from '../host/lifecycle';
 import type { Sessions } from '../host/sessions';
-import { ago, mdEscape, shortTime } from './format';
+import { COMMANDS } from '../ids';
 import { type LoadedModel, SessionTree } from './sessionTree';
 
 export interface CheckpointNode {
@@ -14,16 +14,7 @@ export interface CheckpointNode {
   readonly id: number;
 }
 
-const KIND: Record<SnapshotKind, { title: string; icon: string }> = {
-  auto: { title: 'Auto checkpoint', icon: 'history' },
-  manual: { title: 'Checkpoint', icon: 'pinned' },
-  recovery: { title: 'Recovery point', icon: 'bookmark' },
-  shutdown: { title: 'Shutdown checkpoint', icon: 'debug-stop' },
-};
-
-export function checkpointTitle(c: CheckpointInfo): string {
-  return c.label || KIND[c.kind]?.title || c.kind;
-}
+const ICONS: Record<SnapshotKind, string> = { auto: 'history', manual: 'pinned', recovery: 'bookmark', shutdown: 'debug-stop' };
 
 /** Recovery points and automatic checkpoints, newest first. */
 export class CheckpointsView extends SessionTree<CheckpointNode> {
@@ -67,7 +58,7 @@ export class CheckpointsView extends SessionTree<CheckpointNode> {
     const item = new vscode.TreeItem(c ? checkpointTitle(c) : `#${element.id}`);
     item.id = element.key;
     if (!c) return item;
-    const kind = KIND[c.kind] ?? { title: c.kind, icon: 'circle-outline' };
+    const kind = { title: CHECKPOINT_KIND_TITLES[c.kind] ?? c.kind, icon: ICONS[c.kind] ?? 'circle-outline' };
     item.description = `${shortTime(c.created_at)} · ${ago(c.created_at)}`;
     item.iconPath = new vscode.ThemeIcon(kind.icon);
     item.contextValue = this.previous(c.checkpoint_id) ? 'checkpoint.hasPrevious' : 'checkpoint';

@@ -1,10 +1,10 @@
 import * as vscode from 'vscode';
 import type { ContextEngineApi } from '../core/engineApi';
 import type { Decision } from '../core/types';
-import { COMMANDS } from '../commands/ids';
+import { canonicalJson, mdEscape, short, shortTime } from '../format';
 import { CONTEXT_KEYS, setContextKey } from '../host/contextKeys';
 import type { Sessions } from '../host/sessions';
-import { canonicalJson, mdEscape, short, shortTime } from './format';
+import { COMMANDS } from '../ids';
 import { type LoadedModel, SessionTree } from './sessionTree';
 
 export interface DecisionNode {

@@ -1,34 +1,12 @@
 import * as vscode from 'vscode';
 import type { ContextEngineApi } from '../core/engineApi';
 import type { RecoveryReport } from '../core/types';
+import { reportBase, SCHEME } from '../documentUris';
+import { canonicalJson } from '../format';
 import { Disposable } from '../host/lifecycle';
-import type { WorkspaceSession } from '../host/session';
 import type { Sessions } from '../host/sessions';
-import { canonicalJson } from './format';
 
-export const SCHEME = 'jarvis-context';
-
-/**
- * Read-only documents on the `jarvis-context:` scheme. The authority is the session key, the path
- * names the record, so an editor stays bound to its workspace folder:
- *   /checkpoints/<id>.json   /decisions/<id>.json   /status.json   /metrics.json
- *   /recovery/<report file base>.md | .json   (`latest` = the newest report)
- */
-export const uris = {
-  checkpoint: (s: WorkspaceSession, id: number, label?: string) =>
-    vscode.Uri.from({ scheme: SCHEME, authority: s.key, path: `/checkpoints/${id}.json`, query: label ? `label=${encodeURIComponent(label)}` : '' }),
-  decision: (s: WorkspaceSession, id: number) => vscode.Uri.from({ scheme: SCHEME, authority: s.key, path: `/decisions/${id}.json` }),
-  status: (s: WorkspaceSession) => vscode.Uri.from({ scheme: SCHEME, authority: s.key, path: '/status.json' }),
-  metrics: (s: WorkspaceSession) => vscode.Uri.from({ scheme: SCHEME, authority: s.key, path: '/metrics.json' }),
-  report: (s: WorkspaceSession, report: RecoveryReport, ext: 'md' | 'json') =>
-    vscode.Uri.from({ scheme: SCHEME, authority: s.key, path: `/recovery/${reportBase(report)}.${ext}` }),
-};
-
-export function reportBase(report: RecoveryReport): string {
-  const name = report.file.split(/[\\/]/).pop() ?? report.file;
-  return name.replace(/\.(json|md)$/, '') || 'latest';
-}
-
+/** The read-only documents on the `jarvis-context:` scheme (their addresses: documentUris.ts). */
 export class JarvisDocuments extends Disposable implements vscode.TextDocumentContentProvider {
   private readonly _onDidChange = this._register(new vscode.EventEmitter<vscode.Uri>());
   readonly onDidChange = this._onDidChange.event;
@@ -60,7 +38,7 @@ export class JarvisDocuments extends Disposable implements vscode.TextDocumentCo
       return canonicalJson(snap);
     }
     if ((m = /^\/decisions\/(\d+)\.json$/.exec(p))) {
-      const d = (await engine.getDecisions({ limit: 10_000 })).find(x => x.id === Number(m![1]));
+      const d = await engine.getDecision(Number(m[1]));
       if (!d) throw new Error(`decision ${m[1]} not found`);
       return canonicalJson(d);
     }

@@ -3,7 +3,8 @@ import type { ContextEngineApi } from '../core/engineApi';
 import type { ChangeKind } from '../core/types';
 import { ChangeBatch } from '../host/changes';
 import { Disposable } from '../host/lifecycle';
-import { describeError } from '../host/log';
+import { errorWithStack } from '../core/errorText';
+import { SerialQueue } from '../core/serialQueue';
 import type { Sessions } from '../host/sessions';
 
 export interface TreeNode {
@@ -28,7 +29,7 @@ export abstract class SessionTree<N extends TreeNode> extends Disposable impleme
   private structure: string | undefined;
   private signatures = new Map<string, string>();
   private readonly nodes = new Map<string, N>();
-  private loading: Promise<void> = Promise.resolve();
+  private readonly loading = new SerialQueue();
   private _loaded = 0;
 
   constructor(protected readonly sessions: Sessions, private readonly kinds: ChangeKind[], private readonly log: vscode.LogOutputChannel) {
@@ -46,7 +47,7 @@ export abstract class SessionTree<N extends TreeNode> extends Disposable impleme
 
   /** Resolves once every update asked for so far has been loaded and announced (used by tests). */
   whenIdle(): Promise<void> {
-    return this.loading;
+    return this.loading.idle();
   }
 
   /** How many loads have completed (tests wait for a change to arrive). */
@@ -56,8 +57,8 @@ export abstract class SessionTree<N extends TreeNode> extends Disposable impleme
 
   update(batch: ChangeBatch): void {
     if (!batch.has(...this.kinds)) return;
-    this.loading = this.loading.then(() => this.reload()).catch(err => {
-      this.log.error(`[views] ${this.constructor.name} failed to load: ${describeError(err)}`);
+    this.loading.run(() => this.reload()).catch(err => {
+      this.log.error(`[views] ${this.constructor.name} failed to load: ${errorWithStack(err)}`);
     });
   }
 

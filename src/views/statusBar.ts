@@ -1,8 +1,8 @@
 import * as vscode from 'vscode';
-import { COMMANDS, STATUS_BAR_ID } from '../commands/ids';
+import { ago } from '../format';
 import { Disposable, interval } from '../host/lifecycle';
 import type { Sessions } from '../host/sessions';
-import { ago } from './format';
+import { COMMANDS, STATUS_BAR_ID } from '../ids';
 
 /** One item: age of the last checkpoint; the warning look only while persistence is degraded. */
 export class StatusBar extends Disposable {

@@ -1,10 +1,10 @@
 import * as vscode from 'vscode';
 import type { ContextEngineApi } from '../core/engineApi';
 import { type Task, type TaskStatus, TASK_STATUSES } from '../core/types';
-import { CONTEXT_KEYS, setContextKey } from '../host/contextKeys';
+import { ago, mdEscape, short, shortTime, statusLabel } from '../format';
 import { ChangeBatch } from '../host/changes';
+import { CONTEXT_KEYS, setContextKey } from '../host/contextKeys';
 import type { Sessions } from '../host/sessions';
-import { ago, mdEscape, short, shortTime } from './format';
 import { type LoadedModel, SessionTree } from './sessionTree';
 
 export type TaskNode =
@@ -22,10 +22,6 @@ const ICONS: Record<TaskStatus, [string, string | undefined]> = {
   failed: ['error', 'list.errorForeground'],
   cancelled: ['circle-slash', 'disabledForeground'],
 };
-
-export function statusLabel(s: TaskStatus): string {
-  return s.replace('_', ' ');
-}
 
 /** Tasks with status and percentage; children are completed subtasks, blockers and the assigned agent. */
 export class TasksView extends SessionTree<TaskNode> {

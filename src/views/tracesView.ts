@@ -1,18 +1,17 @@
 // The Traces view: OpenTelemetry GenAI spans as conversations → agent invocations → tool and model
-// calls. Selecting a node reveals its agent and task in the other views; clicking opens the span
-// (attributes and all) as a read-only JSON editor.
+// calls. Selecting a node reveals its agent and task in the other views; clicking runs "Open Span"
+// (commands/viewCommands.ts), which opens the span, attributes and all, from SpanDocuments below.
 import * as vscode from 'vscode';
 import type { ContextEngineApi } from '../core/engineApi';
-import type { Span } from '../core/types';
-import { COMMANDS, VIEWS } from '../commands/ids';
+import { errorText } from '../core/errorText';
+import { SPAN_SCHEME, type SpanRef } from '../documentUris';
+import { canonicalJson, mdEscape, shortTime } from '../format';
 import { CONTEXT_KEYS, setContextKey } from '../host/contextKeys';
 import { Disposable } from '../host/lifecycle';
 import type { Sessions } from '../host/sessions';
+import { COMMANDS, VIEWS } from '../ids';
 import { buildTraceTree, describeTraceNode, type TraceNodeKind, type TraceTreeNode } from '../otel/traceTree';
-import { canonicalJson, mdEscape, shortTime } from './format';
 import { type LoadedModel, SessionTree } from './sessionTree';
-
-export const SPAN_SCHEME = 'jarvis-span';
 
 export interface TraceViewNode {
   readonly key: string;
@@ -21,11 +20,6 @@ export interface TraceViewNode {
 const ICONS: Record<TraceNodeKind, string> = {
   conversation: 'comment-discussion', workflow: 'type-hierarchy', agent: 'hubot', tool: 'tools', model: 'sparkle', plan: 'checklist', other: 'circle-outline',
 };
-
-/** jarvis-span://<session key>/<trace id>/<span id>.json */
-export function spanUri(sessionKey: string, span: Pick<Span, 'trace_id' | 'span_id' | 'name'>): vscode.Uri {
-  return vscode.Uri.from({ scheme: SPAN_SCHEME, authority: sessionKey, path: `/${span.trace_id}/${span.span_id}.json`, query: `name=${encodeURIComponent(span.name)}` });
-}
 
 export class TracesView extends SessionTree<TraceViewNode> {
   /** The newest spans loaded (older ones stay in the store and its archive). */
@@ -90,7 +84,10 @@ export class TracesView extends SessionTree<TraceViewNode> {
     if (n.taskId) md.appendMarkdown(`task ${mdEscape(n.taskId)}\n\n`);
     if (n.span?.status_message) md.appendMarkdown(`**Error:** ${mdEscape(n.span.status_message)}\n\n`);
     item.tooltip = md;
-    if (n.span) item.command = { command: COMMANDS.openSpan, title: 'Open Span', arguments: [element] };
+    if (n.span) {
+      const ref: SpanRef = { trace_id: n.span.trace_id, span_id: n.span.span_id, name: n.span.name };
+      item.command = { command: COMMANDS.openSpan, title: 'Open Span', arguments: [ref] };
+    }
     return item;
   }
 }
@@ -118,8 +115,8 @@ export interface SpanOwnerReveal {
 }
 
 /**
- * The tree view, the span documents and the open command. `reveal` is given by the composition
- * root, which owns the other views.
+ * The tree view and the span documents. `reveal` is given by the composition root, which owns the
+ * other views.
  */
 export class TracesFeature extends Disposable {
   readonly view: TracesView;
@@ -134,17 +131,9 @@ export class TracesFeature extends Disposable {
       const n = e.selection[0] && this.view.model(e.selection[0]);
       if (!n) return;
       // Revealing is a courtesy: a view that is collapsed or not loaded yet is simply left alone.
-      const quiet = (p: Thenable<void> | Promise<void>): void => void Promise.resolve(p).catch(err => log.debug(`[traces] reveal: ${String(err)}`));
+      const quiet = (p: Thenable<void> | Promise<void>): void => void Promise.resolve(p).catch(err => log.debug(`[traces] reveal: ${errorText(err)}`));
       if (n.agentId) quiet(reveal.agent(n.agentId));
       if (n.taskId) quiet(reveal.task(n.taskId));
-    }));
-    this._register(vscode.commands.registerCommand(COMMANDS.openSpan, async (element?: TraceViewNode) => {
-      const n = element && this.view.model(element);
-      const session = sessions.current;
-      if (!n?.span || !session) return;
-      const doc = await vscode.workspace.openTextDocument(spanUri(session.key, n.span));
-      await vscode.languages.setTextDocumentLanguage(doc, 'json');
-      await vscode.window.showTextDocument(doc, { preview: true });
     }));
   }
 }

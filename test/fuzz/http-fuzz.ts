@@ -153,11 +153,15 @@ export async function runHttpFuzz(options: { count: number; seed?: number; log?:
       if (typeof u.status === 'string') t.status = u.status;
       model.tasks.set(taskId, t);
     };
+    // An agent update without a status is a heartbeat: the status stays, a new agent starts active.
+    const applyAgent = (agentId: string, status: unknown): void => {
+      model.agents.set(agentId, typeof status === 'string' ? status : model.agents.get(agentId) ?? 'active');
+    };
     const applyContext = (c: Obj): void => {
       model.context = c;
     };
     if (p.method === 'PUT' && route.startsWith('/tasks/')) applyTask(decodeURIComponent(route.slice(7)), body!);
-    else if (p.method === 'PUT' && route.startsWith('/agents/')) model.agents.set(decodeURIComponent(route.slice(8)), body!.status as string);
+    else if (p.method === 'PUT' && route.startsWith('/agents/')) applyAgent(decodeURIComponent(route.slice(8)), body!.status);
     else if (p.method === 'POST' && route === '/decisions') model.decisions++;
     else if (p.method === 'POST' && route === '/messages') model.messages++;
     else if (p.method === 'PUT' && route === '/context') applyContext(body!);
@@ -168,13 +172,13 @@ export async function runHttpFuzz(options: { count: number; seed?: number; log?:
           model.eventIds.add(e.event_id);
         }
         if (e.type === 'task') applyTask(e.task_id as string, e);
-        else if (e.type === 'agent') model.agents.set(e.agent_id as string, e.status as string);
+        else if (e.type === 'agent') applyAgent(e.agent_id as string, e.status);
         else if (e.type === 'decision') model.decisions++;
         else if (e.type === 'message') model.messages++;
         else if (e.type === 'context') {
           if (e.context !== undefined) applyContext(e.context as Obj);
           else {
-            const { type: _t, event_id: _e, ...rest } = e;
+            const { type: _t, event_id: _e, ts: _ts, ...rest } = e;
             applyContext(rest);
           }
         }

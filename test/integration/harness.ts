@@ -5,9 +5,20 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import type { JarvisContextExtensionApi } from '../../src/host/api';
 import type { Sessions } from '../../src/host/sessions';
-import type { RecoveryOffers } from '../../src/commands/recoveryCommands';
-import type { Views } from '../../src/commands/run';
+import type { AgentsView } from '../../src/views/agentsView';
+import type { CheckpointsView } from '../../src/views/checkpointsView';
+import type { DecisionsView } from '../../src/views/decisionsView';
+import type { RecoveryOffers } from '../../src/views/recoveryNotification';
 import type { StatusBar } from '../../src/views/statusBar';
+import type { TasksView } from '../../src/views/tasksView';
+
+/** The views as drawn, for the suites to look at. */
+export interface Views {
+  agents: AgentsView;
+  tasks: TasksView;
+  decisions: DecisionsView;
+  checkpoints: CheckpointsView;
+}
 
 export const EXTENSION_ID = 'jarvis-context.jarvis-context';
 

@@ -2,7 +2,7 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { COMMANDS, INTERNAL_COMMANDS, VIEW_CONTAINER, VIEWS } from '../../src/commands/ids';
+import { COMMANDS, INTERNAL_COMMANDS, VIEW_CONTAINER, VIEWS } from '../../src/ids';
 import { CONFIG_DEFAULTS, SETTINGS } from '../../src/host/settings';
 
 const root = path.resolve(__dirname, '../../..');
@@ -10,7 +10,7 @@ const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'))
 const c = pkg.contributes;
 
 describe('package.json manifest', function () {
-  it('contributes exactly the commands in src/commands/ids.ts, with the jarvis. prefix and a category', function () {
+  it('contributes exactly the commands in src/ids.ts, with the jarvis. prefix and a category', function () {
     const declared: string[] = c.commands.map((x: { command: string }) => x.command).sort();
     assert.deepStrictEqual(declared, Object.values(COMMANDS).sort());
     for (const cmd of c.commands) {
@@ -31,7 +31,7 @@ describe('package.json manifest', function () {
     };
     walk(path.join(root, 'src'));
     for (const key of Object.keys(COMMANDS)) assert.ok(used.has(key), `COMMANDS.${key} is never used`);
-    const literal = fs.readFileSync(path.join(root, 'src/commands/ids.ts'), 'utf8');
+    const literal = fs.readFileSync(path.join(root, 'src/ids.ts'), 'utf8');
     for (const id of Object.values(COMMANDS)) assert.ok(literal.includes(`'${id}'`));
   });
 

@@ -101,4 +101,10 @@ describe('OpenTelemetry traces', function () {
     assert.strictEqual(span.agent_id, 'it-researcher');
     assert.strictEqual(span.attributes['gen_ai.tool.call.id'], 'call_it');
   });
+
+  it('"Refresh Views" reloads the Traces view too', async function () {
+    const before = traces.view.loadCount;
+    await vscode.commands.executeCommand('jarvis.refresh');
+    assert.ok(traces.view.loadCount > before, 'Traces was not reloaded');
+  });
 });

@@ -69,7 +69,7 @@ describe('engine: writes and reads', () => {
       [() => f.engine.updateTaskProgress('t', { blockers: 'no' as never }), 'blockers'],
       [() => f.engine.logDecision({ decision_type: 'plan', context: {}, decision: 'x' } as never), 'reasoning'],
       [() => f.engine.logAgentMessage({ from_agent: 'a', to_agent: '', message_type: 'm', content: 1 }), 'to_agent'],
-      [() => f.engine.updateAgentState('a', { capabilities: [1] as never }), 'capabilities'],
+      [() => f.engine.updateAgentState('a', { capabilities: [1] as never }), 'capabilities[0]'],
       [() => f.engine.updateContext([] as never), 'body'],
       [() => f.engine.writeBatch([{ type: 'task', task_id: 'ok' }, { type: 'task', task_id: 'bad', percentage: 200 }] as never), 'events[1].percentage'],
     ];

@@ -41,7 +41,7 @@ const cases: Case[] = [
   { name: 'bad percent-encoding in id', method: 'PUT', route: '/tasks/%E0%A4%A', body: {}, status: 400, code: 'invalid_field', field: 'task_id' },
   { name: 'status filter unknown', method: 'GET', route: '/task-progress?status=nope', status: 400, code: 'invalid_field', field: 'status' },
   // agents
-  { name: 'agent without status', method: 'PUT', route: '/agents/a', body: { capabilities: [] }, status: 400, code: 'invalid_field', field: 'status' },
+  { name: 'agent status empty', method: 'PUT', route: '/agents/a', body: { status: '' }, status: 400, code: 'invalid_field', field: 'status' },
   { name: 'agent status not a string', method: 'PUT', route: '/agents/a', body: { status: 1 }, status: 400, code: 'invalid_field', field: 'status' },
   { name: 'agent capabilities wrong', method: 'PUT', route: '/agents/a', body: { status: 'ok', capabilities: 'all' }, status: 400, code: 'invalid_field', field: 'capabilities' },
   { name: 'agent id over 256 chars', method: 'PUT', route: `/agents/${long}`, body: { status: 'ok' }, status: 400, code: 'invalid_field', field: 'agent_id' },

@@ -122,6 +122,27 @@ describe('server routes', () => {
     assert.strictEqual((await h.req('GET', '/context')).json.state.step, 3);
   });
 
+  it('POST /events keeps a given ts, as the spool does', async () => {
+    const ts = '2026-01-02T03:04:05.000Z';
+    const r = await h.req('POST', '/events', { events: [
+      { type: 'decision', decision_type: 'late', context: {}, decision: 'sent later', reasoning: 'r', ts: '2026-01-02T04:04:05+01:00' },
+      { type: 'message', from_agent: 'late-a', to_agent: 'late-b', message_type: 'm', content: 1, ts },
+    ] });
+    assert.strictEqual(r.status, 201, r.text);
+    const d = (await h.req('GET', '/decisions')).json.decisions.find((x: { decision_type: string }) => x.decision_type === 'late');
+    assert.strictEqual(d.ts, ts);
+    const m = (await h.req('GET', '/messages?agent_id=late-a')).json.messages[0];
+    assert.strictEqual(m.ts, ts);
+  });
+
+  it('PUT /agents/{id} without a status is a heartbeat that keeps the status', async () => {
+    await h.req('PUT', '/agents/beat', { status: 'working' });
+    const r = await h.req('PUT', '/agents/beat', {});
+    assert.strictEqual(r.status, 200, r.text);
+    assert.strictEqual(r.json.status, 'working');
+    assert.strictEqual((await h.req('PUT', '/agents/new-beat', {})).json.status, 'active');
+  });
+
   it('POST /checkpoint, /recovery-points; GET /checkpoints and /checkpoints/{id}', async () => {
     await h.req('PUT', '/context', { phase: 'one' });
     const c = await h.req('POST', '/checkpoint', { label: 'before-merge' });

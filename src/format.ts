@@ -1,5 +1,7 @@
-// Small pure helpers shared by the views and editors (no vscode import: unit-testable).
-import { canonicalJson as sortedJson } from '../core/canonicalJson';
+// How records read in the UI: times, titles, Markdown escaping. Pure helpers (no vscode import:
+// unit-testable) that views, commands and editors all use, so none of them imports another.
+import { canonicalJson as sortedJson } from './core/canonicalJson';
+import type { CheckpointInfo, SnapshotKind, TaskStatus } from './core/types';
 
 /** "12 s ago", "2 min ago", "3 h ago", "4 d ago"; "just now" under a second. */
 export function ago(iso: string | null | undefined, now: number = Date.now()): string {
@@ -46,4 +48,21 @@ export function jsonInline(value: unknown, max = 400): string {
   if (value === null || value === undefined) return '';
   const s = typeof value === 'string' ? value : JSON.stringify(value);
   return short(s, max);
+}
+
+/** "in progress" for `in_progress`. */
+export function statusLabel(s: TaskStatus): string {
+  return s.replace('_', ' ');
+}
+
+export const CHECKPOINT_KIND_TITLES: Record<SnapshotKind, string> = {
+  auto: 'Auto checkpoint',
+  manual: 'Checkpoint',
+  recovery: 'Recovery point',
+  shutdown: 'Shutdown checkpoint',
+};
+
+/** A checkpoint's label, else what kind it is. */
+export function checkpointTitle(c: CheckpointInfo): string {
+  return c.label || CHECKPOINT_KIND_TITLES[c.kind] || c.kind;
 }
