@@ -39,6 +39,31 @@ export const DEFAULTS = {
   cliContextPath: './memory/context/jarvis',
 } as const;
 
+/** The engine's settings with every default filled in: the one place defaults are applied. */
+export interface ResolvedOptions {
+  folder: string;
+  historySize: number;
+  staleAfterMs: number;
+  liveDbLimitBytes: number;
+  journalCompactBytes: number;
+  checkpointIntervalMs: number;
+  imageCount: number;
+  imageBytes: number;
+}
+
+export function resolveOptions(o: EngineOptions): ResolvedOptions {
+  return {
+    folder: o.folder,
+    historySize: o.historySize ?? DEFAULTS.historySize,
+    staleAfterMs: o.staleAfterMs ?? DEFAULTS.staleAfterMs,
+    liveDbLimitBytes: o.liveDbLimitBytes ?? DEFAULTS.liveDbLimitBytes,
+    journalCompactBytes: o.journalCompactBytes ?? DEFAULTS.journalCompactBytes,
+    checkpointIntervalMs: o.checkpointIntervalMs ?? DEFAULTS.checkpointIntervalMs,
+    imageCount: o.imageCount ?? DEFAULTS.imageCount,
+    imageBytes: o.imageBytes ?? DEFAULTS.imageBytes,
+  };
+}
+
 /** Settings from the environment (DESIGN.md, Configuration). Invalid values are ignored with a warning. */
 export function configFromEnv(env: NodeJS.ProcessEnv, logger?: Logger): Partial<EngineOptions> & { folder?: string } {
   const out: Partial<EngineOptions> & { folder?: string } = {};

@@ -2,17 +2,16 @@ import type { Database, SqlJsStatic, SqlValue, Statement } from 'sql.js';
 import { addChangeIds } from './changeIds';
 import type { ArchiveOp, BatchItemOp, CleanupOp, JournalOp, SegmentIds, SegmentInfo } from './ops';
 import { ADDED_COLUMNS, CHAIN_INDEX, HISTORY_SCHEMA, LIVE_SCHEMA, SCHEMA_VERSION } from './schema';
-import { applyDelta, emptyParts, partsFromView, viewOf, type SnapshotDelta, type SnapshotParts } from './snapshotDelta';
-import type {
-  Agent, AgentHealth, CheckpointInfo, Decision, Json, JsonObject, ListQuery, Message, SnapshotKind, Span, SpanInput,
-  SpanQuery, Task, TaskEvent, TaskStatus, TokenUsage,
-} from './types';
-import { iso } from './time';
+import { listWhere, parseJson as parse, toAgent, toCheckpoint, toDecision, toMessage, toSpan, toTask, type Row } from './rows';
 
-type Row = Record<string, SqlValue>;
+import { iso } from './time';
+import type {
+  Agent, AgentUpdate, CheckpointInfo, Decision, JsonObject, ListQuery, Message, Span, SpanInput, SpanQuery, Task, TaskEvent,
+  TaskStatus, TaskUpdate, TokenUsage,
+} from './types';
+
 type Params = SqlValue[] | Record<string, SqlValue>;
 
-const parse = <T>(text: SqlValue, fallback: T): T => (typeof text === 'string' ? (JSON.parse(text) as T) : fallback);
 
 export interface IdCounters {
   span: number;
@@ -251,35 +250,31 @@ export class Store {
     }
   }
 
-  private applyTask(t: number, taskId: string, u: import('./types').TaskUpdate): ApplyResult {
+  private applyTask(t: number, taskId: string, u: TaskUpdate): ApplyResult {
     const now = iso(t);
     const prev = this.getTask(taskId);
-    const status: TaskStatus = u.status ?? prev?.status ?? 'pending';
-    // A task reported completed without a percentage is at 100 %; otherwise keep what was sent.
-    const percentage = u.percentage ?? (u.status === 'completed' ? 100 : prev?.percentage ?? 0);
-    this.run(
-      `INSERT OR REPLACE INTO task_progress (task_id, description, status, percentage, completed_subtasks, blockers,
-        agent_id, metadata, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)`,
-      [taskId, u.description ?? prev?.description ?? '', status, percentage,
-        JSON.stringify(u.completed_subtasks ?? prev?.completed_subtasks ?? []),
-        JSON.stringify(u.blockers ?? prev?.blockers ?? []),
-        u.agent_id !== undefined ? u.agent_id : prev?.agent_id ?? null,
-        JSON.stringify(u.metadata ? { ...(prev?.metadata ?? {}), ...u.metadata } : prev?.metadata ?? {}),
-        prev?.created_at ?? now, now],
-    );
-    const id = ++this.counters.task_event;
-    this.run('INSERT INTO task_events (id, ts, task_id, changes) VALUES (?,?,?,?)', [id, now, taskId, JSON.stringify(u)]);
-    this.cacheTask({
-      task_id: taskId, description: u.description ?? prev?.description ?? '', status, percentage,
+    const task: Task = {
+      task_id: taskId, description: u.description ?? prev?.description ?? '', status: u.status ?? prev?.status ?? 'pending',
+      // A task reported completed without a percentage is at 100 %; otherwise keep what was sent.
+      percentage: u.percentage ?? (u.status === 'completed' ? 100 : prev?.percentage ?? 0),
       completed_subtasks: u.completed_subtasks ?? prev?.completed_subtasks ?? [], blockers: u.blockers ?? prev?.blockers ?? [],
       agent_id: u.agent_id !== undefined ? u.agent_id : prev?.agent_id ?? null,
       metadata: u.metadata ? { ...(prev?.metadata ?? {}), ...u.metadata } : prev?.metadata ?? {},
       created_at: prev?.created_at ?? now, updated_at: now,
-    });
+    };
+    this.run(
+      `INSERT OR REPLACE INTO task_progress (task_id, description, status, percentage, completed_subtasks, blockers,
+        agent_id, metadata, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)`,
+      [task.task_id, task.description, task.status, task.percentage, JSON.stringify(task.completed_subtasks),
+        JSON.stringify(task.blockers), task.agent_id, JSON.stringify(task.metadata), task.created_at, task.updated_at],
+    );
+    const id = ++this.counters.task_event;
+    this.run('INSERT INTO task_events (id, ts, task_id, changes) VALUES (?,?,?,?)', [id, now, taskId, JSON.stringify(u)]);
+    this.cacheTask(task);
     return { kind: 'task', ids: [taskId] };
   }
 
-  private applyAgent(t: number, agentId: string, u: import('./types').AgentUpdate): ApplyResult {
+  private applyAgent(t: number, agentId: string, u: AgentUpdate): ApplyResult {
     const now = iso(t);
     const prev = this.get('SELECT * FROM agent_states WHERE agent_id = ?', [agentId]);
     const prevMeta = prev ? parse<JsonObject>(prev.metadata, {}) : {};
@@ -452,24 +447,17 @@ export class Store {
 
   /** Newest first, below `beforeId` when paging on from the live database into segments. */
   getDecisions(q: ListQuery & { limit: number; beforeId?: number }): Decision[] {
-    const { where, params } = listFilter(q, 'decision');
+    const { where, params } = listWhere(q, [['agent_id', q.agent_id], ['task_id', q.task_id]]);
     return this.all(`SELECT * FROM decision_log ${where} ORDER BY id DESC LIMIT ?`, [...params, q.limit]).map(toDecision);
   }
 
   getMessages(q: ListQuery & { limit: number; beforeId?: number }): Message[] {
-    const { where, params } = listFilter(q, 'message');
+    const { where, params } = listWhere(q, [['agent', q.agent_id]]);
     return this.all(`SELECT * FROM agent_coordination ${where} ORDER BY id DESC LIMIT ?`, [...params, q.limit]).map(toMessage);
   }
 
   getSpans(q: SpanQuery & { limit: number; beforeId?: number; operation?: string }): Span[] {
-    const conds: string[] = [];
-    const params: SqlValue[] = [];
-    if (q.beforeId !== undefined) { conds.push('id < ?'); params.push(q.beforeId); }
-    if (q.since) { conds.push('ts >= ?'); params.push(q.since); }
-    for (const k of ['trace_id', 'conversation_id', 'agent_id', 'task_id', 'operation'] as const) {
-      if (q[k]) { conds.push(`${k} = ?`); params.push(q[k]!); }
-    }
-    const where = conds.length ? `WHERE ${conds.join(' AND ')}` : '';
+    const { where, params } = listWhere(q, (['trace_id', 'conversation_id', 'agent_id', 'task_id', 'operation'] as const).map(k => [k, q[k]]));
     return this.all(`SELECT * FROM spans ${where} ORDER BY id DESC LIMIT ?`, [...params, q.limit]).map(toSpan);
   }
 
@@ -485,45 +473,6 @@ export class Store {
   getState(): { state: JsonObject; updated_at: string | null } {
     const r = this.get('SELECT body, updated_at FROM orchestrator_state WHERE id = 1');
     return r ? { state: parse<JsonObject>(r.body, {}), updated_at: String(r.updated_at) } : { state: {}, updated_at: null };
-  }
-
-  /** The full content of a snapshot, rebuilt from its chain; undefined when this database does not hold it. */
-  readSnapshot(id: number): JsonObject | undefined {
-    const r = this.get('SELECT body, encoding FROM context_snapshots WHERE id = ?', [id]);
-    if (!r) return undefined;
-    if (r.encoding !== 'delta') return JSON.parse(String(r.body)) as JsonObject;
-    return viewOf(this.snapshotParts(id)!);
-  }
-
-  /** The parts of a snapshot, from the keyframe of its chain on. Throws when the chain is broken. */
-  snapshotParts(id: number): SnapshotParts | undefined {
-    const r = this.get('SELECT body, encoding, chain_start FROM context_snapshots WHERE id = ?', [id]);
-    if (!r) return undefined;
-    if (r.encoding !== 'delta') return partsFromView(JSON.parse(String(r.body)) as JsonObject);
-    let parts = emptyParts();
-    let prev: number | null = null;
-    for (const row of this.all('SELECT id, body, encoding FROM context_snapshots WHERE chain_start = ? AND id <= ? ORDER BY id', [r.chain_start, id])) {
-      // A snapshot stored whole (schema 1) can head a chain that schema 2 continued.
-      if (row.encoding !== 'delta' && prev === null) {
-        parts = partsFromView(JSON.parse(String(row.body)) as JsonObject);
-      } else {
-        const d = JSON.parse(String(row.body)) as SnapshotDelta;
-        if (d.base !== prev) throw new Error(`snapshot ${id}: its chain from ${String(r.chain_start)} is broken at snapshot ${String(row.id)}`);
-        applyDelta(parts, d);
-      }
-      prev = Number(row.id);
-    }
-    return parts;
-  }
-
-  /** The newest snapshot and its chain's length and weight, which decide when the next keyframe is due. */
-  newestChain(): { id: number; chainStart: number; length: number; deltaBytes: number; keyframeBytes: number } | undefined {
-    const r = this.get('SELECT id, chain_start FROM context_snapshots ORDER BY id DESC LIMIT 1');
-    if (!r) return undefined;
-    const c = this.get(`SELECT COUNT(*) AS n, SUM(CASE WHEN id = ? THEN 0 ELSE LENGTH(CAST(body AS BLOB)) END) AS delta_bytes,
-      SUM(CASE WHEN id = ? THEN LENGTH(CAST(body AS BLOB)) ELSE 0 END) AS keyframe_bytes FROM context_snapshots WHERE chain_start = ?`,
-    [r.chain_start, r.chain_start, r.chain_start])!;
-    return { id: Number(r.id), chainStart: Number(r.chain_start), length: Number(c.n) - 1, deltaBytes: Number(c.delta_bytes ?? 0), keyframeBytes: Number(c.keyframe_bytes ?? 0) };
   }
 
   listCheckpoints(limit: number): CheckpointInfo[] {
@@ -558,77 +507,4 @@ export class Store {
       snapshots: this.scalar('SELECT COUNT(*) FROM context_snapshots'),
     };
   }
-}
-
-function listFilter(q: ListQuery & { beforeId?: number }, table: 'decision' | 'message'): { where: string; params: SqlValue[] } {
-  const conds: string[] = [];
-  const params: SqlValue[] = [];
-  if (q.beforeId !== undefined) { conds.push('id < ?'); params.push(q.beforeId); }
-  if (q.since) { conds.push('ts >= ?'); params.push(q.since); }
-  if (q.agent_id) {
-    if (table === 'decision') { conds.push('agent_id = ?'); params.push(q.agent_id); }
-    else { conds.push('(from_agent = ? OR to_agent = ?)'); params.push(q.agent_id, q.agent_id); }
-  }
-  if (q.task_id && table === 'decision') { conds.push('task_id = ?'); params.push(q.task_id); }
-  return { where: conds.length ? `WHERE ${conds.join(' AND ')}` : '', params };
-}
-
-function toTask(r: Row): Task {
-  return {
-    task_id: String(r.task_id), description: String(r.description), status: r.status as TaskStatus,
-    percentage: Number(r.percentage), completed_subtasks: parse(r.completed_subtasks, []), blockers: parse(r.blockers, []),
-    agent_id: (r.agent_id as string | null) ?? null, metadata: parse(r.metadata, {}),
-    created_at: String(r.created_at), updated_at: String(r.updated_at),
-  };
-}
-
-export const HEALTHY_MS = 60_000;
-
-function toAgent(r: Row, nowMs: number, staleAfterMs: number): Agent {
-  const age = Math.max(0, nowMs - Number(r.last_seen_ms));
-  const stale = age > staleAfterMs;
-  const health: AgentHealth = stale ? 'stale' : age < HEALTHY_MS ? 'healthy' : 'warning';
-  return {
-    agent_id: String(r.agent_id), status: String(r.status), current_task: (r.current_task as string | null) ?? null,
-    capabilities: parse(r.capabilities, []), metadata: parse(r.metadata, {}), first_seen: String(r.first_seen),
-    last_seen: String(r.last_seen), seconds_since_update: Math.floor(age / 1000), health, stale,
-  };
-}
-
-function toDecision(r: Row): Decision {
-  return {
-    id: Number(r.id), ts: String(r.ts), decision_type: String(r.decision_type), context: parse<Json>(r.context, null),
-    decision: String(r.decision), reasoning: String(r.reasoning), outcome: parse<Json>(r.outcome, null),
-    agent_id: (r.agent_id as string | null) ?? null, task_id: (r.task_id as string | null) ?? null,
-  };
-}
-
-function toMessage(r: Row): Message {
-  return {
-    id: Number(r.id), ts: String(r.ts), from_agent: String(r.from_agent), to_agent: String(r.to_agent),
-    message_type: String(r.message_type), content: parse<Json>(r.content, null),
-  };
-}
-
-function toSpan(r: Row): Span {
-  const start = Date.parse(String(r.start_time));
-  const end = r.end_time === null ? NaN : Date.parse(String(r.end_time));
-  const str = (v: SqlValue) => (v === null ? null : String(v));
-  const num = (v: SqlValue) => (v === null ? null : Number(v));
-  return {
-    id: Number(r.id), trace_id: String(r.trace_id), span_id: String(r.span_id), parent_span_id: str(r.parent_span_id),
-    name: String(r.name), kind: Number(r.kind), start_time: String(r.start_time), end_time: str(r.end_time),
-    duration_ms: Number.isNaN(end) ? null : end - start, status: r.status as Span['status'], status_message: str(r.status_message),
-    operation: str(r.operation), agent_id: str(r.agent_id), agent_name: str(r.agent_name), conversation_id: str(r.conversation_id),
-    task_id: str(r.task_id), tool_name: str(r.tool_name), model: str(r.model), input_tokens: num(r.input_tokens),
-    output_tokens: num(r.output_tokens), attributes: parse(r.attributes, {}), resource: parse(r.resource, {}), scope: str(r.scope),
-  };
-}
-
-function toCheckpoint(r: Row): CheckpointInfo {
-  return {
-    checkpoint_id: Number(r.id), created_at: String(r.created_at), label: (r.label as string | null) ?? null,
-    kind: r.kind as SnapshotKind, snapshot_id: Number(r.snapshot_id), content_hash: String(r.content_hash ?? ''),
-    size: Number(r.size ?? 0), file: (r.file as string | null) ?? null,
-  };
 }

@@ -79,7 +79,7 @@ async function afterCut(fs: PowercutFs, dead: ContextEngine, tries: number, chec
 
 /** Decisions stored, live and archived (counted from the store, as getDecisions' paging may skip some). */
 async function countDecisions(e: ContextEngine): Promise<number> {
-  const store = (e as unknown as { store: { listSegments(): { decisions: number }[] } }).store;
+  const store = (e as unknown as { ctx: { store: { listSegments(): { decisions: number }[] } } }).ctx.store;
   return e.getStatus().counts.decisions + store.listSegments().reduce((n, s) => n + s.decisions, 0);
 }
 

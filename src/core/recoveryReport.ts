@@ -1,0 +1,107 @@
+import * as path from 'path';
+import { listDir, writeFileAtomic } from './atomicFile';
+import type { EngineContext } from './engineContext';
+import { errorText as errText } from './errorText';
+import { isReportFile, reportFile, reportMarkdownFile } from './fileNames';
+import { renderRecoveryReport } from './reportMarkdown';
+import { iso } from './time';
+import type { CrashFrontier, RecoveryReport, RecoveryStep } from './types';
+
+// The recovery report: what was loaded and replayed, what was lost, what was in flight. Written
+// as recovery_report_<time>.json and its Markdown rendering.
+
+export interface ReportInput {
+  loadedFrom: RecoveryReport['loaded_from'];
+  steps: RecoveryStep[];
+  lost: string[];
+  replayed: number;
+}
+
+export function buildReport(
+  ctx: EngineContext, trigger: RecoveryReport['trigger'], o: ReportInput, previousRun: RecoveryReport['previous_run'], ms: number,
+): RecoveryReport {
+  const t = ctx.clock.now();
+  const s = ctx.store;
+  const agents = s.getAgents(t, ctx.settings.staleAfterMs);
+  const stale = agents.filter(a => a.stale);
+  o.steps.push({ step: 'mark stale agents', ok: true, detail: `${stale.length} of ${agents.length} agents not seen for over ${Math.round(ctx.settings.staleAfterMs / 60000)} min` });
+  const incomplete = s.getTasks().filter(x => x.status !== 'completed' && x.status !== 'cancelled');
+  o.steps.push({ step: 'list incomplete tasks', ok: true, detail: `${incomplete.length} tasks not completed` });
+  const rp = s.all("SELECT id FROM checkpoints WHERE kind IN ('manual', 'recovery') ORDER BY id DESC LIMIT 1")[0];
+  const point = rp ? s.getCheckpoint(Number(rp.id)) ?? null : null;
+  const since = point?.created_at ?? '';
+  const c = s.counts();
+  const frontier = crashFrontier(ctx, since);
+  o.steps.push({ step: 'find the crash frontier', ok: true, detail: `${frontier.tasks_in_progress.length} tasks in progress, ` +
+    `${frontier.tool_calls_after_recovery_point.length} tool calls after the last recovery point, ` +
+    `${frontier.unfinished_conversations.length} unfinished conversations` });
+  return {
+    file: reportFile(t),
+    created_at: iso(t),
+    trigger,
+    previous_run: previousRun,
+    loaded_from: o.loadedFrom,
+    steps: o.steps,
+    restored: { tasks: c.tasks, agents: c.agents, decisions: c.decisions, messages: c.messages, snapshots: c.snapshots, journal_records_replayed: o.replayed },
+    stale_agents: stale,
+    incomplete_tasks: incomplete,
+    last_decisions: s.getDecisions({ limit: 10 }),
+    after_last_recovery_point: {
+      recovery_point: point,
+      decisions: point ? s.scalar('SELECT COUNT(*) FROM decision_log WHERE ts > ?', [since]) : 0,
+      messages: point ? s.scalar('SELECT COUNT(*) FROM agent_coordination WHERE ts > ?', [since]) : 0,
+      task_events: point ? s.scalar('SELECT COUNT(*) FROM task_events WHERE ts > ?', [since]) : 0,
+    },
+    crash_frontier: frontier,
+    lost: o.lost,
+    duration_ms: ms,
+  };
+}
+
+function crashFrontier(ctx: EngineContext, recoveryPointAt: string): CrashFrontier {
+  const s = ctx.store;
+  const last = s.get(`SELECT MAX(t) AS t FROM (SELECT MAX(ts) AS t FROM decision_log UNION ALL SELECT MAX(ts) FROM agent_coordination
+    UNION ALL SELECT MAX(ts) FROM task_events UNION ALL SELECT MAX(last_seen) FROM agent_states UNION ALL SELECT MAX(ts) FROM spans)`);
+  const lastAt = last?.t ? String(last.t) : null;
+  const windowStart = lastAt ? iso(Date.parse(lastAt) - ctx.settings.staleAfterMs) : '';
+  const unfinished = s.all(`SELECT trace_id, MAX(conversation_id) AS conversation_id FROM spans GROUP BY trace_id
+    HAVING SUM(CASE WHEN parent_span_id IS NULL AND end_time IS NOT NULL THEN 1 ELSE 0 END) = 0 ORDER BY MAX(id) DESC LIMIT 20`);
+  return {
+    last_activity_at: lastAt,
+    tasks_in_progress: s.getTasks('in_progress'),
+    agents_active_at_crash: lastAt ? s.getAgents(ctx.clock.now(), ctx.settings.staleAfterMs).filter(a => a.last_seen >= windowStart) : [],
+    tool_calls_after_recovery_point: s.getSpans({ limit: 200, operation: 'execute_tool', since: recoveryPointAt || undefined }),
+    unfinished_conversations: unfinished.map(r => ({
+      trace_id: String(r.trace_id),
+      conversation_id: r.conversation_id === null ? null : String(r.conversation_id),
+      spans: s.getSpans({ limit: 200, trace_id: String(r.trace_id) }),
+    })),
+  };
+}
+
+/** Writes the report and its Markdown; false (logged) when the disk refused. */
+export async function writeReport(ctx: EngineContext, report: RecoveryReport): Promise<boolean> {
+  const json = path.join(ctx.folder, report.file);
+  try {
+    await writeFileAtomic(ctx.fs, json, JSON.stringify(report, null, 2) + '\n');
+    await writeFileAtomic(ctx.fs, reportMarkdownFile(json), renderRecoveryReport(report));
+    return true;
+  } catch (e) {
+    ctx.log.error(`[engine] could not write recovery report ${report.file}: ${errText(e)}`);
+    return false;
+  }
+}
+
+/** The newest reports on disk, newest first; unreadable ones are skipped and logged. */
+export async function listRecoveryReports(ctx: EngineContext, limit: number): Promise<RecoveryReport[]> {
+  const files = (await listDir(ctx.fs, ctx.folder)).filter(isReportFile).sort().reverse().slice(0, limit);
+  const out: RecoveryReport[] = [];
+  for (const f of files) {
+    try {
+      out.push(JSON.parse(Buffer.from(await ctx.fs.readFile(path.join(ctx.folder, f))).toString('utf8')) as RecoveryReport);
+    } catch (e) {
+      ctx.log.warn(`[engine] skipping unreadable report ${f}: ${errText(e)}`);
+    }
+  }
+  return out;
+}
