@@ -16,7 +16,7 @@ import time
 import unittest
 import uuid
 
-import jarvis_context
+from jarvis_context import _manager as jarvis_context_manager
 from jarvis_context import (JarvisContextError, JarvisContextManager, JarvisContextUnavailable,
                             JarvisContextValidationError)
 
@@ -189,7 +189,7 @@ class WithoutServerTest(TempDirTest):
             f.write(b'{"event_id":"x","type":"deci')  # a writer killed mid-line
         cm.log_decision("a", "c", "second", "r")
         with open(cm.spool_path, "rb") as f:
-            self.assertEqual([e["decision"] for e in jarvis_context._parse_spool(f.read())], ["first", "second"])
+            self.assertEqual([e["decision"] for e in jarvis_context_manager._parse_spool(f.read())], ["first", "second"])
 
     def test_processes_appending_at_once_never_interleave_lines(self):
         procs = [multiprocessing.Process(target=_append_many, args=(self.folder, n)) for n in range(4)]

@@ -1,9 +1,4 @@
-"""Jarvis Context client for Python orchestrators.
-
-Standard library only, Python 3.9+. Mirrors the seed's JarvisContextManager API, so a seed-style
-orchestrator only changes its import:
-
-    from jarvis_context import JarvisContextManager
+"""JarvisContextManager: reports to the Jarvis Context server, spools while it is down.
 
 The extension (or `jarvis-context serve`) owns the storage; this module reports to it over the
 REST API (shared/API.md). When the server cannot be reached, writes go to `spool.jsonl` in the
@@ -12,6 +7,8 @@ storage folder and are sent on the next successful connection (see README.md, "S
 
 import datetime
 import errno
+import pathlib
+import types
 import http.client
 import json
 import logging
@@ -19,20 +16,12 @@ import os
 import threading
 import urllib.parse
 import uuid
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple, Union
 
 try:  # POSIX: serialise appends between processes.
     import fcntl
 except ImportError:  # Windows: best effort, single write() calls.
     fcntl = None  # type: ignore[assignment]
-
-__all__ = [
-    "JarvisContextManager",
-    "JarvisContextError",
-    "JarvisContextUnavailable",
-    "JarvisContextValidationError",
-    "TASK_STATUSES",
-]
 
 logger = logging.getLogger("jarvis_context")
 
@@ -40,6 +29,9 @@ API_PREFIX = "/api/jarvis/context"
 DEFAULT_CONTEXT_PATH = "./memory/context/jarvis"
 SPOOL_FILE = "spool.jsonl"
 REJECTED_FILE = "spool.rejected.jsonl"
+# The seed's crash marker, for the orchestrator's side (the server keeps its own CRASH_DETECTED).
+CRASH_MARKER_FILE = "ORCHESTRATOR_CRASH_DETECTED"
+HISTORY_SIZE = 100
 TASK_STATUSES = ("pending", "in_progress", "blocked", "completed", "failed", "cancelled")
 
 _TASK_FIELDS = ("description", "status", "percentage", "completed_subtasks", "blockers", "agent_id", "metadata")
@@ -82,6 +74,10 @@ class JarvisContextManager:
     default JARVIS_CONTEXT_PATH or ./memory/context/jarvis. url/token default to
     JARVIS_CONTEXT_URL/JARVIS_CONTEXT_TOKEN, else endpoint.json. With spool=False an unreachable
     server raises JarvisContextUnavailable instead of spooling.
+
+    As in the seed, a `crash_marker` left in the folder (`cm.crash_marker.touch()`, or a run that
+    died) makes the next JarvisContextManager() run recovery: the server's recovery report is in
+    `last_recovery_report` and `active_context` holds what was restored.
     """
 
     def __init__(
@@ -92,10 +88,12 @@ class JarvisContextManager:
         token: Optional[str] = None,
         timeout: float = 10.0,
         spool: bool = True,
+        start: bool = True,
     ):
         self.base_path = os.path.abspath(base_path or os.environ.get("JARVIS_CONTEXT_PATH") or DEFAULT_CONTEXT_PATH)
         self.spool_path = os.path.join(self.base_path, SPOOL_FILE)
         self.rejected_path = os.path.join(self.base_path, REJECTED_FILE)
+        self.crash_marker = pathlib.Path(self.base_path, CRASH_MARKER_FILE)
         self.timeout = timeout
         self.spool_enabled = spool
         url = url or os.environ.get("JARVIS_CONTEXT_URL")
@@ -107,11 +105,33 @@ class JarvisContextManager:
         self._conn_used = False
         self._lock = threading.RLock()
         self._spooling = False
-        # Send what an earlier run left behind, if the server is there.
+        # The orchestrator's own state as last sent or read (None: not known yet), and context
+        # changes made while it was unknown and the server unreachable.
+        self._state: Optional[Dict[str, Any]] = None
+        self._pending_patch: Dict[str, Any] = {}
+        self._last_view: Optional[dict] = None
+        self.last_recovery_report: Optional[dict] = None
+        if start:
+            self.start()
+
+    def start(self) -> None:
+        """Sends what an earlier run spooled and, when the crash marker is there, recovers. Run by
+        the constructor unless start=False (the async client runs it in a thread)."""
+        os.makedirs(self.base_path, exist_ok=True)
         try:
             self.flush_spool()
         except JarvisContextError as e:
             logger.debug("spool not flushed at start: %s", e)
+        if self.crash_marker.exists():
+            logger.warning("Jarvis Context: %s found, the last run crashed; recovering", self.crash_marker)
+            try:
+                self.last_recovery_report = self.recover_from_crash()
+                self._last_view = self._read("GET", "/context")
+                self._state = dict(self._last_view.get("state") or {})
+                self.crash_marker.unlink()
+            except JarvisContextError as e:
+                # Kept: the next start tries again.
+                logger.warning("Jarvis Context: recovery postponed, server unavailable: %s", e)
 
     # ---- Reporting (the seed's methods) ----
 
@@ -183,7 +203,44 @@ class JarvisContextManager:
 
     def update_context(self, state: Optional[Dict[str, Any]] = None, **fields: Any) -> Optional[dict]:
         """Replaces the orchestrator's own state: what restore_context() gives back after a crash."""
-        return self._write({"type": "context", "context": _merge_args("state", state, fields)})
+        merged = _merge_args("state", state, fields)
+        with self._lock:
+            answer = self._write({"type": "context", "context": merged})
+            self._state = json.loads(json.dumps(merged, default=_json_default))
+            self._pending_patch = {}
+            return answer
+
+    def record(self, events: Iterable[Dict[str, Any]],
+               context_patch: Union[None, Dict[str, Any], Callable[[Dict[str, Any]], Dict[str, Any]]] = None) -> bool:
+        """Sends events (entries of POST /events, without event_id) as one all-or-nothing batch,
+        with the orchestrator's state merged with context_patch (a dict of top-level keys, or a
+        function of the current state giving one). Never raises for an unreachable server: the
+        batch is spooled. Returns True when the server acknowledged it."""
+        batch = [dict(e) for e in events]
+        with self._lock:
+            if context_patch is not None:
+                state = self._known_state()
+                if state is None:
+                    # Unknown state, unreachable server: a context event now would replace the
+                    # state a previous run left. Keep the change until the server answers.
+                    base = dict(self._pending_patch)
+                    self._pending_patch.update(context_patch(base) if callable(context_patch) else context_patch)
+                else:
+                    state.update(self._pending_patch)
+                    self._pending_patch = {}
+                    state.update(context_patch(state) if callable(context_patch) else context_patch)
+                    batch.append({"type": "context", "context": state})
+            elif self._pending_patch and self._known_state() is not None:
+                state = dict(self._state or {}, **self._pending_patch)
+                self._pending_patch = {}
+                self._state = state
+                batch.append({"type": "context", "context": state})
+            if not batch:
+                return True
+            answer = self._write_batch(batch)
+            if context_patch is not None and self._state is not None:
+                self._state = json.loads(json.dumps(self._state, default=_json_default))
+            return answer is not None
 
     def mark_recovery_point(self, label: str) -> Optional[dict]:
         """A recovery point (checkpoint with a binary copy). Not spoolable: returns None, with a
@@ -206,14 +263,55 @@ class JarvisContextManager:
     # ---- Reading back ----
 
     def get_context_status(self) -> dict:
-        """GET /status: session, last checkpoint, counts of agents, tasks, decisions, messages."""
-        return self._read("GET", "/status")
+        """GET /status (session, last checkpoint, counts) plus the seed's keys: current_task,
+        active_agents, task_count, conversation_size, decision_count, workflow_phase. When the
+        server is unreachable (and spooling is on): the seed's keys from the last known context,
+        with reachable False and pending_spooled."""
+        with self._lock:
+            try:
+                status = dict(self._read("GET", "/status"))
+                view = self._read_view()
+            except JarvisContextUnavailable:
+                if not self.spool_enabled:
+                    raise
+                view = self._last_view or {}
+                counts = {"agents": len(view.get("agents") or []), "tasks": len(view.get("tasks") or []),
+                          "decisions": len(view.get("recent_decisions") or [])}
+                status = {"reachable": False, "pending_spooled": self.pending_spooled(), "counts": counts}
+            else:
+                status["reachable"] = True
+            state = view.get("state") or {}
+            counts = status.get("counts") or {}
+            status.update({
+                "current_task": state.get("current_task") or _idle_task(),
+                "active_agents": counts.get("agents", 0),
+                "task_count": counts.get("tasks", 0),
+                "conversation_size": len(state.get("conversation_history") or []),
+                "decision_count": counts.get("decisions", 0),
+                "workflow_phase": (state.get("workflow_state") or {}).get("phase"),
+            })
+            return status
+
+    @property
+    def active_context(self) -> Mapping[str, Any]:
+        """The seed's active_context, read from the server: current_task, task_progress (task_id
+        -> task), agent_states (agent_id -> agent, with last_update), decision_log,
+        conversation_history, error_recovery, workflow_state, and the rest of the orchestrator's
+        state. A read-only snapshot: change the context through the reporting methods. When the
+        server is unreachable: the last one read (empty at first)."""
+        with self._lock:
+            try:
+                view = self._read_view()
+            except JarvisContextUnavailable:
+                view = self._last_view or {}
+        return _seed_view(view)
 
     def restore_context(self) -> Optional[dict]:
         """The context to resume from ({state, tasks, agents, recent_decisions, updated_at}), after
         sending any spooled events; None when the server is unreachable."""
         try:
-            return self._read("GET", "/context")
+            with self._lock:
+                return self._read_view()
         except JarvisContextUnavailable as e:
             logger.warning("Jarvis Context unreachable, no context restored: %s", e)
             return None
@@ -281,13 +379,17 @@ class JarvisContextManager:
     # ---- Internals ----
 
     def _write(self, event: Dict[str, Any]) -> Optional[dict]:
-        event = dict({"event_id": str(uuid.uuid4())}, **event)
-        line = _encode_line(event)  # validates JSON before anything is sent or spooled
+        return self._write_batch([event])
+
+    def _write_batch(self, events: List[Dict[str, Any]]) -> Optional[dict]:
+        batch = [dict({"event_id": str(uuid.uuid4())}, **e) for e in events]
+        # Validates JSON before anything is sent or spooled; one write() keeps the batch whole.
+        line = b"".join(_encode_line(e) for e in batch)
         with self._lock:
             try:
                 # Spooled events go first, so the server sees writes in the order they were made.
                 self._flush_spool_locked()
-                answer = self._request("POST", "/events", {"events": [event]})
+                answer = self._request("POST", "/events", {"events": batch})
                 self._spooling = False
                 return answer
             except JarvisContextError as e:
@@ -298,6 +400,21 @@ class JarvisContextManager:
                     self._spooling = True
                     logger.warning("Jarvis Context unavailable (%s); spooling events to %s", e.message, self.spool_path)
                 return None
+
+    def _known_state(self) -> Optional[Dict[str, Any]]:
+        if self._state is None:
+            try:
+                self._read_view()
+            except JarvisContextError as e:
+                logger.debug("context state unknown: %s", e)
+        return self._state
+
+    def _read_view(self) -> dict:
+        view = self._read("GET", "/context")
+        self._last_view = view
+        if self._state is None:
+            self._state = dict(view.get("state") or {})
+        return view
 
     def _read(self, method: str, route: str, body: Any = None) -> Any:
         with self._lock:
@@ -471,6 +588,32 @@ class JarvisContextManager:
 
 
 # ---- helpers ----
+
+def _idle_task() -> Dict[str, Any]:
+    return {"id": None, "description": None, "status": "idle", "assigned_agents": []}
+
+
+def _seed_view(view: Mapping[str, Any]) -> Mapping[str, Any]:
+    """GET /context in the seed's active_context shape, read-only at the top."""
+    state = dict(view.get("state") or {})
+    agents = {}
+    for a in view.get("agents") or []:
+        a = dict(a)
+        a.setdefault("last_update", a.get("last_seen"))
+        agents[a.get("agent_id")] = a
+    seed = dict(state)
+    seed.update({
+        "current_task": state.get("current_task") or _idle_task(),
+        "task_progress": {t.get("task_id"): dict(t, last_update=t.get("updated_at")) for t in view.get("tasks") or []},
+        "agent_states": agents,
+        "conversation_history": list(state.get("conversation_history") or []),
+        "decision_log": [dict(d, type=d.get("decision_type"), timestamp=d.get("ts"))
+                         for d in reversed(view.get("recent_decisions") or [])],
+        "error_recovery": state.get("error_recovery") or {},
+        "workflow_state": state.get("workflow_state") or {"current_workflow_id": None, "phase": None, "completed_phases": []},
+    })
+    return types.MappingProxyType(seed)
+
 
 def _spoolable(e: JarvisContextError) -> bool:
     # Unreachable, or the store cannot write right now (503): keep the event for later.
