@@ -341,7 +341,8 @@ class WithServerTest(TempDirTest):
 
     def test_example_orchestrator_resumes_after_kill_9(self):
         self.server()
-        env = dict(os.environ, JARVIS_CONTEXT_PATH=self.folder, JARVIS_EXAMPLE_STEP_SECONDS="0.1", PYTHONUNBUFFERED="1")
+        # The package as installed (PYTHONPATH stands for pip install): the example has no path of its own.
+        env = dict(os.environ, JARVIS_CONTEXT_PATH=self.folder, JARVIS_EXAMPLE_STEP_SECONDS="0.1", PYTHONUNBUFFERED="1", PYTHONPATH=HERE)
         first = subprocess.Popen([sys.executable, EXAMPLE], stdout=subprocess.PIPE, env=env, text=True)
         seen = []
         for line in first.stdout:
