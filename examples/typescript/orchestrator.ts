@@ -9,7 +9,7 @@
 //   node out/examples/typescript/orchestrator.js               # kill it, run it again: it resumes
 //
 // JARVIS_EXAMPLE_STEP_MS sets how long each subtask "works" (default 500).
-import { JarvisContextManager, JarvisOrchestratorWithContext } from '../../src/client';
+import { JarvisContextManager, JarvisOrchestratorWithContext } from 'jarvis-context-client';
 
 const TASKS = [
   { id: 'task-1', description: 'Collect the API docs', skill: 'research', subtasks: ['search', 'read'] },

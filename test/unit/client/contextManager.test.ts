@@ -1,5 +1,5 @@
 import * as assert from 'assert';
-import { JarvisContextManager } from '../../../src/client';
+import { JarvisContextManager } from 'jarvis-context-client';
 import { managerFixture, statusHistory } from './support';
 
 describe('client: JarvisContextManager (the seed API in camelCase)', () => {

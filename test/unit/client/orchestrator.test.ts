@@ -1,7 +1,7 @@
 import * as assert from 'assert';
 import {
   JarvisContextManager, JarvisOrchestratorWithContext, contextManagerOf, integrateContextManager,
-} from '../../../src/client';
+} from 'jarvis-context-client';
 import { managerFixture, statusHistory } from './support';
 
 /** A seed-style orchestrator: sync methods. */

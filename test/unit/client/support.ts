@@ -1,5 +1,5 @@
 // A real engine and REST server in this process, for the client tests.
-import { JarvisContextClient, JarvisContextManager } from '../../../src/client';
+import { JarvisContextClient, JarvisContextManager } from 'jarvis-context-client';
 import type { ContextEngine } from '../../../src/core/engine';
 import { JarvisServer } from '../../../src/server/server';
 import { openEngine, tempDir } from '../support/fixtures';

@@ -3,8 +3,8 @@
 import type {
   Agent, AgentUpdate, BatchEvent, ContextView, DecisionInput, EngineStatus, Json, JsonObject, MessageInput,
   RecoveryReport, Task, TaskUpdate,
-} from '../core/types';
-import { ClientOptions, JarvisContextClient } from './httpClient';
+} from './types.js';
+import { ClientOptions, JarvisContextClient } from './httpClient.js';
 
 export interface ContextManagerOptions extends ClientOptions {
   /** Use this client instead of building one from the options. */

@@ -1,9 +1,9 @@
 // Two ways to give an orchestrator a crash-proof memory, as in the seed:
 //   const jarvis = new JarvisOrchestratorWithContext(orchestrator);  // wrap an existing instance
 //   @integrateContextManager class MyOrchestrator { ... }             // or decorate the class
-import type { ContextView, EngineStatus } from '../core/types';
-import { JarvisContextManager } from './contextManager';
-import { ContextHooksOptions, contextManagerOf, instrument, managerFor } from './orchestratorHooks';
+import type { ContextView, EngineStatus } from './types.js';
+import { JarvisContextManager } from './contextManager.js';
+import { ContextHooksOptions, contextManagerOf, instrument, managerFor } from './orchestratorHooks.js';
 
 class OrchestratorContextWrapper<T extends object> {
   readonly contextManager: JarvisContextManager;

@@ -1,8 +1,8 @@
 // Records what an orchestrator does around its four seed methods (assignTask, receiveMessage,
 // makeDecision, handleError), before and after each call, without changing results or errors.
 // Used by JarvisOrchestratorWithContext (wraps an instance) and integrateContextManager (a class).
-import type { BatchEvent, Json, JsonObject } from '../core/types';
-import { ContextManagerOptions, JarvisContextManager } from './contextManager';
+import type { BatchEvent, Json, JsonObject } from './types.js';
+import { ContextManagerOptions, JarvisContextManager } from './contextManager.js';
 
 export const HOOKED_METHODS = ['assignTask', 'receiveMessage', 'makeDecision', 'handleError'] as const;
 export type HookedMethod = (typeof HOOKED_METHODS)[number];

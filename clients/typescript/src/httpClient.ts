@@ -8,9 +8,9 @@ import type {
   Agent, AgentUpdate, BatchEvent, BatchResult, CheckpointResult, CleanupResult, ContextView, Decision,
   DecisionInput, EngineMetrics, EngineStatus, Json, JsonObject, ListQuery, Message, MessageInput, RecoveryReport,
   Task, TaskStatus, TaskUpdate,
-} from '../core/types';
-import { discoverEndpoint, Endpoint, normalizeBaseUrl, readEndpointFile } from './discovery';
-import { JarvisContextError } from './errors';
+} from './types.js';
+import { discoverEndpoint, Endpoint, normalizeBaseUrl, readEndpointFile } from './discovery.js';
+import { JarvisContextError } from './errors.js';
 
 export interface ClientOptions {
   /** Base URL (origin or .../api/jarvis/context). Without it the endpoint is discovered. */
