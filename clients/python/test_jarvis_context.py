@@ -1,6 +1,7 @@
 """Tests of jarvis_context.py against a real server (`node dist/cli.js serve`), plus the parts that
 need none. Run from clients/python: python3 -m unittest -v (or `npm run test:python`)."""
 
+import glob
 import json
 import logging
 import multiprocessing
@@ -121,11 +122,16 @@ class TempDirTest(unittest.TestCase):
         return cm
 
     def spool_lines(self, folder=None):
-        path = os.path.join(folder or self.folder, "spool.jsonl")
-        if not os.path.exists(path):
-            return []
-        with open(path, encoding="utf-8") as f:
-            return [json.loads(line) for line in f if line.strip()]
+        """Spooled events, oldest first: a spool taken for sending (spool.sending.<pid>.jsonl)
+        whose send failed, then spool.jsonl."""
+        folder = folder or self.folder
+        paths = sorted(glob.glob(os.path.join(folder, "spool.sending.*.jsonl"))) + [os.path.join(folder, "spool.jsonl")]
+        lines = []
+        for path in paths:
+            if os.path.exists(path):
+                with open(path, encoding="utf-8") as f:
+                    lines += [json.loads(line) for line in f if line.strip()]
+        return lines
 
 
 class WithoutServerTest(TempDirTest):

@@ -13,6 +13,7 @@ import http.client
 import json
 import logging
 import os
+import re
 import threading
 import urllib.parse
 import uuid
@@ -31,6 +32,10 @@ SPOOL_FILE = "spool.jsonl"
 REJECTED_FILE = "spool.rejected.jsonl"
 # The seed's crash marker, for the orchestrator's side (the server keeps its own CRASH_DETECTED).
 CRASH_MARKER_FILE = "ORCHESTRATOR_CRASH_DETECTED"
+# A spool taken by a client for sending: spool.sending.<pid>.jsonl.
+SENDING_PREFIX = "spool.sending."
+_SENDING_RE = re.compile(r"^spool\.sending\.(\d+)\.jsonl$")
+_FLUSH_LOCK = threading.RLock()  # managers of one process share the spool files
 HISTORY_SIZE = 100
 TASK_STATUSES = ("pending", "in_progress", "blocked", "completed", "failed", "cancelled")
 
@@ -351,12 +356,15 @@ class JarvisContextManager:
     # ---- Spool ----
 
     def pending_spooled(self) -> int:
-        """Events waiting in the spool (all processes)."""
-        try:
-            with open(self.spool_path, "rb") as f:
-                return sum(1 for line in f if line.strip())
-        except FileNotFoundError:
-            return 0
+        """Events waiting in the spool (all processes), taken-but-unsent files included."""
+        count = 0
+        for path in [self.spool_path] + self._sending_leftovers():
+            try:
+                with open(path, "rb") as f:
+                    count += sum(1 for line in f if line.strip())
+            except FileNotFoundError:
+                pass
+        return count
 
     def flush_spool(self) -> int:
         """Sends spooled events now. Returns how many were sent; raises JarvisContextUnavailable
@@ -455,34 +463,65 @@ class JarvisContextManager:
             _fsync_dir(self.base_path)
 
     def _flush_spool_locked(self) -> int:
-        try:
-            if os.path.getsize(self.spool_path) == 0:
-                return 0
-        except FileNotFoundError:
+        # Files left by a flush that failed (ours) or whose process died go first: they are older.
+        leftovers = self._sending_leftovers()
+        if not leftovers and not _nonempty(self.spool_path):
             return 0
-        self._resolve()  # no server advertised: fail before reading the spool
-        fd = os.open(self.spool_path, os.O_RDWR)
-        try:
-            _lock_fd(fd)
+        self._resolve()  # no server advertised: fail before touching the spool
+        with _FLUSH_LOCK:
             sent = 0
-            # Batch by batch as the file is read, so a server that is still down costs one batch.
-            for batch in _batches(_read_spool(fd)):
-                try:
-                    self._request("POST", "/events", {"events": batch})
-                except JarvisContextError as e:
-                    if e.status != 400:
-                        raise  # unreachable or failing: keep the spool for next time
-                    self._send_one_by_one(batch)
-                sent += len(batch)
-            # Only after every batch got a 2xx: the events are durable on the server.
-            os.ftruncate(fd, 0)
-            os.fsync(fd)
+            for path in leftovers:
+                sent += self._send_file(path)
+            # Take the spool away by rename, so appenders (of any process or language) never
+            # write into a file being sent: they see the rename and write their line again.
+            mine = os.path.join(self.base_path, "%s%d.jsonl" % (SENDING_PREFIX, os.getpid()))
+            try:
+                os.rename(self.spool_path, mine)
+            except FileNotFoundError:
+                pass  # another client took it
+            else:
+                _fsync_dir(self.base_path)
+                sent += self._send_file(mine)
             if sent:
                 logger.info("Jarvis Context: sent %d spooled events", sent)
             return sent
-        finally:
-            _unlock_fd(fd)
-            os.close(fd)
+
+    def _sending_leftovers(self) -> List[str]:
+        found = []
+        try:
+            names = os.listdir(self.base_path)
+        except FileNotFoundError:
+            return []
+        for name in names:
+            m = _SENDING_RE.match(name)
+            if m and (int(m.group(1)) == os.getpid() or not _pid_alive(int(m.group(1)))):
+                path = os.path.join(self.base_path, name)
+                try:
+                    found.append((os.stat(path).st_mtime_ns, path))
+                except FileNotFoundError:
+                    pass
+        return [path for _, path in sorted(found)]
+
+    def _send_file(self, path: str) -> int:
+        """Sends one taken spool file, in batches, and deletes it once every batch got a 2xx."""
+        try:
+            with open(path, "rb") as f:
+                events = list(_parse_lines(f))
+        except FileNotFoundError:
+            return 0  # sent and removed by another manager of this process
+        for batch in _batches(events):
+            try:
+                self._request("POST", "/events", {"events": batch})
+            except JarvisContextError as e:
+                if e.status != 400:
+                    raise  # unreachable or failing: the file stays for next time
+                self._send_one_by_one(batch)
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+        _fsync_dir(self.base_path)
+        return len(events)
 
     def _send_one_by_one(self, batch: List[dict]) -> None:
         # One bad event must not block the rest forever: keep it aside, with the reason.
@@ -494,7 +533,7 @@ class JarvisContextManager:
                     raise
                 logger.error("Jarvis Context refused spooled event %s: %s; kept in %s", event.get("event_id"), e.message, self.rejected_path)
                 with open(self.rejected_path, "ab") as f:
-                    f.write(_encode_line({"event": event, "error": {"code": e.code, "message": e.message}}))
+                    f.write(_encode_line({"event": event, "error": {"code": e.code, "field": e.field, "message": e.message}}))
                     f.flush()
                     os.fsync(f.fileno())
 
@@ -552,7 +591,8 @@ class JarvisContextManager:
             except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as e:
                 self.close()
                 # The server closed a kept-alive connection while idle: the request never arrived.
-                if attempt == 0 and reused:
+                # Sent again only when repeating it is harmless (see _retryable).
+                if attempt == 0 and reused and _retryable(method, route):
                     continue
                 raise JarvisContextUnavailable(0, "unreachable", "%s %s: %s" % (method, route, e))
             except OSError as e:
@@ -613,6 +653,11 @@ def _seed_view(view: Mapping[str, Any]) -> Mapping[str, Any]:
         "workflow_state": state.get("workflow_state") or {"current_workflow_id": None, "phase": None, "completed_phases": []},
     })
     return types.MappingProxyType(seed)
+
+
+def _retryable(method: str, route: str) -> bool:
+    # Reads and PUTs (which replace) may be repeated; POSTs only to /events (event ids dedupe).
+    return method != "POST" or route == "/events"
 
 
 def _spoolable(e: JarvisContextError) -> bool:
@@ -699,14 +744,15 @@ def _encode_line(obj: Any) -> bytes:
     return (text + "\n").encode("utf-8")
 
 
+def _nonempty(path: str) -> bool:
+    try:
+        return os.path.getsize(path) > 0
+    except FileNotFoundError:
+        return False
+
+
 def _parse_spool(data: bytes) -> List[dict]:
     return list(_parse_lines(data.split(b"\n")))
-
-
-def _read_spool(fd: int) -> Iterator[dict]:
-    os.lseek(fd, 0, os.SEEK_SET)
-    with open(fd, "rb", closefd=False) as f:
-        yield from _parse_lines(f)
 
 
 def _parse_lines(lines: Iterable[bytes]) -> Iterator[dict]:
