@@ -39,7 +39,8 @@ class Orchestrator {
 
 async function main(): Promise<void> {
   const cm = new JarvisContextManager();
-  const context = await cm.restoreContext(); // throws with a clear message when no server is running
+  const context = await cm.restoreContext();
+  if (!context) throw new Error('Jarvis Context server not reachable: start `jarvis-context serve` or run from a VS Code terminal.');
   const done = new Set(context.tasks.filter(t => t.status === 'completed').map(t => t.task_id));
   if (done.size) console.log(`resuming; already done: ${[...done].sort().join(', ')}`);
 

@@ -7,13 +7,16 @@
 //
 // JarvisContextClient is the typed client for every route of shared/API.md; errors are
 // JarvisContextError (API code, HTTP status, field). See examples/typescript/orchestrator.ts.
-export { JarvisContextError } from './errors.js';
+export { JarvisContextError, JarvisContextValidationError } from './errors.js';
 export type { ClientErrorCode } from './errors.js';
 export { discoverEndpoint, contextPath, normalizeBaseUrl, readEndpointFile, API_PREFIX, DEFAULT_CONTEXT_PATH } from './discovery.js';
 export type { Endpoint } from './discovery.js';
 export { JarvisContextClient } from './httpClient.js';
 export type { ClientOptions, CheckpointSummary, StreamEvent } from './httpClient.js';
 export { JarvisContextManager } from './contextManager.js';
-export type { ContextManagerOptions } from './contextManager.js';
+export type { ContextManagerOptions, ContextStatus, WriteResult } from './contextManager.js';
+export { Spool, SPOOL_FILE, REJECTED_FILE } from './spool.js';
+export type { SpooledEvent } from './spool.js';
+export * from './types.js';
 export { JarvisOrchestratorWithContext, integrateContextManager, contextManagerOf } from './orchestratorWithContext.js';
 export type { ContextHooksOptions, HookedMethod } from './orchestratorHooks.js';

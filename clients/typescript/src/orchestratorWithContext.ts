@@ -1,8 +1,8 @@
 // Two ways to give an orchestrator a crash-proof memory, as in the seed:
 //   const jarvis = new JarvisOrchestratorWithContext(orchestrator);  // wrap an existing instance
 //   @integrateContextManager class MyOrchestrator { ... }             // or decorate the class
-import type { ContextView, EngineStatus } from './types.js';
-import { JarvisContextManager } from './contextManager.js';
+import type { ContextView } from './types.js';
+import { ContextStatus, JarvisContextManager } from './contextManager.js';
 import { ContextHooksOptions, contextManagerOf, instrument, managerFor } from './orchestratorHooks.js';
 
 class OrchestratorContextWrapper<T extends object> {
@@ -25,15 +25,15 @@ class OrchestratorContextWrapper<T extends object> {
     });
   }
 
-  getContextStatus(): Promise<EngineStatus> {
+  getContextStatus(): Promise<ContextStatus> {
     return this.contextManager.getContextStatus();
   }
 
-  manualCheckpoint(label: string): Promise<{ checkpoint_id: number }> {
+  manualCheckpoint(label: string): Promise<{ checkpoint_id: number } | undefined> {
     return this.contextManager.markRecoveryPoint(label);
   }
 
-  restoreContext(): Promise<ContextView> {
+  restoreContext(): Promise<ContextView | undefined> {
     return this.contextManager.restoreContext();
   }
 

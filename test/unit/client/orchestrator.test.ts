@@ -2,7 +2,7 @@ import * as assert from 'assert';
 import {
   JarvisContextManager, JarvisOrchestratorWithContext, contextManagerOf, integrateContextManager,
 } from 'jarvis-context-client';
-import { managerFixture, statusHistory } from './support';
+import { managerFixture, spooledEvents, statusHistory, tempDir } from './support';
 
 /** A seed-style orchestrator: sync methods. */
 class SyncOrchestrator {
@@ -102,7 +102,8 @@ describe('client: JarvisOrchestratorWithContext', () => {
 
   it('when the memory is down the orchestrator behaves exactly the same', async () => {
     const errors: Error[] = [];
-    const down = new JarvisContextManager({ url: 'http://127.0.0.1:9', token: 'x', onRecordError: e => errors.push(e) });
+    const folder = tempDir();
+    const down = new JarvisContextManager({ url: 'http://127.0.0.1:9', token: 'x', contextPath: folder, onRecordError: e => errors.push(e) });
     const sync = new JarvisOrchestratorWithContext(new SyncOrchestrator(), { contextManager: down });
     const asyncOne = new JarvisOrchestratorWithContext(new AsyncOrchestrator(), { contextManager: down });
     assert.deepStrictEqual(sync.assignTask({ id: 't', description: '' }), { assigned_to: ['agent-7'] });
@@ -112,7 +113,10 @@ describe('client: JarvisOrchestratorWithContext', () => {
     await assert.rejects(asyncOne.assignTask({ id: 'bad' }), /no agent for bad/);
     await down.flush();
     down.dispose();
-    assert.ok(errors.length > 0);
+    assert.deepStrictEqual(errors, []); // an unreachable server is not an error: the records are spooled
+    const spooled = spooledEvents(folder) as { type: string; task_id?: string; status?: string }[];
+    assert.deepStrictEqual(spooled.filter(e => e.type === 'task').map(e => `${e.task_id} ${e.status}`),
+      ['t pending', 't in_progress', 't pending', 't in_progress', 'bad pending', 'bad failed']);
   });
 });
 
