@@ -68,13 +68,13 @@ export class JarvisContextManager {
   // ---- Reporting (the seed's methods) ----
 
   /** Merges into the task; unknown keys go into metadata. Undefined when spooled. */
-  updateTaskProgress(taskId: string, progress: Record<string, unknown>): Promise<WriteResult> {
+  async updateTaskProgress(taskId: string, progress: Record<string, unknown>): Promise<WriteResult> {
     return this.write([taskEvent(taskId, progress)]);
   }
 
   logDecision(input: DecisionInput): Promise<WriteResult>;
   logDecision(decisionType: string, context: Json, decision: string, reasoning: string, outcome?: Json): Promise<WriteResult>;
-  logDecision(first: DecisionInput | string, context?: Json, decision?: string, reasoning?: string, outcome?: Json): Promise<WriteResult> {
+  async logDecision(first: DecisionInput | string, context?: Json, decision?: string, reasoning?: string, outcome?: Json): Promise<WriteResult> {
     const input = typeof first === 'string'
       ? { decision_type: first, context: context ?? null, decision, reasoning, outcome }
       : first;
@@ -82,13 +82,13 @@ export class JarvisContextManager {
   }
 
   /** Also a heartbeat; status defaults to 'active'; unknown keys go into metadata. */
-  updateAgentState(agentId: string, state: Record<string, unknown>): Promise<WriteResult> {
+  async updateAgentState(agentId: string, state: Record<string, unknown>): Promise<WriteResult> {
     return this.write([agentEvent(agentId, state)]);
   }
 
   logAgentMessage(input: { from_agent: string; to_agent: string; message_type: string; content: Json; response?: Json }): Promise<WriteResult>;
   logAgentMessage(fromAgent: string, toAgent: string, messageType: string, content: Json, response?: Json): Promise<WriteResult>;
-  logAgentMessage(first: string | { from_agent: string; to_agent: string; message_type: string; content: Json; response?: Json },
+  async logAgentMessage(first: string | { from_agent: string; to_agent: string; message_type: string; content: Json; response?: Json },
     toAgent?: string, messageType?: string, content?: Json, response?: Json): Promise<WriteResult> {
     const m = typeof first === 'string'
       ? { from_agent: first, to_agent: toAgent, message_type: messageType, content, response }
@@ -97,7 +97,7 @@ export class JarvisContextManager {
   }
 
   /** Replaces the orchestrator's own state (what a restarted orchestrator gets back in `state`). */
-  updateContext(state: JsonObject): Promise<WriteResult> {
+  async updateContext(state: JsonObject): Promise<WriteResult> {
     const event = contextEvent(state);
     return this.serial(async () => {
       const answer = await this.writeLocked([event]);
@@ -113,7 +113,7 @@ export class JarvisContextManager {
   }
 
   /** A recovery point; not spooled: undefined, with a warning, when the server is unreachable. */
-  markRecoveryPoint(label: string): Promise<{ checkpoint_id: number } | undefined> {
+  async markRecoveryPoint(label: string): Promise<{ checkpoint_id: number } | undefined> {
     requireStr('label', label);
     return this.serial(async () => {
       try {

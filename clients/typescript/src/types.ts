@@ -204,9 +204,9 @@ export interface CrashFrontier {
   /** Agents seen within the staleness window before the last activity. */
   agents_active_at_crash: Agent[];
   /** Tool calls (execute_tool spans) recorded after the newest recovery point: a resume from it runs them again. */
-  tool_calls_after_recovery_point: JsonObject[];
+  tool_calls_after_recovery_point: Span[];
   /** Traces whose root span never arrived finished: the conversations cut off by the crash. */
-  unfinished_conversations: { trace_id: string; conversation_id: string | null; spans: JsonObject[] }[];
+  unfinished_conversations: { trace_id: string; conversation_id: string | null; spans: Span[] }[];
 }
 
 /**
@@ -227,3 +227,19 @@ export interface BatchResult {
   duplicates: number;
 }
 
+
+/** An OpenTelemetry span as the server reports it (the fields a client reads; the server sends more). */
+export interface Span {
+  trace_id: string;
+  span_id: string;
+  parent_span_id: string | null;
+  name: string;
+  start_time: string;
+  end_time: string | null;
+  status: 'unset' | 'ok' | 'error';
+  operation: string | null;
+  agent_id: string | null;
+  task_id: string | null;
+  tool_name: string | null;
+  attributes: JsonObject;
+}
