@@ -1,4 +1,4 @@
-"""Tests of jarvis_context.py against a real server (`node dist/cli.js serve`), plus the parts that
+"""Tests of the jarvis_context manager against a real server (`node dist/cli.js serve`), plus the parts that
 need none. Run from clients/python: python3 -m unittest -v (or `npm run test:python`)."""
 
 import glob

@@ -36,6 +36,9 @@ export type ContextStatus = Partial<EngineStatus> & {
   workflow_phase: Json;
 };
 
+/** Top-level keys to merge into the orchestrator's state, or a function of the state giving them. */
+export type ContextPatch = JsonObject | ((state: JsonObject) => JsonObject);
+
 /** What a write returns: the server's answer, or undefined when the event was spooled. */
 export type WriteResult = BatchResult | undefined;
 
@@ -185,7 +188,7 @@ export class JarvisContextManager {
    * the server is unreachable. `contextPatch` is merged into the state. The promise never
    * rejects: other failures go to onRecordError.
    */
-  record(events: BatchEvent[], contextPatch?: JsonObject): Promise<void> {
+  record(events: BatchEvent[], contextPatch?: ContextPatch): Promise<void> {
     return this.serial(() => this.recordLocked(events, contextPatch))
       .then(() => undefined, (e: unknown) => this.onRecordError(e instanceof Error ? e : new Error(String(e))));
   }
@@ -241,16 +244,18 @@ export class JarvisContextManager {
     }
   }
 
-  private async recordLocked(events: BatchEvent[], contextPatch?: JsonObject): Promise<WriteResult> {
+  private async recordLocked(events: BatchEvent[], contextPatch?: ContextPatch): Promise<WriteResult> {
     const batch = [...events];
+    const resolve = (state: JsonObject) => (typeof contextPatch === 'function' ? contextPatch(state) : contextPatch);
     if (contextPatch || Object.keys(this.pendingPatch).length) {
       const state = await this.knownState();
       if (state === undefined) {
         // Unknown state, unreachable server: a context event now would replace the state a
         // previous run left. Keep the change until the server answers.
-        this.pendingPatch = { ...this.pendingPatch, ...contextPatch };
+        this.pendingPatch = { ...this.pendingPatch, ...resolve(this.pendingPatch) };
       } else {
-        this.state = { ...state, ...this.pendingPatch, ...contextPatch };
+        const merged = { ...state, ...this.pendingPatch };
+        this.state = { ...merged, ...resolve(merged) };
         this.pendingPatch = {};
         batch.push({ type: 'context', context: this.state });
       }

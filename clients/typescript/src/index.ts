@@ -14,7 +14,7 @@ export type { Endpoint } from './discovery.js';
 export { JarvisContextClient } from './httpClient.js';
 export type { ClientOptions, CheckpointSummary, StreamEvent } from './httpClient.js';
 export { JarvisContextManager } from './contextManager.js';
-export type { ContextManagerOptions, ContextStatus, WriteResult } from './contextManager.js';
+export type { ContextManagerOptions, ContextPatch, ContextStatus, WriteResult } from './contextManager.js';
 export { Spool, SPOOL_FILE, REJECTED_FILE } from './spool.js';
 export type { SpooledEvent } from './spool.js';
 export * from './types.js';

@@ -69,7 +69,12 @@ describe('client: JarvisOrchestratorWithContext', () => {
     assert.deepStrictEqual([decision.decision_type, decision.decision, decision.reasoning, decision.outcome], ['split', 'split the task', 'too big', 'ok']);
     const state = f.s.engine.getContext().state;
     assert.deepStrictEqual(state.pending_decision, null);
-    assert.strictEqual((state.current_task as { status: string }).status, 'assigned');
+    // The seed's state keys, as the Python wrapper records them.
+    const current = state.current_task as { id: string; status: string; assigned_agents: string[]; description: string };
+    assert.deepStrictEqual([current.id, current.status, current.assigned_agents, current.description], ['task-1', 'assigned', ['agent-7'], 'parse']);
+    const history = state.conversation_history as { from: string; type: string; content: string }[];
+    assert.deepStrictEqual(history.map(h => [h.from, h.type, h.content]), [['agent-7', 'progress', 'half']]);
+    assert.strictEqual((state.workflow_state as { phase: unknown }).phase, null);
   });
 
   it('a thrown error is the same object, and is recorded', async () => {
