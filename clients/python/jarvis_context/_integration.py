@@ -118,7 +118,7 @@ def _receive_message(message: Any, orchestrator_id: str) -> _Call:
     def heartbeat() -> List[dict]:
         if sender == "unknown":
             return []
-        agent = {"type": "agent", "agent_id": sender, "status": _str(m.get("status")) or "active"}
+        agent: Dict[str, Any] = {"type": "agent", "agent_id": sender, "status": _str(m.get("status")) or "active"}
         if _str(m.get("task_id")):
             agent["current_task"] = _str(m.get("task_id"))
         if isinstance(m.get("capabilities"), list):
@@ -147,11 +147,11 @@ def _make_decision(args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> _Call:
             given.setdefault(key, value)
     decision_type = _str(given.get("decision_type", given.get("type")))
     context = _jsonable(given.get("context", given))
-    pending = {"decision_type": decision_type, "context": context, "since": _now()}
+    pending: Dict[str, Any] = {"decision_type": decision_type, "context": context, "since": _now()}
 
     def phase(value: Optional[str]) -> Callable[[Dict[str, Any]], Dict[str, Any]]:
         def patch(state: Dict[str, Any]) -> Dict[str, Any]:
-            workflow = dict(state.get("workflow_state") or {"current_workflow_id": None, "completed_phases": []})
+            workflow: Dict[str, Any] = dict(state.get("workflow_state") or {"current_workflow_id": None, "completed_phases": []})
             workflow["phase"] = value
             return {"workflow_state": workflow, "pending_decision": pending if value else None}
         return patch
@@ -188,7 +188,7 @@ def _handle_error(error: Any) -> _Call:
             done = dict(recovery, recovered=recovered, handled_at=_now())
             return [], lambda state: {"error_recovery": done}, "Error recovered" if recovered else None
 
-        def failed(self, e: BaseException) -> Tuple[List[dict], _Patch]:
+        def failed(self, error: BaseException) -> Tuple[List[dict], _Patch]:
             return [], lambda state: {"error_recovery": dict(recovery, recovery_attempts=1)}
 
     return Call([], lambda state: {"error_recovery": recovery})

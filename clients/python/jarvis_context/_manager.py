@@ -131,8 +131,9 @@ class JarvisContextManager:
             logger.warning("Jarvis Context: %s found, the last run crashed; recovering", self.crash_marker)
             try:
                 self.last_recovery_report = self.recover_from_crash()
-                self._last_view = self._read("GET", "/context")
-                self._state = dict(self._last_view.get("state") or {})
+                view = self._read("GET", "/context")
+                self._last_view = view
+                self._state = dict(view.get("state") or {})
                 self.crash_marker.unlink()
             except JarvisContextError as e:
                 # Kept: the next start tries again.
@@ -166,7 +167,7 @@ class JarvisContextManager:
         else:
             fields = {"decision_type": decision_type, "context": context, "decision": decision,
                       "reasoning": reasoning, "outcome": outcome, "agent_id": agent_id, "task_id": task_id}
-        event = {"type": "decision"}
+        event: Dict[str, Any] = {"type": "decision"}
         for key in ("decision_type", "decision", "reasoning"):
             _require_str(key, fields.get(key), allow_empty=(key == "reasoning"))
             event[key] = fields[key]
@@ -577,6 +578,8 @@ class JarvisContextManager:
         if payload is not None:
             headers["Content-Type"] = "application/json"
         key = (parts.hostname, parts.port or 80)
+        resp: Optional[http.client.HTTPResponse] = None
+        data = b""
         for attempt in (0, 1):
             conn = self._connection(key)
             reused = self._conn_used
@@ -602,6 +605,7 @@ class JarvisContextManager:
             except http.client.HTTPException as e:
                 self.close()
                 raise JarvisContextUnavailable(0, "unreachable", "%s %s: %s" % (method, route, e))
+        assert resp is not None  # the loop either broke with an answer or raised
         text = data.decode("utf-8", "replace")
         if resp.status >= 300:
             code, message, field = "bad_response", text[:200] or "HTTP %d" % resp.status, None
@@ -681,8 +685,9 @@ def _split_known(update: Dict[str, Any], known: Tuple[str, ...], aliases: Dict[s
     extra: Dict[str, Any] = {}
     for key, value in update.items():
         if key in aliases:
-            if aliases[key] is not None and aliases[key] not in update:
-                out[aliases[key]] = value
+            alias = aliases[key]
+            if alias is not None and alias not in update:
+                out[alias] = value
         elif key in known:
             out[key] = value
         else:
