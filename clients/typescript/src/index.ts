@@ -19,4 +19,5 @@ export { Spool, SPOOL_FILE, REJECTED_FILE } from './spool.js';
 export type { SpooledEvent } from './spool.js';
 export * from './types.js';
 export { JarvisOrchestratorWithContext, integrateContextManager, contextManagerOf } from './orchestratorWithContext.js';
-export type { ContextHooksOptions, HookedMethod } from './orchestratorHooks.js';
+export { resumeCalls } from './orchestratorHooks.js';
+export type { ContextHooksOptions, HookedMethod, ResumeCall } from './orchestratorHooks.js';

@@ -2,7 +2,7 @@
 // makeDecision, handleError), before and after each call, without changing results or errors.
 // Used by JarvisOrchestratorWithContext (wraps an instance) and integrateContextManager (a class).
 // Records the same events and state keys as the Python wrapper (clients/python, _integration.py).
-import type { BatchEvent, Json, JsonObject } from './types.js';
+import type { BatchEvent, ContextView, Json, JsonObject } from './types.js';
 import { ContextManagerOptions, ContextPatch, JarvisContextManager } from './contextManager.js';
 
 export const HOOKED_METHODS = ['assignTask', 'receiveMessage', 'makeDecision', 'handleError'] as const;
@@ -263,6 +263,24 @@ function toJson(v: unknown, max = 4000): Json {
   } catch {
     return String(v).slice(0, max);
   }
+}
+
+/**
+ * What the seed does after restoring the context, as the Python wrapper: resume the task it was
+ * assigning if that task is not finished, and ping each stale agent.
+ */
+export type ResumeCall = ['resumeTask', JsonObject] | ['pingAgent', string];
+
+export function resumeCalls(view: ContextView): ResumeCall[] {
+  const calls: ResumeCall[] = [];
+  const current = view.state?.current_task;
+  const finished = ['completed', 'failed', 'cancelled'];
+  if (isObject(current) && str(current.id) && !finished.includes(String(current.status))) {
+    const task = view.tasks.find(t => t.task_id === current.id);
+    if (!task || !finished.includes(task.status)) calls.push(['resumeTask', current as JsonObject]);
+  }
+  for (const agent of view.agents) if (agent.stale) calls.push(['pingAgent', agent.agent_id]);
+  return calls;
 }
 
 export function managerFor(options: ContextHooksOptions): JarvisContextManager {

@@ -1,6 +1,6 @@
 import * as assert from 'assert';
 import {
-  JarvisContextManager, JarvisOrchestratorWithContext, contextManagerOf, integrateContextManager,
+  JarvisContextManager, JarvisOrchestratorWithContext, contextManagerOf, integrateContextManager, resumeCalls,
 } from 'jarvis-context-client';
 import { managerFixture, spooledEvents, statusHistory, tempDir } from './support';
 
@@ -122,6 +122,36 @@ describe('client: JarvisOrchestratorWithContext', () => {
     const spooled = spooledEvents(folder) as { type: string; task_id?: string; status?: string }[];
     assert.deepStrictEqual(spooled.filter(e => e.type === 'task').map(e => `${e.task_id} ${e.status}`),
       ['t pending', 't in_progress', 't pending', 't in_progress', 'bad pending', 'bad failed']);
+  });
+});
+
+describe('client: resuming as the seed does', () => {
+  const f = managerFixture();
+
+  it('resume() hands back the unfinished task, and not a finished one', async () => {
+    class Resumable extends SyncOrchestrator {
+      resumed: string[] = [];
+      resumeTask(task: { id: string }) {
+        this.resumed.push(task.id);
+      }
+    }
+    new JarvisOrchestratorWithContext(new Resumable(), { contextManager: f.manager }).assignTask({ id: 't-1', description: 'parse' });
+    await f.manager.flush();
+    const restarted = new Resumable();
+    await new JarvisOrchestratorWithContext(restarted, { contextManager: f.manager }).resume();
+    assert.deepStrictEqual(restarted.resumed, ['t-1']);
+    await f.manager.updateTaskProgress('t-1', { status: 'completed' });
+    const again = new Resumable();
+    await new JarvisOrchestratorWithContext(again, { contextManager: f.manager }).resume();
+    assert.deepStrictEqual(again.resumed, []);
+  });
+
+  it('pings stale agents', () => {
+    const view = {
+      state: { current_task: { id: 't1', status: 'assigned' } }, tasks: [], recent_decisions: [], updated_at: null,
+      agents: [{ agent_id: 'a1', stale: true }, { agent_id: 'a2', stale: false }],
+    } as unknown as Parameters<typeof resumeCalls>[0];
+    assert.deepStrictEqual(resumeCalls(view), [['resumeTask', { id: 't1', status: 'assigned' }], ['pingAgent', 'a1']]);
   });
 });
 
