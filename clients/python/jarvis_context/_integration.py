@@ -14,6 +14,7 @@ import asyncio
 import datetime
 import functools
 import inspect
+import json
 import logging
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
@@ -196,7 +197,6 @@ def _handle_error(error: Any) -> _Call:
 
 def _jsonable(value: Any) -> Any:
     """What the orchestrator passed, as JSON the server takes; other values become a string."""
-    import json
     try:
         text = json.dumps(value, allow_nan=False, default=lambda v: v.isoformat() if hasattr(v, "isoformat") else str(v))
     except (TypeError, ValueError):
