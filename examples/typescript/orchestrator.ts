@@ -8,6 +8,10 @@
 //   node dist/cli.js serve --path ./memory/context/jarvis &    # or run from a VS Code terminal
 //   node out/examples/typescript/orchestrator.js               # kill it, run it again: it resumes
 //
+// It imports the client package by name (jarvis-context-client): in this repository the build
+// bundles it from clients/typescript; in a project of yours, npm install the packed tarball and
+// compile this file with tsc (test/unit/client/package.test.ts does exactly that).
+//
 // JARVIS_EXAMPLE_STEP_MS sets how long each subtask "works" (default 500).
 import { JarvisContextManager, JarvisOrchestratorWithContext } from 'jarvis-context-client';
 
