@@ -312,6 +312,11 @@ class PackageTest(SeedTest):
         cm = self.store()
         self.assertEqual(cm.get_tasks()[0]["task_id"], "task-001")
         self.assertEqual(len(cm.get_decisions()), 1)
+        # The seed's examples, from the installed package too.
+        env["JARVIS_EXAMPLE_STEP_SECONDS"] = "0.02"
+        run = subprocess.run([vpy, SEED_EXAMPLE], capture_output=True, text=True, timeout=120, env=env, cwd=self.root)
+        self.assertEqual(run.returncode, 0, run.stderr)
+        self.assertIn("Successfully recovered task progress!", run.stdout)
 
 
 if __name__ == "__main__":
