@@ -34,6 +34,8 @@ async function main() {
     sourcemap: !production,
     minify: production,
     logLevel: 'warning',
+    // Tests and examples import the client package by name; bundle it from its source.
+    alias: { 'jarvis-context-client': './clients/typescript/src/index.ts' },
   };
   const contexts = [
     await esbuild.context({ ...common, entryPoints: shipped, outdir: 'dist' }),

@@ -1,6 +1,7 @@
-"""Tests of jarvis_context.py against a real server (`node dist/cli.js serve`), plus the parts that
+"""Tests of the jarvis_context manager against a real server (`node dist/cli.js serve`), plus the parts that
 need none. Run from clients/python: python3 -m unittest -v (or `npm run test:python`)."""
 
+import glob
 import json
 import logging
 import multiprocessing
@@ -16,7 +17,7 @@ import time
 import unittest
 import uuid
 
-import jarvis_context
+from jarvis_context import _manager as jarvis_context_manager
 from jarvis_context import (JarvisContextError, JarvisContextManager, JarvisContextUnavailable,
                             JarvisContextValidationError)
 
@@ -121,11 +122,16 @@ class TempDirTest(unittest.TestCase):
         return cm
 
     def spool_lines(self, folder=None):
-        path = os.path.join(folder or self.folder, "spool.jsonl")
-        if not os.path.exists(path):
-            return []
-        with open(path, encoding="utf-8") as f:
-            return [json.loads(line) for line in f if line.strip()]
+        """Spooled events, oldest first: a spool taken for sending (spool.sending.<pid>.jsonl)
+        whose send failed, then spool.jsonl."""
+        folder = folder or self.folder
+        paths = sorted(glob.glob(os.path.join(folder, "spool.sending.*.jsonl"))) + [os.path.join(folder, "spool.jsonl")]
+        lines = []
+        for path in paths:
+            if os.path.exists(path):
+                with open(path, encoding="utf-8") as f:
+                    lines += [json.loads(line) for line in f if line.strip()]
+        return lines
 
 
 class WithoutServerTest(TempDirTest):
@@ -189,7 +195,7 @@ class WithoutServerTest(TempDirTest):
             f.write(b'{"event_id":"x","type":"deci')  # a writer killed mid-line
         cm.log_decision("a", "c", "second", "r")
         with open(cm.spool_path, "rb") as f:
-            self.assertEqual([e["decision"] for e in jarvis_context._parse_spool(f.read())], ["first", "second"])
+            self.assertEqual([e["decision"] for e in jarvis_context_manager._parse_spool(f.read())], ["first", "second"])
 
     def test_processes_appending_at_once_never_interleave_lines(self):
         procs = [multiprocessing.Process(target=_append_many, args=(self.folder, n)) for n in range(4)]
@@ -341,7 +347,8 @@ class WithServerTest(TempDirTest):
 
     def test_example_orchestrator_resumes_after_kill_9(self):
         self.server()
-        env = dict(os.environ, JARVIS_CONTEXT_PATH=self.folder, JARVIS_EXAMPLE_STEP_SECONDS="0.1", PYTHONUNBUFFERED="1")
+        # The package as installed (PYTHONPATH stands for pip install): the example has no path of its own.
+        env = dict(os.environ, JARVIS_CONTEXT_PATH=self.folder, JARVIS_EXAMPLE_STEP_SECONDS="0.1", PYTHONUNBUFFERED="1", PYTHONPATH=HERE)
         first = subprocess.Popen([sys.executable, EXAMPLE], stdout=subprocess.PIPE, env=env, text=True)
         seen = []
         for line in first.stdout:

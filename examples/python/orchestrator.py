@@ -5,6 +5,7 @@ It hands five tasks to three agents, reports everything to Jarvis Context, and o
 context back (GET /context) to skip the tasks already completed. Kill it at any moment
 (kill -9 included) and run it again: it continues where it was.
 
+    pip install ./clients/python
     node dist/cli.js serve --path ./memory/context/jarvis &     # or run it from a VS Code terminal
     python3 examples/python/orchestrator.py
 
@@ -14,8 +15,7 @@ import os
 import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "clients", "python"))
-from jarvis_context import JarvisContextManager  # noqa: E402
+from jarvis_context import JarvisContextManager
 
 AGENTS = {
     "researcher": ["search", "summarise"],

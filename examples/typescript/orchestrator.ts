@@ -8,8 +8,12 @@
 //   node dist/cli.js serve --path ./memory/context/jarvis &    # or run from a VS Code terminal
 //   node out/examples/typescript/orchestrator.js               # kill it, run it again: it resumes
 //
+// It imports the client package by name (jarvis-context-client): in this repository the build
+// bundles it from clients/typescript; in a project of yours, npm install the packed tarball and
+// compile this file with tsc (test/unit/client/package.test.ts does exactly that).
+//
 // JARVIS_EXAMPLE_STEP_MS sets how long each subtask "works" (default 500).
-import { JarvisContextManager, JarvisOrchestratorWithContext } from '../../src/client';
+import { JarvisContextManager, JarvisOrchestratorWithContext } from 'jarvis-context-client';
 
 const TASKS = [
   { id: 'task-1', description: 'Collect the API docs', skill: 'research', subtasks: ['search', 'read'] },
@@ -39,7 +43,8 @@ class Orchestrator {
 
 async function main(): Promise<void> {
   const cm = new JarvisContextManager();
-  const context = await cm.restoreContext(); // throws with a clear message when no server is running
+  const context = await cm.restoreContext();
+  if (!context) throw new Error('Jarvis Context server not reachable: start `jarvis-context serve` or run from a VS Code terminal.');
   const done = new Set(context.tasks.filter(t => t.status === 'completed').map(t => t.task_id));
   if (done.size) console.log(`resuming; already done: ${[...done].sort().join(', ')}`);
 

@@ -1,12 +1,13 @@
 // Dependencies point one way: the imports of each folder of src/, read from the files.
 import * as assert from 'assert';
 import * as fs from 'fs';
+import { builtinModules } from 'module';
 import * as path from 'path';
 
 const src = path.resolve(__dirname, '../../../src');
 
-/** Each .ts file below `dir` (relative to src/) with what it imports, resolved relative to src/. */
-function importsOf(dir: string): { file: string; target: string }[] {
+/** Each .ts file below `dir` (relative to `root`) with what it imports, resolved relative to `root`. */
+function importsOf(dir: string, root = src): { file: string; target: string }[] {
   const out: { file: string; target: string }[] = [];
   const walk = (d: string): void => {
     for (const e of fs.readdirSync(d, { withFileTypes: true })) {
@@ -15,13 +16,13 @@ function importsOf(dir: string): { file: string; target: string }[] {
       else if (p.endsWith('.ts')) {
         for (const m of fs.readFileSync(p, 'utf8').matchAll(/^(?:import|export)\b[^;]*?from '([^']+)'/gms)) {
           const spec = m[1];
-          const target = spec.startsWith('.') ? path.relative(src, path.resolve(path.dirname(p), spec)) : spec;
-          out.push({ file: path.relative(src, p), target });
+          const target = spec.startsWith('.') ? path.relative(root, path.resolve(path.dirname(p), spec)) : spec;
+          out.push({ file: path.relative(root, p), target });
         }
       }
     }
   };
-  walk(path.join(src, dir));
+  walk(path.join(root, dir));
   return out;
 }
 
@@ -40,7 +41,12 @@ describe('layers', () => {
     for (const dir of ['core', 'server']) refuse(dir, t => t === 'vscode' || /^(host|views|commands|extension)\b/.test(t));
   });
 
-  it('the TypeScript client, shipped to orchestrators, needs only the core types', () => {
-    refuse('client', t => /^(host|views|commands|server|otel|cli|extension)\b/.test(t) || t === 'vscode' || (t.startsWith('core') && t !== 'core/types'));
+  it('the TypeScript client package, shipped to orchestrators, imports nothing but its own files and Node', () => {
+    const pkg = path.resolve(__dirname, '../../../clients/typescript/src');
+    const bad = importsOf('.', pkg)
+      // Relative imports resolve inside the package; anything else must be a Node built-in.
+      .filter(i => i.target.startsWith('..') || (!fs.existsSync(path.join(pkg, i.target.replace(/\.js$/, '.ts'))) && !builtinModules.includes(i.target.replace(/^node:/, ''))))
+      .map(i => `${i.file} imports ${i.target}`);
+    assert.deepStrictEqual(bad, []);
   });
 });

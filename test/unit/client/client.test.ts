@@ -1,7 +1,7 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { JarvisContextClient, JarvisContextError, discoverEndpoint, normalizeBaseUrl, StreamEvent } from '../../../src/client';
+import { JarvisContextClient, JarvisContextError, discoverEndpoint, normalizeBaseUrl, StreamEvent } from 'jarvis-context-client';
 import { Running, startServer, tempDir } from './support';
 
 describe('client: JarvisContextClient against the real server', () => {

@@ -1,6 +1,6 @@
 import * as assert from 'assert';
-import { JarvisContextManager } from '../../../src/client';
-import { managerFixture, statusHistory } from './support';
+import { JarvisContextManager } from 'jarvis-context-client';
+import { managerFixture, statusHistory, tempDir } from './support';
 
 describe('client: JarvisContextManager (the seed API in camelCase)', () => {
   const f = managerFixture();
@@ -14,11 +14,11 @@ describe('client: JarvisContextManager (the seed API in camelCase)', () => {
     await f.manager.logAgentMessage({ from_agent: 'agent-001', to_agent: 'orchestrator', message_type: 'ack', content: null });
     await f.manager.updateContext({ phase: 'processing' });
     const rp = await f.manager.markRecoveryPoint('Critical phase completed');
-    assert.ok(rp.checkpoint_id > 0);
+    assert.ok(rp && rp.checkpoint_id > 0);
 
     const status = await f.manager.getContextStatus();
     assert.deepStrictEqual(status.counts, { ...status.counts, tasks: 1, agents: 1, decisions: 2, messages: 2 });
-    const view = await f.manager.restoreContext();
+    const view = (await f.manager.restoreContext())!;
     assert.deepStrictEqual(view.state, { phase: 'processing' });
     assert.strictEqual(view.tasks[0].percentage, 50);
     assert.deepStrictEqual(view.recent_decisions.map(d => d.decision_type).sort(), ['agent_assignment', 'retry']);
@@ -28,15 +28,15 @@ describe('client: JarvisContextManager (the seed API in camelCase)', () => {
 
   it('mergeContext keeps the state a previous run left', async () => {
     await f.manager.updateContext({ queue: ['a', 'b'], phase: 'one' });
-    const fresh = new JarvisContextManager({ url: f.s.server.url, token: f.s.server.token }); // a restarted orchestrator
+    const fresh = new JarvisContextManager({ url: f.s.server.url, token: f.s.server.token, contextPath: f.s.folder }); // a restarted orchestrator
     await fresh.mergeContext({ phase: 'two' });
     fresh.dispose();
-    assert.deepStrictEqual((await f.manager.restoreContext()).state, { queue: ['a', 'b'], phase: 'two' });
+    assert.deepStrictEqual((await f.manager.restoreContext())!.state, { queue: ['a', 'b'], phase: 'two' });
   });
 
   it('record() sends batches in order and never rejects', async () => {
     const errors: Error[] = [];
-    const down = new JarvisContextManager({ url: 'http://127.0.0.1:9', token: 'x', onRecordError: e => errors.push(e) });
+    const down = new JarvisContextManager({ url: 'http://127.0.0.1:9', token: 'x', spool: false, contextPath: tempDir(), onRecordError: e => errors.push(e) });
     await down.record([{ type: 'decision', decision_type: 'a', context: null, decision: 'd', reasoning: '' }]);
     down.dispose();
     assert.strictEqual(errors.length, 1);
@@ -45,6 +45,6 @@ describe('client: JarvisContextManager (the seed API in camelCase)', () => {
     void f.manager.record([{ type: 'task', task_id: 't', status: 'in_progress' }], { step: 2 });
     await f.manager.flush();
     assert.deepStrictEqual(statusHistory(f.s, 't'), ['pending', 'in_progress']);
-    assert.deepStrictEqual((await f.manager.restoreContext()).state, { step: 2 });
+    assert.deepStrictEqual((await f.manager.restoreContext())!.state, { step: 2 });
   });
 });

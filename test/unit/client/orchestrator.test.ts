@@ -1,8 +1,8 @@
 import * as assert from 'assert';
 import {
-  JarvisContextManager, JarvisOrchestratorWithContext, contextManagerOf, integrateContextManager,
-} from '../../../src/client';
-import { managerFixture, statusHistory } from './support';
+  JarvisContextManager, JarvisOrchestratorWithContext, contextManagerOf, integrateContextManager, resumeCalls,
+} from 'jarvis-context-client';
+import { managerFixture, spooledEvents, statusHistory, tempDir } from './support';
 
 /** A seed-style orchestrator: sync methods. */
 class SyncOrchestrator {
@@ -69,7 +69,12 @@ describe('client: JarvisOrchestratorWithContext', () => {
     assert.deepStrictEqual([decision.decision_type, decision.decision, decision.reasoning, decision.outcome], ['split', 'split the task', 'too big', 'ok']);
     const state = f.s.engine.getContext().state;
     assert.deepStrictEqual(state.pending_decision, null);
-    assert.strictEqual((state.current_task as { status: string }).status, 'assigned');
+    // The seed's state keys, as the Python wrapper records them.
+    const current = state.current_task as { id: string; status: string; assigned_agents: string[]; description: string };
+    assert.deepStrictEqual([current.id, current.status, current.assigned_agents, current.description], ['task-1', 'assigned', ['agent-7'], 'parse']);
+    const history = state.conversation_history as { from: string; type: string; content: string }[];
+    assert.deepStrictEqual(history.map(h => [h.from, h.type, h.content]), [['agent-7', 'progress', 'half']]);
+    assert.strictEqual((state.workflow_state as { phase: unknown }).phase, null);
   });
 
   it('a thrown error is the same object, and is recorded', async () => {
@@ -102,7 +107,8 @@ describe('client: JarvisOrchestratorWithContext', () => {
 
   it('when the memory is down the orchestrator behaves exactly the same', async () => {
     const errors: Error[] = [];
-    const down = new JarvisContextManager({ url: 'http://127.0.0.1:9', token: 'x', onRecordError: e => errors.push(e) });
+    const folder = tempDir();
+    const down = new JarvisContextManager({ url: 'http://127.0.0.1:9', token: 'x', contextPath: folder, onRecordError: e => errors.push(e) });
     const sync = new JarvisOrchestratorWithContext(new SyncOrchestrator(), { contextManager: down });
     const asyncOne = new JarvisOrchestratorWithContext(new AsyncOrchestrator(), { contextManager: down });
     assert.deepStrictEqual(sync.assignTask({ id: 't', description: '' }), { assigned_to: ['agent-7'] });
@@ -112,7 +118,40 @@ describe('client: JarvisOrchestratorWithContext', () => {
     await assert.rejects(asyncOne.assignTask({ id: 'bad' }), /no agent for bad/);
     await down.flush();
     down.dispose();
-    assert.ok(errors.length > 0);
+    assert.deepStrictEqual(errors, []); // an unreachable server is not an error: the records are spooled
+    const spooled = spooledEvents(folder) as { type: string; task_id?: string; status?: string }[];
+    assert.deepStrictEqual(spooled.filter(e => e.type === 'task').map(e => `${e.task_id} ${e.status}`),
+      ['t pending', 't in_progress', 't pending', 't in_progress', 'bad pending', 'bad failed']);
+  });
+});
+
+describe('client: resuming as the seed does', () => {
+  const f = managerFixture();
+
+  it('resume() hands back the unfinished task, and not a finished one', async () => {
+    class Resumable extends SyncOrchestrator {
+      resumed: string[] = [];
+      resumeTask(task: { id: string }) {
+        this.resumed.push(task.id);
+      }
+    }
+    new JarvisOrchestratorWithContext(new Resumable(), { contextManager: f.manager }).assignTask({ id: 't-1', description: 'parse' });
+    await f.manager.flush();
+    const restarted = new Resumable();
+    await new JarvisOrchestratorWithContext(restarted, { contextManager: f.manager }).resume();
+    assert.deepStrictEqual(restarted.resumed, ['t-1']);
+    await f.manager.updateTaskProgress('t-1', { status: 'completed' });
+    const again = new Resumable();
+    await new JarvisOrchestratorWithContext(again, { contextManager: f.manager }).resume();
+    assert.deepStrictEqual(again.resumed, []);
+  });
+
+  it('pings stale agents', () => {
+    const view = {
+      state: { current_task: { id: 't1', status: 'assigned' } }, tasks: [], recent_decisions: [], updated_at: null,
+      agents: [{ agent_id: 'a1', stale: true }, { agent_id: 'a2', stale: false }],
+    } as unknown as Parameters<typeof resumeCalls>[0];
+    assert.deepStrictEqual(resumeCalls(view), [['resumeTask', { id: 't1', status: 'assigned' }], ['pingAgent', 'a1']]);
   });
 });
 

@@ -1,5 +1,7 @@
 // A real engine and REST server in this process, for the client tests.
-import { JarvisContextClient, JarvisContextManager } from '../../../src/client';
+import * as fs from 'fs';
+import * as path from 'path';
+import { JarvisContextClient, JarvisContextManager } from 'jarvis-context-client';
 import type { ContextEngine } from '../../../src/core/engine';
 import { JarvisServer } from '../../../src/server/server';
 import { openEngine, tempDir } from '../support/fixtures';
@@ -37,7 +39,7 @@ export function managerFixture(): { readonly s: Running; readonly manager: Jarvi
   const f = {} as { s: Running; manager: JarvisContextManager };
   beforeEach(async () => {
     f.s = await startServer();
-    f.manager = new JarvisContextManager({ url: f.s.server.url, token: f.s.server.token });
+    f.manager = new JarvisContextManager({ url: f.s.server.url, token: f.s.server.token, contextPath: f.s.folder });
   });
   afterEach(async () => {
     f.manager.dispose();
@@ -49,4 +51,14 @@ export function managerFixture(): { readonly s: Running; readonly manager: Jarvi
 /** The statuses a task went through, oldest first. */
 export function statusHistory(s: Running, taskId: string): string[] {
   return s.engine.getTaskEvents(taskId).sort((a, b) => a.id - b.id).map(e => e.changes.status).filter((x): x is NonNullable<typeof x> => !!x);
+}
+
+/** Spooled events, oldest first: a spool taken for sending whose send failed, then spool.jsonl. */
+export function spooledEvents(folder: string): Record<string, unknown>[] {
+  const files = fs.readdirSync(folder).filter(n => /^spool\.sending\.\d+\.jsonl$/.test(n)).sort().concat(['spool.jsonl']);
+  return files.flatMap(n => {
+    const file = path.join(folder, n);
+    if (!fs.existsSync(file)) return [];
+    return fs.readFileSync(file, 'utf8').split('\n').filter(l => l.trim()).map(l => JSON.parse(l) as Record<string, unknown>);
+  });
 }

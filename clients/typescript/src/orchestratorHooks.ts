@@ -1,8 +1,9 @@
 // Records what an orchestrator does around its four seed methods (assignTask, receiveMessage,
 // makeDecision, handleError), before and after each call, without changing results or errors.
 // Used by JarvisOrchestratorWithContext (wraps an instance) and integrateContextManager (a class).
-import type { BatchEvent, Json, JsonObject } from '../core/types';
-import { ContextManagerOptions, JarvisContextManager } from './contextManager';
+// Records the same events and state keys as the Python wrapper (clients/python, _integration.py).
+import type { BatchEvent, ContextView, Json, JsonObject } from './types.js';
+import { ContextManagerOptions, ContextPatch, JarvisContextManager } from './contextManager.js';
 
 export const HOOKED_METHODS = ['assignTask', 'receiveMessage', 'makeDecision', 'handleError'] as const;
 export type HookedMethod = (typeof HOOKED_METHODS)[number];
@@ -20,10 +21,12 @@ const MANAGER = Symbol('jarvisContextManager');
 type Fn = (...args: unknown[]) => unknown;
 interface Records {
   before: BatchEvent[];
-  beforeContext?: JsonObject;
-  after(result: unknown): { events: BatchEvent[]; context?: JsonObject; recoveryPoint?: string };
-  failed(error: unknown): { events: BatchEvent[]; context?: JsonObject };
+  beforeContext?: ContextPatch;
+  after(result: unknown): { events: BatchEvent[]; context?: ContextPatch; recoveryPoint?: string };
+  failed(error: unknown): { events: BatchEvent[]; context?: ContextPatch };
 }
+
+const HISTORY_SIZE = 100;
 
 /** The manager recording for an instrumented object (wrapped orchestrator or decorated instance). */
 export function contextManagerOf(target: object): JarvisContextManager | undefined {
@@ -43,7 +46,7 @@ export function instrument(target: object, manager: JarvisContextManager, orches
 }
 
 function wrap(name: HookedMethod, original: Fn, manager: JarvisContextManager, orchestratorId: string): Fn {
-  const send = (events: BatchEvent[], context?: JsonObject) => manager.record(events, context);
+  const send = (events: BatchEvent[], context?: ContextPatch) => manager.record(events, context);
   const afterOk = (records: Records, result: unknown) => {
     const a = records.after(result);
     const sent = send(a.events, a.context);
@@ -53,7 +56,9 @@ function wrap(name: HookedMethod, original: Fn, manager: JarvisContextManager, o
   };
   const afterFail = (records: Records, error: unknown) => {
     const f = records.failed(error);
-    return send(f.events, { ...f.context, last_error: describeError(name, error) });
+    const lastError = { last_error: describeError(name, error) };
+    const patch = f.context;
+    return send(f.events, patch === undefined ? lastError : (state: JsonObject) => ({ ...(typeof patch === 'function' ? patch(state) : patch), ...lastError }));
   };
 
   let wrapped: Fn;
@@ -105,83 +110,104 @@ function recordsFor(name: HookedMethod, args: unknown[], orchestratorId: string)
     case 'assignTask': {
       const task = isObject(arg) ? arg : {};
       const taskId = typeof arg === 'string' ? arg : str(task.id ?? task.task_id ?? task.taskId);
-      const description = str(task.description);
+      const description = typeof task.description === 'string' ? task.description : undefined;
+      const current = { id: taskId ?? null, description: description ?? null, status: 'assigning', assigned_agents: [] as string[], since: at() };
       const taskEvent = (fields: Record<string, unknown>): BatchEvent[] =>
         taskId ? [{ type: 'task', task_id: taskId, ...fields } as BatchEvent] : [];
       return {
-        before: taskEvent({ status: 'pending', ...(description ? { description } : {}) }),
-        beforeContext: { current_task: { id: taskId ?? null, status: 'assigning', since: at() } },
+        before: taskEvent({ status: 'pending', ...(description !== undefined ? { description } : {}) }),
+        beforeContext: { current_task: current },
         after: result => {
-          const agentId = agentOf(result);
+          const agents = agentsOf(result);
           return {
             events: [
-              ...taskEvent({ status: 'in_progress', ...(agentId ? { agent_id: agentId } : {}) }),
-              ...(agentId ? [{ type: 'agent', agent_id: agentId, status: 'busy', current_task: taskId ?? null } as BatchEvent] : []),
+              ...taskEvent({ status: 'in_progress', ...(agents.length ? { agent_id: agents[0] } : {}) }),
+              ...agents.map(a => ({ type: 'agent', agent_id: a, status: 'busy', current_task: taskId ?? null }) as BatchEvent),
             ],
-            context: { current_task: { id: taskId ?? null, status: 'assigned', agent_id: agentId ?? null, since: at() } },
+            context: { current_task: { ...current, status: 'assigned', assigned_agents: agents, since: at() } },
           };
         },
         failed: e => ({
           events: taskEvent({ status: 'failed', blockers: [errorMessage(e)] }),
-          context: { current_task: { id: taskId ?? null, status: 'failed', since: at() } },
+          context: { current_task: { ...current, status: 'failed', since: at() } },
         }),
       };
     }
     case 'receiveMessage': {
       const m = isObject(arg) ? arg : { content: arg };
       const from = str(m.from_agent ?? m.fromAgent ?? m.from) ?? 'unknown';
+      const type = str(m.type ?? m.message_type ?? m.messageType) ?? 'message';
+      const content = isObject(arg) ? ('content' in m ? m.content : m) : arg;
+      const entry = { timestamp: at(), from, type, content: text(content, 500) };
       const heartbeat = (): BatchEvent[] => from === 'unknown' ? [] : [{
         type: 'agent', agent_id: from, status: str(m.status) ?? 'active',
         ...(str(m.task_id ?? m.taskId) ? { current_task: str(m.task_id ?? m.taskId) } : {}),
+        ...(Array.isArray(m.capabilities) ? { capabilities: m.capabilities.map(String) } : {}),
       } as BatchEvent];
       return {
         before: [{
-          type: 'message', from_agent: from, to_agent: str(m.to_agent ?? m.toAgent ?? m.to) ?? orchestratorId,
-          message_type: str(m.message_type ?? m.messageType ?? m.type) ?? 'message', content: toJson(m.content ?? m),
+          type: 'message', from_agent: from, to_agent: str(m.to_agent ?? m.toAgent ?? m.response_to ?? m.to) ?? orchestratorId,
+          message_type: type, content: toJson(content),
         }],
+        beforeContext: state => ({
+          conversation_history: [...(Array.isArray(state.conversation_history) ? state.conversation_history : []), entry].slice(-HISTORY_SIZE),
+        }),
         after: () => ({ events: heartbeat() }),
         failed: () => ({ events: heartbeat() }),
       };
     }
     case 'makeDecision': {
-      const context = toJson(args.length === 1 ? arg : args);
+      // makeDecision({ decision_type, context, ... }) or makeDecision(decisionType, context)
+      const given: Record<string, unknown> = isObject(arg) && args.length === 1 ? arg
+        : { decision_type: args[0], context: args[1] };
+      const decisionType = str(given.decision_type ?? given.type);
+      const context = toJson(isObject(arg) && args.length === 1 ? ('context' in given ? given.context : given) : given.context);
+      const pending = { decision_type: decisionType ?? null, context, since: at() };
+      const phase = (value: string | null): ContextPatch => state => ({
+        workflow_state: { current_workflow_id: null, completed_phases: [], ...(isObject(state.workflow_state) ? state.workflow_state as JsonObject : {}), phase: value },
+        pending_decision: value ? pending : null,
+      });
       return {
         before: [],
-        beforeContext: { pending_decision: { context, since: at() } },
+        beforeContext: phase('decision_making'),
         after: result => {
           const r = isObject(result) ? result : {};
-          const input = isObject(arg) ? arg : {};
+          const agentId = str(r.agent_id ?? given.agent_id);
+          const taskId = str(r.task_id ?? given.task_id);
           return {
             events: [{
               type: 'decision',
-              decision_type: str(r.decision_type ?? r.type ?? input.decision_type ?? input.type) ?? 'general',
+              decision_type: decisionType ?? str(r.decision_type) ?? 'general',
               context,
-              decision: str(r.decision) ?? (isObject(result) ? JSON.stringify(toJson(result)) : String(result)),
-              reasoning: str(r.reasoning) ?? '',
+              decision: str(r.decision) ?? (text(result, 1000) || '(none)'),
+              reasoning: text(r.reasoning ?? '', 4000),
               outcome: r.outcome === undefined ? 'pending' : toJson(r.outcome),
-              ...(str(r.agent_id ?? input.agent_id) ? { agent_id: str(r.agent_id ?? input.agent_id) } : {}),
-              ...(str(r.task_id ?? input.task_id) ? { task_id: str(r.task_id ?? input.task_id) } : {}),
+              ...(agentId ? { agent_id: agentId } : {}),
+              ...(taskId ? { task_id: taskId } : {}),
             } as BatchEvent],
-            context: { pending_decision: null },
+            context: phase(null),
           };
         },
-        failed: () => ({ events: [], context: { pending_decision: null } }),
+        failed: () => ({ events: [], context: phase(null) }),
       };
     }
     case 'handleError': {
-      const error_recovery = { ...describeError('handleError', arg), recovered: false };
+      const recovery = {
+        error_type: arg instanceof Error ? arg.name : typeof arg, error_message: errorMessage(arg),
+        timestamp: at(), recovery_attempts: 0, recovered: false,
+      };
       return {
         before: [],
-        beforeContext: { error_recovery },
+        beforeContext: { error_recovery: recovery },
         after: result => {
           const recovered = isObject(result) && result.recovered === true;
           return {
             events: [],
-            context: { error_recovery: { ...error_recovery, recovered, handled_at: at() } },
+            context: { error_recovery: { ...recovery, recovered, handled_at: at() } },
             recoveryPoint: recovered ? 'Error recovered' : undefined,
           };
         },
-        failed: () => ({ events: [], context: { error_recovery } }),
+        failed: () => ({ events: [], context: { error_recovery: { ...recovery, recovery_attempts: 1 } } }),
       };
     }
   }
@@ -201,11 +227,19 @@ function errorMessage(e: unknown): string {
   return (e instanceof Error ? e.message : String(e)).slice(0, 1000);
 }
 
-function agentOf(result: unknown): string | undefined {
-  if (typeof result === 'string') return result;
-  if (!isObject(result)) return undefined;
-  const v = result.agent_id ?? result.agentId ?? result.assigned_to ?? result.assignedTo;
-  return Array.isArray(v) ? str(v[0]) : str(v);
+function agentsOf(result: unknown): string[] {
+  const v = isObject(result) ? result.assigned_to ?? result.assignedTo ?? result.agent_id ?? result.agentId : result;
+  return (Array.isArray(v) ? v : [v]).map(str).filter((a): a is string => a !== undefined);
+}
+
+/** A value as short text: strings as they are, other values as JSON. */
+function text(v: unknown, max: number): string {
+  if (typeof v === 'string') return v.slice(0, max);
+  try {
+    return (JSON.stringify(v) ?? String(v)).slice(0, max);
+  } catch {
+    return String(v).slice(0, max);
+  }
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -230,6 +264,24 @@ function toJson(v: unknown, max = 4000): Json {
   } catch {
     return String(v).slice(0, max);
   }
+}
+
+/**
+ * What the seed does after restoring the context, as the Python wrapper: resume the task it was
+ * assigning if that task is not finished, and ping each stale agent.
+ */
+export type ResumeCall = ['resumeTask', JsonObject] | ['pingAgent', string];
+
+export function resumeCalls(view: ContextView): ResumeCall[] {
+  const calls: ResumeCall[] = [];
+  const current = view.state?.current_task;
+  const finished = ['completed', 'failed', 'cancelled'];
+  if (isObject(current) && str(current.id) && !finished.includes(String(current.status))) {
+    const task = view.tasks.find(t => t.task_id === current.id);
+    if (!task || !finished.includes(task.status)) calls.push(['resumeTask', current as JsonObject]);
+  }
+  for (const agent of view.agents) if (agent.stale) calls.push(['pingAgent', agent.agent_id]);
+  return calls;
 }
 
 export function managerFor(options: ContextHooksOptions): JarvisContextManager {

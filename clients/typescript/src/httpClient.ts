@@ -8,9 +8,10 @@ import type {
   Agent, AgentUpdate, BatchEvent, BatchResult, CheckpointResult, CleanupResult, ContextView, Decision,
   DecisionInput, EngineMetrics, EngineStatus, Json, JsonObject, ListQuery, Message, MessageInput, RecoveryReport,
   Task, TaskStatus, TaskUpdate,
-} from '../core/types';
-import { discoverEndpoint, Endpoint, normalizeBaseUrl, readEndpointFile } from './discovery';
-import { JarvisContextError } from './errors';
+} from './types.js';
+import { discoverEndpoint, Endpoint, normalizeBaseUrl, readEndpointFile } from './discovery.js';
+import { JarvisContextError } from './errors.js';
+import { pidAlive } from './spool.js';
 
 export interface ClientOptions {
   /** Base URL (origin or .../api/jarvis/context). Without it the endpoint is discovered. */
@@ -197,7 +198,17 @@ export class JarvisContextClient {
 
   /** One request; the answer's JSON (or text for text/plain), or a JarvisContextError. */
   async request<T>(method: string, route: string, body?: unknown, accept = 'application/json'): Promise<T> {
-    const ep = this.requireEndpoint(method, route);
+    let ep = this.requireEndpoint(method, route);
+    if (ep.source === 'file' && ep.file && ep.pid !== undefined && !pidAlive(ep.pid)) {
+      // A server killed -9 leaves its endpoint.json: a restarted one rewrote it, else do not
+      // wait on a dead port.
+      const fresh = readEndpointFile(path.dirname(ep.file));
+      if (!fresh || (fresh.pid !== undefined && !pidAlive(fresh.pid))) {
+        this.endpoint = undefined;
+        throw new JarvisContextError(0, 'unreachable', `the server (pid ${ep.pid}) in ${ep.file} is not running`, method, route);
+      }
+      ep = this.endpoint = fresh;
+    }
     try {
       return await this.send<T>(ep, method, route, body, accept);
     } catch (e) {
@@ -213,7 +224,8 @@ export class JarvisContextClient {
     }
   }
 
-  private requireEndpoint(method: string, route: string): Endpoint {
+  /** The endpoint, or a JarvisContextError (no_endpoint) saying how to start a server. */
+  requireEndpoint(method: string, route: string): Endpoint {
     const ep = this.getEndpoint();
     if (!ep) {
       throw new JarvisContextError(0, 'no_endpoint',
@@ -247,8 +259,8 @@ export class JarvisContextClient {
       req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${this.timeoutMs} ms`), { code: 'ETIMEDOUT' })));
       req.on('error', (e: NodeJS.ErrnoException) => {
         // A kept-alive socket the server closed meanwhile: the request never reached it. Resend
-        // only what is safe to repeat (reads and PUTs, which replace).
-        if (!retried && req.reusedSocket && RETRYABLE_SOCKET_ERRORS.has(e.code ?? '') && method !== 'POST') {
+        // only what is safe to repeat: reads, PUTs (which replace), POST /events (event ids dedupe).
+        if (!retried && req.reusedSocket && RETRYABLE_SOCKET_ERRORS.has(e.code ?? '') && (method !== 'POST' || route === '/events')) {
           this.send<T>(ep, method, route, body, accept, true).then(resolve, reject);
         } else {
           reject(networkError(method, route, e));

@@ -2,10 +2,10 @@
 // or a client-side code (status 0) when no answer came back.
 
 /** Codes the client sets itself, when the server gave no usable answer. */
-export type ClientErrorCode = 'no_endpoint' | 'unreachable' | 'timeout' | 'bad_response';
+export type ClientErrorCode = 'no_endpoint' | 'unreachable' | 'timeout' | 'bad_response' | 'bad_request';
 
 export class JarvisContextError extends Error {
-  override readonly name = 'JarvisContextError';
+  override readonly name: string = 'JarvisContextError';
   constructor(
     /** HTTP status; 0 when there was no answer (see `code`). */
     readonly status: number,
@@ -23,5 +23,13 @@ export class JarvisContextError extends Error {
   /** True when the server could not be reached at all: the write was not acknowledged. */
   get unreachable(): boolean {
     return this.status === 0 && (this.code === 'unreachable' || this.code === 'no_endpoint');
+  }
+}
+
+/** Bad input, refused before anything was sent or spooled; `field` names the culprit. */
+export class JarvisContextValidationError extends JarvisContextError {
+  override readonly name = 'JarvisContextValidationError';
+  constructor(field: string, message: string) {
+    super(400, 'bad_request', `${field}: ${message}`, undefined, undefined, field);
   }
 }

@@ -1,9 +1,9 @@
 // Two ways to give an orchestrator a crash-proof memory, as in the seed:
 //   const jarvis = new JarvisOrchestratorWithContext(orchestrator);  // wrap an existing instance
 //   @integrateContextManager class MyOrchestrator { ... }             // or decorate the class
-import type { ContextView, EngineStatus } from '../core/types';
-import { JarvisContextManager } from './contextManager';
-import { ContextHooksOptions, contextManagerOf, instrument, managerFor } from './orchestratorHooks';
+import type { ContextView } from './types.js';
+import { ContextStatus, JarvisContextManager } from './contextManager.js';
+import { ContextHooksOptions, contextManagerOf, instrument, managerFor, resumeCalls } from './orchestratorHooks.js';
 
 class OrchestratorContextWrapper<T extends object> {
   readonly contextManager: JarvisContextManager;
@@ -25,16 +25,33 @@ class OrchestratorContextWrapper<T extends object> {
     });
   }
 
-  getContextStatus(): Promise<EngineStatus> {
+  getContextStatus(): Promise<ContextStatus> {
     return this.contextManager.getContextStatus();
   }
 
-  manualCheckpoint(label: string): Promise<{ checkpoint_id: number }> {
+  manualCheckpoint(label: string): Promise<{ checkpoint_id: number } | undefined> {
     return this.contextManager.markRecoveryPoint(label);
   }
 
-  restoreContext(): Promise<ContextView> {
+  restoreContext(): Promise<ContextView | undefined> {
     return this.contextManager.restoreContext();
+  }
+
+  /**
+   * The seed's start: reads the context back and, when the orchestrator has them, calls
+   * resumeTask(currentTask) (or resume_task) for the task it was assigning if that is not
+   * finished, and pingAgent(agentId) (or ping_agent) for each stale agent. Undefined when the
+   * server is unreachable.
+   */
+  async resume(): Promise<ContextView | undefined> {
+    const view = await this.contextManager.restoreContext();
+    if (!view) return undefined;
+    const o = this.orchestrator as Record<string, unknown>;
+    for (const [name, arg] of resumeCalls(view)) {
+      const fn = o[name] ?? o[name === 'resumeTask' ? 'resume_task' : 'ping_agent'];
+      if (typeof fn === 'function') await (fn as (a: unknown) => unknown).call(this.orchestrator, arg);
+    }
+    return view;
   }
 
   /** Resolves once the records of calls made so far have been sent. */

@@ -1,9 +1,4 @@
-"""Jarvis Context client for Python orchestrators.
-
-Standard library only, Python 3.9+. Mirrors the seed's JarvisContextManager API, so a seed-style
-orchestrator only changes its import:
-
-    from jarvis_context import JarvisContextManager
+"""JarvisContextManager: reports to the Jarvis Context server, spools while it is down.
 
 The extension (or `jarvis-context serve`) owns the storage; this module reports to it over the
 REST API (shared/API.md). When the server cannot be reached, writes go to `spool.jsonl` in the
@@ -12,27 +7,22 @@ storage folder and are sent on the next successful connection (see README.md, "S
 
 import datetime
 import errno
+import pathlib
+import types
 import http.client
 import json
 import logging
 import os
+import re
 import threading
 import urllib.parse
 import uuid
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple, Union
 
 try:  # POSIX: serialise appends between processes.
     import fcntl
 except ImportError:  # Windows: best effort, single write() calls.
     fcntl = None  # type: ignore[assignment]
-
-__all__ = [
-    "JarvisContextManager",
-    "JarvisContextError",
-    "JarvisContextUnavailable",
-    "JarvisContextValidationError",
-    "TASK_STATUSES",
-]
 
 logger = logging.getLogger("jarvis_context")
 
@@ -40,6 +30,13 @@ API_PREFIX = "/api/jarvis/context"
 DEFAULT_CONTEXT_PATH = "./memory/context/jarvis"
 SPOOL_FILE = "spool.jsonl"
 REJECTED_FILE = "spool.rejected.jsonl"
+# The seed's crash marker, for the orchestrator's side (the server keeps its own CRASH_DETECTED).
+CRASH_MARKER_FILE = "ORCHESTRATOR_CRASH_DETECTED"
+# A spool taken by a client for sending: spool.sending.<pid>.jsonl.
+SENDING_PREFIX = "spool.sending."
+_SENDING_RE = re.compile(r"^spool\.sending\.(\d+)\.jsonl$")
+_FLUSH_LOCK = threading.RLock()  # managers of one process share the spool files
+HISTORY_SIZE = 100
 TASK_STATUSES = ("pending", "in_progress", "blocked", "completed", "failed", "cancelled")
 
 _TASK_FIELDS = ("description", "status", "percentage", "completed_subtasks", "blockers", "agent_id", "metadata")
@@ -82,6 +79,10 @@ class JarvisContextManager:
     default JARVIS_CONTEXT_PATH or ./memory/context/jarvis. url/token default to
     JARVIS_CONTEXT_URL/JARVIS_CONTEXT_TOKEN, else endpoint.json. With spool=False an unreachable
     server raises JarvisContextUnavailable instead of spooling.
+
+    As in the seed, a `crash_marker` left in the folder (`cm.crash_marker.touch()`, or a run that
+    died) makes the next JarvisContextManager() run recovery: the server's recovery report is in
+    `last_recovery_report` and `active_context` holds what was restored.
     """
 
     def __init__(
@@ -92,10 +93,12 @@ class JarvisContextManager:
         token: Optional[str] = None,
         timeout: float = 10.0,
         spool: bool = True,
+        start: bool = True,
     ):
         self.base_path = os.path.abspath(base_path or os.environ.get("JARVIS_CONTEXT_PATH") or DEFAULT_CONTEXT_PATH)
         self.spool_path = os.path.join(self.base_path, SPOOL_FILE)
         self.rejected_path = os.path.join(self.base_path, REJECTED_FILE)
+        self.crash_marker = pathlib.Path(self.base_path, CRASH_MARKER_FILE)
         self.timeout = timeout
         self.spool_enabled = spool
         url = url or os.environ.get("JARVIS_CONTEXT_URL")
@@ -107,11 +110,34 @@ class JarvisContextManager:
         self._conn_used = False
         self._lock = threading.RLock()
         self._spooling = False
-        # Send what an earlier run left behind, if the server is there.
+        # The orchestrator's own state as last sent or read (None: not known yet), and context
+        # changes made while it was unknown and the server unreachable.
+        self._state: Optional[Dict[str, Any]] = None
+        self._pending_patch: Dict[str, Any] = {}
+        self._last_view: Optional[dict] = None
+        self.last_recovery_report: Optional[dict] = None
+        if start:
+            self.start()
+
+    def start(self) -> None:
+        """Sends what an earlier run spooled and, when the crash marker is there, recovers. Run by
+        the constructor unless start=False (the async client runs it in a thread)."""
+        os.makedirs(self.base_path, exist_ok=True)
         try:
             self.flush_spool()
         except JarvisContextError as e:
             logger.debug("spool not flushed at start: %s", e)
+        if self.crash_marker.exists():
+            logger.warning("Jarvis Context: %s found, the last run crashed; recovering", self.crash_marker)
+            try:
+                self.last_recovery_report = self.recover_from_crash()
+                view = self._read("GET", "/context")
+                self._last_view = view
+                self._state = dict(view.get("state") or {})
+                self.crash_marker.unlink()
+            except JarvisContextError as e:
+                # Kept: the next start tries again.
+                logger.warning("Jarvis Context: recovery postponed, server unavailable: %s", e)
 
     # ---- Reporting (the seed's methods) ----
 
@@ -141,7 +167,7 @@ class JarvisContextManager:
         else:
             fields = {"decision_type": decision_type, "context": context, "decision": decision,
                       "reasoning": reasoning, "outcome": outcome, "agent_id": agent_id, "task_id": task_id}
-        event = {"type": "decision"}
+        event: Dict[str, Any] = {"type": "decision"}
         for key in ("decision_type", "decision", "reasoning"):
             _require_str(key, fields.get(key), allow_empty=(key == "reasoning"))
             event[key] = fields[key]
@@ -183,7 +209,44 @@ class JarvisContextManager:
 
     def update_context(self, state: Optional[Dict[str, Any]] = None, **fields: Any) -> Optional[dict]:
         """Replaces the orchestrator's own state: what restore_context() gives back after a crash."""
-        return self._write({"type": "context", "context": _merge_args("state", state, fields)})
+        merged = _merge_args("state", state, fields)
+        with self._lock:
+            answer = self._write({"type": "context", "context": merged})
+            self._state = json.loads(json.dumps(merged, default=_json_default))
+            self._pending_patch = {}
+            return answer
+
+    def record(self, events: Iterable[Dict[str, Any]],
+               context_patch: Union[None, Dict[str, Any], Callable[[Dict[str, Any]], Dict[str, Any]]] = None) -> bool:
+        """Sends events (entries of POST /events, without event_id) as one all-or-nothing batch,
+        with the orchestrator's state merged with context_patch (a dict of top-level keys, or a
+        function of the current state giving one). Never raises for an unreachable server: the
+        batch is spooled. Returns True when the server acknowledged it."""
+        batch = [dict(e) for e in events]
+        with self._lock:
+            if context_patch is not None:
+                state = self._known_state()
+                if state is None:
+                    # Unknown state, unreachable server: a context event now would replace the
+                    # state a previous run left. Keep the change until the server answers.
+                    base = dict(self._pending_patch)
+                    self._pending_patch.update(context_patch(base) if callable(context_patch) else context_patch)
+                else:
+                    state.update(self._pending_patch)
+                    self._pending_patch = {}
+                    state.update(context_patch(state) if callable(context_patch) else context_patch)
+                    batch.append({"type": "context", "context": state})
+            elif self._pending_patch and self._known_state() is not None:
+                state = dict(self._state or {}, **self._pending_patch)
+                self._pending_patch = {}
+                self._state = state
+                batch.append({"type": "context", "context": state})
+            if not batch:
+                return True
+            answer = self._write_batch(batch)
+            if context_patch is not None and self._state is not None:
+                self._state = json.loads(json.dumps(self._state, default=_json_default))
+            return answer is not None
 
     def mark_recovery_point(self, label: str) -> Optional[dict]:
         """A recovery point (checkpoint with a binary copy). Not spoolable: returns None, with a
@@ -206,14 +269,55 @@ class JarvisContextManager:
     # ---- Reading back ----
 
     def get_context_status(self) -> dict:
-        """GET /status: session, last checkpoint, counts of agents, tasks, decisions, messages."""
-        return self._read("GET", "/status")
+        """GET /status (session, last checkpoint, counts) plus the seed's keys: current_task,
+        active_agents, task_count, conversation_size, decision_count, workflow_phase. When the
+        server is unreachable (and spooling is on): the seed's keys from the last known context,
+        with reachable False and pending_spooled."""
+        with self._lock:
+            try:
+                status = dict(self._read("GET", "/status"))
+                view = self._read_view()
+            except JarvisContextUnavailable:
+                if not self.spool_enabled:
+                    raise
+                view = self._last_view or {}
+                counts = {"agents": len(view.get("agents") or []), "tasks": len(view.get("tasks") or []),
+                          "decisions": len(view.get("recent_decisions") or [])}
+                status = {"reachable": False, "pending_spooled": self.pending_spooled(), "counts": counts}
+            else:
+                status["reachable"] = True
+            state = view.get("state") or {}
+            counts = status.get("counts") or {}
+            status.update({
+                "current_task": state.get("current_task") or _idle_task(),
+                "active_agents": counts.get("agents", 0),
+                "task_count": counts.get("tasks", 0),
+                "conversation_size": len(state.get("conversation_history") or []),
+                "decision_count": counts.get("decisions", 0),
+                "workflow_phase": (state.get("workflow_state") or {}).get("phase"),
+            })
+            return status
+
+    @property
+    def active_context(self) -> Mapping[str, Any]:
+        """The seed's active_context, read from the server: current_task, task_progress (task_id
+        -> task), agent_states (agent_id -> agent, with last_update), decision_log,
+        conversation_history, error_recovery, workflow_state, and the rest of the orchestrator's
+        state. A read-only snapshot: change the context through the reporting methods. When the
+        server is unreachable: the last one read (empty at first)."""
+        with self._lock:
+            try:
+                view = self._read_view()
+            except JarvisContextUnavailable:
+                view = self._last_view or {}
+        return _seed_view(view)
 
     def restore_context(self) -> Optional[dict]:
         """The context to resume from ({state, tasks, agents, recent_decisions, updated_at}), after
         sending any spooled events; None when the server is unreachable."""
         try:
-            return self._read("GET", "/context")
+            with self._lock:
+                return self._read_view()
         except JarvisContextUnavailable as e:
             logger.warning("Jarvis Context unreachable, no context restored: %s", e)
             return None
@@ -253,12 +357,15 @@ class JarvisContextManager:
     # ---- Spool ----
 
     def pending_spooled(self) -> int:
-        """Events waiting in the spool (all processes)."""
-        try:
-            with open(self.spool_path, "rb") as f:
-                return sum(1 for line in f if line.strip())
-        except FileNotFoundError:
-            return 0
+        """Events waiting in the spool (all processes), taken-but-unsent files included."""
+        count = 0
+        for path in [self.spool_path] + self._sending_leftovers():
+            try:
+                with open(path, "rb") as f:
+                    count += sum(1 for line in f if line.strip())
+            except FileNotFoundError:
+                pass
+        return count
 
     def flush_spool(self) -> int:
         """Sends spooled events now. Returns how many were sent; raises JarvisContextUnavailable
@@ -281,13 +388,17 @@ class JarvisContextManager:
     # ---- Internals ----
 
     def _write(self, event: Dict[str, Any]) -> Optional[dict]:
-        event = dict({"event_id": str(uuid.uuid4())}, **event)
-        line = _encode_line(event)  # validates JSON before anything is sent or spooled
+        return self._write_batch([event])
+
+    def _write_batch(self, events: List[Dict[str, Any]]) -> Optional[dict]:
+        batch = [dict({"event_id": str(uuid.uuid4())}, **e) for e in events]
+        # Validates JSON before anything is sent or spooled; one write() keeps the batch whole.
+        line = b"".join(_encode_line(e) for e in batch)
         with self._lock:
             try:
                 # Spooled events go first, so the server sees writes in the order they were made.
                 self._flush_spool_locked()
-                answer = self._request("POST", "/events", {"events": [event]})
+                answer = self._request("POST", "/events", {"events": batch})
                 self._spooling = False
                 return answer
             except JarvisContextError as e:
@@ -298,6 +409,21 @@ class JarvisContextManager:
                     self._spooling = True
                     logger.warning("Jarvis Context unavailable (%s); spooling events to %s", e.message, self.spool_path)
                 return None
+
+    def _known_state(self) -> Optional[Dict[str, Any]]:
+        if self._state is None:
+            try:
+                self._read_view()
+            except JarvisContextError as e:
+                logger.debug("context state unknown: %s", e)
+        return self._state
+
+    def _read_view(self) -> dict:
+        view = self._read("GET", "/context")
+        self._last_view = view
+        if self._state is None:
+            self._state = dict(view.get("state") or {})
+        return view
 
     def _read(self, method: str, route: str, body: Any = None) -> Any:
         with self._lock:
@@ -338,34 +464,65 @@ class JarvisContextManager:
             _fsync_dir(self.base_path)
 
     def _flush_spool_locked(self) -> int:
-        try:
-            if os.path.getsize(self.spool_path) == 0:
-                return 0
-        except FileNotFoundError:
+        # Files left by a flush that failed (ours) or whose process died go first: they are older.
+        leftovers = self._sending_leftovers()
+        if not leftovers and not _nonempty(self.spool_path):
             return 0
-        self._resolve()  # no server advertised: fail before reading the spool
-        fd = os.open(self.spool_path, os.O_RDWR)
-        try:
-            _lock_fd(fd)
+        self._resolve()  # no server advertised: fail before touching the spool
+        with _FLUSH_LOCK:
             sent = 0
-            # Batch by batch as the file is read, so a server that is still down costs one batch.
-            for batch in _batches(_read_spool(fd)):
-                try:
-                    self._request("POST", "/events", {"events": batch})
-                except JarvisContextError as e:
-                    if e.status != 400:
-                        raise  # unreachable or failing: keep the spool for next time
-                    self._send_one_by_one(batch)
-                sent += len(batch)
-            # Only after every batch got a 2xx: the events are durable on the server.
-            os.ftruncate(fd, 0)
-            os.fsync(fd)
+            for path in leftovers:
+                sent += self._send_file(path)
+            # Take the spool away by rename, so appenders (of any process or language) never
+            # write into a file being sent: they see the rename and write their line again.
+            mine = os.path.join(self.base_path, "%s%d.jsonl" % (SENDING_PREFIX, os.getpid()))
+            try:
+                os.rename(self.spool_path, mine)
+            except FileNotFoundError:
+                pass  # another client took it
+            else:
+                _fsync_dir(self.base_path)
+                sent += self._send_file(mine)
             if sent:
                 logger.info("Jarvis Context: sent %d spooled events", sent)
             return sent
-        finally:
-            _unlock_fd(fd)
-            os.close(fd)
+
+    def _sending_leftovers(self) -> List[str]:
+        found = []
+        try:
+            names = os.listdir(self.base_path)
+        except FileNotFoundError:
+            return []
+        for name in names:
+            m = _SENDING_RE.match(name)
+            if m and (int(m.group(1)) == os.getpid() or not _pid_alive(int(m.group(1)))):
+                path = os.path.join(self.base_path, name)
+                try:
+                    found.append((os.stat(path).st_mtime_ns, path))
+                except FileNotFoundError:
+                    pass
+        return [path for _, path in sorted(found)]
+
+    def _send_file(self, path: str) -> int:
+        """Sends one taken spool file, in batches, and deletes it once every batch got a 2xx."""
+        try:
+            with open(path, "rb") as f:
+                events = list(_parse_lines(f))
+        except FileNotFoundError:
+            return 0  # sent and removed by another manager of this process
+        for batch in _batches(events):
+            try:
+                self._request("POST", "/events", {"events": batch})
+            except JarvisContextError as e:
+                if e.status != 400:
+                    raise  # unreachable or failing: the file stays for next time
+                self._send_one_by_one(batch)
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+        _fsync_dir(self.base_path)
+        return len(events)
 
     def _send_one_by_one(self, batch: List[dict]) -> None:
         # One bad event must not block the rest forever: keep it aside, with the reason.
@@ -377,7 +534,7 @@ class JarvisContextManager:
                     raise
                 logger.error("Jarvis Context refused spooled event %s: %s; kept in %s", event.get("event_id"), e.message, self.rejected_path)
                 with open(self.rejected_path, "ab") as f:
-                    f.write(_encode_line({"event": event, "error": {"code": e.code, "message": e.message}}))
+                    f.write(_encode_line({"event": event, "error": {"code": e.code, "field": e.field, "message": e.message}}))
                     f.flush()
                     os.fsync(f.fileno())
 
@@ -421,6 +578,8 @@ class JarvisContextManager:
         if payload is not None:
             headers["Content-Type"] = "application/json"
         key = (parts.hostname, parts.port or 80)
+        resp: Optional[http.client.HTTPResponse] = None
+        data = b""
         for attempt in (0, 1):
             conn = self._connection(key)
             reused = self._conn_used
@@ -435,7 +594,8 @@ class JarvisContextManager:
             except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as e:
                 self.close()
                 # The server closed a kept-alive connection while idle: the request never arrived.
-                if attempt == 0 and reused:
+                # Sent again only when repeating it is harmless (see _retryable).
+                if attempt == 0 and reused and _retryable(method, route):
                     continue
                 raise JarvisContextUnavailable(0, "unreachable", "%s %s: %s" % (method, route, e))
             except OSError as e:
@@ -445,6 +605,7 @@ class JarvisContextManager:
             except http.client.HTTPException as e:
                 self.close()
                 raise JarvisContextUnavailable(0, "unreachable", "%s %s: %s" % (method, route, e))
+        assert resp is not None  # the loop either broke with an answer or raised
         text = data.decode("utf-8", "replace")
         if resp.status >= 300:
             code, message, field = "bad_response", text[:200] or "HTTP %d" % resp.status, None
@@ -472,6 +633,37 @@ class JarvisContextManager:
 
 # ---- helpers ----
 
+def _idle_task() -> Dict[str, Any]:
+    return {"id": None, "description": None, "status": "idle", "assigned_agents": []}
+
+
+def _seed_view(view: Mapping[str, Any]) -> Mapping[str, Any]:
+    """GET /context in the seed's active_context shape, read-only at the top."""
+    state = dict(view.get("state") or {})
+    agents = {}
+    for a in view.get("agents") or []:
+        a = dict(a)
+        a.setdefault("last_update", a.get("last_seen"))
+        agents[a.get("agent_id")] = a
+    seed = dict(state)
+    seed.update({
+        "current_task": state.get("current_task") or _idle_task(),
+        "task_progress": {t.get("task_id"): dict(t, last_update=t.get("updated_at")) for t in view.get("tasks") or []},
+        "agent_states": agents,
+        "conversation_history": list(state.get("conversation_history") or []),
+        "decision_log": [dict(d, type=d.get("decision_type"), timestamp=d.get("ts"))
+                         for d in reversed(view.get("recent_decisions") or [])],
+        "error_recovery": state.get("error_recovery") or {},
+        "workflow_state": state.get("workflow_state") or {"current_workflow_id": None, "phase": None, "completed_phases": []},
+    })
+    return types.MappingProxyType(seed)
+
+
+def _retryable(method: str, route: str) -> bool:
+    # Reads and PUTs (which replace) may be repeated; POSTs only to /events (event ids dedupe).
+    return method != "POST" or route == "/events"
+
+
 def _spoolable(e: JarvisContextError) -> bool:
     # Unreachable, or the store cannot write right now (503): keep the event for later.
     return isinstance(e, JarvisContextUnavailable) or e.status == 503
@@ -493,8 +685,9 @@ def _split_known(update: Dict[str, Any], known: Tuple[str, ...], aliases: Dict[s
     extra: Dict[str, Any] = {}
     for key, value in update.items():
         if key in aliases:
-            if aliases[key] is not None and aliases[key] not in update:
-                out[aliases[key]] = value
+            alias = aliases[key]
+            if alias is not None and alias not in update:
+                out[alias] = value
         elif key in known:
             out[key] = value
         else:
@@ -556,14 +749,15 @@ def _encode_line(obj: Any) -> bytes:
     return (text + "\n").encode("utf-8")
 
 
+def _nonempty(path: str) -> bool:
+    try:
+        return os.path.getsize(path) > 0
+    except FileNotFoundError:
+        return False
+
+
 def _parse_spool(data: bytes) -> List[dict]:
     return list(_parse_lines(data.split(b"\n")))
-
-
-def _read_spool(fd: int) -> Iterator[dict]:
-    os.lseek(fd, 0, os.SEEK_SET)
-    with open(fd, "rb", closefd=False) as f:
-        yield from _parse_lines(f)
 
 
 def _parse_lines(lines: Iterable[bytes]) -> Iterator[dict]:
