@@ -1,5 +1,6 @@
 import * as path from 'path';
-import { readFileIfExists, unlinkDurable, writeFileAtomic } from './atomicFile';
+import { listDir, readFileIfExists, unlinkDurable, writeFileAtomic } from './atomicFile';
+import { defaultIsProcessAlive } from './crashMarker';
 import type { ContextEngineApi } from './engineApi';
 import { ValidationError } from './errors';
 import type { FileSystemPort, Logger } from './ports';
@@ -12,6 +13,8 @@ import { MAX_BATCH_EVENTS } from './validate';
 export const SPOOL_FILE = 'spool.jsonl';
 const REPLAYING = 'spool.replaying.jsonl';
 const REJECTED = 'spool.rejected.jsonl';
+/** A spool a client took by rename to send it (clients/python, clients/typescript): spool.sending.<pid>.jsonl. */
+const SENDING = /^spool\.sending\.(\d+)\.jsonl$/;
 
 export interface SpoolResult {
   accepted: number;
@@ -25,14 +28,21 @@ export interface SpoolResult {
  * spool), stores its events (event ids make a second delivery harmless), sets refused ones aside
  * in spool.rejected.jsonl, and deletes the file only once everything in it is durable.
  */
-export async function ingestSpool(engine: ContextEngineApi, fs: FileSystemPort, log: Logger): Promise<SpoolResult> {
+export async function ingestSpool(
+  engine: ContextEngineApi, fs: FileSystemPort, log: Logger, isAlive: (pid: number) => boolean = defaultIsProcessAlive,
+): Promise<SpoolResult> {
   const folder = engine.folder;
   const result: SpoolResult = { accepted: 0, duplicates: 0, rejected: 0, unreadable_lines: 0 };
   const replaying = path.join(folder, REPLAYING);
-  // A spool left half-ingested by a crash comes first; then the current one.
-  for (const source of [REPLAYING, SPOOL_FILE]) {
+  // A client killed while sending leaves the spool it took; a live one is still sending it.
+  const orphans = (await listDir(fs, folder)).filter(f => {
+    const m = SENDING.exec(f);
+    return m !== null && !isAlive(Number(m[1]));
+  });
+  // A spool left half-ingested by a crash comes first; then those of dead senders; then the current one.
+  for (const source of [REPLAYING, ...orphans, SPOOL_FILE]) {
     const from = path.join(folder, source);
-    if (source === SPOOL_FILE) {
+    if (source !== REPLAYING) {
       if (!(await readFileIfExists(fs, from))) continue;
       await fs.rename(from, replaying);
       await fs.syncDir(folder);

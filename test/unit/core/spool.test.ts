@@ -38,6 +38,20 @@ describe('spool intake', () => {
     await e.close();
   });
 
+  it("takes in the spool a client took to send and left behind when it died, not a live sender's", async () => {
+    const dir = tempDir();
+    const e = await openEngine(dir);
+    const line = (id: string) => JSON.stringify({ event_id: id, type: 'decision', decision_type: 'plan', context: {}, decision: id, reasoning: 'spooled' }) + '\n';
+    fs.writeFileSync(path.join(dir, 'spool.sending.4242.jsonl'), line('dead-1') + line('dead-2'));
+    fs.writeFileSync(path.join(dir, 'spool.sending.777.jsonl'), line('live-1'));
+    const r = await ingestSpool(e, nodeFileSystem, new MemoryLogger(), pid => pid === 777);
+    assert.deepStrictEqual(r, { accepted: 2, duplicates: 0, rejected: 0, unreadable_lines: 0 });
+    assert.deepStrictEqual((await e.getDecisions()).map(d => d.decision).sort(), ['dead-1', 'dead-2']);
+    assert.ok(!fs.existsSync(path.join(dir, 'spool.sending.4242.jsonl')), "the dead sender's spool is taken in and removed");
+    assert.ok(fs.existsSync(path.join(dir, 'spool.sending.777.jsonl')), "a live sender's spool is left to it");
+    await e.close();
+  });
+
   it('finishes a spool left half-ingested by a crash', async () => {
     const dir = tempDir();
     const e = await openEngine(dir);
