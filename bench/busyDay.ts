@@ -100,9 +100,29 @@ export async function busyDay(tasks: number, log: (s: string) => void = () => un
   };
 }
 
+/** p50 of appending 300 bytes and fdatasync-ing them, alone: the disk's share of any durable write here. */
+function fdatasyncFloorMs(): number {
+  const dir = tmp('floor');
+  const fd = fs.openSync(path.join(dir, 'floor'), 'a');
+  const times: number[] = [];
+  for (let i = 0; i < 500; i++) {
+    const t0 = performance.now();
+    fs.writeSync(fd, Buffer.alloc(300, 0x61));
+    fs.fdatasyncSync(fd);
+    times.push(performance.now() - t0);
+  }
+  fs.closeSync(fd);
+  fs.rmSync(dir, { recursive: true, force: true });
+  return r3(quantile(times, 0.5));
+}
+
 export async function runBusyDayBench(log: (s: string) => void): Promise<Record<string, unknown>> {
   const sizes = (process.env.JARVIS_BENCH_DAY_TASKS ?? '20,200,2000').split(',').map(Number);
   const out: Record<string, unknown> = {};
+  // A first day warms the JIT, so the smallest measured day is not also the coldest.
+  log('busy day: warm-up');
+  await busyDay(20);
+  out.fdatasync_floor_ms = fdatasyncFloorMs();
   const days: Record<number, DayFigures> = {};
   for (const n of sizes) {
     log(`busy day: ${n} tasks`);

@@ -83,8 +83,8 @@ export function renderRecoveryReport(r: RecoveryReport): string {
 function loadedFromText(k: RecoveryReport['loaded_from']): string {
   switch (k) {
     case 'database': return 'the database file';
-    case 'recovery_checkpoint': return 'the newest readable recovery checkpoint (the database file was missing or unreadable)';
-    case 'emergency_json': return 'the newest emergency JSON backup (database and checkpoints were unreadable)';
+    case 'recovery_checkpoint': return 'the newest readable database image under checkpoints/ (the database file was missing or unreadable)';
+    case 'emergency_json': return 'the newest emergency JSON backup (the database and its images were unreadable)';
     case 'empty': return 'nothing (a new, empty store)';
     case 'live': return 'the running engine';
   }

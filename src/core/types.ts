@@ -197,7 +197,7 @@ export interface RecoveryReport {
   /** 'crash' after a dead writer's marker; 'manual' when asked for (POST /recover). */
   trigger: 'crash' | 'manual';
   previous_run: { pid: number; host: string; started_at: string } | null;
-  /** Where the database came from: the primary file, a recovery checkpoint, an emergency JSON, or nothing. */
+  /** Where the database came from: the primary file, a database image under checkpoints/ (named recovery_checkpoint since schema 1), an emergency JSON, or nothing. */
   loaded_from: 'database' | 'recovery_checkpoint' | 'emergency_json' | 'empty' | 'live';
   steps: RecoveryStep[];
   restored: { tasks: number; agents: number; decisions: number; messages: number; snapshots: number; journal_records_replayed: number };
