@@ -5,17 +5,23 @@ import { ContextEngine, type EngineOptions, type Logger } from '../../../src/cor
 
 export const WASM = fs.readFileSync(require.resolve('sql.js/dist/sql-wasm.wasm'));
 
-/** A fresh temp folder, removed after the current test file. */
+/** A fresh temp folder, removed when the test process exits (JARVIS_KEEP_TEMP=1 keeps it). */
 export function tempDir(prefix = 'jarvis-test-'): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   made.push(dir);
   return dir;
 }
-const made: string[] = [];
-process.on('exit', () => {
-  if (process.env.JARVIS_KEEP_TEMP) return;
-  for (const d of made) fs.rmSync(d, { recursive: true, force: true });
-});
+// Each test file is its own bundle with its own copy of this module: one list and one exit hook
+// for the whole mocha process.
+const shared = globalThis as { jarvisTempDirs?: string[] };
+if (!shared.jarvisTempDirs) {
+  const dirs: string[] = (shared.jarvisTempDirs = []);
+  process.on('exit', () => {
+    if (process.env.JARVIS_KEEP_TEMP) return;
+    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+  });
+}
+const made = shared.jarvisTempDirs;
 
 /** A clock the test moves by hand; staleness and intervals are tested without sleeping. */
 export class FakeClock {
