@@ -12,6 +12,9 @@ import type { Decision, JsonObject, ListQuery } from './types';
 import { checkLimit, checkSince } from './validate';
 import type { WritePath } from './writePath';
 
+/** Pages given back per step after an archive move: about 256 KB, a few milliseconds of blocking. */
+const VACUUM_STEP_PAGES = 64;
+
 // Above its cap the live database moves its oldest history into read-only segments under
 // archive/, which are opened only when a read reaches back that far.
 
@@ -75,6 +78,11 @@ export class Archive {
     this.bytes += op.segment.bytes;
     log.info(`[engine] archived ${op.segment.decisions} decisions, ${op.segment.messages} messages, ` +
       `${op.segment.task_events} task events, ${op.segment.snapshots} snapshots to ${op.segment.name}`);
+    // Give the freed pages back, a little at a time between writes, so the file shrinks too.
+    for (let free = Infinity, left = 0; free > 0; free = left) {
+      left = await this.writes.io(async () => s.vacuumStep(VACUUM_STEP_PAGES));
+      if (left >= free) break; // nothing given back: not an incremental-vacuum file
+    }
     // The rows are gone from the live image; fold that in now so replay never sees them again.
     await this.compactor.compact();
   }

@@ -48,12 +48,17 @@ export class Store {
     const db = new SQL.Database(bytes);
     try {
       const store = new Store(db, live);
+      // Pages that archiving frees are given back (incremental_vacuum), so the file stays under its
+      // cap; this must be set before the first table exists.
+      if (live && !bytes) db.exec('PRAGMA auto_vacuum = INCREMENTAL');
       // A corrupt file often opens fine and fails at its first read: read the schema now.
       db.exec(live ? LIVE_SCHEMA : HISTORY_SCHEMA);
       // The database lives in memory and durability comes from our journal: SQLite's own rollback
       // journal and syncs would only copy pages around inside the WebAssembly heap.
       db.exec('PRAGMA journal_mode = MEMORY; PRAGMA synchronous = OFF; PRAGMA temp_store = MEMORY');
       store.migrate();
+      // A file made before: converted once (a whole VACUUM), at open, before any write.
+      if (live && store.scalar('PRAGMA auto_vacuum') !== 2) db.exec('PRAGMA auto_vacuum = INCREMENTAL; VACUUM');
       if (live) store.initCounters();
       return store;
     } catch (e) {
@@ -160,6 +165,12 @@ export class Store {
   /** Bytes the database occupies, less free pages (what an archive move can win back). */
   usedBytes(): number {
     return (this.scalar('PRAGMA page_count') - this.scalar('PRAGMA freelist_count')) * this.scalar('PRAGMA page_size');
+  }
+
+  /** Gives back up to `pages` free pages; returns how many are left. */
+  vacuumStep(pages: number): number {
+    this.exec(`PRAGMA incremental_vacuum(${Math.max(1, Math.floor(pages))})`);
+    return this.scalar('PRAGMA freelist_count');
   }
 
   totalBytes(): number {
