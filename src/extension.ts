@@ -15,6 +15,7 @@ import { CONTEXT_KEYS, setContextKey } from './host/contextKeys';
 import { Disposable, onDisposalError } from './host/lifecycle';
 import { channelLogger, LOG_CHANNEL_NAME } from './host/log';
 import { Sessions } from './host/sessions';
+import { registerTerminalProfile } from './host/terminalProfile';
 import { readWasmBytes } from './host/wasm';
 import { VIEWS } from './ids';
 import { otlpMounts } from './otel/otlpReceiver';
@@ -73,6 +74,7 @@ class JarvisExtension extends Disposable {
       task: id => revealMatching(tasksTree, views.tasks, n => n.kind === 'task' && n.taskId === id),
     }));
     this.statusBar = this._register(new StatusBar(this.sessions));
+    this._register(registerTerminalProfile(this.sessions));
     this.ctx = {
       sessions: this.sessions,
       views: { tasks: views.tasks, all: [...Object.values(views), this.traces.view] },

@@ -44,3 +44,6 @@ export const VIEWS = {
 } as const;
 
 export const STATUS_BAR_ID = 'jarvis.status';
+
+/** The "Jarvis Context" terminal profile: a terminal that asks for the server's environment. */
+export const TERMINAL_PROFILE = 'jarvis.terminal';

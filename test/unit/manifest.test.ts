@@ -2,7 +2,7 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { COMMANDS, INTERNAL_COMMANDS, VIEW_CONTAINER, VIEWS } from '../../src/ids';
+import { COMMANDS, INTERNAL_COMMANDS, TERMINAL_PROFILE, VIEW_CONTAINER, VIEWS } from '../../src/ids';
 import { CONFIG_DEFAULTS, SETTINGS } from '../../src/host/settings';
 
 const root = path.resolve(__dirname, '../../..');
@@ -91,5 +91,22 @@ describe('package.json manifest', function () {
 
   it('ships the icon it names', function () {
     for (const v of c.viewsContainers.activitybar) assert.ok(fs.existsSync(path.join(root, v.icon)), v.icon);
+  });
+
+  it('has a 128×128 PNG marketplace icon, a banner and keywords', function () {
+    const png = fs.readFileSync(path.join(root, pkg.icon));
+    assert.strictEqual(png.toString('ascii', 1, 4), 'PNG');
+    assert.deepStrictEqual([png.readUInt32BE(16), png.readUInt32BE(20)], [128, 128]);
+    assert.match(pkg.galleryBanner.color, /^#[0-9a-f]{6}$/i);
+    assert.ok(['dark', 'light'].includes(pkg.galleryBanner.theme));
+    assert.ok(pkg.keywords.length >= 3 && pkg.keywords.length <= 30, 'the Marketplace takes up to 30 keywords');
+    assert.match(fs.readFileSync(path.join(root, 'LICENSE'), 'utf8'), /^MIT License\n\nCopyright \(c\) \d{4} The Jarvis Context authors/);
+    assert.strictEqual(pkg.license, 'MIT');
+  });
+
+  it('activates only near an orchestrator: its folder, our views and commands, our terminal profile', function () {
+    // views and commands activate implicitly since VS Code 1.74; nothing on startup, no '*'
+    assert.deepStrictEqual(pkg.activationEvents, ['workspaceContains:memory/context/jarvis/**', `onTerminalProfile:${TERMINAL_PROFILE}`]);
+    assert.deepStrictEqual(c.terminal.profiles.map((p: { id: string }) => p.id), [TERMINAL_PROFILE]);
   });
 });

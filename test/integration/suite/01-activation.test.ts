@@ -11,7 +11,7 @@ describe('activation', function () {
     api = await activate();
   });
 
-  it('activates on startup and opens an engine on the workspace storage', async function () {
+  it('activates when asked (views, commands, a Jarvis folder, our terminal) and opens an engine on the workspace storage', async function () {
     const ext = vscode.extensions.getExtension(EXTENSION_ID)!;
     assert.strictEqual(ext.isActive, true);
     const session = api.testing.sessions.current!;
