@@ -2,6 +2,7 @@
 // status bar, and hands VS Code one disposable. No logic of its own.
 import * as vscode from 'vscode';
 import { registerCheckpointCommands } from './commands/checkpointCommands';
+import { registerExampleCommands } from './commands/exampleCommands';
 import { registerInfoCommands } from './commands/infoCommands';
 import { registerMaintenanceCommands } from './commands/maintenanceCommands';
 import { registerRecoveryCommands } from './commands/recoveryCommands';
@@ -67,8 +68,12 @@ class JarvisExtension extends Disposable {
     };
     const agentsTree = this._register(vscode.window.createTreeView(VIEWS.agents, { treeDataProvider: views.agents, showCollapseAll: true }));
     const tasksTree = this._register(vscode.window.createTreeView(VIEWS.tasks, { treeDataProvider: views.tasks, showCollapseAll: true }));
-    this._register(vscode.window.createTreeView(VIEWS.decisions, { treeDataProvider: views.decisions }));
-    this._register(vscode.window.createTreeView(VIEWS.checkpoints, { treeDataProvider: views.checkpoints, canSelectMany: true }));
+    const decisionsTree = this._register(vscode.window.createTreeView(VIEWS.decisions, { treeDataProvider: views.decisions }));
+    const checkpointsTree = this._register(vscode.window.createTreeView(VIEWS.checkpoints, { treeDataProvider: views.checkpoints, canSelectMany: true }));
+    views.agents.attach(agentsTree);
+    views.tasks.attach(tasksTree);
+    views.decisions.attach(decisionsTree);
+    views.checkpoints.attach(checkpointsTree);
     this.traces = this._register(new TracesFeature(this.sessions, this.log, {
       agent: id => revealMatching(agentsTree, views.agents, n => n.kind === 'agent' && n.agentId === id),
       task: id => revealMatching(tasksTree, views.tasks, n => n.kind === 'task' && n.taskId === id),
@@ -77,6 +82,7 @@ class JarvisExtension extends Disposable {
     this._register(registerTerminalProfile(this.sessions));
     this.ctx = {
       sessions: this.sessions,
+      extensionUri: context.extensionUri,
       views: { tasks: views.tasks, all: [...Object.values(views), this.traces.view] },
       log: this.log,
       errors: new CommandErrors(this.log),
@@ -87,6 +93,7 @@ class JarvisExtension extends Disposable {
       ...registerInfoCommands(this.ctx),
       ...registerMaintenanceCommands(this.ctx),
       ...registerViewCommands(this.ctx),
+      ...registerExampleCommands(this.ctx),
     ]) this._register(d);
     this._register(this.sessions.onDidChange(({ session }) => {
       if (session === this.sessions.current) this.syncState();

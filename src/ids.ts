@@ -21,6 +21,7 @@ export const COMMANDS = {
   refresh: 'jarvis.refresh',
   selectWorkspaceFolder: 'jarvis.selectWorkspaceFolder',
   openSpan: 'jarvis.openSpan',
+  runExample: 'jarvis.runExample',
 } as const;
 
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];

@@ -16,6 +16,8 @@ export interface ViewHandles {
 /** What every command group gets. */
 export interface CommandContext {
   sessions: Sessions;
+  /** Where the extension is installed (the example orchestrator ships there). */
+  extensionUri: vscode.Uri;
   views: ViewHandles;
   log: vscode.LogOutputChannel;
   errors: CommandErrors;

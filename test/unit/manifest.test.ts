@@ -109,4 +109,34 @@ describe('package.json manifest', function () {
     assert.deepStrictEqual(pkg.activationEvents, ['workspaceContains:memory/context/jarvis/**', `onTerminalProfile:${TERMINAL_PROFILE}`]);
     assert.deepStrictEqual(c.terminal.profiles.map((p: { id: string }) => p.id), [TERMINAL_PROFILE]);
   });
+
+  it('welcome views speak plainly: no API paths, no bare setting names, one for every empty view', function () {
+    for (const w of c.viewsWelcome) {
+      const text = w.contents.replace(/\]\([^)]*\)/g, ']'); // the words, not the link targets
+      assert.doesNotMatch(text, /\b(GET|PUT|POST) \/|\/\w+\/\{|jarvis\.[a-z]+[A-Z.]|jarvis-context env|_progress|log_decision/, `${w.view}: ${w.contents}`);
+    }
+    for (const view of Object.values(VIEWS)) {
+      assert.ok(c.viewsWelcome.some((w: { view: string; when: string }) => w.view === view && /jarvis\.state == ready && !jarvis\.has/.test(w.when)), `${view} has no empty-state welcome`);
+    }
+    const agents = c.viewsWelcome.find((w: { view: string; when: string }) => w.view === VIEWS.agents && w.when.includes('!jarvis.hasAgents'));
+    assert.match(agents.contents, /\n\[Run the Example Orchestrator\]\(command:jarvis\.runExample\)\n/);
+  });
+
+  it('has a walkthrough whose steps name real commands, views and media', function () {
+    const [w] = c.walkthroughs;
+    assert.strictEqual(w.id, 'jarvis.gettingStarted');
+    const welcome = c.viewsWelcome.map((x: { contents: string }) => x.contents).join('\n');
+    assert.ok(welcome.includes(encodeURIComponent(`["${pkg.publisher}.${pkg.name}#${w.id}",false]`)), 'the welcome view opens another walkthrough');
+    const ids = new Set<string>(Object.values(COMMANDS));
+    for (const step of w.steps) {
+      for (const m of step.description.matchAll(/command:(jarvis\.\w+)/g)) assert.ok(ids.has(m[1]), `${step.id}: unknown ${m[1]}`);
+      for (const e of step.completionEvents) {
+        const m = /^(onCommand|onView):(.+)$/.exec(e);
+        assert.ok(m && (m[1] === 'onCommand' ? ids.has(m[2]) : Object.values(VIEWS).includes(m[2] as never)), `${step.id}: ${e}`);
+      }
+      const media = step.media.image ?? step.media.markdown;
+      assert.ok(fs.existsSync(path.join(root, media)), `${step.id}: ${media} missing`);
+      if (step.media.image) assert.ok(step.media.altText, `${step.id}: no altText`);
+    }
+  });
 });

@@ -21,7 +21,7 @@ describe('commands through executeCommand', function () {
     const view = api.testing.views.checkpoints;
     await waitFor(() => view.get(r.checkpoint_id), 'checkpoint in the view');
     assert.strictEqual(view.getTreeItem(view.getChildren()[0]).label, 'from-command');
-    await waitFor(() => /saved (just now|\d+ s ago)/.test(api.testing.statusBar.text), 'status bar age');
+    await waitFor(() => /Jarvis: checkpoint (just now|\d+ s ago)/.test(api.testing.statusBar.text), 'status bar age');
   });
 
   it('Open Snapshot shows the checkpoint as read-only canonical JSON', async function () {

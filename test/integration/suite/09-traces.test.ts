@@ -89,6 +89,18 @@ describe('OpenTelemetry traces', function () {
     assert.deepStrictEqual(calls.map(i => [i.label, (i.iconPath as vscode.ThemeIcon).id]), [['chat gpt-4o', 'sparkle'], ['search', 'tools']]);
     await waitFor(() => api.testing.views.agents.describe('it-researcher'), 'the agent in the Agents view');
     await waitFor(() => api.testing.views.tasks.visibleTaskIds().includes(`otel-${TRACE}`), 'the task in the Tasks view');
+    // The run ended long ago: its agent is done, not stale (it sends no heartbeats), and the
+    // finished task names the agent that ran it.
+    const researcher = api.testing.views.agents.describe('it-researcher')!;
+    assert.strictEqual(researcher.stale, false);
+    assert.strictEqual(researcher.done, true);
+    assert.match(researcher.description, /^done · /);
+    const groups = api.testing.views.agents.getChildren().map(g => (g.kind === 'group' ? g.group : '?'));
+    assert.strictEqual(groups[groups.length - 1], '__done__', `Done is not the last group: ${groups.join(', ')}`);
+    const task = api.testing.views.tasks.describe(`otel-${TRACE}`)!;
+    assert.strictEqual(task.description, 'done');
+    assert.doesNotMatch(task.tooltip, /unassigned/);
+    assert.ok(task.children.some(c => c.startsWith('it-researcher (')), `no agent under the task: ${task.children.join(', ')}`);
 
     // Selecting the tool call reveals its agent; clicking opens the span.
     const tool = view.getChildren(agent)[1];
