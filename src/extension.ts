@@ -26,6 +26,7 @@ import { AgentsView } from './views/agentsView';
 import { CheckpointsView } from './views/checkpointsView';
 import { DecisionsView } from './views/decisionsView';
 import { JarvisDocuments } from './views/documents';
+import { Pages } from './views/pages/pages';
 import { RecoveryOffers } from './views/recoveryNotification';
 import { StatusBar } from './views/statusBar';
 import { TasksView } from './views/tasksView';
@@ -34,7 +35,8 @@ import { revealMatching, TracesFeature } from './views/tracesView';
 class JarvisExtension extends Disposable {
   readonly log = this._register(vscode.window.createOutputChannel(LOG_CHANNEL_NAME, { log: true }));
   readonly sessions: Sessions;
-  readonly offers = new RecoveryOffers(this.log);
+  readonly pages: Pages;
+  readonly offers: RecoveryOffers;
   readonly views: { agents: AgentsView; tasks: TasksView; decisions: DecisionsView; checkpoints: CheckpointsView };
   readonly ctx: CommandContext;
   readonly statusBar: StatusBar;
@@ -58,6 +60,8 @@ class JarvisExtension extends Disposable {
         env: context.environmentVariableCollection,
       }),
     );
+    this.pages = this._register(new Pages(this.sessions, this.log));
+    this.offers = new RecoveryOffers(this.log, this.pages);
     const documents = this._register(new JarvisDocuments(this.sessions));
     this._register(vscode.workspace.registerTextDocumentContentProvider(SCHEME, documents));
     const views = this.views = {
@@ -84,6 +88,7 @@ class JarvisExtension extends Disposable {
       sessions: this.sessions,
       extensionUri: context.extensionUri,
       views: { tasks: views.tasks, all: [...Object.values(views), this.traces.view] },
+      pages: this.pages,
       log: this.log,
       errors: new CommandErrors(this.log),
     };
@@ -124,7 +129,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Jarvis
   const api = createApi(extension.sessions);
   if (context.extensionMode === vscode.ExtensionMode.Test) {
     // Integration tests look at the views and the status bar as drawn.
-    Object.assign(api, { testing: { sessions: extension.sessions, views: extension.views, traces: extension.traces, statusBar: extension.statusBar, offers: extension.offers, log: extension.log } });
+    Object.assign(api, { testing: { sessions: extension.sessions, views: extension.views, traces: extension.traces, statusBar: extension.statusBar, offers: extension.offers, pages: extension.pages, log: extension.log } });
   }
   return api;
 }

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import type { CheckpointInfo, CheckpointResult } from '../core/types';
 import { showDocument, uris } from '../documentUris';
-import { checkpointTitle, shortTime } from '../format';
+import { CHECKPOINT_KIND_TITLES, checkpointTitle, shortTime } from '../format';
 import { COMMANDS } from '../ids';
 import { type CommandContext, registerCommand, requireSession, UserFacingError } from './run';
 
@@ -70,7 +70,9 @@ export function registerCheckpointCommands(ctx: CommandContext): vscode.Disposab
       const s = requireSession(ctx);
       const id = idOf(ref) ?? (await pickCheckpoint(s.engine.listCheckpoints(200), 'Checkpoint to open'));
       if (id === undefined) return undefined;
-      const editor = await showDocument(uris.checkpoint(s, id));
+      const c = s.engine.listCheckpoints(10_000).find(x => x.checkpoint_id === id);
+      const title = c ? `${CHECKPOINT_KIND_TITLES[c.kind] ?? 'Checkpoint'} #${id}${c.label ? ` — ${c.label}` : ''}` : `Checkpoint #${id}`;
+      const editor = await showDocument(uris.checkpoint(s, id, title));
       return editor.document.uri;
     }),
 

@@ -32,12 +32,12 @@ export class JarvisDocuments extends Disposable implements vscode.TextDocumentCo
     let m: RegExpExecArray | null;
     if (p === '/status.json') return canonicalJson({ ...engine.getStatus(), server: session.server ? { url: session.server.url } : null });
     if (p === '/metrics.json') return canonicalJson(engine.getMetrics());
-    if ((m = /^\/checkpoints\/(\d+)\.json$/.exec(p))) {
+    if ((m = /^\/checkpoints\/(\d+)(?:\/[^/]*)?\.json$/.exec(p))) {
       const snap = await engine.getCheckpointSnapshot(Number(m[1]));
       if (!snap) throw new Error(`checkpoint ${m[1]} not found (removed by a clean-up?)`);
       return canonicalJson(snap);
     }
-    if ((m = /^\/decisions\/(\d+)\.json$/.exec(p))) {
+    if ((m = /^\/decisions\/(\d+)(?:\/[^/]*)?\.json$/.exec(p))) {
       const d = await engine.getDecision(Number(m[1]));
       if (!d) throw new Error(`decision ${m[1]} not found`);
       return canonicalJson(d);

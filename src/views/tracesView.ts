@@ -99,7 +99,7 @@ export class SpanDocuments implements vscode.TextDocumentContentProvider {
   async provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
     const session = this.sessions.all.find(s => s.key === uri.authority);
     if (!session) return `// This span belongs to a workspace folder that is no longer open (${uri.toString()}).\n`;
-    const m = /^\/([0-9a-f]{32})\/([0-9a-f]{16})\.json$/.exec(uri.path);
+    const m = /^\/([0-9a-f]{32})\/([0-9a-f]{16})(?:\/[^/]*)?\.json$/.exec(uri.path);
     if (!m) throw new Error(`not a span document: ${uri.toString()}`);
     const spans = await session.requireEngine().getSpans({ trace_id: m[1], limit: 10_000 });
     const span = spans.find(s => s.span_id === m[2]);
