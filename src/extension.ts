@@ -3,6 +3,7 @@
 import * as vscode from 'vscode';
 import { registerCheckpointCommands } from './commands/checkpointCommands';
 import { registerExampleCommands } from './commands/exampleCommands';
+import { registerSearchCommands } from './commands/searchCommands';
 import { registerInfoCommands } from './commands/infoCommands';
 import { registerMaintenanceCommands } from './commands/maintenanceCommands';
 import { registerRecoveryCommands } from './commands/recoveryCommands';
@@ -78,16 +79,17 @@ class JarvisExtension extends Disposable {
     views.tasks.attach(tasksTree);
     views.decisions.attach(decisionsTree);
     views.checkpoints.attach(checkpointsTree);
-    this.traces = this._register(new TracesFeature(this.sessions, this.log, {
-      agent: id => revealMatching(agentsTree, views.agents, n => n.kind === 'agent' && n.agentId === id),
-      task: id => revealMatching(tasksTree, views.tasks, n => n.kind === 'task' && n.taskId === id),
-    }));
+    const reveal = {
+      agent: (id: string) => revealMatching(agentsTree, views.agents, n => n.kind === 'agent' && n.agentId === id),
+      task: (id: string) => revealMatching(tasksTree, views.tasks, n => n.kind === 'task' && n.taskId === id),
+    };
+    this.traces = this._register(new TracesFeature(this.sessions, this.log, reveal));
     this.statusBar = this._register(new StatusBar(this.sessions));
     this._register(registerTerminalProfile(this.sessions));
     this.ctx = {
       sessions: this.sessions,
       extensionUri: context.extensionUri,
-      views: { tasks: views.tasks, all: [...Object.values(views), this.traces.view] },
+      views: { tasks: views.tasks, reveal, all: [...Object.values(views), this.traces.view] },
       pages: this.pages,
       log: this.log,
       errors: new CommandErrors(this.log),
@@ -99,6 +101,7 @@ class JarvisExtension extends Disposable {
       ...registerMaintenanceCommands(this.ctx),
       ...registerViewCommands(this.ctx),
       ...registerExampleCommands(this.ctx),
+      ...registerSearchCommands(this.ctx),
     ]) this._register(d);
     this._register(this.sessions.onDidChange(({ session }) => {
       if (session === this.sessions.current) this.syncState();

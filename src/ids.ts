@@ -22,6 +22,8 @@ export const COMMANDS = {
   selectWorkspaceFolder: 'jarvis.selectWorkspaceFolder',
   openSpan: 'jarvis.openSpan',
   runExample: 'jarvis.runExample',
+  search: 'jarvis.search',
+  openSearchResult: 'jarvis.openSearchResult',
 } as const;
 
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];
@@ -32,6 +34,7 @@ export const INTERNAL_COMMANDS: readonly CommandId[] = [
   COMMANDS.openCheckpoint,
   COMMANDS.openDecision,
   COMMANDS.openSpan,
+  COMMANDS.openSearchResult,
 ];
 
 export const VIEW_CONTAINER = 'jarvis';

@@ -9,6 +9,8 @@ import type { CommandId } from '../ids';
 /** What commands need of the views; the composition root hands the views in (commands never import them). */
 export interface ViewHandles {
   tasks: { readonly filter: readonly TaskStatus[] | undefined; setFilter(statuses: readonly TaskStatus[] | undefined): void };
+  /** Selects an agent or a task in its view (search results). */
+  reveal: { agent(id: string): Promise<void>; task(id: string): Promise<void> };
   /** Every view, for "Refresh Views". */
   all: readonly { update(batch: ChangeBatch): void; whenIdle(): Promise<void> }[];
 }
