@@ -6,6 +6,8 @@ import type { ContextEngineApi } from '../core/engineApi';
 import { errorText } from '../core/errorText';
 import { SPAN_SCHEME, type SpanRef } from '../documentUris';
 import { canonicalJson, mdEscape, shortTime } from '../format';
+import { ChangeBatch } from '../host/changes';
+import { readConfig, SETTINGS } from '../host/config';
 import { CONTEXT_KEYS, setContextKey } from '../host/contextKeys';
 import { Disposable } from '../host/lifecycle';
 import type { Sessions } from '../host/sessions';
@@ -30,10 +32,15 @@ export class TracesView extends SessionTree<TraceViewNode> {
 
   constructor(sessions: Sessions, log: vscode.LogOutputChannel) {
     super(sessions, ['span', 'cleanup', 'recovery'], log);
+    // Costs follow the price table.
+    this._register(vscode.workspace.onDidChangeConfiguration(e => {
+      if (e.affectsConfiguration(SETTINGS.costPrices)) this.update(ChangeBatch.everything());
+    }));
   }
 
   protected async load(engine: ContextEngineApi | undefined): Promise<LoadedModel> {
-    this.roots = engine ? buildTraceTree(await engine.getSpans({ limit: TracesView.LIMIT })) : [];
+    const prices = readConfig(this.sessions.current?.folder).costPrices;
+    this.roots = engine ? buildTraceTree(await engine.getSpans({ limit: TracesView.LIMIT }), prices) : [];
     this.byKey = new Map();
     this.parents = new Map();
     const signatures = new Map<string, string>();

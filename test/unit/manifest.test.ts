@@ -75,6 +75,7 @@ describe('package.json manifest', function () {
       [SETTINGS.serverPort]: CONFIG_DEFAULTS.serverPort,
       [SETTINGS.retentionDays]: CONFIG_DEFAULTS.retentionDays,
       [SETTINGS.otelTerminalEnvironment]: CONFIG_DEFAULTS.otelTerminalEnvironment,
+      [SETTINGS.costPrices]: CONFIG_DEFAULTS.costPrices,
     };
     for (const [key, p] of Object.entries<Record<string, unknown>>(props)) {
       assert.match(key, /^jarvis\./);

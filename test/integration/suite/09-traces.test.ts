@@ -84,7 +84,8 @@ describe('OpenTelemetry traces', function () {
     const conv = await waitFor(() => view.getChildren().find(n => view.model(n)?.label === 'it-conv'), 'the conversation in Traces');
     const [agent] = view.getChildren(conv);
     assert.strictEqual(view.model(agent)!.label, 'Researcher');
-    assert.strictEqual(view.getTreeItem(agent).description, '5.0 s · 12→3 tokens');
+    // gpt-4o at the default list price: 12 and 3 tokens cost far less than a cent
+    assert.strictEqual(view.getTreeItem(agent).description, '5.0 s · 12→3 tokens · <$0.01');
     const calls = view.getChildren(agent).map(n => view.getTreeItem(n));
     assert.deepStrictEqual(calls.map(i => [i.label, (i.iconPath as vscode.ThemeIcon).id]), [['chat gpt-4o', 'sparkle'], ['search', 'tools']]);
     await waitFor(() => api.testing.views.agents.describe('it-researcher'), 'the agent in the Agents view');
@@ -112,6 +113,20 @@ describe('OpenTelemetry traces', function () {
     assert.strictEqual(span.tool_name, 'search');
     assert.strictEqual(span.agent_id, 'it-researcher');
     assert.strictEqual(span.attributes['gen_ai.tool.call.id'], 'call_it');
+  });
+
+  it('cost follows the price table of the settings', async function () {
+    const config = () => vscode.workspace.getConfiguration('jarvis');
+    const view = traces.view;
+    const agentOf = () => view.getChildren(view.getChildren().find(n => view.model(n)?.label === 'it-conv')!)[0];
+    await config().update('cost.prices', { 'gpt-4o': { input: 100_000, output: 0 } }, vscode.ConfigurationTarget.Workspace);
+    try {
+      // 12 input tokens at $100,000 per million
+      await waitFor(() => view.getTreeItem(agentOf()).description === '5.0 s · 12→3 tokens · $1.20', 'the new price drawn');
+    } finally {
+      await config().update('cost.prices', undefined, vscode.ConfigurationTarget.Workspace);
+    }
+    await waitFor(() => view.getTreeItem(agentOf()).description === '5.0 s · 12→3 tokens · <$0.01', 'the default price again');
   });
 
   it('"Refresh Views" reloads the Traces view too', async function () {
