@@ -24,7 +24,6 @@ export function docTitle(text: string): string {
  * The authority is the session key, the path names the record, so an editor stays bound to its
  * workspace folder; a last segment `/<title>` is for the tab and ignored when the content is read:
  *   jarvis-context: /checkpoints/<id>[/<title>].json   /decisions/<id>[/<title>].json
- *                   /status.json   /metrics.json
  *                   /recovery/<report file base>.md | .json   (`latest` = the newest report)
  *   jarvis-span:    /<trace id>/<span id>[/<title>].json
  */
@@ -33,8 +32,6 @@ export const uris = {
     vscode.Uri.from({ scheme: SCHEME, authority: s.key, path: `/checkpoints/${id}${title ? `/${docTitle(title)}` : ''}.json` }),
   decision: (s: WorkspaceSession, id: number, title?: string) =>
     vscode.Uri.from({ scheme: SCHEME, authority: s.key, path: `/decisions/${id}${title ? `/${docTitle(title)}` : ''}.json` }),
-  status: (s: WorkspaceSession) => vscode.Uri.from({ scheme: SCHEME, authority: s.key, path: '/status.json' }),
-  metrics: (s: WorkspaceSession) => vscode.Uri.from({ scheme: SCHEME, authority: s.key, path: '/metrics.json' }),
   report: (s: WorkspaceSession, report: RecoveryReport, ext: 'md' | 'json') =>
     vscode.Uri.from({ scheme: SCHEME, authority: s.key, path: `/recovery/${reportBase(report)}.${ext}` }),
   span: (s: WorkspaceSession, span: SpanRef) =>
