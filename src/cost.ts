@@ -61,6 +61,31 @@ export function costUsd(inputTokens: number, outputTokens: number, price: ModelP
   return (inputTokens * price.input + outputTokens * price.output) / 1_000_000;
 }
 
+/** What the model calls of each agent and each task cost, from spans (US dollars). */
+export interface CostTotals {
+  agents: ReadonlyMap<string, number>;
+  tasks: ReadonlyMap<string, number>;
+}
+
+export const NO_COSTS: CostTotals = { agents: new Map(), tasks: new Map() };
+
+export function costTotals(
+  spans: readonly { agent_id: string | null; task_id: string | null; model: string | null; input_tokens: number | null; output_tokens: number | null }[],
+  table: PriceTable,
+): CostTotals {
+  const agents = new Map<string, number>();
+  const tasks = new Map<string, number>();
+  for (const s of spans) {
+    if (!s.input_tokens && !s.output_tokens) continue;
+    const price = priceFor(s.model, table);
+    if (!price) continue;
+    const usd = costUsd(s.input_tokens ?? 0, s.output_tokens ?? 0, price);
+    if (s.agent_id) agents.set(s.agent_id, (agents.get(s.agent_id) ?? 0) + usd);
+    if (s.task_id) tasks.set(s.task_id, (tasks.get(s.task_id) ?? 0) + usd);
+  }
+  return { agents, tasks };
+}
+
 /** "$1.23", "$0.05", "<$0.01". */
 export function formatCost(usd: number): string {
   if (!(usd > 0)) return '$0';

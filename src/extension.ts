@@ -84,6 +84,10 @@ class JarvisExtension extends Disposable {
       task: (id: string) => revealMatching(tasksTree, views.tasks, n => n.kind === 'task' && n.taskId === id),
     };
     this.traces = this._register(new TracesFeature(this.sessions, this.log, reveal));
+    this._register(this.traces.view.onDidChangeCosts(costs => {
+      views.agents.setCosts(costs);
+      views.tasks.setCosts(costs);
+    }));
     this.statusBar = this._register(new StatusBar(this.sessions));
     this._register(registerTerminalProfile(this.sessions));
     this.ctx = {

@@ -1,7 +1,9 @@
 import * as vscode from 'vscode';
 import type { ContextEngineApi } from '../core/engineApi';
 import type { Agent } from '../core/types';
+import { type CostTotals, formatCost, NO_COSTS } from '../cost';
 import { ago, ageNow, canonicalJson, mdCode, mdEscape, shortTime } from '../format';
+import { ChangeBatch } from '../host/changes';
 import { readConfig } from '../host/config';
 import { CONTEXT_KEYS, setContextKey } from '../host/contextKeys';
 import type { Sessions } from '../host/sessions';
@@ -51,9 +53,16 @@ export class AgentsView extends SessionTree<AgentNode> {
   private rows = new Map<string, AgentRow>();
   // "5 min ago" and staleness move with the clock; only nodes whose text changed repaint.
   protected override readonly showsAges = true;
+  private costs: CostTotals = NO_COSTS;
 
   constructor(sessions: Sessions, log: vscode.LogOutputChannel) {
     super(sessions, ['agent', 'recovery', 'cleanup'], log);
+  }
+
+  /** What each agent's traced model calls cost (from the Traces view's spans and the price table). */
+  setCosts(costs: CostTotals): void {
+    this.costs = costs;
+    this.update(ChangeBatch.everything());
   }
 
   protected async load(engine: ContextEngineApi | undefined): Promise<LoadedModel> {
@@ -80,7 +89,7 @@ export class AgentsView extends SessionTree<AgentNode> {
     const signatures = new Map<string, string>();
     for (const g of this.groups) {
       signatures.set(`g:${g.name}`, String(g.rows.length));
-      for (const r of g.rows) signatures.set(`a:${r.agent.agent_id}`, JSON.stringify([r.agent.status, r.agent.current_task, r.seen, r.agent.capabilities, r.agent.metadata]));
+      for (const r of g.rows) signatures.set(`a:${r.agent.agent_id}`, JSON.stringify([r.agent.status, r.agent.current_task, r.seen, r.agent.capabilities, r.agent.metadata, this.costs.agents.get(r.agent.agent_id)]));
     }
     const structure = this.groups.map(g => `${g.name}:${g.rows.map(r => r.agent.agent_id).join(',')}`).join('|');
     return { structure, signatures };
@@ -128,7 +137,8 @@ export class AgentsView extends SessionTree<AgentNode> {
     if (!row) return item;
     const a = row.agent;
     // The sidebar is narrow: what it is doing and how fresh that is; the rest is in the hover.
-    item.description = `${a.current_task ?? (row.done ? 'done' : 'no task')} · ${row.seen}`;
+    const cost = this.costs.agents.get(a.agent_id);
+    item.description = `${a.current_task ?? (row.done ? 'done' : 'no task')} · ${row.seen}${cost ? ` · ${formatCost(cost)}` : ''}`;
     item.iconPath = statusIcon(row);
     item.contextValue = row.stale ? 'agent.stale' : 'agent';
     const md = new vscode.MarkdownString(undefined, true);
@@ -136,7 +146,7 @@ export class AgentsView extends SessionTree<AgentNode> {
     md.appendMarkdown(`**${mdEscape(a.agent_id)}** — ${mdEscape(a.status)}${state}\n\n`);
     md.appendMarkdown(`Current task: ${a.current_task ? mdEscape(a.current_task) : '_none_'}  \n`);
     md.appendMarkdown(`Last seen: ${shortTime(a.last_seen)} (${row.seen})  \n`);
-    md.appendMarkdown(`First seen: ${shortTime(a.first_seen)}\n\n`);
+    md.appendMarkdown(`First seen: ${shortTime(a.first_seen)}${cost ? `  \nCost of its traced model calls: ${mdEscape(formatCost(cost))}` : ''}\n\n`);
     md.appendMarkdown(`Capabilities: ${a.capabilities.length ? a.capabilities.map(mdCode).join(' ') : '_none_'}\n\n`);
     if (Object.keys(a.metadata ?? {}).length) md.appendCodeblock(canonicalJson(a.metadata).trimEnd(), 'json');
     item.tooltip = md;

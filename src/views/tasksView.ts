@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { ContextEngineApi } from '../core/engineApi';
 import { type Agent, type Task, type TaskStatus, TASK_STATUSES } from '../core/types';
+import { type CostTotals, formatCost, NO_COSTS } from '../cost';
 import { ago, mdEscape, short, shortTime, statusLabel } from '../format';
 import { ChangeBatch } from '../host/changes';
 import { CONTEXT_KEYS, setContextKey } from '../host/contextKeys';
@@ -52,10 +53,17 @@ export class TasksView extends SessionTree<TaskNode> {
   private byId = new Map<string, Task>();
   /** Agents that ran a task without being its assigned agent: those of its OpenTelemetry trace. */
   private traceAgents = new Map<string, string[]>();
+  private costs: CostTotals = NO_COSTS;
   private _filter: TaskStatus[] | undefined;
 
   constructor(sessions: Sessions, log: vscode.LogOutputChannel) {
     super(sessions, ['task', 'recovery', 'cleanup'], log);
+  }
+
+  /** What each task's traced model calls cost (from the Traces view's spans and the price table). */
+  setCosts(costs: CostTotals): void {
+    this.costs = costs;
+    this.update(ChangeBatch.everything());
   }
 
   get filter(): readonly TaskStatus[] | undefined {
@@ -82,7 +90,7 @@ export class TasksView extends SessionTree<TaskNode> {
     const structure: string[] = [];
     for (const t of this.tasks) {
       const agents = this.agentsOf(t);
-      signatures.set(`t:${t.task_id}`, JSON.stringify([t.description, t.percentage, t.updated_at, agents]));
+      signatures.set(`t:${t.task_id}`, JSON.stringify([t.description, t.percentage, t.updated_at, agents, this.costs.tasks.get(t.task_id)]));
       t.completed_subtasks.forEach((s, i) => signatures.set(`s:${t.task_id}:${i}`, s));
       openBlockers(t).forEach((b, i) => signatures.set(`b:${t.task_id}:${i}`, b));
       if (agents.length) signatures.set(`g:${t.task_id}`, agents.join(','));
@@ -132,7 +140,8 @@ export class TasksView extends SessionTree<TaskNode> {
         item.id = element.key;
         const [icon, color] = ICONS[t.status];
         item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
-        item.description = taskDescription(t);
+        const cost = this.costs.tasks.get(t.task_id);
+        item.description = taskDescription(t) + (cost ? ` · ${formatCost(cost)}` : '');
         item.contextValue = `task.${t.status}`;
         const md = new vscode.MarkdownString(undefined, true);
         md.appendMarkdown(`**${mdEscape(t.task_id)}** — ${statusLabel(t.status)}, ${Math.round(t.percentage)}%\n\n`);
@@ -140,6 +149,7 @@ export class TasksView extends SessionTree<TaskNode> {
         const agentText = t.agent_id ? mdEscape(t.agent_id) : agents.length ? `${agents.map(mdEscape).join(', ')} (from its trace)` : '_unassigned_';
         md.appendMarkdown(`Agent${agents.length > 1 ? 's' : ''}: ${agentText}  \n`);
         md.appendMarkdown(`Updated: ${shortTime(t.updated_at)} (${ago(t.updated_at)})`);
+        if (cost) md.appendMarkdown(`  \nCost of its traced model calls: ${mdEscape(formatCost(cost))}`);
         if (blockers.length) md.appendMarkdown(`\n\n$(warning) Blockers:\n${blockers.map(b => `- ${mdEscape(b)}`).join('\n')}`);
         else if (t.blockers.length) md.appendMarkdown(`\n\nSteps that failed on the way:\n${t.blockers.map(b => `- ${mdEscape(b)}`).join('\n')}`);
         item.tooltip = md;

@@ -6,6 +6,7 @@ import type { ContextEngineApi } from '../core/engineApi';
 import { errorText } from '../core/errorText';
 import { SPAN_SCHEME, type SpanRef } from '../documentUris';
 import { canonicalJson, mdEscape, shortTime } from '../format';
+import { costTotals, type CostTotals, NO_COSTS } from '../cost';
 import { ChangeBatch } from '../host/changes';
 import { readConfig, SETTINGS } from '../host/config';
 import { CONTEXT_KEYS, setContextKey } from '../host/contextKeys';
@@ -38,9 +39,25 @@ export class TracesView extends SessionTree<TraceViewNode> {
     }));
   }
 
+  private _costs: CostTotals = NO_COSTS;
+  private readonly _onDidChangeCosts = this._register(new vscode.EventEmitter<CostTotals>());
+  /** Cost per agent and per task of the loaded spans, for the Agents and Tasks views. */
+  readonly onDidChangeCosts = this._onDidChangeCosts.event;
+
+  get costs(): CostTotals {
+    return this._costs;
+  }
+
   protected async load(engine: ContextEngineApi | undefined): Promise<LoadedModel> {
     const prices = readConfig(this.sessions.current?.folder).costPrices;
-    this.roots = engine ? buildTraceTree(await engine.getSpans({ limit: TracesView.LIMIT }), prices) : [];
+    const spans = engine ? await engine.getSpans({ limit: TracesView.LIMIT }) : [];
+    this.roots = buildTraceTree(spans, prices);
+    const costs = costTotals(spans, prices);
+    const key = (c: CostTotals) => JSON.stringify([[...c.agents], [...c.tasks]]);
+    if (key(costs) !== key(this._costs)) {
+      this._costs = costs;
+      this._onDidChangeCosts.fire(costs);
+    }
     this.byKey = new Map();
     this.parents = new Map();
     const signatures = new Map<string, string>();

@@ -1,5 +1,5 @@
 import * as assert from 'assert';
-import { costUsd, DEFAULT_PRICES, formatCost, priceFor, sanitizePrices } from '../../src/cost';
+import { costTotals, costUsd, DEFAULT_PRICES, formatCost, priceFor, sanitizePrices } from '../../src/cost';
 
 describe('cost', function () {
   it('prices a model by the longest table name it starts with, case-insensitively', function () {
@@ -17,6 +17,15 @@ describe('cost', function () {
     assert.strictEqual(formatCost(0.004), '<$0.01');
     assert.strictEqual(formatCost(0), '$0');
     assert.strictEqual(formatCost(1234.4), '$1,234');
+  });
+
+  it('sums the cost of traced model calls per agent and per task', function () {
+    const span = (agent: string | null, task: string | null, model: string | null, i: number, o: number) =>
+      ({ agent_id: agent, task_id: task, model, input_tokens: i, output_tokens: o });
+    const t = costTotals([span('a', 't1', 'm', 1_000_000, 0), span('a', 't2', 'm-2025-01-01', 0, 1_000_000), span('b', 't1', 'unknown', 5, 5), span(null, 't1', 'm', 0, 0)],
+      { m: { input: 1, output: 2 } });
+    assert.deepStrictEqual([...t.agents], [['a', 3]]);
+    assert.deepStrictEqual([...t.tasks], [['t1', 1], ['t2', 2]]);
   });
 
   it('keeps only well-formed entries of the setting; a non-object falls back to the defaults', function () {

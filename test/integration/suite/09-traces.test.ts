@@ -98,8 +98,13 @@ describe('OpenTelemetry traces', function () {
     assert.match(researcher.description, /^done · /);
     const groups = api.testing.views.agents.getChildren().map(g => (g.kind === 'group' ? g.group : '?'));
     assert.strictEqual(groups[groups.length - 1], '__done__', `Done is not the last group: ${groups.join(', ')}`);
-    const task = api.testing.views.tasks.describe(`otel-${TRACE}`)!;
-    assert.strictEqual(task.description, 'done');
+    // what its model call cost (gpt-4o at the default price) follows its state
+    const task = await waitFor(() => {
+      const t = api.testing.views.tasks.describe(`otel-${TRACE}`);
+      return t?.description === 'done · <$0.01' ? t : undefined;
+    }, 'the task drawn as done, with its cost');
+    assert.ok(task.tooltip.includes('Cost of its traced model calls: \\<$0\\.01'), task.tooltip); // (Markdown-escaped)
+    await waitFor(() => api.testing.views.agents.describe('it-researcher')?.description.endsWith(' · <$0.01'), 'the agent with its cost');
     assert.doesNotMatch(task.tooltip, /unassigned/);
     assert.ok(task.children.some(c => c.startsWith('it-researcher (')), `no agent under the task: ${task.children.join(', ')}`);
 
