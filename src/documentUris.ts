@@ -12,22 +12,30 @@ export const SPAN_SCHEME = 'jarvis-span';
 export type SpanRef = Pick<Span, 'trace_id' | 'span_id' | 'name'>;
 
 /**
+ * The last path segment is what the editor's tab shows: a title a person reads ("Decision #2 —
+ * Retry deploy"), never a slash, at most 60 characters.
+ */
+export function docTitle(text: string): string {
+  const one = text.replace(/[\\/:*?"<>|\u0000-\u001f]+/g, ' ').replace(/\s+/g, ' ').trim();
+  return one.length > 60 ? one.slice(0, 59).trimEnd() + '…' : one;
+}
+
+/**
  * The authority is the session key, the path names the record, so an editor stays bound to its
- * workspace folder:
- *   jarvis-context: /checkpoints/<id>.json   /decisions/<id>.json   /status.json   /metrics.json
+ * workspace folder; a last segment `/<title>` is for the tab and ignored when the content is read:
+ *   jarvis-context: /checkpoints/<id>[/<title>].json   /decisions/<id>[/<title>].json
  *                   /recovery/<report file base>.md | .json   (`latest` = the newest report)
- *   jarvis-span:    /<trace id>/<span id>.json
+ *   jarvis-span:    /<trace id>/<span id>[/<title>].json
  */
 export const uris = {
-  checkpoint: (s: WorkspaceSession, id: number, label?: string) =>
-    vscode.Uri.from({ scheme: SCHEME, authority: s.key, path: `/checkpoints/${id}.json`, query: label ? `label=${encodeURIComponent(label)}` : '' }),
-  decision: (s: WorkspaceSession, id: number) => vscode.Uri.from({ scheme: SCHEME, authority: s.key, path: `/decisions/${id}.json` }),
-  status: (s: WorkspaceSession) => vscode.Uri.from({ scheme: SCHEME, authority: s.key, path: '/status.json' }),
-  metrics: (s: WorkspaceSession) => vscode.Uri.from({ scheme: SCHEME, authority: s.key, path: '/metrics.json' }),
+  checkpoint: (s: WorkspaceSession, id: number, title?: string) =>
+    vscode.Uri.from({ scheme: SCHEME, authority: s.key, path: `/checkpoints/${id}${title ? `/${docTitle(title)}` : ''}.json` }),
+  decision: (s: WorkspaceSession, id: number, title?: string) =>
+    vscode.Uri.from({ scheme: SCHEME, authority: s.key, path: `/decisions/${id}${title ? `/${docTitle(title)}` : ''}.json` }),
   report: (s: WorkspaceSession, report: RecoveryReport, ext: 'md' | 'json') =>
     vscode.Uri.from({ scheme: SCHEME, authority: s.key, path: `/recovery/${reportBase(report)}.${ext}` }),
   span: (s: WorkspaceSession, span: SpanRef) =>
-    vscode.Uri.from({ scheme: SPAN_SCHEME, authority: s.key, path: `/${span.trace_id}/${span.span_id}.json`, query: `name=${encodeURIComponent(span.name)}` }),
+    vscode.Uri.from({ scheme: SPAN_SCHEME, authority: s.key, path: `/${span.trace_id}/${span.span_id}/${docTitle(`Span ${span.name}`)}.json` }),
 };
 
 export function reportBase(report: RecoveryReport): string {
@@ -38,10 +46,4 @@ export function reportBase(report: RecoveryReport): string {
 export async function showDocument(uri: vscode.Uri, options: vscode.TextDocumentShowOptions = {}): Promise<vscode.TextEditor> {
   const doc = await vscode.workspace.openTextDocument(uri);
   return vscode.window.showTextDocument(doc, { preview: false, ...options });
-}
-
-/** Opens a report as its Markdown rendering (the JSON is one click away in the editor title). */
-export async function openReport(session: WorkspaceSession, report: RecoveryReport): Promise<vscode.Uri> {
-  const editor = await showDocument(uris.report(session, report, 'md'));
-  return editor.document.uri;
 }

@@ -2,6 +2,8 @@
 // status bar, and hands VS Code one disposable. No logic of its own.
 import * as vscode from 'vscode';
 import { registerCheckpointCommands } from './commands/checkpointCommands';
+import { registerExampleCommands } from './commands/exampleCommands';
+import { registerSearchCommands } from './commands/searchCommands';
 import { registerInfoCommands } from './commands/infoCommands';
 import { registerMaintenanceCommands } from './commands/maintenanceCommands';
 import { registerRecoveryCommands } from './commands/recoveryCommands';
@@ -15,6 +17,7 @@ import { CONTEXT_KEYS, setContextKey } from './host/contextKeys';
 import { Disposable, onDisposalError } from './host/lifecycle';
 import { channelLogger, LOG_CHANNEL_NAME } from './host/log';
 import { Sessions } from './host/sessions';
+import { registerTerminalProfile } from './host/terminalProfile';
 import { readWasmBytes } from './host/wasm';
 import { VIEWS } from './ids';
 import { otlpMounts } from './otel/otlpReceiver';
@@ -24,6 +27,7 @@ import { AgentsView } from './views/agentsView';
 import { CheckpointsView } from './views/checkpointsView';
 import { DecisionsView } from './views/decisionsView';
 import { JarvisDocuments } from './views/documents';
+import { Pages } from './views/pages/pages';
 import { RecoveryOffers } from './views/recoveryNotification';
 import { StatusBar } from './views/statusBar';
 import { TasksView } from './views/tasksView';
@@ -32,7 +36,8 @@ import { revealMatching, TracesFeature } from './views/tracesView';
 class JarvisExtension extends Disposable {
   readonly log = this._register(vscode.window.createOutputChannel(LOG_CHANNEL_NAME, { log: true }));
   readonly sessions: Sessions;
-  readonly offers = new RecoveryOffers(this.log);
+  readonly pages: Pages;
+  readonly offers: RecoveryOffers;
   readonly views: { agents: AgentsView; tasks: TasksView; decisions: DecisionsView; checkpoints: CheckpointsView };
   readonly ctx: CommandContext;
   readonly statusBar: StatusBar;
@@ -56,6 +61,8 @@ class JarvisExtension extends Disposable {
         env: context.environmentVariableCollection,
       }),
     );
+    this.pages = this._register(new Pages(this.sessions, this.log));
+    this.offers = new RecoveryOffers(this.log, this.pages);
     const documents = this._register(new JarvisDocuments(this.sessions));
     this._register(vscode.workspace.registerTextDocumentContentProvider(SCHEME, documents));
     const views = this.views = {
@@ -66,16 +73,28 @@ class JarvisExtension extends Disposable {
     };
     const agentsTree = this._register(vscode.window.createTreeView(VIEWS.agents, { treeDataProvider: views.agents, showCollapseAll: true }));
     const tasksTree = this._register(vscode.window.createTreeView(VIEWS.tasks, { treeDataProvider: views.tasks, showCollapseAll: true }));
-    this._register(vscode.window.createTreeView(VIEWS.decisions, { treeDataProvider: views.decisions }));
-    this._register(vscode.window.createTreeView(VIEWS.checkpoints, { treeDataProvider: views.checkpoints, canSelectMany: true }));
-    this.traces = this._register(new TracesFeature(this.sessions, this.log, {
-      agent: id => revealMatching(agentsTree, views.agents, n => n.kind === 'agent' && n.agentId === id),
-      task: id => revealMatching(tasksTree, views.tasks, n => n.kind === 'task' && n.taskId === id),
+    const decisionsTree = this._register(vscode.window.createTreeView(VIEWS.decisions, { treeDataProvider: views.decisions }));
+    const checkpointsTree = this._register(vscode.window.createTreeView(VIEWS.checkpoints, { treeDataProvider: views.checkpoints, canSelectMany: true }));
+    views.agents.attach(agentsTree);
+    views.tasks.attach(tasksTree);
+    views.decisions.attach(decisionsTree);
+    views.checkpoints.attach(checkpointsTree);
+    const reveal = {
+      agent: (id: string) => revealMatching(agentsTree, views.agents, n => n.kind === 'agent' && n.agentId === id),
+      task: (id: string) => revealMatching(tasksTree, views.tasks, n => n.kind === 'task' && n.taskId === id),
+    };
+    this.traces = this._register(new TracesFeature(this.sessions, this.log, reveal));
+    this._register(this.traces.view.onDidChangeCosts(costs => {
+      views.agents.setCosts(costs);
+      views.tasks.setCosts(costs);
     }));
     this.statusBar = this._register(new StatusBar(this.sessions));
+    this._register(registerTerminalProfile(this.sessions));
     this.ctx = {
       sessions: this.sessions,
-      views: { tasks: views.tasks, all: [...Object.values(views), this.traces.view] },
+      extensionUri: context.extensionUri,
+      views: { tasks: views.tasks, reveal, all: [...Object.values(views), this.traces.view] },
+      pages: this.pages,
       log: this.log,
       errors: new CommandErrors(this.log),
     };
@@ -85,6 +104,8 @@ class JarvisExtension extends Disposable {
       ...registerInfoCommands(this.ctx),
       ...registerMaintenanceCommands(this.ctx),
       ...registerViewCommands(this.ctx),
+      ...registerExampleCommands(this.ctx),
+      ...registerSearchCommands(this.ctx),
     ]) this._register(d);
     this._register(this.sessions.onDidChange(({ session }) => {
       if (session === this.sessions.current) this.syncState();
@@ -115,7 +136,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Jarvis
   const api = createApi(extension.sessions);
   if (context.extensionMode === vscode.ExtensionMode.Test) {
     // Integration tests look at the views and the status bar as drawn.
-    Object.assign(api, { testing: { sessions: extension.sessions, views: extension.views, traces: extension.traces, statusBar: extension.statusBar, offers: extension.offers, log: extension.log } });
+    Object.assign(api, { testing: { sessions: extension.sessions, views: extension.views, traces: extension.traces, statusBar: extension.statusBar, offers: extension.offers, pages: extension.pages, log: extension.log } });
   }
   return api;
 }

@@ -3,14 +3,28 @@
 import { canonicalJson as sortedJson } from './core/canonicalJson';
 import type { CheckpointInfo, SnapshotKind, TaskStatus } from './core/types';
 
-/** "12 s ago", "2 min ago", "3 h ago", "4 d ago"; "just now" under a second. */
-export function ago(iso: string | null | undefined, now: number = Date.now()): string {
+/**
+ * Ages in the sidebar and the status bar move in steps of this many milliseconds, all on the same
+ * wall-clock boundaries (see `ageNow`), so two places showing the same time always agree.
+ */
+export const AGE_STEP_MS = 5_000;
+
+/** Now, rounded down to the age step: what every age on screen is computed from. */
+export function ageNow(now: number = Date.now()): number {
+  return Math.floor(now / AGE_STEP_MS) * AGE_STEP_MS;
+}
+
+/**
+ * "10 s ago" (in 5-second steps), "2 min ago", "3 h ago", "4 d ago"; "just now" under 5 seconds.
+ * `now` defaults to `ageNow()`.
+ */
+export function ago(iso: string | null | undefined, now: number = ageNow()): string {
   if (!iso) return 'never';
   const t = Date.parse(iso);
   if (!Number.isFinite(t)) return iso;
   const s = Math.max(0, Math.floor((now - t) / 1000));
-  if (s < 1) return 'just now';
-  if (s < 60) return `${s} s ago`;
+  if (s < AGE_STEP_MS / 1000) return 'just now';
+  if (s < 60) return `${s - (s % (AGE_STEP_MS / 1000))} s ago`;
   const m = Math.floor(s / 60);
   if (m < 60) return `${m} min ago`;
   const h = Math.floor(m / 60);
@@ -34,9 +48,18 @@ export function canonicalJson(value: unknown): string {
   return sortedJson(value, 2) + '\n';
 }
 
-/** Escapes text for a MarkdownString. */
+/** Escapes text for a MarkdownString (not inside a code span: use `mdCode` there). */
 export function mdEscape(text: string): string {
   return text.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, ch => '\\' + ch);
+}
+
+/** Text as a Markdown code span: nothing escaped inside, a fence longer than any run of backticks. */
+export function mdCode(text: string): string {
+  const one = text.replace(/[\r\n]+/g, ' ');
+  const longest = Math.max(0, ...(one.match(/`+/g) ?? []).map(r => r.length));
+  const fence = '`'.repeat(longest + 1);
+  const pad = one.startsWith('`') || one.endsWith('`') ? ' ' : '';
+  return `${fence}${pad}${one}${pad}${fence}`;
 }
 
 export function short(text: string, max = 80): string {
@@ -61,6 +84,33 @@ export const CHECKPOINT_KIND_TITLES: Record<SnapshotKind, string> = {
   recovery: 'Recovery point',
   shutdown: 'Shutdown checkpoint',
 };
+
+/** Human names of the decision types orchestrators and our OpenTelemetry mapping log most. */
+export const DECISION_TYPE_LABELS: Readonly<Record<string, string>> = {
+  agent_assignment: 'Agent assignment',
+  task_assignment: 'Task assignment',
+  retry_policy: 'Retry policy',
+  routing: 'Routing',
+  escalation: 'Escalation',
+  plan: 'Plan',
+  planning: 'Planning',
+  tool_choice: 'Tool choice',
+  handoff: 'Hand-off',
+  delegation: 'Delegation',
+  prioritization: 'Prioritisation',
+  resource_allocation: 'Resource allocation',
+  error_handling: 'Error handling',
+  recovery: 'Recovery',
+  approval: 'Approval',
+};
+
+/** "Agent assignment" for `agent_assignment`; an unknown type reads as words too (`cache_warmup` → "Cache warmup"). */
+export function decisionTypeLabel(type: string): string {
+  const known = DECISION_TYPE_LABELS[type];
+  if (known) return known;
+  const words = type.replace(/[_-]+/g, ' ').replace(/([a-z])([A-Z])/g, '$1 $2').trim();
+  return words ? words.charAt(0).toUpperCase() + words.slice(1).toLowerCase() : type;
+}
 
 /** A checkpoint's label, else what kind it is. */
 export function checkpointTitle(c: CheckpointInfo): string {

@@ -21,6 +21,9 @@ export const COMMANDS = {
   refresh: 'jarvis.refresh',
   selectWorkspaceFolder: 'jarvis.selectWorkspaceFolder',
   openSpan: 'jarvis.openSpan',
+  runExample: 'jarvis.runExample',
+  search: 'jarvis.search',
+  openSearchResult: 'jarvis.openSearchResult',
 } as const;
 
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];
@@ -31,6 +34,7 @@ export const INTERNAL_COMMANDS: readonly CommandId[] = [
   COMMANDS.openCheckpoint,
   COMMANDS.openDecision,
   COMMANDS.openSpan,
+  COMMANDS.openSearchResult,
 ];
 
 export const VIEW_CONTAINER = 'jarvis';
@@ -44,3 +48,6 @@ export const VIEWS = {
 } as const;
 
 export const STATUS_BAR_ID = 'jarvis.status';
+
+/** The "Jarvis Context" terminal profile: a terminal that asks for the server's environment. */
+export const TERMINAL_PROFILE = 'jarvis.terminal';

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import type { CheckpointInfo, CheckpointResult } from '../core/types';
 import { showDocument, uris } from '../documentUris';
-import { checkpointTitle, shortTime } from '../format';
+import { CHECKPOINT_KIND_TITLES, checkpointTitle, shortTime } from '../format';
 import { COMMANDS } from '../ids';
 import { type CommandContext, registerCommand, requireSession, UserFacingError } from './run';
 
@@ -32,6 +32,13 @@ export function registerCheckpointCommands(ctx: CommandContext): vscode.Disposab
     const cb = all.find(c => c.checkpoint_id === b);
     if (!ca || !cb) throw new UserFacingError(`Checkpoint ${!ca ? a : b} no longer exists.`);
     const [older, newer] = ca.checkpoint_id < cb.checkpoint_id ? [ca, cb] : [cb, ca];
+    if (older.snapshot_id === newer.snapshot_id || older.content_hash === newer.content_hash) {
+      // An empty diff editor says nothing: say it in words.
+      void vscode.window.showInformationMessage(
+        `${checkpointTitle(older)} (#${older.checkpoint_id}) and ${checkpointTitle(newer)} (#${newer.checkpoint_id}) hold the same context: nothing changed between ${shortTime(older.created_at)} and ${shortTime(newer.created_at)}.`,
+      );
+      return [];
+    }
     const left = uris.checkpoint(s, older.checkpoint_id);
     const right = uris.checkpoint(s, newer.checkpoint_id);
     const title = `${checkpointTitle(older)} (${shortTime(older.created_at)}) ↔ ${checkpointTitle(newer)} (${shortTime(newer.created_at)})`;
@@ -55,7 +62,7 @@ export function registerCheckpointCommands(ctx: CommandContext): vscode.Disposab
         { location: vscode.ProgressLocation.Window, title: 'Jarvis: checkpoint' },
         () => s.engine.checkpoint(text!.trim() || undefined),
       );
-      void vscode.window.setStatusBarMessage(`$(check) Recovery point #${result.checkpoint_id} saved${result.deduplicated ? ' (unchanged context)' : ''}`, 4000);
+      void vscode.window.setStatusBarMessage(`$(check) Jarvis: checkpoint #${result.checkpoint_id} saved${result.deduplicated ? ' (context unchanged)' : ''}`, 4000);
       return result;
     }),
 
@@ -63,7 +70,9 @@ export function registerCheckpointCommands(ctx: CommandContext): vscode.Disposab
       const s = requireSession(ctx);
       const id = idOf(ref) ?? (await pickCheckpoint(s.engine.listCheckpoints(200), 'Checkpoint to open'));
       if (id === undefined) return undefined;
-      const editor = await showDocument(uris.checkpoint(s, id));
+      const c = s.engine.listCheckpoints(10_000).find(x => x.checkpoint_id === id);
+      const title = c ? `${CHECKPOINT_KIND_TITLES[c.kind] ?? 'Checkpoint'} #${id}${c.label ? ` — ${c.label}` : ''}` : `Checkpoint #${id}`;
+      const editor = await showDocument(uris.checkpoint(s, id, title));
       return editor.document.uri;
     }),
 

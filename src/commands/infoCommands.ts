@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { showDocument, uris } from '../documentUris';
+import { showDocument } from '../documentUris';
 import { COMMANDS } from '../ids';
 import { type CommandContext, registerCommand, requireSession, UserFacingError } from './run';
 
@@ -14,8 +14,9 @@ export async function externalUrl(url: string): Promise<string> {
 
 export function registerInfoCommands(ctx: CommandContext): vscode.Disposable[] {
   return [
-    registerCommand(ctx, COMMANDS.showStatus, async () => (await showDocument(uris.status(requireSession(ctx)))).document.uri),
-    registerCommand(ctx, COMMANDS.showMetrics, async () => (await showDocument(uris.metrics(requireSession(ctx)))).document.uri),
+    // One live page holds both: the status on top, the metrics below.
+    registerCommand(ctx, COMMANDS.showStatus, () => ctx.pages.status(requireSession(ctx))),
+    registerCommand(ctx, COMMANDS.showMetrics, () => ctx.pages.status(requireSession(ctx))),
     registerCommand(ctx, COMMANDS.showLog, () => ctx.log.show()),
 
     registerCommand(ctx, COMMANDS.copyServerInfo, async () => {

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { openReport, SCHEME, showDocument, uris } from '../documentUris';
+import { SCHEME, showDocument, uris } from '../documentUris';
 import { COMMANDS } from '../ids';
 import { type CommandContext, registerCommand, requireSession, UserFacingError } from './run';
 
@@ -9,7 +9,7 @@ export function registerRecoveryCommands(ctx: CommandContext): vscode.Disposable
       const s = requireSession(ctx);
       const report = s.engine.recoveryReport ?? (await s.engine.getLatestRecoveryReport());
       if (!report) throw new UserFacingError('No recovery report yet: the last runs ended cleanly. "Recover from Crash" runs the analysis now.');
-      return openReport(s, report);
+      return ctx.pages.report(s, report);
     }),
 
     registerCommand(ctx, COMMANDS.openRecoveryReportJson, async (uri?: vscode.Uri) => {
@@ -31,7 +31,7 @@ export function registerRecoveryCommands(ctx: CommandContext): vscode.Disposable
         { location: vscode.ProgressLocation.Notification, title: 'Jarvis Context: analysing the latest context…' },
         () => s.engine.analyzeRecovery(),
       );
-      await openReport(s, report);
+      ctx.pages.report(s, report);
       return report;
     }),
   ];

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { errorText, errorWithStack } from '../core/errorText';
-import type { TaskStatus } from '../core/types';
+import type { RecoveryReport, TaskStatus } from '../core/types';
 import type { ChangeBatch } from '../host/changes';
 import type { Sessions } from '../host/sessions';
 import type { WorkspaceSession } from '../host/session';
@@ -9,14 +9,27 @@ import type { CommandId } from '../ids';
 /** What commands need of the views; the composition root hands the views in (commands never import them). */
 export interface ViewHandles {
   tasks: { readonly filter: readonly TaskStatus[] | undefined; setFilter(statuses: readonly TaskStatus[] | undefined): void };
+  /** Selects an agent or a task in its view (search results). */
+  reveal: { agent(id: string): Promise<void>; task(id: string): Promise<void> };
   /** Every view, for "Refresh Views". */
   all: readonly { update(batch: ChangeBatch): void; whenIdle(): Promise<void> }[];
+}
+
+/** The rendered pages (webviews), handed in by the composition root like the views. */
+export interface PageHandles {
+  /** Opens (or reveals) the rendered recovery report; resolves to the page. */
+  report(session: WorkspaceSession, report: RecoveryReport): unknown;
+  /** Opens (or reveals) the live status and metrics page of a folder. */
+  status(session: WorkspaceSession): unknown;
 }
 
 /** What every command group gets. */
 export interface CommandContext {
   sessions: Sessions;
+  /** Where the extension is installed (the example orchestrator ships there). */
+  extensionUri: vscode.Uri;
   views: ViewHandles;
+  pages: PageHandles;
   log: vscode.LogOutputChannel;
   errors: CommandErrors;
 }

@@ -34,7 +34,8 @@ export function registerViewCommands(ctx: CommandContext): vscode.Disposable[] {
       const s = requireSession(ctx);
       const id = typeof ref === 'number' ? ref : ref?.id;
       if (id === undefined) throw new UserFacingError('Pick a decision in the Decisions view.');
-      return (await showDocument(uris.decision(s, id), { preview: true })).document.uri;
+      const d = await s.engine.getDecision(id);
+      return (await showDocument(uris.decision(s, id, d ? `Decision #${id} — ${d.decision}` : `Decision #${id}`), { preview: true })).document.uri;
     }),
 
     /** From a span of the Traces view: the span, attributes and all, as read-only JSON. */

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { sanitizePrices } from '../cost';
 import { CONFIG_DEFAULTS, type JarvisConfig, SETTINGS } from './settings';
 
 export { CONFIG_DEFAULTS, ENGINE_SETTINGS, type JarvisConfig, LIVE_ENGINE_SETTINGS, SERVER_SETTINGS, SETTINGS, TERMINAL_SETTINGS } from './settings';
@@ -22,5 +23,6 @@ export function readConfig(scope?: vscode.ConfigurationScope): JarvisConfig {
     serverPort: Math.floor(num(c.get(SETTINGS.serverPort), d.serverPort, 0, 65535)),
     retentionDays: num(c.get(SETTINGS.retentionDays), d.retentionDays, 1),
     otelTerminalEnvironment: c.get<unknown>(SETTINGS.otelTerminalEnvironment) !== false,
+    costPrices: sanitizePrices(c.get<unknown>(SETTINGS.costPrices)),
   };
 }

@@ -54,3 +54,19 @@ export function interval(ms: number, fn: () => void): vscode.Disposable {
   const handle = setInterval(fn, ms);
   return toDisposable(() => clearInterval(handle));
 }
+
+/**
+ * Calls `fn` every `ms` milliseconds on wall-clock boundaries (12:00:05, 12:00:10, …), so timers
+ * in different places that show the same clock tick together.
+ */
+export function alignedInterval(ms: number, fn: () => void): vscode.Disposable {
+  let handle: ReturnType<typeof setTimeout> | undefined;
+  const schedule = () => {
+    handle = setTimeout(() => {
+      schedule();
+      fn();
+    }, ms - (Date.now() % ms) + 5);
+  };
+  schedule();
+  return toDisposable(() => clearTimeout(handle));
+}

@@ -1,4 +1,6 @@
 // Setting keys and defaults (no vscode import: the manifest unit test reads them).
+import { DEFAULT_PRICES, type PriceTable } from '../cost';
+
 /** Every setting the extension reads; `readConfig()` is the only place that reads them. */
 export const SETTINGS = {
   contextPath: 'jarvis.contextPath',
@@ -11,6 +13,7 @@ export const SETTINGS = {
   serverPort: 'jarvis.server.port',
   retentionDays: 'jarvis.retentionDays',
   otelTerminalEnvironment: 'jarvis.otel.terminalEnvironment',
+  costPrices: 'jarvis.cost.prices',
 } as const;
 
 export interface JarvisConfig {
@@ -27,6 +30,8 @@ export interface JarvisConfig {
   retentionDays: number;
   /** Also set OTEL_EXPORTER_OTLP_* for terminals, so OpenTelemetry SDKs send their traces here. */
   otelTerminalEnvironment: boolean;
+  /** US dollars per million tokens, per model (name prefix). */
+  costPrices: PriceTable;
 }
 
 export const CONFIG_DEFAULTS: JarvisConfig = {
@@ -40,6 +45,7 @@ export const CONFIG_DEFAULTS: JarvisConfig = {
   serverPort: 0,
   retentionDays: 30,
   otelTerminalEnvironment: true,
+  costPrices: DEFAULT_PRICES,
 };
 
 /** Settings whose change needs the engine reopened (its folder). */

@@ -1,6 +1,7 @@
 // The Traces view's model, vscode-free: conversations, then agent invocations (nested as they
 // called each other), then the tool and model calls each made, with duration, status and tokens.
 import type { Span, SpanStatus } from '../core/types';
+import { costUsd, formatCost, type PriceTable, priceFor } from '../cost';
 import { MODEL_OPERATIONS, OP } from './genaiAttributes';
 
 export type TraceNodeKind = 'conversation' | 'workflow' | 'agent' | 'tool' | 'model' | 'plan' | 'other';
@@ -17,6 +18,10 @@ export interface TraceTreeNode {
   inProgress: boolean;
   /** The node's own span plus everything below it. */
   tokens: { input: number; output: number };
+  /** US dollars of the node's own span plus everything below it, for the models the price table knows. */
+  cost: number;
+  /** Tokens of models the price table does not know were spent here or below (the cost is a lower bound). */
+  unpriced: boolean;
   agentId: string | null;
   taskId: string | null;
   children: TraceTreeNode[];
@@ -47,7 +52,7 @@ const worse = (a: SpanStatus, b: SpanStatus): SpanStatus => (a === 'error' || b 
  * attributes document still has them). A span is placed under its nearest shown ancestor; one
  * whose ancestors are not stored (yet) goes directly under its conversation.
  */
-export function buildTraceTree(spans: readonly Span[]): TraceTreeNode[] {
+export function buildTraceTree(spans: readonly Span[], prices: PriceTable = {}): TraceTreeNode[] {
   const byKey = new Map<string, Span>();
   for (const s of spans) byKey.set(`${s.trace_id}:${s.span_id}`, s);
   const shown = new Map<string, TraceTreeNode>();
@@ -57,6 +62,7 @@ export function buildTraceTree(spans: readonly Span[]): TraceTreeNode[] {
     shown.set(key, {
       key, kind: kindOf(s), label: labelOf(s), span: s, durationMs: s.duration_ms, status: s.status, inProgress: s.end_time === null,
       tokens: { input: s.input_tokens ?? 0, output: s.output_tokens ?? 0 }, agentId: s.agent_id, taskId: s.task_id, children: [],
+      ...ownCost(s, prices),
     });
   }
   const conversations = new Map<string, TraceTreeNode>();
@@ -66,7 +72,7 @@ export function buildTraceTree(spans: readonly Span[]): TraceTreeNode[] {
     if (!c) {
       c = {
         key: `conversation:${id}`, kind: 'conversation', label: s.conversation_id ?? `trace ${s.trace_id.slice(0, 8)}`, span: undefined,
-        durationMs: null, status: 'unset', inProgress: false, tokens: { input: 0, output: 0 }, agentId: null, taskId: s.task_id, children: [],
+        durationMs: null, status: 'unset', inProgress: false, tokens: { input: 0, output: 0 }, cost: 0, unpriced: false, agentId: null, taskId: s.task_id, children: [],
       };
       conversations.set(id, c);
     }
@@ -90,6 +96,8 @@ export function buildTraceTree(spans: readonly Span[]): TraceTreeNode[] {
       finish(c);
       n.tokens.input += c.tokens.input;
       n.tokens.output += c.tokens.output;
+      n.cost += c.cost;
+      n.unpriced ||= c.unpriced;
     }
   };
   for (const c of conversations.values()) {
@@ -109,16 +117,26 @@ export function buildTraceTree(spans: readonly Span[]): TraceTreeNode[] {
   return [...conversations.values()].sort((a, b) => firstStart(b).localeCompare(firstStart(a)));
 }
 
+/** What a span's own tokens cost (model calls carry the tokens; an agent span's own are rare). */
+function ownCost(s: Span, prices: PriceTable): { cost: number; unpriced: boolean } {
+  const input = s.input_tokens ?? 0;
+  const output = s.output_tokens ?? 0;
+  if (!input && !output) return { cost: 0, unpriced: false };
+  const price = priceFor(s.model, prices);
+  return price ? { cost: costUsd(input, output, price), unpriced: false } : { cost: 0, unpriced: true };
+}
+
 function firstStart(n: TraceTreeNode): string {
   return n.children[0]?.span?.start_time ?? '';
 }
 
-/** "1.2 s · error · 180→70 tokens" */
+/** "1.2 s · error · 180→70 tokens · $0.02" (a "+" when some tokens are of models without a price) */
 export function describeTraceNode(n: TraceTreeNode): string {
   const parts: string[] = [];
   if (n.inProgress) parts.push('running');
   else if (n.durationMs !== null) parts.push(n.durationMs < 1000 ? `${Math.round(n.durationMs)} ms` : `${(n.durationMs / 1000).toFixed(1)} s`);
   if (n.status === 'error') parts.push('error');
   if (n.tokens.input || n.tokens.output) parts.push(`${n.tokens.input}→${n.tokens.output} tokens`);
+  if (n.cost > 0) parts.push(`${formatCost(n.cost)}${n.unpriced ? '+' : ''}`);
   return parts.join(' · ');
 }

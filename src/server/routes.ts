@@ -5,7 +5,8 @@
 import type { IncomingMessage, ServerResponse } from 'http';
 import type { ContextEngineApi } from '../core/engineApi';
 import type { AgentUpdate, BatchEvent, DecisionInput, Json, JsonObject, MessageInput, TaskUpdate } from '../core/types';
-import { HttpError } from './http';
+import { fieldError, HttpError } from './http';
+import { search } from './search';
 import { PROMETHEUS_CONTENT_TYPE, renderPrometheus, wantsPrometheus, type ServerCounters } from './prometheus';
 import type { EventStreams } from './sse';
 import { checkpointId, cleanupInput, optionalLabel, optionalObject, pathId, Query, requireObject } from './validate';
@@ -154,6 +155,16 @@ const routes: Route[] = [
     handle: async ({ engine, query }) => ok({ messages: await engine.getMessages(query.listQuery(100, ['agent_id'])) }),
   },
   { method: 'GET', path: '/context', handle: ({ engine }) => ok(engine.getContext()) },
+  {
+    method: 'GET',
+    path: '/search',
+    handle: async ({ engine, query }) => {
+      const q = query.get('q');
+      if (q === undefined || q.trim() === '') throw fieldError('q', 'the words to search for are required');
+      if (q.length > 500) throw fieldError('q', 'at most 500 characters');
+      return ok({ results: await search(engine, q, query.limit(20, 200)) });
+    },
+  },
   {
     method: 'GET',
     path: '/checkpoints',

@@ -1,15 +1,17 @@
 import * as vscode from 'vscode';
 import type { ContextEngineApi } from '../core/engineApi';
 import type { Agent } from '../core/types';
-import { ago, canonicalJson, mdEscape, shortTime } from '../format';
+import { type CostTotals, formatCost, NO_COSTS } from '../cost';
+import { ago, ageNow, canonicalJson, mdCode, mdEscape, shortTime } from '../format';
 import { ChangeBatch } from '../host/changes';
 import { readConfig } from '../host/config';
 import { CONTEXT_KEYS, setContextKey } from '../host/contextKeys';
-import { interval } from '../host/lifecycle';
 import type { Sessions } from '../host/sessions';
 import { type LoadedModel, SessionTree } from './sessionTree';
 
 export const STALE_GROUP = '__stale__';
+/** Agents fed by OpenTelemetry whose invocation ended: finished, not stale (they send no heartbeat). */
+export const DONE_GROUP = '__done__';
 
 export type AgentNode =
   | { readonly key: string; readonly kind: 'group'; readonly group: string }
@@ -18,7 +20,13 @@ export type AgentNode =
 interface AgentRow {
   agent: Agent;
   stale: boolean;
+  done: boolean;
   seen: string;
+}
+
+/** An agent known only from OpenTelemetry spans reports nothing between invocations: once its last one ended it is done. */
+function finishedFromTraces(a: Agent): boolean {
+  return a.metadata?.source === 'opentelemetry' && !ACTIVE.test(a.status) && !FAILED.test(a.status);
 }
 
 const ACTIVE = /^(busy|working|running|active|executing|thinking|in_progress)$/i;
@@ -27,6 +35,7 @@ const OFF = /^(offline|stopped|terminated|done|finished)$/i;
 
 function statusIcon(row: AgentRow): vscode.ThemeIcon {
   if (row.stale) return new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'));
+  if (row.done) return new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed'));
   const s = row.agent.status;
   if (ACTIVE.test(s)) return new vscode.ThemeIcon('pulse', new vscode.ThemeColor('charts.green'));
   if (FAILED.test(s)) return new vscode.ThemeIcon('error', new vscode.ThemeColor('list.errorForeground'));
@@ -35,31 +44,43 @@ function statusIcon(row: AgentRow): vscode.ThemeIcon {
   return new vscode.ThemeIcon('person');
 }
 
-/** Agents grouped by status; agents not seen for `jarvis.staleAgentMinutes` go to a "Stale" group on top. */
+/**
+ * Agents grouped by status; agents not seen for `jarvis.staleAgentMinutes` go to a "Stale" group on
+ * top, agents of OpenTelemetry traces that finished to a "Done" group at the bottom.
+ */
 export class AgentsView extends SessionTree<AgentNode> {
   private groups: { name: string; rows: AgentRow[] }[] = [];
   private rows = new Map<string, AgentRow>();
+  // "5 min ago" and staleness move with the clock; only nodes whose text changed repaint.
+  protected override readonly showsAges = true;
+  private costs: CostTotals = NO_COSTS;
 
   constructor(sessions: Sessions, log: vscode.LogOutputChannel) {
     super(sessions, ['agent', 'recovery', 'cleanup'], log);
-    // "last seen 2 min ago" and staleness move with the clock; only nodes whose text changed repaint.
-    this._register(interval(15_000, () => this.update(ChangeBatch.everything())));
+  }
+
+  /** What each agent's traced model calls cost (from the Traces view's spans and the price table). */
+  setCosts(costs: CostTotals): void {
+    this.costs = costs;
+    this.update(ChangeBatch.everything());
   }
 
   protected async load(engine: ContextEngineApi | undefined): Promise<LoadedModel> {
     const agents = engine ? engine.getAgents() : [];
     const staleMs = readConfig(this.sessions.current?.folder).staleAgentMinutes * 60_000;
-    const now = Date.now();
+    const now = ageNow();
     const byGroup = new Map<string, AgentRow[]>();
     this.rows = new Map();
     for (const agent of agents) {
-      const idle = now - Date.parse(agent.last_seen);
-      const row: AgentRow = { agent, stale: agent.stale || idle > staleMs, seen: ago(agent.last_seen, now) };
+      const idle = Date.now() - Date.parse(agent.last_seen);
+      const done = finishedFromTraces(agent);
+      const row: AgentRow = { agent, done, stale: !done && (agent.stale || idle > staleMs), seen: ago(agent.last_seen, now) };
       this.rows.set(agent.agent_id, row);
-      const g = row.stale ? STALE_GROUP : agent.status || 'unknown';
+      const g = row.stale ? STALE_GROUP : done ? DONE_GROUP : agent.status || 'unknown';
       (byGroup.get(g) ?? byGroup.set(g, []).get(g)!).push(row);
     }
-    const names = [...byGroup.keys()].sort((a, b) => (a === STALE_GROUP ? -1 : b === STALE_GROUP ? 1 : a.localeCompare(b)));
+    const rank = (g: string) => (g === STALE_GROUP ? 0 : g === DONE_GROUP ? 2 : 1);
+    const names = [...byGroup.keys()].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
     this.groups = names.map(name => ({
       name,
       rows: byGroup.get(name)!.sort((a, b) => a.agent.agent_id.localeCompare(b.agent.agent_id)),
@@ -68,7 +89,7 @@ export class AgentsView extends SessionTree<AgentNode> {
     const signatures = new Map<string, string>();
     for (const g of this.groups) {
       signatures.set(`g:${g.name}`, String(g.rows.length));
-      for (const r of g.rows) signatures.set(`a:${r.agent.agent_id}`, JSON.stringify([r.agent.status, r.agent.current_task, r.seen, r.agent.capabilities, r.agent.metadata]));
+      for (const r of g.rows) signatures.set(`a:${r.agent.agent_id}`, JSON.stringify([r.agent.status, r.agent.current_task, r.seen, r.agent.capabilities, r.agent.metadata, this.costs.agents.get(r.agent.agent_id)]));
     }
     const structure = this.groups.map(g => `${g.name}:${g.rows.map(r => r.agent.agent_id).join(',')}`).join('|');
     return { structure, signatures };
@@ -96,14 +117,17 @@ export class AgentsView extends SessionTree<AgentNode> {
     if (element.kind === 'group') {
       const g = this.groups.find(x => x.name === element.group);
       const stale = element.group === STALE_GROUP;
-      const label = stale ? 'Stale' : element.group.charAt(0).toUpperCase() + element.group.slice(1);
+      const done = element.group === DONE_GROUP;
+      const label = stale ? 'Stale' : done ? 'Done' : element.group.charAt(0).toUpperCase() + element.group.slice(1);
       const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.Expanded);
       item.id = element.key;
       item.description = `${g?.rows.length ?? 0}`;
       item.contextValue = stale ? 'agentGroup.stale' : 'agentGroup';
       item.iconPath = stale ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground')) : undefined;
       if (stale) {
-        item.tooltip = `Not seen for more than ${readConfig(this.sessions.current?.folder).staleAgentMinutes} min (jarvis.staleAgentMinutes)`;
+        item.tooltip = `Not heard from for more than ${readConfig(this.sessions.current?.folder).staleAgentMinutes} min (setting jarvis.staleAgentMinutes): crashed, hung or stopped without saying so.`;
+      } else if (done) {
+        item.tooltip = 'Agents seen in OpenTelemetry traces whose last invocation has ended.';
       }
       return item;
     }
@@ -112,25 +136,28 @@ export class AgentsView extends SessionTree<AgentNode> {
     item.id = element.key;
     if (!row) return item;
     const a = row.agent;
-    item.description = `${a.current_task ?? 'no task'} · ${row.stale ? 'stale, ' : ''}last seen ${row.seen}`;
+    // The sidebar is narrow: what it is doing and how fresh that is; the rest is in the hover.
+    const cost = this.costs.agents.get(a.agent_id);
+    item.description = `${a.current_task ?? (row.done ? 'done' : 'no task')} · ${row.seen}${cost ? ` · ${formatCost(cost)}` : ''}`;
     item.iconPath = statusIcon(row);
     item.contextValue = row.stale ? 'agent.stale' : 'agent';
     const md = new vscode.MarkdownString(undefined, true);
-    md.appendMarkdown(`**${mdEscape(a.agent_id)}** — ${mdEscape(a.status)}${row.stale ? ' $(warning) stale' : ''}\n\n`);
+    const state = row.stale ? ' $(warning) stale: not heard from for a while' : row.done ? ' $(pass) done: its traced invocation ended' : '';
+    md.appendMarkdown(`**${mdEscape(a.agent_id)}** — ${mdEscape(a.status)}${state}\n\n`);
     md.appendMarkdown(`Current task: ${a.current_task ? mdEscape(a.current_task) : '_none_'}  \n`);
     md.appendMarkdown(`Last seen: ${shortTime(a.last_seen)} (${row.seen})  \n`);
-    md.appendMarkdown(`First seen: ${shortTime(a.first_seen)}\n\n`);
-    md.appendMarkdown(`Capabilities: ${a.capabilities.length ? a.capabilities.map(c => '`' + c + '`').join(' ') : '_none_'}\n\n`);
+    md.appendMarkdown(`First seen: ${shortTime(a.first_seen)}${cost ? `  \nCost of its traced model calls: ${mdEscape(formatCost(cost))}` : ''}\n\n`);
+    md.appendMarkdown(`Capabilities: ${a.capabilities.length ? a.capabilities.map(mdCode).join(' ') : '_none_'}\n\n`);
     if (Object.keys(a.metadata ?? {}).length) md.appendCodeblock(canonicalJson(a.metadata).trimEnd(), 'json');
     item.tooltip = md;
     return item;
   }
 
   /** For tests: the drawn state of one agent. */
-  describe(agentId: string): { stale: boolean; description: string } | undefined {
+  describe(agentId: string): { stale: boolean; done: boolean; description: string } | undefined {
     const row = this.rows.get(agentId);
     if (!row) return undefined;
     const item = this.getTreeItem({ key: `a:${agentId}`, kind: 'agent', agentId });
-    return { stale: row.stale, description: String(item.description) };
+    return { stale: row.stale, done: row.done, description: String(item.description) };
   }
 }

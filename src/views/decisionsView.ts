@@ -1,11 +1,17 @@
 import * as vscode from 'vscode';
 import type { ContextEngineApi } from '../core/engineApi';
 import type { Decision } from '../core/types';
-import { canonicalJson, mdEscape, short, shortTime } from '../format';
+import { ago, canonicalJson, decisionTypeLabel, mdCode, mdEscape, short, shortTime } from '../format';
 import { CONTEXT_KEYS, setContextKey } from '../host/contextKeys';
 import type { Sessions } from '../host/sessions';
 import { COMMANDS } from '../ids';
 import { type LoadedModel, SessionTree } from './sessionTree';
+
+/** Icons for the known decision types (the description names the type; it is the first text cut off). */
+const TYPE_ICONS: Record<string, string> = {
+  agent_assignment: 'person-add', task_assignment: 'tasklist', retry_policy: 'sync', routing: 'git-merge',
+  escalation: 'report', plan: 'checklist', planning: 'checklist', tool_choice: 'tools', handoff: 'arrow-swap', delegation: 'arrow-swap',
+};
 
 export interface DecisionNode {
   readonly key: string;
@@ -40,12 +46,14 @@ export class DecisionsView extends SessionTree<DecisionNode> {
     const item = new vscode.TreeItem(d ? short(d.decision, 70) : `#${element.id}`);
     item.id = element.key;
     if (!d) return item;
-    item.description = `${d.decision_type} · ${shortTime(d.ts)}`;
-    item.iconPath = new vscode.ThemeIcon('lightbulb');
+    // What kind of decision; when, who and why are in the hover.
+    item.description = decisionTypeLabel(d.decision_type);
+    item.iconPath = new vscode.ThemeIcon(TYPE_ICONS[d.decision_type] ?? 'lightbulb');
     item.contextValue = 'decision';
     const md = new vscode.MarkdownString(undefined, true);
     md.appendMarkdown(`**${mdEscape(d.decision)}**\n\n`);
-    md.appendMarkdown(`${mdEscape(d.decision_type)} · ${shortTime(d.ts)}${d.agent_id ? ` · agent ${mdEscape(d.agent_id)}` : ''}${d.task_id ? ` · task ${mdEscape(d.task_id)}` : ''}\n\n`);
+    md.appendMarkdown(`${mdEscape(decisionTypeLabel(d.decision_type))} (${mdCode(d.decision_type)}) · #${d.id} · ${shortTime(d.ts)} (${ago(d.ts)})`);
+    md.appendMarkdown(`${d.agent_id ? ` · agent ${mdEscape(d.agent_id)}` : ''}${d.task_id ? ` · task ${mdEscape(d.task_id)}` : ''}\n\n`);
     md.appendMarkdown(`**Reasoning:** ${mdEscape(d.reasoning)}\n\n`);
     md.appendMarkdown('**Context:**\n');
     md.appendCodeblock(canonicalJson(d.context).trimEnd(), 'json');
@@ -56,6 +64,11 @@ export class DecisionsView extends SessionTree<DecisionNode> {
     item.tooltip = md;
     item.command = { command: COMMANDS.openDecision, title: 'Open Decision', arguments: [element] };
     return item;
+  }
+
+  /** For tests: the description of one decision as drawn. */
+  describe(id: number): string | undefined {
+    return this.byId.has(id) ? String(this.getTreeItem({ key: `d:${id}`, id }).description) : undefined;
   }
 
   /** For tests: decision texts in display order. */

@@ -1,27 +1,18 @@
 import * as vscode from 'vscode';
 import type { ContextEngineApi } from '../core/engineApi';
 import type { RecoveryReport } from '../core/types';
-import { reportBase, SCHEME } from '../documentUris';
+import { reportBase } from '../documentUris';
 import { canonicalJson } from '../format';
 import { Disposable } from '../host/lifecycle';
 import type { Sessions } from '../host/sessions';
 
-/** The read-only documents on the `jarvis-context:` scheme (their addresses: documentUris.ts). */
+/**
+ * The read-only documents on the `jarvis-context:` scheme (their addresses: documentUris.ts).
+ * Status and metrics are a live page now (views/pages); these documents never change once written.
+ */
 export class JarvisDocuments extends Disposable implements vscode.TextDocumentContentProvider {
-  private readonly _onDidChange = this._register(new vscode.EventEmitter<vscode.Uri>());
-  readonly onDidChange = this._onDidChange.event;
-
   constructor(private readonly sessions: Sessions) {
     super();
-    // Status and metrics documents follow the engine while open.
-    this._register(sessions.onDidChange(({ session }) => {
-      for (const doc of vscode.workspace.textDocuments) {
-        const u = doc.uri;
-        if (u.scheme === SCHEME && u.authority === session.key && (u.path === '/status.json' || u.path === '/metrics.json')) {
-          this._onDidChange.fire(u);
-        }
-      }
-    }));
   }
 
   async provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
@@ -30,14 +21,12 @@ export class JarvisDocuments extends Disposable implements vscode.TextDocumentCo
     const engine = session.requireEngine();
     const p = uri.path;
     let m: RegExpExecArray | null;
-    if (p === '/status.json') return canonicalJson({ ...engine.getStatus(), server: session.server ? { url: session.server.url } : null });
-    if (p === '/metrics.json') return canonicalJson(engine.getMetrics());
-    if ((m = /^\/checkpoints\/(\d+)\.json$/.exec(p))) {
+    if ((m = /^\/checkpoints\/(\d+)(?:\/[^/]*)?\.json$/.exec(p))) {
       const snap = await engine.getCheckpointSnapshot(Number(m[1]));
       if (!snap) throw new Error(`checkpoint ${m[1]} not found (removed by a clean-up?)`);
       return canonicalJson(snap);
     }
-    if ((m = /^\/decisions\/(\d+)\.json$/.exec(p))) {
+    if ((m = /^\/decisions\/(\d+)(?:\/[^/]*)?\.json$/.exec(p))) {
       const d = await engine.getDecision(Number(m[1]));
       if (!d) throw new Error(`decision ${m[1]} not found`);
       return canonicalJson(d);

@@ -1,9 +1,9 @@
 // After a crash: one notification per recovery report, offering to open it.
 import * as vscode from 'vscode';
 import type { RecoveryReport } from '../core/types';
-import { openReport } from '../documentUris';
 import { errorWithStack } from '../core/errorText';
 import type { WorkspaceSession } from '../host/session';
+import type { Pages } from './pages/pages';
 
 export function summarize(report: RecoveryReport): string {
   const parts = [
@@ -21,7 +21,7 @@ export function summarize(report: RecoveryReport): string {
 export class RecoveryOffers {
   readonly offered: string[] = [];
 
-  constructor(private readonly log: vscode.LogOutputChannel) {}
+  constructor(private readonly log: vscode.LogOutputChannel, private readonly pages: Pages) {}
 
   offer(session: WorkspaceSession): void {
     const report = session.engine?.recoveryReport;
@@ -30,7 +30,7 @@ export class RecoveryOffers {
     const folder = vscode.workspace.workspaceFolders && vscode.workspace.workspaceFolders.length > 1 ? ` (${session.folder.name})` : '';
     void vscode.window
       .showWarningMessage(`Jarvis Context recovered from a crash of the previous run${folder}: ${summarize(report)}.`, 'Open Recovery Report')
-      .then(choice => (choice ? openReport(session, report) : undefined))
+      .then(choice => (choice ? this.pages.report(session, report) : undefined))
       .then(undefined, err => this.log.error(`[recovery] could not open the recovery report ${report.file}: ${errorWithStack(err)}`));
   }
 }

@@ -2,7 +2,8 @@ import * as vscode from 'vscode';
 import type { ContextEngineApi } from '../core/engineApi';
 import type { ChangeKind } from '../core/types';
 import { ChangeBatch } from '../host/changes';
-import { Disposable } from '../host/lifecycle';
+import { AGE_STEP_MS } from '../format';
+import { alignedInterval, Disposable } from '../host/lifecycle';
 import { errorWithStack } from '../core/errorText';
 import { SerialQueue } from '../core/serialQueue';
 import type { Sessions } from '../host/sessions';
@@ -31,6 +32,9 @@ export abstract class SessionTree<N extends TreeNode> extends Disposable impleme
   private readonly nodes = new Map<string, N>();
   private readonly loading = new SerialQueue();
   private _loaded = 0;
+  private ticker: vscode.Disposable | undefined;
+  /** Views that show ages ("20 s ago") set this: they reload on the age clock while visible. */
+  protected readonly showsAges: boolean = false;
 
   constructor(protected readonly sessions: Sessions, private readonly kinds: ChangeKind[], private readonly log: vscode.LogOutputChannel) {
     super();
@@ -39,6 +43,33 @@ export abstract class SessionTree<N extends TreeNode> extends Disposable impleme
     }));
     this._register(sessions.onDidChangeCurrent(() => this.update(ChangeBatch.everything())));
     this.update(ChangeBatch.everything());
+  }
+
+  /**
+   * Binds the provider to its tree view. A view that shows ages reloads on the shared age clock
+   * while it is visible (nodes whose text did not change are not repainted), and not at all while
+   * it is hidden or collapsed; it catches up as soon as it shows again.
+   */
+  attach(view: vscode.TreeView<N>): this {
+    const sync = (visible: boolean) => {
+      if (!this.showsAges || visible === !!this.ticker) return;
+      if (visible) {
+        this.ticker = alignedInterval(AGE_STEP_MS, () => this.update(ChangeBatch.everything()));
+        this.update(ChangeBatch.everything());
+      } else {
+        this.ticker?.dispose();
+        this.ticker = undefined;
+      }
+    };
+    this._register(view.onDidChangeVisibility(e => sync(e.visible)));
+    this._register({ dispose: () => sync(false) });
+    sync(view.visible);
+    return this;
+  }
+
+  /** Whether the age clock is running (tests). */
+  get ticking(): boolean {
+    return !!this.ticker;
   }
 
   protected get engine(): ContextEngineApi | undefined {

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { ContextEngineApi } from '../core/engineApi';
-import { type Task, type TaskStatus, TASK_STATUSES } from '../core/types';
+import { type Agent, type Task, type TaskStatus, TASK_STATUSES } from '../core/types';
+import { type CostTotals, formatCost, NO_COSTS } from '../cost';
 import { ago, mdEscape, short, shortTime, statusLabel } from '../format';
 import { ChangeBatch } from '../host/changes';
 import { CONTEXT_KEYS, setContextKey } from '../host/contextKeys';
@@ -23,14 +24,46 @@ const ICONS: Record<TaskStatus, [string, string | undefined]> = {
   cancelled: ['circle-slash', 'disabledForeground'],
 };
 
-/** Tasks with status and percentage; children are completed subtasks, blockers and the assigned agent. */
+/** Blockers of a task still to be done; a finished task's old blockers are history, shown in the hover only. */
+function openBlockers(t: Task): string[] {
+  return t.status === 'completed' || t.status === 'cancelled' ? [] : t.blockers;
+}
+
+/**
+ * The short description: the essential first, at the default sidebar width. The icon says the
+ * status, so the text says what the icon cannot: how far, and what is in the way.
+ */
+export function taskDescription(t: Task): string {
+  const pct = `${Math.round(t.percentage)}%`;
+  const blockers = openBlockers(t).length;
+  const inTheWay = blockers ? `${blockers} blocker${blockers > 1 ? 's' : ''} · ` : '';
+  switch (t.status) {
+    case 'completed': return 'done';
+    case 'cancelled': return 'cancelled';
+    case 'pending': return inTheWay ? `${inTheWay}pending` : 'pending';
+    case 'failed': return `failed at ${pct}`;
+    case 'blocked': return `${inTheWay}${pct}`;
+    default: return `${inTheWay}${pct}`;
+  }
+}
+
+/** Tasks with status and percentage; children are completed subtasks, blockers and the agent(s) that ran it. */
 export class TasksView extends SessionTree<TaskNode> {
   private tasks: Task[] = [];
   private byId = new Map<string, Task>();
+  /** Agents that ran a task without being its assigned agent: those of its OpenTelemetry trace. */
+  private traceAgents = new Map<string, string[]>();
+  private costs: CostTotals = NO_COSTS;
   private _filter: TaskStatus[] | undefined;
 
   constructor(sessions: Sessions, log: vscode.LogOutputChannel) {
     super(sessions, ['task', 'recovery', 'cleanup'], log);
+  }
+
+  /** What each task's traced model calls cost (from the Traces view's spans and the price table). */
+  setCosts(costs: CostTotals): void {
+    this.costs = costs;
+    this.update(ChangeBatch.everything());
   }
 
   get filter(): readonly TaskStatus[] | undefined {
@@ -52,15 +85,17 @@ export class TasksView extends SessionTree<TaskNode> {
       .filter(t => !filter || filter.includes(t.status))
       .sort((a, b) => ORDER.indexOf(a.status) - ORDER.indexOf(b.status) || b.updated_at.localeCompare(a.updated_at) || a.task_id.localeCompare(b.task_id));
     this.byId = new Map(this.tasks.map(t => [t.task_id, t]));
+    this.traceAgents = tracedAgents(this.tasks, engine ? engine.getAgents() : []);
     const signatures = new Map<string, string>();
     const structure: string[] = [];
     for (const t of this.tasks) {
-      signatures.set(`t:${t.task_id}`, JSON.stringify([t.description, t.percentage, t.updated_at]));
+      const agents = this.agentsOf(t);
+      signatures.set(`t:${t.task_id}`, JSON.stringify([t.description, t.percentage, t.updated_at, agents, this.costs.tasks.get(t.task_id)]));
       t.completed_subtasks.forEach((s, i) => signatures.set(`s:${t.task_id}:${i}`, s));
-      t.blockers.forEach((b, i) => signatures.set(`b:${t.task_id}:${i}`, b));
-      if (t.agent_id) signatures.set(`g:${t.task_id}`, t.agent_id);
+      openBlockers(t).forEach((b, i) => signatures.set(`b:${t.task_id}:${i}`, b));
+      if (agents.length) signatures.set(`g:${t.task_id}`, agents.join(','));
       // status moves a task in the order, child counts change collapsibility: both are structure
-      structure.push(`${t.task_id}:${t.status}:${t.completed_subtasks.length}:${t.blockers.length}:${t.agent_id ? 1 : 0}`);
+      structure.push(`${t.task_id}:${t.status}:${t.completed_subtasks.length}:${openBlockers(t).length}:${agents.length ? 1 : 0}`);
     }
     return { structure: structure.join('|'), signatures };
   }
@@ -74,10 +109,15 @@ export class TasksView extends SessionTree<TaskNode> {
     if (!t) return [];
     const id = t.task_id;
     const out: TaskNode[] = [];
-    t.blockers.forEach((_, index) => out.push(this.node(`b:${id}:${index}`, () => ({ key: `b:${id}:${index}`, kind: 'blocker', taskId: id, index }))));
+    openBlockers(t).forEach((_, index) => out.push(this.node(`b:${id}:${index}`, () => ({ key: `b:${id}:${index}`, kind: 'blocker', taskId: id, index }))));
     t.completed_subtasks.forEach((_, index) => out.push(this.node(`s:${id}:${index}`, () => ({ key: `s:${id}:${index}`, kind: 'subtask', taskId: id, index }))));
-    if (t.agent_id) out.push(this.node(`g:${id}`, () => ({ key: `g:${id}`, kind: 'agent', taskId: id })));
+    if (this.agentsOf(t).length) out.push(this.node(`g:${id}`, () => ({ key: `g:${id}`, kind: 'agent', taskId: id })));
     return out;
+  }
+
+  /** The assigned agent, else the agents of the task's trace. */
+  private agentsOf(t: Task): string[] {
+    return t.agent_id ? [t.agent_id] : this.traceAgents.get(t.task_id) ?? [];
   }
 
   override getParent(element: TaskNode): TaskNode | undefined {
@@ -90,22 +130,28 @@ export class TasksView extends SessionTree<TaskNode> {
     if (!t) return new vscode.TreeItem(element.taskId);
     switch (element.kind) {
       case 'task': {
-        const hasChildren = t.blockers.length + t.completed_subtasks.length + (t.agent_id ? 1 : 0) > 0;
+        const blockers = openBlockers(t);
+        const agents = this.agentsOf(t);
+        const hasChildren = blockers.length + t.completed_subtasks.length + (agents.length ? 1 : 0) > 0;
         const item = new vscode.TreeItem(
           t.description ? short(t.description, 60) : t.task_id,
-          hasChildren ? (t.blockers.length ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed) : vscode.TreeItemCollapsibleState.None,
+          hasChildren ? (blockers.length ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed) : vscode.TreeItemCollapsibleState.None,
         );
         item.id = element.key;
         const [icon, color] = ICONS[t.status];
         item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
-        item.description = `${Math.round(t.percentage)}% · ${statusLabel(t.status)}${t.blockers.length ? ` · ${t.blockers.length} blocker${t.blockers.length > 1 ? 's' : ''}` : ''}`;
+        const cost = this.costs.tasks.get(t.task_id);
+        item.description = taskDescription(t) + (cost ? ` · ${formatCost(cost)}` : '');
         item.contextValue = `task.${t.status}`;
         const md = new vscode.MarkdownString(undefined, true);
         md.appendMarkdown(`**${mdEscape(t.task_id)}** — ${statusLabel(t.status)}, ${Math.round(t.percentage)}%\n\n`);
         if (t.description) md.appendMarkdown(`${mdEscape(t.description)}\n\n`);
-        md.appendMarkdown(`Agent: ${t.agent_id ? mdEscape(t.agent_id) : '_unassigned_'}  \n`);
+        const agentText = t.agent_id ? mdEscape(t.agent_id) : agents.length ? `${agents.map(mdEscape).join(', ')} (from its trace)` : '_unassigned_';
+        md.appendMarkdown(`Agent${agents.length > 1 ? 's' : ''}: ${agentText}  \n`);
         md.appendMarkdown(`Updated: ${shortTime(t.updated_at)} (${ago(t.updated_at)})`);
-        if (t.blockers.length) md.appendMarkdown(`\n\n$(warning) Blockers:\n${t.blockers.map(b => `- ${mdEscape(b)}`).join('\n')}`);
+        if (cost) md.appendMarkdown(`  \nCost of its traced model calls: ${mdEscape(formatCost(cost))}`);
+        if (blockers.length) md.appendMarkdown(`\n\n$(warning) Blockers:\n${blockers.map(b => `- ${mdEscape(b)}`).join('\n')}`);
+        else if (t.blockers.length) md.appendMarkdown(`\n\nSteps that failed on the way:\n${t.blockers.map(b => `- ${mdEscape(b)}`).join('\n')}`);
         item.tooltip = md;
         return item;
       }
@@ -115,7 +161,8 @@ export class TasksView extends SessionTree<TaskNode> {
       case 'subtask':
         return childItem(element.key, t.completed_subtasks[element.index] ?? '', 'done', 'task.subtask', new vscode.ThemeIcon('check'));
       case 'agent': {
-        const item = childItem(element.key, t.agent_id ?? '', 'assigned agent', 'task.agent', new vscode.ThemeIcon('person'));
+        const agents = this.agentsOf(t);
+        const item = childItem(element.key, agents.join(', '), t.agent_id ? 'assigned agent' : 'ran it', 'task.agent', new vscode.ThemeIcon('person'));
         item.tooltip = undefined;
         return item;
       }
@@ -125,6 +172,18 @@ export class TasksView extends SessionTree<TaskNode> {
   /** For tests: the visible tasks in order. */
   visibleTaskIds(): string[] {
     return this.tasks.map(t => t.task_id);
+  }
+
+  /** For tests: one task as drawn. */
+  describe(taskId: string): { description: string; children: string[]; tooltip: string } | undefined {
+    const t = this.byId.get(taskId);
+    if (!t) return undefined;
+    const item = this.getTreeItem({ key: `t:${taskId}`, kind: 'task', taskId });
+    const children = this.getChildren({ key: `t:${taskId}`, kind: 'task', taskId }).map(n => {
+      const c = this.getTreeItem(n);
+      return `${String(c.label)} (${String(c.description)})`;
+    });
+    return { description: String(item.description), children, tooltip: (item.tooltip as vscode.MarkdownString).value };
   }
 }
 
@@ -137,4 +196,19 @@ function childItem(id: string, text: string, description: string, contextValue: 
   item.iconPath = icon;
   item.contextValue = contextValue;
   return item;
+}
+
+/** Task id → agents seen in the same OpenTelemetry trace, for tasks that name no agent themselves. */
+function tracedAgents(tasks: Task[], agents: Agent[]): Map<string, string[]> {
+  const byTrace = new Map<string, string[]>();
+  for (const a of agents) {
+    const trace = a.metadata?.trace_id;
+    if (typeof trace === 'string') (byTrace.get(trace) ?? byTrace.set(trace, []).get(trace)!).push(a.agent_id);
+  }
+  const out = new Map<string, string[]>();
+  for (const t of tasks) {
+    const trace = t.metadata?.trace_id;
+    if (!t.agent_id && typeof trace === 'string' && byTrace.has(trace)) out.set(t.task_id, [...byTrace.get(trace)!].sort());
+  }
+  return out;
 }

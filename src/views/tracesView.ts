@@ -6,6 +6,9 @@ import type { ContextEngineApi } from '../core/engineApi';
 import { errorText } from '../core/errorText';
 import { SPAN_SCHEME, type SpanRef } from '../documentUris';
 import { canonicalJson, mdEscape, shortTime } from '../format';
+import { costTotals, type CostTotals, NO_COSTS } from '../cost';
+import { ChangeBatch } from '../host/changes';
+import { readConfig, SETTINGS } from '../host/config';
 import { CONTEXT_KEYS, setContextKey } from '../host/contextKeys';
 import { Disposable } from '../host/lifecycle';
 import type { Sessions } from '../host/sessions';
@@ -30,10 +33,31 @@ export class TracesView extends SessionTree<TraceViewNode> {
 
   constructor(sessions: Sessions, log: vscode.LogOutputChannel) {
     super(sessions, ['span', 'cleanup', 'recovery'], log);
+    // Costs follow the price table.
+    this._register(vscode.workspace.onDidChangeConfiguration(e => {
+      if (e.affectsConfiguration(SETTINGS.costPrices)) this.update(ChangeBatch.everything());
+    }));
+  }
+
+  private _costs: CostTotals = NO_COSTS;
+  private readonly _onDidChangeCosts = this._register(new vscode.EventEmitter<CostTotals>());
+  /** Cost per agent and per task of the loaded spans, for the Agents and Tasks views. */
+  readonly onDidChangeCosts = this._onDidChangeCosts.event;
+
+  get costs(): CostTotals {
+    return this._costs;
   }
 
   protected async load(engine: ContextEngineApi | undefined): Promise<LoadedModel> {
-    this.roots = engine ? buildTraceTree(await engine.getSpans({ limit: TracesView.LIMIT })) : [];
+    const prices = readConfig(this.sessions.current?.folder).costPrices;
+    const spans = engine ? await engine.getSpans({ limit: TracesView.LIMIT }) : [];
+    this.roots = buildTraceTree(spans, prices);
+    const costs = costTotals(spans, prices);
+    const key = (c: CostTotals) => JSON.stringify([[...c.agents], [...c.tasks]]);
+    if (key(costs) !== key(this._costs)) {
+      this._costs = costs;
+      this._onDidChangeCosts.fire(costs);
+    }
     this.byKey = new Map();
     this.parents = new Map();
     const signatures = new Map<string, string>();
@@ -99,7 +123,7 @@ export class SpanDocuments implements vscode.TextDocumentContentProvider {
   async provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
     const session = this.sessions.all.find(s => s.key === uri.authority);
     if (!session) return `// This span belongs to a workspace folder that is no longer open (${uri.toString()}).\n`;
-    const m = /^\/([0-9a-f]{32})\/([0-9a-f]{16})\.json$/.exec(uri.path);
+    const m = /^\/([0-9a-f]{32})\/([0-9a-f]{16})(?:\/[^/]*)?\.json$/.exec(uri.path);
     if (!m) throw new Error(`not a span document: ${uri.toString()}`);
     const spans = await session.requireEngine().getSpans({ trace_id: m[1], limit: 10_000 });
     const span = spans.find(s => s.span_id === m[2]);

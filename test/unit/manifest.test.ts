@@ -2,7 +2,7 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { COMMANDS, INTERNAL_COMMANDS, VIEW_CONTAINER, VIEWS } from '../../src/ids';
+import { COMMANDS, INTERNAL_COMMANDS, TERMINAL_PROFILE, VIEW_CONTAINER, VIEWS } from '../../src/ids';
 import { CONFIG_DEFAULTS, SETTINGS } from '../../src/host/settings';
 
 const root = path.resolve(__dirname, '../../..');
@@ -75,6 +75,7 @@ describe('package.json manifest', function () {
       [SETTINGS.serverPort]: CONFIG_DEFAULTS.serverPort,
       [SETTINGS.retentionDays]: CONFIG_DEFAULTS.retentionDays,
       [SETTINGS.otelTerminalEnvironment]: CONFIG_DEFAULTS.otelTerminalEnvironment,
+      [SETTINGS.costPrices]: CONFIG_DEFAULTS.costPrices,
     };
     for (const [key, p] of Object.entries<Record<string, unknown>>(props)) {
       assert.match(key, /^jarvis\./);
@@ -91,5 +92,52 @@ describe('package.json manifest', function () {
 
   it('ships the icon it names', function () {
     for (const v of c.viewsContainers.activitybar) assert.ok(fs.existsSync(path.join(root, v.icon)), v.icon);
+  });
+
+  it('has a 128×128 PNG marketplace icon, a banner and keywords', function () {
+    const png = fs.readFileSync(path.join(root, pkg.icon));
+    assert.strictEqual(png.toString('ascii', 1, 4), 'PNG');
+    assert.deepStrictEqual([png.readUInt32BE(16), png.readUInt32BE(20)], [128, 128]);
+    assert.match(pkg.galleryBanner.color, /^#[0-9a-f]{6}$/i);
+    assert.ok(['dark', 'light'].includes(pkg.galleryBanner.theme));
+    assert.ok(pkg.keywords.length >= 3 && pkg.keywords.length <= 30, 'the Marketplace takes up to 30 keywords');
+    assert.match(fs.readFileSync(path.join(root, 'LICENSE'), 'utf8'), /^MIT License\n\nCopyright \(c\) \d{4} The Jarvis Context authors/);
+    assert.strictEqual(pkg.license, 'MIT');
+  });
+
+  it('activates only near an orchestrator: its folder, our views and commands, our terminal profile', function () {
+    // views and commands activate implicitly since VS Code 1.74; nothing on startup, no '*'
+    assert.deepStrictEqual(pkg.activationEvents, ['workspaceContains:memory/context/jarvis/**', `onTerminalProfile:${TERMINAL_PROFILE}`]);
+    assert.deepStrictEqual(c.terminal.profiles.map((p: { id: string }) => p.id), [TERMINAL_PROFILE]);
+  });
+
+  it('welcome views speak plainly: no API paths, no bare setting names, one for every empty view', function () {
+    for (const w of c.viewsWelcome) {
+      const text = w.contents.replace(/\]\([^)]*\)/g, ']'); // the words, not the link targets
+      assert.doesNotMatch(text, /\b(GET|PUT|POST) \/|\/\w+\/\{|jarvis\.[a-z]+[A-Z.]|jarvis-context env|_progress|log_decision/, `${w.view}: ${w.contents}`);
+    }
+    for (const view of Object.values(VIEWS)) {
+      assert.ok(c.viewsWelcome.some((w: { view: string; when: string }) => w.view === view && /jarvis\.state == ready && !jarvis\.has/.test(w.when)), `${view} has no empty-state welcome`);
+    }
+    const agents = c.viewsWelcome.find((w: { view: string; when: string }) => w.view === VIEWS.agents && w.when.includes('!jarvis.hasAgents'));
+    assert.match(agents.contents, /\n\[Run the Example Orchestrator\]\(command:jarvis\.runExample\)\n/);
+  });
+
+  it('has a walkthrough whose steps name real commands, views and media', function () {
+    const [w] = c.walkthroughs;
+    assert.strictEqual(w.id, 'jarvis.gettingStarted');
+    const welcome = c.viewsWelcome.map((x: { contents: string }) => x.contents).join('\n');
+    assert.ok(welcome.includes(encodeURIComponent(`["${pkg.publisher}.${pkg.name}#${w.id}",false]`)), 'the welcome view opens another walkthrough');
+    const ids = new Set<string>(Object.values(COMMANDS));
+    for (const step of w.steps) {
+      for (const m of step.description.matchAll(/command:(jarvis\.\w+)/g)) assert.ok(ids.has(m[1]), `${step.id}: unknown ${m[1]}`);
+      for (const e of step.completionEvents) {
+        const m = /^(onCommand|onView):(.+)$/.exec(e);
+        assert.ok(m && (m[1] === 'onCommand' ? ids.has(m[2]) : Object.values(VIEWS).includes(m[2] as never)), `${step.id}: ${e}`);
+      }
+      const media = step.media.image ?? step.media.markdown;
+      assert.ok(fs.existsSync(path.join(root, media)), `${step.id}: ${media} missing`);
+      if (step.media.image) assert.ok(step.media.altText, `${step.id}: no altText`);
+    }
   });
 });

@@ -1,5 +1,6 @@
-// `vsce package` builds a .vsix with the bundle and the wasm, and nothing from node_modules
-// (.vscodeignore is an allow-list). Needs `npm run build` first (npm test runs it).
+// `vsce package` (as `npm run package` calls it) builds a .vsix with the bundle and the wasm, and nothing from node_modules
+// (.vscodeignore is an allow-list); `vsce ls` lists the same files. Needs `npm run build` first
+// (npm test runs it).
 import * as assert from 'assert';
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
@@ -7,6 +8,13 @@ import * as os from 'os';
 import * as path from 'path';
 
 const root = path.resolve(__dirname, '../../..');
+
+/**
+ * What `npm run package` passes. `--no-dependencies`: everything is bundled into dist/. The other two
+ * only because the project has no public repository yet: with `repository` in package.json vsce
+ * makes the README's relative images absolute itself and asks nothing, and both flags go.
+ */
+const PACKAGE_FLAGS = ['--no-dependencies', '--allow-missing-repository', '--no-rewrite-relative-links'];
 
 /** Names in a zip's central directory. */
 function zipEntries(file: string): string[] {
@@ -31,17 +39,18 @@ function zipEntries(file: string): string[] {
 describe('vsce package', function () {
   this.timeout(180_000);
   let entries: string[];
+  let listed: string[];
   let dir: string;
 
   before(function () {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'jarvis-vsix-'));
     const vsix = path.join(dir, 'jarvis-context.vsix');
     const vsce = path.join(root, 'node_modules', '@vscode', 'vsce', 'vsce');
-    execFileSync(process.execPath, [vsce, 'package', '--no-dependencies', '--allow-missing-repository', '--no-rewrite-relative-links', '--skip-license', '-o', vsix], {
-      cwd: root,
-      stdio: 'pipe',
-    });
+    // stdin closed: a question from vsce (a missing field) fails the run instead of waiting
+    execFileSync(process.execPath, [vsce, 'package', ...PACKAGE_FLAGS, '-o', vsix], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     entries = zipEntries(vsix);
+    listed = execFileSync(process.execPath, [vsce, 'ls', '--no-dependencies'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
+      .toString().split('\n').filter(Boolean).sort();
   });
 
   after(function () {
@@ -49,7 +58,7 @@ describe('vsce package', function () {
   });
 
   it('holds the bundle, the wasm and the manifest', function () {
-    for (const f of ['extension/package.json', 'extension/dist/extension.js', 'extension/dist/sql-wasm.wasm', 'extension/media/jarvis.svg']) {
+    for (const f of ['extension/package.json', 'extension/dist/extension.js', 'extension/dist/sql-wasm.wasm', 'extension/media/jarvis.svg', 'extension/media/icon.png', 'extension/LICENSE.txt']) {
       assert.ok(entries.includes(f), `${f} missing from the .vsix: ${entries.join(', ')}`);
     }
   });
@@ -57,5 +66,19 @@ describe('vsce package', function () {
   it('holds no node_modules, sources, tests or source maps', function () {
     const bad = entries.filter(e => /(^|\/)node_modules\/|^extension\/(src|test|out|scripts)\/|\.map$|\.ts$/.test(e));
     assert.deepStrictEqual(bad, []);
+  });
+
+  it('vsce ls lists exactly what ships', function () {
+    assert.deepStrictEqual(listed, [
+      'CHANGELOG.md', 'LICENSE', 'README.md', 'clients/python/jarvis_context.py', 'dist/cli.js', 'dist/extension.js', 'dist/sql-wasm.wasm',
+      'examples/python/orchestrator.py', 'media/icon.png', 'media/jarvis.svg', 'media/screenshot-recovery.png', 'media/screenshot-sidebar.png', 'media/screenshot-status.png',
+      'media/walkthrough/connect.md', 'media/walkthrough/example.md', 'package.json',
+    ]);
+  });
+
+  it('npm run package passes only the flags above (no --skip-license: the LICENSE ships)', function () {
+    const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+    assert.strictEqual(pkg.scripts.package, `npm run build -- --production && vsce package ${PACKAGE_FLAGS.join(' ')}`);
+    assert.strictEqual(pkg.repository, undefined, 'repository is set: drop --allow-missing-repository and --no-rewrite-relative-links');
   });
 });

@@ -3,6 +3,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as vscode from 'vscode';
 import type { RecoveryReport } from '../../../src/core/types';
+import type { Page } from '../../../src/views/pages/page';
 import { activate, closeAllEditors, harnessFile, screenshot, type TestApi, waitFor } from '../harness';
 
 describe('phase verify (after the extension host was SIGKILLed mid-write)', function () {
@@ -61,24 +62,22 @@ describe('phase verify (after the extension host was SIGKILLed mid-write)', func
     assert.deepStrictEqual(incomplete, ['deploy-staging', 'implement-auth']);
     assert.deepStrictEqual(report.stale_agents.map(a => a.agent_id).sort(), ['coder-1', 'planner', 'reviewer']);
     await closeAllEditors();
-    const uri = await vscode.commands.executeCommand<vscode.Uri>('jarvis.openRecoveryReport');
-    const doc = vscode.window.activeTextEditor!.document;
-    assert.strictEqual(doc.uri.toString(), uri.toString());
-    assert.strictEqual(doc.languageId, 'markdown');
-    const text = doc.getText();
-    for (const s of ['implement-auth', 'waiting for OAuth client secret', 'staging cluster quota exceeded', '**reviewer**', 'Ask a human for the OAuth client secret', '## Steps taken', `pid ${killedPid}`]) {
-      assert.ok(text.includes(s), `report lacks ${s}`);
-    }
     await vscode.commands.executeCommand('workbench.view.extension.jarvis');
     await waitFor(() => api.testing.views.tasks.visibleTaskIds().includes('implement-auth'), 'tasks drawn');
-    // (the Markdown preview is a webview that headless Chromium leaves blank: shoot the editor)
-    await vscode.window.showTextDocument(doc, { preview: false });
+    // the report opens rendered, as a page; its text is what the webview drew
+    const page = await vscode.commands.executeCommand<Page>('jarvis.openRecoveryReport');
+    const drawn = await page.whenRendered();
+    assert.strictEqual(drawn.title, 'Recovered from a crash');
+    assert.ok(drawn.headings.includes('Incomplete tasks (2)'), drawn.headings.join(' | '));
+    for (const s of ['implement-auth', 'waiting for OAuth client secret', 'staging cluster quota exceeded', 'reviewer', 'Ask a human for the OAuth client secret', `pid ${killedPid}`]) {
+      assert.ok(drawn.text.includes(s), `report lacks ${s}`);
+    }
     const png = await screenshot('recovery');
     if (png) assert.ok(fs.statSync(png).size > 10_000);
   });
 
   it('the JSON of the report is one click away', async function () {
-    const uri = await vscode.commands.executeCommand<vscode.Uri>('jarvis.openRecoveryReportJson', (await vscode.commands.executeCommand<vscode.Uri>('jarvis.openRecoveryReport')));
+    const uri = await vscode.commands.executeCommand<vscode.Uri>('jarvis.openRecoveryReportJson');
     assert.strictEqual(JSON.parse(vscode.window.activeTextEditor!.document.getText()).file, report.file);
     assert.match(uri.path, /\.json$/);
   });

@@ -11,7 +11,7 @@ describe('activation', function () {
     api = await activate();
   });
 
-  it('activates on startup and opens an engine on the workspace storage', async function () {
+  it('activates when asked (views, commands, a Jarvis folder, our terminal) and opens an engine on the workspace storage', async function () {
     const ext = vscode.extensions.getExtension(EXTENSION_ID)!;
     assert.strictEqual(ext.isActive, true);
     const session = api.testing.sessions.current!;
@@ -42,7 +42,9 @@ describe('activation', function () {
 
   it('shows the status bar item, ready as soon as the engine is', function () {
     // the session repaints synchronously when it becomes ready: no waiting here
-    assert.match(api.testing.statusBar.text, /saved .* ago|no checkpoint yet|saved just now/);
+    // it names itself: never a bare "saved" that reads like a file-save indicator
+    assert.match(api.testing.statusBar.text, /^\$\(database\) Jarvis: (checkpoint (just now|\d+ (s|min|h|d) ago)|no checkpoint yet)$/);
+    assert.match(api.testing.statusBar.tooltipText, /^\*\*Jarvis Context\*\*/);
     assert.strictEqual(api.testing.statusBar.degraded, false);
   });
 });

@@ -43,7 +43,7 @@ describe('views show what is written through the engine', function () {
     assert.deepStrictEqual(busy, ['coder-1', 'planner', 'reviewer']);
     const d = agents.describe('coder-1')!;
     assert.strictEqual(d.stale, false);
-    assert.match(d.description, /^implement-auth · last seen (just now|\d+ s ago)$/);
+    assert.match(d.description, /^implement-auth · (just now|\d+ s ago)$/);
     const item = agents.getTreeItem(agents.getChildren(groups[0])[0]);
     const tooltip = (item.tooltip as vscode.MarkdownString).value;
     assert.ok(tooltip.includes('`python`') && tooltip.includes('wt/auth'), 'tooltip lacks capabilities or metadata: ' + tooltip);
@@ -56,7 +56,11 @@ describe('views show what is written through the engine', function () {
     assert.deepStrictEqual(tasks.visibleTaskIds().slice(-2), ['write-tests', 'plan-sprint']);
     const auth = tasks.getChildren().find(n => n.taskId === 'implement-auth')!;
     const item = tasks.getTreeItem(auth);
-    assert.strictEqual(item.description, '60% · in progress · 1 blocker');
+    // the icon says "in progress"; the text what the icon cannot, short enough for the default width
+    assert.strictEqual(item.description, '1 blocker · 60%');
+    assert.strictEqual(tasks.describe('deploy-staging')!.description, '2 blockers · 20%');
+    assert.strictEqual(tasks.describe('plan-sprint')!.description, 'done');
+    assert.strictEqual(tasks.describe('write-tests')!.description, 'pending');
     assert.strictEqual((item.iconPath as vscode.ThemeIcon).id, 'play-circle');
     const children = tasks.getChildren(auth).map(n => [n.kind, tasks.getTreeItem(n).label, (tasks.getTreeItem(n).iconPath as vscode.ThemeIcon).id]);
     assert.deepStrictEqual(children, [
@@ -67,6 +71,16 @@ describe('views show what is written through the engine', function () {
     ]);
   });
 
+  it('Tasks: a finished task shows no blocker, only its history in the hover', async function () {
+    const tasks = api.testing.views.tasks;
+    await api.updateTaskProgress('retry-done', { description: 'Fetch the schema', status: 'completed', percentage: 100, blockers: ['fetch failed: timeout'], agent_id: 'coder-2' });
+    const t = await waitFor(() => tasks.describe('retry-done'), 'retry-done drawn');
+    assert.strictEqual(t.description, 'done');
+    assert.deepStrictEqual(t.children, ['coder-2 (assigned agent)']);
+    assert.match(t.tooltip, /Steps that failed on the way:\n- fetch failed: timeout/);
+    assert.doesNotMatch(t.tooltip, /Blockers/);
+  });
+
   it('Tasks: filter by status from the view title', async function () {
     const tasks = api.testing.views.tasks;
     await vscode.commands.executeCommand('jarvis.filterTasks', ['blocked']);
@@ -74,10 +88,10 @@ describe('views show what is written through the engine', function () {
     assert.deepStrictEqual(tasks.visibleTaskIds(), ['deploy-staging']);
     await vscode.commands.executeCommand('jarvis.clearTaskFilter');
     await tasks.whenIdle();
-    assert.strictEqual(tasks.visibleTaskIds().length, 5);
+    assert.strictEqual(tasks.visibleTaskIds().length, 6);
   });
 
-  it('Decisions: newest first, type and time as description, JSON on open', async function () {
+  it('Decisions: newest first, the type in words as description, JSON on open', async function () {
     const decisions = api.testing.views.decisions;
     await waitFor(() => decisions.visibleDecisions().length >= 3, 'decisions');
     assert.deepStrictEqual(decisions.visibleDecisions().slice(0, 3), [
@@ -87,8 +101,10 @@ describe('views show what is written through the engine', function () {
     ]);
     const node = decisions.getChildren()[1];
     const item = decisions.getTreeItem(node);
-    assert.match(String(item.description), /^retry_policy · \d\d:\d\d:\d\d$/);
+    assert.strictEqual(item.description, 'Retry policy');
+    assert.strictEqual(decisions.describe(decisions.getChildren()[2].id), 'Task assignment');
     const tip = (item.tooltip as vscode.MarkdownString).value;
+    assert.match(tip, /Retry policy \(`retry_policy`\) · #\d+ · \d\d:\d\d:\d\d/);
     assert.ok(tip.includes('quota errors are transient') && tip.includes('"scheduled": true') && tip.includes('"error": "quota"'), tip);
     const uri = await vscode.commands.executeCommand<vscode.Uri>(item.command!.command, ...(item.command!.arguments ?? []));
     const doc = vscode.window.activeTextEditor!.document;

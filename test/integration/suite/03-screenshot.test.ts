@@ -25,14 +25,14 @@ describe('sidebar screenshot', function () {
     const agents = api.testing.views.agents;
     await waitFor(() => ['planner', 'coder-1', 'coder-2'].every(id => agents.describe(id)?.stale === false), 'heartbeats drawn');
     assert.strictEqual(agents.describe('reviewer')?.stale, true);
-    assert.match(agents.describe('reviewer')!.description, /^review-pr-118 · stale, last seen \d+ s ago$/);
+    // stale shows as the group and the icon; the text keeps to what fits the default width
+    assert.match(agents.describe('reviewer')!.description, /^review-pr-118 · (just now|\d+ s ago)$/);
     await api.markRecoveryPoint('before-deploy');
     await vscode.commands.executeCommand('jarvis.createCheckpoint', '');
     await closeAllEditors();
     await vscode.commands.executeCommand('workbench.action.closePanel');
     await vscode.commands.executeCommand('workbench.view.extension.jarvis');
-    // a wider side bar so descriptions are not cut off (the command narrows the editor part)
-    for (let i = 0; i < 4; i++) await vscode.commands.executeCommand('workbench.action.decreaseViewWidth');
+    // the side bar at its default width: what a new user sees
     await vscode.commands.executeCommand('jarvis.refresh');
     const retry = (await api.testing.sessions.current!.engine!.getDecisions({ limit: 10 })).find(d => d.decision_type === 'retry_policy')!;
     await vscode.commands.executeCommand('jarvis.openDecision', retry.id);

@@ -84,11 +84,29 @@ describe('OpenTelemetry traces', function () {
     const conv = await waitFor(() => view.getChildren().find(n => view.model(n)?.label === 'it-conv'), 'the conversation in Traces');
     const [agent] = view.getChildren(conv);
     assert.strictEqual(view.model(agent)!.label, 'Researcher');
-    assert.strictEqual(view.getTreeItem(agent).description, '5.0 s · 12→3 tokens');
+    // gpt-4o at the default list price: 12 and 3 tokens cost far less than a cent
+    assert.strictEqual(view.getTreeItem(agent).description, '5.0 s · 12→3 tokens · <$0.01');
     const calls = view.getChildren(agent).map(n => view.getTreeItem(n));
     assert.deepStrictEqual(calls.map(i => [i.label, (i.iconPath as vscode.ThemeIcon).id]), [['chat gpt-4o', 'sparkle'], ['search', 'tools']]);
     await waitFor(() => api.testing.views.agents.describe('it-researcher'), 'the agent in the Agents view');
     await waitFor(() => api.testing.views.tasks.visibleTaskIds().includes(`otel-${TRACE}`), 'the task in the Tasks view');
+    // The run ended long ago: its agent is done, not stale (it sends no heartbeats), and the
+    // finished task names the agent that ran it.
+    const researcher = api.testing.views.agents.describe('it-researcher')!;
+    assert.strictEqual(researcher.stale, false);
+    assert.strictEqual(researcher.done, true);
+    assert.match(researcher.description, /^done · /);
+    const groups = api.testing.views.agents.getChildren().map(g => (g.kind === 'group' ? g.group : '?'));
+    assert.strictEqual(groups[groups.length - 1], '__done__', `Done is not the last group: ${groups.join(', ')}`);
+    // what its model call cost (gpt-4o at the default price) follows its state
+    const task = await waitFor(() => {
+      const t = api.testing.views.tasks.describe(`otel-${TRACE}`);
+      return t?.description === 'done · <$0.01' ? t : undefined;
+    }, 'the task drawn as done, with its cost');
+    assert.ok(task.tooltip.includes('Cost of its traced model calls: \\<$0\\.01'), task.tooltip); // (Markdown-escaped)
+    await waitFor(() => api.testing.views.agents.describe('it-researcher')?.description.endsWith(' · <$0.01'), 'the agent with its cost');
+    assert.doesNotMatch(task.tooltip, /unassigned/);
+    assert.ok(task.children.some(c => c.startsWith('it-researcher (')), `no agent under the task: ${task.children.join(', ')}`);
 
     // Selecting the tool call reveals its agent; clicking opens the span.
     const tool = view.getChildren(agent)[1];
@@ -100,6 +118,20 @@ describe('OpenTelemetry traces', function () {
     assert.strictEqual(span.tool_name, 'search');
     assert.strictEqual(span.agent_id, 'it-researcher');
     assert.strictEqual(span.attributes['gen_ai.tool.call.id'], 'call_it');
+  });
+
+  it('cost follows the price table of the settings', async function () {
+    const config = () => vscode.workspace.getConfiguration('jarvis');
+    const view = traces.view;
+    const agentOf = () => view.getChildren(view.getChildren().find(n => view.model(n)?.label === 'it-conv')!)[0];
+    await config().update('cost.prices', { 'gpt-4o': { input: 100_000, output: 0 } }, vscode.ConfigurationTarget.Workspace);
+    try {
+      // 12 input tokens at $100,000 per million
+      await waitFor(() => view.getTreeItem(agentOf()).description === '5.0 s · 12→3 tokens · $1.20', 'the new price drawn');
+    } finally {
+      await config().update('cost.prices', undefined, vscode.ConfigurationTarget.Workspace);
+    }
+    await waitFor(() => view.getTreeItem(agentOf()).description === '5.0 s · 12→3 tokens · <$0.01', 'the default price again');
   });
 
   it('"Refresh Views" reloads the Traces view too', async function () {

@@ -32,6 +32,21 @@ describe('otel: trace tree', () => {
       const writer = tree[0].children[0].children[0].children.find(n => n.label === 'Writer')!;
       assert.strictEqual(writer.agentId, 'writer');
       assert.match(writer.taskId!, /^otel-/);
+
+      // With prices (dollars per million tokens), tokens become cost, summed up the tree; a model
+      // the table does not know makes the sum a lower bound ("+").
+      const priced = buildTraceTree(await h.engine.getSpans(), { 'gpt-4o': { input: 10_000, output: 20_000 } });
+      assert.deepStrictEqual(priced.flatMap(n => outline(n)).slice(0, 5), [
+        'conversation conv-1 [11.0 s · 180→70 tokens · $2.10+]',
+        '  workflow invoke_workflow research [11.0 s · 180→70 tokens · $2.10+]',
+        '    agent Planner [9.0 s · 180→70 tokens · $2.10+]',
+        '      plan plan [1.0 s]',
+        // gpt-4o-2024-08-06 is priced as gpt-4o: 100 × 0.01 + 20 × 0.02
+        '      model chat gpt-4o-2024-08-06 [1.0 s · 100→20 tokens · $1.40]',
+      ]);
+      // gpt-4o-mini is another model, not a version of gpt-4o
+      const mini = buildTraceTree(await h.engine.getSpans(), { 'gpt-4o': { input: 1, output: 1 }, 'gpt-4o-mini': { input: 10_000, output: 10_000 } });
+      assert.ok(mini.flatMap(n => outline(n)).includes('        model chat gpt-4o-mini [1.0 s · 30→40 tokens · $0.70]'));
     } finally {
       await h.close();
     }

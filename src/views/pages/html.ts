@@ -1,0 +1,118 @@
+// The HTML shell of every Jarvis Context page (recovery report, status): a strict
+// Content-Security-Policy with a per-page nonce, no network and no local resources, theme colours
+// through VS Code's CSS variables, and one small script that turns clicks on [data-action] into
+// typed messages. No vscode import: the pages' bodies are rendered and unit-tested in plain Node.
+import * as crypto from 'crypto';
+
+/** What a page's script sends to the extension. */
+export type PageToHost =
+  /** After every render: what the browser drew (tests read it; the page checks itself). */
+  | { type: 'rendered'; title: string; headings: string[]; actions: string[]; tableRows: number; text: string }
+  | { type: 'action'; action: string; arg?: string };
+
+/** What the extension sends to a page. */
+export type HostToPage =
+  /** New content for <main>, kept scrolled where it was (live pages). */
+  | { type: 'update'; html: string }
+  /** Presses the button of that action, as a click would (keyboard shortcuts, tests). */
+  | { type: 'press'; action: string };
+
+export function escapeHtml(text: unknown): string {
+  return String(text ?? '').replace(/[&<>"']/g, ch => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch]!);
+}
+
+export function newNonce(): string {
+  return crypto.randomBytes(18).toString('base64');
+}
+
+/** A button that posts `{ type: 'action', action, arg }`. */
+export function button(action: string, label: string, options: { arg?: string | number; secondary?: boolean; title?: string } = {}): string {
+  const arg = options.arg === undefined ? '' : ` data-arg="${escapeHtml(options.arg)}"`;
+  const title = options.title ? ` title="${escapeHtml(options.title)}"` : '';
+  return `<button type="button" class="${options.secondary ? 'secondary' : 'primary'}" data-action="${escapeHtml(action)}"${arg}${title}>${escapeHtml(label)}</button>`;
+}
+
+const STYLE = `
+:root { color-scheme: light dark; }
+body { font-family: var(--vscode-font-family); font-size: var(--vscode-font-size); color: var(--vscode-foreground);
+  background: var(--vscode-editor-background); margin: 0; padding: 16px 28px 40px; line-height: 1.5; max-width: 1100px; }
+h1 { font-size: 1.6em; font-weight: 600; margin: 0.2em 0 0.1em; }
+h2 { font-size: 1.15em; font-weight: 600; margin: 1.6em 0 0.5em; padding-bottom: 4px; border-bottom: 1px solid var(--vscode-panel-border, rgba(128,128,128,.35)); }
+.sub { color: var(--vscode-descriptionForeground); margin: 0 0 12px; }
+.toolbar { display: flex; flex-wrap: wrap; gap: 8px; margin: 12px 0 4px; }
+button { font: inherit; border: 1px solid var(--vscode-button-border, transparent); border-radius: 2px; padding: 4px 12px; cursor: pointer; }
+button.primary { color: var(--vscode-button-foreground); background: var(--vscode-button-background); }
+button.primary:hover { background: var(--vscode-button-hoverBackground); }
+button.secondary { color: var(--vscode-button-secondaryForeground); background: var(--vscode-button-secondaryBackground); }
+button.secondary:hover { background: var(--vscode-button-secondaryHoverBackground); }
+button:focus-visible { outline: 1px solid var(--vscode-focusBorder); outline-offset: 2px; }
+table { border-collapse: collapse; width: 100%; margin: 4px 0 8px; }
+th, td { text-align: left; padding: 4px 10px 4px 0; vertical-align: top; border-bottom: 1px solid var(--vscode-panel-border, rgba(128,128,128,.25)); }
+th { color: var(--vscode-descriptionForeground); font-weight: 600; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 2px 18px; margin: 0; }
+dl.facts dt { color: var(--vscode-descriptionForeground); }
+dl.facts dd { margin: 0; font-variant-numeric: tabular-nums; }
+.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(150px, 1fr)); gap: 10px; }
+.card { border: 1px solid var(--vscode-panel-border, rgba(128,128,128,.35)); border-radius: 4px; padding: 8px 12px; }
+.card .value { font-size: 1.5em; font-weight: 600; font-variant-numeric: tabular-nums; }
+.card .label { color: var(--vscode-descriptionForeground); }
+.ok { color: var(--vscode-testing-iconPassed, var(--vscode-charts-green)); }
+.warn { color: var(--vscode-editorWarning-foreground); }
+.bad { color: var(--vscode-errorForeground); }
+.muted { color: var(--vscode-descriptionForeground); }
+progress { width: 80px; height: 8px; vertical-align: middle; margin-right: 6px; accent-color: var(--vscode-progressBar-background); }
+code { font-family: var(--vscode-editor-font-family); font-size: 0.95em; }
+ul { margin: 4px 0; padding-left: 20px; }
+`;
+
+const SCRIPT = `
+const vscode = acquireVsCodeApi();
+const main = document.querySelector('main');
+function rendered() {
+  vscode.postMessage({
+    type: 'rendered',
+    title: document.querySelector('h1') ? document.querySelector('h1').textContent : '',
+    headings: Array.from(document.querySelectorAll('h2'), h => h.textContent),
+    actions: Array.from(document.querySelectorAll('[data-action]'), b => b.dataset.action),
+    tableRows: document.querySelectorAll('tbody tr').length,
+    text: main.innerText.slice(0, 20000),
+  });
+}
+document.addEventListener('click', e => {
+  const b = e.target.closest('[data-action]');
+  if (b) vscode.postMessage({ type: 'action', action: b.dataset.action, arg: b.dataset.arg });
+});
+window.addEventListener('message', e => {
+  const m = e.data;
+  if (m && m.type === 'update') {
+    const y = window.scrollY;
+    main.innerHTML = m.html;
+    window.scrollTo(0, y);
+    rendered();
+  } else if (m && m.type === 'press') {
+    const b = document.querySelector('[data-action="' + CSS.escape(m.action) + '"]');
+    if (b) b.click();
+  }
+});
+rendered();
+`;
+
+/** The whole document: CSP, style and script with the nonce, `body` inside <main>. */
+export function pageHtml(options: { title: string; body: string; nonce: string }): string {
+  const n = options.nonce;
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'nonce-${n}'; script-src 'nonce-${n}';">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<title>${escapeHtml(options.title)}</title>
+<style nonce="${n}">${STYLE}</style>
+</head>
+<body>
+<main>${options.body}</main>
+<script nonce="${n}">${SCRIPT}</script>
+</body>
+</html>`;
+}

@@ -1,0 +1,137 @@
+// The open pages: one per recovery report, one status page per workspace folder. Commands reach
+// them through the composition root (CommandContext.pages), the crash notification directly.
+import * as path from 'path';
+import * as vscode from 'vscode';
+import type { RecoveryReport } from '../../core/types';
+import { showDocument, uris } from '../../documentUris';
+import { AGE_STEP_MS, checkpointTitle } from '../../format';
+import { alignedInterval, Disposable } from '../../host/lifecycle';
+import type { WorkspaceSession } from '../../host/session';
+import type { Sessions } from '../../host/sessions';
+import { COMMANDS } from '../../ids';
+import { Page } from './page';
+import { REPORT_ACTIONS, renderReportBody, reportTitle } from './reportHtml';
+import { renderStatusBody, STATUS_ACTIONS, type StatusPageData, statusTitle } from './statusHtml';
+
+export const REPORT_VIEW_TYPE = 'jarvis.recoveryReport';
+export const STATUS_VIEW_TYPE = 'jarvis.status';
+
+export class Pages extends Disposable {
+  private readonly reports = new Map<string, Page>();
+  private readonly statuses = new Map<string, Page>();
+
+  constructor(private readonly sessions: Sessions, private readonly log: vscode.LogOutputChannel) {
+    super();
+    // Status pages follow their folder's engine while open.
+    this._register(sessions.onDidChange(({ session }) => this.refreshStatus(session)));
+    this._register(alignedInterval(AGE_STEP_MS, () => {
+      for (const s of this.sessions.all) if (this.statuses.get(s.key)?.panel.visible) this.refreshStatus(s);
+    }));
+    this._register({ dispose: () => [...this.reports.values(), ...this.statuses.values()].forEach(p => p.dispose()) });
+  }
+
+  /** The recovery report, rendered; the Markdown stays on disk beside it ("Open Markdown File"). */
+  report(session: WorkspaceSession, report: RecoveryReport): Page {
+    const key = `${session.key}:${report.file}`;
+    const open = this.reports.get(key);
+    if (open) {
+      open.reveal();
+      return open;
+    }
+    const page = new Page({
+      viewType: REPORT_VIEW_TYPE,
+      title: reportTitle(report),
+      body: renderReportBody(report),
+      log: this.log,
+      onAction: (action, arg) => this.reportAction(session, report, action, arg),
+    });
+    this.reports.set(key, page);
+    page.onDidDispose(() => this.reports.delete(key));
+    return page;
+  }
+
+  /** Status and metrics of a folder, live while open. */
+  status(session: WorkspaceSession): Page {
+    const open = this.statuses.get(session.key);
+    if (open) {
+      open.reveal();
+      return open;
+    }
+    const page = new Page({
+      viewType: STATUS_VIEW_TYPE,
+      title: statusTitle(session.folder.name),
+      body: renderStatusBody(this.statusData(session)),
+      log: this.log,
+      onAction: action => this.statusAction(action),
+    });
+    this.statuses.set(session.key, page);
+    page.onDidDispose(() => this.statuses.delete(session.key));
+    return page;
+  }
+
+  /** Open pages (tests). */
+  get open(): { reports: Page[]; statuses: Page[] } {
+    return { reports: [...this.reports.values()], statuses: [...this.statuses.values()] };
+  }
+
+  private refreshStatus(session: WorkspaceSession): void {
+    const page = this.statuses.get(session.key);
+    if (!page || !session.engine) return;
+    void page.update(renderStatusBody(this.statusData(session)));
+  }
+
+  private statusData(session: WorkspaceSession): StatusPageData {
+    const engine = session.requireEngine();
+    const checkpoints = engine.listCheckpoints(10_000);
+    const newest = checkpoints[0];
+    return {
+      folderName: session.folder.name,
+      status: engine.getStatus(),
+      metrics: engine.getMetrics(),
+      serverUrl: session.server?.url ?? null,
+      checkpoints: { count: checkpoints.length, newest: newest ? { title: checkpointTitle(newest), created_at: newest.created_at } : null },
+    };
+  }
+
+  private async reportAction(session: WorkspaceSession, report: RecoveryReport, action: string, arg: string | undefined): Promise<unknown> {
+    switch (action) {
+      case REPORT_ACTIONS.openCheckpoint:
+        return vscode.commands.executeCommand(COMMANDS.openCheckpoint, Number(arg));
+      case REPORT_ACTIONS.copyMarkdown: {
+        await vscode.env.clipboard.writeText(session.requireEngine().renderRecoveryReport(report));
+        void vscode.window.setStatusBarMessage('$(check) Jarvis: recovery report copied as Markdown', 4000);
+        return undefined;
+      }
+      case REPORT_ACTIONS.openMarkdown: {
+        const folder = session.storagePath;
+        const file = folder ? vscode.Uri.file(path.join(folder, report.file.replace(/\.json$/, '.md'))) : undefined;
+        try {
+          if (file) {
+            await vscode.workspace.fs.stat(file);
+            return await showDocument(file);
+          }
+        } catch {
+          // removed by a clean-up, or another folder: the rendering of the same report
+        }
+        return showDocument(uris.report(session, report, 'md'));
+      }
+      case REPORT_ACTIONS.openJson:
+        return showDocument(uris.report(session, report, 'json'));
+      default:
+        this.log.warn(`[pages] unknown report action ${action}`);
+        return undefined;
+    }
+  }
+
+  private statusAction(action: string): Thenable<unknown> | undefined {
+    switch (action) {
+      case STATUS_ACTIONS.createCheckpoint: return vscode.commands.executeCommand(COMMANDS.createCheckpoint);
+      case STATUS_ACTIONS.copyServerInfo: return vscode.commands.executeCommand(COMMANDS.copyServerInfo);
+      case STATUS_ACTIONS.openStorageFolder: return vscode.commands.executeCommand(COMMANDS.openStorageFolder);
+      case STATUS_ACTIONS.showLog: return vscode.commands.executeCommand(COMMANDS.showLog);
+      default:
+        this.log.warn(`[pages] unknown status action ${action}`);
+        return undefined;
+    }
+  }
+}

@@ -1,0 +1,82 @@
+// The pages' HTML, rendered in plain Node: the shell's security policy, escaping, rounding, and the
+// report's sections and buttons (the webview itself is exercised by test/integration/suite/11-pages).
+import * as assert from 'assert';
+import type { EngineMetrics, EngineStatus, RecoveryReport, Task } from '../../../src/core/types';
+import { escapeHtml, pageHtml } from '../../../src/views/pages/html';
+import { renderReportBody, reportTitle } from '../../../src/views/pages/reportHtml';
+import { bytes, figure, millis, renderStatusBody } from '../../../src/views/pages/statusHtml';
+
+const T = '2026-12-01T12:00:00.000Z';
+const task = (over: Partial<Task>): Task => ({
+  task_id: 't', description: '', status: 'in_progress', percentage: 0, completed_subtasks: [], blockers: [], agent_id: null, metadata: {}, created_at: T, updated_at: T, ...over,
+});
+
+function report(over: Partial<RecoveryReport> = {}): RecoveryReport {
+  return {
+    file: 'recovery_report_x.json', created_at: T, trigger: 'crash', previous_run: { pid: 42, host: 'h', started_at: T }, loaded_from: 'database',
+    steps: [{ step: 'load', ok: true, detail: 'database read' }],
+    restored: { tasks: 2, agents: 1, decisions: 0, messages: 0, snapshots: 1, journal_records_replayed: 7 },
+    stale_agents: [], incomplete_tasks: [task({ task_id: 'deploy', description: 'Deploy <prod>', percentage: 40.56012, blockers: ['quota & limits'] })],
+    last_decisions: [{ id: 1, ts: T, decision_type: 'agent_assignment', context: {}, decision: 'Assign', reasoning: 'because', outcome: null, agent_id: null, task_id: null } as never],
+    after_last_recovery_point: { recovery_point: { checkpoint_id: 3, created_at: T, label: 'before', kind: 'recovery' } as never, decisions: 1, messages: 2, task_events: 3 },
+    crash_frontier: { last_activity_at: T, tasks_in_progress: [], agents_active_at_crash: [], tool_calls_after_recovery_point: [], unfinished_conversations: [] },
+    lost: [], duration_ms: 3.14159, ...over,
+  };
+}
+
+describe('pages', function () {
+  it('the shell allows only its own nonce: no network, no inline handlers', function () {
+    const html = pageHtml({ title: 'a "b"', body: '<p>x</p>', nonce: 'N0nce' });
+    assert.match(html, /content="default-src 'none'; style-src 'nonce-N0nce'; script-src 'nonce-N0nce';"/);
+    assert.ok(html.includes('<style nonce="N0nce">') && html.includes('<script nonce="N0nce">'));
+    assert.ok(html.includes('<title>a &quot;b&quot;</title>'));
+    assert.doesNotMatch(html, /https?:\/\/|onclick=|style="/);
+    assert.strictEqual(escapeHtml(`<a href='x'>&</a>`), '&lt;a href=&#39;x&#39;&gt;&amp;&lt;/a&gt;');
+  });
+
+  it('the report has its sections, a task table, rounded figures and escaped text', function () {
+    const body = renderReportBody(report());
+    for (const h of ['Summary', 'Incomplete tasks (1)', 'Crash frontier', 'Stale agents (0)', 'Since the last recovery point', 'Last decisions (1)', 'Steps taken']) {
+      assert.ok(body.includes(`<h2>${h}</h2>`), h);
+    }
+    assert.match(body, /<tbody>\s*<tr><td>Deploy &lt;prod&gt;/, 'task row');
+    assert.ok(body.includes('quota &amp; limits') && !body.includes('<prod>'));
+    assert.ok(body.includes('>41%</td>') && !body.includes('40.56'), 'percentage not rounded');
+    assert.ok(body.includes('took 3.1 ms'));
+    assert.ok(body.includes('Agent assignment'));
+    assert.deepStrictEqual([...body.matchAll(/data-action="(\w+)"/g)].map(m => m[1]), ['openCheckpoint', 'copyMarkdown', 'openMarkdown', 'openJson']);
+    assert.ok(body.includes('data-arg="3"'));
+    // no resume button: there is no API to resume from yet
+    assert.doesNotMatch(body, /[Rr]esume from/);
+    // without a recovery point there is no checkpoint to open
+    assert.doesNotMatch(renderReportBody(report({ after_last_recovery_point: { recovery_point: null, decisions: 0, messages: 0, task_events: 0 } })), /openCheckpoint/);
+    assert.match(reportTitle(report(), Date.parse(T)), /^Recovery report — \d\d:\d\d:\d\d$/);
+  });
+
+  it('status figures read as figures', function () {
+    assert.strictEqual(bytes(641), '641 B');
+    assert.strictEqual(bytes(1536), '1.5 KB');
+    assert.strictEqual(bytes(40_560_120), '39 MB');
+    assert.strictEqual(millis(40.5601200000001), '41 ms');
+    assert.strictEqual(millis(0.4213), '0.42 ms');
+    assert.strictEqual(millis(2345), '2.3 s');
+    assert.strictEqual(figure(40.5601200000001), '40.6');
+    assert.strictEqual(figure(12345), '12,345');
+    const status: EngineStatus = {
+      session_id: 's', started_at: T, last_checkpoint_at: null, checkpoint_count: 0, recovered_from_crash: false, storage_path: '/x',
+      persistence: 'ok', persistence_error: null, counts: { agents: 1, tasks: 2, decisions: 0, messages: 0, snapshots: 0 },
+    };
+    const metrics = {
+      checkpoint: { count: 2, avg_ms: 40.5601200000001, p95_ms: 61.2, last_ms: 3.3 }, compaction: { count: 0, last_ms: 0 },
+      db_bytes: 0, journal_bytes: 0, archive_bytes: 0, storage_bytes: { database: 2048, journal: 641, images: 0, archive: 0, total: 2689 },
+      memory_bytes: 1 << 20, events_total: 3, dedup_hits: 1, recovery: { last_ms: null }, snapshot_rates: { hourly: 1.333333, daily: 2 },
+      activity: { messages_per_hour: 0, decisions_per_hour: 0.25 }, storage: { growth_rate_mb_per_day: 0.0123 },
+    } as EngineMetrics;
+    const body = renderStatusBody({ folderName: 'ws', status, metrics, serverUrl: null, checkpoints: { count: 1, newest: null } });
+    assert.doesNotMatch(body, /\d\.\d{3,}/);
+    assert.ok(body.includes('41 ms on average'), body);
+    assert.ok(body.includes('<div class="label">agent</div>') && body.includes('<div class="label">tasks</div>'));
+    assert.ok(body.includes('none yet'), 'compactions');
+    assert.doesNotMatch(body, /copyServerInfo/, 'no server, no copy button');
+  });
+});
