@@ -1,6 +1,7 @@
 // "Run the Example Orchestrator": the Python example that ships with the extension
 // (examples/python/orchestrator.py and the client it imports), run in an integrated terminal of the
 // current folder, so a new user sees agents, tasks, decisions and checkpoints arrive.
+import * as path from 'path';
 import * as vscode from 'vscode';
 import { ENV_PATH, ENV_TOKEN, ENV_URL } from '../host/session';
 import { COMMANDS } from '../ids';
@@ -26,11 +27,14 @@ export function registerExampleCommands(ctx: CommandContext): vscode.Disposable[
         throw new UserFacingError(`The example is missing from this installation (${script.fsPath}).`);
       }
       const step = typeof options?.stepSeconds === 'number' && options.stepSeconds >= 0 ? options.stepSeconds : 1;
+      // The example imports the Python client, which ships beside it as a package folder.
+      const clientDir = vscode.Uri.joinPath(ctx.extensionUri, 'clients', 'python').fsPath;
+      const pythonPath = [clientDir, process.env.PYTHONPATH].filter(Boolean).join(path.delimiter);
       const terminal = vscode.window.createTerminal({
         name: EXAMPLE_TERMINAL_NAME,
         iconPath: new vscode.ThemeIcon('pulse'),
         cwd: s.folder.uri,
-        env: { [ENV_URL]: s.server.url, [ENV_TOKEN]: s.server.token, [ENV_PATH]: s.engine.folder, JARVIS_EXAMPLE_STEP_SECONDS: String(step) },
+        env: { [ENV_URL]: s.server.url, [ENV_TOKEN]: s.server.token, [ENV_PATH]: s.engine.folder, JARVIS_EXAMPLE_STEP_SECONDS: String(step), PYTHONPATH: pythonPath },
       });
       terminal.show(true);
       const python = process.platform === 'win32' ? 'python' : 'python3';
