@@ -32,7 +32,8 @@ OpenTelemetry traces (OTLP/HTTP, POST /v1/traces; see 'env'). SIGINT or SIGTERM 
 cleanly: requests in flight finish, then a final checkpoint.
 
 ${PATH_HELP}
-  --port N           port (default: $JARVIS_CONTEXT_PORT, else any free port)
+  --port N           port (default: $JARVIS_CONTEXT_PORT, else the folder's previous port when
+                     free, else any free port)
 
 Environment: JARVIS_CHECKPOINT_INTERVAL (s), JARVIS_CONTEXT_HISTORY_SIZE, JARVIS_CONTEXT_IMAGES
 (database images kept under checkpoints/, default 3) and JARVIS_CONTEXT_IMAGES_MB (their total

@@ -8,6 +8,8 @@ import { newToken } from './auth';
 export const ENDPOINT_FILE = 'endpoint.json';
 /** Outlives endpoint.json (removed on clean shutdown) so the token stays the same for the folder. */
 export const TOKEN_FILE = 'endpoint_token';
+/** The port the folder's server last listened on: the next start takes it again when it is free. */
+export const PORT_FILE = 'endpoint_port';
 
 export interface Endpoint {
   url: string;
@@ -28,6 +30,21 @@ export function loadOrCreateToken(folder: string): string {
   fs.mkdirSync(folder, { recursive: true, mode: 0o700 });
   writeFileAtomicSync(file, token + '\n');
   return token;
+}
+
+/** The folder's last port, or undefined when none was kept (or the file is damaged). */
+export function loadLastPort(folder: string): number | undefined {
+  try {
+    const n = Number(fs.readFileSync(path.join(folder, PORT_FILE), 'utf8').trim());
+    return Number.isInteger(n) && n > 0 && n <= 65535 ? n : undefined;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    return undefined;
+  }
+}
+
+export function saveLastPort(folder: string, port: number): void {
+  if (loadLastPort(folder) !== port) writeFileAtomicSync(path.join(folder, PORT_FILE), `${port}\n`);
 }
 
 export function writeEndpoint(folder: string, endpoint: Endpoint): void {

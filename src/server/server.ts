@@ -8,7 +8,7 @@ import { silentLogger, type Logger } from '../core/ports';
 import { nodeFileSystem } from '../core/nodeFs';
 import { ingestSpool } from '../core/spool';
 import { checkRequest } from './auth';
-import { loadOrCreateToken, removeEndpoint, writeEndpoint, type Endpoint } from './endpointFile';
+import { loadLastPort, loadOrCreateToken, removeEndpoint, saveLastPort, writeEndpoint, type Endpoint } from './endpointFile';
 import { DEFAULT_MAX_BODY_BYTES, HttpError, parseJson, readBody, sendError, sendJson, sendText } from './http';
 import type { ServerCounters } from './prometheus';
 import { BASE_PATH, matchRoute, type RouteContext } from './routes';
@@ -72,6 +72,16 @@ function toHttpError(e: unknown, logger: Logger): HttpError {
   return new HttpError(500, 'internal_error', `Internal error: ${errorText(e)}`);
 }
 
+function listen(server: http.Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ port, host, exclusive: true }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
 export class JarvisServer implements Disposable {
   readonly url: string;
   private readonly counters: ServerCounters = { responses: new Map(), streams: 0 };
@@ -81,6 +91,8 @@ export class JarvisServer implements Disposable {
   private closed: Promise<void> | undefined;
   private drainWaiters: (() => void)[] = [];
   private endpoint: Endpoint | undefined;
+  /** The folder's previous port, when another program held it and this server took a new one. */
+  movedFrom: number | undefined;
   private readonly mounts = new Map<string, ServerMount>();
 
   private constructor(
@@ -119,16 +131,24 @@ export class JarvisServer implements Disposable {
     httpServer.keepAliveTimeout = 30_000;
     httpServer.headersTimeout = 35_000;
     httpServer.requestTimeout = 60_000;
-    await new Promise<void>((resolve, reject) => {
-      const onError = (e: NodeJS.ErrnoException): void => {
-        reject(e.code === 'EADDRINUSE' ? new Error(`Port ${port} on ${host} is already in use; pick another with --port or JARVIS_CONTEXT_PORT.`) : e);
-      };
-      httpServer.once('error', onError);
-      httpServer.listen({ port, host, exclusive: true }, () => {
-        httpServer.off('error', onError);
-        resolve();
+    // A server that picks its own port comes back where the folder's last one was, so clients
+    // holding its URL (terminals, orchestrators) find it again; another program there moves it.
+    const keepsEndpoint = options.writeEndpointFile !== false;
+    const last = port === 0 && keepsEndpoint ? loadLastPort(options.engine.folder) : undefined;
+    let movedFrom: number | undefined;
+    if (last !== undefined) {
+      try {
+        await listen(httpServer, last, host);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
+        movedFrom = last;
+        await listen(httpServer, 0, host);
+      }
+    } else {
+      await listen(httpServer, port, host).catch((e: NodeJS.ErrnoException) => {
+        throw e.code === 'EADDRINUSE' ? new Error(`Port ${port} on ${host} is already in use; pick another with --port or JARVIS_CONTEXT_PORT.`) : e;
       });
-    });
+    }
     const bound = (httpServer.address() as AddressInfo).port;
     const s = new JarvisServer(
       httpServer, options.engine, token, host, bound, logger,
@@ -145,14 +165,20 @@ export class JarvisServer implements Disposable {
         socket.destroy();
       }
     });
-    if (options.writeEndpointFile !== false) {
+    if (keepsEndpoint) {
       try {
         s.endpoint = { url: s.url, token, pid: process.pid };
         writeEndpoint(options.engine.folder, s.endpoint);
+        saveLastPort(options.engine.folder, bound);
       } catch (e) {
         httpServer.close();
         throw e;
       }
+    }
+    if (movedFrom !== undefined) {
+      s.movedFrom = movedFrom;
+      logger.warn(`[server] port ${movedFrom}, where this folder's server was before, is taken by another program; ` +
+        `listening on ${bound} instead: clients holding the old address must read endpoint.json (or be restarted)`);
     }
     logger.info(`[server] listening on ${s.url}`);
     return s;
