@@ -1,4 +1,5 @@
 import * as assert from 'assert';
+import * as net from 'net';
 import * as fs from 'fs';
 import * as path from 'path';
 import { JarvisContextClient, JarvisContextError, discoverEndpoint, normalizeBaseUrl, StreamEvent } from 'jarvis-context-client';
@@ -115,17 +116,22 @@ describe('client: finding the server', () => {
     const folder = tempDir();
     let s = await startServer(folder);
     const c = new JarvisContextClient({ env: { JARVIS_CONTEXT_PATH: folder } });
+    // Another program takes the port while the server is down (and hangs up on anyone who calls),
+    // so the restart has to move.
+    const squatter = net.createServer(socket => socket.destroy());
     try {
       await c.logDecision({ decision_type: 'a', context: null, decision: 'first', reasoning: '' });
       const firstUrl = c.getEndpoint()?.url;
       await s.stop();
       await assert.rejects(c.getStatus(), (e: unknown) => e instanceof JarvisContextError && e.unreachable);
+      await new Promise<void>(r => squatter.listen(Number(new URL(firstUrl!).port), '127.0.0.1', r));
       s = await startServer(folder);
       assert.notStrictEqual(s.server.url, firstUrl);
       assert.strictEqual((await c.getStatus()).counts.decisions, 1);
     } finally {
       c.dispose();
       await s.stop();
+      await new Promise(r => squatter.close(r));
     }
   });
 });
