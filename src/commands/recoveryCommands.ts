@@ -8,7 +8,7 @@ export function registerRecoveryCommands(ctx: CommandContext): vscode.Disposable
     registerCommand(ctx, COMMANDS.openRecoveryReport, async () => {
       const s = requireSession(ctx);
       const report = s.engine.recoveryReport ?? (await s.engine.getLatestRecoveryReport());
-      if (!report) throw new UserFacingError('No recovery report yet: the last runs ended cleanly. "Recover from Crash" runs the analysis now.');
+      if (!report) throw new UserFacingError('No recovery report yet: the last runs ended cleanly. "Analyze Recovery Now" runs the analysis on the live state.');
       return ctx.pages.report(s, report);
     }),
 

@@ -408,8 +408,10 @@ export class ContextEngine implements ContextEngineApi {
     return cp && this.archive.readSnapshot(cp.snapshot_id);
   }
 
+  /** The newest report of a crash; an analysis asked for later never hides it. Else the newest analysis. */
   async getLatestRecoveryReport(): Promise<RecoveryReport | undefined> {
-    return (await this.listRecoveryReports(1))[0];
+    const reports = await this.listRecoveryReports(1000);
+    return reports.find(r => r.trigger === 'crash') ?? reports[0];
   }
 
   listRecoveryReports(limit = 10): Promise<RecoveryReport[]> {

@@ -75,7 +75,7 @@ describe('commands through executeCommand', function () {
     assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+\/api\/jarvis\/context$/);
   });
 
-  it('Recover from Crash runs the analysis and opens the report; Open Latest reopens it', async function () {
+  it('Analyze Recovery Now runs the analysis and opens the report; Open Latest reopens it', async function () {
     const report = await vscode.commands.executeCommand<RecoveryReport>('jarvis.recoverFromCrash');
     assert.strictEqual(report.trigger, 'manual');
     assert.ok(report.incomplete_tasks.some(t => t.task_id === 'implement-auth'));

@@ -91,6 +91,11 @@ describe('recovery after kill -9', function () {
       assert.match(md, /write-docs.*blocked.*20 %.*needs screenshots/);
       assert.match(md, /Nothing: every acknowledged write was restored/);
       assert.deepStrictEqual((await e.getLatestRecoveryReport())!.file, r.file);
+      // An analysis asked for afterwards is written and listed, but never hides the crash's report.
+      const analysis = await e.analyzeRecovery();
+      assert.strictEqual(analysis.trigger, 'manual');
+      assert.deepStrictEqual((await e.listRecoveryReports()).map(x => x.trigger).sort(), ['crash', 'manual']);
+      assert.strictEqual((await e.getLatestRecoveryReport())!.file, r.file);
       assert.strictEqual(e.getStatus().recovered_from_crash, true);
       assert.strictEqual(await integrityOk(path.join(dir, 'jarvis_context.db')), 'ok');
     } finally {
