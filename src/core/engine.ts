@@ -22,7 +22,7 @@ import { nodeFileSystem } from './nodeFs';
 import type { BatchItemOp } from './ops';
 import { silentLogger, systemClock } from './ports';
 import { loadState, type LoadOutcome } from './recoveryChain';
-import { buildReport, listRecoveryReports, writeReport } from './recoveryReport';
+import { buildReport, latestRecoveryReport, listRecoveryReports, writeReport } from './recoveryReport';
 import { renderRecoveryReport } from './reportMarkdown';
 import type { ApplyResult } from './store';
 import { iso } from './time';
@@ -409,9 +409,8 @@ export class ContextEngine implements ContextEngineApi {
   }
 
   /** The newest report of a crash; an analysis asked for later never hides it. Else the newest analysis. */
-  async getLatestRecoveryReport(): Promise<RecoveryReport | undefined> {
-    const reports = await this.listRecoveryReports(1000);
-    return reports.find(r => r.trigger === 'crash') ?? reports[0];
+  getLatestRecoveryReport(): Promise<RecoveryReport | undefined> {
+    return latestRecoveryReport(this.ctx);
   }
 
   listRecoveryReports(limit = 10): Promise<RecoveryReport[]> {

@@ -94,14 +94,31 @@ export async function writeReport(ctx: EngineContext, report: RecoveryReport): P
 
 /** The newest reports on disk, newest first; unreadable ones are skipped and logged. */
 export async function listRecoveryReports(ctx: EngineContext, limit: number): Promise<RecoveryReport[]> {
-  const files = (await listDir(ctx.fs, ctx.folder)).filter(isReportFile).sort().reverse().slice(0, limit);
   const out: RecoveryReport[] = [];
-  for (const f of files) {
+  for await (const r of reportsNewestFirst(ctx)) {
+    if (out.length >= limit) break;
+    out.push(r);
+  }
+  return out;
+}
+
+/** The newest report of a crash (an analysis asked for later never hides it), else the newest one. */
+export async function latestRecoveryReport(ctx: EngineContext): Promise<RecoveryReport | undefined> {
+  let newest: RecoveryReport | undefined;
+  // Reads only as far back as the newest crash report.
+  for await (const r of reportsNewestFirst(ctx)) {
+    newest ??= r;
+    if (r.trigger === 'crash') return r;
+  }
+  return newest;
+}
+
+async function* reportsNewestFirst(ctx: EngineContext): AsyncGenerator<RecoveryReport> {
+  for (const f of (await listDir(ctx.fs, ctx.folder)).filter(isReportFile).sort().reverse()) {
     try {
-      out.push(JSON.parse(Buffer.from(await ctx.fs.readFile(path.join(ctx.folder, f))).toString('utf8')) as RecoveryReport);
+      yield JSON.parse(Buffer.from(await ctx.fs.readFile(path.join(ctx.folder, f))).toString('utf8')) as RecoveryReport;
     } catch (e) {
       ctx.log.warn(`[engine] skipping unreadable report ${f}: ${errText(e)}`);
     }
   }
-  return out;
 }
