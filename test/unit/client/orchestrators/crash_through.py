@@ -1,0 +1,42 @@
+"""An orchestrator that never restarts: it reports every step while the test kills and restarts
+its server, and ends with a recovery point. Driven through files in CONTROL: `pause` holds its
+writes, `stop` ends the run. Writes <CONTROL>/<NAME>.done.json at the end."""
+import json
+import os
+import sys
+import time
+
+from jarvis_context import JarvisContextManager
+
+control, name = sys.argv[1], sys.argv[2]
+cm = JarvisContextManager()  # JARVIS_CONTEXT_URL / _TOKEN / _PATH, as in a VS Code terminal
+task = "run-" + name
+cm.update_task_progress(task, {"description": "Pipeline run " + name, "status": "in_progress", "percentage": 0})
+step = 0
+slowest = 0.0
+max_pending = 0
+spooled_writes = 0
+while not os.path.exists(os.path.join(control, "stop")):
+    if os.path.exists(os.path.join(control, "pause")):
+        max_pending = max(max_pending, cm.pending_spooled())
+        time.sleep(0.02)
+        continue
+    t = time.monotonic()
+    answer = cm.log_agent_message(name, "planner", "progress", {"orchestrator": name, "step": step})
+    if answer is None:
+        spooled_writes += 1
+    cm.update_task_progress(task, {"percentage": min(99, step // 10)})
+    max_pending = max(max_pending, cm.pending_spooled())
+    slowest = max(slowest, time.monotonic() - t)
+    step += 1
+    time.sleep(0.005)
+# The last writes may still be in the spool: the background drain sends them.
+deadline = time.monotonic() + 30
+while cm.pending_spooled() and time.monotonic() < deadline:
+    time.sleep(0.05)
+cm.update_task_progress(task, {"status": "completed", "percentage": 100})
+point = cm.mark_recovery_point("all tasks completed " + name)
+with open(os.path.join(control, name + ".done.json"), "w") as f:
+    json.dump({"steps": step, "max_pending": max_pending, "spooled_writes": spooled_writes,
+               "pending_at_end": cm.pending_spooled(), "recovery_point": point,
+               "slowest_s": slowest}, f)
