@@ -53,8 +53,8 @@ export function renderReportBody(r: RecoveryReport, now?: number, changes?: Chan
   out.push('</dl>');
   if (r.lost.length) out.push(`<ul class="bad">${r.lost.map(l => `<li>${h(l)}</li>`).join('')}</ul>`);
 
-  if (changes) out.push(...sinceReport(changes, now));
   if (crash && r.spool_intake !== undefined) out.push(...spoolIntake(r));
+  if (changes) out.push(...sinceReport(changes, now));
 
   out.push(`<h2>Incomplete tasks (${r.incomplete_tasks.length})</h2>`);
   if (r.incomplete_tasks.length === 0) out.push('<p class="muted">None: every task had finished.</p>');

@@ -1,6 +1,7 @@
 """An orchestrator that never restarts: it reports every step while the test kills and restarts
 its server, and ends with a recovery point. Driven through files in CONTROL: `pause` holds its
-writes, `stop` ends the run. Writes <CONTROL>/<NAME>.done.json at the end."""
+writes, `stop` ends the run (as do 240 s, so a failed test leaves nothing running). Writes
+<CONTROL>/<NAME>.done.json at the end. crash_through.py CONTROL NAME [SECONDS_BETWEEN_STEPS]"""
 import json
 import os
 import sys
@@ -9,6 +10,8 @@ import time
 from jarvis_context import JarvisContextManager
 
 control, name = sys.argv[1], sys.argv[2]
+pause_s = float(sys.argv[3]) if len(sys.argv) > 3 else 0.005
+give_up = time.monotonic() + 240
 cm = JarvisContextManager()  # JARVIS_CONTEXT_URL / _TOKEN / _PATH, as in a VS Code terminal
 task = "run-" + name
 cm.update_task_progress(task, {"description": "Pipeline run " + name, "status": "in_progress", "percentage": 0})
@@ -16,7 +19,7 @@ step = 0
 slowest = 0.0
 max_pending = 0
 spooled_writes = 0
-while not os.path.exists(os.path.join(control, "stop")):
+while not os.path.exists(os.path.join(control, "stop")) and time.monotonic() < give_up:
     if os.path.exists(os.path.join(control, "pause")):
         max_pending = max(max_pending, cm.pending_spooled())
         time.sleep(0.02)
@@ -29,7 +32,7 @@ while not os.path.exists(os.path.join(control, "stop")):
     max_pending = max(max_pending, cm.pending_spooled())
     slowest = max(slowest, time.monotonic() - t)
     step += 1
-    time.sleep(0.005)
+    time.sleep(pause_s)
 # The last writes may still be in the spool: the background drain sends them.
 deadline = time.monotonic() + 30
 while cm.pending_spooled() and time.monotonic() < deadline:
