@@ -439,6 +439,7 @@ class JarvisContextManager:
                 if not self.spool_enabled or not _spoolable(e):
                     raise
                 self._spool_append(line)
+                logger.debug("spooled %d events: %s", len(batch), e.message)
                 if not self._spooling:  # once per outage, not once per event
                     self._spooling = True
                     logger.warning("Jarvis Context unavailable (%s); spooling events to %s", e.message, self.spool_path)
@@ -697,6 +698,15 @@ class JarvisContextManager:
                 # The server closed a kept-alive connection while idle: the request never arrived.
                 # Sent again only when repeating it is harmless (see _retryable).
                 if attempt == 0 and reused and _retryable(method, route):
+                    # Unless the server died (killed, not idle): its port may already be another's.
+                    if self._fixed and self._fixed_from_env:
+                        self._follow_moved_server()
+                        if self._resolve() != (url, token):
+                            raise JarvisContextUnavailable(0, "unreachable", "%s %s: %s; the server moved" % (method, route, e))
+                    elif not self._fixed:
+                        self._endpoint_mtime = None  # read endpoint.json again: a dead pid raises
+                        if self._resolve() != (url, token):
+                            raise JarvisContextUnavailable(0, "unreachable", "%s %s: %s; the server moved" % (method, route, e))
                     continue
                 raise JarvisContextUnavailable(0, "unreachable", "%s %s: %s" % (method, route, e))
             except OSError as e:

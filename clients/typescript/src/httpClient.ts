@@ -303,6 +303,13 @@ export class JarvisContextClient {
         // A kept-alive socket the server closed meanwhile: the request never reached it. Resend
         // only what is safe to repeat: reads, PUTs (which replace), POST /events (event ids dedupe).
         if (!retried && req.reusedSocket && RETRYABLE_SOCKET_ERRORS.has(e.code ?? '') && (method !== 'POST' || route === '/events')) {
+          // Unless the server died (killed, not idle): its port may already be another program's.
+          try {
+            if (ep.source === 'env' && this.followMovedServer(ep, method, route) !== ep) throw new Error('the server moved');
+            if (ep.source === 'file' && ep.pid !== undefined && !pidAlive(ep.pid)) throw new Error(`the server (pid ${ep.pid}) is not running`);
+          } catch (dead) {
+            return reject(dead instanceof JarvisContextError ? dead : networkError(method, route, Object.assign(dead as Error, { code: 'ECONNRESET' })));
+          }
           this.send<T>(ep, method, route, body, accept, extra, true).then(resolve, reject);
         } else {
           reject(networkError(method, route, e));

@@ -3,6 +3,7 @@ its server, and ends with a recovery point. Driven through files in CONTROL: `pa
 writes, `stop` ends the run (as do 240 s, so a failed test leaves nothing running). Writes
 <CONTROL>/<NAME>.done.json at the end. crash_through.py CONTROL NAME [SECONDS_BETWEEN_STEPS]"""
 import json
+import logging
 import os
 import sys
 import time
@@ -12,6 +13,9 @@ from jarvis_context import JarvisContextManager
 control, name = sys.argv[1], sys.argv[2]
 pause_s = float(sys.argv[3]) if len(sys.argv) > 3 else 0.005
 give_up = time.monotonic() + 240
+# What the client did, with times: the test shows it when a step went wrong.
+logging.basicConfig(filename=os.path.join(control, name + ".log"), level=logging.DEBUG,
+                    format="%(asctime)s.%(msecs)03d %(threadName)s %(message)s", datefmt="%H:%M:%S")
 cm = JarvisContextManager()  # JARVIS_CONTEXT_URL / _TOKEN / _PATH, as in a VS Code terminal
 task = "run-" + name
 cm.update_task_progress(task, {"description": "Pipeline run " + name, "status": "in_progress", "percentage": 0})
@@ -30,7 +34,10 @@ while not os.path.exists(os.path.join(control, "stop")) and time.monotonic() < g
         spooled_writes += 1
     cm.update_task_progress(task, {"percentage": min(99, step // 10)})
     max_pending = max(max_pending, cm.pending_spooled())
-    slowest = max(slowest, time.monotonic() - t)
+    took = time.monotonic() - t
+    if took > 2:
+        logging.warning("step %d took %.1f s", step, took)
+    slowest = max(slowest, took)
     step += 1
     time.sleep(pause_s)
 # The last writes may still be in the spool: the background drain sends them.
