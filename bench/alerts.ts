@@ -1,0 +1,131 @@
+// Watchdogs benchmark (`npm run bench`; JARVIS_BENCH_ONLY=alerts for this part alone).
+// 1. What the watchdogs cost on the write path: acknowledged-write p50 (1 client) and throughput
+//    (16 clients) of `jarvis-context serve` with watchdogs on and off (JARVIS_ALERTS=0), in the
+//    same run, rounds interleaved so both see the same machine. Target: on/off ≤ 1.05.
+// 2. How soon a loop is seen: time from sending a loop's fifth repetition to the alert being in
+//    GET /alerts?active=true. Target: ≤ 1 s.
+import * as fs from 'fs';
+import * as http from 'http';
+import * as os from 'os';
+import * as path from 'path';
+import { startServe, type ServeProcess } from '../test/unit/support/serveProcess';
+
+interface Answer { status: number; text: string }
+
+function send(agent: http.Agent, s: ServeProcess, method: string, route: string, body?: string): Promise<Answer> {
+  const url = new URL(s.url + route);
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string> = { Authorization: `Bearer ${s.token}` };
+    if (body !== undefined) Object.assign(headers, { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)) });
+    const req = http.request({ host: '127.0.0.1', port: url.port, path: url.pathname + url.search, method, agent, headers }, res => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', d => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const percentile = (sorted: number[], p: number): number => sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : 0;
+const median = (xs: number[]): number => percentile([...xs].sort((a, b) => a - b), 50);
+const round = (n: number, d = 3): number => Math.round(n * 10 ** d) / 10 ** d;
+
+/** The writes an orchestrator makes, watched by the loop rule: messages (all different), task updates, batches of messages. */
+function write(round: number, c: number, i: number): [string, string, string] {
+  switch (i % 4) {
+    case 0:
+    case 1:
+      return ['POST', '/messages', JSON.stringify({ from_agent: `agent-${c}`, to_agent: 'coordinator', message_type: 'tool_call', content: { tool_name: 'search', arguments: { q: `r${round} c${c} i${i}` } } })];
+    case 2:
+      return ['PUT', `/tasks/t-${c}`, JSON.stringify({ status: 'in_progress', percentage: i % 100, agent_id: `agent-${c}` })];
+    default:
+      return ['POST', '/events', JSON.stringify({ events: Array.from({ length: 20 }, (_, j) => ({ type: 'message', from_agent: `agent-${c}`, to_agent: 'coordinator', message_type: 'progress', content: { round, i, j } })) })];
+  }
+}
+
+async function measure(s: ServeProcess, round: number, clients: number, perClient: number): Promise<{ p50_ms: number; writes_per_s: number }> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
+  const latencies: number[] = [];
+  const t0 = process.hrtime.bigint();
+  await Promise.all(Array.from({ length: clients }, async (_, c) => {
+    for (let i = 0; i < perClient; i++) {
+      const [method, route, body] = write(round, c, i);
+      const t = process.hrtime.bigint();
+      const r = await send(agent, s, method, route, body);
+      latencies.push(Number(process.hrtime.bigint() - t) / 1e6);
+      if (r.status >= 300) throw new Error(`${method} ${route}: ${r.status} ${r.text}`);
+    }
+  }));
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  return { p50_ms: percentile(latencies, 50), writes_per_s: (clients * perClient) / seconds };
+}
+
+/** Sends the same tool call five times; ms from sending the fifth to seeing the alert listed. */
+async function loopLatency(s: ServeProcess, agentId: string): Promise<number> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 2 });
+  const body = JSON.stringify({ from_agent: agentId, to_agent: 'tool:search', message_type: 'tool_call', content: { tool_name: 'search', arguments: { q: 'same' } } });
+  for (let i = 0; i < 4; i++) await send(agent, s, 'POST', '/messages', body);
+  const t0 = process.hrtime.bigint();
+  await send(agent, s, 'POST', '/messages', body);
+  for (;;) {
+    const r = await send(agent, s, 'GET', '/alerts?active=true');
+    const alerts = (JSON.parse(r.text) as { alerts: { kind: string; subject: { id: string } }[] }).alerts;
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    if (alerts.some(a => a.kind === 'loop' && a.subject.id === agentId)) {
+      agent.destroy();
+      return ms;
+    }
+    if (ms > 10_000) throw new Error(`no loop alert for ${agentId} after 10 s`);
+  }
+}
+
+export async function runAlertsBench(log: (s: string) => void, options: { scale?: number } = {}): Promise<object> {
+  const scale = options.scale ?? Number(process.env.JARVIS_BENCH_SCALE ?? 1);
+  const dirs = ['on', 'off'].map(k => fs.mkdtempSync(path.join(os.tmpdir(), `jarvis-bench-alerts-${k}-`)));
+  const on = await startServe(dirs[0]);
+  const off = await startServe(dirs[1], { JARVIS_ALERTS: '0' });
+  try {
+    await measure(on, -1, 4, Math.round(100 * scale));
+    await measure(off, -1, 4, Math.round(100 * scale));
+    const rounds = 5;
+    const figures = { on: { p50: [] as number[], rate: [] as number[] }, off: { p50: [] as number[], rate: [] as number[] } };
+    for (let r = 0; r < rounds; r++) {
+      log(`alerts: round ${r + 1} of ${rounds}`);
+      // Alternate which goes first, so neither always runs on a warmer or busier machine.
+      const order = r % 2 === 0 ? [['on', on], ['off', off]] as const : [['off', off], ['on', on]] as const;
+      for (const [name, server] of order) {
+        const one = await measure(server, r, 1, Math.round(400 * scale));
+        const many = await measure(server, r, 16, Math.round(60 * scale));
+        figures[name].p50.push(one.p50_ms);
+        figures[name].rate.push(many.writes_per_s);
+      }
+    }
+    const latencies: number[] = [];
+    for (let i = 0; i < Math.round(20 * scale); i++) latencies.push(await loopLatency(on, `looper-${i}`));
+    latencies.sort((a, b) => a - b);
+    const p50On = median(figures.on.p50);
+    const p50Off = median(figures.off.p50);
+    const rateOn = median(figures.on.rate);
+    const rateOff = median(figures.off.rate);
+    const p50Ratio = p50On / p50Off;
+    const throughputRatio = rateOff / rateOn;
+    return {
+      rounds,
+      ack_p50_ms_1_client: { watchdogs_on: round(p50On), watchdogs_off: round(p50Off), ratio_on_over_off: round(p50Ratio) },
+      writes_per_s_16_clients: { watchdogs_on: Math.round(rateOn), watchdogs_off: Math.round(rateOff), ratio_off_over_on: round(throughputRatio) },
+      loop_fifth_repetition_to_alert_ms: { loops: latencies.length, p50: round(percentile(latencies, 50)), max: round(latencies[latencies.length - 1]) },
+      targets: { ratio_max: 1.05, loop_to_alert_ms_max: 1000 },
+      met: { p50_ratio: p50Ratio <= 1.05, throughput_ratio: throughputRatio <= 1.05, loop_to_alert: latencies[latencies.length - 1] <= 1000 },
+    };
+  } finally {
+    for (const s of [on, off]) {
+      s.child.kill('SIGTERM');
+      await s.exited;
+    }
+    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+  }
+}
