@@ -8,7 +8,11 @@ import * as fs from 'fs';
 import * as http from 'http';
 import * as os from 'os';
 import * as path from 'path';
+import { ContextEngine } from '../src/core';
+import { readWasmBinary } from '../src/core/wasm';
 import { startServe, type ServeProcess } from '../test/unit/support/serveProcess';
+
+const WASM = readWasmBinary(path.join(__dirname, '..', 'dist'));
 
 interface Answer { status: number; text: string }
 
@@ -83,6 +87,53 @@ async function loopLatency(s: ServeProcess, agentId: string): Promise<number> {
   }
 }
 
+/** In-process, without HTTP: the engine's acknowledgement with and without the watchdogs, nothing else in between. */
+async function engineLevel(log: (s: string) => void, scale: number): Promise<object> {
+  const dirs = ['on', 'off'].map(k => fs.mkdtempSync(path.join(os.tmpdir(), `jarvis-bench-alerts-engine-${k}-`)));
+  const on = await ContextEngine.open({ folder: dirs[0], wasmBinary: WASM, checkpointIntervalMs: 0 });
+  const off = await ContextEngine.open({ folder: dirs[1], wasmBinary: WASM, checkpointIntervalMs: 0, alerts: { enabled: false } });
+  const message = (r: number, c: number, i: number) => ({ from_agent: `agent-${c}`, to_agent: 'coordinator', message_type: 'tool_call', content: { tool_name: 'search', arguments: { q: `r${r} c${c} i${i}` } } });
+  const run = async (e: ContextEngine, r: number, writers: number, each: number) => {
+    const lat: number[] = [];
+    const t0 = process.hrtime.bigint();
+    await Promise.all(Array.from({ length: writers }, async (_, c) => {
+      for (let i = 0; i < each; i++) {
+        const t = process.hrtime.bigint();
+        await e.logAgentMessage(message(r, c, i));
+        lat.push(Number(process.hrtime.bigint() - t) / 1e6);
+      }
+    }));
+    const s = Number(process.hrtime.bigint() - t0) / 1e9;
+    lat.sort((a, b) => a - b);
+    return { p50: percentile(lat, 50), rate: (writers * each) / s };
+  };
+  try {
+    const f = { on: { p50: [] as number[], rate: [] as number[] }, off: { p50: [] as number[], rate: [] as number[] } };
+    await run(on, -1, 8, 100);
+    await run(off, -1, 8, 100);
+    for (let r = 0; r < 6; r++) {
+      log(`alerts: engine round ${r + 1} of 6`);
+      const order = r % 2 === 0 ? [['on', on], ['off', off]] as const : [['off', off], ['on', on]] as const;
+      for (const [name, e] of order) {
+        f[name].p50.push((await run(e, r, 1, Math.round(500 * scale))).p50);
+        f[name].rate.push((await run(e, r, 64, Math.round(40 * scale))).rate);
+      }
+    }
+    const p50On = median(f.on.p50);
+    const p50Off = median(f.off.p50);
+    const rateOn = median(f.on.rate);
+    const rateOff = median(f.off.rate);
+    return {
+      ack_p50_ms_1_writer: { watchdogs_on: round(p50On), watchdogs_off: round(p50Off), ratio_on_over_off: round(p50On / p50Off) },
+      writes_per_s_64_writers: { watchdogs_on: Math.round(rateOn), watchdogs_off: Math.round(rateOff), ratio_off_over_on: round(rateOff / rateOn) },
+    };
+  } finally {
+    await on.close();
+    await off.close();
+    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+  }
+}
+
 export async function runAlertsBench(log: (s: string) => void, options: { scale?: number } = {}): Promise<object> {
   const scale = options.scale ?? Number(process.env.JARVIS_BENCH_SCALE ?? 1);
   const dirs = ['on', 'off'].map(k => fs.mkdtempSync(path.join(os.tmpdir(), `jarvis-bench-alerts-${k}-`)));
@@ -113,13 +164,16 @@ export async function runAlertsBench(log: (s: string) => void, options: { scale?
     const rateOff = median(figures.off.rate);
     const p50Ratio = p50On / p50Off;
     const throughputRatio = rateOff / rateOn;
+    const engine = await engineLevel(log, scale);
     return {
       rounds,
+      engine,
       ack_p50_ms_1_client: { watchdogs_on: round(p50On), watchdogs_off: round(p50Off), ratio_on_over_off: round(p50Ratio) },
       writes_per_s_16_clients: { watchdogs_on: Math.round(rateOn), watchdogs_off: Math.round(rateOff), ratio_off_over_on: round(throughputRatio) },
       loop_fifth_repetition_to_alert_ms: { loops: latencies.length, p50: round(percentile(latencies, 50)), max: round(latencies[latencies.length - 1]) },
       targets: { ratio_max: 1.05, loop_to_alert_ms_max: 1000 },
       met: { p50_ratio: p50Ratio <= 1.05, throughput_ratio: throughputRatio <= 1.05, loop_to_alert: latencies[latencies.length - 1] <= 1000 },
+      raw: { http_p50_ms: { on: figures.on.p50.map(x => round(x)), off: figures.off.p50.map(x => round(x)) }, http_writes_per_s: { on: figures.on.rate.map(Math.round), off: figures.off.rate.map(Math.round) } },
     };
   } finally {
     for (const s of [on, off]) {
