@@ -16,15 +16,17 @@ export const ALERT_KIND_LABELS: Record<AlertKind, string> = {
 
 const KIND_ICONS: Record<AlertKind, string> = { loop: 'sync', stuck_agent: 'debug-pause', stalled_task: 'watch', budget: 'flame' };
 
-export interface AlertNode {
-  readonly key: string;
-  readonly id: number;
-}
+export type AlertNode =
+  | { readonly key: string; readonly kind: 'alert'; readonly id: number }
+  | { readonly key: string; readonly kind: 'ended' };
 
-/** The watchdogs' alerts: active ones first (newest first), then the last ones that ended. */
+const ENDED_KEY = 'ended';
+
+/** The watchdogs' alerts: the active ones, newest first, then the last ones that ended, in a collapsed group. */
 export class AlertsView extends SessionTree<AlertNode> {
   static readonly ENDED_SHOWN = 20;
   private alerts: Alert[] = [];
+  private ended: Alert[] = [];
   private byId = new Map<number, Alert>();
   protected override readonly showsAges = true;
 
@@ -34,22 +36,42 @@ export class AlertsView extends SessionTree<AlertNode> {
 
   protected async load(engine: ContextEngineApi | undefined): Promise<LoadedModel> {
     const all = engine ? engine.getAlerts({ limit: 200 }) : [];
-    const active = all.filter(a => a.active);
-    this.alerts = [...active, ...all.filter(a => !a.active).slice(0, AlertsView.ENDED_SHOWN)];
-    this.byId = new Map(this.alerts.map(a => [a.id, a]));
-    setContextKey(CONTEXT_KEYS.hasAlerts, this.alerts.length > 0);
-    return {
-      structure: this.alerts.map(a => `${a.id}:${a.active}`).join(','),
-      signatures: new Map(this.alerts.map(a => [`a:${a.id}`, `${a.count}|${a.last_seen}|${a.message}|${this.description(a)}`])),
-    };
+    this.alerts = all.filter(a => a.active);
+    this.ended = all.filter(a => !a.active).slice(0, AlertsView.ENDED_SHOWN);
+    this.byId = new Map([...this.alerts, ...this.ended].map(a => [a.id, a]));
+    setContextKey(CONTEXT_KEYS.hasAlerts, this.byId.size > 0);
+    const signatures = new Map([...this.byId.values()].map(a => [`a:${a.id}`, `${a.count}|${a.message}|${this.description(a)}`]));
+    signatures.set(ENDED_KEY, String(this.ended.length));
+    return { structure: `${this.alerts.map(a => a.id).join(',')}|${this.ended.map(a => a.id).join(',')}`, signatures };
   }
 
   getChildren(element?: AlertNode): AlertNode[] {
-    if (element) return [];
-    return this.alerts.map(a => this.node(`a:${a.id}`, () => ({ key: `a:${a.id}`, id: a.id })));
+    if (!element) {
+      const roots = this.alerts.map(a => this.alertNode(a.id));
+      if (this.ended.length) roots.push(this.node(ENDED_KEY, () => ({ key: ENDED_KEY, kind: 'ended' })));
+      return roots;
+    }
+    return element.kind === 'ended' ? this.ended.map(a => this.alertNode(a.id)) : [];
+  }
+
+  override getParent(element: AlertNode): AlertNode | undefined {
+    if (element.kind === 'alert' && this.ended.some(a => a.id === element.id)) return this.node(ENDED_KEY, () => ({ key: ENDED_KEY, kind: 'ended' }));
+    return undefined;
+  }
+
+  private alertNode(id: number): AlertNode {
+    return this.node(`a:${id}`, () => ({ key: `a:${id}`, kind: 'alert', id }));
   }
 
   getTreeItem(element: AlertNode): vscode.TreeItem {
+    if (element.kind === 'ended') {
+      const group = new vscode.TreeItem('Ended', vscode.TreeItemCollapsibleState.Collapsed);
+      group.id = ENDED_KEY;
+      group.description = String(this.ended.length);
+      group.tooltip = `The last ${AlertsView.ENDED_SHOWN} alerts at most that ended or were dismissed`;
+      group.iconPath = new vscode.ThemeIcon('history');
+      return group;
+    }
     const a = this.byId.get(element.id);
     if (!a) return new vscode.TreeItem(`#${element.id}`);
     const item = new vscode.TreeItem(`${ALERT_KIND_LABELS[a.kind]}: ${a.subject.id}`);
@@ -71,9 +93,17 @@ export class AlertsView extends SessionTree<AlertNode> {
     return item;
   }
 
+  /** What moves while the episode lasts: repetitions, silence, tokens. */
   private description(a: Alert): string {
     if (!a.active) return `${a.cleared_by === 'dismissed' ? 'dismissed' : 'ended'} ${ago(a.cleared_at ?? a.last_seen)}`;
-    return `${a.kind === 'loop' ? `${a.count}× · ` : ''}${ago(a.last_seen)}`;
+    const d = a.detail;
+    switch (a.kind) {
+      case 'loop': return `${a.count}× · ${ago(a.last_seen)}`;
+      case 'stuck_agent': return typeof d.idle_s === 'number' ? `silent ${duration(d.idle_s)}` : ago(a.first_seen);
+      case 'stalled_task': return typeof d.idle_s === 'number' ? `no progress ${duration(d.idle_s)}` : ago(a.first_seen);
+      case 'budget': return typeof d.tokens === 'number' && typeof d.budget === 'number'
+        ? `${d.tokens.toLocaleString('en-US')} / ${d.budget.toLocaleString('en-US')} tokens` : ago(a.first_seen);
+    }
   }
 
   /** The alert a node stands for (commands). */
@@ -82,14 +112,21 @@ export class AlertsView extends SessionTree<AlertNode> {
   }
 
   nodeOf(id: number): AlertNode | undefined {
-    return this.byId.has(id) ? this.node(`a:${id}`, () => ({ key: `a:${id}`, id })) : undefined;
+    return this.byId.has(id) ? this.alertNode(id) : undefined;
   }
 
-  /** For tests: labels and descriptions in display order. */
+  /** For tests: labels and descriptions in display order, active then ended. */
   visibleAlerts(): { label: string; description: string; active: boolean; id: number }[] {
-    return this.alerts.map(a => {
-      const item = this.getTreeItem({ key: `a:${a.id}`, id: a.id });
+    return [...this.alerts, ...this.ended].map(a => {
+      const item = this.getTreeItem(this.alertNode(a.id));
       return { id: a.id, label: String(item.label), description: String(item.description), active: a.active };
     });
   }
+}
+
+/** "45 s", "6 min", "2 h 5 min". */
+function duration(seconds: number): string {
+  if (seconds < 60) return `${Math.round(seconds)} s`;
+  const m = Math.floor(seconds / 60);
+  return m < 60 ? `${m} min` : `${Math.floor(m / 60)} h${m % 60 ? ` ${m % 60} min` : ''}`;
 }
