@@ -111,8 +111,8 @@ async function engineLevel(log: (s: string) => void, scale: number): Promise<obj
     const f = { on: { p50: [] as number[], rate: [] as number[] }, off: { p50: [] as number[], rate: [] as number[] } };
     await run(on, -1, 8, 100);
     await run(off, -1, 8, 100);
-    for (let r = 0; r < 12; r++) {
-      if (r % 4 === 0) log(`alerts: engine round ${r + 1} of 12`);
+    for (let r = 0; r < 20; r++) {
+      if (r % 4 === 0) log(`alerts: engine round ${r + 1} of 20`);
       const order = r % 2 === 0 ? [['on', on], ['off', off]] as const : [['off', off], ['on', on]] as const;
       for (const [name, e] of order) {
         f[name].p50.push((await run(e, r, 1, Math.round(200 * scale))).p50);
@@ -125,13 +125,18 @@ async function engineLevel(log: (s: string) => void, scale: number): Promise<obj
     const rateOff = median(f.off.rate);
     // The watchdogs' own work per write, without the disk: what a committed message costs them.
     const watch = (on as unknown as { watchdogs: { observe(ops: object[]): void } }).watchdogs;
-    const n = 50_000;
-    const ops = Array.from({ length: n }, (_, i) => ({ o: 'message', t: Date.now(), id: i, d: message(99, i % 50, i) }));
-    const t0 = process.hrtime.bigint();
-    for (const op of ops) watch.observe([op]);
-    const observeUs = Number(process.hrtime.bigint() - t0) / 1e3 / n;
+    // The least of five runs: other work on a shared machine only ever adds time.
+    const n = 20_000;
+    let observeUs = Infinity;
+    for (let rep = 0; rep < 5; rep++) {
+      const ops = Array.from({ length: n }, (_, i) => ({ o: 'message', t: Date.now(), id: i, d: message(100 + rep, i % 50, i) }));
+      const t0 = process.hrtime.bigint();
+      for (const op of ops) watch.observe([op]);
+      observeUs = Math.min(observeUs, Number(process.hrtime.bigint() - t0) / 1e3 / n);
+    }
     return {
       observe_us_per_message: round(observeUs, 2),
+      observe_share_of_ack_p50: round(observeUs / 1000 / p50Off, 4),
       ack_p50_ms_1_writer: { watchdogs_on: round(p50On), watchdogs_off: round(p50Off), ratio_on_over_off: round(p50On / p50Off) },
       writes_per_s_64_writers: { watchdogs_on: Math.round(rateOn), watchdogs_off: Math.round(rateOff), ratio_off_over_on: round(rateOff / rateOn) },
     };
@@ -151,7 +156,7 @@ export async function runAlertsBench(log: (s: string) => void, options: { scale?
     await measure(on, -1, 4, Math.round(100 * scale));
     await measure(off, -1, 4, Math.round(100 * scale));
     // Many short rounds, alternating: load from other work on the machine drifts over seconds.
-    const rounds = 12;
+    const rounds = 20;
     const figures = { on: { p50: [] as number[], rate: [] as number[] }, off: { p50: [] as number[], rate: [] as number[] } };
     for (let r = 0; r < rounds; r++) {
       log(`alerts: round ${r + 1} of ${rounds}`);

@@ -63,7 +63,11 @@ export class LoopDetector {
   }
 }
 
-/** The identity of a call: its type, target and content, hashed (content may be large). */
+/** Keys longer than this are hashed: short ones are cheaper to keep whole than to hash. */
+const KEEP_WHOLE = 256;
+
+/** The identity of a call: its type, target and content (hashed when long, content may be large). */
 export function callKey(type: string, target: string, content: string): string {
-  return createHash('sha1').update(type).update('\0').update(target).update('\0').update(content).digest('base64');
+  const key = `${type}\0${target}\0${content}`;
+  return key.length <= KEEP_WHOLE ? key : createHash('sha1').update(key).digest('base64');
 }
