@@ -6,6 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ContextEngine, type AlertSettings, type EngineOptions, type SpanInput } from '../../../src/core';
 import { LoopDetector } from '../../../src/core/loopDetector';
+import { renderReportBody } from '../../../src/views/pages/reportHtml';
 import type { ScriptCall } from '../support/crashWriter';
 import { FakeClock, openEngine, tempDir } from '../support/fixtures';
 
@@ -343,6 +344,7 @@ describe('watchdogs: durable alerts', function () {
       assert.ok(report, 'a crash was detected');
       assert.deepStrictEqual(report.alerts?.map(a => [a.kind, a.subject.id, a.active]), [['loop', 'looper', true]]);
       assert.match(e.renderRecoveryReport(report), /## Alerts \(1 active\)[\s\S]*\*\*active\*\* `loop` agent \*\*looper\*\*/);
+      assert.match(renderReportBody(report), /<h2>Alerts \(1 active\)<\/h2>[\s\S]*<code>loop<\/code> agent <strong>looper<\/strong>/);
       assert.strictEqual(e.getAlerts({ active: true })[0].subject.id, 'looper');
     } finally {
       await e.close();
