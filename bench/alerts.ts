@@ -1,7 +1,9 @@
 // Watchdogs benchmark (`npm run bench`; JARVIS_BENCH_ONLY=alerts for this part alone).
-// 1. What the watchdogs cost on the write path: acknowledged-write p50 (1 client) and throughput
-//    (16 clients) of `jarvis-context serve` with watchdogs on and off (JARVIS_ALERTS=0), in the
-//    same run, rounds interleaved so both see the same machine. Target: on/off ≤ 1.05.
+// 1. What the watchdogs cost on the write path: acknowledged-write p50 (1 client; a write to each
+//    server in turn, so both see the same moment of the machine) and throughput (16 clients;
+//    short rounds, alternating) of `jarvis-context serve` with watchdogs on and off
+//    (JARVIS_ALERTS=0), in the same run; the same in-process on two engines; and the watchdogs'
+//    own CPU per message. Target: on/off ≤ 1.05.
 // 2. How soon a loop is seen: time from sending a loop's fifth repetition to the alert being in
 //    GET /alerts?active=true. Target: ≤ 1 s.
 import * as fs from 'fs';
@@ -68,6 +70,24 @@ async function measure(s: ServeProcess, round: number, clients: number, perClien
   return { p50_ms: percentile(latencies, 50), writes_per_s: (clients * perClient) / seconds };
 }
 
+/**
+ * One writer, paired: each step times one write to each server back to back (which goes first
+ * alternates), so both see the same moment of a shared machine. Returns the p50 of each.
+ */
+async function pairedP50(a: (i: number) => Promise<unknown>, b: (i: number) => Promise<unknown>, steps: number): Promise<[number, number]> {
+  const la: number[] = [];
+  const lb: number[] = [];
+  const time = async (f: (i: number) => Promise<unknown>, i: number, into: number[]) => {
+    const t = process.hrtime.bigint();
+    await f(i);
+    into.push(Number(process.hrtime.bigint() - t) / 1e6);
+  };
+  for (let i = 0; i < steps; i++) {
+    if (i % 2 === 0) { await time(a, i, la); await time(b, i, lb); } else { await time(b, i, lb); await time(a, i, la); }
+  }
+  return [median(la), median(lb)];
+}
+
 /** Sends the same tool call five times; ms from sending the fifth to seeing the alert listed. */
 async function loopLatency(s: ServeProcess, agentId: string): Promise<number> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 2 });
@@ -114,10 +134,10 @@ async function engineLevel(log: (s: string) => void, scale: number): Promise<obj
     for (let r = 0; r < 20; r++) {
       if (r % 4 === 0) log(`alerts: engine round ${r + 1} of 20`);
       const order = r % 2 === 0 ? [['on', on], ['off', off]] as const : [['off', off], ['on', on]] as const;
-      for (const [name, e] of order) {
-        f[name].p50.push((await run(e, r, 1, Math.round(200 * scale))).p50);
-        f[name].rate.push((await run(e, r, 64, Math.round(20 * scale))).rate);
-      }
+      for (const [name, e] of order) f[name].rate.push((await run(e, r, 64, Math.round(20 * scale))).rate);
+      const [pOn, pOff] = await pairedP50(i => on.logAgentMessage(message(r, 0, i)), i => off.logAgentMessage(message(r, 0, i)), Math.round(200 * scale));
+      f.on.p50.push(pOn);
+      f.off.p50.push(pOff);
     }
     const p50On = median(f.on.p50);
     const p50Off = median(f.off.p50);
@@ -162,12 +182,17 @@ export async function runAlertsBench(log: (s: string) => void, options: { scale?
       log(`alerts: round ${r + 1} of ${rounds}`);
       // Alternate which goes first, so neither always runs on a warmer or busier machine.
       const order = r % 2 === 0 ? [['on', on], ['off', off]] as const : [['off', off], ['on', on]] as const;
-      for (const [name, server] of order) {
-        const one = await measure(server, r, 1, Math.round(150 * scale));
-        const many = await measure(server, r, 16, Math.round(25 * scale));
-        figures[name].p50.push(one.p50_ms);
-        figures[name].rate.push(many.writes_per_s);
-      }
+      for (const [name, server] of order) figures[name].rate.push((await measure(server, r, 16, Math.round(25 * scale))).writes_per_s);
+      const agents = [new http.Agent({ keepAlive: true, maxSockets: 1 }), new http.Agent({ keepAlive: true, maxSockets: 1 })];
+      const one = (server: ServeProcess, agent: http.Agent) => async (i: number) => {
+        const [method, route, body] = write(r, 0, i);
+        const a = await send(agent, server, method, route, body);
+        if (a.status >= 300) throw new Error(`${method} ${route}: ${a.status} ${a.text}`);
+      };
+      const [pOn, pOff] = await pairedP50(one(on, agents[0]), one(off, agents[1]), Math.round(150 * scale));
+      agents.forEach(a => a.destroy());
+      figures.on.p50.push(pOn);
+      figures.off.p50.push(pOff);
     }
     const latencies: number[] = [];
     for (let i = 0; i < Math.round(20 * scale); i++) latencies.push(await loopLatency(on, `looper-${i}`));

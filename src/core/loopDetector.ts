@@ -4,9 +4,10 @@ import { createHash } from 'crypto';
 // distinct call (type, target, content hashed). A call is a loop when its oldest kept time is
 // within the window: O(1) per observation, bounded memory per agent.
 
-/** Distinct calls remembered per agent; the least recently seen goes first. */
+/** Distinct calls remembered per agent; beyond twice this, the least recently seen half goes. */
 const KEYS_PER_AGENT = 256;
 
+/** The times of a call's last `repeats` occurrences; a call seen once is just its time. */
 interface Ring {
   times: number[];
   /** Next slot to write. */
@@ -15,7 +16,7 @@ interface Ring {
 }
 
 export class LoopDetector {
-  private readonly agents = new Map<string, Map<string, Ring>>();
+  private readonly agents = new Map<string, Map<string, Ring | number>>();
 
   constructor(private repeats: number, private windowMs: number) {}
 
@@ -29,14 +30,22 @@ export class LoopDetector {
   observe(agent: string, key: string, t: number): boolean {
     let calls = this.agents.get(agent);
     if (!calls) this.agents.set(agent, (calls = new Map()));
-    let ring = calls.get(key);
-    if (ring) {
-      // Re-inserted: Map order is then least recently seen first.
-      calls.delete(key);
-    } else {
-      ring = { times: new Array<number>(this.repeats), next: 0, filled: 0 };
-      if (calls.size >= KEYS_PER_AGENT) calls.delete(calls.keys().next().value as string);
+    const seen = calls.get(key);
+    if (seen === undefined) {
+      // Most calls are never repeated: one number, no ring, until a second occurrence.
+      calls.set(key, t);
+      if (calls.size > 2 * KEYS_PER_AGENT) prune(calls, KEYS_PER_AGENT);
+      return false;
     }
+    let ring: Ring;
+    if (typeof seen === 'number') {
+      ring = { times: new Array<number>(this.repeats).fill(0), next: 1, filled: 1 };
+      ring.times[0] = seen;
+    } else {
+      ring = seen;
+    }
+    // Re-inserted: Map order is then least recently seen first.
+    calls.delete(key);
     calls.set(key, ring);
     ring.times[ring.next] = t;
     ring.next = (ring.next + 1) % this.repeats;
@@ -48,8 +57,8 @@ export class LoopDetector {
   /** Forgets calls not seen within the window (the timer calls this, not the write path). */
   sweep(now: number): void {
     for (const [agent, calls] of this.agents) {
-      for (const [key, ring] of calls) {
-        const newest = ring.times[(ring.next + this.repeats - 1) % this.repeats];
+      for (const [key, seen] of calls) {
+        const newest = typeof seen === 'number' ? seen : seen.times[(seen.next + this.repeats - 1) % this.repeats];
         if (now - newest > this.windowMs) calls.delete(key);
       }
       if (calls.size === 0) this.agents.delete(agent);
@@ -60,6 +69,15 @@ export class LoopDetector {
     let n = 0;
     for (const calls of this.agents.values()) n += calls.size;
     return n;
+  }
+}
+
+/** Keeps the `keep` most recently seen entries (Map order is least recent first). */
+function prune(calls: Map<string, unknown>, keep: number): void {
+  let drop = calls.size - keep;
+  for (const key of calls.keys()) {
+    if (drop-- <= 0) break;
+    calls.delete(key);
   }
 }
 

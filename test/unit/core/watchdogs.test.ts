@@ -176,7 +176,7 @@ describe('watchdogs: loop', () => {
     assert.strictEqual(d.observe('a', 'k', 1011), false, 'the oldest of the last three is 10, 1001 ms before');
     assert.strictEqual(d.observe('a', 'k', 1012), true);
     for (let i = 0; i < 1000; i++) d.observe('a', `k${i}`, 2000);
-    assert.ok(d.size <= 256, `bounded: ${d.size}`);
+    assert.ok(d.size <= 512, `bounded: ${d.size}`);
     d.sweep(5000);
     assert.strictEqual(d.size, 0);
   });
