@@ -1,6 +1,7 @@
 // `npm run bench`: prints one JSON object with every figure (progress goes to stderr).
 // Speed targets live here, never in unit tests: compare figures within one run, on one machine.
 import * as os from 'os';
+import { runAlertsBench } from './alerts';
 import { runBusyDayBench } from './busyDay';
 import { runEngineBench } from './engine';
 import { runHttpBench } from './http';
@@ -26,6 +27,7 @@ async function main(): Promise<void> {
     result.otel = await runOtelBench();
   }
   if (!only || only === 'spool') result.spool_drain = await runSpoolDrainBench(log);
+  if (!only || only === 'alerts') result.alerts = await runAlertsBench(log);
   process.stdout.write(JSON.stringify(result, null, 2) + '\n');
 }
 

@@ -1,6 +1,7 @@
 // Composition root: builds the sessions (engine + server per folder), views, commands and the
 // status bar, and hands VS Code one disposable. No logic of its own.
 import * as vscode from 'vscode';
+import { registerAlertCommands } from './commands/alertCommands';
 import { registerCheckpointCommands } from './commands/checkpointCommands';
 import { registerExampleCommands } from './commands/exampleCommands';
 import { registerSearchCommands } from './commands/searchCommands';
@@ -19,11 +20,13 @@ import { channelLogger, LOG_CHANNEL_NAME } from './host/log';
 import { Sessions } from './host/sessions';
 import { registerTerminalProfile } from './host/terminalProfile';
 import { readWasmBytes } from './host/wasm';
-import { VIEWS } from './ids';
+import { COMMANDS, VIEWS } from './ids';
 import { otlpMounts } from './otel/otlpReceiver';
 import { JarvisServer } from './server';
 import { loadOrCreateToken } from './server/endpointFile';
 import { AgentsView } from './views/agentsView';
+import { AlertNotifications } from './views/alertNotifications';
+import { AlertsView } from './views/alertsView';
 import { CheckpointsView } from './views/checkpointsView';
 import { DecisionsView } from './views/decisionsView';
 import { JarvisDocuments } from './views/documents';
@@ -42,6 +45,7 @@ class JarvisExtension extends Disposable {
   readonly ctx: CommandContext;
   readonly statusBar: StatusBar;
   readonly traces: TracesFeature;
+  readonly alerts: { view: AlertsView; tree: vscode.TreeView<unknown>; notifications: AlertNotifications };
 
   constructor(context: vscode.ExtensionContext) {
     super();
@@ -88,12 +92,23 @@ class JarvisExtension extends Disposable {
       views.agents.setCosts(costs);
       views.tasks.setCosts(costs);
     }));
+    const alertsView = this._register(new AlertsView(this.sessions, this.log));
+    const alertsTree = this._register(vscode.window.createTreeView(VIEWS.alerts, { treeDataProvider: alertsView }));
+    alertsView.attach(alertsTree);
+    const notifications = this._register(new AlertNotifications(this.sessions, this.log, {
+      show: async (session, alert) => {
+        this.sessions.select(session);
+        await vscode.commands.executeCommand(COMMANDS.showAlertSubject, alert);
+      },
+      dismiss: async (session, alert) => { await session.requireEngine().dismissAlert(alert.id); },
+    }));
+    this.alerts = { view: alertsView, tree: alertsTree as vscode.TreeView<unknown>, notifications };
     this.statusBar = this._register(new StatusBar(this.sessions));
     this._register(registerTerminalProfile(this.sessions));
     this.ctx = {
       sessions: this.sessions,
       extensionUri: context.extensionUri,
-      views: { tasks: views.tasks, reveal, all: [...Object.values(views), this.traces.view] },
+      views: { tasks: views.tasks, reveal, all: [...Object.values(views), this.traces.view, alertsView] },
       pages: this.pages,
       log: this.log,
       errors: new CommandErrors(this.log),
@@ -106,6 +121,7 @@ class JarvisExtension extends Disposable {
       ...registerViewCommands(this.ctx),
       ...registerExampleCommands(this.ctx),
       ...registerSearchCommands(this.ctx),
+      ...registerAlertCommands(this.ctx, alertsView),
     ]) this._register(d);
     this._register(this.sessions.onDidChange(({ session }) => {
       if (session === this.sessions.current) this.syncState();
@@ -136,7 +152,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Jarvis
   const api = createApi(extension.sessions);
   if (context.extensionMode === vscode.ExtensionMode.Test) {
     // Integration tests look at the views and the status bar as drawn.
-    Object.assign(api, { testing: { sessions: extension.sessions, views: extension.views, traces: extension.traces, statusBar: extension.statusBar, offers: extension.offers, pages: extension.pages, log: extension.log } });
+    Object.assign(api, { testing: { sessions: extension.sessions, views: extension.views, traces: extension.traces, statusBar: extension.statusBar, alerts: extension.alerts, offers: extension.offers, pages: extension.pages, log: extension.log } });
   }
   return api;
 }

@@ -24,6 +24,9 @@ export const COMMANDS = {
   runExample: 'jarvis.runExample',
   search: 'jarvis.search',
   openSearchResult: 'jarvis.openSearchResult',
+  showAlerts: 'jarvis.showAlerts',
+  dismissAlert: 'jarvis.dismissAlert',
+  showAlertSubject: 'jarvis.showAlertSubject',
 } as const;
 
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];
@@ -35,6 +38,8 @@ export const INTERNAL_COMMANDS: readonly CommandId[] = [
   COMMANDS.openDecision,
   COMMANDS.openSpan,
   COMMANDS.openSearchResult,
+  COMMANDS.dismissAlert,
+  COMMANDS.showAlertSubject,
 ];
 
 export const VIEW_CONTAINER = 'jarvis';
@@ -45,6 +50,7 @@ export const VIEWS = {
   decisions: 'jarvis.decisions',
   checkpoints: 'jarvis.checkpoints',
   traces: 'jarvis.traces',
+  alerts: 'jarvis.alerts',
 } as const;
 
 export const STATUS_BAR_ID = 'jarvis.status';

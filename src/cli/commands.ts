@@ -2,6 +2,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseArgs, type ParseArgsConfig } from 'util';
+import { alertSettingsFromEnv, type AlertSettings } from '../core/alertSettings';
 import { configFromEnv, DEFAULTS } from '../core/config';
 import { ContextEngine } from '../core/engine';
 import type { Logger } from '../core/ports';
@@ -60,12 +61,16 @@ function json(value: unknown): string {
   return JSON.stringify(value, null, 2) + '\n';
 }
 
-async function openEngine(ctx: Ctx, forServe = false): Promise<ContextEngine> {
+async function openEngine(ctx: Ctx, forServe = false, watch: WatchdogFlags = {}): Promise<ContextEngine> {
   const env = configFromEnv(ctx.io.env, ctx.logger);
+  const staleAfterMs = watch.staleAfterMs ?? env.staleAfterMs;
   return ContextEngine.open({
     folder: ctx.folder,
     wasmBinary: readWasmBinary(),
     logger: ctx.logger,
+    ...(staleAfterMs !== undefined ? { staleAfterMs } : {}),
+    // One-shot commands only read alerts; the watchdogs run in a server.
+    alerts: forServe ? { ...alertSettingsFromEnv(ctx.io.env, ctx.logger), ...watch.alerts } : { enabled: false },
     ...(env.historySize !== undefined ? { historySize: env.historySize } : {}),
     ...(env.imageCount !== undefined ? { imageCount: env.imageCount } : {}),
     ...(env.imageBytes !== undefined ? { imageBytes: env.imageBytes } : {}),
@@ -99,14 +104,57 @@ async function withTarget<T>(
   }
 }
 
+interface WatchdogFlags {
+  staleAfterMs?: number;
+  alerts?: Partial<AlertSettings>;
+}
+
+const WATCHDOG_OPTIONS: Options = {
+  'no-alerts': { type: 'boolean' },
+  'stale-agent-minutes': { type: 'string' },
+  'loop-repeats': { type: 'string' },
+  'loop-window-seconds': { type: 'string' },
+  'stalled-task-minutes': { type: 'string' },
+  'task-token-budget': { type: 'string' },
+  'agent-token-budget': { type: 'string' },
+};
+
+/** serve's watchdog flags; a bad value is wrong usage naming the flag. */
+function watchdogFlags(args: Record<string, string | boolean | undefined>): WatchdogFlags {
+  const num = (flag: string, min: number, integer = false): number | undefined => {
+    const raw = args[flag];
+    if (typeof raw !== 'string') return undefined;
+    const n = Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(n) || n < min || (integer && !Number.isInteger(n))) {
+      throw new CliError(`--${flag}: ${raw} is not ${integer ? 'an integer' : 'a number'} of at least ${min}`, 2);
+    }
+    return n;
+  };
+  const alerts: Partial<AlertSettings> = {};
+  if (args['no-alerts'] === true) alerts.enabled = false;
+  const repeats = num('loop-repeats', 2, true);
+  if (repeats !== undefined) alerts.loopRepeats = repeats;
+  const win = num('loop-window-seconds', 0.001);
+  if (win !== undefined) alerts.loopWindowMs = win * 1000;
+  const stalled = num('stalled-task-minutes', 0.001);
+  if (stalled !== undefined) alerts.stalledTaskMs = stalled * 60_000;
+  const tb = num('task-token-budget', 0);
+  if (tb !== undefined) alerts.taskTokenBudget = tb;
+  const ab = num('agent-token-budget', 0);
+  if (ab !== undefined) alerts.agentTokenBudget = ab;
+  const stale = num('stale-agent-minutes', 0.001);
+  return { alerts, ...(stale !== undefined ? { staleAfterMs: stale * 60_000 } : {}) };
+}
+
 function reportPath(folder: string, file: string): string {
   return path.isAbsolute(file) ? file : path.join(folder, file);
 }
 
 const commands: Record<string, Command> = {
   serve: {
-    options: { ...PATH_OPTION, port: { type: 'string' } },
+    options: { ...PATH_OPTION, port: { type: 'string' }, ...WATCHDOG_OPTIONS },
     async run(args, ctx) {
+      const watch = watchdogFlags(args);
       let port: number | undefined;
       if (typeof args.port === 'string') {
         port = Number(args.port);
@@ -124,7 +172,7 @@ const commands: Record<string, Command> = {
       let engine: ContextEngine | undefined;
       let server: JarvisServer | undefined;
       try {
-        engine = await openEngine(ctx, true);
+        engine = await openEngine(ctx, true, watch);
         // One token for the REST API and OTLP's POST /v1/traces on the same port.
         const token = loadOrCreateToken(engine.folder);
         server = await JarvisServer.start({

@@ -24,7 +24,7 @@ Exit status: 0 done, 1 failed, 2 wrong usage.
 `;
 
 export const COMMAND_HELP: Record<string, string> = {
-  serve: `Usage: jarvis-context serve [--path DIR] [--port N]
+  serve: `Usage: jarvis-context serve [--path DIR] [--port N] [watchdog options]
 
 Opens the storage folder (recovering it if its last writer crashed), serves the REST API on
 127.0.0.1 and writes endpoint.json (url, token, pid) into the folder. The same port takes
@@ -34,6 +34,16 @@ cleanly: requests in flight finish, then a final checkpoint.
 ${PATH_HELP}
   --port N           port (default: $JARVIS_CONTEXT_PORT, else the folder's previous port when
                      free, else any free port)
+
+Watchdogs (GET /alerts); each flag overrides its environment variable:
+  --no-alerts                    no watchdog at all (JARVIS_ALERTS=0)
+  --stale-agent-minutes N        a busy agent not seen for N min is stuck (JARVIS_STALE_AGENT_MINUTES, 5)
+  --loop-repeats N               the same call or message N times is a loop (JARVIS_ALERT_LOOP_REPEATS, 5)
+  --loop-window-seconds S        ... within S seconds (JARVIS_ALERT_LOOP_WINDOW_SECONDS, 120)
+  --stalled-task-minutes M       an in-progress task without progress for M min is stalled
+                                 (JARVIS_ALERT_STALLED_TASK_MINUTES, 15)
+  --task-token-budget N          tokens any one task may use, 0 none (JARVIS_ALERT_TASK_TOKEN_BUDGET, 0)
+  --agent-token-budget N         tokens any one agent may use, 0 none (JARVIS_ALERT_AGENT_TOKEN_BUDGET, 0)
 
 Environment: JARVIS_CHECKPOINT_INTERVAL (s), JARVIS_CONTEXT_HISTORY_SIZE, JARVIS_CONTEXT_IMAGES
 (database images kept under checkpoints/, default 3) and JARVIS_CONTEXT_IMAGES_MB (their total

@@ -1,3 +1,4 @@
+import { resolveAlertSettings, type AlertSettings } from './alertSettings';
 import type { Clock, FileSystemPort, Logger } from './ports';
 
 export interface EngineOptions {
@@ -22,6 +23,8 @@ export interface EngineOptions {
   imageCount?: number;
   /** Bytes those images may take together; the newest is always kept. Default 256 MB. */
   imageBytes?: number;
+  /** Watchdog thresholds (loop, stalled task, budgets); defaults in alertSettings.ts. */
+  alerts?: Partial<AlertSettings>;
   /** Identity written in the crash marker; tests override them to play two processes. */
   pid?: number;
   hostname?: string;
@@ -49,6 +52,7 @@ export interface ResolvedOptions {
   checkpointIntervalMs: number;
   imageCount: number;
   imageBytes: number;
+  alerts: AlertSettings;
 }
 
 export function resolveOptions(o: EngineOptions): ResolvedOptions {
@@ -61,6 +65,7 @@ export function resolveOptions(o: EngineOptions): ResolvedOptions {
     checkpointIntervalMs: o.checkpointIntervalMs ?? DEFAULTS.checkpointIntervalMs,
     imageCount: o.imageCount ?? DEFAULTS.imageCount,
     imageBytes: o.imageBytes ?? DEFAULTS.imageBytes,
+    alerts: resolveAlertSettings(o.alerts),
   };
 }
 
@@ -85,6 +90,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv, logger?: Logger): Partial<
   if (images !== undefined) out.imageCount = Math.max(1, Math.floor(images));
   const imageMb = num('JARVIS_CONTEXT_IMAGES_MB');
   if (imageMb !== undefined && imageMb > 0) out.imageBytes = imageMb * 1024 * 1024;
+  const stale = num('JARVIS_STALE_AGENT_MINUTES');
+  if (stale) out.staleAfterMs = stale * 60_000;
   if (env.JARVIS_CONTEXT_PATH) out.folder = env.JARVIS_CONTEXT_PATH;
   return out;
 }

@@ -7,6 +7,7 @@ import { addChangeIds } from './changeIds';
 import { Checkpointer, RECENT_DECISIONS_IN_CONTEXT } from './checkpointer';
 import { cleanup } from './cleanup';
 import { Compactor } from './compaction';
+import { resolveAlertSettings, type AlertSettings } from './alertSettings';
 import { resolveOptions, type EngineOptions } from './config';
 import { defaultIsProcessAlive, readMarker, removeMarker, writeMarker, type MarkerInfo } from './crashMarker';
 import { writeEmergency } from './emergency';
@@ -28,7 +29,7 @@ import type { ApplyResult } from './store';
 import { IntakeLog, type SpoolResult } from './intake';
 import { iso } from './time';
 import type {
-  Agent, AgentUpdate, BatchEvent, BatchResult, ChangeEvent, ChangeKind, CheckpointInfo, CheckpointResult, CleanupResult,
+  Agent, AgentUpdate, Alert, BatchEvent, BatchResult, ChangeEvent, ChangeKind, CheckpointInfo, CheckpointResult, CleanupResult,
   ContextView, Decision, DecisionInput, EngineMetrics, EngineStatus, Json, JsonObject, ListQuery, Message, MessageInput,
   ChangesSince, RecoveryReport, SnapshotKind, Span, SpanInput, SpanQuery, SpanWriteResult, Task, TaskEvent, TaskStatus, TaskUpdate, TokenUsage,
 } from './types';
@@ -36,6 +37,7 @@ import {
   checkAgentUpdate, checkBatch, checkCleanupDays, checkContext, checkDecision, checkId, checkLabel, checkLimit, checkMessage,
   checkSpans, checkTaskUpdate,
 } from './validate';
+import { Watchdogs } from './watchdogs';
 import { WritePath } from './writePath';
 
 export { ARCHIVE_DIR, CHECKPOINT_DIR, DB_FILE, JOURNAL_FILE } from './fileNames';
@@ -58,6 +60,7 @@ export class ContextEngine implements ContextEngineApi {
   private readonly compactor: Compactor;
   private readonly archive: Archive;
   private readonly checkpoints: Checkpointer;
+  private readonly watchdogs: Watchdogs;
   private readonly listeners = new Set<(e: ChangeEvent) => void>();
   private closed = false;
   private closing: Promise<void> | undefined;
@@ -82,8 +85,9 @@ export class ContextEngine implements ContextEngineApi {
     const emergency = (reason: string) => writeEmergency(ctx, this.writes.seq, reason);
     this.writes = new WritePath(ctx, new Journal(ctx.fs, path.join(ctx.folder, JOURNAL_FILE)), this.health, {
       isClosed: () => this.closed,
-      committed: results => {
+      committed: (results, ops) => {
         this.checkpoints.tracker.noteApplied(results);
+        this.watchdogs.observe(ops);
         this.emitApplied(results);
       },
       writeEmergency: emergency,
@@ -91,6 +95,7 @@ export class ContextEngine implements ContextEngineApi {
     this.compactor = new Compactor(ctx, this.writes, this.health, emergency);
     this.archive = new Archive(ctx, this.writes, this.compactor);
     this.checkpoints = new Checkpointer(ctx, this.writes, this.compactor, this.archive, this.health);
+    this.watchdogs = new Watchdogs(ctx, op => this.writes.submit(op, true));
   }
 
   /**
@@ -176,7 +181,10 @@ export class ContextEngine implements ContextEngineApi {
       this.lastRecoveryMs = report.duration_ms;
       log.warn(`[engine] recovered from a crash in ${report.duration_ms.toFixed(1)} ms; report ${report.file}`);
     }
-    if (!this.closed) this.checkpoints.startTimer();
+    if (!this.closed) {
+      this.checkpoints.startTimer();
+      this.watchdogs.start();
+    }
   }
 
   // ---- writes -----------------------------------------------------------------------------------
@@ -294,7 +302,10 @@ export class ContextEngine implements ContextEngineApi {
   /** Changes the automatic checkpoint period (0 stops it); the settings UI calls this. */
   setCheckpointInterval(ms: number): void {
     this.ctx.settings.checkpointIntervalMs = ms;
-    if (!this.closed) this.checkpoints.startTimer();
+    if (!this.closed) {
+      this.checkpoints.startTimer();
+      this.watchdogs.start();
+    }
   }
 
   /** Settings that change while running (the extension's configuration). */
@@ -312,6 +323,30 @@ export class ContextEngine implements ContextEngineApi {
     if (!Number.isInteger(retention.count) || retention.count < 1) throw new ValidationError('imageCount', 'must be an integer of at least 1');
     if (!(retention.bytes > 0)) throw new ValidationError('imageBytes', 'must be a positive number');
     if (!this.closed) this.compactor.setRetention(retention);
+  }
+
+  /** New watchdog thresholds (unset fields keep their defaults); ValidationError names a bad one. */
+  async setAlertSettings(settings: Partial<AlertSettings>): Promise<void> {
+    const next = resolveAlertSettings(settings);
+    if (!this.closed) await this.watchdogs.configure(next);
+  }
+
+  // ---- alerts -----------------------------------------------------------------------------------
+
+  /** Newest first; `active` alone when asked (GET /alerts?active=true). */
+  getAlerts(query: { active?: boolean; limit?: number } = {}): Alert[] {
+    return this.watchdogs.list(query.active === true, checkLimit(query.limit ?? 100));
+  }
+
+  /** Dismisses an alert (durable when it resolves); undefined for an unknown id. */
+  dismissAlert(id: number): Promise<Alert | undefined> {
+    if (this.closed) return Promise.reject(new EngineClosedError());
+    return this.watchdogs.dismiss(id);
+  }
+
+  /** Runs the time-based watchdogs now (their timer does every few seconds). */
+  checkAlerts(): void {
+    this.watchdogs.check();
   }
 
   // ---- reads ------------------------------------------------------------------------------------
@@ -501,6 +536,7 @@ export class ContextEngine implements ContextEngineApi {
     this.checkpoints.stopTimer();
     const { fs, folder, log, store } = this.ctx;
     try {
+      await this.watchdogs.stop();
       await this.checkpoints.autoCheckpoint('shutdown');
       const ok = await this.compactor.compact();
       await this.checkpoints.idle();

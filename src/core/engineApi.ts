@@ -1,5 +1,6 @@
+import type { AlertSettings } from './alertSettings';
 import type {
-  Agent, AgentUpdate, BatchEvent, BatchResult, ChangeEvent, CheckpointInfo, CheckpointResult, CleanupResult,
+  Agent, AgentUpdate, Alert, BatchEvent, BatchResult, ChangeEvent, CheckpointInfo, CheckpointResult, CleanupResult,
   ContextView, Decision, DecisionInput, EngineMetrics, EngineStatus, Json, JsonObject, ListQuery, Message,
   MessageInput, RecoveryReport, ChangesSince, Span, SpanInput, SpanQuery, SpanWriteResult, Task, TaskEvent, TaskStatus, TaskUpdate, TokenUsage,
 } from './types';
@@ -83,6 +84,13 @@ export interface ContextEngineApi {
   setHistorySize(n: number): void;
   /** Database images kept under checkpoints/: how many, and how many bytes together (the newest is always kept). */
   setImageRetention(retention: { count: number; bytes: number }): void;
+
+  /** Watchdog alerts, newest first; `active: true` for those still going on. */
+  getAlerts(query?: { active?: boolean; limit?: number }): Alert[];
+  /** Makes an alert inactive (durable when it resolves); undefined for an unknown id. */
+  dismissAlert(id: number): Promise<Alert | undefined>;
+  /** New watchdog thresholds; fields left out take their defaults. */
+  setAlertSettings(settings: Partial<AlertSettings>): Promise<void>;
 
   onDidChange(listener: (event: ChangeEvent) => void): Disposable;
   /** Final checkpoint and compaction, marker removed, lock released. Idempotent. */

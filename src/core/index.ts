@@ -12,3 +12,4 @@ export { canonicalJson } from './canonicalJson';
 export { renderRecoveryReport } from './reportMarkdown';
 export { ingestSpool, SPOOL_FILE, type SpoolResult } from './spool';
 export * as validate from './validate';
+export { ALERT_DEFAULTS, ALERT_ENV, resolveAlertSettings, alertSettingsFromEnv, type AlertSettings } from './alertSettings';

@@ -1,5 +1,5 @@
 import type { SnapshotDelta } from './snapshotDelta';
-import type { AgentUpdate, DecisionInput, JsonObject, MessageInput, SnapshotKind, SpanInput, TaskUpdate } from './types';
+import type { Alert, AgentUpdate, DecisionInput, JsonObject, MessageInput, SnapshotKind, SpanInput, TaskUpdate } from './types';
 
 // What the journal records. Each op carries everything that is not a pure function of the database
 // (time, assigned ids), so replaying it after a crash rebuilds exactly the acknowledged state.
@@ -45,6 +45,8 @@ export interface CleanupOp {
 export interface SpansOp { o: 'spans'; t: number; spans: (SpanInput & { id: number })[]; items: BatchItemOp[] }
 /** A batch applies all of its items or none: it is one journal record. */
 export interface BatchOp { o: 'batch'; t: number; items: BatchItemOp[] }
+/** An alert raised, updated or cleared: the whole record, so a replay stores it as it was. */
+export interface AlertOp { o: 'alert'; t: number; a: Alert }
 export type BatchItemOp = (TaskOp | AgentOp | DecisionOp | MessageOp | ContextOp) & { event_id?: string };
 
 /**
@@ -52,7 +54,7 @@ export type BatchItemOp = (TaskOp | AgentOp | DecisionOp | MessageOp | ContextOp
  * If that file is lost and an older copy is loaded, the gap is known, and reported.
  */
 export interface BaseOp { o: 'base'; t: number }
-export type JournalOp = BaseOp | TaskOp | AgentOp | DecisionOp | MessageOp | ContextOp | SnapshotOp | CheckpointOp | ArchiveOp | CleanupOp | BatchOp | SpansOp;
+export type JournalOp = BaseOp | TaskOp | AgentOp | DecisionOp | MessageOp | ContextOp | SnapshotOp | CheckpointOp | ArchiveOp | CleanupOp | BatchOp | SpansOp | AlertOp;
 
 export interface SegmentInfo {
   name: string;

@@ -36,6 +36,9 @@ export function buildReport(
   o.steps.push({ step: 'find the crash frontier', ok: true, detail: `${frontier.tasks_in_progress.length} tasks in progress, ` +
     `${frontier.tool_calls_after_recovery_point.length} tool calls after the last recovery point, ` +
     `${frontier.unfinished_conversations.length} unfinished conversations` });
+  const active = s.getAlerts(true, 100);
+  const alerts = [...active, ...s.getAlerts(false, 20).filter(a => !a.active)];
+  o.steps.push({ step: 'list alerts', ok: true, detail: `${active.length} active` });
   return {
     file: reportFile(t),
     created_at: iso(t),
@@ -54,6 +57,7 @@ export function buildReport(
       task_events: point ? s.scalar('SELECT COUNT(*) FROM task_events WHERE ts > ?', [since]) : 0,
     },
     crash_frontier: frontier,
+    alerts,
     lost: o.lost,
     duration_ms: ms,
     as_of: iso(t),

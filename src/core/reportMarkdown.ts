@@ -48,6 +48,15 @@ export function renderRecoveryReport(r: RecoveryReport): string {
     out.push(`- **${a.agent_id}** (${a.status}) last seen ${at(a.last_seen)}${a.current_task ? `, working on ${a.current_task}` : ''}`));
   out.push('');
 
+  if (r.alerts) {
+    const active = r.alerts.filter(a => a.active);
+    out.push(`## Alerts (${active.length} active)`, '');
+    if (r.alerts.length === 0) out.push('None raised.');
+    else r.alerts.forEach(a => out.push(`- ${a.active ? '**active**' : 'ended'} \`${a.kind}\` ${a.subject.type} **${esc(a.subject.id)}**: ` +
+      `${esc(a.message)} (${a.count} times, first ${a.first_seen}, last ${a.last_seen})`));
+    out.push('');
+  }
+
   const after = r.after_last_recovery_point;
   out.push('## Since the last recovery point', '');
   if (!after.recovery_point) out.push('No recovery point has been marked yet.');

@@ -1,5 +1,5 @@
 import type { SqlValue } from 'sql.js';
-import type { Agent, AgentHealth, CheckpointInfo, Decision, Json, Message, SnapshotKind, Span, Task, TaskStatus } from './types';
+import type { Agent, AgentHealth, Alert, AlertKind, CheckpointInfo, Decision, Json, Message, SnapshotKind, Span, Task, TaskStatus } from './types';
 
 // Rows of the database as the records the engine returns, and the filters of its lists.
 
@@ -80,5 +80,14 @@ export function toCheckpoint(r: Row): CheckpointInfo {
     checkpoint_id: Number(r.id), created_at: String(r.created_at), label: (r.label as string | null) ?? null,
     kind: r.kind as SnapshotKind, snapshot_id: Number(r.snapshot_id), content_hash: String(r.content_hash ?? ''),
     size: Number(r.size ?? 0), file: (r.file as string | null) ?? null,
+  };
+}
+
+export function toAlert(r: Row): Alert {
+  return {
+    id: Number(r.id), kind: r.kind as AlertKind, subject: { type: r.subject_type === 'task' ? 'task' : 'agent', id: String(r.subject_id) },
+    message: String(r.message), first_seen: String(r.first_seen), last_seen: String(r.last_seen), count: Number(r.count),
+    active: Number(r.active) === 1, cleared_at: (r.cleared_at as string | null) ?? null,
+    cleared_by: (r.cleared_by as Alert['cleared_by']) ?? null, detail: parse(r.detail, {}),
   };
 }

@@ -44,6 +44,10 @@ CREATE TABLE IF NOT EXISTS archive_segments (name TEXT PRIMARY KEY, created_at T
   max_ts TEXT NOT NULL, decisions INTEGER NOT NULL, messages INTEGER NOT NULL, task_events INTEGER NOT NULL,
   snapshots INTEGER NOT NULL, spans INTEGER NOT NULL DEFAULT 0, bytes INTEGER NOT NULL, max_ids TEXT);
 CREATE TABLE IF NOT EXISTS ingested_events (event_id TEXT PRIMARY KEY, ts TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS alerts (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, subject_type TEXT NOT NULL,
+  subject_id TEXT NOT NULL, message TEXT NOT NULL, first_seen TEXT NOT NULL, last_seen TEXT NOT NULL, count INTEGER NOT NULL,
+  active INTEGER NOT NULL, cleared_at TEXT, cleared_by TEXT, detail TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS alerts_active ON alerts(active, id);
 ${HISTORY_SCHEMA}
 INSERT OR IGNORE INTO meta (k, v) VALUES ('schema_version', '${SCHEMA_VERSION}'), ('last_seq', '0'), ('events_total', '0');
 `;

@@ -2,11 +2,11 @@ import type { Database, SqlJsStatic, SqlValue, Statement } from 'sql.js';
 import { addChangeIds } from './changeIds';
 import type { ArchiveOp, BatchItemOp, CleanupOp, JournalOp, SegmentIds, SegmentInfo } from './ops';
 import { ADDED_COLUMNS, CHAIN_INDEX, HISTORY_SCHEMA, LIVE_SCHEMA, SCHEMA_VERSION } from './schema';
-import { listWhere, parseJson as parse, toAgent, toCheckpoint, toDecision, toMessage, toSpan, toTask, type Row } from './rows';
+import { listWhere, parseJson as parse, toAgent, toAlert, toCheckpoint, toDecision, toMessage, toSpan, toTask, type Row } from './rows';
 
 import { iso } from './time';
 import type {
-  Agent, AgentUpdate, CheckpointInfo, Decision, JsonObject, ListQuery, Message, Span, SpanInput, SpanQuery, Task, TaskEvent,
+  Agent, AgentUpdate, Alert, CheckpointInfo, Decision, JsonObject, ListQuery, Message, Span, SpanInput, SpanQuery, Task, TaskEvent,
   TaskStatus, TaskUpdate, TokenUsage,
 } from './types';
 
@@ -23,7 +23,7 @@ export interface IdCounters {
 }
 
 export interface ApplyResult {
-  kind: 'task' | 'agent' | 'decision' | 'message' | 'context' | 'checkpoint' | 'cleanup' | 'batch';
+  kind: 'task' | 'agent' | 'decision' | 'message' | 'context' | 'checkpoint' | 'cleanup' | 'batch' | 'alert';
   ids: string[];
   /** For batches: entries skipped as already ingested. */
   duplicates?: number;
@@ -252,6 +252,14 @@ export class Store {
       case 'archive': return this.applyArchive(op);
       case 'cleanup': return this.applyCleanup(op);
       case 'batch': return this.applyBatch(op.t, op.items);
+      case 'alert': {
+        const a = op.a;
+        this.run(`INSERT OR REPLACE INTO alerts (id, kind, subject_type, subject_id, message, first_seen, last_seen, count, active,
+          cleared_at, cleared_by, detail) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`,
+        [a.id, a.kind, a.subject.type, a.subject.id, a.message, a.first_seen, a.last_seen, a.count, a.active ? 1 : 0,
+          a.cleared_at, a.cleared_by, JSON.stringify(a.detail)]);
+        return { kind: 'alert', ids: [String(a.id)] };
+      }
       case 'spans': {
         for (const s of op.spans) this.insertSpan(op.t, s);
         const r = this.applyBatch(op.t, op.items);
@@ -362,6 +370,7 @@ export class Store {
     this.deleteOlderThan(op.cutoff);
     this.run("DELETE FROM checkpoints WHERE created_at < ? AND kind IN ('auto', 'shutdown')", [op.cutoff]);
     this.run('DELETE FROM ingested_events WHERE ts < ?', [op.cutoff]);
+    this.run('DELETE FROM alerts WHERE active = 0 AND last_seen < ?', [op.cutoff]);
     for (const name of op.drop_segments) this.run('DELETE FROM archive_segments WHERE name = ?', [name]);
     for (const s of op.replace_segments) this.insertSegment(s);
     return { kind: 'cleanup', ids: [] };
@@ -479,6 +488,18 @@ export class Store {
       out[String(r.k)] = { input_tokens: Number(r.i), output_tokens: Number(r.o) };
     }
     return out;
+  }
+
+  /** Newest first; only the active ones when asked. */
+  getAlerts(activeOnly: boolean, limit: number): Alert[] {
+    return (activeOnly
+      ? this.all('SELECT * FROM alerts WHERE active = 1 ORDER BY id DESC LIMIT ?', [limit])
+      : this.all('SELECT * FROM alerts ORDER BY id DESC LIMIT ?', [limit])).map(toAlert);
+  }
+
+  getAlert(id: number): Alert | undefined {
+    const r = this.get('SELECT * FROM alerts WHERE id = ?', [id]);
+    return r && toAlert(r);
   }
 
   getState(): { state: JsonObject; updated_at: string | null } {

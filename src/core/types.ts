@@ -210,6 +210,8 @@ export interface RecoveryReport {
   /** Tool calls, messages and decisions recorded after the newest recovery point: a resume from it repeats them. */
   after_last_recovery_point: { recovery_point: CheckpointInfo | null; decisions: number; messages: number; task_events: number };
   crash_frontier: CrashFrontier;
+  /** Alerts still active when the report was made, then the newest others (reports before alerts existed lack it). */
+  alerts?: Alert[];
   lost: string[];
   duration_ms: number;
   /**
@@ -257,7 +259,7 @@ export interface CrashFrontier {
   unfinished_conversations: { trace_id: string; conversation_id: string | null; spans: Span[] }[];
 }
 
-export type ChangeKind = 'task' | 'agent' | 'decision' | 'message' | 'context' | 'checkpoint' | 'cleanup' | 'recovery' | 'persistence' | 'span';
+export type ChangeKind = 'task' | 'agent' | 'decision' | 'message' | 'context' | 'checkpoint' | 'cleanup' | 'recovery' | 'persistence' | 'span' | 'alert';
 
 export interface ChangeEvent {
   kind: ChangeKind;
@@ -338,4 +340,33 @@ export interface SpanWriteResult {
   spans: number;
   /** Derived events applied (agents, tasks, decisions, messages). */
   events: number;
+}
+
+export const ALERT_KINDS = ['stuck_agent', 'loop', 'stalled_task', 'budget'] as const;
+export type AlertKind = (typeof ALERT_KINDS)[number];
+
+/** What an alert is about: an agent or a task, by id. */
+export interface AlertSubject {
+  type: 'agent' | 'task';
+  id: string;
+}
+
+/**
+ * A watchdog's finding (GET /alerts). Raised once per episode; `count` and `last_seen` follow the
+ * episode while it lasts; `active` turns false when the condition ends or the user dismisses it.
+ */
+export interface Alert {
+  id: number;
+  kind: AlertKind;
+  subject: AlertSubject;
+  message: string;
+  first_seen: string;
+  last_seen: string;
+  /** Repetitions (loop), checks that found the condition (stuck, stalled), spans over budget (budget). */
+  count: number;
+  active: boolean;
+  cleared_at: string | null;
+  cleared_by: 'condition' | 'dismissed' | null;
+  /** The figures behind the message (the repeated call, tokens and budget, minutes idle, ...). */
+  detail: JsonObject;
 }

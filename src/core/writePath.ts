@@ -22,8 +22,8 @@ interface Pending {
 
 export interface WritePathHooks {
   isClosed(): boolean;
-  /** After a group commit, before the callers hear back. */
-  committed(results: ApplyResult[]): void;
+  /** After a group commit, before the callers hear back; `ops` are the records it made durable. */
+  committed(results: ApplyResult[], ops: JournalOp[]): void;
   /** A readable copy of the state when the disk fails (emergency_<time>.json). */
   writeEmergency(reason: string): Promise<void>;
 }
@@ -127,7 +127,7 @@ export class WritePath {
     this.eventsTotal += done.length;
     if (text) this.health.recover('journal_write_failed');
     const results = done.map(d => d.r);
-    this.hooks.committed(results);
+    this.hooks.committed(results, done.map(d => d.p.op));
     for (const { p, r } of done) p.resolve(r);
   }
 

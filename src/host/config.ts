@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import type { AlertSettings } from '../core/alertSettings';
 import { sanitizePrices } from '../cost';
 import { CONFIG_DEFAULTS, type JarvisConfig, SETTINGS } from './settings';
 
@@ -24,5 +25,30 @@ export function readConfig(scope?: vscode.ConfigurationScope): JarvisConfig {
     retentionDays: num(c.get(SETTINGS.retentionDays), d.retentionDays, 1),
     otelTerminalEnvironment: c.get<unknown>(SETTINGS.otelTerminalEnvironment) !== false,
     costPrices: sanitizePrices(c.get<unknown>(SETTINGS.costPrices)),
+    alerts: {
+      loopRepeats: Math.floor(num(c.get(SETTINGS.alertsLoopRepeats), d.alerts.loopRepeats, 2)),
+      loopWindowSeconds: num(c.get(SETTINGS.alertsLoopWindowSeconds), d.alerts.loopWindowSeconds, 1),
+      stalledTaskMinutes: num(c.get(SETTINGS.alertsStalledTaskMinutes), d.alerts.stalledTaskMinutes, 0.1),
+      taskTokenBudget: num(c.get(SETTINGS.alertsTaskTokenBudget), d.alerts.taskTokenBudget, 0),
+      agentTokenBudget: num(c.get(SETTINGS.alertsAgentTokenBudget), d.alerts.agentTokenBudget, 0),
+      taskBudgets: budgets(c.get(SETTINGS.alertsTaskBudgets)),
+      agentBudgets: budgets(c.get(SETTINGS.alertsAgentBudgets)),
+      notifications: c.get<unknown>(SETTINGS.alertsNotifications) !== false,
+    },
+  };
+}
+
+/** The well-formed entries of an id: tokens table. */
+function budgets(value: unknown): Record<string, number> {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return {};
+  return Object.fromEntries(Object.entries(value as Record<string, unknown>).filter((e): e is [string, number] => typeof e[1] === 'number' && Number.isFinite(e[1]) && e[1] >= 0));
+}
+
+/** The engine's watchdog thresholds from the settings. */
+export function alertSettingsOf(config: JarvisConfig): Partial<AlertSettings> {
+  const a = config.alerts;
+  return {
+    loopRepeats: a.loopRepeats, loopWindowMs: a.loopWindowSeconds * 1000, stalledTaskMs: a.stalledTaskMinutes * 60_000,
+    taskTokenBudget: a.taskTokenBudget, agentTokenBudget: a.agentTokenBudget, taskBudgets: a.taskBudgets, agentBudgets: a.agentBudgets,
   };
 }

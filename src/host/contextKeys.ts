@@ -8,6 +8,7 @@ export const CONTEXT_KEYS = {
   hasDecisions: 'jarvis.hasDecisions',
   hasCheckpoints: 'jarvis.hasCheckpoints',
   hasTraces: 'jarvis.hasTraces',
+  hasAlerts: 'jarvis.hasAlerts',
   tasksFiltered: 'jarvis.tasksFiltered',
   serverRunning: 'jarvis.serverRunning',
   multiRoot: 'jarvis.multiRoot',

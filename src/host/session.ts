@@ -7,7 +7,7 @@ import type { Logger } from '../core/ports';
 import { SerialQueue } from '../core/serialQueue';
 import { OTEL_ENV, otelEnvironment } from '../otel/otelEnv';
 import { ChangeBatch, ChangeDebouncer } from './changes';
-import type { JarvisConfig } from './config';
+import { alertSettingsOf, type JarvisConfig } from './config';
 import { Disposable } from './lifecycle';
 import type { RunningServer, ServerStarter } from './server';
 import { storageFolderFor } from './storage';
@@ -132,6 +132,7 @@ export class WorkspaceSession extends Disposable {
         staleAfterMs: config.staleAgentMinutes * 60_000,
         imageCount: config.imagesKeep,
         imageBytes: config.imagesMaxMegabytes * 1024 * 1024,
+        alerts: alertSettingsOf(config),
       });
       this._engine = engine;
       this.engineSubscription = engine.onDidChange(e => this.debouncer.push(e));
@@ -155,6 +156,7 @@ export class WorkspaceSession extends Disposable {
       engine.setHistorySize(config.historySize);
       if (config.staleAgentMinutes > 0) engine.setStaleAfterMs(config.staleAgentMinutes * 60_000);
       engine.setImageRetention({ count: config.imagesKeep, bytes: config.imagesMaxMegabytes * 1024 * 1024 });
+      engine.setAlertSettings(alertSettingsOf(config)).catch(err => this.log.error(`could not apply the alert settings: ${errorWithStack(err)}`));
     } catch (err) {
       this.log.error(`could not apply the settings: ${errorWithStack(err)}`);
     }

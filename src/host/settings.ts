@@ -14,7 +14,30 @@ export const SETTINGS = {
   retentionDays: 'jarvis.retentionDays',
   otelTerminalEnvironment: 'jarvis.otel.terminalEnvironment',
   costPrices: 'jarvis.cost.prices',
+  alertsLoopRepeats: 'jarvis.alerts.loopRepeats',
+  alertsLoopWindowSeconds: 'jarvis.alerts.loopWindowSeconds',
+  alertsStalledTaskMinutes: 'jarvis.alerts.stalledTaskMinutes',
+  alertsTaskTokenBudget: 'jarvis.alerts.taskTokenBudget',
+  alertsAgentTokenBudget: 'jarvis.alerts.agentTokenBudget',
+  alertsTaskBudgets: 'jarvis.alerts.taskBudgets',
+  alertsAgentBudgets: 'jarvis.alerts.agentBudgets',
+  alertsNotifications: 'jarvis.alerts.notifications',
 } as const;
+
+/** The watchdogs' settings (jarvis.alerts.*). */
+export interface AlertsConfig {
+  loopRepeats: number;
+  loopWindowSeconds: number;
+  stalledTaskMinutes: number;
+  /** Tokens any one task / agent may use; 0: no budget. */
+  taskTokenBudget: number;
+  agentTokenBudget: number;
+  /** Budgets of named tasks / agents, over the defaults. */
+  taskBudgets: Record<string, number>;
+  agentBudgets: Record<string, number>;
+  /** One notification per new alert. */
+  notifications: boolean;
+}
 
 export interface JarvisConfig {
   /** Absolute, or relative to the workspace folder; '' = the extension's workspace storage. */
@@ -32,6 +55,7 @@ export interface JarvisConfig {
   otelTerminalEnvironment: boolean;
   /** US dollars per million tokens, per model (name prefix). */
   costPrices: PriceTable;
+  alerts: AlertsConfig;
 }
 
 export const CONFIG_DEFAULTS: JarvisConfig = {
@@ -46,6 +70,10 @@ export const CONFIG_DEFAULTS: JarvisConfig = {
   retentionDays: 30,
   otelTerminalEnvironment: true,
   costPrices: DEFAULT_PRICES,
+  alerts: {
+    loopRepeats: 5, loopWindowSeconds: 120, stalledTaskMinutes: 15, taskTokenBudget: 0, agentTokenBudget: 0,
+    taskBudgets: {}, agentBudgets: {}, notifications: true,
+  },
 };
 
 /** Settings whose change needs the engine reopened (its folder). */
@@ -53,6 +81,8 @@ export const ENGINE_SETTINGS = [SETTINGS.contextPath];
 /** Settings the running engine takes as they change. */
 export const LIVE_ENGINE_SETTINGS = [
   SETTINGS.checkpointInterval, SETTINGS.historySize, SETTINGS.staleAgentMinutes, SETTINGS.imagesKeep, SETTINGS.imagesMaxMegabytes,
+  SETTINGS.alertsLoopRepeats, SETTINGS.alertsLoopWindowSeconds, SETTINGS.alertsStalledTaskMinutes, SETTINGS.alertsTaskTokenBudget,
+  SETTINGS.alertsAgentTokenBudget, SETTINGS.alertsTaskBudgets, SETTINGS.alertsAgentBudgets,
 ];
 export const SERVER_SETTINGS = [SETTINGS.serverEnabled, SETTINGS.serverPort];
 /** Settings that only change what terminals get. */

@@ -1,5 +1,5 @@
 // GET /metrics with Accept: text/plain — the engine's figures in Prometheus text exposition format 0.0.4.
-import type { EngineMetrics, EngineStatus } from '../core/types';
+import { ALERT_KINDS, type Alert, type EngineMetrics, type EngineStatus } from '../core/types';
 
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
@@ -34,7 +34,7 @@ function escapeLabel(v: string): string {
   return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 }
 
-export function renderPrometheus(m: EngineMetrics, s: EngineStatus, server: ServerCounters): string {
+export function renderPrometheus(m: EngineMetrics, s: EngineStatus, server: ServerCounters, activeAlerts: readonly Alert[] = []): string {
   const ms = (v: number): number => v / 1000;
   const g = (name: string, help: string, value: number): Family => ({ name, type: 'gauge', help, samples: [{ value }] });
   const c = (name: string, help: string, value: number): Family => ({ name, type: 'counter', help, samples: [{ value }] });
@@ -84,6 +84,12 @@ export function renderPrometheus(m: EngineMetrics, s: EngineStatus, server: Serv
       samples: [...server.responses.entries()].sort().map(([code, value]) => ({ labels: { code }, value })),
     },
     g('jarvis_context_http_streams', 'Open /stream connections.', server.streams),
+    {
+      name: 'jarvis_context_alerts_active',
+      type: 'gauge',
+      help: 'Watchdog alerts active now, by kind (stuck_agent, loop, stalled_task, budget).',
+      samples: ALERT_KINDS.map(kind => ({ labels: { kind }, value: activeAlerts.filter(a => a.kind === kind).length })),
+    },
   ];
   if (m.recovery.last_ms !== null) {
     families.push(g('jarvis_context_recovery_last_seconds', 'Duration of the last crash recovery.', ms(m.recovery.last_ms)));

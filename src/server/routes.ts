@@ -9,7 +9,7 @@ import { clientName, fieldError, HttpError } from './http';
 import { search } from './search';
 import { PROMETHEUS_CONTENT_TYPE, renderPrometheus, wantsPrometheus, type ServerCounters } from './prometheus';
 import type { EventStreams } from './sse';
-import { checkpointId, cleanupInput, optionalLabel, optionalObject, pathId, Query, requireObject } from './validate';
+import { checkpointId, cleanupInput, optionalLabel, optionalObject, pathId, positiveId, Query, requireObject } from './validate';
 
 export const BASE_PATH = '/api/jarvis/context';
 
@@ -75,7 +75,10 @@ const routes: Route[] = [
     handle: ({ engine, req, counters, streams }) => {
       const metrics = engine.getMetrics();
       if (wantsPrometheus(req.headers.accept)) {
-        return { status: 200, contentType: PROMETHEUS_CONTENT_TYPE, text: renderPrometheus(metrics, engine.getStatus(), { responses: counters.responses, streams: streams.count }) };
+        return {
+          status: 200, contentType: PROMETHEUS_CONTENT_TYPE,
+          text: renderPrometheus(metrics, engine.getStatus(), { responses: counters.responses, streams: streams.count }, engine.getAlerts({ active: true, limit: 10_000 })),
+        };
       }
       return ok(metrics);
     },
@@ -211,6 +214,24 @@ const routes: Route[] = [
     handle: ({ req, res, streams }) => {
       streams.attach(req, res);
       return { streamed: true };
+    },
+  },
+  // Acting on what was recorded: the watchdogs' alerts
+  {
+    method: 'GET',
+    path: '/alerts',
+    handle: ({ engine, query }) => {
+      const active = query.flag('active');
+      return ok({ alerts: engine.getAlerts({ active: active === true, limit: query.limit(100) }) });
+    },
+  },
+  {
+    method: 'POST',
+    path: '/alerts/:id/dismiss',
+    handle: async ({ engine, params }) => {
+      const alert = await engine.dismissAlert(positiveId(params.id, 'id'));
+      if (alert === undefined) throw new HttpError(404, 'not_found', `id: no alert ${params.id}`, 'id');
+      return ok(alert);
     },
   },
   {

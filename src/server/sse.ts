@@ -34,6 +34,13 @@ export class EventStreams {
     };
     const subscription = this.engine.onDidChange(event => {
       write(`id: ${this.nextId++}\nevent: change\ndata: ${JSON.stringify(event)}\n\n`);
+      // An alert also goes out whole, so a dashboard shows it without asking GET /alerts.
+      if (event.kind === 'alert') {
+        const ids = new Set(event.ids.map(Number));
+        for (const alert of this.engine.getAlerts({ limit: 1000 }).filter(a => ids.has(a.id))) {
+          write(`id: ${this.nextId++}\nevent: alert\ndata: ${JSON.stringify(alert)}\n\n`);
+        }
+      }
     });
     const heartbeat = setInterval(() => write(': heartbeat\n\n'), this.heartbeatMs);
     heartbeat.unref();

@@ -67,6 +67,14 @@ export class Query {
     return raw === undefined ? undefined : checkTime('since', raw);
   }
 
+  /** `true` or `false`; anything else is refused. */
+  flag(name: string): boolean | undefined {
+    const raw = this.get(name);
+    if (raw === undefined) return undefined;
+    if (raw !== 'true' && raw !== 'false') throw fieldError(name, 'must be true or false');
+    return raw === 'true';
+  }
+
   status(): TaskStatus | undefined {
     const raw = this.get('status');
     return raw === undefined ? undefined : checkTaskStatus('status', raw);
@@ -96,8 +104,13 @@ export function pathId(segment: string, field: string): string {
 }
 
 export function checkpointId(segment: string): number {
-  if (!/^\d{1,15}$/.test(segment)) throw fieldError('checkpoint_id', 'must be a positive integer');
+  return positiveId(segment, 'checkpoint_id');
+}
+
+/** A numeric id in the path (checkpoints, alerts). */
+export function positiveId(segment: string, field: string): number {
+  if (!/^\d{1,15}$/.test(segment)) throw fieldError(field, 'must be a positive integer');
   const n = Number(segment);
-  if (n < 1) throw fieldError('checkpoint_id', 'must be a positive integer');
+  if (n < 1) throw fieldError(field, 'must be a positive integer');
   return n;
 }

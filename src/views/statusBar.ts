@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { CheckpointInfo } from '../core/types';
+import type { Alert, CheckpointInfo } from '../core/types';
 import { AGE_STEP_MS, ago, checkpointTitle, mdEscape, shortTime } from '../format';
 import { alignedInterval, Disposable } from '../host/lifecycle';
 import type { Sessions } from '../host/sessions';
@@ -18,6 +18,8 @@ export class StatusBar extends Disposable {
   /** Read from the engine on changes only; the clock only moves the age. */
   private newest: CheckpointInfo | undefined;
   private count = 0;
+  private alertCount = 0;
+  private persistenceFailing = false;
 
   constructor(private readonly sessions: Sessions) {
     super();
@@ -49,7 +51,18 @@ export class StatusBar extends Disposable {
     return this.count;
   }
 
+  /** The store cannot write (the warning look, for that reason). */
   get degraded(): boolean {
+    return this.persistenceFailing;
+  }
+
+  /** Alerts active now, shown with the warning look (tests read it). */
+  get activeAlerts(): number {
+    return this.alertCount;
+  }
+
+  /** Whether the item has the warning background. */
+  get warning(): boolean {
     return this.item.backgroundColor !== undefined;
   }
 
@@ -68,6 +81,7 @@ export class StatusBar extends Disposable {
     let text: string;
     let tooltip: string | vscode.MarkdownString;
     let warn = false;
+    let alerts: Alert[] = [];
     if (!session) {
       text = '$(database) Jarvis: no folder';
       tooltip = 'Jarvis Context needs an open folder.';
@@ -78,10 +92,20 @@ export class StatusBar extends Disposable {
     } else {
       const st = engine.getStatus();
       warn = st.persistence === 'degraded';
+      alerts = warn ? [] : engine.getAlerts({ active: true, limit: 1000 });
       const c = this.newest;
-      text = warn ? '$(warning) Jarvis: not saving' : `$(database) Jarvis: ${c ? `checkpoint ${ago(c.created_at)}` : 'no checkpoint yet'}`;
+      text = warn ? '$(warning) Jarvis: not saving'
+        : alerts.length ? `$(warning) Jarvis: ${plural(alerts.length, 'alert')}`
+          : `$(database) Jarvis: ${c ? `checkpoint ${ago(c.created_at)}` : 'no checkpoint yet'}`;
       if (warn) {
         tooltip = `Jarvis Context cannot write its database: ${st.persistence_error ?? 'unknown error'}. Writes are still journaled.`;
+      } else if (alerts.length) {
+        const md = new vscode.MarkdownString(undefined, true);
+        md.appendMarkdown(`**Jarvis Context** — ${plural(alerts.length, 'alert')} active:\n\n`);
+        for (const a of alerts.slice(0, 8)) md.appendMarkdown(`- ${mdEscape(a.message)}\n`);
+        if (alerts.length > 8) md.appendMarkdown(`- and ${alerts.length - 8} more\n`);
+        md.appendMarkdown('\nClick to show the Alerts view.');
+        tooltip = md;
       } else {
         const md = new vscode.MarkdownString(undefined, true);
         md.appendMarkdown('**Jarvis Context** — every write reaches the disk as it happens.\n\n');
@@ -91,6 +115,13 @@ export class StatusBar extends Disposable {
         md.appendMarkdown('Click for the status page.');
         tooltip = md;
       }
+    }
+    this.persistenceFailing = warn && !!session;
+    this.alertCount = alerts.length;
+    warn ||= alerts.length > 0;
+    const command = alerts.length ? COMMANDS.showAlerts : COMMANDS.showStatus;
+    if (typeof this.item.command !== 'object' || this.item.command.command !== command) {
+      this.item.command = alerts.length ? { command, title: 'Show Jarvis Context Alerts' } : { command, title: 'Show Jarvis Context Status' };
     }
     if (this.item.text !== text) this.item.text = text;
     this.item.tooltip = tooltip;

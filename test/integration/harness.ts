@@ -6,6 +6,8 @@ import * as vscode from 'vscode';
 import type { JarvisContextExtensionApi } from '../../src/host/api';
 import type { Sessions } from '../../src/host/sessions';
 import type { AgentsView } from '../../src/views/agentsView';
+import type { AlertNotifications } from '../../src/views/alertNotifications';
+import type { AlertsView } from '../../src/views/alertsView';
 import type { CheckpointsView } from '../../src/views/checkpointsView';
 import type { DecisionsView } from '../../src/views/decisionsView';
 import type { RecoveryOffers } from '../../src/views/recoveryNotification';
@@ -23,7 +25,10 @@ export interface Views {
 export const EXTENSION_ID = 'jarvis-context.jarvis-context';
 
 export type TestApi = JarvisContextExtensionApi & {
-  testing: { sessions: Sessions; views: Views; statusBar: StatusBar; offers: RecoveryOffers; log: vscode.LogOutputChannel };
+  testing: {
+    sessions: Sessions; views: Views; statusBar: StatusBar; offers: RecoveryOffers; log: vscode.LogOutputChannel;
+    alerts: { view: AlertsView; tree: vscode.TreeView<unknown>; notifications: AlertNotifications };
+  };
 };
 
 export async function activate(): Promise<TestApi> {

@@ -3,6 +3,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { COMMANDS, INTERNAL_COMMANDS, TERMINAL_PROFILE, VIEW_CONTAINER, VIEWS } from '../../src/ids';
+import { ALERT_DEFAULTS } from '../../src/core/alertSettings';
 import { CONFIG_DEFAULTS, SETTINGS } from '../../src/host/settings';
 
 const root = path.resolve(__dirname, '../../..');
@@ -76,6 +77,14 @@ describe('package.json manifest', function () {
       [SETTINGS.retentionDays]: CONFIG_DEFAULTS.retentionDays,
       [SETTINGS.otelTerminalEnvironment]: CONFIG_DEFAULTS.otelTerminalEnvironment,
       [SETTINGS.costPrices]: CONFIG_DEFAULTS.costPrices,
+      [SETTINGS.alertsLoopRepeats]: CONFIG_DEFAULTS.alerts.loopRepeats,
+      [SETTINGS.alertsLoopWindowSeconds]: CONFIG_DEFAULTS.alerts.loopWindowSeconds,
+      [SETTINGS.alertsStalledTaskMinutes]: CONFIG_DEFAULTS.alerts.stalledTaskMinutes,
+      [SETTINGS.alertsTaskTokenBudget]: CONFIG_DEFAULTS.alerts.taskTokenBudget,
+      [SETTINGS.alertsAgentTokenBudget]: CONFIG_DEFAULTS.alerts.agentTokenBudget,
+      [SETTINGS.alertsTaskBudgets]: CONFIG_DEFAULTS.alerts.taskBudgets,
+      [SETTINGS.alertsAgentBudgets]: CONFIG_DEFAULTS.alerts.agentBudgets,
+      [SETTINGS.alertsNotifications]: CONFIG_DEFAULTS.alerts.notifications,
     };
     for (const [key, p] of Object.entries<Record<string, unknown>>(props)) {
       assert.match(key, /^jarvis\./);
@@ -88,6 +97,10 @@ describe('package.json manifest', function () {
     assert.strictEqual(props['jarvis.historySize'].default, 100);
     assert.strictEqual(props['jarvis.staleAgentMinutes'].default, 5);
     assert.strictEqual(props['jarvis.server.port'].default, 0);
+    // The engine's defaults (shared/API.md) and the settings' agree.
+    assert.strictEqual(props['jarvis.alerts.loopRepeats'].default, ALERT_DEFAULTS.loopRepeats);
+    assert.strictEqual(props['jarvis.alerts.loopWindowSeconds'].default * 1000, ALERT_DEFAULTS.loopWindowMs);
+    assert.strictEqual(props['jarvis.alerts.stalledTaskMinutes'].default * 60_000, ALERT_DEFAULTS.stalledTaskMs);
   });
 
   it('ships the icon it names', function () {

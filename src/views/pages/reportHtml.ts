@@ -88,6 +88,15 @@ export function renderReportBody(r: RecoveryReport, now?: number, changes?: Chan
   if (r.stale_agents.length === 0) out.push('<p class="muted">None.</p>');
   else out.push(`<ul>${r.stale_agents.map(a => `<li><strong>${h(a.agent_id)}</strong> (${h(a.status)}), last seen ${h(shortTime(a.last_seen, now))}${a.current_task ? `, working on ${h(a.current_task)}` : ''}</li>`).join('')}</ul>`);
 
+  if (r.alerts) {
+    const active = r.alerts.filter(a => a.active);
+    out.push(`<h2>Alerts (${active.length} active)</h2>`);
+    if (r.alerts.length === 0) out.push('<p class="muted">None raised.</p>');
+    else out.push(`<ul>${r.alerts.map(a => `<li>${a.active ? '<strong class="bad">active</strong>' : '<span class="muted">ended</span>'} ` +
+      `<code>${h(a.kind)}</code> ${h(a.subject.type)} <strong>${h(a.subject.id)}</strong>: ${h(a.message)} ` +
+      `<span class="muted">(${plural(a.count, 'time')}, last ${h(shortTime(a.last_seen, now))})</span></li>`).join('')}</ul>`);
+  }
+
   const after = r.after_last_recovery_point;
   out.push('<h2>Since the last recovery point</h2>');
   if (!rp) out.push('<p class="muted">No recovery point had been marked: a resume starts from the beginning.</p>');

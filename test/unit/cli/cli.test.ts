@@ -34,8 +34,8 @@ interface Serving {
   stdout: () => string;
 }
 
-function serve(folder: string, extra: string[] = []): Promise<Serving> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--path', folder, '--port', '0', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+function serve(folder: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<Serving> {
+  const child = spawn(process.execPath, [CLI, 'serve', '--path', folder, '--port', '0', ...extra], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   const exit = new Promise<number | null>(resolve => child.on('exit', code => resolve(code)));
   let out = '';
   let err = '';
@@ -185,6 +185,40 @@ describe('cli', function () {
     assert.strictEqual(fs.existsSync(path.join(folder, 'endpoint.json')), false);
     // The next run finds a clean folder.
     assert.strictEqual(json(await cli(['status', '--path', folder])).recovered_from_crash, false);
+  });
+
+  it('serve takes the watchdog thresholds as flags over environment variables; a bad one is wrong usage', async () => {
+    const bad = await cli(['serve', '--loop-repeats', '1', '--path', dir()]);
+    assert.strictEqual(bad.code, 2);
+    assert.match(bad.stderr, /--loop-repeats: 1 is not an integer of at least 2/);
+    assert.strictEqual((await cli(['serve', '--task-token-budget', 'lots', '--path', dir()])).code, 2);
+    const loop = async (s: Serving, from: string, times: number) => {
+      for (let i = 0; i < times; i++) await request(s.url, '/messages', s.token, { method: 'POST', body: { from_agent: from, to_agent: 'b', message_type: 'ask', content: 'again' } });
+      return (await request(s.url, '/alerts?active=true', s.token)).json.alerts.map((a: { subject: { id: string } }) => a.subject.id);
+    };
+    const s = await serve(dir(), ['--loop-repeats', '3'], { JARVIS_ALERT_LOOP_REPEATS: '7' });
+    try {
+      assert.deepStrictEqual(await loop(s, 'x', 2), []);
+      assert.deepStrictEqual(await loop(s, 'x', 1), ['x'], 'the flag wins over the environment');
+    } finally {
+      s.child.kill('SIGTERM');
+      await s.exit;
+    }
+    const e = await serve(dir(), [], { JARVIS_ALERT_LOOP_REPEATS: '4' });
+    try {
+      assert.deepStrictEqual(await loop(e, 'y', 3), []);
+      assert.deepStrictEqual(await loop(e, 'y', 1), ['y']);
+    } finally {
+      e.child.kill('SIGTERM');
+      await e.exit;
+    }
+    const off = await serve(dir(), ['--no-alerts']);
+    try {
+      assert.deepStrictEqual(await loop(off, 'z', 6), []);
+    } finally {
+      off.child.kill('SIGTERM');
+      await off.exit;
+    }
   });
 
   it('SIGINT shuts down cleanly too; the token survives the restart', async () => {

@@ -162,6 +162,25 @@ describe('power cut: failed fsync and full disk', function () {
   });
 });
 
+describe('power cut: alerts', function () {
+  this.timeout(60_000);
+
+  it('an alert raised and a dismissal acknowledged before the cut are there after it', async () => {
+    const fs = fsFor({ rng: new Rng(11) });
+    const e = await ContextEngine.open({ ...options(fs), alerts: { checkIntervalMs: 3_600_000 } });
+    const say = (from: string) => e.logAgentMessage({ from_agent: from, to_agent: 'b', message_type: 'ask', content: { same: 'r'.repeat(100) } });
+    for (let i = 0; i < 6; i++) await say('kept');
+    for (let i = 0; i < 6; i++) await say('dismissed');
+    const target = e.getAlerts({ active: true }).find(a => a.subject.id === 'dismissed')!;
+    assert.ok(target, 'both loops raised');
+    assert.strictEqual((await e.dismissAlert(target.id))?.active, false);
+    await afterCut(fs, e, 16, (e2, seed) => {
+      const got = e2.getAlerts().map(a => [a.subject.id, a.active, a.cleared_by]).sort();
+      assert.deepStrictEqual(got, [['dismissed', false, 'dismissed'], ['kept', true, null]], `seed ${seed}`);
+    });
+  });
+});
+
 // ---- cases that exposed engine bugs (fixed); they guard against their return ----
 
 describe('power cut: cases that once exposed engine bugs', function () {
