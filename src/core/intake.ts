@@ -1,36 +1,12 @@
 import { iso } from './time';
 import type { Clock } from './ports';
-import type { BatchResult } from './types';
+import type { BatchResult, ClientSeen, SinceStart, SpoolResult } from './types';
+
+export type { SinceStart, SpoolResult };
 
 // What reached this run from outside since it started: which orchestrators wrote (clients name
 // themselves in a Jarvis-Client header) and how much of what they spooled while no server was up
 // was taken in. Said after a crash, so a user knows whether the run went on through it.
-
-/** What ingesting spooled events came to. */
-export interface SpoolResult {
-  accepted: number;
-  duplicates: number;
-  rejected: number;
-  unreadable_lines: number;
-}
-
-export interface ClientSeen {
-  /** As the client names itself, e.g. "python pid=4242 orchestrator.py". */
-  client: string;
-  first_seen: string;
-  last_seen: string;
-  writes: number;
-}
-
-export interface SinceStart {
-  started_at: string;
-  /** Taken from the spool files by this server when it started. */
-  spool_at_start: SpoolResult | null;
-  /** Spooled events clients sent once they reached this server. */
-  spool_from_clients: { accepted: number; duplicates: number };
-  /** Orchestrators that wrote to this server, newest first (at most 20). */
-  clients: ClientSeen[];
-}
 
 const MAX_CLIENTS = 20;
 const MAX_CLIENT_NAME = 120;

@@ -1,4 +1,3 @@
-import type { SinceStart, SpoolResult } from './intake';
 // The records the engine stores and returns. Field names are snake_case, as in the REST API,
 // so the server and the views pass them through unchanged.
 
@@ -369,4 +368,30 @@ export interface Alert {
   cleared_by: 'condition' | 'dismissed' | null;
   /** The figures behind the message (the repeated call, tokens and budget, minutes idle, ...). */
   detail: JsonObject;
+}
+
+/** What ingesting spooled events came to. */
+export interface SpoolResult {
+  accepted: number;
+  duplicates: number;
+  rejected: number;
+  unreadable_lines: number;
+}
+
+export interface ClientSeen {
+  /** As the client names itself, e.g. "python pid=4242 orchestrator.py". */
+  client: string;
+  first_seen: string;
+  last_seen: string;
+  writes: number;
+}
+
+export interface SinceStart {
+  started_at: string;
+  /** Taken from the spool files by this server when it started. */
+  spool_at_start: SpoolResult | null;
+  /** Spooled events clients sent once they reached this server. */
+  spool_from_clients: { accepted: number; duplicates: number };
+  /** Orchestrators that wrote to this server, newest first (at most 20). */
+  clients: ClientSeen[];
 }
