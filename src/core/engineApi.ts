@@ -1,7 +1,7 @@
 import type {
   Agent, AgentUpdate, BatchEvent, BatchResult, ChangeEvent, CheckpointInfo, CheckpointResult, CleanupResult,
   ContextView, Decision, DecisionInput, EngineMetrics, EngineStatus, Json, JsonObject, ListQuery, Message,
-  MessageInput, RecoveryReport, Span, SpanInput, SpanQuery, SpanWriteResult, Task, TaskEvent, TaskStatus, TaskUpdate, TokenUsage,
+  MessageInput, RecoveryReport, ResumeClearedBy, ResumePoint, ResumePointInfo, Span, SpanInput, SpanQuery, SpanWriteResult, Task, TaskEvent, TaskStatus, TaskUpdate, TokenUsage,
 } from './types';
 
 export interface Disposable {
@@ -38,6 +38,21 @@ export interface ContextEngineApi {
   /** Folds the journal into the database file now; false when the database could not be written. */
   compact(): Promise<boolean>;
   cleanup(options: { olderThanDays: number; dryRun?: boolean }): Promise<CleanupResult>;
+  /**
+   * Resume and fork: records a checkpoint of kind `fork` of `checkpoint_id` (its orchestrator state
+   * replaced by `state` when given) and makes it the pending resume point. ValidationError for bad
+   * input, NotFoundError for an unknown checkpoint.
+   */
+  setResumePoint(input: { checkpoint_id: number; state?: JsonObject }): Promise<ResumePointInfo>;
+  /** The same, from the newest recovery point; NotFoundError when there is none. */
+  resumeFromLastRecoveryPoint(): Promise<ResumePointInfo>;
+  /** Ends the pending resume point and records a decision saying who; NotFoundError when none (or not `resumePointId`). */
+  clearResumePoint(by: Exclude<ResumeClearedBy, 'replaced'>, resumePointId?: number): Promise<ResumePointInfo>;
+  getPendingResumePoint(): ResumePointInfo | undefined;
+  getResumePoint(): Promise<ResumePoint | undefined>;
+  /** GET /context: the pending resume point's context and id, else the live context. */
+  getRestoreContext(): Promise<ContextView>;
+  getLastRecoveryPointId(): number | undefined;
   /** The recovery analysis now, written to disk as a report (POST /recover). */
   analyzeRecovery(): Promise<RecoveryReport>;
 

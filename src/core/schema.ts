@@ -44,6 +44,8 @@ CREATE TABLE IF NOT EXISTS archive_segments (name TEXT PRIMARY KEY, created_at T
   max_ts TEXT NOT NULL, decisions INTEGER NOT NULL, messages INTEGER NOT NULL, task_events INTEGER NOT NULL,
   snapshots INTEGER NOT NULL, spans INTEGER NOT NULL DEFAULT 0, bytes INTEGER NOT NULL, max_ids TEXT);
 CREATE TABLE IF NOT EXISTS ingested_events (event_id TEXT PRIMARY KEY, ts TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS resume_points (id INTEGER PRIMARY KEY, created_at TEXT NOT NULL, checkpoint_id INTEGER NOT NULL,
+  parent_id INTEGER NOT NULL, edited INTEGER NOT NULL, cleared_at TEXT, cleared_by TEXT);
 ${HISTORY_SCHEMA}
 INSERT OR IGNORE INTO meta (k, v) VALUES ('schema_version', '${SCHEMA_VERSION}'), ('last_seq', '0'), ('events_total', '0');
 `;
@@ -54,5 +56,5 @@ export const CHAIN_INDEX = 'CREATE INDEX IF NOT EXISTS context_snapshots_chain O
 /** Columns added since schema version 1, per table: [name, type]. */
 export const ADDED_COLUMNS: Record<string, [string, string][]> = {
   context_snapshots: [['base_id', 'INTEGER'], ['chain_start', 'INTEGER'], ['encoding', "TEXT NOT NULL DEFAULT 'full'"]],
-  checkpoints: [['content_hash', 'TEXT'], ['size', 'INTEGER']],
+  checkpoints: [['content_hash', 'TEXT'], ['size', 'INTEGER'], ['parent_id', 'INTEGER']],
 };

@@ -12,7 +12,7 @@ export interface CheckpointNode {
   readonly id: number;
 }
 
-const ICONS: Record<SnapshotKind, string> = { auto: 'history', manual: 'pinned', recovery: 'bookmark', shutdown: 'debug-stop' };
+const ICONS: Record<SnapshotKind, string> = { auto: 'history', manual: 'pinned', recovery: 'bookmark', shutdown: 'debug-stop', fork: 'git-branch' };
 
 /** What each icon means, for the hover (the list shows the icon alone). */
 const ICON_MEANINGS: Record<SnapshotKind, string> = {
@@ -20,6 +20,7 @@ const ICON_MEANINGS: Record<SnapshotKind, string> = {
   manual: 'taken with Create Checkpoint',
   recovery: 'a recovery point the orchestrator marked',
   shutdown: 'taken when the store closed cleanly',
+  fork: 'a fork made to resume from the checkpoint above it (Edit and Fork…, Resume from This Checkpoint)',
 };
 
 /** Recovery points and automatic checkpoints, newest first. */
