@@ -250,3 +250,25 @@ export interface Span {
   tool_name: string | null;
   attributes: JsonObject;
 }
+
+/** POST /resume-point. */
+export interface ResumePointCreated {
+  resume_point_id: number;
+  /** The fork checkpoint recorded for it. */
+  checkpoint_id: number;
+  /** The checkpoint chosen. */
+  parent_id: number;
+  edited: boolean;
+  created_at: string;
+}
+
+/** GET /resume-point: the pending one, with the context it restores. */
+export interface ResumePoint extends ResumePointCreated {
+  label: string | null;
+  cleared_at: string | null;
+  cleared_by: string | null;
+  state: JsonObject;
+  tasks: Json[];
+  agents: Json[];
+  recent_decisions: Json[];
+}
