@@ -24,6 +24,11 @@ export const COMMANDS = {
   runExample: 'jarvis.runExample',
   search: 'jarvis.search',
   openSearchResult: 'jarvis.openSearchResult',
+  resumeFromCheckpoint: 'jarvis.resumeFromCheckpoint',
+  editAndFork: 'jarvis.editAndFork',
+  confirmFork: 'jarvis.confirmFork',
+  resumeFromLastRecoveryPoint: 'jarvis.resumeFromLastRecoveryPoint',
+  cancelResumePoint: 'jarvis.cancelResumePoint',
 } as const;
 
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];
@@ -35,6 +40,7 @@ export const INTERNAL_COMMANDS: readonly CommandId[] = [
   COMMANDS.openDecision,
   COMMANDS.openSpan,
   COMMANDS.openSearchResult,
+  COMMANDS.confirmFork,
 ];
 
 export const VIEW_CONTAINER = 'jarvis';
