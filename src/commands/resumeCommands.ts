@@ -102,7 +102,7 @@ export function registerResumeCommands(ctx: CommandContext): vscode.Disposable[]
       const state = (snapshot.state ?? {}) as JsonObject;
       const { draft } = drafts.prepare(s.key, id, `Edit and fork #${id}${c?.label ? ` — ${checkpointTitle(c)}` : ''}`, state);
       await showDocument(draft);
-      void vscode.window.setStatusBarMessage(`$(edit) Jarvis: edit the state of checkpoint #${id}, then save to see the diff and fork`, 8000);
+      void vscode.window.setStatusBarMessage(`$(edit) Jarvis: edit the state of checkpoint #${id}, then save to see the diff and fork`, 6000);
       return draft;
     }),
 

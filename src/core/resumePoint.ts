@@ -85,7 +85,7 @@ export class ResumePoints {
       const id = store.scalar('SELECT COALESCE(MAX(id), 0) FROM resume_points') + 1;
       const snapshotId = ++store.counters.snapshot;
       const checkpointId = ++store.counters.checkpoint;
-      const label = `fork of #${parentId}${edited ? ', state edited' : ''}`;
+      const label = `${edited ? 'edited ' : ''}fork of #${parentId}`;
       // A keyframe of its own: the fork opens whatever happens to its parent's chain (archived, cleaned up).
       const snapshot: SnapshotOp = {
         o: 'snapshot', t, id: snapshotId, kind: 'fork', label, hash: hashHex(hashParts(parts)), delta: keyframe(parts),
@@ -94,7 +94,7 @@ export class ResumePoints {
       const checkpoint: CheckpointOp = { o: 'checkpoint', t, id: checkpointId, kind: 'fork', label, snapshot_id: snapshotId, snapshot, parent_id: parentId };
       const named = parent.label ? ` ("${parent.label}")` : '';
       const decision = this.decision(t, 'resume_point', { resume_point_id: id, checkpoint_id: checkpointId, parent_id: parentId, edited },
-        `Resume the next orchestrator start from checkpoint #${parentId}${named}${edited ? ' with an edited orchestrator state' : ''}`,
+        `Resume from checkpoint #${parentId}${named}${edited ? ' with an edited state' : ''} at the next orchestrator start`,
         `Recorded as fork checkpoint #${checkpointId}; the history before it is kept as it was. The orchestrator gets this context ` +
         'from GET /context (restore_context()) and clears the resume point once restored.');
       const op: ResumePointOp = { o: 'resume_point', t, id, checkpoint, edited, decision };
@@ -123,9 +123,9 @@ export class ResumePoints {
       const what = `checkpoint #${info.parent_id}${info.label ? ` ("${info.label}")` : ''}${info.edited ? ' with an edited state' : ''}`;
       const context = { resume_point_id: info.resume_point_id, checkpoint_id: info.checkpoint_id, parent_id: info.parent_id, edited: info.edited, by };
       const decision = by === 'orchestrator'
-        ? this.decision(t, 'resume', context, `The orchestrator resumed from ${what} (fork #${info.checkpoint_id})`,
+        ? this.decision(t, 'resume', context, `Orchestrator resumed from ${what} (fork #${info.checkpoint_id})`,
           'It restored the resume point\'s context on start and cleared the resume point.')
-        : this.decision(t, 'resume_cancelled', context, `The user cancelled the resume from ${what} (fork #${info.checkpoint_id})`,
+        : this.decision(t, 'resume_cancelled', context, `User cancelled the resume from ${what} (fork #${info.checkpoint_id})`,
           'The next orchestrator start restores the live context; the fork checkpoint stays in the history.');
       const op: ResumeClearOp = { o: 'resume_clear', t, id: info.resume_point_id, by, decision };
       await this.deps.writes.submit(op);

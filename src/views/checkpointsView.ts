@@ -52,7 +52,7 @@ export class CheckpointsView extends SessionTree<CheckpointNode> {
     setContextKey(CONTEXT_KEYS.resumePending, this.resume !== undefined);
     const now = ageNow();
     const signatures = new Map(this.checkpoints.map(c => [`c:${c.checkpoint_id}`, `${ago(c.created_at, now)}|${c.checkpoint_id === this.resume?.checkpoint_id}`]));
-    if (this.resume) signatures.set(RESUME_NODE_KEY, `${this.resume.resume_point_id}|${ago(this.resume.created_at, now)}`);
+    if (this.resume) signatures.set(RESUME_NODE_KEY, String(this.resume.resume_point_id));
     return {
       structure: `${this.resume?.resume_point_id ?? ''};${this.checkpoints.map(c => `${c.checkpoint_id}<${c.parent_id ?? ''}`).join(',')}`,
       signatures,
@@ -109,7 +109,8 @@ export class CheckpointsView extends SessionTree<CheckpointNode> {
     if (!c) return item;
     const kind = { title: CHECKPOINT_KIND_TITLES[c.kind] ?? c.kind, icon: ICONS[c.kind] ?? 'circle-outline' };
     const pending = this.resume?.checkpoint_id === c.checkpoint_id;
-    item.description = pending ? `next start · ${ago(c.created_at)}` : ago(c.created_at);
+    // The age of a pending fork is on the resume point's node above.
+    item.description = pending ? 'next start' : ago(c.created_at);
     item.iconPath = new vscode.ThemeIcon(kind.icon, pending ? new vscode.ThemeColor('charts.blue') : undefined);
     item.contextValue = this.previous(c.checkpoint_id) ? 'checkpoint.hasPrevious' : 'checkpoint';
     item.tooltip = checkpointHover(c);
@@ -121,15 +122,15 @@ export class CheckpointsView extends SessionTree<CheckpointNode> {
   private resumeItem(element: CheckpointNode): vscode.TreeItem {
     const r = this.resume;
     const parent = r && this.byId.get(r.parent_id);
-    const item = new vscode.TreeItem(`Next start resumes from ${parent ? checkpointTitle(parent) : `#${r?.parent_id ?? element.id}`}`);
+    const item = new vscode.TreeItem(`Next start: ${parent ? checkpointTitle(parent) : `#${r?.parent_id ?? element.id}`}`);
     item.id = element.key;
     if (!r) return item;
-    item.description = `${r.edited ? 'edited · ' : ''}${ago(r.created_at)}`;
+    item.description = r.edited ? 'edited' : '';
     item.iconPath = new vscode.ThemeIcon('debug-continue', new vscode.ThemeColor('charts.blue'));
     item.contextValue = 'resumePoint';
     const md = new vscode.MarkdownString(undefined, true);
     md.appendMarkdown(`**Resume point** — the next orchestrator start restores checkpoint #${r.parent_id}${r.label ? ` ${mdEscape(`"${r.label}"`)}` : ''}`);
-    md.appendMarkdown(`${r.edited ? ' with an edited orchestrator state' : ''}, recorded as fork #${r.checkpoint_id}.\n\n`);
+    md.appendMarkdown(`${r.edited ? ' with an edited orchestrator state' : ''}, recorded as fork #${r.checkpoint_id} ${ago(r.created_at)}.\n\n`);
     md.appendMarkdown('`restore_context()` / `restoreContext()` (or `GET /context`) returns it, then clears it. ');
     md.appendMarkdown('**Cancel Resume Point** (the ✕) lets the next start restore the live context instead.');
     item.tooltip = md;

@@ -52,7 +52,7 @@ describe('resume points and forks', () => {
       assert.strictEqual(fork.checkpoint_id, r.checkpoint_id);
       assert.strictEqual(fork.kind, 'fork');
       assert.strictEqual(fork.parent_id, rp);
-      assert.strictEqual(fork.label, `fork of #${rp}, state edited`);
+      assert.strictEqual(fork.label, `edited fork of #${rp}`);
       // Every earlier checkpoint is listed and opens as before.
       assert.deepStrictEqual(e.listCheckpoints().slice(1), listedBefore);
       assert.strictEqual(canonicalJson(await e.getCheckpointSnapshot(rp)), canonicalJson(parentBefore));
@@ -84,7 +84,7 @@ describe('resume points and forks', () => {
       assert.strictEqual(full?.tasks.length, 1);
       const d = (await e.getDecisions({ limit: 1 }))[0];
       assert.strictEqual(d.decision_type, 'resume_point');
-      assert.match(d.decision, new RegExp(`checkpoint #${rp} \\("before-deploy"\\) with an edited orchestrator state`));
+      assert.strictEqual(d.decision, `Resume from checkpoint #${rp} ("before-deploy") with an edited state at the next orchestrator start`);
       assert.deepStrictEqual(d.context, { resume_point_id: r.resume_point_id, checkpoint_id: r.checkpoint_id, parent_id: rp, edited: true });
     } finally {
       await e.close();
@@ -116,14 +116,14 @@ describe('resume points and forks', () => {
       assert.strictEqual((await e.getRestoreContext()).resume_point_id, undefined);
       let d = (await e.getDecisions({ limit: 1 }))[0];
       assert.strictEqual(d.decision_type, 'resume');
-      assert.strictEqual(d.decision, `The orchestrator resumed from checkpoint #${rp} ("before-deploy") with an edited state (fork #${a.checkpoint_id})`);
+      assert.strictEqual(d.decision, `Orchestrator resumed from checkpoint #${rp} ("before-deploy") with an edited state (fork #${a.checkpoint_id})`);
       await assert.rejects(e.clearResumePoint('orchestrator'), NotFoundError);
 
       const b = await e.setResumePoint({ checkpoint_id: later });
       await e.clearResumePoint('user');
       d = (await e.getDecisions({ limit: 1 }))[0];
       assert.strictEqual(d.decision_type, 'resume_cancelled');
-      assert.strictEqual(d.decision, `The user cancelled the resume from checkpoint #${later} ("after-deploy") (fork #${b.checkpoint_id})`);
+      assert.strictEqual(d.decision, `User cancelled the resume from checkpoint #${later} ("after-deploy") (fork #${b.checkpoint_id})`);
       // The forks stay in the history.
       assert.deepStrictEqual(e.listCheckpoints().filter(c => c.kind === 'fork').map(c => c.parent_id), [later, rp]);
     } finally {

@@ -59,7 +59,7 @@ describe('server: resume points', () => {
     assert.deepStrictEqual(c.json.state, { phase: 'deploy', retries: 0 });
     const d = (await h.req('GET', '/decisions?limit=1')).json.decisions[0];
     assert.strictEqual(d.decision_type, 'resume');
-    assert.match(d.decision, /^The orchestrator resumed from checkpoint/);
+    assert.match(d.decision, /^Orchestrator resumed from checkpoint/);
   });
 
   it('DELETE /resume-point: 404 when none; ?by=user records a cancellation; ?resume_point_id must be the pending one', async () => {
