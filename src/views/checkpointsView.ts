@@ -115,7 +115,11 @@ export class CheckpointsView extends SessionTree<CheckpointNode> {
     item.contextValue = this.previous(c.checkpoint_id) ? 'checkpoint.hasPrevious' : 'checkpoint';
     item.tooltip = checkpointHover(c);
     item.command = { command: COMMANDS.openCheckpoint, title: 'Open Snapshot', arguments: [element] };
-    if (this.forks.has(c.checkpoint_id)) item.collapsibleState = vscode.TreeItemCollapsibleState.Expanded;
+    if (this.forks.has(c.checkpoint_id)) {
+      item.collapsibleState = vscode.TreeItemCollapsibleState.Expanded;
+      // A new id once it has forks: VS Code keeps the state it knew for an id, and it knew none.
+      item.id = `${element.key}/forks`;
+    }
     return item;
   }
 
