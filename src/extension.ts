@@ -63,7 +63,7 @@ class JarvisExtension extends Disposable {
       }),
     );
     this.pages = this._register(new Pages(this.sessions, this.log));
-    this.offers = new RecoveryOffers(this.log, this.pages);
+    this.offers = this._register(new RecoveryOffers(this.log, this.pages));
     const documents = this._register(new JarvisDocuments(this.sessions));
     this._register(vscode.workspace.registerTextDocumentContentProvider(SCHEME, documents));
     const views = this.views = {

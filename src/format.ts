@@ -43,6 +43,33 @@ export function shortTime(iso: string, now: number = Date.now()): string {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${time}`;
 }
 
+/** "UTC+01:00" (or "UTC") for the zone this machine shows local times in, at that moment. */
+export function zoneName(iso: string): string {
+  const d = new Date(iso);
+  const off = Number.isNaN(d.getTime()) ? 0 : -d.getTimezoneOffset();
+  if (off === 0) return 'UTC';
+  const abs = Math.abs(off);
+  return `UTC${off > 0 ? '+' : '-'}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+}
+
+/** Local time with its zone, to the millisecond when asked: "15:02:25.312 UTC+01:00". */
+export function localTimeWithZone(iso: string, now: number = Date.now(), millis = false): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  const ms = millis ? `.${String(d.getMilliseconds()).padStart(3, '0')}` : '';
+  return `${shortTime(iso, now)}${ms} ${zoneName(iso)}`;
+}
+
+/** "14 s", "3 min 5 s", "2 h 10 min": a duration a person reads. */
+export function duration(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return s % 60 ? `${m} min ${s % 60} s` : `${m} min`;
+  const h = Math.floor(m / 60);
+  return m % 60 ? `${h} h ${m % 60} min` : `${h} h`;
+}
+
 /** Pretty JSON with sorted keys, so two snapshots diff line by line on what really changed. */
 export function canonicalJson(value: unknown): string {
   return sortedJson(value, 2) + '\n';

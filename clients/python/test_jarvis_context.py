@@ -280,6 +280,69 @@ class WithServerTest(TempDirTest):
         cm.log_decision("assign", "c", "online-2", "r")
         self.assertEqual(cm.get_decisions(limit=1)[0]["decision"], "online-2")
 
+    def known_token(self) -> str:
+        """The token the server in self.folder will use (it keeps the folder's token file)."""
+        token = "spool-drain-test-token-0123456789abcdef"
+        with open(os.path.join(self.folder, "endpoint_token"), "w") as f:
+            f.write(token + "\n")
+        return token
+
+    def wait_drained(self, cm, seconds=30.0):
+        deadline = time.monotonic() + seconds
+        while cm.pending_spooled() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return cm.pending_spooled()
+
+    def test_the_spool_drains_in_the_background_without_another_call(self):
+        # The spool lives in a folder of its own, so only the client can send it.
+        port = free_port()
+        spool_dir = os.path.join(self.root, "client")
+        cm = self.manager(spool_dir, url="http://127.0.0.1:%d" % port, token=self.known_token(), timeout=5)
+        for i in range(20):
+            self.assertIsNone(cm.log_agent_message("a1", "planner", "progress", {"i": i}))
+        self.assertEqual(cm.pending_spooled(), 20)
+        server = Server(self.folder, port)
+        server.start()
+        self.servers.append(server)
+        # Nothing is called on cm: its background drain finds the server and sends everything.
+        reader = self.manager(self.folder)
+        deadline = time.monotonic() + 30
+        while reader.get_context_status()["counts"]["messages"] < 20 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertEqual(cm.pending_spooled(), 0)
+        self.assertEqual([m["content"]["i"] for m in reversed(reader.get_messages(limit=100))], list(range(20)))
+        status = reader.request("GET", "/status")["since_start"]
+        self.assertEqual(status["spool_from_clients"]["accepted"], 20)
+        self.assertTrue(any(c["client"].startswith("python pid=%d " % os.getpid()) for c in status["clients"]), status["clients"])
+
+    def test_ten_thousand_spooled_events_drain_in_order_exactly_once_while_new_writes_go_on(self):
+        port = free_port()
+        spool_dir = os.path.join(self.root, "client")
+        cm = self.manager(spool_dir, url="http://127.0.0.1:%d" % port, token=self.known_token(), timeout=10)
+        n = 10_000
+        for start in range(0, n, 500):
+            events = [{"type": "message", "from_agent": "a1", "to_agent": "planner", "message_type": "progress", "content": {"i": i}}
+                      for i in range(start, start + 500)]
+            self.assertFalse(cm.record(events))
+        self.assertEqual(cm.pending_spooled(), n)
+        self.server(port=port)
+        # New writes while the backlog drains (from a2): each goes after everything spooled before it.
+        more = 0
+        while cm.pending_spooled() and more < 2_000:
+            cm.log_agent_message("a2", "planner", "progress", {"i": more})
+            more += 1
+        for _ in range(20):
+            cm.log_agent_message("a2", "planner", "progress", {"i": more})
+            more += 1
+        self.assertEqual(self.wait_drained(cm), 0)
+        reader = self.manager(self.folder)
+        spooled = list(reversed(reader.get_messages(limit=10_000, agent_id="a1")))
+        fresh = list(reversed(reader.get_messages(limit=10_000, agent_id="a2")))
+        self.assertEqual([m["content"]["i"] for m in spooled], list(range(n)))
+        self.assertEqual([m["content"]["i"] for m in fresh], list(range(more)))
+        self.assertLess(spooled[-1]["id"], fresh[0]["id"])
+        self.assertEqual(reader.get_context_status()["counts"]["messages"], n + more)
+
     def test_spool_left_in_the_server_folder_is_stored_once_after_restart(self):
         server = self.server()
         cm = self.manager(self.folder)

@@ -22,15 +22,16 @@ import { nodeFileSystem } from './nodeFs';
 import type { BatchItemOp } from './ops';
 import { silentLogger, systemClock } from './ports';
 import { loadState, type LoadOutcome } from './recoveryChain';
-import { buildReport, latestRecoveryReport, listRecoveryReports, writeReport } from './recoveryReport';
+import { buildReport, changesSince, latestRecoveryReport, listRecoveryReports, writeReport } from './recoveryReport';
 import { renderRecoveryReport } from './reportMarkdown';
 import { ResumePoints, type ResumeCloser } from './resumePoint';
 import type { ApplyResult } from './store';
+import { IntakeLog, type SpoolResult } from './intake';
 import { iso } from './time';
 import type {
   Agent, AgentUpdate, BatchEvent, BatchResult, ChangeEvent, ChangeKind, CheckpointInfo, CheckpointResult, CleanupResult,
   ContextView, Decision, DecisionInput, EngineMetrics, EngineStatus, Json, JsonObject, ListQuery, Message, MessageInput,
-  RecoveryReport, ResumePoint, ResumePointInfo, SnapshotKind, Span, SpanInput, SpanQuery, SpanWriteResult, Task, TaskEvent, TaskStatus, TaskUpdate, TokenUsage,
+  ChangesSince, RecoveryReport, ResumePoint, ResumePointInfo, SnapshotKind, Span, SpanInput, SpanQuery, SpanWriteResult, Task, TaskEvent, TaskStatus, TaskUpdate, TokenUsage,
 } from './types';
 import {
   checkAgentUpdate, checkBatch, checkCleanupDays, checkContext, checkDecision, checkId, checkLabel, checkLimit, checkMessage,
@@ -63,6 +64,7 @@ export class ContextEngine implements ContextEngineApi {
   private closed = false;
   private closing: Promise<void> | undefined;
   private lastRecoveryMs: number | null = null;
+  private readonly intake: IntakeLog;
 
   private constructor(SQL: SqlJsStatic, outcome: LoadOutcome, options: EngineOptions, private readonly marker: MarkerInfo) {
     this.folder = options.folder;
@@ -77,6 +79,7 @@ export class ContextEngine implements ContextEngineApi {
       emit: (kind, ids) => this.emit(kind, ids),
     };
     this.ctx = ctx;
+    this.intake = new IntakeLog(ctx.clock, marker.started_at);
     this.health = new PersistenceHealth(ctx.log, () => this.emit('persistence', []));
     const emergency = (reason: string) => writeEmergency(ctx, this.writes.seq, reason);
     this.writes = new WritePath(ctx, new Journal(ctx.fs, path.join(ctx.folder, JOURNAL_FILE)), this.health, {
@@ -369,6 +372,7 @@ export class ContextEngine implements ContextEngineApi {
       persistence: this.health.degraded ? 'degraded' : 'ok',
       persistence_error: this.health.reason,
       counts: this.ctx.store.counts(),
+      since_start: this.intake.summary(),
     };
   }
 
@@ -474,6 +478,23 @@ export class ContextEngine implements ContextEngineApi {
     if (!(await writeReport(this.ctx, report))) throw new PersistenceError(`the recovery report ${report.file} could not be written (see the log)`);
     this.emit('recovery', [report.file]);
     return report;
+  }
+
+  changesSince(report: RecoveryReport): ChangesSince | undefined {
+    return changesSince(this.ctx, report);
+  }
+
+  async noteSpoolIntake(result: SpoolResult): Promise<void> {
+    this.intake.spoolAtStart(result);
+    const report = this.recoveryReport;
+    if (!report) return;
+    // The crash report was written before the server took the spool in: add what came of it.
+    report.spool_intake = { ...result };
+    if (await writeReport(this.ctx, report)) this.emit('recovery', [report.file]);
+  }
+
+  noteClientWrite(client: string | undefined, spooled?: BatchResult): void {
+    this.intake.write(client, spooled);
   }
 
   async exportAll(): Promise<JsonObject> {

@@ -1,8 +1,9 @@
 import type {
   Agent, AgentUpdate, BatchEvent, BatchResult, ChangeEvent, CheckpointInfo, CheckpointResult, CleanupResult,
   ContextView, Decision, DecisionInput, EngineMetrics, EngineStatus, Json, JsonObject, ListQuery, Message,
-  MessageInput, RecoveryReport, ResumeClearedBy, ResumePoint, ResumePointInfo, Span, SpanInput, SpanQuery, SpanWriteResult, Task, TaskEvent, TaskStatus, TaskUpdate, TokenUsage,
+  MessageInput, RecoveryReport, ChangesSince, ResumeClearedBy, ResumePoint, ResumePointInfo, Span, SpanInput, SpanQuery, SpanWriteResult, Task, TaskEvent, TaskStatus, TaskUpdate, TokenUsage,
 } from './types';
+import type { SpoolResult } from './intake';
 
 export interface Disposable {
   dispose(): void;
@@ -55,6 +56,12 @@ export interface ContextEngineApi {
   getLastRecoveryPointId(): number | undefined;
   /** The recovery analysis now, written to disk as a report (POST /recover). */
   analyzeRecovery(): Promise<RecoveryReport>;
+  /** What arrived after a report's moment; undefined for a report without one (written by an older version). */
+  changesSince(report: RecoveryReport): ChangesSince | undefined;
+  /** The spool taken in at server start: counted in the status, added to this open's crash report. */
+  noteSpoolIntake(result: SpoolResult): Promise<void>;
+  /** A write from a client naming itself (Jarvis-Client header); `spooled` when it carried spooled events. */
+  noteClientWrite(client: string | undefined, spooled?: BatchResult): void;
 
   getStatus(): EngineStatus;
   getMetrics(): EngineMetrics;

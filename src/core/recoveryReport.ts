@@ -5,7 +5,7 @@ import { errorText as errText } from './errorText';
 import { isReportFile, reportFile, reportMarkdownFile } from './fileNames';
 import { renderRecoveryReport } from './reportMarkdown';
 import { iso } from './time';
-import type { CrashFrontier, RecoveryReport, RecoveryStep } from './types';
+import type { ChangesSince, CrashFrontier, RecoveryReport, RecoveryStep, ReportMarks, Task } from './types';
 
 // The recovery report: what was loaded and replayed, what was lost, what was in flight. Written
 // as recovery_report_<time>.json and its Markdown rendering.
@@ -31,6 +31,7 @@ export function buildReport(
   const point = rp ? s.getCheckpoint(Number(rp.id)) ?? null : null;
   const since = point?.created_at ?? '';
   const c = s.counts();
+  const marks = reportMarks(ctx);
   const frontier = crashFrontier(ctx, since);
   o.steps.push({ step: 'find the crash frontier', ok: true, detail: `${frontier.tasks_in_progress.length} tasks in progress, ` +
     `${frontier.tool_calls_after_recovery_point.length} tool calls after the last recovery point, ` +
@@ -55,6 +56,33 @@ export function buildReport(
     crash_frontier: frontier,
     lost: o.lost,
     duration_ms: ms,
+    as_of: iso(t),
+    as_of_ids: marks,
+    spool_intake: trigger === 'crash' ? null : undefined,
+  };
+}
+
+function reportMarks(ctx: EngineContext): ReportMarks {
+  // The id counters, not MAX(id): archived rows left the live tables but keep their ids.
+  const c = ctx.store.counters;
+  return { decision: c.decision, message: c.message, task_event: c.task_event, checkpoint: c.checkpoint, span: c.span };
+}
+
+/** What arrived after the report's moment, counted by row id: spooled events keep their earlier times. */
+export function changesSince(ctx: EngineContext, report: RecoveryReport): ChangesSince | undefined {
+  const m = report.as_of_ids;
+  if (!m || !report.as_of) return undefined;
+  const s = ctx.store;
+  const after = (table: string, id: number) => s.scalar(`SELECT COUNT(*) FROM ${table} WHERE id > ?`, [id]);
+  const taskIds = s.all('SELECT DISTINCT task_id FROM task_events WHERE id > ? ORDER BY task_id LIMIT 50', [m.task_event]);
+  return {
+    as_of: report.as_of,
+    decisions: after('decision_log', m.decision),
+    messages: after('agent_coordination', m.message),
+    task_events: after('task_events', m.task_event),
+    checkpoints: after('checkpoints', m.checkpoint),
+    spans: after('spans', m.span),
+    tasks: taskIds.map(r => s.getTask(String(r.task_id))).filter((x): x is Task => x !== undefined),
   };
 }
 

@@ -1,3 +1,4 @@
+import { localStamp as at } from './time';
 import type { RecoveryReport } from './types';
 
 const pct = (n: number) => `${Math.round(n)} %`;
@@ -7,9 +8,10 @@ const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 export function renderRecoveryReport(r: RecoveryReport): string {
   const out: string[] = [];
   out.push(`# Jarvis Context recovery report`, '');
-  out.push(`- **When:** ${r.created_at}`);
+  out.push(`- **When:** ${at(r.created_at)}`);
+  out.push(`- **Describes the state at:** ${at(r.as_of ?? r.created_at)}; writes that arrived later are not in it (the sidebar shows them)`);
   out.push(`- **Why:** ${r.trigger === 'crash' ? 'the previous run ended without a clean shutdown' : 'recovery analysis requested'}`);
-  if (r.previous_run) out.push(`- **Previous run:** pid ${r.previous_run.pid} on ${r.previous_run.host}, started ${r.previous_run.started_at}`);
+  if (r.previous_run) out.push(`- **Previous run:** pid ${r.previous_run.pid} on ${r.previous_run.host}, started ${at(r.previous_run.started_at)}`);
   out.push(`- **State loaded from:** ${r.loaded_from === 'empty' && r.restored.journal_records_replayed > 0
     ? 'the journal alone (the run had not written a database file yet)' : loadedFromText(r.loaded_from)}`);
   out.push(`- **Journal records replayed:** ${r.restored.journal_records_replayed}`);
@@ -19,6 +21,15 @@ export function renderRecoveryReport(r: RecoveryReport): string {
   if (r.lost.length === 0) out.push('Nothing: every acknowledged write was restored.');
   else r.lost.forEach(l => out.push(`- ${l}`));
   out.push('');
+
+  if (r.trigger === 'crash' && r.spool_intake !== undefined) {
+    const sp = r.spool_intake;
+    out.push('## Spooled while the server was away', '');
+    if (!sp || sp.accepted + sp.duplicates + sp.rejected + sp.unreadable_lines === 0) out.push('No spooled events were waiting when the server came back.');
+    else out.push(`${sp.accepted} spooled events taken in when the server came back (${sp.duplicates} already stored, ${sp.rejected} refused` +
+      `${sp.rejected ? ' and kept in spool.rejected.jsonl' : ''}, ${sp.unreadable_lines} torn lines skipped).`);
+    out.push('');
+  }
 
   out.push(`## Incomplete tasks (${r.incomplete_tasks.length})`, '');
   if (r.incomplete_tasks.length === 0) out.push('None.');
@@ -34,14 +45,14 @@ export function renderRecoveryReport(r: RecoveryReport): string {
   out.push(`## Stale agents (${r.stale_agents.length})`, '');
   if (r.stale_agents.length === 0) out.push('None.');
   else r.stale_agents.forEach(a =>
-    out.push(`- **${a.agent_id}** (${a.status}) last seen ${a.last_seen}${a.current_task ? `, working on ${a.current_task}` : ''}`));
+    out.push(`- **${a.agent_id}** (${a.status}) last seen ${at(a.last_seen)}${a.current_task ? `, working on ${a.current_task}` : ''}`));
   out.push('');
 
   const after = r.after_last_recovery_point;
   out.push('## Since the last recovery point', '');
   if (!after.recovery_point) out.push('No recovery point has been marked yet.');
   else {
-    out.push(`Recovery point #${after.recovery_point.checkpoint_id} "${after.recovery_point.label ?? ''}" at ${after.recovery_point.created_at}.`);
+    out.push(`Recovery point #${after.recovery_point.checkpoint_id} "${after.recovery_point.label ?? ''}" at ${at(after.recovery_point.created_at)}.`);
     out.push(`After it: ${after.decisions} decisions, ${after.messages} messages, ${after.task_events} task updates. ` +
       'An orchestrator that resumes from that point will do this work again.');
   }
@@ -50,13 +61,13 @@ export function renderRecoveryReport(r: RecoveryReport): string {
   const f = r.crash_frontier;
   if (f) {
     out.push('## Crash frontier', '');
-    out.push(`Last activity: ${f.last_activity_at ?? 'none recorded'}.`, '');
+    out.push(`Last activity: ${f.last_activity_at ? at(f.last_activity_at) : 'none recorded'}.`, '');
     out.push(`- Tasks in progress: ${f.tasks_in_progress.length ? f.tasks_in_progress.map(t => `${t.task_id} (${pct(t.percentage)})`).join(', ') : 'none'}`);
-    out.push(`- Agents active at the crash: ${f.agents_active_at_crash.length ? f.agents_active_at_crash.map(a => `${a.agent_id} (last seen ${a.last_seen})`).join(', ') : 'none'}`);
+    out.push(`- Agents active at the crash: ${f.agents_active_at_crash.length ? f.agents_active_at_crash.map(a => `${a.agent_id} (last seen ${at(a.last_seen)})`).join(', ') : 'none'}`);
     if (f.tool_calls_after_recovery_point.length) {
       out.push(`- Tool calls after the last recovery point (they run again if the orchestrator resumes from it):`);
       f.tool_calls_after_recovery_point.forEach(s =>
-        out.push(`  - ${s.start_time} ${esc(s.tool_name ?? s.name)}${s.agent_id ? ` by ${s.agent_id}` : ''}${s.status === 'error' ? ' (failed)' : ''}`));
+        out.push(`  - ${at(s.start_time)} ${esc(s.tool_name ?? s.name)}${s.agent_id ? ` by ${s.agent_id}` : ''}${s.status === 'error' ? ' (failed)' : ''}`));
     } else out.push('- Tool calls after the last recovery point: none');
     if (f.unfinished_conversations.length) {
       out.push('- Conversations cut off (no finished root span):');
@@ -69,7 +80,7 @@ export function renderRecoveryReport(r: RecoveryReport): string {
   out.push(`## Last decisions (${r.last_decisions.length})`, '');
   if (r.last_decisions.length === 0) out.push('None.');
   else r.last_decisions.forEach(d =>
-    out.push(`- ${d.ts} **${esc(d.decision_type)}**: ${esc(d.decision)}${d.agent_id ? ` (${d.agent_id})` : ''} — ${esc(d.reasoning)}`));
+    out.push(`- ${at(d.ts)} **${esc(d.decision_type)}**: ${esc(d.decision)}${d.agent_id ? ` (${d.agent_id})` : ''} — ${esc(d.reasoning)}`));
   out.push('');
 
   out.push('## Steps taken', '');

@@ -4,6 +4,7 @@ import { defaultIsProcessAlive } from './crashMarker';
 import type { ContextEngineApi } from './engineApi';
 import { ValidationError } from './errors';
 import type { FileSystemPort, Logger } from './ports';
+import type { SpoolResult } from './intake';
 import type { BatchEvent } from './types';
 import { MAX_BATCH_EVENTS } from './validate';
 
@@ -16,12 +17,7 @@ const REJECTED = 'spool.rejected.jsonl';
 /** A spool a client took by rename to send it (clients/python, clients/typescript): spool.sending.<pid>.jsonl. */
 const SENDING = /^spool\.sending\.(\d+)\.jsonl$/;
 
-export interface SpoolResult {
-  accepted: number;
-  duplicates: number;
-  rejected: number;
-  unreadable_lines: number;
-}
+export type { SpoolResult } from './intake';
 
 /**
  * Moves the spool aside (a client that appends meanwhile sees the rename and writes to a new

@@ -1,3 +1,4 @@
+import type { SinceStart, SpoolResult } from './intake';
 // The records the engine stores and returns. Field names are snake_case, as in the REST API,
 // so the server and the views pass them through unchanged.
 
@@ -158,6 +159,8 @@ export interface EngineStatus {
   persistence: 'ok' | 'degraded';
   persistence_error: string | null;
   counts: { agents: number; tasks: number; decisions: number; messages: number; snapshots: number };
+  /** Who wrote since this run started, and the spooled events it took in. */
+  since_start: SinceStart;
 }
 
 export interface EngineMetrics {
@@ -218,6 +221,36 @@ export interface RecoveryReport {
   crash_frontier: CrashFrontier;
   lost: string[];
   duration_ms: number;
+  /**
+   * The moment the report describes: the state as it was then. Writes that arrive later (a
+   * spooled event keeps its own, earlier time) are not in it; `as_of_ids` tells them apart.
+   * Absent in reports written before this field existed.
+   */
+  as_of?: string;
+  as_of_ids?: ReportMarks;
+  /** Spooled events taken in when the server came back after the crash (crash reports). */
+  spool_intake?: SpoolResult | null;
+}
+
+/** The newest row id of each history table at a report's moment. */
+export interface ReportMarks {
+  decision: number;
+  message: number;
+  task_event: number;
+  checkpoint: number;
+  span: number;
+}
+
+/** What arrived after a report's moment, by arrival (row id), not by the event's own time. */
+export interface ChangesSince {
+  as_of: string;
+  decisions: number;
+  messages: number;
+  task_events: number;
+  checkpoints: number;
+  spans: number;
+  /** The tasks those task events touched, as they are now (at most 50). */
+  tasks: Task[];
 }
 
 /** What was in flight when the writer died. */

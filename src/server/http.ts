@@ -148,3 +148,9 @@ export function sendError(res: ServerResponse, err: HttpError): void {
   if (err.field !== undefined) error.field = err.field;
   sendJson(res, err.status, { error }, err.headers);
 }
+
+/** The Jarvis-Client header clients send ("python pid=4242 orchestrator.py"), if any. */
+export function clientName(req: IncomingMessage): string | undefined {
+  const v = req.headers['jarvis-client'];
+  return typeof v === 'string' && v.trim() ? v.trim() : undefined;
+}

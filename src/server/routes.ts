@@ -5,7 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'http';
 import type { ContextEngineApi } from '../core/engineApi';
 import type { AgentUpdate, BatchEvent, DecisionInput, Json, JsonObject, MessageInput, TaskUpdate } from '../core/types';
-import { fieldError, HttpError } from './http';
+import { clientName, fieldError, HttpError } from './http';
 import { search } from './search';
 import { PROMETHEUS_CONTENT_TYPE, renderPrometheus, wantsPrometheus, type ServerCounters } from './prometheus';
 import type { EventStreams } from './sse';
@@ -124,8 +124,9 @@ const routes: Route[] = [
   {
     method: 'POST',
     path: '/events',
-    handle: async ({ engine, body }) => {
+    handle: async ({ engine, body, req }) => {
       const r = await engine.writeBatch(content<{ events: BatchEvent[] }>(await body()).events);
+      engine.noteClientWrite(clientName(req), req.headers['jarvis-spooled'] === '1' ? r : undefined);
       return created({ accepted: r.accepted, duplicates: r.duplicates });
     },
   },

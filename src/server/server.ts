@@ -9,7 +9,7 @@ import { nodeFileSystem } from '../core/nodeFs';
 import { ingestSpool } from '../core/spool';
 import { checkRequest } from './auth';
 import { loadLastPort, loadOrCreateToken, removeEndpoint, saveLastPort, writeEndpoint, type Endpoint } from './endpointFile';
-import { DEFAULT_MAX_BODY_BYTES, HttpError, parseJson, readBody, sendEmpty, sendError, sendJson, sendText } from './http';
+import { clientName, DEFAULT_MAX_BODY_BYTES, HttpError, parseJson, readBody, sendEmpty, sendError, sendJson, sendText } from './http';
 import type { ServerCounters } from './prometheus';
 import { BASE_PATH, matchRoute, type RouteContext } from './routes';
 import { DEFAULT_HEARTBEAT_MS, EventStreams } from './sse';
@@ -122,7 +122,7 @@ export class JarvisServer implements Disposable {
     const port = options.port ?? portFromEnv(logger);
     // Events clients spooled while no server was up go in before anyone can read a stale state.
     try {
-      await ingestSpool(options.engine, nodeFileSystem, logger);
+      await options.engine.noteSpoolIntake(await ingestSpool(options.engine, nodeFileSystem, logger));
     } catch (e) {
       logger.error(`[server] could not take in the spool: ${errorText(e)}; it stays on disk for the next start`);
     }
@@ -227,6 +227,11 @@ export class JarvisServer implements Disposable {
         counters: this.counters,
       };
       const answer = await route.handle(ctx);
+      // A write from an orchestrator that names itself: counted, so a crash notification can say
+      // who came back. POST /events counts its spooled events itself.
+      if (req.method !== 'GET' && route.path !== '/events' && 'status' in answer && answer.status < 300) {
+        this.engine.noteClientWrite(clientName(req));
+      }
       if ('streamed' in answer) {
         streamed = true;
         this.requestDone();

@@ -14,7 +14,9 @@ import json
 import logging
 import os
 import re
+import sys
 import threading
+import time
 import urllib.parse
 import uuid
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple, Union
@@ -44,6 +46,9 @@ _AGENT_FIELDS = ("status", "current_task", "capabilities", "metadata")
 # Body limit is 1 MiB; stay well under it.
 _BATCH_MAX_EVENTS = 500
 _BATCH_MAX_BYTES = 512 * 1024
+# Background drain: first retry soon after the outage starts, then at most every 2 s.
+_DRAIN_FIRST_S = 0.25
+_DRAIN_MAX_S = 2.0
 
 
 class JarvisContextError(Exception):
@@ -101,15 +106,24 @@ class JarvisContextManager:
         self.crash_marker = pathlib.Path(self.base_path, CRASH_MARKER_FILE)
         self.timeout = timeout
         self.spool_enabled = spool
+        # A URL from the environment (a VS Code terminal's) may go stale when the server moves:
+        # then the folder's endpoint.json says where it is now.
+        self._fixed_from_env = not url and bool(os.environ.get("JARVIS_CONTEXT_URL"))
         url = url or os.environ.get("JARVIS_CONTEXT_URL")
         self._fixed = (url, token if token is not None else os.environ.get("JARVIS_CONTEXT_TOKEN", "")) if url else None
         self._endpoint: Optional[Tuple[str, str]] = None
         self._endpoint_mtime: Optional[Tuple[int, int]] = None
+        # endpoint.json as last read for an env URL: (inode, mtime), its url and pid.
+        self._env_check: Tuple[Optional[Tuple[int, int]], str, Any] = (None, "", None)
         self._conn: Optional[http.client.HTTPConnection] = None
         self._conn_key: Optional[Tuple[str, int]] = None
         self._conn_used = False
         self._lock = threading.RLock()
         self._spooling = False
+        self._drainer: Optional[threading.Thread] = None
+        self._closing = threading.Event()
+        program = re.sub(r"[^\x21-\x7e]", "_", os.path.basename(sys.argv[0] if sys.argv and sys.argv[0] else "python"))[:60]
+        self._program = program or "python"
         # The orchestrator's own state as last sent or read (None: not known yet), and context
         # changes made while it was unknown and the server unreachable.
         self._state: Optional[Dict[str, Any]] = None
@@ -127,6 +141,8 @@ class JarvisContextManager:
             self.flush_spool()
         except JarvisContextError as e:
             logger.debug("spool not flushed at start: %s", e)
+            if self.spool_enabled:
+                self._ensure_drainer()
         if self.crash_marker.exists():
             logger.warning("Jarvis Context: %s found, the last run crashed; recovering", self.crash_marker)
             try:
@@ -399,14 +415,26 @@ class JarvisContextManager:
 
     def pending_spooled(self) -> int:
         """Events waiting in the spool (all processes), taken-but-unsent files included."""
-        count = 0
-        for path in [self.spool_path] + self._sending_leftovers():
-            try:
-                with open(path, "rb") as f:
-                    count += sum(1 for line in f if line.strip())
-            except FileNotFoundError:
-                pass
+        for _ in range(5):
+            # A spool taken (renamed) or sent (deleted) while counting shows as a change in the
+            # listing: count again, so a file is never counted twice or missed.
+            before = self._sending_files()
+            count = 0
+            for path in [self.spool_path] + before:
+                try:
+                    with open(path, "rb") as f:
+                        count += sum(1 for line in f if line.strip())
+                except FileNotFoundError:
+                    pass
+            if self._sending_files() == before:
+                break
         return count
+
+    def _sending_files(self) -> List[str]:
+        try:
+            return sorted(os.path.join(self.base_path, n) for n in os.listdir(self.base_path) if _SENDING_RE.match(n))
+        except FileNotFoundError:
+            return []
 
     def flush_spool(self) -> int:
         """Sends spooled events now. Returns how many were sent; raises JarvisContextUnavailable
@@ -415,6 +443,12 @@ class JarvisContextManager:
             return self._flush_spool_locked()
 
     def close(self) -> None:
+        """Closes the connection and stops the background drain; what is still spooled stays on
+        disk for the next client or server start."""
+        self._closing.set()
+        self._close_connection()
+
+    def _close_connection(self) -> None:
         with self._lock:
             if self._conn is not None:
                 self._conn.close()
@@ -446,10 +480,42 @@ class JarvisContextManager:
                 if not self.spool_enabled or not _spoolable(e):
                     raise
                 self._spool_append(line)
+                logger.debug("spooled %d events: %s", len(batch), e.message)
                 if not self._spooling:  # once per outage, not once per event
                     self._spooling = True
                     logger.warning("Jarvis Context unavailable (%s); spooling events to %s", e.message, self.spool_path)
+                self._ensure_drainer()
                 return None
+
+    def _ensure_drainer(self) -> None:
+        """Sends the spool in the background as soon as the server answers again, so the backlog
+        does not wait for the orchestrator's next call (a daemon thread: it never holds up exit)."""
+        with self._lock:
+            if self._closing.is_set() or self._drainer is not None:
+                return
+            self._drainer = threading.Thread(target=self._drain_loop, name="jarvis-context-spool", daemon=True)
+            self._drainer.start()
+
+    def _drain_loop(self) -> None:
+        delay = _DRAIN_FIRST_S
+        while not self._closing.wait(delay):
+            try:
+                with self._lock:
+                    sent = self._flush_spool_locked()
+                    self._spooling = False
+                    # Cleared under the lock: a write that spools after this starts a new drainer.
+                    self._drainer = None
+                if sent:
+                    logger.info("Jarvis Context: the server is back; %d spooled events sent", sent)
+                return
+            except JarvisContextError as e:
+                logger.debug("spool not sent yet: %s", e)
+                delay = min(delay * 2, _DRAIN_MAX_S)
+            except Exception as e:  # the folder failing, or anything else: keep the files, retry
+                logger.warning("Jarvis Context: could not send the spool: %s", e)
+                delay = _DRAIN_MAX_S
+        with self._lock:
+            self._drainer = None
 
     def _known_state(self) -> Optional[Dict[str, Any]]:
         if self._state is None:
@@ -553,7 +619,7 @@ class JarvisContextManager:
             return 0  # sent and removed by another manager of this process
         for batch in _batches(events):
             try:
-                self._request("POST", "/events", {"events": batch})
+                self._request("POST", "/events", {"events": batch}, spooled=True)
             except JarvisContextError as e:
                 if e.status != 400:
                     raise  # unreachable or failing: the file stays for next time
@@ -569,7 +635,7 @@ class JarvisContextManager:
         # One bad event must not block the rest forever: keep it aside, with the reason.
         for event in batch:
             try:
-                self._request("POST", "/events", {"events": [event]})
+                self._request("POST", "/events", {"events": [event]}, spooled=True)
             except JarvisContextError as e:
                 if e.status != 400:
                     raise
@@ -580,8 +646,40 @@ class JarvisContextManager:
                     os.fsync(f.fileno())
 
     def _resolve(self) -> Tuple[str, str]:
+        if self._fixed and self._fixed_from_env:
+            self._follow_moved_server()
         if self._fixed:
             return self._fixed
+        return self._resolve_file()
+
+    def _follow_moved_server(self) -> None:
+        """A terminal's JARVIS_CONTEXT_URL goes stale when the server comes back on another port
+        (its own was taken): the folder's endpoint.json, naming a live server elsewhere, wins.
+        Checked before connecting: the old port may now belong to a program that never answers,
+        and a server known dead (killed -9, its endpoint.json left) is not waited on."""
+        path = os.path.join(self.base_path, "endpoint.json")
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            return
+        stamp = (st.st_ino, st.st_mtime_ns)
+        if stamp != self._env_check[0]:
+            try:
+                with open(path, encoding="utf-8") as f:
+                    data = json.load(f)
+                self._env_check = (stamp, str(data["url"]), data.get("pid"))
+            except (OSError, ValueError, KeyError, TypeError):
+                return  # half-written by a server starting now: look again next time
+        _, url, pid = self._env_check
+        alive = not isinstance(pid, int) or _pid_alive(pid)  # a signal 0, each time: servers die
+        if self._fixed is not None and url.rstrip("/") == self._fixed[0].rstrip("/"):
+            if not alive:
+                raise JarvisContextUnavailable(0, "unreachable", "the server (pid %s) in %s is not running" % (pid, path))
+        elif alive:
+            logger.warning("Jarvis Context: the server moved to %s (%s); following it", url, path)
+            self._fixed = None
+
+    def _resolve_file(self) -> Tuple[str, str]:
         path = os.path.join(self.base_path, "endpoint.json")
         try:
             st = os.stat(path)
@@ -604,7 +702,7 @@ class JarvisContextManager:
                 raise JarvisContextUnavailable(0, "unreachable", "the server (pid %d) in %s is not running" % (pid, path))
         return self._endpoint
 
-    def _request(self, method: str, route: str, body: Any = None) -> Any:
+    def _request(self, method: str, route: str, body: Any = None, spooled: bool = False) -> Any:
         url, token = self._resolve()
         parts = urllib.parse.urlsplit(url)
         if parts.scheme != "http" or not parts.hostname:
@@ -613,7 +711,11 @@ class JarvisContextManager:
         if not base.endswith(API_PREFIX):
             base += API_PREFIX
         payload = None if body is None else json.dumps(body, separators=(",", ":")).encode("utf-8")
-        headers = {"Accept": "application/json"}
+        # Who is writing (the server counts orchestrators that come back after a restart), and
+        # whether these events come from the spool (counted as taken in).
+        headers = {"Accept": "application/json", "Jarvis-Client": "python pid=%d %s" % (os.getpid(), self._program)}
+        if spooled:
+            headers["Jarvis-Spooled"] = "1"
         if token:
             headers["Authorization"] = "Bearer " + token
         if payload is not None:
@@ -630,21 +732,30 @@ class JarvisContextManager:
                 data = resp.read()
                 self._conn_used = True
                 if resp.getheader("Connection", "").lower() == "close":
-                    self.close()
+                    self._close_connection()
                 break
             except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as e:
-                self.close()
+                self._close_connection()
                 # The server closed a kept-alive connection while idle: the request never arrived.
                 # Sent again only when repeating it is harmless (see _retryable).
                 if attempt == 0 and reused and _retryable(method, route):
+                    # Unless the server died (killed, not idle): its port may already be another's.
+                    if self._fixed and self._fixed_from_env:
+                        self._follow_moved_server()
+                        if self._resolve() != (url, token):
+                            raise JarvisContextUnavailable(0, "unreachable", "%s %s: %s; the server moved" % (method, route, e))
+                    elif not self._fixed:
+                        self._endpoint_mtime = None  # read endpoint.json again: a dead pid raises
+                        if self._resolve() != (url, token):
+                            raise JarvisContextUnavailable(0, "unreachable", "%s %s: %s; the server moved" % (method, route, e))
                     continue
                 raise JarvisContextUnavailable(0, "unreachable", "%s %s: %s" % (method, route, e))
             except OSError as e:
-                self.close()
+                self._close_connection()
                 code = "timeout" if isinstance(e, TimeoutError) or "timed out" in str(e) else "unreachable"
                 raise JarvisContextUnavailable(0, code, "%s %s: %s" % (method, route, e))
             except http.client.HTTPException as e:
-                self.close()
+                self._close_connection()
                 raise JarvisContextUnavailable(0, "unreachable", "%s %s: %s" % (method, route, e))
         assert resp is not None  # the loop either broke with an answer or raised
         text = data.decode("utf-8", "replace")
@@ -665,7 +776,7 @@ class JarvisContextManager:
 
     def _connection(self, key: Tuple[str, int]) -> http.client.HTTPConnection:
         if self._conn is None or self._conn_key != key:
-            self.close()
+            self._close_connection()
             self._conn = http.client.HTTPConnection(key[0], key[1], timeout=self.timeout)
             self._conn_key = key
             self._conn_used = False

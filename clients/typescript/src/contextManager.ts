@@ -54,6 +54,10 @@ export class JarvisContextManager {
   private queue: Promise<unknown> = Promise.resolve();
   private warned = false;
   private spooling = false;
+  /** The background drain's timer while the spool waits for the server. */
+  private drainTimer: NodeJS.Timeout | undefined;
+  private drainDelayMs = DRAIN_FIRST_MS;
+  private disposed = false;
   private readonly spoolEnabled: boolean;
   private readonly onRecordError: (error: Error) => void;
 
@@ -66,6 +70,8 @@ export class JarvisContextManager {
       this.warned = true;
       process.emitWarning(`Jarvis Context: could not record orchestrator activity: ${e.message}`, 'JarvisContextWarning');
     });
+    // What an earlier run spooled goes out as soon as a server answers, before any call of ours.
+    if (this.spoolEnabled && this.spool.hasPending()) this.scheduleDrain();
   }
 
   // ---- Reporting (the seed's methods) ----
@@ -218,7 +224,11 @@ export class JarvisContextManager {
     return this.spool.pending();
   }
 
+  /** Stops the background drain and closes idle sockets; what is still spooled stays on disk. */
   dispose(): void {
+    this.disposed = true;
+    if (this.drainTimer) clearTimeout(this.drainTimer);
+    this.drainTimer = undefined;
     this.client.dispose();
   }
 
@@ -250,6 +260,7 @@ export class JarvisContextManager {
         this.spooling = true;
         process.emitWarning(`Jarvis Context unavailable (${(e as Error).message}); spooling events to ${this.spool.file}`, 'JarvisContextWarning');
       }
+      this.scheduleDrain();
       return undefined;
     }
   }
@@ -309,10 +320,32 @@ export class JarvisContextManager {
     }
   }
 
+  /**
+   * Sends the spool in the background as soon as the server answers again, so the backlog does
+   * not wait for the orchestrator's next call. Unref'd: it never keeps the process alive.
+   */
+  scheduleDrain(): void {
+    if (this.drainTimer || this.disposed) return;
+    this.drainTimer = setTimeout(() => {
+      void this.serial(() => this.flushLocked()).then(() => {
+        this.drainTimer = undefined;
+        this.drainDelayMs = DRAIN_FIRST_MS;
+        this.spooling = false;
+        // Spooled again meanwhile by another path (a read that could not flush): go on.
+        if (this.spool.hasPending()) this.scheduleDrain();
+      }, () => {
+        this.drainTimer = undefined;
+        this.drainDelayMs = Math.min(this.drainDelayMs * 2, DRAIN_MAX_MS);
+        this.scheduleDrain();
+      });
+    }, this.drainDelayMs);
+    this.drainTimer.unref();
+  }
+
   private async flushLocked(): Promise<number> {
     if (!this.spool.hasPending()) return 0;
     this.client.requireEndpoint('POST', '/events'); // no server advertised: fail before touching the spool
-    const post = async (events: SpooledEvent[]) => { await this.client.postEvents(events); };
+    const post = async (events: SpooledEvent[]) => { await this.client.postEvents(events, { spooled: true }); };
     const refused = (event: SpooledEvent, e: { message: string }) => process.emitWarning(
       `Jarvis Context refused spooled event ${event.event_id}: ${e.message}; kept in ${this.spool.rejectedFile}`, 'JarvisContextWarning');
     let sent = 0;
@@ -323,6 +356,10 @@ export class JarvisContextManager {
     return sent;
   }
 }
+
+// Background drain: first retry soon after the outage starts, then at most every 2 s.
+const DRAIN_FIRST_MS = 250;
+const DRAIN_MAX_MS = 2_000;
 
 /** Unreachable, or the store cannot write right now (503): keep the event for later. */
 export function spoolable(e: unknown): boolean {

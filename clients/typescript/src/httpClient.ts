@@ -2,6 +2,7 @@
 // node:http with a keep-alive Agent rather than global fetch: measured on Node 20 against a local
 // node:http server, a sequential POST took ~0.4 ms through http.request and ~1.0-1.4 ms through
 // fetch (undici's WHATWG streams cost more than the request itself on loopback).
+import * as fs from 'fs';
 import * as http from 'http';
 import * as path from 'path';
 import type {
@@ -9,7 +10,7 @@ import type {
   DecisionInput, EngineMetrics, EngineStatus, Json, JsonObject, ListQuery, Message, MessageInput, RecoveryReport,
   ResumePoint, ResumePointCreated, Task, TaskStatus, TaskUpdate,
 } from './types.js';
-import { discoverEndpoint, Endpoint, normalizeBaseUrl, readEndpointFile } from './discovery.js';
+import { contextPath, discoverEndpoint, Endpoint, normalizeBaseUrl, readEndpointFile } from './discovery.js';
 import { JarvisContextError } from './errors.js';
 import { pidAlive } from './spool.js';
 
@@ -43,6 +44,8 @@ const RETRYABLE_SOCKET_ERRORS = new Set(['ECONNRESET', 'EPIPE']);
 
 export class JarvisContextClient {
   private endpoint: Endpoint | undefined;
+  /** endpoint.json as last checked against an endpoint from the environment. */
+  private endpointFile: { stamp?: string; found?: Endpoint } = {};
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
   private readonly timeoutMs: number;
 
@@ -104,9 +107,12 @@ export class JarvisContextClient {
   putContext(state: JsonObject): Promise<JsonObject> {
     return this.request('PUT', '/context', state);
   }
-  /** All-or-nothing, one flush; entries with an already stored event_id are skipped. */
-  postEvents(events: BatchEvent[]): Promise<BatchResult> {
-    return this.request('POST', '/events', { events });
+  /**
+   * All-or-nothing, one flush; entries with an already stored event_id are skipped. `spooled`
+   * tells the server these events come from the spool (it counts them as taken in).
+   */
+  postEvents(events: BatchEvent[], options: { spooled?: boolean } = {}): Promise<BatchResult> {
+    return this.request('POST', '/events', { events }, 'application/json', options.spooled ? SPOOLED_HEADER : undefined);
   }
   markRecoveryPoint(label: string): Promise<{ checkpoint_id: number } & Partial<CheckpointResult>> {
     return this.request('POST', '/recovery-points', { label });
@@ -213,8 +219,9 @@ export class JarvisContextClient {
   // ---- Plumbing ----
 
   /** One request; the answer's JSON (or text for text/plain), or a JarvisContextError. */
-  async request<T>(method: string, route: string, body?: unknown, accept = 'application/json'): Promise<T> {
+  async request<T>(method: string, route: string, body?: unknown, accept = 'application/json', extra?: http.OutgoingHttpHeaders): Promise<T> {
     let ep = this.requireEndpoint(method, route);
+    if (ep.source === 'env') ep = this.followMovedServer(ep, method, route);
     if (ep.source === 'file' && ep.file && ep.pid !== undefined && !pidAlive(ep.pid)) {
       // A server killed -9 leaves its endpoint.json: a restarted one rewrote it, else do not
       // wait on a dead port.
@@ -226,18 +233,52 @@ export class JarvisContextClient {
       ep = this.endpoint = fresh;
     }
     try {
-      return await this.send<T>(ep, method, route, body, accept);
+      return await this.send<T>(ep, method, route, body, accept, extra);
     } catch (e) {
-      // The server may have restarted on another port (port 0): endpoint.json tells where it is now.
-      if (e instanceof JarvisContextError && e.code === 'unreachable' && ep.source === 'file' && ep.file) {
-        const fresh = readEndpointFile(path.dirname(ep.file));
-        if (fresh && (fresh.url !== ep.url || fresh.token !== ep.token)) {
+      // The server may have come back elsewhere (its port was taken): the folder's endpoint.json
+      // tells where it is now, also for a terminal's JARVIS_CONTEXT_URL gone stale.
+      const folder = ep.source === 'file' && ep.file ? path.dirname(ep.file) : undefined;
+      if (e instanceof JarvisContextError && e.code === 'unreachable' && folder) {
+        const fresh = readEndpointFile(folder);
+        if (fresh && (fresh.url !== ep.url || fresh.token !== ep.token) && (fresh.pid === undefined || pidAlive(fresh.pid))) {
           this.endpoint = fresh;
-          return this.send<T>(fresh, method, route, body, accept);
+          return this.send<T>(fresh, method, route, body, accept, extra);
         }
       }
       throw e;
     }
+  }
+
+  /**
+   * A terminal's JARVIS_CONTEXT_URL goes stale when the server comes back on another port (its own
+   * was taken): the folder's endpoint.json, naming a live server elsewhere, wins. Checked before
+   * sending: the old port may now belong to a program that never answers, and a server known
+   * dead (killed -9, its endpoint.json left) is not waited on.
+   */
+  private followMovedServer(ep: Endpoint, method: string, route: string): Endpoint {
+    const folder = contextPath(this.options.env ?? process.env);
+    const file = path.join(folder, 'endpoint.json');
+    let stamp: string;
+    try {
+      const st = fs.statSync(file);
+      stamp = `${st.ino}:${st.mtimeMs}`;
+    } catch {
+      return ep;
+    }
+    if (stamp !== this.endpointFile.stamp) {
+      const fresh = readEndpointFile(folder);
+      if (!fresh) return ep; // half-written by a server starting now: look again next time
+      this.endpointFile = { stamp, found: fresh };
+    }
+    const found = this.endpointFile.found!;
+    const alive = found.pid === undefined || pidAlive(found.pid); // a signal 0, each time: servers die
+    if (found.url === ep.url) {
+      if (!alive) throw new JarvisContextError(0, 'unreachable', `the server (pid ${found.pid}) in ${file} is not running`, method, route);
+      return ep;
+    }
+    if (!alive) return ep;
+    process.emitWarning(`Jarvis Context: the server moved to ${found.url} (endpoint.json); following it`, 'JarvisContextWarning');
+    return (this.endpoint = found);
   }
 
   /** The endpoint, or a JarvisContextError (no_endpoint) saying how to start a server. */
@@ -251,9 +292,10 @@ export class JarvisContextClient {
     return ep;
   }
 
-  private send<T>(ep: Endpoint, method: string, route: string, body: unknown, accept: string, retried = false): Promise<T> {
+  private send<T>(ep: Endpoint, method: string, route: string, body: unknown, accept: string,
+    extra?: http.OutgoingHttpHeaders, retried = false): Promise<T> {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-    const headers: http.OutgoingHttpHeaders = { ...authHeader(ep), accept };
+    const headers: http.OutgoingHttpHeaders = { ...authHeader(ep), accept, 'jarvis-client': clientHeader(), ...extra };
     if (payload) {
       headers['content-type'] = 'application/json';
       headers['content-length'] = payload.length;
@@ -277,7 +319,14 @@ export class JarvisContextClient {
         // A kept-alive socket the server closed meanwhile: the request never reached it. Resend
         // only what is safe to repeat: reads, PUTs (which replace), POST /events (event ids dedupe).
         if (!retried && req.reusedSocket && RETRYABLE_SOCKET_ERRORS.has(e.code ?? '') && (method !== 'POST' || route === '/events')) {
-          this.send<T>(ep, method, route, body, accept, true).then(resolve, reject);
+          // Unless the server died (killed, not idle): its port may already be another program's.
+          try {
+            if (ep.source === 'env' && this.followMovedServer(ep, method, route) !== ep) throw new Error('the server moved');
+            if (ep.source === 'file' && ep.pid !== undefined && !pidAlive(ep.pid)) throw new Error(`the server (pid ${ep.pid}) is not running`);
+          } catch (dead) {
+            return reject(dead instanceof JarvisContextError ? dead : networkError(method, route, Object.assign(dead as Error, { code: 'ECONNRESET' })));
+          }
+          this.send<T>(ep, method, route, body, accept, extra, true).then(resolve, reject);
         } else {
           reject(networkError(method, route, e));
         }
@@ -294,6 +343,14 @@ export class JarvisContextClient {
       throw e;
     }
   }
+}
+
+const SPOOLED_HEADER: http.OutgoingHttpHeaders = { 'jarvis-spooled': '1' };
+
+/** Who is writing: the server counts the orchestrators that come back after a restart. */
+function clientHeader(): string {
+  const program = path.basename(process.argv[1] ?? 'node').replace(/[^\x21-\x7e]/g, '_').slice(0, 60);
+  return `typescript pid=${process.pid} ${program || 'node'}`;
 }
 
 function authHeader(ep: Endpoint): Record<string, string> {

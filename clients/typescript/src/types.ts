@@ -141,6 +141,34 @@ export interface EngineStatus {
   persistence: 'ok' | 'degraded';
   persistence_error: string | null;
   counts: { agents: number; tasks: number; decisions: number; messages: number; snapshots: number };
+  /** Who wrote since this run started, and the spooled events it took in. */
+  since_start: SinceStart;
+}
+
+/** What ingesting spooled events came to. */
+export interface SpoolResult {
+  accepted: number;
+  duplicates: number;
+  rejected: number;
+  unreadable_lines: number;
+}
+
+export interface ClientSeen {
+  /** As the client names itself, e.g. "python pid=4242 orchestrator.py". */
+  client: string;
+  first_seen: string;
+  last_seen: string;
+  writes: number;
+}
+
+export interface SinceStart {
+  started_at: string;
+  /** Taken from the spool files by this server when it started. */
+  spool_at_start: SpoolResult | null;
+  /** Spooled events clients sent once they reached this server. */
+  spool_from_clients: { accepted: number; duplicates: number };
+  /** Orchestrators that wrote to this server, newest first (at most 20). */
+  clients: ClientSeen[];
 }
 
 export interface EngineMetrics {
@@ -201,6 +229,11 @@ export interface RecoveryReport {
   crash_frontier: CrashFrontier;
   lost: string[];
   duration_ms: number;
+  /** The moment the report describes; writes after it are not in it. */
+  as_of?: string;
+  as_of_ids?: { decision: number; message: number; task_event: number; checkpoint: number; span: number };
+  /** Spooled events taken in when the server came back after the crash (crash reports). */
+  spool_intake?: SpoolResult | null;
 }
 
 /** What was in flight when the writer died. */

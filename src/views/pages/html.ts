@@ -61,7 +61,9 @@ dl.facts dd { margin: 0; font-variant-numeric: tabular-nums; }
 .warn { color: var(--vscode-editorWarning-foreground); }
 .bad { color: var(--vscode-errorForeground); }
 .muted { color: var(--vscode-descriptionForeground); }
-progress { width: 80px; height: 8px; vertical-align: middle; margin-right: 6px; accent-color: var(--vscode-progressBar-background); }
+progress { -webkit-appearance: none; appearance: none; width: 80px; height: 6px; vertical-align: middle; margin-right: 6px; border: none; border-radius: 3px; background: rgba(128, 128, 128, 0.25); }
+progress::-webkit-progress-bar { background: rgba(128, 128, 128, 0.25); border-radius: 3px; }
+progress::-webkit-progress-value { background: var(--vscode-progressBar-background); border-radius: 3px; }
 code { font-family: var(--vscode-editor-font-family); font-size: 0.95em; }
 ul { margin: 4px 0; padding-left: 20px; }
 `;

@@ -17,7 +17,7 @@ export const REPORT_VIEW_TYPE = 'jarvis.recoveryReport';
 export const STATUS_VIEW_TYPE = 'jarvis.status';
 
 export class Pages extends Disposable {
-  private readonly reports = new Map<string, Page>();
+  private readonly reports = new Map<string, { page: Page; session: WorkspaceSession; report: RecoveryReport }>();
   private readonly statuses = new Map<string, Page>();
 
   constructor(private readonly sessions: Sessions, private readonly log: vscode.LogOutputChannel) {
@@ -26,8 +26,10 @@ export class Pages extends Disposable {
     this._register(sessions.onDidChange(({ session }) => this.refreshStatus(session)));
     this._register(alignedInterval(AGE_STEP_MS, () => {
       for (const s of this.sessions.all) if (this.statuses.get(s.key)?.panel.visible) this.refreshStatus(s);
+      // Reports are pictures of one moment; what they say arrived since moves on.
+      for (const open of this.reports.values()) if (open.page.panel.visible) void open.page.update(this.reportBody(open.session, open.report));
     }));
-    this._register({ dispose: () => [...this.reports.values(), ...this.statuses.values()].forEach(p => p.dispose()) });
+    this._register({ dispose: () => [...[...this.reports.values()].map(r => r.page), ...this.statuses.values()].forEach(p => p.dispose()) });
   }
 
   /** The recovery report, rendered; the Markdown stays on disk beside it ("Open Markdown File"). */
@@ -35,17 +37,17 @@ export class Pages extends Disposable {
     const key = `${session.key}:${report.file}`;
     const open = this.reports.get(key);
     if (open) {
-      open.reveal();
-      return open;
+      open.page.reveal();
+      return open.page;
     }
     const page = new Page({
       viewType: REPORT_VIEW_TYPE,
       title: reportTitle(report),
-      body: renderReportBody(report),
+      body: this.reportBody(session, report),
       log: this.log,
       onAction: (action, arg) => this.reportAction(session, report, action, arg),
     });
-    this.reports.set(key, page);
+    this.reports.set(key, { page, session, report });
     page.onDidDispose(() => this.reports.delete(key));
     return page;
   }
@@ -71,7 +73,11 @@ export class Pages extends Disposable {
 
   /** Open pages (tests). */
   get open(): { reports: Page[]; statuses: Page[] } {
-    return { reports: [...this.reports.values()], statuses: [...this.statuses.values()] };
+    return { reports: [...this.reports.values()].map(r => r.page), statuses: [...this.statuses.values()] };
+  }
+
+  private reportBody(session: WorkspaceSession, report: RecoveryReport): string {
+    return renderReportBody(report, undefined, session.engine?.changesSince(report));
   }
 
   private refreshStatus(session: WorkspaceSession): void {

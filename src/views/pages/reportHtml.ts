@@ -1,8 +1,8 @@
 // The recovery report as a page: the same sections as its Markdown (core/reportMarkdown.ts), but
 // read, not parsed: facts, the incomplete tasks as a table, the crash frontier, and buttons.
 // No vscode import (unit-tested in plain Node).
-import type { RecoveryReport } from '../../core/types';
-import { decisionTypeLabel, shortTime, statusLabel } from '../../format';
+import type { ChangesSince, RecoveryReport } from '../../core/types';
+import { decisionTypeLabel, duration, localTimeWithZone, shortTime, statusLabel } from '../../format';
 import { button, escapeHtml as h } from './html';
 
 /** The actions the report's buttons post (the panel handles them). */
@@ -26,11 +26,17 @@ export function reportTitle(r: RecoveryReport, now?: number): string {
   return `Recovery report — ${shortTime(r.created_at, now)}`;
 }
 
-export function renderReportBody(r: RecoveryReport, now?: number): string {
+/**
+ * `changes`: what arrived after the report's moment (the engine's changesSince), so a reader sees
+ * why the sidebar, which is live, may show more than the report.
+ */
+export function renderReportBody(r: RecoveryReport, now?: number, changes?: ChangesSince): string {
   const out: string[] = [];
   const crash = r.trigger === 'crash';
   out.push(`<h1>${crash ? 'Recovered from a crash' : 'Recovery analysis'}</h1>`);
   out.push(`<p class="sub">${h(shortTime(r.created_at, now))} · ${crash ? 'the previous run ended without a clean shutdown' : 'asked for while running'} · took ${h(r.duration_ms < 10 ? r.duration_ms.toFixed(1) : Math.round(r.duration_ms))} ms</p>`);
+  out.push(`<p class="moment">This report describes the state at <strong>${h(localTimeWithZone(r.as_of ?? r.created_at, now, true))}</strong>; ` +
+    'the sidebar is live and shows what arrived after it.</p>');
 
   const rp = r.after_last_recovery_point.recovery_point;
   out.push('<div class="toolbar">');
@@ -55,6 +61,9 @@ export function renderReportBody(r: RecoveryReport, now?: number): string {
   if (r.previous_run) out.push(`<dt>Previous run</dt><dd>pid ${h(r.previous_run.pid)} on ${h(r.previous_run.host)}, started ${h(shortTime(r.previous_run.started_at, now))}</dd>`);
   out.push('</dl>');
   if (r.lost.length) out.push(`<ul class="bad">${r.lost.map(l => `<li>${h(l)}</li>`).join('')}</ul>`);
+
+  if (crash && r.spool_intake !== undefined) out.push(...spoolIntake(r));
+  if (changes) out.push(...sinceReport(changes, now));
 
   out.push(`<h2>Incomplete tasks (${r.incomplete_tasks.length})</h2>`);
   if (r.incomplete_tasks.length === 0) out.push('<p class="muted">None: every task had finished.</p>');
@@ -111,4 +120,42 @@ export function renderReportBody(r: RecoveryReport, now?: number): string {
   for (const s of r.steps) out.push(`<li><span class="${s.ok ? 'ok' : 'bad'}">${s.ok ? '✓' : '✗'}</span> ${h(s.step)}: ${h(s.detail)}</li>`);
   out.push('</ol>');
   return out.join('\n');
+}
+
+function sinceReport(c: ChangesSince, now?: number): string[] {
+  const out = [`<h2>Since this report</h2>`];
+  const parts = [
+    [c.task_events, 'task update'], [c.messages, 'message'], [c.decisions, 'decision'], [c.spans, 'span'], [c.checkpoints, 'checkpoint'],
+  ].filter(([n]) => (n as number) > 0).map(([n, w]) => plural(n as number, w as string));
+  if (parts.length === 0) {
+    out.push(`<p class="muted">Nothing has arrived since ${h(localTimeWithZone(c.as_of, now))}: the report and the sidebar agree.</p>`);
+    return out;
+  }
+  out.push(`<p>Arrived after ${h(localTimeWithZone(c.as_of, now))}: ${parts.join(', ')}. They are in the sidebar, not in this report.</p>`);
+  if (c.tasks.length) {
+    out.push('<table><thead><tr><th>Task, as it is now</th><th>Status</th><th class="num">Progress</th></tr></thead><tbody>');
+    for (const t of c.tasks) {
+      const pct = Math.round(t.percentage);
+      out.push(`<tr><td>${h(t.description || t.task_id)}</td><td>${h(statusLabel(t.status))}</td><td class="num"><progress max="100" value="${pct}"></progress>${pct}%</td></tr>`);
+    }
+    out.push('</tbody></table>');
+  }
+  return out;
+}
+
+function spoolIntake(r: RecoveryReport): string[] {
+  const out = ['<h2>Spooled while the server was away</h2>'];
+  const s = r.spool_intake;
+  const back = r.as_of ?? r.created_at;
+  const from = r.crash_frontier.last_activity_at;
+  const away = from ? ` The server was away for about ${h(duration(Date.parse(back) - Date.parse(from)))} (from the last activity before the crash to this report).` : '';
+  if (!s || s.accepted + s.duplicates + s.rejected + s.unreadable_lines === 0) {
+    out.push(`<p class="muted">No spooled events were waiting when the server came back.${away}</p>`);
+    return out;
+  }
+  out.push(`<p>${plural(s.accepted, 'spooled event')} taken in when the server came back` +
+    `${s.duplicates ? `, ${plural(s.duplicates, 'event')} already stored` : ''}.${away}</p>`);
+  if (s.rejected) out.push(`<p class="bad">${plural(s.rejected, 'event')} refused: kept in <code>spool.rejected.jsonl</code> with the reason.</p>`);
+  if (s.unreadable_lines) out.push(`<p class="warn">${plural(s.unreadable_lines, 'torn line')} skipped: written by a client killed mid-append, whose call never returned.</p>`);
+  return out;
 }

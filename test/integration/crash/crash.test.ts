@@ -1,7 +1,12 @@
 // Phase "crash": real orchestrator state, then writers that never stop; the driver SIGKILLs this
 // extension host while they run. Every acknowledged write is appended to acked.txt first.
+// Meanwhile an orchestrator of its own (a Python process, as in a terminal) reports every step:
+// it outlives this host and the verify phase checks that it never noticed.
+import { spawn } from 'child_process';
 import * as fs from 'fs';
-import { activate, harnessFile } from '../harness';
+import * as path from 'path';
+import * as vscode from 'vscode';
+import { activate, EXTENSION_ID, harnessFile, waitFor } from '../harness';
 
 describe('phase crash', function () {
   it('writes until the driver kills this extension host', async function () {
@@ -19,6 +24,22 @@ describe('phase crash', function () {
     await api.markRecoveryPoint('before-auth');
     await api.logDecision({ decision_type: 'task_assignment', context: { task: 'implement-auth' }, decision: 'Assign implement-auth to coder-1', reasoning: 'coder-1 wrote the session code', agent_id: 'planner' });
     await api.logDecision({ decision_type: 'escalation', context: { blocker: 'OAuth client secret' }, decision: 'Ask a human for the OAuth client secret', reasoning: 'no agent has access to the vault', agent_id: 'planner' });
+
+    // The orchestrator: detached, so the kill of this host leaves it running.
+    const session = api.testing.sessions.current!;
+    const root = vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath;
+    const control = harnessFile('orchestrator');
+    fs.mkdirSync(control, { recursive: true });
+    const log = fs.openSync(harnessFile('orchestrator.log'), 'a');
+    const orchestrator = spawn('python3', [path.join(root, 'test', 'unit', 'client', 'orchestrators', 'crash_through.py'), control, 'py', '0.02'], {
+      detached: true,
+      stdio: ['ignore', log, log],
+      env: { ...process.env, JARVIS_CONTEXT_URL: session.server!.url, JARVIS_CONTEXT_TOKEN: session.server!.token,
+        JARVIS_CONTEXT_PATH: session.engine!.folder, PYTHONPATH: path.join(root, 'clients', 'python') },
+    });
+    orchestrator.unref();
+    fs.writeFileSync(harnessFile('orchestrator.pid'), String(orchestrator.pid));
+    await waitFor(async () => (await session.engine!.getMessages({ agent_id: 'py', limit: 20 })).length >= 20, 'the orchestrator reporting', 30_000);
 
     const acked = harnessFile('acked.txt');
     fs.writeFileSync(harnessFile('exthost.pid'), String(process.pid));

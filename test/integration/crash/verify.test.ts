@@ -1,6 +1,7 @@
 // Phase "verify": a new extension host after the SIGKILL and the page reload.
 import * as assert from 'assert';
 import * as fs from 'fs';
+import * as path from 'path';
 import * as vscode from 'vscode';
 import type { RecoveryReport } from '../../../src/core/types';
 import type { Page } from '../../../src/views/pages/page';
@@ -59,7 +60,7 @@ describe('phase verify (after the extension host was SIGKILLed mid-write)', func
   it('offered the recovery report, which lists stale agents, incomplete tasks, decisions and steps', async function () {
     assert.ok(api.testing.offers.offered.includes(report.file), 'no "Open Recovery Report" notification');
     const incomplete = report.incomplete_tasks.map(t => t.task_id).sort();
-    assert.deepStrictEqual(incomplete, ['deploy-staging', 'implement-auth']);
+    assert.deepStrictEqual(incomplete, ['deploy-staging', 'implement-auth', 'run-py']);
     assert.deepStrictEqual(report.stale_agents.map(a => a.agent_id).sort(), ['coder-1', 'planner', 'reviewer']);
     await closeAllEditors();
     await vscode.commands.executeCommand('workbench.view.extension.jarvis');
@@ -68,12 +69,42 @@ describe('phase verify (after the extension host was SIGKILLed mid-write)', func
     const page = await vscode.commands.executeCommand<Page>('jarvis.openRecoveryReport');
     const drawn = await page.whenRendered();
     assert.strictEqual(drawn.title, 'Recovered from a crash');
-    assert.ok(drawn.headings.includes('Incomplete tasks (2)'), drawn.headings.join(' | '));
+    assert.ok(drawn.headings.includes('Incomplete tasks (3)'), drawn.headings.join(' | '));
     for (const s of ['implement-auth', 'waiting for OAuth client secret', 'staging cluster quota exceeded', 'reviewer', 'Ask a human for the OAuth client secret', `pid ${killedPid}`]) {
       assert.ok(drawn.text.includes(s), `report lacks ${s}`);
     }
     const png = await screenshot('recovery');
     if (png) assert.ok(fs.statSync(png).size > 10_000);
+  });
+
+  it('an orchestrator wrote through the kill and never restarted: every step once, its final state shown, its last recovery point kept', async function () {
+    this.timeout(150_000);
+    const engine = api.testing.sessions.current!.engine!;
+    const pid = Number(fs.readFileSync(harnessFile('orchestrator.pid'), 'utf8'));
+    process.kill(pid, 0); // the same process as before the kill: it was never restarted
+    // It finds the server again on its own (same port, or endpoint.json) and drains its spool.
+    await waitFor(() => engine.getStatus().since_start.clients.some(c => / crash_through\.py$/.test(c.client)), 'the orchestrator reconnected', 60_000);
+    const control = harnessFile('orchestrator');
+    await waitFor(() => !fs.readdirSync(engine.folder).some(f => /^spool(\.sending\.\d+)?\.jsonl$/.test(f)), 'the spool drained', 60_000);
+    fs.writeFileSync(path.join(control, 'stop'), '');
+    const doneFile = path.join(control, 'py.done.json');
+    await waitFor(() => fs.existsSync(doneFile), 'the orchestrator finished', 60_000);
+    const done = JSON.parse(fs.readFileSync(doneFile, 'utf8')) as { steps: number; spooled_writes: number; pending_at_end: number; recovery_point: { checkpoint_id: number } | null };
+    assert.ok(done.spooled_writes > 0, 'the orchestrator never spooled: the kill missed it');
+    assert.strictEqual(done.pending_at_end, 0);
+    const steps = (await engine.getMessages({ agent_id: 'py', limit: 10_000 })).map(m => (m.content as { step: number }).step).sort((a, b) => a - b);
+    assert.strictEqual(steps.length, done.steps, `${steps.length} messages stored for ${done.steps} steps`);
+    steps.forEach((s, i) => assert.strictEqual(s, i, `step ${i} missing or stored twice`));
+    // The views show where it ended, without anyone restarting anything.
+    await vscode.commands.executeCommand('workbench.view.extension.jarvis');
+    await waitFor(() => api.testing.views.tasks.describe('run-py')?.description.includes('done'), 'run-py shown as done');
+    assert.ok(done.recovery_point, 'its final recovery point was refused');
+    await waitFor(() => api.testing.views.checkpoints.describe(done.recovery_point!.checkpoint_id), 'its final recovery point listed');
+    assert.strictEqual(engine.listCheckpoints(1000).find(c => c.checkpoint_id === done.recovery_point!.checkpoint_id)?.label, 'all tasks completed py');
+    // The crash notification said how long the server was away and who came back.
+    await waitFor(() => api.testing.offers.messages.length > 0, 'the crash notification');
+    assert.match(api.testing.offers.messages[0], /^Jarvis Context recovered from a crash: away about \d+ (s|min)/);
+    assert.match(api.testing.offers.messages[0], /(\d+ orchestrators? reconnected|no orchestrator has reported since)/);
   });
 
   it('the JSON of the report is one click away', async function () {

@@ -1,6 +1,9 @@
 import * as assert from 'assert';
+import * as fs from 'fs';
+import * as net from 'net';
+import * as path from 'path';
 import { JarvisContextManager } from 'jarvis-context-client';
-import { managerFixture, statusHistory, tempDir } from './support';
+import { managerFixture, startServer, statusHistory, tempDir } from './support';
 
 describe('client: JarvisContextManager (the seed API in camelCase)', () => {
   const f = managerFixture();
@@ -75,3 +78,46 @@ describe('client: JarvisContextManager (the seed API in camelCase)', () => {
     }
   });
 });
+
+describe('client: the spool drains in the background', function () {
+  this.timeout(60_000);
+
+  it('sends what was spooled as soon as a server answers, without another call, in order and once', async () => {
+    // The spool lives in a folder of its own, so only the client can send it (a server takes its
+    // own folder's spool in by itself at start).
+    const port = await freePort();
+    const token = 'spool-drain-test-token-0123456789abcdef';
+    const manager = new JarvisContextManager({ url: `http://127.0.0.1:${port}`, token, contextPath: tempDir('jarvis-drain-client-') });
+    let s: Awaited<ReturnType<typeof startServer>> | undefined;
+    try {
+      for (let i = 0; i < 20; i++) {
+        assert.strictEqual(await manager.logAgentMessage('a1', 'planner', 'progress', { i }), undefined);
+      }
+      assert.strictEqual(manager.pendingSpooled(), 20);
+      const folder = tempDir('jarvis-drain-server-');
+      fs.writeFileSync(path.join(folder, 'endpoint_token'), token + '\n');
+      s = await startServer(folder, port);
+      const deadline = Date.now() + 30_000;
+      while (manager.pendingSpooled() > 0 && Date.now() < deadline) await new Promise(r => setTimeout(r, 20));
+      assert.strictEqual(manager.pendingSpooled(), 0);
+      const messages = await s.engine.getMessages({ limit: 100 });
+      assert.deepStrictEqual(messages.map(m => (m.content as { i: number }).i).reverse(), [...Array(20).keys()]);
+      const since = s.engine.getStatus().since_start;
+      assert.strictEqual(since.spool_from_clients.accepted, 20);
+      assert.ok(since.clients.some(c => c.client.startsWith(`typescript pid=${process.pid} `)), JSON.stringify(since.clients));
+    } finally {
+      manager.dispose();
+      await s?.stop();
+    }
+  });
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer().listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}

@@ -103,6 +103,41 @@ describe('recovery after kill -9', function () {
     }
   });
 
+  it('says the moment it describes; later arrivals, spooled ones with earlier times included, are told apart', async () => {
+    const dir = await crashedFolder([
+      { call: 'task', id: 'review', u: { description: 'Review the parser', status: 'in_progress', percentage: 0 } },
+      decision(1),
+    ]);
+    const e = await openEngine(dir);
+    try {
+      const r = e.recoveryReport!;
+      assert.strictEqual(r.as_of, r.created_at);
+      assert.deepStrictEqual(r.as_of_ids, { decision: 1, message: 0, task_event: 1, checkpoint: 0, span: 0 });
+      assert.deepStrictEqual({ ...e.changesSince(r)!, tasks: [] },
+        { as_of: r.as_of, decisions: 0, messages: 0, task_events: 0, checkpoints: 0, spans: 0, tasks: [] });
+      // 50 ms after the report: the task moves to 50 %, and a spooled message stamped before the crash arrives.
+      await e.updateTaskProgress('review', { percentage: 50 });
+      await e.writeBatch([{ type: 'message', event_id: 'sp-1', ts: '2020-01-01T00:00:00.000Z', from_agent: 'a', to_agent: 'b', message_type: 'x', content: 1 }]);
+      const c = e.changesSince(r)!;
+      assert.deepStrictEqual([c.task_events, c.messages, c.decisions], [1, 1, 0]);
+      assert.deepStrictEqual(c.tasks.map(t => [t.task_id, t.percentage]), [['review', 50]]);
+      assert.strictEqual(r.incomplete_tasks[0].percentage, 0, 'the report keeps its moment');
+      // The spool the server took in after the report is added to it, on disk too.
+      assert.strictEqual(r.spool_intake, null);
+      await e.noteSpoolIntake({ accepted: 26, duplicates: 1, rejected: 0, unreadable_lines: 0 });
+      const onDisk = JSON.parse(fs.readFileSync(path.join(dir, r.file), 'utf8')) as typeof r;
+      assert.deepStrictEqual(onDisk.spool_intake, { accepted: 26, duplicates: 1, rejected: 0, unreadable_lines: 0 });
+      const md = fs.readFileSync(path.join(dir, r.file.replace(/\.json$/, '.md')), 'utf8');
+      assert.match(md, /## Spooled while the server was away\n\n26 spooled events taken in/);
+      assert.match(md, /\*\*Describes the state at:\*\* \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/);
+      assert.deepStrictEqual(e.getStatus().since_start.spool_at_start, { accepted: 26, duplicates: 1, rejected: 0, unreadable_lines: 0 });
+      // An analysis is no crash: it has no spool section.
+      assert.strictEqual((await e.analyzeRecovery()).spool_intake, undefined);
+    } finally {
+      await e.close();
+    }
+  });
+
   /** Two compactions (two images), then a crashed run that wrote decision 4 after the last one. */
   async function folderWithImages(): Promise<string> {
     const dir = await crashedFolder([decision(1), { call: 'recovery', label: 'safe' }, decision(2)]);

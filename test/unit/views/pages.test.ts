@@ -25,6 +25,27 @@ function report(over: Partial<RecoveryReport> = {}): RecoveryReport {
 }
 
 describe('pages', function () {
+  it('the report names its moment in local time with the zone, and what arrived since', function () {
+    const zone = /UTC([+-]\d\d:\d\d)?/;
+    const r = report({ as_of: T, as_of_ids: { decision: 1, message: 0, task_event: 3, checkpoint: 1, span: 0 } });
+    const quiet = renderReportBody(r, Date.parse(T), { as_of: T, decisions: 0, messages: 0, task_events: 0, checkpoints: 0, spans: 0, tasks: [] });
+    assert.match(quiet, new RegExp(`describes the state at <strong>\\d\\d:\\d\\d:\\d\\d\\.000 ${zone.source}</strong>`));
+    assert.ok(quiet.includes('<h2>Since this report</h2>') && quiet.includes('the report and the sidebar agree'));
+    const moved = renderReportBody(r, Date.parse(T), {
+      as_of: T, decisions: 0, messages: 26, task_events: 1, checkpoints: 0, spans: 0, tasks: [task({ task_id: 'review', description: 'Review the parser', percentage: 50 })],
+    });
+    assert.match(moved, /Arrived after [^:]+:\d\d:\d\d [^:]*: 1 task update, 26 messages\. They are in the sidebar, not in this report\./);
+    assert.match(moved, /<td>Review the parser<\/td><td>in progress<\/td><td class="num"><progress max="100" value="50"><\/progress>50%/);
+    // Spool intake: crash reports only; none waiting says so; torn lines and refusals are named.
+    assert.ok(renderReportBody(report({ spool_intake: null })).includes('No spooled events were waiting'));
+    const taken = renderReportBody(report({ as_of: '2026-12-01T12:00:14.000Z', crash_frontier: { ...report().crash_frontier, last_activity_at: T },
+      spool_intake: { accepted: 26, duplicates: 0, rejected: 1, unreadable_lines: 2 } }));
+    assert.ok(taken.includes('26 spooled events taken in when the server came back.'), taken);
+    assert.ok(taken.includes('away for about 14 s'));
+    assert.ok(taken.includes('1 event refused') && taken.includes('2 torn lines skipped'));
+    assert.doesNotMatch(renderReportBody(report({ trigger: 'manual', spool_intake: undefined })), /Spooled while/);
+  });
+
   it('the shell allows only its own nonce: no network, no inline handlers', function () {
     const html = pageHtml({ title: 'a "b"', body: '<p>x</p>', nonce: 'N0nce' });
     assert.match(html, /content="default-src 'none'; style-src 'nonce-N0nce'; script-src 'nonce-N0nce';"/);
@@ -67,6 +88,7 @@ describe('pages', function () {
     const status: EngineStatus = {
       session_id: 's', started_at: T, last_checkpoint_at: null, checkpoint_count: 0, recovered_from_crash: false, storage_path: '/x',
       persistence: 'ok', persistence_error: null, counts: { agents: 1, tasks: 2, decisions: 0, messages: 0, snapshots: 0 },
+      since_start: { started_at: T, spool_at_start: null, spool_from_clients: { accepted: 0, duplicates: 0 }, clients: [] },
     };
     const metrics = {
       checkpoint: { count: 2, avg_ms: 40.5601200000001, p95_ms: 61.2, last_ms: 3.3 }, compaction: { count: 0, last_ms: 0 },
