@@ -8,6 +8,7 @@ import { registerSearchCommands } from './commands/searchCommands';
 import { registerInfoCommands } from './commands/infoCommands';
 import { registerMaintenanceCommands } from './commands/maintenanceCommands';
 import { registerRecoveryCommands } from './commands/recoveryCommands';
+import { registerResumeCommands } from './commands/resumeCommands';
 import { type CommandContext, CommandErrors } from './commands/run';
 import { registerViewCommands } from './commands/viewCommands';
 import { ContextEngine } from './core/engine';
@@ -122,6 +123,7 @@ class JarvisExtension extends Disposable {
       ...registerExampleCommands(this.ctx),
       ...registerSearchCommands(this.ctx),
       ...registerAlertCommands(this.ctx, alertsView),
+      ...registerResumeCommands(this.ctx),
     ]) this._register(d);
     this._register(this.sessions.onDidChange(({ session }) => {
       if (session === this.sessions.current) this.syncState();

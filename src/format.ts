@@ -110,6 +110,7 @@ export const CHECKPOINT_KIND_TITLES: Record<SnapshotKind, string> = {
   manual: 'Checkpoint',
   recovery: 'Recovery point',
   shutdown: 'Shutdown checkpoint',
+  fork: 'Fork',
 };
 
 /** Human names of the decision types orchestrators and our OpenTelemetry mapping log most. */

@@ -27,6 +27,11 @@ export const COMMANDS = {
   showAlerts: 'jarvis.showAlerts',
   dismissAlert: 'jarvis.dismissAlert',
   showAlertSubject: 'jarvis.showAlertSubject',
+  resumeFromCheckpoint: 'jarvis.resumeFromCheckpoint',
+  editAndFork: 'jarvis.editAndFork',
+  confirmFork: 'jarvis.confirmFork',
+  resumeFromLastRecoveryPoint: 'jarvis.resumeFromLastRecoveryPoint',
+  cancelResumePoint: 'jarvis.cancelResumePoint',
 } as const;
 
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];
@@ -40,6 +45,7 @@ export const INTERNAL_COMMANDS: readonly CommandId[] = [
   COMMANDS.openSearchResult,
   COMMANDS.dismissAlert,
   COMMANDS.showAlertSubject,
+  COMMANDS.confirmFork,
 ];
 
 export const VIEW_CONTAINER = 'jarvis';

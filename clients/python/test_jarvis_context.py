@@ -440,5 +440,78 @@ class WithServerTest(TempDirTest):
             self.assertEqual(len(cm.get_decisions(task_id=task_id)), 1)
 
 
+    def test_restore_context_resumes_from_a_pending_resume_point_and_clears_it(self):
+        self.server()
+        cm = self.manager(self.folder)
+        cm.update_context({"phase": "plan", "step": 1})
+        checkpoint_id = cm.mark_recovery_point("planned")["checkpoint_id"]
+        cm.update_context({"phase": "code", "step": 2})
+        created = cm.set_resume_point(checkpoint_id, {"phase": "plan", "step": 1, "hint": "cache it"})
+        self.assertEqual((created["parent_id"], created["edited"]), (checkpoint_id, True))
+        self.assertEqual(cm.get_resume_point()["state"], {"phase": "plan", "step": 1, "hint": "cache it"})
+
+        restarted = self.manager(self.folder)  # the orchestrator, started again
+        view = restarted.restore_context()
+        self.assertEqual(view["resume_point_id"], created["resume_point_id"])
+        self.assertEqual(view["state"], {"phase": "plan", "step": 1, "hint": "cache it"})
+        self.assertIsNone(restarted.get_resume_point())
+        self.assertEqual(restarted.get_decisions(limit=1)[0]["decision_type"], "resume")
+        # Later writes build on the resumed state; the next restore is the live context.
+        restarted.record([], {"step": 3})
+        self.assertEqual(restarted.restore_context()["state"], {"phase": "plan", "step": 3, "hint": "cache it"})
+        self.assertNotIn("resume_point_id", restarted.restore_context())
+        forks = [c for c in cm.get_checkpoints() if c["kind"] == "fork"]
+        self.assertEqual([(c["checkpoint_id"], c["parent_id"]) for c in forks], [(created["checkpoint_id"], checkpoint_id)])
+
+    def test_set_resume_point_errors_name_the_field(self):
+        self.server()
+        cm = self.manager(self.folder)
+        with self.assertRaises(JarvisContextError) as caught:
+            cm.set_resume_point(999)
+        self.assertEqual((caught.exception.status, caught.exception.field), (404, "checkpoint_id"))
+        checkpoint_id = cm.mark_recovery_point("rp")["checkpoint_id"]
+        with self.assertRaises(JarvisContextError) as caught:
+            cm.request("POST", "/resume-point", {"checkpoint_id": checkpoint_id, "state": ["not", "an", "object"]})
+        self.assertEqual((caught.exception.status, caught.exception.field), (400, "state"))
+        self.assertIsNone(cm.get_resume_point())
+
+    def test_example_forked_with_an_edited_state_resumes_from_the_edit_after_a_restart(self):
+        """The resume flow end to end: run, fork with an edited state, restart, the edit is followed."""
+        server = self.server()
+        env = dict(os.environ, JARVIS_CONTEXT_PATH=self.folder, JARVIS_EXAMPLE_STEP_SECONDS="0.01", PYTHONUNBUFFERED="1", PYTHONPATH=HERE)
+        first = subprocess.run([sys.executable, EXAMPLE], stdout=subprocess.PIPE, env=env, text=True, timeout=120)
+        self.assertEqual(first.returncode, 0)
+        self.assertIn("all tasks completed", first.stdout)
+
+        cm = self.manager(self.folder)
+        after_2 = next(c for c in cm.get_checkpoints() if c["label"] == "after task-2")
+        state = cm.request("GET", "/checkpoints/%d" % after_2["checkpoint_id"])["state"]
+        self.assertEqual(state["queue"], ["task-3", "task-4", "task-5"])
+        # The user's edit: task-4 dropped, task-5 first.
+        created = cm.set_resume_point(after_2["checkpoint_id"], dict(state, queue=["task-5", "task-3"]))
+        cm.close()
+        # The server dies and comes back too: the pending resume point was durable.
+        server.kill()
+        self.server()
+
+        second = subprocess.run([sys.executable, EXAMPLE], stdout=subprocess.PIPE, env=env, text=True, timeout=120)
+        self.assertEqual(second.returncode, 0)
+        out = second.stdout.splitlines()
+        self.assertEqual(out[:2], ["resuming from checkpoint #%d (a fork chosen in Jarvis Context)" % created["checkpoint_id"],
+                                   "resuming; already done: task-1, task-2"])
+        self.assertEqual([line.split()[1] for line in out if line.startswith("completed ")], ["task-5", "task-3"])
+
+        cm = self.manager(self.folder)
+        self.assertIsNone(cm.get_resume_point())
+        resumed = [d for d in cm.get_decisions(limit=100) if d["decision_type"] == "resume"]
+        self.assertEqual(len(resumed), 1)
+        self.assertIn("checkpoint #%d (\"after task-2\") with an edited state" % after_2["checkpoint_id"], resumed[0]["decision"])
+        self.assertEqual(cm.restore_context()["state"]["queue"], [])
+        # History is kept: task-4 ran in the first run and was never run again.
+        self.assertEqual(len(cm.get_decisions(task_id="task-4")), 1)
+        # A third start restores the live context: nothing is pending any more.
+        third = subprocess.run([sys.executable, EXAMPLE], stdout=subprocess.PIPE, env=env, text=True, timeout=120)
+        self.assertNotIn("resuming from checkpoint", third.stdout)
+
 if __name__ == "__main__":
     unittest.main()

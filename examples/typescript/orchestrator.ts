@@ -12,6 +12,12 @@
 // bundles it from clients/typescript; in a project of yours, npm install the packed tarball and
 // compile this file with tsc (test/unit/client/package.test.ts does exactly that).
 //
+// Its own state is { phase, completed, queue }: the queue is the tasks still to do, in order, and a
+// recovery point follows each task. To go back and try again differently: in VS Code, on the
+// recovery point "after task-2", run Edit and Fork…, change the queue, save and confirm; run the
+// orchestrator again: it resumes from that checkpoint with your queue (restoreContext() returns
+// the fork and clears the resume point). Without VS Code: cm.client.setResumePoint(id, state).
+//
 // JARVIS_EXAMPLE_STEP_MS sets how long each subtask "works" (default 500).
 import { JarvisContextManager, JarvisOrchestratorWithContext } from 'jarvis-context-client';
 
@@ -45,14 +51,18 @@ async function main(): Promise<void> {
   const cm = new JarvisContextManager();
   const context = await cm.restoreContext();
   if (!context) throw new Error('Jarvis Context server not reachable: start `jarvis-context serve` or run from a VS Code terminal.');
+  if (context.resume_point_id !== undefined) console.log(`resuming from checkpoint #${context.checkpoint_id} (a fork chosen in Jarvis Context)`);
   const done = new Set(context.tasks.filter(t => t.status === 'completed').map(t => t.task_id));
   if (done.size) console.log(`resuming; already done: ${[...done].sort().join(', ')}`);
+  // The tasks still to do, in order: the state's queue when there is one (a fork may have edited it).
+  const saved = context.state.queue;
+  const queue = (Array.isArray(saved) ? saved.map(String) : TASKS.map(t => t.id)).filter(id => !done.has(id) && TASKS.some(t => t.id === id));
 
   const jarvis = new JarvisOrchestratorWithContext(new Orchestrator(), { contextManager: cm });
   for (const [agent, capabilities] of Object.entries(AGENTS)) await cm.updateAgentState(agent, { status: 'idle', capabilities });
 
-  for (const task of TASKS) {
-    if (done.has(task.id)) continue;
+  for (const id of [...queue]) {
+    const task = TASKS.find(t => t.id === id)!;
     const { agent_id: agent } = await jarvis.makeDecision({ decision_type: 'agent_assignment', task });
     await jarvis.assignTask({ id: task.id, description: task.description, agent });
     await cm.logAgentMessage('orchestrator', agent, 'task_assignment', { task_id: task.id, subtasks: task.subtasks });
@@ -67,11 +77,13 @@ async function main(): Promise<void> {
     await jarvis.receiveMessage({ from_agent: agent, type: 'task_result', task_id: task.id, content: `${task.id} done` });
     await cm.updateTaskProgress(task.id, { status: 'completed', percentage: 100 });
     done.add(task.id);
-    await cm.mergeContext({ phase: 'running', completed: [...done].sort() });
+    queue.splice(queue.indexOf(task.id), 1);
+    await cm.mergeContext({ phase: 'running', completed: [...done].sort(), queue });
+    await cm.markRecoveryPoint(`after ${task.id}`);
     console.log(`completed ${task.id}`);
   }
 
-  await cm.mergeContext({ phase: 'finished' });
+  await cm.mergeContext({ phase: 'finished', queue: [] });
   await cm.markRecoveryPoint('all tasks completed');
   console.log('all tasks completed');
   cm.dispose();

@@ -6,16 +6,16 @@ import { COMMANDS } from '../ids';
 import { type CommandContext, registerCommand, requireSession, UserFacingError } from './run';
 
 /** A checkpoint id, or a node of the Checkpoints view (which carries its id). */
-type CheckpointRef = number | string | { id: number } | undefined;
+export type CheckpointRef = number | string | { id: number } | undefined;
 
-function idOf(ref: CheckpointRef): number | undefined {
+export function idOf(ref: CheckpointRef): number | undefined {
   if (ref === undefined || ref === null) return undefined;
   if (typeof ref === 'object') return ref.id;
   const n = Number(ref);
   return Number.isInteger(n) ? n : undefined;
 }
 
-async function pickCheckpoint(all: CheckpointInfo[], placeHolder: string, exclude?: number): Promise<number | undefined> {
+export async function pickCheckpoint(all: CheckpointInfo[], placeHolder: string, exclude?: number): Promise<number | undefined> {
   const items = all
     .filter(c => c.checkpoint_id !== exclude)
     .map(c => ({ label: checkpointTitle(c), description: `${c.kind} · ${shortTime(c.created_at)}`, detail: `#${c.checkpoint_id}`, id: c.checkpoint_id }));

@@ -93,7 +93,8 @@ export class Archive {
    */
   private oldestSnapshotChains(): number[] {
     const store = this.ctx.store;
-    const chains = store.all('SELECT chain_start AS c, COUNT(*) AS n FROM context_snapshots GROUP BY chain_start ORDER BY chain_start');
+    // Forks' keyframes (see resumePoint.ts) are not the live chain: the newest chain is the newest other one.
+    const chains = store.all("SELECT chain_start AS c, COUNT(*) AS n FROM context_snapshots WHERE kind != 'fork' GROUP BY chain_start ORDER BY chain_start");
     const older = chains.slice(0, -1);
     const total = older.reduce((n, c) => n + Number(c.n), 0);
     let moved = 0;

@@ -25,13 +25,14 @@ import { silentLogger, systemClock } from './ports';
 import { loadState, type LoadOutcome } from './recoveryChain';
 import { buildReport, changesSince, latestRecoveryReport, listRecoveryReports, writeReport } from './recoveryReport';
 import { renderRecoveryReport } from './reportMarkdown';
+import { ResumePoints, type ResumeCloser } from './resumePoint';
 import type { ApplyResult } from './store';
 import { IntakeLog, type SpoolResult } from './intake';
 import { iso } from './time';
 import type {
   Agent, AgentUpdate, Alert, BatchEvent, BatchResult, ChangeEvent, ChangeKind, CheckpointInfo, CheckpointResult, CleanupResult,
   ContextView, Decision, DecisionInput, EngineMetrics, EngineStatus, Json, JsonObject, ListQuery, Message, MessageInput,
-  ChangesSince, RecoveryReport, SnapshotKind, Span, SpanInput, SpanQuery, SpanWriteResult, Task, TaskEvent, TaskStatus, TaskUpdate, TokenUsage,
+  ChangesSince, RecoveryReport, ResumePoint, ResumePointInfo, SnapshotKind, Span, SpanInput, SpanQuery, SpanWriteResult, Task, TaskEvent, TaskStatus, TaskUpdate, TokenUsage,
 } from './types';
 import {
   checkAgentUpdate, checkBatch, checkCleanupDays, checkContext, checkDecision, checkId, checkLabel, checkLimit, checkMessage,
@@ -61,6 +62,7 @@ export class ContextEngine implements ContextEngineApi {
   private readonly archive: Archive;
   private readonly checkpoints: Checkpointer;
   private readonly watchdogs: Watchdogs;
+  private readonly resumePoints: ResumePoints;
   private readonly listeners = new Set<(e: ChangeEvent) => void>();
   private closed = false;
   private closing: Promise<void> | undefined;
@@ -96,6 +98,9 @@ export class ContextEngine implements ContextEngineApi {
     this.archive = new Archive(ctx, this.writes, this.compactor);
     this.checkpoints = new Checkpointer(ctx, this.writes, this.compactor, this.archive, this.health);
     this.watchdogs = new Watchdogs(ctx, op => this.writes.submit(op, true));
+    this.resumePoints = new ResumePoints({
+      ctx, writes: this.writes, archive: this.archive, serial: fn => this.checkpoints.maintain(fn), capHistory: s => this.capHistory(s),
+    });
   }
 
   /**
@@ -291,6 +296,46 @@ export class ContextEngine implements ContextEngineApi {
   private recoveryPoint(kind: SnapshotKind, label: string | null): Promise<CheckpointResult> {
     if (this.closed) return Promise.reject(new EngineClosedError());
     return this.checkpoints.recoveryPoint(kind, label);
+  }
+
+  // ---- resume and fork (resumePoint.ts) ---------------------------------------------------------
+
+  /** `{ checkpoint_id, state? }`: records a fork of that checkpoint (state replaced when given) and makes it the pending resume point. */
+  setResumePoint(input: { checkpoint_id: number; state?: JsonObject }): Promise<ResumePointInfo> {
+    if (this.closed) return Promise.reject(new EngineClosedError());
+    return this.resumePoints.set(input);
+  }
+
+  /** A resume point at the newest recovery point (a recovery point or a manual checkpoint). */
+  resumeFromLastRecoveryPoint(): Promise<ResumePointInfo> {
+    if (this.closed) return Promise.reject(new EngineClosedError());
+    return this.resumePoints.fromLastRecoveryPoint();
+  }
+
+  /** Ends the pending resume point: restored by the orchestrator, or cancelled by the user. */
+  clearResumePoint(by: ResumeCloser, resumePointId?: number): Promise<ResumePointInfo> {
+    if (this.closed) return Promise.reject(new EngineClosedError());
+    return this.resumePoints.clear(by, resumePointId);
+  }
+
+  /** The pending resume point without its context; undefined when none. */
+  getPendingResumePoint(): ResumePointInfo | undefined {
+    return this.resumePoints.pending();
+  }
+
+  /** The pending resume point with the context it restores; undefined when none. */
+  getResumePoint(): Promise<ResumePoint | undefined> {
+    return this.resumePoints.get();
+  }
+
+  /** What a starting orchestrator restores (GET /context): the pending resume point's context, else the live one. */
+  getRestoreContext(): Promise<ContextView> {
+    return this.resumePoints.restoreView(() => this.getContext());
+  }
+
+  /** The checkpoint "Resume from the Last Recovery Point" would use; undefined when there is none. */
+  getLastRecoveryPointId(): number | undefined {
+    return this.resumePoints.lastRecoveryPointId();
   }
 
   async cleanup(options: { olderThanDays: number; dryRun?: boolean }): Promise<CleanupResult> {

@@ -2,7 +2,7 @@ import type { AlertSettings } from './alertSettings';
 import type {
   Agent, AgentUpdate, Alert, BatchEvent, BatchResult, ChangeEvent, CheckpointInfo, CheckpointResult, CleanupResult,
   ContextView, Decision, DecisionInput, EngineMetrics, EngineStatus, Json, JsonObject, ListQuery, Message,
-  MessageInput, RecoveryReport, ChangesSince, Span, SpanInput, SpanQuery, SpanWriteResult, Task, TaskEvent, TaskStatus, TaskUpdate, TokenUsage,
+  MessageInput, RecoveryReport, ChangesSince, ResumeClearedBy, ResumePoint, ResumePointInfo, Span, SpanInput, SpanQuery, SpanWriteResult, Task, TaskEvent, TaskStatus, TaskUpdate, TokenUsage,
 } from './types';
 import type { SpoolResult } from './intake';
 
@@ -40,6 +40,21 @@ export interface ContextEngineApi {
   /** Folds the journal into the database file now; false when the database could not be written. */
   compact(): Promise<boolean>;
   cleanup(options: { olderThanDays: number; dryRun?: boolean }): Promise<CleanupResult>;
+  /**
+   * Resume and fork: records a checkpoint of kind `fork` of `checkpoint_id` (its orchestrator state
+   * replaced by `state` when given) and makes it the pending resume point. ValidationError for bad
+   * input, NotFoundError for an unknown checkpoint.
+   */
+  setResumePoint(input: { checkpoint_id: number; state?: JsonObject }): Promise<ResumePointInfo>;
+  /** The same, from the newest recovery point; NotFoundError when there is none. */
+  resumeFromLastRecoveryPoint(): Promise<ResumePointInfo>;
+  /** Ends the pending resume point and records a decision saying who; NotFoundError when none (or not `resumePointId`). */
+  clearResumePoint(by: Exclude<ResumeClearedBy, 'replaced'>, resumePointId?: number): Promise<ResumePointInfo>;
+  getPendingResumePoint(): ResumePointInfo | undefined;
+  getResumePoint(): Promise<ResumePoint | undefined>;
+  /** GET /context: the pending resume point's context and id, else the live context. */
+  getRestoreContext(): Promise<ContextView>;
+  getLastRecoveryPointId(): number | undefined;
   /** The recovery analysis now, written to disk as a report (POST /recover). */
   analyzeRecovery(): Promise<RecoveryReport>;
   /** What arrived after a report's moment; undefined for a report without one (written by an older version). */

@@ -9,6 +9,14 @@ export class ValidationError extends Error {
   }
 }
 
+/** The record a request names does not exist (a 404 over HTTP); nothing was changed. */
+export class NotFoundError extends Error {
+  override readonly name = 'NotFoundError';
+  constructor(readonly field: string | undefined, message: string) {
+    super(field ? `${field}: ${message}` : message);
+  }
+}
+
 /** The store cannot make a write durable; the write was not acknowledged and is not applied. */
 export class PersistenceError extends Error {
   override readonly name = 'PersistenceError';

@@ -26,7 +26,13 @@ export interface CheckpointOp {
   file?: string | null;
   /** The snapshot it points to, stored by the same write (one fdatasync for both). */
   snapshot?: SnapshotOp;
+  /** For a fork: the checkpoint it was made from. */
+  parent_id?: number;
 }
+/** A resume point set: the fork checkpoint recorded for it and the decision saying so, one record. */
+export interface ResumePointOp { o: 'resume_point'; t: number; id: number; checkpoint: CheckpointOp; edited: boolean; decision: DecisionOp }
+/** The pending resume point ended (restored by the orchestrator, or cancelled), with its decision. */
+export interface ResumeClearOp { o: 'resume_clear'; t: number; id: number; by: 'orchestrator' | 'user'; decision: DecisionOp }
 /** Rows moved to an archive segment that is already durable on disk. */
 export interface ArchiveOp {
   o: 'archive'; t: number;
@@ -54,7 +60,8 @@ export type BatchItemOp = (TaskOp | AgentOp | DecisionOp | MessageOp | ContextOp
  * If that file is lost and an older copy is loaded, the gap is known, and reported.
  */
 export interface BaseOp { o: 'base'; t: number }
-export type JournalOp = BaseOp | TaskOp | AgentOp | DecisionOp | MessageOp | ContextOp | SnapshotOp | CheckpointOp | ArchiveOp | CleanupOp | BatchOp | SpansOp | AlertOp;
+export type JournalOp = BaseOp | TaskOp | AgentOp | DecisionOp | MessageOp | ContextOp | SnapshotOp | CheckpointOp | ArchiveOp | CleanupOp | BatchOp | SpansOp | AlertOp
+  | ResumePointOp | ResumeClearOp;
 
 export interface SegmentInfo {
   name: string;

@@ -80,6 +80,7 @@ export function toCheckpoint(r: Row): CheckpointInfo {
     checkpoint_id: Number(r.id), created_at: String(r.created_at), label: (r.label as string | null) ?? null,
     kind: r.kind as SnapshotKind, snapshot_id: Number(r.snapshot_id), content_hash: String(r.content_hash ?? ''),
     size: Number(r.size ?? 0), file: (r.file as string | null) ?? null,
+    parent_id: r.parent_id === null || r.parent_id === undefined ? null : Number(r.parent_id),
   };
 }
 

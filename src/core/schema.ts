@@ -48,6 +48,8 @@ CREATE TABLE IF NOT EXISTS alerts (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, s
   subject_id TEXT NOT NULL, message TEXT NOT NULL, first_seen TEXT NOT NULL, last_seen TEXT NOT NULL, count INTEGER NOT NULL,
   active INTEGER NOT NULL, cleared_at TEXT, cleared_by TEXT, detail TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS alerts_active ON alerts(active, id);
+CREATE TABLE IF NOT EXISTS resume_points (id INTEGER PRIMARY KEY, created_at TEXT NOT NULL, checkpoint_id INTEGER NOT NULL,
+  parent_id INTEGER NOT NULL, edited INTEGER NOT NULL, cleared_at TEXT, cleared_by TEXT);
 ${HISTORY_SCHEMA}
 INSERT OR IGNORE INTO meta (k, v) VALUES ('schema_version', '${SCHEMA_VERSION}'), ('last_seq', '0'), ('events_total', '0');
 `;
@@ -58,5 +60,5 @@ export const CHAIN_INDEX = 'CREATE INDEX IF NOT EXISTS context_snapshots_chain O
 /** Columns added since schema version 1, per table: [name, type]. */
 export const ADDED_COLUMNS: Record<string, [string, string][]> = {
   context_snapshots: [['base_id', 'INTEGER'], ['chain_start', 'INTEGER'], ['encoding', "TEXT NOT NULL DEFAULT 'full'"]],
-  checkpoints: [['content_hash', 'TEXT'], ['size', 'INTEGER']],
+  checkpoints: [['content_hash', 'TEXT'], ['size', 'INTEGER'], ['parent_id', 'INTEGER']],
 };

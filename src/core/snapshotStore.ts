@@ -37,7 +37,8 @@ export function snapshotParts(store: Store, id: number): SnapshotParts | undefin
 
 /** The newest snapshot and its chain's length and weight, which decide when the next keyframe is due. */
 export function newestChain(store: Store): ChainHead | undefined {
-  const r = store.get('SELECT id, chain_start FROM context_snapshots ORDER BY id DESC LIMIT 1');
+  // A fork's snapshot (a keyframe of its own, see resumePoint.ts) never continues the live chain.
+  const r = store.get("SELECT id, chain_start FROM context_snapshots WHERE kind != 'fork' ORDER BY id DESC LIMIT 1");
   if (!r) return undefined;
   const c = store.get(`SELECT COUNT(*) AS n, SUM(CASE WHEN id = ? THEN 0 ELSE LENGTH(CAST(body AS BLOB)) END) AS delta_bytes,
     SUM(CASE WHEN id = ? THEN LENGTH(CAST(body AS BLOB)) ELSE 0 END) AS keyframe_bytes FROM context_snapshots WHERE chain_start = ?`,

@@ -1,6 +1,7 @@
 import type { Database, SqlJsStatic, SqlValue, Statement } from 'sql.js';
 import { addChangeIds } from './changeIds';
 import type { ArchiveOp, BatchItemOp, CleanupOp, JournalOp, SegmentIds, SegmentInfo } from './ops';
+import { applyResumeClear, applyResumePoint } from './resumePoint';
 import { ADDED_COLUMNS, CHAIN_INDEX, HISTORY_SCHEMA, LIVE_SCHEMA, SCHEMA_VERSION } from './schema';
 import { listWhere, parseJson as parse, toAgent, toAlert, toCheckpoint, toDecision, toMessage, toSpan, toTask, type Row } from './rows';
 
@@ -243,11 +244,13 @@ export class Store {
       }
       case 'checkpoint':
         if (op.snapshot) this.applyOp(op.snapshot);
-        this.run(`INSERT INTO checkpoints (id, created_at, label, kind, snapshot_id, file, content_hash, size)
-          SELECT ?,?,?,?,?,?, s.content_hash, s.size FROM (SELECT 1) LEFT JOIN context_snapshots s ON s.id = ?`,
-          [op.id, iso(op.t), op.label, op.kind, op.snapshot_id, op.file ?? null, op.snapshot_id]);
+        this.run(`INSERT INTO checkpoints (id, created_at, label, kind, snapshot_id, file, content_hash, size, parent_id)
+          SELECT ?,?,?,?,?,?, s.content_hash, s.size, ? FROM (SELECT 1) LEFT JOIN context_snapshots s ON s.id = ?`,
+          [op.id, iso(op.t), op.label, op.kind, op.snapshot_id, op.file ?? null, op.parent_id ?? null, op.snapshot_id]);
         this.counters.checkpoint = Math.max(this.counters.checkpoint, op.id);
         return { kind: 'checkpoint', ids: [String(op.id)] };
+      case 'resume_point': return applyResumePoint(this, op);
+      case 'resume_clear': return applyResumeClear(this, op);
       case 'base': return { kind: 'context', ids: [] };
       case 'archive': return this.applyArchive(op);
       case 'cleanup': return this.applyCleanup(op);
@@ -400,9 +403,10 @@ export class Store {
 
   /** Snapshots that checkpoints surviving a cleanup at `cutoff` point to, and the newest one (the next delta's base). */
   keptSnapshots(cutoff: string): Set<number> {
-    const ids = this.all("SELECT snapshot_id AS id FROM checkpoints WHERE kind IN ('manual', 'recovery') OR created_at >= ?", [cutoff]);
+    const ids = this.all("SELECT snapshot_id AS id FROM checkpoints WHERE kind IN ('manual', 'recovery', 'fork') OR created_at >= ?", [cutoff]);
     const kept = new Set(ids.map(r => Number(r.id)));
-    const newest = this.get('SELECT MAX(id) AS id FROM context_snapshots');
+    // A fork's snapshot stands apart (a keyframe of its own): the next delta's base is the newest other one.
+    const newest = this.get("SELECT MAX(id) AS id FROM context_snapshots WHERE kind != 'fork'");
     if (newest?.id !== null && newest?.id !== undefined) kept.add(Number(newest.id));
     return kept;
   }

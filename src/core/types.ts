@@ -101,7 +101,8 @@ export interface Message {
   content: Json;
 }
 
-export type SnapshotKind = 'auto' | 'manual' | 'recovery' | 'shutdown';
+/** `fork`: a checkpoint made to resume from another one (its parent), its state maybe edited. */
+export type SnapshotKind = 'auto' | 'manual' | 'recovery' | 'shutdown' | 'fork';
 
 export interface CheckpointInfo {
   checkpoint_id: number;
@@ -116,6 +117,8 @@ export interface CheckpointInfo {
    * images under checkpoints/ guard it instead). Kept so older clients read the same fields.
    */
   file: string | null;
+  /** For a fork: the checkpoint it was made from; null otherwise. */
+  parent_id: number | null;
 }
 
 export interface CheckpointResult {
@@ -136,6 +139,12 @@ export interface ContextView {
   agents: Agent[];
   recent_decisions: Decision[];
   updated_at: string | null;
+  /**
+   * GET /context while a resume point is pending: its id and its fork checkpoint; the rest is that
+   * checkpoint's context (agents as stored, without the fields computed from the clock).
+   */
+  resume_point_id?: number;
+  checkpoint_id?: number;
 }
 
 export interface EngineStatus {
@@ -258,7 +267,7 @@ export interface CrashFrontier {
   unfinished_conversations: { trace_id: string; conversation_id: string | null; spans: Span[] }[];
 }
 
-export type ChangeKind = 'task' | 'agent' | 'decision' | 'message' | 'context' | 'checkpoint' | 'cleanup' | 'recovery' | 'persistence' | 'span' | 'alert';
+export type ChangeKind = 'task' | 'agent' | 'decision' | 'message' | 'context' | 'checkpoint' | 'cleanup' | 'recovery' | 'persistence' | 'span' | 'alert' | 'resume';
 
 export interface ChangeEvent {
   kind: ChangeKind;
@@ -394,4 +403,31 @@ export interface SinceStart {
   spool_from_clients: { accepted: number; duplicates: number };
   /** Orchestrators that wrote to this server, newest first (at most 20). */
   clients: ClientSeen[];
+}
+
+/** Who ended a resume point: the orchestrator that restored it, the user who cancelled it, or a newer one. */
+export type ResumeClearedBy = 'orchestrator' | 'user' | 'replaced';
+
+/** A resume point: the next orchestrator start restores the context of `checkpoint_id` (a fork of `parent_id`). */
+export interface ResumePointInfo {
+  resume_point_id: number;
+  /** The fork checkpoint recorded for it. */
+  checkpoint_id: number;
+  /** The checkpoint the user chose. */
+  parent_id: number;
+  /** Whether the orchestrator state was edited (the fork differs from its parent's state). */
+  edited: boolean;
+  created_at: string;
+  /** Label of the chosen checkpoint, for display. */
+  label: string | null;
+  cleared_at: string | null;
+  cleared_by: ResumeClearedBy | null;
+}
+
+/** GET /resume-point: the pending resume point with the context it restores. */
+export interface ResumePoint extends ResumePointInfo {
+  state: JsonObject;
+  tasks: Json[];
+  agents: Json[];
+  recent_decisions: Json[];
 }

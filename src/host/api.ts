@@ -54,7 +54,13 @@ function managerFor(engine: () => Promise<ContextEngineApi>, onDidChange: vscode
     updateContext: async state => (await engine()).updateContext(state),
     markRecoveryPoint: async label => (await engine()).markRecoveryPoint(label),
     getContextStatus: async () => (await engine()).getStatus(),
-    restoreContext: async () => (await engine()).getContext(),
+    // As the clients do: a pending resume point's context is the one restored, and is then cleared.
+    restoreContext: async () => {
+      const e = await engine();
+      const view = await e.getRestoreContext();
+      if (view.resume_point_id !== undefined) await e.clearResumePoint('orchestrator', view.resume_point_id);
+      return view;
+    },
     recoverFromCrash: async () => (await engine()).analyzeRecovery(),
     onDidChange,
   } as JarvisContextManagerApi;

@@ -12,6 +12,7 @@ export const CONTEXT_KEYS = {
   tasksFiltered: 'jarvis.tasksFiltered',
   serverRunning: 'jarvis.serverRunning',
   multiRoot: 'jarvis.multiRoot',
+  resumePending: 'jarvis.resumePending',
 } as const;
 
 const last = new Map<string, unknown>();

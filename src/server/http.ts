@@ -137,6 +137,12 @@ export function sendText(res: ServerResponse, status: number, contentType: strin
   res.end(text);
 }
 
+/** 204: no body, so no Content-Type or Content-Length either. */
+export function sendEmpty(res: ServerResponse): void {
+  res.writeHead(204, { 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
+  res.end();
+}
+
 export function sendError(res: ServerResponse, err: HttpError): void {
   const error: { code: string; message: string; field?: string } = { code: err.code, message: err.message };
   if (err.field !== undefined) error.field = err.field;

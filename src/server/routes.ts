@@ -32,7 +32,7 @@ export type Answer =
   /** The handler wrote the response itself (the event stream). */
   | { streamed: true };
 
-export type Method = 'GET' | 'PUT' | 'POST';
+export type Method = 'GET' | 'PUT' | 'POST' | 'DELETE';
 
 interface Route {
   method: Method;
@@ -158,7 +158,8 @@ const routes: Route[] = [
     path: '/messages',
     handle: async ({ engine, query }) => ok({ messages: await engine.getMessages(query.listQuery(100, ['agent_id'])) }),
   },
-  { method: 'GET', path: '/context', handle: ({ engine }) => ok(engine.getContext()) },
+  // While a resume point is pending, its context and resume_point_id (see "Acting on what was recorded").
+  { method: 'GET', path: '/context', handle: async ({ engine }) => ok(await engine.getRestoreContext()) },
   {
     method: 'GET',
     path: '/search',
@@ -175,7 +176,7 @@ const routes: Route[] = [
     handle: ({ engine, query }) => ok({
       checkpoints: engine.listCheckpoints(query.limit(100)).map(c => ({
         checkpoint_id: c.checkpoint_id, created_at: c.created_at, label: c.label, kind: c.kind,
-        snapshot_id: c.snapshot_id, content_hash: c.content_hash, size: c.size, file: c.file,
+        snapshot_id: c.snapshot_id, content_hash: c.content_hash, size: c.size, file: c.file, parent_id: c.parent_id,
       })),
     }),
   },
@@ -234,12 +235,48 @@ const routes: Route[] = [
       return ok(alert);
     },
   },
+
+  // Acting on what was recorded
+  {
+    method: 'POST',
+    path: '/resume-point',
+    handle: async ({ engine, body }) => {
+      const r = await engine.setResumePoint(content<{ checkpoint_id: number; state?: JsonObject }>(await body()));
+      return created({ resume_point_id: r.resume_point_id, checkpoint_id: r.checkpoint_id, parent_id: r.parent_id, edited: r.edited, created_at: r.created_at });
+    },
+  },
+  {
+    method: 'GET',
+    path: '/resume-point',
+    handle: async ({ engine }) => {
+      const r = await engine.getResumePoint();
+      if (r === undefined) throw new HttpError(404, 'not_found', 'There is no pending resume point.');
+      return ok(r);
+    },
+  },
+  {
+    method: 'DELETE',
+    path: '/resume-point',
+    handle: async ({ engine, query }) => {
+      // The clients clear it once restored; `?by=user` is a cancellation (the decision says which).
+      const by = query.get('by') ?? 'orchestrator';
+      if (by !== 'orchestrator' && by !== 'user') throw fieldError('by', 'must be "orchestrator" or "user"');
+      await engine.clearResumePoint(by, resumePointIdQuery(query.get('resume_point_id')));
+      return { status: 204, body: null };
+    },
+  },
   {
     method: 'POST',
     path: '/cleanup',
     handle: async ({ engine, body }) => ok(await engine.cleanup(cleanupInput(requireObject(await body(), 'body')))),
   },
 ];
+
+function resumePointIdQuery(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  if (!/^[1-9]\d{0,15}$/.test(raw)) throw fieldError('resume_point_id', 'must be a positive integer');
+  return Number(raw);
+}
 
 const compiled = routes.map(r => ({ ...r, segments: r.path.split('/').slice(1) }));
 

@@ -2,14 +2,14 @@
 import * as http from 'http';
 import type { AddressInfo } from 'net';
 import type { ContextEngineApi, Disposable } from '../core/engineApi';
-import { EngineClosedError, PersistenceError, ValidationError } from '../core/errors';
+import { EngineClosedError, NotFoundError, PersistenceError, ValidationError } from '../core/errors';
 import { errorText } from '../core/errorText';
 import { silentLogger, type Logger } from '../core/ports';
 import { nodeFileSystem } from '../core/nodeFs';
 import { ingestSpool } from '../core/spool';
 import { checkRequest } from './auth';
 import { loadLastPort, loadOrCreateToken, removeEndpoint, saveLastPort, writeEndpoint, type Endpoint } from './endpointFile';
-import { clientName, DEFAULT_MAX_BODY_BYTES, HttpError, parseJson, readBody, sendError, sendJson, sendText } from './http';
+import { clientName, DEFAULT_MAX_BODY_BYTES, HttpError, parseJson, readBody, sendEmpty, sendError, sendJson, sendText } from './http';
 import type { ServerCounters } from './prometheus';
 import { BASE_PATH, matchRoute, type RouteContext } from './routes';
 import { DEFAULT_HEARTBEAT_MS, EventStreams } from './sse';
@@ -60,6 +60,7 @@ function portFromEnv(logger: Logger): number {
 function toHttpError(e: unknown, logger: Logger): HttpError {
   if (e instanceof HttpError) return e;
   if (e instanceof ValidationError) return new HttpError(400, 'invalid_field', e.message, e.field);
+  if (e instanceof NotFoundError) return new HttpError(404, 'not_found', e.message, e.field);
   if (e instanceof PersistenceError) {
     return new HttpError(503, 'store_unavailable', `The store cannot write: ${e.message}. This write was not applied.`, undefined, {
       'Retry-After': '1',
@@ -238,7 +239,8 @@ export class JarvisServer implements Disposable {
       }
       if (res.headersSent) return;
       if (this.closing) res.setHeader('Connection', 'close');
-      if ('text' in answer) sendText(res, answer.status, answer.contentType, answer.text);
+      if (answer.status === 204) sendEmpty(res);
+      else if ('text' in answer) sendText(res, answer.status, answer.contentType, answer.text);
       else sendJson(res, answer.status, answer.body);
     } catch (e) {
       const err = toHttpError(e, this.logger);

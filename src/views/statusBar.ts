@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { Alert, CheckpointInfo } from '../core/types';
+import type { Alert, CheckpointInfo, ResumePointInfo } from '../core/types';
 import { AGE_STEP_MS, ago, checkpointTitle, mdEscape, shortTime } from '../format';
 import { alignedInterval, Disposable } from '../host/lifecycle';
 import type { Sessions } from '../host/sessions';
@@ -20,6 +20,7 @@ export class StatusBar extends Disposable {
   private count = 0;
   private alertCount = 0;
   private persistenceFailing = false;
+  private resume: ResumePointInfo | undefined;
 
   constructor(private readonly sessions: Sessions) {
     super();
@@ -27,7 +28,7 @@ export class StatusBar extends Disposable {
     this.item.command = { command: COMMANDS.showStatus, title: 'Show Jarvis Context Status' };
     this._register(sessions.onDidChange(({ session, batch }) => {
       if (session !== sessions.current) return;
-      if (batch.has('checkpoint', 'recovery', 'cleanup')) this.refresh();
+      if (batch.has('checkpoint', 'recovery', 'cleanup', 'resume')) this.refresh();
       else this.render();
     }));
     this._register(sessions.onDidChangeCurrent(() => this.refresh()));
@@ -72,6 +73,7 @@ export class StatusBar extends Disposable {
     const all = engine ? engine.listCheckpoints(COUNT_LIMIT) : [];
     this.newest = all[0];
     this.count = all.length;
+    this.resume = engine?.getPendingResumePoint();
     this.render();
   }
 
@@ -94,8 +96,11 @@ export class StatusBar extends Disposable {
       warn = st.persistence === 'degraded';
       alerts = warn ? [] : engine.getAlerts({ active: true, limit: 1000 });
       const c = this.newest;
+      const r = this.resume;
       text = warn ? '$(warning) Jarvis: not saving'
         : alerts.length ? `$(warning) Jarvis: ${plural(alerts.length, 'alert')}`
+        // A pending resume point changes what the next orchestrator start does: it shows until restored or cancelled.
+        : r ? `$(debug-continue) Jarvis: resume from #${r.parent_id}`
           : `$(database) Jarvis: ${c ? `checkpoint ${ago(c.created_at)}` : 'no checkpoint yet'}`;
       if (warn) {
         tooltip = `Jarvis Context cannot write its database: ${st.persistence_error ?? 'unknown error'}. Writes are still journaled.`;
@@ -109,6 +114,10 @@ export class StatusBar extends Disposable {
       } else {
         const md = new vscode.MarkdownString(undefined, true);
         md.appendMarkdown('**Jarvis Context** — every write reaches the disk as it happens.\n\n');
+        if (r) {
+          md.appendMarkdown(`**Resume point pending**: the next orchestrator start restores checkpoint #${r.parent_id}${r.label ? ` ${mdEscape(`"${r.label}"`)}` : ''}` +
+            `${r.edited ? ' with an edited state' : ''} (fork #${r.checkpoint_id}, ${ago(r.created_at)}). Cancel it with **Cancel Resume Point**.\n\n`);
+        }
         md.appendMarkdown(c ? `Newest checkpoint: ${mdEscape(checkpointTitle(c))}, ${shortTime(c.created_at)} (${ago(c.created_at)})  \n` : 'No checkpoint yet  \n');
         md.appendMarkdown(`${plural(this.count, 'checkpoint')} · ${plural(st.counts.agents, 'agent')} · ${plural(st.counts.tasks, 'task')} · ${plural(st.counts.decisions, 'decision')}\n\n`);
         md.appendMarkdown(`Storage: ${mdEscape(st.storage_path)}${session.server ? `  \nServer: ${mdEscape(session.server.url)}` : ''}\n\n`);

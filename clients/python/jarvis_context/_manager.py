@@ -330,17 +330,58 @@ class JarvisContextManager:
 
     def restore_context(self) -> Optional[dict]:
         """The context to resume from ({state, tasks, agents, recent_decisions, updated_at}), after
-        sending any spooled events; None when the server is unreachable."""
+        sending any spooled events; None when the server is unreachable. When the user chose a
+        resume point in VS Code (the answer carries resume_point_id), its context is the one
+        returned, and the resume point is cleared: the next start restores the live context."""
         try:
             with self._lock:
-                return self._read_view()
+                view = self._read_view()
+                resume_point_id = view.get("resume_point_id")
+                if isinstance(resume_point_id, int):
+                    # What the orchestrator goes on from: later context writes build on this state.
+                    self._state = dict(view.get("state") or {})
+                    self._pending_patch = {}
+                    self._clear_resume_point(resume_point_id)
+                return view
         except JarvisContextUnavailable as e:
             logger.warning("Jarvis Context unreachable, no context restored: %s", e)
             return None
 
+    def _clear_resume_point(self, resume_point_id: int) -> None:
+        try:
+            self._request("DELETE", "/resume-point?resume_point_id=%d" % resume_point_id)
+            logger.info("Jarvis Context: resumed from resume point %d", resume_point_id)
+        except JarvisContextError as e:
+            # 404: cleared or replaced meanwhile. Otherwise it stays pending and the next start
+            # restores it again, which is what an orchestrator that crashed right now would want.
+            level = logging.DEBUG if e.status == 404 else logging.WARNING
+            logger.log(level, "Jarvis Context: resume point %d not cleared: %s", resume_point_id, e)
+
     def recover_from_crash(self) -> dict:
         """Runs the recovery analysis now (POST /recover) and returns the report."""
         return self._read("POST", "/recover", {})
+
+    def get_checkpoints(self) -> List[dict]:
+        """Checkpoints, newest first: {checkpoint_id, created_at, label, kind, parent_id, ...}."""
+        return self._read("GET", "/checkpoints")["checkpoints"]
+
+    def set_resume_point(self, checkpoint_id: int, state: Optional[Dict[str, Any]] = None) -> dict:
+        """The next restore_context() resumes from that checkpoint, with `state` replacing its
+        orchestrator state when given (a fork; the history is kept). Returns {resume_point_id,
+        checkpoint_id (the fork), parent_id, edited, created_at}."""
+        body: Dict[str, Any] = {"checkpoint_id": checkpoint_id}
+        if state is not None:
+            body["state"] = state
+        return self._read("POST", "/resume-point", body)
+
+    def get_resume_point(self) -> Optional[dict]:
+        """The pending resume point with its context, or None."""
+        try:
+            return self._read("GET", "/resume-point")
+        except JarvisContextError as e:
+            if e.status == 404:
+                return None
+            raise
 
     def get_agent_state(self, agent_id: str) -> dict:
         for agent in self.get_agents():

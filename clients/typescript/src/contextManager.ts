@@ -167,12 +167,22 @@ export class JarvisContextManager {
     });
   }
 
-  /** The context to resume from, after sending anything spooled; undefined when the server is unreachable. */
+  /**
+   * The context to resume from, after sending anything spooled; undefined when the server is
+   * unreachable. When the user chose a resume point in VS Code (the answer carries
+   * resume_point_id), its context is the one returned and the resume point is cleared.
+   */
   restoreContext(): Promise<ContextView | undefined> {
     return this.serial(async () => {
       try {
         await this.flushQuietly();
-        return await this.readView();
+        const view = await this.readView();
+        if (typeof view.resume_point_id === 'number') {
+          // What the orchestrator goes on from: later context writes build on this state.
+          this.state = { ...(view.state ?? {}) };
+          await this.clearResumePoint(view.resume_point_id);
+        }
+        return view;
       } catch (e) {
         if (!spoolable(e)) throw e;
         process.emitWarning(`Jarvis Context unreachable, no context restored: ${(e as Error).message}`, 'JarvisContextWarning');
@@ -284,6 +294,15 @@ export class JarvisContextManager {
       }
     }
     return this.state;
+  }
+
+  private async clearResumePoint(id: number): Promise<void> {
+    try {
+      await this.client.clearResumePoint(id);
+    } catch (e) {
+      // It stays pending: the next start restores it again, as an orchestrator that crashes now would want.
+      process.emitWarning(`Jarvis Context: resume point ${id} not cleared: ${(e as Error).message}`, 'JarvisContextWarning');
+    }
   }
 
   private async readView(): Promise<ContextView> {

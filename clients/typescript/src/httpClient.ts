@@ -8,7 +8,7 @@ import * as path from 'path';
 import type {
   Agent, AgentUpdate, BatchEvent, BatchResult, CheckpointResult, CleanupResult, ContextView, Decision,
   DecisionInput, EngineMetrics, EngineStatus, Json, JsonObject, ListQuery, Message, MessageInput, RecoveryReport,
-  Task, TaskStatus, TaskUpdate,
+  ResumePoint, ResumePointCreated, Task, TaskStatus, TaskUpdate,
 } from './types.js';
 import { contextPath, discoverEndpoint, Endpoint, normalizeBaseUrl, readEndpointFile } from './discovery.js';
 import { JarvisContextError } from './errors.js';
@@ -135,6 +135,22 @@ export class JarvisContextClient {
   /** The snapshot stored with that checkpoint; undefined for an unknown id. */
   getCheckpoint(checkpointId: number): Promise<JsonObject | undefined> {
     return this.orUndefinedOn404(this.request('GET', `/checkpoints/${encodeURIComponent(String(checkpointId))}`));
+  }
+  /**
+   * The next restoreContext() resumes from that checkpoint, with `state` replacing its orchestrator
+   * state when given (a fork; the history is kept).
+   */
+  setResumePoint(checkpointId: number, state?: JsonObject): Promise<ResumePointCreated> {
+    return this.request('POST', '/resume-point', state === undefined ? { checkpoint_id: checkpointId } : { checkpoint_id: checkpointId, state });
+  }
+  /** The pending resume point with its context; undefined when none. */
+  getResumePoint(): Promise<ResumePoint | undefined> {
+    return this.orUndefinedOn404(this.request('GET', '/resume-point'));
+  }
+  /** Ends the pending resume point (only `resumePointId` when given); false when there was none. */
+  async clearResumePoint(resumePointId?: number, by: 'orchestrator' | 'user' = 'orchestrator'): Promise<boolean> {
+    const route = '/resume-point' + query({ resume_point_id: resumePointId, by: by === 'user' ? 'user' : undefined });
+    return (await this.orUndefinedOn404(this.request('DELETE', route).then(() => true))) ?? false;
   }
   /** The latest recovery report; undefined when there has been no recovery. */
   getRecoveryReport(): Promise<RecoveryReport | undefined> {

@@ -91,7 +91,7 @@ export interface Message {
   content: Json;
 }
 
-export type SnapshotKind = 'auto' | 'manual' | 'recovery' | 'shutdown';
+export type SnapshotKind = 'auto' | 'manual' | 'recovery' | 'shutdown' | 'fork';
 
 export interface CheckpointInfo {
   checkpoint_id: number;
@@ -103,6 +103,8 @@ export interface CheckpointInfo {
   size: number;
   /** Binary database copy under checkpoints/, for recovery points; null otherwise. */
   file: string | null;
+  /** For a fork: the checkpoint it was made from; null otherwise. */
+  parent_id: number | null;
 }
 
 export interface CheckpointResult {
@@ -123,6 +125,9 @@ export interface ContextView {
   agents: Agent[];
   recent_decisions: Decision[];
   updated_at: string | null;
+  /** While a resume point is pending: its id and its fork checkpoint (restoreContext() clears it). */
+  resume_point_id?: number;
+  checkpoint_id?: number;
 }
 
 export interface EngineStatus {
@@ -277,4 +282,26 @@ export interface Span {
   task_id: string | null;
   tool_name: string | null;
   attributes: JsonObject;
+}
+
+/** POST /resume-point. */
+export interface ResumePointCreated {
+  resume_point_id: number;
+  /** The fork checkpoint recorded for it. */
+  checkpoint_id: number;
+  /** The checkpoint chosen. */
+  parent_id: number;
+  edited: boolean;
+  created_at: string;
+}
+
+/** GET /resume-point: the pending one, with the context it restores. */
+export interface ResumePoint extends ResumePointCreated {
+  label: string | null;
+  cleared_at: string | null;
+  cleared_by: string | null;
+  state: JsonObject;
+  tasks: Json[];
+  agents: Json[];
+  recent_decisions: Json[];
 }

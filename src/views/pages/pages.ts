@@ -103,6 +103,10 @@ export class Pages extends Disposable {
     switch (action) {
       case REPORT_ACTIONS.openCheckpoint:
         return vscode.commands.executeCommand(COMMANDS.openCheckpoint, Number(arg));
+      case REPORT_ACTIONS.resumeFromCheckpoint:
+        return vscode.commands.executeCommand(COMMANDS.resumeFromCheckpoint, Number(arg));
+      case REPORT_ACTIONS.editAndFork:
+        return vscode.commands.executeCommand(COMMANDS.editAndFork, Number(arg));
       case REPORT_ACTIONS.copyMarkdown: {
         await vscode.env.clipboard.writeText(session.requireEngine().renderRecoveryReport(report));
         void vscode.window.setStatusBarMessage('$(check) Jarvis: recovery report copied as Markdown', 4000);

@@ -6,7 +6,10 @@ import { decisionTypeLabel, duration, localTimeWithZone, shortTime, statusLabel 
 import { button, escapeHtml as h } from './html';
 
 /** The actions the report's buttons post (the panel handles them). */
-export const REPORT_ACTIONS = { openCheckpoint: 'openCheckpoint', copyMarkdown: 'copyMarkdown', openMarkdown: 'openMarkdown', openJson: 'openJson' } as const;
+export const REPORT_ACTIONS = {
+  openCheckpoint: 'openCheckpoint', resumeFromCheckpoint: 'resumeFromCheckpoint', editAndFork: 'editAndFork',
+  copyMarkdown: 'copyMarkdown', openMarkdown: 'openMarkdown', openJson: 'openJson',
+} as const;
 
 const LOADED_FROM: Record<RecoveryReport['loaded_from'], string> = {
   database: 'the database file',
@@ -37,7 +40,13 @@ export function renderReportBody(r: RecoveryReport, now?: number, changes?: Chan
 
   const rp = r.after_last_recovery_point.recovery_point;
   out.push('<div class="toolbar">');
-  if (rp) out.push(button(REPORT_ACTIONS.openCheckpoint, 'Open Checkpoint', { arg: rp.checkpoint_id, title: `Open the last recovery point, #${rp.checkpoint_id}${rp.label ? ` "${rp.label}"` : ''}` }));
+  if (rp) {
+    const named = `#${rp.checkpoint_id}${rp.label ? ` "${rp.label}"` : ''}`;
+    out.push(button(REPORT_ACTIONS.openCheckpoint, 'Open Checkpoint', { arg: rp.checkpoint_id, title: `Open the last recovery point, ${named}` }));
+    // The very checkpoint this report names, never "the newest" at the time of the click.
+    out.push(button(REPORT_ACTIONS.resumeFromCheckpoint, 'Resume from the Last Recovery Point', { arg: rp.checkpoint_id, secondary: true, title: `The next orchestrator start restores ${named}` }));
+    out.push(button(REPORT_ACTIONS.editAndFork, 'Edit and Fork…', { arg: rp.checkpoint_id, secondary: true, title: `Edit the orchestrator state of ${named}, then resume from the edit` }));
+  }
   out.push(button(REPORT_ACTIONS.copyMarkdown, 'Copy as Markdown', { secondary: !!rp }));
   out.push(button(REPORT_ACTIONS.openMarkdown, 'Open Markdown File', { secondary: true, title: 'The report as written beside the database' }));
   out.push(button(REPORT_ACTIONS.openJson, 'Open as JSON', { secondary: true }));

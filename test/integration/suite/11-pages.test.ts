@@ -35,7 +35,7 @@ describe('rendered pages', function () {
       assert.ok(r.headings.includes(h), `no section "${h}": ${r.headings.join(' | ')}`);
     }
     assert.ok(r.tableRows >= report.incomplete_tasks.length, `${r.tableRows} rows`);
-    assert.deepStrictEqual(r.actions, ['openCheckpoint', 'copyMarkdown', 'openMarkdown', 'openJson']);
+    assert.deepStrictEqual(r.actions, ['openCheckpoint', 'resumeFromCheckpoint', 'editAndFork', 'copyMarkdown', 'openMarkdown', 'openJson']);
     // escaped, rounded: the blocker's markup is text, 42.4 % reads 42%
     assert.ok(r.text.includes('needs a <webview>') && /\b42%/.test(r.text), r.text.slice(0, 2000));
     assert.doesNotMatch(r.text, /\*\*When:\*\*|\| --- \|/, 'Markdown source in the page');

@@ -50,6 +50,33 @@ describe('client: JarvisContextManager (the seed API in camelCase)', () => {
     assert.deepStrictEqual(statusHistory(f.s, 't'), ['pending', 'in_progress']);
     assert.deepStrictEqual((await f.manager.restoreContext())!.state, { step: 2 });
   });
+
+  it('restoreContext() resumes from a pending resume point, clears it, and goes on from its state', async () => {
+    await f.manager.updateContext({ phase: 'plan', step: 1 });
+    const rp = (await f.manager.markRecoveryPoint('planned'))!.checkpoint_id;
+    await f.manager.updateContext({ phase: 'code', step: 2 });
+    const set = await f.manager.client.setResumePoint(rp, { phase: 'plan', step: 1, hint: 'cache it' });
+    assert.strictEqual((await f.manager.client.getResumePoint())?.resume_point_id, set.resume_point_id);
+
+    const fresh = new JarvisContextManager({ url: f.s.server.url, token: f.s.server.token, contextPath: f.s.folder }); // a restarted orchestrator
+    try {
+      const view = (await fresh.restoreContext())!;
+      assert.strictEqual(view.resume_point_id, set.resume_point_id);
+      assert.deepStrictEqual(view.state, { phase: 'plan', step: 1, hint: 'cache it' });
+      assert.strictEqual(await fresh.client.getResumePoint(), undefined, 'the resume point was not cleared');
+      assert.strictEqual(f.s.engine.getPendingResumePoint(), undefined);
+      const d = (await f.s.engine.getDecisions({ limit: 1 }))[0];
+      assert.strictEqual(d.decision_type, 'resume');
+      // Context writes after the restore build on the resumed state, not on the one it replaced.
+      await fresh.mergeContext({ step: 3 });
+      assert.deepStrictEqual(f.s.engine.getContext().state, { phase: 'plan', step: 3, hint: 'cache it' });
+      // Restored once: the next restore is the live context.
+      assert.strictEqual((await fresh.restoreContext())!.resume_point_id, undefined);
+      assert.strictEqual(await fresh.client.clearResumePoint(), false);
+    } finally {
+      fresh.dispose();
+    }
+  });
 });
 
 describe('client: the spool drains in the background', function () {

@@ -44,4 +44,20 @@ describe('examples: the TypeScript orchestrator', () => {
     assert.deepStrictEqual(s.engine.getTasks().map(t => t.status), ['completed', 'completed', 'completed', 'completed']);
     for (const t of completed) assert.strictEqual((await s.engine.getDecisions({ task_id: t })).length, 1, `${t} assigned twice`);
   });
+
+  it('forked at "after task-2" with an edited queue, the next start follows the edit and clears the resume point', async () => {
+    const env = { ...process.env, JARVIS_CONTEXT_URL: s.server.url, JARVIS_CONTEXT_TOKEN: s.server.token, JARVIS_EXAMPLE_STEP_MS: '5' };
+    const run = () => new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, [EXAMPLE], { env }, (err, stdout) => (err ? reject(err) : resolve(stdout))));
+    assert.match(await run(), /all tasks completed/);
+    const at = s.engine.listCheckpoints().find(c => c.label === 'after task-2')!;
+    const state = (await s.engine.getCheckpointSnapshot(at.checkpoint_id))!.state as Record<string, unknown>;
+    assert.deepStrictEqual(state.queue, ['task-3', 'task-4']);
+    const fork = await s.engine.setResumePoint({ checkpoint_id: at.checkpoint_id, state: { ...state, queue: ['task-4'] } as never });
+    const lines = (await run()).trim().split('\n');
+    assert.deepStrictEqual(lines.slice(0, 2), [`resuming from checkpoint #${fork.checkpoint_id} (a fork chosen in Jarvis Context)`, 'resuming; already done: task-1, task-2']);
+    assert.deepStrictEqual(lines.filter(l => l.startsWith('completed ')), ['completed task-4']);
+    assert.strictEqual(s.engine.getPendingResumePoint(), undefined);
+    assert.strictEqual((await s.engine.getDecisions({ limit: 100 })).filter(d => d.decision_type === 'resume').length, 1);
+  });
 });

@@ -57,6 +57,15 @@ describe('checkpoints: deltas that open as the whole state', function () {
       const r = rand();
       const cp = r < 0.5 ? await e.markRecoveryPoint(`step-${step}`) : r < 0.6 ? await e.checkpoint() : await e.autoCheckpoint();
       if (cp) expected.set(cp.checkpoint_id, { state: stateNow(e), kind: cp.kind, hash: e.listCheckpoints(1)[0].content_hash });
+      // Now and then a fork of any earlier checkpoint (a keyframe of its own beside the live chain).
+      if (rand() < 0.04 && expected.size > 0) {
+        const ids = [...expected.keys()];
+        const parent = ids[Math.floor(rand() * ids.length)];
+        const edit = rand() < 0.7 ? { forked_from: parent, step } : undefined;
+        const fork = await e.setResumePoint({ checkpoint_id: parent, state: edit });
+        const base = expected.get(parent)!.state;
+        expected.set(fork.checkpoint_id, { state: edit ? { ...base, state: edit } : base, kind: 'fork', hash: '' });
+      }
     }
     assert.ok(expected.size > 430, `${expected.size} checkpoints`);
     const checkAll = async (where: string, ids = [...expected.keys()]) => {

@@ -1,6 +1,6 @@
 import initSqlJs, { type SqlJsStatic } from 'sql.js';
 import * as zlib from 'zlib';
-import { ContextEngine, PersistenceError, EngineClosedError, type EngineOptions, type Logger } from '../../../src/core';
+import { ContextEngine, PersistenceError, EngineClosedError, NotFoundError, type EngineOptions, type Logger } from '../../../src/core';
 import { FakeClock, WASM } from '../support/fixtures';
 import { PowercutFs, Rng, type DiskState, type FaultPlan, type SyncSite } from '../support/powercutFs';
 
@@ -70,6 +70,8 @@ interface Entry {
 class Ledger {
   entries: Entry[] = [];
   recoveryPoints: { checkpointId: number; gen: number }[] = [];
+  /** Resume points set and cleared, in the order they were asked for (they run one at a time). */
+  resumeOps: { op: 'set' | 'clear'; state: 'pending' | 'acked' | 'rejected' | 'none'; parent?: number; n?: number; forkId?: number; resumeId?: number }[] = [];
   cleanups: { cutoff: string | undefined; acked: boolean }[] = [];
   /** Latest moment any cleanup could have used as now. */
   n = 0;
@@ -240,7 +242,21 @@ class Workload {
       this.inflight.push(p.then(res => {
         this.ledger.recoveryPoints.push({ checkpointId: res.checkpoint_id, gen: this.gen });
       }, () => undefined));
-    } else if (r < 0.35 && step > 8) {
+    } else if (r < 0.33 && this.ledger.recoveryPoints.length) {
+      // A fork of an acknowledged recovery point with an edited state, made the pending resume point.
+      const parent = this.rng.pick(this.ledger.recoveryPoints).checkpointId;
+      const n = this.ledger.next();
+      const entry: Ledger['resumeOps'][number] = { op: 'set', state: 'pending', parent, n };
+      this.ledger.resumeOps.push(entry);
+      this.inflight.push(e.setResumePoint({ checkpoint_id: parent, state: { fork: n } }).then(res => {
+        Object.assign(entry, { state: 'acked', forkId: res.checkpoint_id, resumeId: res.resume_point_id });
+      }, () => { entry.state = 'rejected'; }));
+    } else if (r < 0.35 && this.ledger.resumeOps.some(o => o.op === 'set')) {
+      const entry: Ledger['resumeOps'][number] = { op: 'clear', state: 'pending' };
+      this.ledger.resumeOps.push(entry);
+      this.inflight.push(e.clearResumePoint('orchestrator').then(() => { entry.state = 'acked'; },
+        err => { entry.state = err instanceof NotFoundError ? 'none' : 'rejected'; }));
+    } else if (r < 0.38 && step > 8) {
       // Days pass: history older than a day goes, segments are dropped or rewritten.
       this.clock.advance(DAY * (1 + this.rng.int(2)));
       const c: Ledger['cleanups'][number] = { cutoff: undefined, acked: false };
@@ -573,6 +589,23 @@ async function checkEngineInner(engine: ContextEngine, fs: PowercutFs, state: Di
     if (!cps.has(rp.checkpointId)) fail(`acknowledged recovery point ${rp.checkpointId} is not listed`);
     // Its snapshot is a delta: it must still open, whole, through its chain.
     else if (!Array.isArray((await engine.getCheckpointSnapshot(rp.checkpointId))?.tasks)) fail(`acknowledged recovery point ${rp.checkpointId} does not open`);
+  }
+  // Forks acknowledged are listed under their parent and open with their edited state; when the
+  // last resume operation asked for was acknowledged, the pending resume point is what it left.
+  for (const f of ledger.resumeOps) {
+    if (f.op !== 'set' || f.state !== 'acked') continue;
+    const cp = cps.get(f.forkId!);
+    if (!cp || cp.kind !== 'fork' || cp.parent_id !== f.parent) fail(`acknowledged fork ${f.forkId} of ${f.parent} is not listed as such (${JSON.stringify(cp)})`);
+    else if (JSON.stringify((await engine.getCheckpointSnapshot(f.forkId!))?.state) !== JSON.stringify({ fork: f.n })) {
+      fail(`acknowledged fork ${f.forkId} does not open with its edited state`);
+    }
+  }
+  const decided = ledger.resumeOps.filter(o => o.state !== 'none');
+  const last = decided[decided.length - 1];
+  if (last?.state === 'acked') {
+    const pending = engine.getPendingResumePoint()?.resume_point_id;
+    const want = last.op === 'set' ? last.resumeId : undefined;
+    if (pending !== want) fail(`pending resume point is ${pending}, the last acknowledged ${last.op} left ${want}`);
   }
   // Recovery folds whatever it replayed into a database file; with nothing to fold there is none.
   const db = fs.currentState().get(`${FOLDER}/jarvis_context.db`);

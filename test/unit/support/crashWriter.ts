@@ -13,7 +13,9 @@ export type ScriptCall =
   | { call: 'message'; d: MessageInput }
   | { call: 'context'; d: Record<string, never> }
   | { call: 'recovery'; label: string }
-  | { call: 'checkpoint' };
+  | { call: 'checkpoint' }
+  | { call: 'resume'; checkpoint_id: number; state?: Record<string, string> }
+  | { call: 'clearResume'; by: 'orchestrator' | 'user' };
 
 /** Small thresholds so compaction and archive moves happen within a short drill. */
 export const DRILL_LIMITS = { journalCompactBytes: 16 * 1024, liveDbLimitBytes: 48 * 1024 };
@@ -35,6 +37,8 @@ async function main(): Promise<void> {
         case 'context': await engine.updateContext(c.d); break;
         case 'recovery': await engine.markRecoveryPoint(c.label); break;
         case 'checkpoint': await engine.autoCheckpoint(); break;
+        case 'resume': await engine.setResumePoint({ checkpoint_id: c.checkpoint_id, state: c.state }); break;
+        case 'clearResume': await engine.clearResumePoint(c.by); break;
       }
       ack({ k: 'call', c });
     }

@@ -65,12 +65,14 @@ describe('pages', function () {
     assert.ok(body.includes('>41%</td>') && !body.includes('40.56'), 'percentage not rounded');
     assert.ok(body.includes('took 3.1 ms'));
     assert.ok(body.includes('Agent assignment'));
-    assert.deepStrictEqual([...body.matchAll(/data-action="(\w+)"/g)].map(m => m[1]), ['openCheckpoint', 'copyMarkdown', 'openMarkdown', 'openJson']);
-    assert.ok(body.includes('data-arg="3"'));
-    // no resume button: there is no API to resume from yet
-    assert.doesNotMatch(body, /[Rr]esume from/);
-    // without a recovery point there is no checkpoint to open
-    assert.doesNotMatch(renderReportBody(report({ after_last_recovery_point: { recovery_point: null, decisions: 0, messages: 0, task_events: 0 } })), /openCheckpoint/);
+    assert.deepStrictEqual([...body.matchAll(/data-action="(\w+)"/g)].map(m => m[1]),
+      ['openCheckpoint', 'resumeFromCheckpoint', 'editAndFork', 'copyMarkdown', 'openMarkdown', 'openJson']);
+    // Open, resume and fork all name the recovery point this report names.
+    assert.deepStrictEqual([...body.matchAll(/data-arg="(\d+)"/g)].map(m => m[1]), ['3', '3', '3']);
+    assert.ok(body.includes('>Resume from the Last Recovery Point</button>') && body.includes('>Edit and Fork…</button>'));
+    // without a recovery point there is no checkpoint to open, resume from or fork
+    const none = renderReportBody(report({ after_last_recovery_point: { recovery_point: null, decisions: 0, messages: 0, task_events: 0 } }));
+    assert.doesNotMatch(none, /openCheckpoint|resumeFromCheckpoint|editAndFork/);
     assert.match(reportTitle(report(), Date.parse(T)), /^Recovery report — \d\d:\d\d:\d\d$/);
   });
 
