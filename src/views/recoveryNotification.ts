@@ -3,7 +3,11 @@ import * as vscode from 'vscode';
 import { errorWithStack } from '../core/errorText';
 import type { WorkspaceSession } from '../host/session';
 import type { Pages } from './pages/pages';
+import { COMMANDS } from '../ids';
 import { crashNotice } from './recoverySummary';
+
+const OPEN = 'Open Recovery Report';
+const RESUME = 'Resume from Last Recovery Point';
 
 /** Orchestrators polling their spool reconnect within ~2 s of the server's return: wait that long before saying who came back. */
 export const SETTLE_MS = 3_000;
@@ -30,9 +34,12 @@ export class RecoveryOffers {
       const text = crashNotice(report, session.engine?.getStatus().since_start, folder);
       this.messages.push(text);
       this.log.info(`[recovery] ${text}`);
+      // Resuming needs a recovery point to resume from.
+      const actions = report.after_last_recovery_point.recovery_point ? [OPEN, RESUME] : [OPEN];
       void vscode.window
-        .showWarningMessage(text, 'Open Recovery Report')
-        .then(choice => (choice ? this.pages.report(session, report) : undefined))
+        .showWarningMessage(text, ...actions)
+        .then(choice => choice === OPEN ? this.pages.report(session, report)
+          : choice === RESUME ? vscode.commands.executeCommand(COMMANDS.resumeFromLastRecoveryPoint) : undefined)
         .then(undefined, err => this.log.error(`[recovery] could not open the recovery report ${report.file}: ${errorWithStack(err)}`));
     }, this.settleMs);
     this.timers.add(timer);
