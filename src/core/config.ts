@@ -1,3 +1,4 @@
+import type { JournalTap } from './journalTap';
 import type { Clock, FileSystemPort, Logger } from './ports';
 
 export interface EngineOptions {
@@ -26,6 +27,8 @@ export interface EngineOptions {
   pid?: number;
   hostname?: string;
   isProcessAlive?: (pid: number) => boolean;
+  /** Sees every acknowledged record and the journal before it is emptied (team mode's outbox). */
+  journalTap?: JournalTap;
 }
 
 export const DEFAULTS = {

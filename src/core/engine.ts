@@ -73,6 +73,7 @@ export class ContextEngine implements ContextEngineApi {
       store: outcome.store,
       settings: resolveOptions(options),
       emit: (kind, ids) => this.emit(kind, ids),
+      ...(options.journalTap ? { tap: options.journalTap } : {}),
     };
     this.ctx = ctx;
     this.health = new PersistenceHealth(ctx.log, () => this.emit('persistence', []));
@@ -312,6 +313,15 @@ export class ContextEngine implements ContextEngineApi {
   }
 
   // ---- reads ------------------------------------------------------------------------------------
+
+  /** Sequence of the last journal record written (team mode's replication target). */
+  get journalSeq(): number {
+    return this.writes.seq;
+  }
+
+  get journalFile(): string {
+    return this.writes.journal.file;
+  }
 
   getStatus(): EngineStatus {
     return {
