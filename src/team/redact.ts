@@ -5,6 +5,8 @@
 export function redactUrl(url: string): string {
   try {
     const u = new URL(url);
+    // Another scheme may carry the password anywhere in it: nothing of it is shown.
+    if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') return '(a database URL that is not postgres:// or postgresql://)';
     if (u.password) u.password = '***';
     for (const key of [...u.searchParams.keys()]) {
       if (/pass|secret|key|token/i.test(key) && !/^ssl(mode|rootcert)$/i.test(key)) u.searchParams.set(key, '***');

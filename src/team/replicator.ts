@@ -21,8 +21,12 @@ const BACKOFF_MIN_MS = 250;
 const BACKOFF_MAX_MS = 15_000;
 /** The origin's last_seen is refreshed this often when idle (others tell a live origin from a lost one). */
 export const HEARTBEAT_MS = 5_000;
-/** The durable position is written at most this often; PostgreSQL's keys make the rest idempotent. */
-const POSITION_SAVE_MS = 200;
+/**
+ * The durable position is written at most this often (fsyncs stay off the journal's disk);
+ * PostgreSQL's keys make a resend after a crash idempotent. JARVIS_TEAM_POSITION_SAVE_MS changes
+ * it (tests widen the window between PostgreSQL's commit and the position's advance).
+ */
+const POSITION_SAVE_MS = Number(process.env.JARVIS_TEAM_POSITION_SAVE_MS) > 0 ? Number(process.env.JARVIS_TEAM_POSITION_SAVE_MS) : 200;
 /** History rows read from the store when a folder first connects (or after a gap). */
 const BACKFILL_LIMIT = 10_000;
 const LAG_SAMPLES = 20_000;
@@ -129,7 +133,7 @@ export class Replicator {
     let backoff = BACKOFF_MIN_MS;
     if (!isValidDatabaseUrl(this.config.databaseUrl)) {
       this.state = 'offline';
-      this.lastError = `the database URL ${redactUrl(this.config.databaseUrl)} is not a postgres:// or postgresql:// URL`;
+      this.lastError = 'the database URL is not a postgres:// or postgresql:// URL (postgres://user:password@host:5432/database)';
       this.log.error(`[team] ${this.lastError}; replication is off until it is corrected (local mode is not affected)`);
       return;
     }

@@ -2,7 +2,7 @@
 // (initdb, pg_ctl), a temp data folder owned by the `postgres` user when we run as root, a free
 // loopback port, a password login over TCP. Missing binaries are a failure that says how to
 // install them, never a silent skip.
-import { execFileSync, spawnSync } from 'child_process';
+import { execFileSync, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as net from 'net';
 import * as os from 'os';
@@ -20,9 +20,10 @@ export interface PgServer {
   url(db?: string, password?: string): string;
   /** A fresh database; answers its URL. */
   createDatabase(name: string): Promise<string>;
-  start(): void;
+  start(): Promise<void>;
   /** `pg_ctl stop -m immediate`: processes killed, no shutdown checkpoint (a crash). */
-  stopImmediate(): void;
+  stopImmediate(): Promise<void>;
+  /** Stops it for good and removes its folder. */
   stop(): void;
 }
 
@@ -63,6 +64,18 @@ function freePort(): Promise<number> {
 
 const isRoot = process.getuid?.() === 0;
 
+/** The same, without blocking the event loop (tests that write while PostgreSQL stops). */
+function runAsAsync(cmd: string, args: string[]): Promise<void> {
+  const [file, argv] = isRoot ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args];
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, argv, { cwd: '/', stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.once('error', reject);
+    child.once('exit', code => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')} failed (${code}): ${err}`))));
+  });
+}
+
 /** Runs a PostgreSQL tool as `postgres` when we are root (initdb refuses root). */
 function runAs(cmd: string, args: string[]): void {
   const [file, argv] = isRoot ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args];
@@ -87,8 +100,8 @@ export async function startPg(): Promise<PgServer> {
   // fsync off: a killed server (the tests' "crash") keeps what the OS holds; commits still wait
   // for their WAL to be written, so nothing acknowledged by PostgreSQL is lost by -m immediate.
   const opts = `-p ${port} -k ${root} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=60`;
-  const start = (): void => runAs(pgCtl, ['-D', dataDir, '-o', opts, '-l', path.join(root, 'log'), '-w', '-t', '60', 'start']);
-  start();
+  const startArgs = ['-D', dataDir, '-o', opts, '-l', path.join(root, 'log'), '-w', '-t', '60', 'start'];
+  runAs(pgCtl, startArgs);
   const url = (db = 'postgres', password = PG_PASSWORD): string =>
     `postgres://${PG_USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${db}`;
   let running = true;
@@ -111,12 +124,16 @@ export async function startPg(): Promise<PgServer> {
       }
       return url(name);
     },
-    start() {
+    async start() {
       if (running) return;
-      start();
+      await runAsAsync(pgCtl, startArgs);
       running = true;
     },
-    stopImmediate: () => stopWith('immediate'),
+    async stopImmediate() {
+      if (!running) return;
+      await runAsAsync(pgCtl, ['-D', dataDir, '-m', 'immediate', '-w', '-t', '60', 'stop']);
+      running = false;
+    },
     stop() {
       stopWith('fast');
       if (!process.env.JARVIS_KEEP_TEMP) fs.rmSync(root, { recursive: true, force: true });

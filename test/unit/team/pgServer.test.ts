@@ -15,8 +15,8 @@ describe('team: the throwaway PostgreSQL', function () {
     await c.query('CREATE TABLE t (x int)');
     await c.query('INSERT INTO t VALUES (1)');
     await c.end();
-    pg.stopImmediate();
-    pg.start();
+    await pg.stopImmediate();
+    await pg.start();
     const c2 = new Client({ connectionString: url });
     await c2.connect();
     const r = await c2.query('SELECT count(*)::int AS n FROM t');
