@@ -5,6 +5,7 @@ import { runBusyDayBench } from './busyDay';
 import { runEngineBench } from './engine';
 import { runHttpBench } from './http';
 import { runOtelBench } from './otel';
+import { runTeamBench } from './team';
 
 const log = (s: string) => process.stderr.write(`[bench] ${s}\n`);
 
@@ -24,6 +25,7 @@ async function main(): Promise<void> {
     log('otel');
     result.otel = await runOtelBench();
   }
+  if (!only || only === 'team') result.team = await runTeamBench(log);
   process.stdout.write(JSON.stringify(result, null, 2) + '\n');
 }
 

@@ -15,7 +15,6 @@ CREATE TABLE ${s}.origins (project text NOT NULL, origin text NOT NULL, host tex
 CREATE TABLE ${s}.events (project text NOT NULL, origin text NOT NULL, seq bigint NOT NULL, kind text NOT NULL,
   ts timestamptz NOT NULL, body jsonb NOT NULL, replicated_at timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (project, origin, seq));
-CREATE INDEX events_project_ts ON ${s}.events (project, ts DESC);
 CREATE TABLE ${s}.agents (project text NOT NULL, origin text NOT NULL, agent_id text NOT NULL, status text NOT NULL,
   last_seen timestamptz NOT NULL, seq bigint NOT NULL, body jsonb NOT NULL, PRIMARY KEY (project, origin, agent_id));
 CREATE INDEX agents_project_seen ON ${s}.agents (project, last_seen DESC);
