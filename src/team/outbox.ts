@@ -111,11 +111,11 @@ export class Outbox implements JournalTap {
   }
 
   /** PostgreSQL committed through `seq`: keep that durably, then drop what is no longer needed. */
-  async advance(seq: number): Promise<void> {
-    if (seq <= this.position) return;
+  async advance(seq: number, writeAnyway = false): Promise<void> {
+    if (seq <= this.position && !(writeAnyway && !this.hasPosition)) return;
     await fs.promises.mkdir(this.dir, { recursive: true });
     await writeFileAtomic(nodeFileSystem, path.join(this.dir, POSITION_FILE), JSON.stringify({ seq }) + '\n');
-    this.position = seq;
+    this.position = Math.max(this.position, seq);
     const m = this.memory;
     if (m.length && m[0].seq <= seq) this.memory = m.slice(Math.min(m.length, seq - m[0].seq + 1));
     for (const s of this.segments()) {

@@ -48,6 +48,9 @@ export class Replicator {
   private lagNext = 0;
   private loopDone: Promise<void> | undefined;
   private readonly s: string;
+  private readonly listener: { dispose(): void };
+  /** The journal sequence a backfill covered: a gap up to it is expected, not news. */
+  private backfilledThrough = 0;
 
   constructor(
     private readonly engine: ContextEngine, private readonly outbox: Outbox, readonly origin: Origin,
@@ -67,7 +70,7 @@ export class Replicator {
     // would end the process.
     this.pool.on('error', e => this.log.debug(`[team] idle connection closed: ${this.describe(e)}`));
     outbox.onCommitted = () => this.poke();
-    engine.onDidChange(e => {
+    this.listener = engine.onDidChange(e => {
       if (e.kind === 'recovery') {
         this.reportsDirty = true;
         this.poke();
@@ -101,6 +104,7 @@ export class Replicator {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.listener.dispose();
     this.poke();
     await this.loopDone;
     clearTimeout(this.saveTimer);
@@ -172,7 +176,10 @@ export class Replicator {
       [this.config.project, this.origin.id, this.origin.host, this.origin.user, this.engine.folder],
     );
     // A folder that never replicated: its history before this start is no longer in the journal.
-    if (!this.outbox.hasPosition) await this.backfill(client);
+    if (!this.outbox.hasPosition) {
+      await this.backfill(client);
+      await this.outbox.advance(this.shipped, true);
+    }
   }
 
   private async shipLoop(client: PoolClient): Promise<void> {
@@ -192,8 +199,10 @@ export class Replicator {
         await new Promise(res => setTimeout(res, 50));
         r = this.outbox.fetch(from, BATCH, this.engine.journalFile);
         if (r.gapTo !== undefined) {
-          this.log.warn(`[team] records ${from} to ${r.gapTo - 1} are no longer on disk (written while team mode was off); sending the current state instead`);
-          await this.backfill(client);
+          if (r.gapTo - 1 > this.backfilledThrough) {
+            this.log.warn(`[team] records ${from} to ${r.gapTo - 1} are no longer on disk (written while team mode was off); sending the current state instead`);
+            await this.backfill(client);
+          }
           this.shipped = r.gapTo - 1;
           this.schedulePositionSave();
           continue;
@@ -313,6 +322,7 @@ export class Replicator {
   private async backfill(client: PoolClient): Promise<void> {
     const e = this.engine;
     const seq = e.journalSeq;
+    this.backfilledThrough = seq;
     const tasks = e.getTasks().map(t => ({ task_id: t.task_id, status: t.status, updated_at: t.updated_at, seq, body: t }));
     const agents = e.getAgents().map(a => {
       const { seconds_since_update: _s, health: _h, stale: _st, ...body } = a;
