@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import { registerCheckpointCommands } from './commands/checkpointCommands';
 import { registerExampleCommands } from './commands/exampleCommands';
 import { registerSearchCommands } from './commands/searchCommands';
+import { registerTeamCommands, TEAM_SECRET_KEY } from './commands/teamCommands';
 import { registerInfoCommands } from './commands/infoCommands';
 import { registerMaintenanceCommands } from './commands/maintenanceCommands';
 import { registerRecoveryCommands } from './commands/recoveryCommands';
@@ -59,6 +60,7 @@ class JarvisExtension extends Disposable {
         },
         logger: component => channelLogger(this.log, component),
         env: context.environmentVariableCollection,
+        teamDatabaseUrl: async () => context.secrets.get(TEAM_SECRET_KEY),
       }),
     );
     this.pages = this._register(new Pages(this.sessions, this.log));
@@ -106,6 +108,7 @@ class JarvisExtension extends Disposable {
       ...registerViewCommands(this.ctx),
       ...registerExampleCommands(this.ctx),
       ...registerSearchCommands(this.ctx),
+      ...registerTeamCommands(this.ctx, context.secrets),
     ]) this._register(d);
     this._register(this.sessions.onDidChange(({ session }) => {
       if (session === this.sessions.current) this.syncState();

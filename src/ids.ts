@@ -24,6 +24,8 @@ export const COMMANDS = {
   runExample: 'jarvis.runExample',
   search: 'jarvis.search',
   openSearchResult: 'jarvis.openSearchResult',
+  connectTeamDatabase: 'jarvis.connectTeamDatabase',
+  disconnectTeamDatabase: 'jarvis.disconnectTeamDatabase',
 } as const;
 
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];

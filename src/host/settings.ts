@@ -14,6 +14,8 @@ export const SETTINGS = {
   retentionDays: 'jarvis.retentionDays',
   otelTerminalEnvironment: 'jarvis.otel.terminalEnvironment',
   costPrices: 'jarvis.cost.prices',
+  teamProject: 'jarvis.team.project',
+  teamSchema: 'jarvis.team.schema',
 } as const;
 
 export interface JarvisConfig {
@@ -32,6 +34,10 @@ export interface JarvisConfig {
   otelTerminalEnvironment: boolean;
   /** US dollars per million tokens, per model (name prefix). */
   costPrices: PriceTable;
+  /** Team mode: the project this folder replicates to (with the URL kept in SecretStorage); '' = off. */
+  teamProject: string;
+  /** PostgreSQL schema of the team tables. */
+  teamSchema: string;
 }
 
 export const CONFIG_DEFAULTS: JarvisConfig = {
@@ -46,10 +52,12 @@ export const CONFIG_DEFAULTS: JarvisConfig = {
   retentionDays: 30,
   otelTerminalEnvironment: true,
   costPrices: DEFAULT_PRICES,
+  teamProject: '',
+  teamSchema: 'jarvis_context',
 };
 
 /** Settings whose change needs the engine reopened (its folder). */
-export const ENGINE_SETTINGS = [SETTINGS.contextPath];
+export const ENGINE_SETTINGS = [SETTINGS.contextPath, SETTINGS.teamProject, SETTINGS.teamSchema];
 /** Settings the running engine takes as they change. */
 export const LIVE_ENGINE_SETTINGS = [
   SETTINGS.checkpointInterval, SETTINGS.historySize, SETTINGS.staleAgentMinutes, SETTINGS.imagesKeep, SETTINGS.imagesMaxMegabytes,

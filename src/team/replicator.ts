@@ -1,5 +1,5 @@
 import { Pool, type PoolClient } from 'pg';
-import type { ContextEngine } from '../core/engine';
+import type { ReplicatedEngine } from './teamMode';
 import { errorText } from '../core/errorText';
 import type { BatchItemOp, JournalOp } from '../core/ops';
 import type { Logger } from '../core/ports';
@@ -30,6 +30,7 @@ const POSITION_SAVE_MS = Number(process.env.JARVIS_TEAM_POSITION_SAVE_MS) > 0 ? 
 /** History rows read from the store when a folder first connects (or after a gap). */
 const BACKFILL_LIMIT = 10_000;
 const LAG_SAMPLES = 20_000;
+const STOP_WAIT_MS = 5_000;
 
 export type ReplicationState = 'connecting' | 'replicating' | 'offline' | 'stopped';
 
@@ -53,7 +54,7 @@ export class Replicator {
   private backfilledThrough = 0;
 
   constructor(
-    private readonly engine: ContextEngine, private readonly outbox: Outbox, readonly origin: Origin,
+    private readonly engine: ReplicatedEngine, private readonly outbox: Outbox, readonly origin: Origin,
     readonly config: TeamConfig, private readonly log: Logger,
   ) {
     this.s = q(config.schema);
@@ -106,7 +107,8 @@ export class Replicator {
     this.stopped = true;
     this.listener.dispose();
     this.poke();
-    await this.loopDone;
+    // A batch in flight on a hung connection is not waited for long: it is sent again next start.
+    await Promise.race([this.loopDone, new Promise(resolve => setTimeout(resolve, STOP_WAIT_MS).unref())]);
     clearTimeout(this.saveTimer);
     await this.saving;
     await this.saveNow();

@@ -1,4 +1,4 @@
-import type { ContextEngine } from '../core/engine';
+import type { ContextEngineApi } from '../core/engineApi';
 import type { JournalTap } from '../core/journalTap';
 import type { Logger } from '../core/ports';
 import { HEALTHY_MS } from '../core/rows';
@@ -47,12 +47,18 @@ export interface TeamReader {
 
 export class TeamUnavailableError extends Error {}
 
+/** What replication needs of an engine: its API and where its journal is. */
+export type ReplicatedEngine = ContextEngineApi & { readonly journalSeq: number; readonly journalFile: string };
+
 export class TeamMode implements TeamReader {
   readonly outbox: Outbox;
   private replicator: Replicator | undefined;
   private origins: TeamOriginInfo[] = [];
 
-  constructor(readonly folder: string, readonly config: TeamConfig, private readonly log: Logger, private readonly staleAfterMs = 5 * 60_000) {
+  private readonly staleAfterMs: number;
+
+  constructor(readonly folder: string, readonly config: TeamConfig, private readonly log: Logger, staleAfterMs?: number) {
+    this.staleAfterMs = staleAfterMs ?? 5 * 60_000;
     this.outbox = new Outbox(folder);
   }
 
@@ -62,7 +68,7 @@ export class TeamMode implements TeamReader {
   }
 
   /** Starts replicating the open engine's folder; never waits for PostgreSQL. */
-  attach(engine: ContextEngine): void {
+  attach(engine: ReplicatedEngine): void {
     if (this.replicator) return;
     this.outbox.acked = Math.max(this.outbox.acked, engine.journalSeq);
     const origin = loadOrCreateOrigin(engine.folder);

@@ -76,6 +76,8 @@ describe('package.json manifest', function () {
       [SETTINGS.retentionDays]: CONFIG_DEFAULTS.retentionDays,
       [SETTINGS.otelTerminalEnvironment]: CONFIG_DEFAULTS.otelTerminalEnvironment,
       [SETTINGS.costPrices]: CONFIG_DEFAULTS.costPrices,
+      [SETTINGS.teamProject]: CONFIG_DEFAULTS.teamProject,
+      [SETTINGS.teamSchema]: CONFIG_DEFAULTS.teamSchema,
     };
     for (const [key, p] of Object.entries<Record<string, unknown>>(props)) {
       assert.match(key, /^jarvis\./);
