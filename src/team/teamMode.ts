@@ -81,6 +81,14 @@ export class TeamMode implements TeamReader {
     return this.replicator;
   }
 
+  /** The replication state without asking PostgreSQL (the status bar redraws it every few seconds). */
+  replication(): { project: string; state: ReplicationState; pending: number; lagMs: number | null; lastError: string | null } | undefined {
+    const r = this.replicator;
+    if (!r) return undefined;
+    const lag = r.lagMs();
+    return { project: this.config.project, state: r.state, pending: r.pending, lagMs: lag < 0 ? null : lag, lastError: r.lastError };
+  }
+
   async close(): Promise<void> {
     await this.replicator?.stop();
   }

@@ -83,14 +83,13 @@ describe('team mode with a real PostgreSQL', function () {
   });
 
   it('wrong URL, wrong password, unknown host, refused connection: a clear last_error, local writes unaffected, no password anywhere', async () => {
-    const good = await newDb();
+    await newDb();
     const cases: [string, string, RegExp][] = [
       ['not a URL', `not-a-url:${PG_PASSWORD}`, /not a postgres:\/\/ or postgresql:\/\/ URL/],
       ['wrong password', pg.url(`t${dbCount}`, `${PG_PASSWORD}-wrong`), /refused the login of user "jarvis": wrong password/],
       ['unknown host', `postgres://jarvis:${encodeURIComponent(PG_PASSWORD)}@no-such-host.invalid:5432/x`, /unknown host no-such-host\.invalid/],
       ['refused', `postgres://jarvis:${encodeURIComponent(PG_PASSWORD)}@127.0.0.1:1/x`, /127\.0\.0\.1:1 refused the connection/],
     ];
-    void good;
     const servers = await Promise.all(cases.map(([, url]) => serve(tempDir(), ['--project', 'shop'], { JARVIS_CONTEXT_DATABASE_URL: url })));
     await Promise.all(servers.map(async (s, i) => {
       const [what, , expected] = cases[i];
@@ -189,6 +188,46 @@ describe('team mode with a real PostgreSQL', function () {
       assert.ok(log.lines.some(l => /refused the connection|shutting down|was cut/.test(l.text)), 'the outage was seen and said');
     } finally {
       await team.close();
+      await engine.close();
+    }
+  });
+
+  it('restarted while PostgreSQL is down: the records kept in outbox segments and the journal are sent from disk', async () => {
+    const url = await newDb();
+    const folder = tempDir();
+    const config = checkTeamConfig({ databaseUrl: url, project: 'shop' })!;
+    const first = new TeamMode(folder, config, new MemoryLogger());
+    let engine = await openEngine(folder, { journalTap: first.journalTap, journalCompactBytes: 32 * 1024 });
+    first.attach(engine);
+    await waitFor('connected', async () => (await first.status()).connected);
+    const origin = (await first.status()).origin.id;
+    await pg.stopImmediate();
+    try {
+      for (let i = 0; i < 2_000; i += 100) {
+        await Promise.all(Array.from({ length: 100 }, (_, k) => engine.logAgentMessage({ from_agent: 'a', to_agent: 'b', message_type: 'm', content: `m${i + k}` })));
+        if (i % 500 === 0) await engine.compact();
+      }
+      await first.close();
+      // A clean close compacts once more: what PostgreSQL lacks goes to the outbox first.
+      await engine.close();
+      assert.ok(fs.readdirSync(path.join(folder, 'team', 'outbox')).length >= 2);
+    } finally {
+      await pg.start();
+    }
+    const second = new TeamMode(folder, config, new MemoryLogger());
+    engine = await openEngine(folder, { journalTap: second.journalTap });
+    try {
+      second.attach(engine);
+      await engine.logAgentMessage({ from_agent: 'a', to_agent: 'b', message_type: 'm', content: 'm2000' });
+      await waitFor('caught up', async () => {
+        const st = await second.status();
+        return st.connected && st.pending === 0;
+      }, 30_000, 50);
+      const [m] = await pgQuery(url, `SELECT count(*)::int AS n, count(DISTINCT body->>'content')::int AS d FROM ${SCHEMA}.messages WHERE origin = $1`, [origin]);
+      assert.deepStrictEqual(m, { n: 2_001, d: 2_001 });
+      await waitFor('outbox emptied', async () => fs.readdirSync(path.join(folder, 'team', 'outbox')).length === 0, 5_000);
+    } finally {
+      await second.close();
       await engine.close();
     }
   });
