@@ -123,10 +123,11 @@ export class Outbox implements JournalTap {
     }
   }
 
-  /** Acknowledged time of the oldest record not yet replicated, when it is in memory. */
-  oldestPendingAt(): number | undefined {
+  /** Acknowledged time of record `shipped + 1` (the oldest not yet replicated), when it is in memory. */
+  oldestPendingAt(shipped: number): number | undefined {
     const m = this.memory;
-    return m.length && m[0].seq === this.position + 1 ? m[0].at : undefined;
+    const i = m.length ? shipped + 1 - m[0].seq : -1;
+    return i >= 0 && i < m.length ? m[i].at : undefined;
   }
 
   private segments(): { name: string; first: number; last: number }[] {

@@ -90,7 +90,7 @@ export class Replicator {
 
   lagMs(): number {
     if (this.pending === 0) return 0;
-    const at = this.outbox.oldestPendingAt();
+    const at = this.outbox.oldestPendingAt(this.shipped);
     return at === undefined ? -1 : Math.max(0, Date.now() - at);
   }
 
