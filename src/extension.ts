@@ -32,6 +32,7 @@ import { Pages } from './views/pages/pages';
 import { RecoveryOffers } from './views/recoveryNotification';
 import { StatusBar } from './views/statusBar';
 import { TasksView } from './views/tasksView';
+import { TeamView } from './views/teamView';
 import { revealMatching, TracesFeature } from './views/tracesView';
 
 class JarvisExtension extends Disposable {
@@ -90,12 +91,14 @@ class JarvisExtension extends Disposable {
       views.agents.setCosts(costs);
       views.tasks.setCosts(costs);
     }));
+    const teamView = this._register(new TeamView(this.sessions, this.log));
+    teamView.attach(this._register(vscode.window.createTreeView(VIEWS.team, { treeDataProvider: teamView })));
     this.statusBar = this._register(new StatusBar(this.sessions));
     this._register(registerTerminalProfile(this.sessions));
     this.ctx = {
       sessions: this.sessions,
       extensionUri: context.extensionUri,
-      views: { tasks: views.tasks, reveal, all: [...Object.values(views), this.traces.view] },
+      views: { tasks: views.tasks, reveal, all: [...Object.values(views), this.traces.view, teamView] },
       pages: this.pages,
       log: this.log,
       errors: new CommandErrors(this.log),

@@ -47,6 +47,7 @@ export const VIEWS = {
   decisions: 'jarvis.decisions',
   checkpoints: 'jarvis.checkpoints',
   traces: 'jarvis.traces',
+  team: 'jarvis.team',
 } as const;
 
 export const STATUS_BAR_ID = 'jarvis.status';

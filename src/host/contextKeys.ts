@@ -11,6 +11,7 @@ export const CONTEXT_KEYS = {
   tasksFiltered: 'jarvis.tasksFiltered',
   serverRunning: 'jarvis.serverRunning',
   multiRoot: 'jarvis.multiRoot',
+  hasTeam: 'jarvis.hasTeam',
 } as const;
 
 const last = new Map<string, unknown>();
