@@ -44,6 +44,7 @@ class JarvisExtension extends Disposable {
   readonly ctx: CommandContext;
   readonly statusBar: StatusBar;
   readonly traces: TracesFeature;
+  readonly team: TeamView;
 
   constructor(context: vscode.ExtensionContext) {
     super();
@@ -91,7 +92,7 @@ class JarvisExtension extends Disposable {
       views.agents.setCosts(costs);
       views.tasks.setCosts(costs);
     }));
-    const teamView = this._register(new TeamView(this.sessions, this.log));
+    const teamView = this.team = this._register(new TeamView(this.sessions, this.log));
     teamView.attach(this._register(vscode.window.createTreeView(VIEWS.team, { treeDataProvider: teamView })));
     this.statusBar = this._register(new StatusBar(this.sessions));
     this._register(registerTerminalProfile(this.sessions));
@@ -142,7 +143,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Jarvis
   const api = createApi(extension.sessions);
   if (context.extensionMode === vscode.ExtensionMode.Test) {
     // Integration tests look at the views and the status bar as drawn.
-    Object.assign(api, { testing: { sessions: extension.sessions, views: extension.views, traces: extension.traces, statusBar: extension.statusBar, offers: extension.offers, pages: extension.pages, log: extension.log } });
+    Object.assign(api, { testing: { sessions: extension.sessions, views: extension.views, traces: extension.traces, statusBar: extension.statusBar, offers: extension.offers, pages: extension.pages, log: extension.log, team: extension.team } });
   }
   return api;
 }

@@ -3,7 +3,7 @@ import { readConfig, SETTINGS } from '../host/config';
 import { COMMANDS } from '../ids';
 import { isValidDatabaseUrl } from '../team/pgErrors';
 import { redactUrl } from '../team/redact';
-import { type CommandContext, registerCommand } from './run';
+import { type CommandContext, registerCommand, UserFacingError } from './run';
 
 // Team mode from VS Code: the database URL (with its password) lives in SecretStorage, never in
 // settings; the project and schema are settings. Changing either reopens the folders' engines.
@@ -15,8 +15,10 @@ export function registerTeamCommands(ctx: CommandContext, secrets: vscode.Secret
     await Promise.all(ctx.sessions.all.map(s => s.reopen(readConfig(s.folder))));
   };
   return [
-    registerCommand(ctx, COMMANDS.connectTeamDatabase, async () => {
-      const url = await vscode.window.showInputBox({
+    // Scripts and tests may pass the URL and the project; people are asked.
+    registerCommand(ctx, COMMANDS.connectTeamDatabase, async (givenUrl?: unknown, givenProject?: unknown) => {
+      if (typeof givenUrl === 'string' && !isValidDatabaseUrl(givenUrl.trim())) throw new UserFacingError('The team database URL must be a postgres:// or postgresql:// URL.');
+      const url = typeof givenUrl === 'string' ? givenUrl : await vscode.window.showInputBox({
         title: 'Connect Team Database',
         prompt: 'PostgreSQL URL, e.g. postgres://user:password@host:5432/database?sslmode=require. Kept in VS Code\'s secret storage, never in settings.',
         password: true,
@@ -28,8 +30,9 @@ export function registerTeamCommands(ctx: CommandContext, secrets: vscode.Secret
       ctx.log.info(`[team] database set to ${redactUrl(url.trim())}`);
       const inspect = vscode.workspace.getConfiguration().inspect<string>(SETTINGS.teamProject);
       const current = inspect?.workspaceValue ?? inspect?.globalValue ?? '';
-      if (!current) {
-        const project = await vscode.window.showInputBox({
+      const wanted = typeof givenProject === 'string' && givenProject.trim() ? givenProject.trim() : undefined;
+      if (!current || (wanted && wanted !== current)) {
+        const project = wanted ?? await vscode.window.showInputBox({
           title: 'Connect Team Database',
           prompt: 'Project name: every folder with the same project and database sees the others (setting jarvis.team.project)',
           ignoreFocusOut: true,

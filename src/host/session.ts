@@ -173,7 +173,7 @@ export class WorkspaceSession extends Disposable {
     }
     try {
       const team = new TeamMode(folder, checkTeamConfig({ databaseUrl: url, project: config.teamProject, schema: config.teamSchema })!,
-        this.deps.logger('team'), config.staleAgentMinutes > 0 ? config.staleAgentMinutes * 60_000 : undefined);
+        this.deps.logger(), config.staleAgentMinutes > 0 ? config.staleAgentMinutes * 60_000 : undefined);
       return team;
     } catch (err) {
       this.log.error(`team mode is off: ${err instanceof ValidationError ? `jarvis.team.${err.field} ${err.problem}` : errorText(err)}`);

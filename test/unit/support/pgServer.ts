@@ -85,7 +85,9 @@ function runAs(cmd: string, args: string[]): void {
 
 export async function startPg(): Promise<PgServer> {
   const { initdb, pgCtl } = pgBinaries();
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'jarvis-pg-'));
+  // The postgres user must reach the folder: a private TMPDIR (the integration runner's) is not
+  // traversable by others, so as root the folder goes to /tmp.
+  const root = fs.mkdtempSync(path.join(isRoot && fs.existsSync('/tmp') ? '/tmp' : os.tmpdir(), 'jarvis-pg-'));
   const dataDir = path.join(root, 'data');
   const pwFile = path.join(root, 'pw');
   fs.writeFileSync(pwFile, PG_PASSWORD + '\n');
