@@ -6,7 +6,8 @@ import type { Agent, Decision, ListQuery, Message, Task, TaskStatus } from '../c
 import { loadOrCreateOrigin, type Origin } from './origin';
 import { Outbox } from './outbox';
 import { q } from './pgSchema';
-import { Replicator, type ReplicationState } from './replicator';
+import { Client } from 'pg';
+import { notifyChannel, Replicator, type ReplicationState } from './replicator';
 import type { TeamConfig } from './teamConfig';
 
 // Team mode's front: built before the engine opens (its outbox must see the journal from the
@@ -79,6 +80,56 @@ export class TeamMode implements TeamReader {
   get running(): Replicator {
     if (!this.replicator) throw new Error('team mode is not attached to an engine');
     return this.replicator;
+  }
+
+  /**
+   * Calls `onChange` when any origin of the project commits a batch (LISTEN on the schema's
+   * channel); reconnects while the database is away. Readers poll as well, for ages and in case
+   * notifications cannot arrive (a pooler in transaction mode drops them).
+   */
+  listen(onChange: () => void): { dispose(): void } {
+    let disposed = false;
+    let client: Client | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const r = this.running;
+    const connect = async (): Promise<void> => {
+      if (disposed) return;
+      const c = new Client({ connectionString: this.config.databaseUrl, connectionTimeoutMillis: 5_000, application_name: 'jarvis-context listen' });
+      client = c;
+      const retry = (): void => {
+        if (client !== c) return;
+        client = undefined;
+        void c.end().catch(() => undefined);
+        if (!disposed) timer = setTimeout(() => void connect(), 5_000);
+      };
+      c.on('error', e => {
+        this.log.debug(`[team] notifications: ${r.describe(e)}`);
+        retry();
+      });
+      c.on('end', retry);
+      c.on('notification', msg => {
+        try {
+          if ((JSON.parse(msg.payload ?? '{}') as { project?: string }).project === this.config.project) onChange();
+        } catch { /* not ours */ }
+      });
+      try {
+        await c.connect();
+        await c.query(`LISTEN "${notifyChannel(this.config.schema)}"`);
+      } catch (e) {
+        this.log.debug(`[team] notifications: ${r.describe(e)}`);
+        retry();
+      }
+    };
+    void connect();
+    return {
+      dispose: () => {
+        disposed = true;
+        clearTimeout(timer);
+        const c = client;
+        client = undefined;
+        void c?.end().catch(() => undefined);
+      },
+    };
   }
 
   /** The replication state without asking PostgreSQL (the status bar redraws it every few seconds). */

@@ -36,6 +36,8 @@ export class TeamView extends Disposable implements vscode.TreeDataProvider<Team
   private tree: vscode.TreeView<TeamNode> | undefined;
   private loading: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private listening: { team: TeamMode; sub: { dispose(): void } } | undefined;
+  private soon: NodeJS.Timeout | undefined;
 
   constructor(private readonly sessions: Sessions, private readonly log: vscode.LogOutputChannel) {
     super();
@@ -43,7 +45,11 @@ export class TeamView extends Disposable implements vscode.TreeDataProvider<Team
     this._register(sessions.onDidChange(({ session, batch }) => {
       if (session === sessions.current && batch.all) void this.reload();
     }));
-    this._register({ dispose: () => clearInterval(this.timer) });
+    this._register({ dispose: () => {
+      clearInterval(this.timer);
+      clearTimeout(this.soon);
+      this.listening?.sub.dispose();
+    } });
   }
 
   attach(tree: vscode.TreeView<TeamNode>): void {
@@ -66,10 +72,27 @@ export class TeamView extends Disposable implements vscode.TreeDataProvider<Team
     return this.sessions.current?.team;
   }
 
+  /** While visible: notifications from the database (live) and a poll (ages, and when notifications cannot arrive). */
   private schedule(): void {
     clearInterval(this.timer);
     this.timer = undefined;
-    if (this.tree?.visible && this.team) this.timer = setInterval(() => void this.reload(), POLL_MS);
+    const team = this.tree?.visible ? this.team : undefined;
+    if (this.listening && this.listening.team !== team) {
+      this.listening.sub.dispose();
+      this.listening = undefined;
+    }
+    if (!team) return;
+    this.timer = setInterval(() => void this.reload(), POLL_MS);
+    this.listening ??= {
+      team,
+      sub: team.listen(() => {
+        // A burst of batches is one reload.
+        this.soon ??= setTimeout(() => {
+          this.soon = undefined;
+          void this.reload();
+        }, 200);
+      }),
+    };
   }
 
   private reload(): Promise<void> {

@@ -249,6 +249,38 @@ describe('team mode with a real PostgreSQL', function () {
     });
   });
 
+  it('readers hear of another origin\'s batches through LISTEN/NOTIFY', async () => {
+    const url = await newDb();
+    const config = checkTeamConfig({ databaseUrl: url, project: 'shop' })!;
+    const [fa, fb] = [tempDir(), tempDir()];
+    const [ta, tb] = [new TeamMode(fa, config, new MemoryLogger()), new TeamMode(fb, config, new MemoryLogger())];
+    const [ea, eb] = [await openEngine(fa, { journalTap: ta.journalTap }), await openEngine(fb, { journalTap: tb.journalTap })];
+    ta.attach(ea);
+    tb.attach(eb);
+    try {
+      await waitFor('both connected', async () => (await ta.status()).connected && (await tb.status()).connected);
+      let heard = 0;
+      const sub = ta.listen(() => void heard++);
+      try {
+        // The LISTEN is in place once a notification of our own arrives.
+        await waitFor('listening', async () => {
+          await ea.logDecision({ decision_type: 'x', context: {}, decision: 'ping', reasoning: 'r' });
+          return heard > 0;
+        }, 10_000, 200);
+        const before = heard;
+        const t0 = Date.now();
+        await eb.logDecision({ decision_type: 'x', context: {}, decision: 'from b', reasoning: 'r' });
+        await waitFor('notified of b', async () => heard > before, 5_000, 5);
+        assert.ok(Date.now() - t0 < 1_000, `heard after ${Date.now() - t0} ms`);
+      } finally {
+        sub.dispose();
+      }
+    } finally {
+      await Promise.all([ta.close(), tb.close()]);
+      await Promise.all([ea.close(), eb.close()]);
+    }
+  });
+
   it('scope=team without a team database is refused, naming the field', async () => {
     const s = await serve(tempDir(), []);
     const r = await s.req('GET', '/agent-states?scope=team');
