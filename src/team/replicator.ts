@@ -155,8 +155,10 @@ export class Replicator {
         this.lastError = null;
         backoff = BACKOFF_MIN_MS;
         await this.shipLoop(client);
+        this.dropSecond(false);
         client.release();
       } catch (e) {
+        this.dropSecond();
         client?.release(true);
         const text = this.describe(e);
         if (this.lastError !== text) this.log.warn(`[team] ${text}; retrying (local writes are not affected)`);
@@ -218,16 +220,53 @@ export class Replicator {
         await this.sleep(HEARTBEAT_MS);
         continue;
       }
-      await this.shipBatch(client, r.records);
-      lastBeat = Date.now();
-      this.shipped = r.records[r.records.length - 1].seq;
-      for (const rec of r.records) {
-        if (rec.at === undefined) continue;
-        this.lags[this.lagNext] = lastBeat - rec.at;
-        this.lagNext = (this.lagNext + 1) % LAG_SAMPLES;
+      // A backlog goes two batches at a time on two connections, so PostgreSQL works on one while
+      // the other is sent; each is committed on its own and the position moves past both only
+      // when both committed (the first alone when the second failed).
+      const next = r.records.length === BATCH ? this.outbox.fetch(r.records[r.records.length - 1].seq + 1, BATCH, this.engine.journalFile) : undefined;
+      if (next && next.records.length > 0 && next.gapTo === undefined) {
+        const second = await this.secondClient();
+        const [first, other] = await Promise.allSettled([this.shipBatch(client, r.records), this.shipBatch(second, next.records)]);
+        if (other.status === 'rejected') this.dropSecond();
+        if (first.status === 'rejected') throw first.reason;
+        lastBeat = this.markShipped(r.records);
+        if (other.status === 'rejected') throw other.reason;
+        lastBeat = this.markShipped(next.records);
+        continue;
       }
-      this.schedulePositionSave();
+      await this.shipBatch(client, r.records);
+      lastBeat = this.markShipped(r.records);
     }
+  }
+
+  /** PostgreSQL committed these records: count their lag, move the position (saved shortly). */
+  private markShipped(records: OutRecord[]): number {
+    const now = Date.now();
+    this.shipped = Math.max(this.shipped, records[records.length - 1].seq);
+    for (const rec of records) {
+      if (rec.at === undefined) continue;
+      this.lags[this.lagNext] = now - rec.at;
+      this.lagNext = (this.lagNext + 1) % LAG_SAMPLES;
+    }
+    this.schedulePositionSave();
+    return now;
+  }
+
+  private second: PoolClient | undefined;
+
+  private async secondClient(): Promise<PoolClient> {
+    if (this.second) return this.second;
+    const c = await this.pool.connect();
+    c.on('error', e => this.log.debug(`[team] connection error: ${this.describe(e)}`));
+    this.second = c;
+    return c;
+  }
+
+  /** After a failure on the second connection, or when the main one is given up. */
+  private dropSecond(broken = true): void {
+    const c = this.second;
+    this.second = undefined;
+    c?.release(broken);
   }
 
   private schedulePositionSave(): void {
@@ -254,11 +293,13 @@ export class Replicator {
     const rows = new Rows();
     const lastSeq = records[records.length - 1].seq;
     for (const r of records) rows.add(r.seq, r.op);
-    const tasks = [...rows.tasks].flatMap(id => {
+    // Sorted, and written last in the transaction: two batches in flight lock these rows in one
+    // order (no deadlock) and only for the end of their transactions.
+    const tasks = [...rows.tasks].sort().flatMap(id => {
       const t = this.engine.getTask(id);
       return t ? [{ task_id: id, status: t.status, updated_at: t.updated_at, seq: lastSeq, body: t }] : [];
     });
-    const agents = [...rows.agents].flatMap(id => {
+    const agents = [...rows.agents].sort().flatMap(id => {
       const a = this.engine.getAgent(id);
       if (!a) return [];
       const { seconds_since_update: _s, health: _h, stale: _st, ...body } = a;
@@ -284,20 +325,6 @@ export class Replicator {
   private async writeState(client: PoolClient, st: StateRows): Promise<void> {
     const p = [this.config.project, this.origin.id];
     const s = this.s;
-    if (st.tasks.length) {
-      await client.query(`INSERT INTO ${s}.tasks (project, origin, task_id, status, updated_at, seq, body)
-        SELECT $1, $2, e.task_id, e.status, e.updated_at, e.seq, e.body FROM jsonb_to_recordset($3::jsonb)
-          AS e(task_id text, status text, updated_at timestamptz, seq bigint, body jsonb)
-        ON CONFLICT (project, origin, task_id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at,
-          seq = excluded.seq, body = excluded.body WHERE ${s}.tasks.seq <= excluded.seq`, [...p, json(st.tasks)]);
-    }
-    if (st.agents.length) {
-      await client.query(`INSERT INTO ${s}.agents (project, origin, agent_id, status, last_seen, seq, body)
-        SELECT $1, $2, e.agent_id, e.status, e.last_seen, e.seq, e.body FROM jsonb_to_recordset($3::jsonb)
-          AS e(agent_id text, status text, last_seen timestamptz, seq bigint, body jsonb)
-        ON CONFLICT (project, origin, agent_id) DO UPDATE SET status = excluded.status, last_seen = excluded.last_seen,
-          seq = excluded.seq, body = excluded.body WHERE ${s}.agents.seq <= excluded.seq`, [...p, json(st.agents)]);
-    }
     if (st.decisions.length) {
       await client.query(`INSERT INTO ${s}.decisions (project, origin, id, ts, agent_id, task_id, body)
         SELECT $1, $2, e.id, e.ts, e.agent_id, e.task_id, e.body FROM jsonb_to_recordset($3::jsonb)
@@ -317,6 +344,20 @@ export class Replicator {
       await client.query(`INSERT INTO ${s}.spans (project, origin, id, ts, trace_id, span_id, body)
         SELECT $1, $2, e.id, e.ts, e.trace_id, e.span_id, e.body FROM jsonb_to_recordset($3::jsonb)
           AS e(id bigint, ts timestamptz, trace_id text, span_id text, body jsonb) ON CONFLICT DO NOTHING`, [...p, json(st.spans)]);
+    }
+    if (st.tasks.length) {
+      await client.query(`INSERT INTO ${s}.tasks (project, origin, task_id, status, updated_at, seq, body)
+        SELECT $1, $2, e.task_id, e.status, e.updated_at, e.seq, e.body FROM jsonb_to_recordset($3::jsonb)
+          AS e(task_id text, status text, updated_at timestamptz, seq bigint, body jsonb)
+        ON CONFLICT (project, origin, task_id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at,
+          seq = excluded.seq, body = excluded.body WHERE ${s}.tasks.seq <= excluded.seq`, [...p, json(st.tasks)]);
+    }
+    if (st.agents.length) {
+      await client.query(`INSERT INTO ${s}.agents (project, origin, agent_id, status, last_seen, seq, body)
+        SELECT $1, $2, e.agent_id, e.status, e.last_seen, e.seq, e.body FROM jsonb_to_recordset($3::jsonb)
+          AS e(agent_id text, status text, last_seen timestamptz, seq bigint, body jsonb)
+        ON CONFLICT (project, origin, agent_id) DO UPDATE SET status = excluded.status, last_seen = excluded.last_seen,
+          seq = excluded.seq, body = excluded.body WHERE ${s}.agents.seq <= excluded.seq`, [...p, json(st.agents)]);
     }
   }
 
