@@ -30,7 +30,8 @@ async function main() {
     platform: 'node',
     target: 'node18',
     format: 'cjs',
-    external: ['vscode', 'sql.js/dist/sql-wasm.wasm', 'mocha', '@vscode/test-electron', 'playwright-core'],
+    // pg's optional native binding is never installed: its require sits behind a lazy getter.
+    external: ['vscode', 'sql.js/dist/sql-wasm.wasm', 'mocha', '@vscode/test-electron', 'playwright-core', 'pg-native'],
     sourcemap: !production,
     minify: production,
     logLevel: 'warning',

@@ -7,6 +7,7 @@ import { runEngineBench } from './engine';
 import { runHttpBench } from './http';
 import { runOtelBench } from './otel';
 import { runSpoolDrainBench } from './spoolDrain';
+import { runTeamBench } from './team';
 
 const log = (s: string) => process.stderr.write(`[bench] ${s}\n`);
 
@@ -28,6 +29,7 @@ async function main(): Promise<void> {
   }
   if (!only || only === 'spool') result.spool_drain = await runSpoolDrainBench(log);
   if (!only || only === 'alerts') result.alerts = await runAlertsBench(log);
+  if (!only || only === 'team') result.team = await runTeamBench(log);
   process.stdout.write(JSON.stringify(result, null, 2) + '\n');
 }
 

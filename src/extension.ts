@@ -5,6 +5,7 @@ import { registerAlertCommands } from './commands/alertCommands';
 import { registerCheckpointCommands } from './commands/checkpointCommands';
 import { registerExampleCommands } from './commands/exampleCommands';
 import { registerSearchCommands } from './commands/searchCommands';
+import { registerTeamCommands, TEAM_SECRET_KEY } from './commands/teamCommands';
 import { registerInfoCommands } from './commands/infoCommands';
 import { registerMaintenanceCommands } from './commands/maintenanceCommands';
 import { registerRecoveryCommands } from './commands/recoveryCommands';
@@ -35,6 +36,7 @@ import { Pages } from './views/pages/pages';
 import { RecoveryOffers } from './views/recoveryNotification';
 import { StatusBar } from './views/statusBar';
 import { TasksView } from './views/tasksView';
+import { TeamView } from './views/teamView';
 import { revealMatching, TracesFeature } from './views/tracesView';
 
 class JarvisExtension extends Disposable {
@@ -47,6 +49,7 @@ class JarvisExtension extends Disposable {
   readonly statusBar: StatusBar;
   readonly traces: TracesFeature;
   readonly alerts: { view: AlertsView; tree: vscode.TreeView<unknown>; notifications: AlertNotifications };
+  readonly team: TeamView;
 
   constructor(context: vscode.ExtensionContext) {
     super();
@@ -64,6 +67,7 @@ class JarvisExtension extends Disposable {
         },
         logger: component => channelLogger(this.log, component),
         env: context.environmentVariableCollection,
+        teamDatabaseUrl: async () => context.secrets.get(TEAM_SECRET_KEY),
       }),
     );
     this.pages = this._register(new Pages(this.sessions, this.log));
@@ -104,12 +108,14 @@ class JarvisExtension extends Disposable {
       dismiss: async (session, alert) => { await session.requireEngine().dismissAlert(alert.id); },
     }));
     this.alerts = { view: alertsView, tree: alertsTree as vscode.TreeView<unknown>, notifications };
+    const teamView = this.team = this._register(new TeamView(this.sessions, this.log));
+    teamView.attach(this._register(vscode.window.createTreeView(VIEWS.team, { treeDataProvider: teamView })));
     this.statusBar = this._register(new StatusBar(this.sessions));
     this._register(registerTerminalProfile(this.sessions));
     this.ctx = {
       sessions: this.sessions,
       extensionUri: context.extensionUri,
-      views: { tasks: views.tasks, reveal, all: [...Object.values(views), this.traces.view, alertsView] },
+      views: { tasks: views.tasks, reveal, all: [...Object.values(views), this.traces.view, alertsView, teamView] },
       pages: this.pages,
       log: this.log,
       errors: new CommandErrors(this.log),
@@ -124,6 +130,7 @@ class JarvisExtension extends Disposable {
       ...registerSearchCommands(this.ctx),
       ...registerAlertCommands(this.ctx, alertsView),
       ...registerResumeCommands(this.ctx),
+      ...registerTeamCommands(this.ctx, context.secrets),
     ]) this._register(d);
     this._register(this.sessions.onDidChange(({ session }) => {
       if (session === this.sessions.current) this.syncState();
@@ -154,7 +161,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Jarvis
   const api = createApi(extension.sessions);
   if (context.extensionMode === vscode.ExtensionMode.Test) {
     // Integration tests look at the views and the status bar as drawn.
-    Object.assign(api, { testing: { sessions: extension.sessions, views: extension.views, traces: extension.traces, statusBar: extension.statusBar, alerts: extension.alerts, offers: extension.offers, pages: extension.pages, log: extension.log } });
+    Object.assign(api, { testing: { sessions: extension.sessions, views: extension.views, traces: extension.traces, statusBar: extension.statusBar, alerts: extension.alerts, offers: extension.offers, pages: extension.pages, log: extension.log, team: extension.team } });
   }
   return api;
 }

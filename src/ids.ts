@@ -32,6 +32,8 @@ export const COMMANDS = {
   confirmFork: 'jarvis.confirmFork',
   resumeFromLastRecoveryPoint: 'jarvis.resumeFromLastRecoveryPoint',
   cancelResumePoint: 'jarvis.cancelResumePoint',
+  connectTeamDatabase: 'jarvis.connectTeamDatabase',
+  disconnectTeamDatabase: 'jarvis.disconnectTeamDatabase',
 } as const;
 
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];
@@ -57,6 +59,7 @@ export const VIEWS = {
   checkpoints: 'jarvis.checkpoints',
   traces: 'jarvis.traces',
   alerts: 'jarvis.alerts',
+  team: 'jarvis.team',
 } as const;
 
 export const STATUS_BAR_ID = 'jarvis.status';

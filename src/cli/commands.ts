@@ -16,6 +16,9 @@ import { otelEnvironment, shellExports } from '../otel/otelEnv';
 import { otlpMounts } from '../otel/otlpReceiver';
 import { ENDPOINT_FILE, loadOrCreateToken } from '../server/endpointFile';
 import { JarvisServer } from '../server/server';
+import { redactText, redactUrl } from '../team/redact';
+import { checkTeamConfig, teamInputFromEnv, type TeamConfig } from '../team/teamConfig';
+import { TeamMode } from '../team/teamMode';
 import { COMMAND_HELP, USAGE } from './help';
 import { findServer, RemoteError, RemoteServer } from './remote';
 import { parseLogLevel, stderrLogger } from './stderrLogger';
@@ -61,10 +64,11 @@ function json(value: unknown): string {
   return JSON.stringify(value, null, 2) + '\n';
 }
 
-async function openEngine(ctx: Ctx, forServe = false, watch: WatchdogFlags = {}): Promise<ContextEngine> {
+async function openEngine(ctx: Ctx, forServe = false, watch: WatchdogFlags = {}, team?: TeamMode): Promise<ContextEngine> {
   const env = configFromEnv(ctx.io.env, ctx.logger);
   const staleAfterMs = watch.staleAfterMs ?? env.staleAfterMs;
   return ContextEngine.open({
+    ...(team ? { journalTap: team.journalTap } : {}),
     folder: ctx.folder,
     wasmBinary: readWasmBinary(),
     logger: ctx.logger,
@@ -150,11 +154,29 @@ function reportPath(folder: string, file: string): string {
   return path.isAbsolute(file) ? file : path.join(folder, file);
 }
 
+/** --database-url / --project / --schema, else the environment; a bad value is wrong usage. */
+function serveTeamConfig(args: Record<string, string | boolean | undefined>, env: NodeJS.ProcessEnv): TeamConfig | undefined {
+  const fromEnv = teamInputFromEnv(env);
+  const str = (v: string | boolean | undefined): string | undefined => (typeof v === 'string' ? v : undefined);
+  const input = {
+    databaseUrl: str(args['database-url']) ?? fromEnv.databaseUrl,
+    project: str(args.project) ?? fromEnv.project,
+    schema: str(args.schema) ?? fromEnv.schema,
+  };
+  try {
+    return checkTeamConfig(input);
+  } catch (e) {
+    if (e instanceof ValidationError) throw new CliError(`--${e.field}: ${e.problem}`, 2);
+    throw e;
+  }
+}
+
 const commands: Record<string, Command> = {
   serve: {
-    options: { ...PATH_OPTION, port: { type: 'string' }, ...WATCHDOG_OPTIONS },
+    options: { ...PATH_OPTION, port: { type: 'string' }, ...WATCHDOG_OPTIONS, 'database-url': { type: 'string' }, project: { type: 'string' }, schema: { type: 'string' } },
     async run(args, ctx) {
       const watch = watchdogFlags(args);
+      const teamConfig = serveTeamConfig(args, ctx.io.env);
       let port: number | undefined;
       if (typeof args.port === 'string') {
         port = Number(args.port);
@@ -171,19 +193,26 @@ const commands: Record<string, Command> = {
       process.on('SIGTERM', onTerm);
       let engine: ContextEngine | undefined;
       let server: JarvisServer | undefined;
+      // Built before the engine opens: its outbox sees the journal from the first record on.
+      const team = teamConfig && new TeamMode(ctx.folder, teamConfig, ctx.logger);
       try {
-        engine = await openEngine(ctx, true, watch);
+        engine = await openEngine(ctx, true, watch, team);
+        // Never waits for PostgreSQL: replication connects (and retries) in the background.
+        team?.attach(engine);
         // One token for the REST API and OTLP's POST /v1/traces on the same port.
         const token = loadOrCreateToken(engine.folder);
         server = await JarvisServer.start({
           engine, port, token, logger: ctx.logger, mounts: otlpMounts({ engine, token, logger: ctx.logger }),
+          ...(team ? { team } : {}),
         });
       } catch (e) {
         process.off('SIGINT', onInt);
         process.off('SIGTERM', onTerm);
+        await team?.close();
         await engine?.close();
         throw e;
       }
+      if (teamConfig) ctx.io.out(`team mode: project ${teamConfig.project}, database ${redactUrl(teamConfig.databaseUrl)}, schema ${teamConfig.schema}\n`);
       if (engine.recoveryReport) ctx.io.err(`Recovered from a crash of the last writer; report: ${engine.recoveryReport.file}\n`);
       ctx.io.out(`Jarvis Context serving ${ctx.folder}\nlistening on ${server.url}\n`);
       const [openEngineNow, runningServer] = [engine, server];
@@ -200,6 +229,11 @@ const commands: Record<string, Command> = {
             } catch (e) {
               ctx.logger.error(e as Error);
               code = 1;
+            }
+            try {
+              await team?.close();
+            } catch (e) {
+              ctx.logger.error(redactText(errorText(e), teamConfig?.databaseUrl));
             }
             try {
               await openEngineNow.close();

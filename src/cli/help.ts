@@ -24,7 +24,7 @@ Exit status: 0 done, 1 failed, 2 wrong usage.
 `;
 
 export const COMMAND_HELP: Record<string, string> = {
-  serve: `Usage: jarvis-context serve [--path DIR] [--port N] [watchdog options]
+  serve: `Usage: jarvis-context serve [--path DIR] [--port N] [--database-url URL --project NAME [--schema S]] [watchdog options]
 
 Opens the storage folder (recovering it if its last writer crashed), serves the REST API on
 127.0.0.1 and writes endpoint.json (url, token, pid) into the folder. The same port takes
@@ -34,6 +34,11 @@ cleanly: requests in flight finish, then a final checkpoint.
 ${PATH_HELP}
   --port N           port (default: $JARVIS_CONTEXT_PORT, else the folder's previous port when
                      free, else any free port)
+  --database-url URL team mode: also replicate every acknowledged write to this PostgreSQL
+                     (postgres://user:password@host:5432/db?sslmode=require; default
+                     $JARVIS_CONTEXT_DATABASE_URL). Writes never wait for it.
+  --project NAME     the team project this folder belongs to (default $JARVIS_CONTEXT_PROJECT)
+  --schema S         PostgreSQL schema of the tables (default $JARVIS_CONTEXT_SCHEMA, else jarvis_context)
 
 Watchdogs (GET /alerts); each flag overrides its environment variable:
   --no-alerts                    no watchdog at all (JARVIS_ALERTS=0)

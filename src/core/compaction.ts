@@ -46,6 +46,16 @@ export class Compactor {
       return false;
     }
     const journal = this.writes.journal;
+    if (journal.isOpen && this.ctx.tap) {
+      try {
+        await this.ctx.tap.beforeReset(journal.file, this.writes.seq);
+      } catch (e) {
+        // The database is durable and holds every record; the journal stays until the tap has them.
+        this.ctx.log.warn(`[engine] journal kept at compaction (its records are not yet kept for replication): ${errText(e)}`);
+        this.dbBytes = bytes.length;
+        return true;
+      }
+    }
     try {
       if (journal.isOpen) await journal.reset(encodeRecord(this.writes.seq, { o: 'base', t: clock.now() }));
     } catch (e) {

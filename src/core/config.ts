@@ -1,4 +1,5 @@
 import { resolveAlertSettings, type AlertSettings } from './alertSettings';
+import type { JournalTap } from './journalTap';
 import type { Clock, FileSystemPort, Logger } from './ports';
 
 export interface EngineOptions {
@@ -29,6 +30,8 @@ export interface EngineOptions {
   pid?: number;
   hostname?: string;
   isProcessAlive?: (pid: number) => boolean;
+  /** Sees every acknowledged record and the journal before it is emptied (team mode's outbox). */
+  journalTap?: JournalTap;
 }
 
 export const DEFAULTS = {

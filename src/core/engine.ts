@@ -80,6 +80,7 @@ export class ContextEngine implements ContextEngineApi {
       store: outcome.store,
       settings: resolveOptions(options),
       emit: (kind, ids) => this.emit(kind, ids),
+      ...(options.journalTap ? { tap: options.journalTap } : {}),
     };
     this.ctx = ctx;
     this.intake = new IntakeLog(ctx.clock, marker.started_at);
@@ -395,6 +396,15 @@ export class ContextEngine implements ContextEngineApi {
   }
 
   // ---- reads ------------------------------------------------------------------------------------
+
+  /** Sequence of the last journal record written (team mode's replication target). */
+  get journalSeq(): number {
+    return this.writes.seq;
+  }
+
+  get journalFile(): string {
+    return this.writes.journal.file;
+  }
 
   getStatus(): EngineStatus {
     return {

@@ -1,5 +1,6 @@
 import type { SqlJsStatic } from 'sql.js';
 import type { ResolvedOptions } from './config';
+import type { JournalTap } from './journalTap';
 import type { Clock, FileSystemPort, Logger } from './ports';
 import type { Store } from './store';
 import type { ChangeKind } from './types';
@@ -16,4 +17,6 @@ export interface EngineContext {
   readonly settings: ResolvedOptions;
   /** Tells the listeners (views, the SSE stream) what changed. */
   emit(kind: ChangeKind, ids: string[]): void;
+  /** Team mode's observer of the journal, when configured. */
+  readonly tap?: JournalTap;
 }

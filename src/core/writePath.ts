@@ -127,6 +127,7 @@ export class WritePath {
     this.eventsTotal += done.length;
     if (text) this.health.recover('journal_write_failed');
     const results = done.map(d => d.r);
+    if (done.length) this.ctx.tap?.committed(seqBefore + 1, done.map(d => d.p.op));
     this.hooks.committed(results, done.map(d => d.p.op));
     for (const { p, r } of done) p.resolve(r);
   }
@@ -155,6 +156,9 @@ export class WritePath {
       const bytes = this.exportImage();
       await writeFileAtomic(this.ctx.fs, path.join(this.ctx.folder, DB_FILE), bytes);
       await this.journal.open();
+      // Records the tap still needs go elsewhere first (the file may end in refused bytes, so it
+      // cannot be kept as it is): if they cannot, the repair fails and is tried again.
+      await this.ctx.tap?.beforeReset(this.journal.file, this.seq);
       await this.journal.reset(encodeRecord(this.seq, { o: 'base', t: this.ctx.clock.now() }));
       this.health.recover();
       this.ctx.log.info('[engine] journal repaired: database rewritten and a new journal started');

@@ -9,6 +9,10 @@ function num(value: unknown, fallback: number, min: number, max = Number.MAX_SAF
   return typeof value === 'number' && Number.isFinite(value) && value >= min && value <= max ? value : fallback;
 }
 
+function str(value: unknown, fallback: string): string {
+  return typeof value === 'string' ? value.trim() : fallback;
+}
+
 export function readConfig(scope?: vscode.ConfigurationScope): JarvisConfig {
   const c = vscode.workspace.getConfiguration(undefined, scope);
   const d = CONFIG_DEFAULTS;
@@ -25,6 +29,8 @@ export function readConfig(scope?: vscode.ConfigurationScope): JarvisConfig {
     retentionDays: num(c.get(SETTINGS.retentionDays), d.retentionDays, 1),
     otelTerminalEnvironment: c.get<unknown>(SETTINGS.otelTerminalEnvironment) !== false,
     costPrices: sanitizePrices(c.get<unknown>(SETTINGS.costPrices)),
+    teamProject: str(c.get<unknown>(SETTINGS.teamProject), d.teamProject),
+    teamSchema: str(c.get<unknown>(SETTINGS.teamSchema), d.teamSchema) || d.teamSchema,
     alerts: {
       loopRepeats: Math.floor(num(c.get(SETTINGS.alertsLoopRepeats), d.alerts.loopRepeats, 2)),
       loopWindowSeconds: num(c.get(SETTINGS.alertsLoopWindowSeconds), d.alerts.loopWindowSeconds, 1),

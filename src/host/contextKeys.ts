@@ -13,6 +13,7 @@ export const CONTEXT_KEYS = {
   serverRunning: 'jarvis.serverRunning',
   multiRoot: 'jarvis.multiRoot',
   resumePending: 'jarvis.resumePending',
+  hasTeam: 'jarvis.hasTeam',
 } as const;
 
 const last = new Map<string, unknown>();

@@ -1,5 +1,6 @@
 import type { ContextEngineApi } from '../core/engineApi';
 import type { Logger } from '../core/ports';
+import type { TeamReader } from '../team/teamMode';
 
 /** What the extension needs of the REST server (src/server); injected so the wiring stays testable. */
 export interface RunningServer {
@@ -13,4 +14,5 @@ export type ServerStarter = (options: {
   port?: number;
   token?: string;
   logger: Logger;
+  team?: TeamReader;
 }) => Promise<RunningServer>;

@@ -11,6 +11,9 @@ import { alertSettingsOf, type JarvisConfig } from './config';
 import { Disposable } from './lifecycle';
 import type { RunningServer, ServerStarter } from './server';
 import { storageFolderFor } from './storage';
+import { ValidationError } from '../core/errors';
+import { checkTeamConfig } from '../team/teamConfig';
+import { TeamMode, type ReplicatedEngine } from '../team/teamMode';
 
 export type SessionState = 'starting' | 'ready' | 'failed' | 'closed';
 
@@ -23,6 +26,8 @@ export interface SessionDeps {
   logger: (component?: string) => Logger;
   /** Where JARVIS_CONTEXT_URL / _TOKEN go for this folder's terminals. */
   terminalEnv: vscode.EnvironmentVariableCollection;
+  /** Team mode's database URL (kept in SecretStorage), when one was given. */
+  teamDatabaseUrl?: () => Promise<string | undefined>;
 }
 
 export const ENV_URL = 'JARVIS_CONTEXT_URL';
@@ -35,6 +40,7 @@ export class WorkspaceSession extends Disposable {
   readonly key: string;
   private _engine: ContextEngineApi | undefined;
   private _server: RunningServer | undefined;
+  private _team: TeamMode | undefined;
   private _state: SessionState = 'starting';
   private _error: unknown;
   private _storagePath: string | undefined;
@@ -58,6 +64,10 @@ export class WorkspaceSession extends Disposable {
   }
   get server(): RunningServer | undefined {
     return this._server;
+  }
+  /** Team mode, when this folder replicates to a team database. */
+  get team(): TeamMode | undefined {
+    return this._team;
   }
   get state(): SessionState {
     return this._state;
@@ -123,7 +133,10 @@ export class WorkspaceSession extends Disposable {
     this._storagePath = folder;
     try {
       if (!folder) throw new Error('no storage folder: set jarvis.contextPath (this window has no local workspace storage)');
+      // Built before the engine opens: its outbox must see the journal from the first record on.
+      const team = await this.teamFor(folder, config);
       const engine = await this.deps.openEngine({
+        ...(team ? { journalTap: team.journalTap } : {}),
         folder,
         wasmBinary: await this.deps.readWasm(),
         logger: this.deps.logger(),
@@ -135,6 +148,10 @@ export class WorkspaceSession extends Disposable {
         alerts: alertSettingsOf(config),
       });
       this._engine = engine;
+      if (team && isReplicated(engine)) {
+        team.attach(engine);
+        this._team = team;
+      }
       this.engineSubscription = engine.onDidChange(e => this.debouncer.push(e));
       this._state = 'ready';
       this.log.info(`engine open on ${engine.folder}${engine.recoveryReport ? ' (recovered from a crash)' : ''}`);
@@ -145,6 +162,24 @@ export class WorkspaceSession extends Disposable {
     }
     this.debouncer.push('all');
     this.debouncer.flushNow();
+  }
+
+  /** Team mode for the folder when jarvis.team.project is set and a database URL was given; never waits for it. */
+  private async teamFor(folder: string, config: JarvisConfig): Promise<TeamMode | undefined> {
+    if (!config.teamProject) return undefined;
+    const url = await this.deps.teamDatabaseUrl?.();
+    if (!url) {
+      this.log.warn(`jarvis.team.project is ${config.teamProject} but no team database was given: run "Connect Team Database…"`);
+      return undefined;
+    }
+    try {
+      const team = new TeamMode(folder, checkTeamConfig({ databaseUrl: url, project: config.teamProject, schema: config.teamSchema })!,
+        this.deps.logger(), config.staleAgentMinutes > 0 ? config.staleAgentMinutes * 60_000 : undefined);
+      return team;
+    } catch (err) {
+      this.log.error(`team mode is off: ${err instanceof ValidationError ? `jarvis.team.${err.field} ${err.problem}` : errorText(err)}`);
+      return undefined;
+    }
   }
 
   /** Checkpoint interval, history size, staleness and image retention change without reopening the engine. */
@@ -171,6 +206,9 @@ export class WorkspaceSession extends Disposable {
     this._engine = undefined;
     this.debouncer.push('all');
     this.debouncer.flushNow();
+    const team = this._team;
+    this._team = undefined;
+    await team?.close().catch(err => this.log.error(`stopping team replication failed: ${errorText(err)}`));
     try {
       await engine.close();
       this.log.info(`engine closed on ${engine.folder}`);
@@ -191,6 +229,7 @@ export class WorkspaceSession extends Disposable {
         // 0 = any free port, or JARVIS_CONTEXT_PORT when the server reads it
         port: config.serverPort || undefined,
         logger: this.deps.logger(),
+        ...(this._team ? { team: this._team } : {}),
       });
       this.deps.terminalEnv.replace(ENV_URL, this._server.url);
       this.deps.terminalEnv.replace(ENV_TOKEN, this._server.token);
@@ -235,4 +274,8 @@ export class WorkspaceSession extends Disposable {
     this.engineSubscription?.dispose();
     super.dispose();
   }
+}
+
+function isReplicated(engine: ContextEngineApi): engine is ReplicatedEngine {
+  return typeof (engine as Partial<ReplicatedEngine>).journalSeq === 'number' && typeof (engine as Partial<ReplicatedEngine>).journalFile === 'string';
 }

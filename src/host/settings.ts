@@ -22,6 +22,8 @@ export const SETTINGS = {
   alertsTaskBudgets: 'jarvis.alerts.taskBudgets',
   alertsAgentBudgets: 'jarvis.alerts.agentBudgets',
   alertsNotifications: 'jarvis.alerts.notifications',
+  teamProject: 'jarvis.team.project',
+  teamSchema: 'jarvis.team.schema',
 } as const;
 
 /** The watchdogs' settings (jarvis.alerts.*). */
@@ -56,6 +58,10 @@ export interface JarvisConfig {
   /** US dollars per million tokens, per model (name prefix). */
   costPrices: PriceTable;
   alerts: AlertsConfig;
+  /** Team mode: the project this folder replicates to (with the URL kept in SecretStorage); '' = off. */
+  teamProject: string;
+  /** PostgreSQL schema of the team tables. */
+  teamSchema: string;
 }
 
 export const CONFIG_DEFAULTS: JarvisConfig = {
@@ -74,10 +80,12 @@ export const CONFIG_DEFAULTS: JarvisConfig = {
     loopRepeats: 5, loopWindowSeconds: 120, stalledTaskMinutes: 15, taskTokenBudget: 0, agentTokenBudget: 0,
     taskBudgets: {}, agentBudgets: {}, notifications: true,
   },
+  teamProject: '',
+  teamSchema: 'jarvis_context',
 };
 
 /** Settings whose change needs the engine reopened (its folder). */
-export const ENGINE_SETTINGS = [SETTINGS.contextPath];
+export const ENGINE_SETTINGS = [SETTINGS.contextPath, SETTINGS.teamProject, SETTINGS.teamSchema];
 /** Settings the running engine takes as they change. */
 export const LIVE_ENGINE_SETTINGS = [
   SETTINGS.checkpointInterval, SETTINGS.historySize, SETTINGS.staleAgentMinutes, SETTINGS.imagesKeep, SETTINGS.imagesMaxMegabytes,

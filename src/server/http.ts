@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'method_not_allowed'
   | 'payload_too_large'
   | 'store_unavailable'
+  | 'team_unavailable'
   | 'internal_error';
 
 /** An answer other than 2xx; `field` names the offending input when there is one. */

@@ -9,6 +9,8 @@ import { clientName, fieldError, HttpError } from './http';
 import { search } from './search';
 import { PROMETHEUS_CONTENT_TYPE, renderPrometheus, wantsPrometheus, type ServerCounters } from './prometheus';
 import type { EventStreams } from './sse';
+import type { TeamReader } from '../team/teamMode';
+import { listScope, teamRead, teamStatus } from './teamRoutes';
 import { checkpointId, cleanupInput, optionalLabel, optionalObject, pathId, positiveId, Query, requireObject } from './validate';
 
 export const BASE_PATH = '/api/jarvis/context';
@@ -24,6 +26,8 @@ export interface RouteContext {
   body(): Promise<Json | undefined>;
   streams: EventStreams;
   counters: ServerCounters;
+  /** Team mode, when this server has a team database. */
+  team?: TeamReader;
 }
 
 export type Answer =
@@ -48,15 +52,23 @@ const content = <T>(body: Json | undefined): T => requireObject(body, 'body') as
 const routes: Route[] = [
   // Monitoring
   { method: 'GET', path: '/status', handle: ({ engine }) => ok(engine.getStatus()) },
-  { method: 'GET', path: '/agent-states', handle: ({ engine }) => ok({ agents: engine.getAgents() }) },
+  {
+    method: 'GET',
+    path: '/agent-states',
+    handle: async ({ engine, query, team }) => listScope(query, team) === 'team'
+      ? ok({ agents: await teamRead(() => team!.agents()) })
+      : ok({ agents: engine.getAgents() }),
+  },
   {
     method: 'GET',
     path: '/task-progress',
-    handle: ({ engine, query }) => {
+    handle: async ({ engine, query, team }) => {
       const status = query.status();
+      if (listScope(query, team) === 'team') return ok({ tasks: await teamRead(() => team!.tasks(status)) });
       return ok({ tasks: engine.getTasks(status === undefined ? undefined : { status }) });
     },
   },
+  { method: 'GET', path: '/team', handle: async ({ team }) => ok(await teamStatus(team)) },
   {
     method: 'POST',
     path: '/checkpoint',
@@ -146,7 +158,11 @@ const routes: Route[] = [
   {
     method: 'GET',
     path: '/decisions',
-    handle: async ({ engine, query }) => ok({ decisions: await engine.getDecisions(query.listQuery(100, ['agent_id', 'task_id'])) }),
+    handle: async ({ engine, query, team }) => {
+      const q = query.listQuery(100, ['agent_id', 'task_id']);
+      if (listScope(query, team) === 'team') return ok({ decisions: await teamRead(() => team!.decisions(q)) });
+      return ok({ decisions: await engine.getDecisions(q) });
+    },
   },
   {
     method: 'GET',
@@ -156,7 +172,11 @@ const routes: Route[] = [
   {
     method: 'GET',
     path: '/messages',
-    handle: async ({ engine, query }) => ok({ messages: await engine.getMessages(query.listQuery(100, ['agent_id'])) }),
+    handle: async ({ engine, query, team }) => {
+      const q = query.listQuery(100, ['agent_id']);
+      if (listScope(query, team) === 'team') return ok({ messages: await teamRead(() => team!.messages(q)) });
+      return ok({ messages: await engine.getMessages(q) });
+    },
   },
   // While a resume point is pending, its context and resume_point_id (see "Acting on what was recorded").
   { method: 'GET', path: '/context', handle: async ({ engine }) => ok(await engine.getRestoreContext()) },

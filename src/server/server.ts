@@ -14,6 +14,7 @@ import type { ServerCounters } from './prometheus';
 import { BASE_PATH, matchRoute, type RouteContext } from './routes';
 import { DEFAULT_HEARTBEAT_MS, EventStreams } from './sse';
 import { Query } from './validate';
+import type { TeamReader } from '../team/teamMode';
 
 /**
  * Another protocol served beside the REST API on the same port (e.g. OTLP's POST /v1/traces).
@@ -41,6 +42,8 @@ export interface ServerOptions {
   /** How long close() waits for requests in flight before cutting connections. Default 10 s. */
   closeTimeoutMs?: number;
   mounts?: ServerMount[];
+  /** Team mode (GET /team, scope=team), when the server has a team database. */
+  team?: TeamReader;
 }
 
 const LOOPBACK_BIND = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -95,6 +98,7 @@ export class JarvisServer implements Disposable {
   /** The folder's previous port, when another program held it and this server took a new one. */
   movedFrom: number | undefined;
   private readonly mounts = new Map<string, ServerMount>();
+  private team: TeamReader | undefined;
 
   private constructor(
     private readonly server: http.Server,
@@ -157,6 +161,7 @@ export class JarvisServer implements Disposable {
       options.closeTimeoutMs ?? 10_000,
     );
     for (const m of options.mounts ?? []) s.mounts.set(m.path, m);
+    s.team = options.team;
     httpServer.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => void s.handle(req, res));
     httpServer.on('clientError', (err: NodeJS.ErrnoException, socket) => {
       // Unparseable HTTP: answer 400 when the socket can still take it.
@@ -225,6 +230,7 @@ export class JarvisServer implements Disposable {
         body: async () => parseJson(await readBody(req, this.maxBodyBytes)),
         streams: this.streams,
         counters: this.counters,
+        ...(this.team ? { team: this.team } : {}),
       };
       const answer = await route.handle(ctx);
       // A write from an orchestrator that names itself: counted, so a crash notification can say

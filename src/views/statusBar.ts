@@ -4,6 +4,7 @@ import { AGE_STEP_MS, ago, checkpointTitle, mdEscape, shortTime } from '../forma
 import { alignedInterval, Disposable } from '../host/lifecycle';
 import type { Sessions } from '../host/sessions';
 import { COMMANDS, STATUS_BAR_ID } from '../ids';
+import type { TeamMode } from '../team/teamMode';
 
 /** How many checkpoints the status bar counts at most (the Checkpoints view lists 200). */
 const COUNT_LIMIT = 10_000;
@@ -102,6 +103,9 @@ export class StatusBar extends Disposable {
         // A pending resume point changes what the next orchestrator start does: it shows until restored or cancelled.
         : r ? `$(debug-continue) Jarvis: resume from #${r.parent_id}`
           : `$(database) Jarvis: ${c ? `checkpoint ${ago(c.created_at)}` : 'no checkpoint yet'}`;
+      const team = session.team?.replication();
+      // Team replication: said only when it is not keeping up (the local store is unaffected).
+      if (!warn && team && team.state !== 'replicating') text += team.state === 'offline' ? ' · team offline' : ' · team connecting';
       if (warn) {
         tooltip = `Jarvis Context cannot write its database: ${st.persistence_error ?? 'unknown error'}. Writes are still journaled.`;
       } else if (alerts.length) {
@@ -121,6 +125,7 @@ export class StatusBar extends Disposable {
         md.appendMarkdown(c ? `Newest checkpoint: ${mdEscape(checkpointTitle(c))}, ${shortTime(c.created_at)} (${ago(c.created_at)})  \n` : 'No checkpoint yet  \n');
         md.appendMarkdown(`${plural(this.count, 'checkpoint')} · ${plural(st.counts.agents, 'agent')} · ${plural(st.counts.tasks, 'task')} · ${plural(st.counts.decisions, 'decision')}\n\n`);
         md.appendMarkdown(`Storage: ${mdEscape(st.storage_path)}${session.server ? `  \nServer: ${mdEscape(session.server.url)}` : ''}\n\n`);
+        if (team) md.appendMarkdown(`${teamLine(team)}\n\n`);
         md.appendMarkdown('Click for the status page.');
         tooltip = md;
       }
@@ -138,6 +143,13 @@ export class StatusBar extends Disposable {
     const bg = warn ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
     if ((this.item.backgroundColor === undefined) !== (bg === undefined)) this.item.backgroundColor = bg;
   }
+}
+
+/** "Team shop: replicating, 3 pending (lag 12 ms)" or "Team shop: offline — <why>"; the error is already without password. */
+function teamLine(t: NonNullable<ReturnType<TeamMode['replication']>>): string {
+  const head = `Team ${mdEscape(t.project)}: ${t.state}`;
+  const pending = `${plural(t.pending, 'record')} waiting${t.lagMs ? ` (lag ${Math.round(t.lagMs)} ms)` : ''}`;
+  return t.state === 'replicating' ? `${head}, ${pending}` : `${head}, ${pending}${t.lastError ? ` — ${mdEscape(t.lastError)}` : ''}`;
 }
 
 function plural(n: number, word: string): string {

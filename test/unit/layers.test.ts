@@ -37,8 +37,12 @@ describe('layers', () => {
     refuse('commands', t => t.startsWith('views'));
   });
 
-  it('the core and the server never import vscode or the extension', () => {
-    for (const dir of ['core', 'server']) refuse(dir, t => t === 'vscode' || /^(host|views|commands|extension)\b/.test(t));
+  it('the core, the server and team mode never import vscode or the extension', () => {
+    for (const dir of ['core', 'server', 'team']) refuse(dir, t => t === 'vscode' || /^(host|views|commands|extension)\b/.test(t));
+  });
+
+  it('the core knows nothing of PostgreSQL: team mode sees the journal through its tap', () => {
+    refuse('core', t => t === 'pg' || t.startsWith('team'));
   });
 
   it('the TypeScript client package, shipped to orchestrators, imports nothing but its own files and Node', () => {

@@ -85,6 +85,8 @@ describe('package.json manifest', function () {
       [SETTINGS.alertsTaskBudgets]: CONFIG_DEFAULTS.alerts.taskBudgets,
       [SETTINGS.alertsAgentBudgets]: CONFIG_DEFAULTS.alerts.agentBudgets,
       [SETTINGS.alertsNotifications]: CONFIG_DEFAULTS.alerts.notifications,
+      [SETTINGS.teamProject]: CONFIG_DEFAULTS.teamProject,
+      [SETTINGS.teamSchema]: CONFIG_DEFAULTS.teamSchema,
     };
     for (const [key, p] of Object.entries<Record<string, unknown>>(props)) {
       assert.match(key, /^jarvis\./);

@@ -1,0 +1,238 @@
+import type { ContextEngineApi } from '../core/engineApi';
+import type { JournalTap } from '../core/journalTap';
+import type { Logger } from '../core/ports';
+import { HEALTHY_MS } from '../core/rows';
+import type { Agent, Decision, ListQuery, Message, Task, TaskStatus } from '../core/types';
+import { loadOrCreateOrigin, type Origin } from './origin';
+import { Outbox } from './outbox';
+import { q } from './pgSchema';
+import { Client } from 'pg';
+import { notifyChannel, Replicator, type ReplicationState } from './replicator';
+import type { TeamConfig } from './teamConfig';
+
+// Team mode's front: built before the engine opens (its outbox must see the journal from the
+// first record), attached once the engine is open, read by GET /team and scope=team.
+
+export interface TeamOriginInfo {
+  id: string;
+  host: string;
+  user: string;
+  last_seen: string;
+}
+
+export interface TeamStatus {
+  enabled: true;
+  project: string;
+  schema: string;
+  origin: Origin;
+  connected: boolean;
+  state: ReplicationState;
+  pending: number;
+  replicated_through: number;
+  /** Age of the oldest record not yet in PostgreSQL; 0 when none waits, null when unknown. */
+  lag_ms: number | null;
+  last_error: string | null;
+  origins: TeamOriginInfo[];
+}
+
+export type WithOrigin<T> = T & { origin: string };
+
+/** What the server reads from team mode (GET /team, scope=team). */
+export interface TeamReader {
+  status(): Promise<TeamStatus>;
+  agents(): Promise<WithOrigin<Agent>[]>;
+  tasks(status?: TaskStatus): Promise<WithOrigin<Task>[]>;
+  decisions(query: ListQuery): Promise<WithOrigin<Decision>[]>;
+  messages(query: ListQuery): Promise<WithOrigin<Message>[]>;
+}
+
+export class TeamUnavailableError extends Error {}
+
+/** What replication needs of an engine: its API and where its journal is. */
+export type ReplicatedEngine = ContextEngineApi & { readonly journalSeq: number; readonly journalFile: string };
+
+export class TeamMode implements TeamReader {
+  readonly outbox: Outbox;
+  private replicator: Replicator | undefined;
+  private origins: TeamOriginInfo[] = [];
+
+  private readonly staleAfterMs: number;
+
+  constructor(readonly folder: string, readonly config: TeamConfig, private readonly log: Logger, staleAfterMs?: number) {
+    this.staleAfterMs = staleAfterMs ?? 5 * 60_000;
+    this.outbox = new Outbox(folder);
+  }
+
+  /** Give this to the engine's options (`journalTap`). */
+  get journalTap(): JournalTap {
+    return this.outbox;
+  }
+
+  /** Starts replicating the open engine's folder; never waits for PostgreSQL. */
+  attach(engine: ReplicatedEngine): void {
+    if (this.replicator) return;
+    this.outbox.acked = Math.max(this.outbox.acked, engine.journalSeq);
+    const origin = loadOrCreateOrigin(engine.folder);
+    this.replicator = new Replicator(engine, this.outbox, origin, this.config, this.log);
+    this.replicator.start();
+  }
+
+  get running(): Replicator {
+    if (!this.replicator) throw new Error('team mode is not attached to an engine');
+    return this.replicator;
+  }
+
+  /**
+   * Calls `onChange` when any origin of the project commits a batch (LISTEN on the schema's
+   * channel); reconnects while the database is away. Readers poll as well, for ages and in case
+   * notifications cannot arrive (a pooler in transaction mode drops them).
+   */
+  listen(onChange: () => void): { dispose(): void } {
+    let disposed = false;
+    let client: Client | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const r = this.running;
+    const connect = async (): Promise<void> => {
+      if (disposed) return;
+      const c = new Client({ connectionString: this.config.databaseUrl, connectionTimeoutMillis: 5_000, application_name: 'jarvis-context listen' });
+      client = c;
+      const retry = (): void => {
+        if (client !== c) return;
+        client = undefined;
+        void c.end().catch(() => undefined);
+        if (!disposed) timer = setTimeout(() => void connect(), 5_000);
+      };
+      c.on('error', e => {
+        this.log.debug(`[team] notifications: ${r.describe(e)}`);
+        retry();
+      });
+      c.on('end', retry);
+      c.on('notification', msg => {
+        try {
+          if ((JSON.parse(msg.payload ?? '{}') as { project?: string }).project === this.config.project) onChange();
+        } catch { /* not ours */ }
+      });
+      try {
+        await c.connect();
+        await c.query(`LISTEN "${notifyChannel(this.config.schema)}"`);
+      } catch (e) {
+        this.log.debug(`[team] notifications: ${r.describe(e)}`);
+        retry();
+      }
+    };
+    void connect();
+    return {
+      dispose: () => {
+        disposed = true;
+        clearTimeout(timer);
+        const c = client;
+        client = undefined;
+        void c?.end().catch(() => undefined);
+      },
+    };
+  }
+
+  /** The replication state without asking PostgreSQL (the status bar redraws it every few seconds). */
+  replication(): { project: string; state: ReplicationState; pending: number; lagMs: number | null; lastError: string | null } | undefined {
+    const r = this.replicator;
+    if (!r) return undefined;
+    const lag = r.lagMs();
+    return { project: this.config.project, state: r.state, pending: r.pending, lagMs: lag < 0 ? null : lag, lastError: r.lastError };
+  }
+
+  async close(): Promise<void> {
+    await this.replicator?.stop();
+  }
+
+  async status(): Promise<TeamStatus> {
+    const r = this.running;
+    if (r.state === 'replicating') {
+      try {
+        const res = await r.pool.query<{ origin: string; host: string; user_name: string; last_seen: Date }>(
+          `SELECT origin, host, user_name, last_seen FROM ${q(this.config.schema)}.origins WHERE project = $1 ORDER BY last_seen DESC`,
+          [this.config.project]);
+        this.origins = res.rows.map(o => ({ id: o.origin, host: o.host, user: o.user_name, last_seen: o.last_seen.toISOString() }));
+      } catch (e) {
+        this.log.debug(`[team] reading the origins: ${r.describe(e)}`);
+      }
+    }
+    const lag = r.lagMs();
+    return {
+      enabled: true,
+      project: this.config.project,
+      schema: this.config.schema,
+      origin: r.origin,
+      connected: r.state === 'replicating',
+      state: r.state,
+      pending: r.pending,
+      replicated_through: r.shipped,
+      lag_ms: lag < 0 ? null : lag,
+      last_error: r.lastError,
+      origins: this.origins,
+    };
+  }
+
+  async agents(): Promise<WithOrigin<Agent>[]> {
+    const now = Date.now();
+    const rows = await this.query<{ origin: string; body: Omit<Agent, 'seconds_since_update' | 'health' | 'stale'> }>(
+      'SELECT origin, body FROM $S.agents WHERE project = $1 ORDER BY last_seen DESC LIMIT 10000', []);
+    return rows.map(({ origin, body }) => {
+      const age = Math.max(0, now - Date.parse(body.last_seen));
+      const stale = age > this.staleAfterMs;
+      return { ...body, seconds_since_update: Math.floor(age / 1000), health: stale ? 'stale' : age < HEALTHY_MS ? 'healthy' : 'warning', stale, origin };
+    });
+  }
+
+  async tasks(status?: TaskStatus): Promise<WithOrigin<Task>[]> {
+    const rows = status === undefined
+      ? await this.query<{ origin: string; body: Task }>('SELECT origin, body FROM $S.tasks WHERE project = $1 ORDER BY updated_at DESC LIMIT 10000', [])
+      : await this.query<{ origin: string; body: Task }>('SELECT origin, body FROM $S.tasks WHERE project = $1 AND status = $2 ORDER BY updated_at DESC LIMIT 10000', [status]);
+    return rows.map(({ origin, body }) => ({ ...body, origin }));
+  }
+
+  async decisions(query: ListQuery): Promise<WithOrigin<Decision>[]> {
+    const { where, params } = filters(query, [['agent_id', query.agent_id], ['task_id', query.task_id]]);
+    const rows = await this.query<{ origin: string; body: Decision }>(
+      `SELECT origin, body FROM $S.decisions WHERE project = $1${where} ORDER BY ts DESC, id DESC LIMIT ${query.limit ?? 100}`, params);
+    return rows.map(({ origin, body }) => ({ ...body, origin }));
+  }
+
+  async messages(query: ListQuery): Promise<WithOrigin<Message>[]> {
+    const { where, params } = filters(query, []);
+    let w = where;
+    if (query.agent_id !== undefined) {
+      params.push(query.agent_id);
+      w += ` AND (from_agent = $${params.length + 1} OR to_agent = $${params.length + 1})`;
+    }
+    const rows = await this.query<{ origin: string; body: Message }>(
+      `SELECT origin, body FROM $S.messages WHERE project = $1${w} ORDER BY ts DESC, id DESC LIMIT ${query.limit ?? 100}`, params);
+    return rows.map(({ origin, body }) => ({ ...body, origin }));
+  }
+
+  /** `$S` is the schema; `$1` the project, the rest `params`. Failures say why, without the password. */
+  private async query<T extends object>(sql: string, params: unknown[]): Promise<T[]> {
+    const r = this.running;
+    try {
+      const res = await r.pool.query<T>(sql.replace(/\$S/g, q(this.config.schema)), [this.config.project, ...params]);
+      return res.rows;
+    } catch (e) {
+      throw new TeamUnavailableError(`The team database cannot be read: ${r.describe(e)}`);
+    }
+  }
+}
+
+/** `since` and equality filters after the project ($1); limits are checked by the caller. */
+function filters(query: ListQuery, eq: [string, string | undefined][]): { where: string; params: unknown[] } {
+  const params: unknown[] = [];
+  let where = '';
+  if (query.since !== undefined) {
+    params.push(query.since);
+    where += ` AND ts >= $${params.length + 1}`;
+  }
+  for (const [col, v] of eq) {
+    if (v === undefined) continue;
+    params.push(v);
+    where += ` AND ${col} = $${params.length + 1}`;
+  }
+  return { where, params };
+}

@@ -1,0 +1,204 @@
+import * as vscode from 'vscode';
+import { errorText } from '../core/errorText';
+import type { Agent, Decision, Task } from '../core/types';
+import { ago, decisionTypeLabel, mdEscape, short, shortTime } from '../format';
+import { CONTEXT_KEYS, setContextKey } from '../host/contextKeys';
+import { Disposable } from '../host/lifecycle';
+import type { ChangeBatch } from '../host/changes';
+import type { Sessions } from '../host/sessions';
+import type { TeamMode, TeamOriginInfo, TeamStatus, WithOrigin } from '../team/teamMode';
+
+// The Team view: every origin (machine and folder) of the project, read from the team database,
+// each with its agents, unfinished tasks and newest decisions. Read-only; polled while visible.
+
+const POLL_MS = 3_000;
+const DECISIONS_PER_ORIGIN = 10;
+
+type TeamNode =
+  | { kind: 'origin'; key: string; origin: TeamOriginInfo }
+  | { kind: 'agent'; key: string; agent: WithOrigin<Agent> }
+  | { kind: 'task'; key: string; task: WithOrigin<Task> }
+  | { kind: 'decision'; key: string; decision: WithOrigin<Decision> }
+  | { kind: 'note'; key: string; label: string; detail: string };
+
+interface Snapshot {
+  status: TeamStatus;
+  agents: WithOrigin<Agent>[];
+  tasks: WithOrigin<Task>[];
+  decisions: WithOrigin<Decision>[];
+  error?: string;
+}
+
+export class TeamView extends Disposable implements vscode.TreeDataProvider<TeamNode> {
+  private readonly _onDidChangeTreeData = this._register(new vscode.EventEmitter<TeamNode | undefined>());
+  readonly onDidChangeTreeData = this._onDidChangeTreeData.event;
+  private snapshot: Snapshot | undefined;
+  private tree: vscode.TreeView<TeamNode> | undefined;
+  private loading: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private listening: { team: TeamMode; sub: { dispose(): void } } | undefined;
+  private soon: NodeJS.Timeout | undefined;
+
+  constructor(private readonly sessions: Sessions, private readonly log: vscode.LogOutputChannel) {
+    super();
+    this._register(sessions.onDidChangeCurrent(() => void this.reload()));
+    this._register(sessions.onDidChange(({ session, batch }) => {
+      if (session === sessions.current && batch.all) void this.reload();
+    }));
+    this._register({ dispose: () => {
+      clearInterval(this.timer);
+      clearTimeout(this.soon);
+      this.listening?.sub.dispose();
+    } });
+  }
+
+  attach(tree: vscode.TreeView<TeamNode>): void {
+    this.tree = tree;
+    this._register(tree.onDidChangeVisibility(() => this.schedule()));
+    this.schedule();
+    void this.reload();
+  }
+
+  /** "Refresh Views" and engine changes. */
+  update(_batch: ChangeBatch): void {
+    void this.reload();
+  }
+
+  whenIdle(): Promise<void> {
+    return this.loading ?? Promise.resolve();
+  }
+
+  private get team(): TeamMode | undefined {
+    return this.sessions.current?.team;
+  }
+
+  /** While visible: notifications from the database (live) and a poll (ages, and when notifications cannot arrive). */
+  private schedule(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    const team = this.tree?.visible ? this.team : undefined;
+    if (this.listening && this.listening.team !== team) {
+      this.listening.sub.dispose();
+      this.listening = undefined;
+    }
+    if (!team) return;
+    this.timer = setInterval(() => void this.reload(), POLL_MS);
+    this.listening ??= {
+      team,
+      sub: team.listen(() => {
+        // A burst of batches is one reload.
+        this.soon ??= setTimeout(() => {
+          this.soon = undefined;
+          void this.reload();
+        }, 200);
+      }),
+    };
+  }
+
+  private reload(): Promise<void> {
+    this.loading ??= this.load().finally(() => {
+      this.loading = undefined;
+    });
+    return this.loading;
+  }
+
+  private async load(): Promise<void> {
+    const team = this.team;
+    setContextKey(CONTEXT_KEYS.hasTeam, !!team);
+    this.schedule();
+    if (!team) {
+      this.snapshot = undefined;
+    } else {
+      const status = await team.status();
+      let snap: Snapshot = { status, agents: [], tasks: [], decisions: [] };
+      if (status.connected) {
+        try {
+          const [agents, tasks, decisions] = await Promise.all([team.agents(), team.tasks(), team.decisions({ limit: 500 })]);
+          snap = { status, agents, tasks, decisions };
+        } catch (e) {
+          snap.error = errorText(e);
+          this.log.debug(`[team] ${snap.error}`);
+        }
+      } else if (status.last_error) {
+        snap.error = status.last_error;
+      }
+      this.snapshot = snap;
+    }
+    this._onDidChangeTreeData.fire(undefined);
+  }
+
+  getChildren(element?: TeamNode): TeamNode[] {
+    const s = this.snapshot;
+    if (!s) return [];
+    if (!element) {
+      const notes: TeamNode[] = s.error
+        ? [{ kind: 'note', key: 'error', label: s.status.connected ? 'Team database unreadable' : 'Team database offline', detail: s.error }]
+        : [];
+      return [...notes, ...s.status.origins.map(origin => ({ kind: 'origin' as const, key: `o:${origin.id}`, origin }))];
+    }
+    if (element.kind !== 'origin') return [];
+    const id = element.origin.id;
+    return [
+      ...s.agents.filter(a => a.origin === id).map(agent => ({ kind: 'agent' as const, key: `a:${id}:${agent.agent_id}`, agent })),
+      ...s.tasks.filter(t => t.origin === id && t.status !== 'completed' && t.status !== 'cancelled')
+        .map(task => ({ kind: 'task' as const, key: `t:${id}:${task.task_id}`, task })),
+      ...s.decisions.filter(d => d.origin === id).slice(0, DECISIONS_PER_ORIGIN)
+        .map(decision => ({ kind: 'decision' as const, key: `d:${id}:${decision.id}`, decision })),
+    ];
+  }
+
+  getTreeItem(n: TeamNode): vscode.TreeItem {
+    switch (n.kind) {
+      case 'origin': {
+        const s = this.snapshot!;
+        const o = n.origin;
+        const self = o.id === s.status.origin.id;
+        const lost = !self && Date.now() - Date.parse(o.last_seen) > 5 * 60_000;
+        const item = new vscode.TreeItem(`${o.host}${self ? ' (this folder)' : ''}`, vscode.TreeItemCollapsibleState.Collapsed);
+        item.id = n.key;
+        item.description = `${o.user} · ${lost ? 'lost, ' : ''}seen ${ago(o.last_seen)}`;
+        item.iconPath = new vscode.ThemeIcon(lost ? 'warning' : 'vm');
+        item.contextValue = 'team.origin';
+        item.tooltip = new vscode.MarkdownString(`**${mdEscape(o.host)}** · ${mdEscape(o.user)}  \nOrigin ${mdEscape(o.id)}  \nLast seen ${shortTime(o.last_seen)} (${ago(o.last_seen)})${lost ? '  \nNot seen for over 5 minutes: its server stopped or lost the database.' : ''}`);
+        return item;
+      }
+      case 'agent': {
+        const a = n.agent;
+        const item = new vscode.TreeItem(a.agent_id);
+        item.id = n.key;
+        item.description = `${a.status}${a.current_task ? ` · ${a.current_task}` : ''} · ${ago(a.last_seen)}`;
+        item.iconPath = new vscode.ThemeIcon(a.stale ? 'person' : 'account');
+        item.contextValue = 'team.agent';
+        return item;
+      }
+      case 'task': {
+        const t = n.task;
+        const item = new vscode.TreeItem(t.description ? short(t.description, 60) : t.task_id);
+        item.id = n.key;
+        item.description = `${t.status === 'pending' ? 'pending' : `${Math.round(t.percentage)}%`}${t.blockers.length ? ` · ${t.blockers.length} blocker${t.blockers.length === 1 ? '' : 's'}` : ''}`;
+        item.iconPath = new vscode.ThemeIcon(t.status === 'blocked' || t.status === 'failed' ? 'error' : 'tasklist');
+        item.contextValue = 'team.task';
+        item.tooltip = `${t.task_id}: ${t.status}, updated ${ago(t.updated_at)}`;
+        return item;
+      }
+      case 'decision': {
+        const d = n.decision;
+        const item = new vscode.TreeItem(short(d.decision, 70));
+        item.id = n.key;
+        item.description = `${decisionTypeLabel(d.decision_type)} · ${ago(d.ts)}`;
+        item.iconPath = new vscode.ThemeIcon('lightbulb');
+        item.contextValue = 'team.decision';
+        item.tooltip = d.reasoning;
+        return item;
+      }
+      case 'note': {
+        const item = new vscode.TreeItem(n.label);
+        item.id = n.key;
+        item.description = n.detail;
+        item.tooltip = n.detail;
+        item.iconPath = new vscode.ThemeIcon('warning');
+        return item;
+      }
+    }
+  }
+}
