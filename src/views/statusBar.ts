@@ -99,8 +99,9 @@ export class StatusBar extends Disposable {
       const c = this.newest;
       const r = this.resume;
       text = warn ? '$(warning) Jarvis: not saving'
-        : alerts.length ? `$(warning) Jarvis: ${plural(alerts.length, 'alert')}`
-        // A pending resume point changes what the next orchestrator start does: it shows until restored or cancelled.
+        // A pending resume point changes what the next orchestrator start does: it shows until
+        // restored or cancelled, beside the alerts when there are any.
+        : alerts.length ? `$(warning) Jarvis: ${plural(alerts.length, 'alert')}${r ? ` · resume from #${r.parent_id}` : ''}`
         : r ? `$(debug-continue) Jarvis: resume from #${r.parent_id}`
           : `$(database) Jarvis: ${c ? `checkpoint ${ago(c.created_at)}` : 'no checkpoint yet'}`;
       const team = session.team?.replication();
@@ -113,6 +114,7 @@ export class StatusBar extends Disposable {
         md.appendMarkdown(`**Jarvis Context** — ${plural(alerts.length, 'alert')} active:\n\n`);
         for (const a of alerts.slice(0, 8)) md.appendMarkdown(`- ${mdEscape(a.message)}\n`);
         if (alerts.length > 8) md.appendMarkdown(`- and ${alerts.length - 8} more\n`);
+        if (r) md.appendMarkdown(`\n**Resume point pending**: the next orchestrator start restores checkpoint #${r.parent_id}. Cancel it with **Cancel Resume Point**.\n`);
         md.appendMarkdown('\nClick to show the Alerts view.');
         tooltip = md;
       } else {

@@ -101,7 +101,9 @@ describe('resume and fork', function () {
     const forkNode = view.getChildren(top.find(n => n.id === rp.checkpoint_id && n.key !== RESUME_NODE_KEY)!)[0];
     assert.strictEqual(String(view.getTreeItem(forkNode).description), 'next start');
     assert.strictEqual(String(view.getTreeItem(forkNode).label), `edited fork of #${rp.checkpoint_id}`);
-    await waitFor(() => api.testing.statusBar.text === `$(debug-continue) Jarvis: resume from #${rp.checkpoint_id}`, 'the status bar', 5000)
+    // Alone, or beside the alerts this suite's short staleness raises for its idle agents.
+    await waitFor(() => api.testing.statusBar.text.endsWith(`Jarvis: resume from #${rp.checkpoint_id}`) ||
+      api.testing.statusBar.text.endsWith(` · resume from #${rp.checkpoint_id}`), 'the status bar', 5000)
       .catch(() => assert.fail(`status bar: ${api.testing.statusBar.text}`));
 
     // What a restarted orchestrator gets.
@@ -127,7 +129,7 @@ describe('resume and fork', function () {
     await vscode.commands.executeCommand('jarvis.cancelResumePoint');
     assert.strictEqual(engine.getPendingResumePoint(), undefined);
     assert.strictEqual((await engine.getDecisions({ limit: 1 }))[0].decision_type, 'resume_cancelled');
-    await waitFor(() => api.testing.statusBar.text.startsWith('$(database) Jarvis: checkpoint'), 'the status bar back to checkpoints');
+    await waitFor(() => !api.testing.statusBar.text.includes('resume from'), 'the status bar without the resume point');
     await waitFor(() => api.testing.views.checkpoints.getChildren()[0]?.key !== RESUME_NODE_KEY, 'the resume point gone from the view');
 
     const last = await vscode.commands.executeCommand<ResumePointInfo>('jarvis.resumeFromLastRecoveryPoint');
