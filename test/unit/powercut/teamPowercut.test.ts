@@ -14,7 +14,7 @@ import type { TeamMode as TeamModeClass } from '../../../src/team/teamMode';
 import { FakeClock, MemoryLogger, WASM } from '../support/fixtures';
 import { startPg, type PgServer } from '../support/pgServer';
 import { PowercutFs, Rng } from '../support/powercutFs';
-import { pgQuery } from '../team/support';
+import { Client } from 'pg';
 
 const FOLDER = '/pc/team';
 const SCHEMA = 'jarvis_context';
@@ -145,7 +145,8 @@ interface RunResult {
 const checksum = (rows: { origin: string; seq: number | string; kind: string }[]): string =>
   createHash('md5').update(rows.map(r => `${r.origin}:${r.seq}:${r.kind}`).join(',')).digest('hex');
 
-async function runOne(url: string, project: string, plan: CutPlan, seed: number): Promise<RunResult> {
+async function runOne(url: string, db: Client, project: string, plan: CutPlan, seed: number): Promise<RunResult> {
+  const pgQuery = async <T>(sql: string, params: unknown[]): Promise<T[]> => (await db.query(sql, params)).rows as T[];
   const failures: string[] = [];
   const rng = new Rng(seed);
   const clock = new FakeClock();
@@ -250,7 +251,7 @@ async function runOne(url: string, project: string, plan: CutPlan, seed: number)
 
   // ---- what PostgreSQL holds -----------------------------------------------------------------
   failures.push(...reused);
-  const rows = await pgQuery<{ origin: string; seq: string; kind: string }>(url,
+  const rows = await pgQuery<{ origin: string; seq: string; kind: string }>(
     `SELECT origin, seq, kind FROM ${SCHEMA}.events WHERE project = $1 ORDER BY seq, origin`, [project]);
   const origins = [...new Set(rows.map(r => r.origin))];
   if (origins.length !== 1 || origins[0] !== originB) failures.push(`events under origins ${origins.join(', ')}; expected only ${originB}`);
@@ -261,7 +262,7 @@ async function runOne(url: string, project: string, plan: CutPlan, seed: number)
   const lost = ackedList.filter(a => !seen.has(a.seq)).map(a => a.seq);
   if (lost.length) failures.push(`acknowledged records missing from PostgreSQL: seq ${lost.slice(0, 10).join(', ')}${lost.length > 10 ? ` (+${lost.length - 10})` : ''}`);
   // Count and checksum over (origin, seq) of the acknowledged records, computed here and by PostgreSQL.
-  const [agg] = await pgQuery<{ count: string; sum: string | null }>(url,
+  const [agg] = await pgQuery<{ count: string; sum: string | null }>(
     `SELECT count(*) AS count, md5(string_agg(origin || ':' || seq || ':' || kind, ',' ORDER BY seq)) AS sum
        FROM ${SCHEMA}.events WHERE project = $1 AND seq = ANY($2::bigint[])`, [project, ackedList.map(a => a.seq)]);
   const want = checksum(ackedList.map(a => ({ origin: originB ?? '?', seq: a.seq, kind: a.kind })));
@@ -273,9 +274,9 @@ async function runOne(url: string, project: string, plan: CutPlan, seed: number)
     failures.push(`PostgreSQL holds ${rows.length} events (seq ${rows[0]?.seq ?? '-'} to ${rows[rows.length - 1]?.seq ?? '-'}); the journal went to ${finalSeq}`);
   }
   // The state rows: each acknowledged decision and message once.
-  const dRows = await pgQuery<{ t: string; c: string }>(url,
+  const dRows = await pgQuery<{ t: string; c: string }>(
     `SELECT body->>'decision' AS t, count(*) AS c FROM ${SCHEMA}.decisions WHERE project = $1 GROUP BY 1`, [project]);
-  const mRows = await pgQuery<{ t: string; c: string }>(url,
+  const mRows = await pgQuery<{ t: string; c: string }>(
     `SELECT body->>'content' AS t, count(*) AS c FROM ${SCHEMA}.messages WHERE project = $1 GROUP BY 1`, [project]);
   for (const [what, list, got] of [['decision', decisions, dRows], ['message', messages, mRows]] as const) {
     const counts = new Map(got.map(r => [r.t, Number(r.c)]));
@@ -297,18 +298,25 @@ describe('power cut during replication to a real PostgreSQL', function () {
   this.timeout(0);
   let pg: PgServer;
   let url: string;
+  /** The test's own connection, for the checks. */
+  let db: Client;
   before(async () => {
     await loadTeamMode();
     pg = await startPg();
     url = await pg.createDatabase('powercut');
+    db = new Client({ connectionString: url });
+    await db.connect();
   });
-  after(() => pg?.stop());
+  after(async () => {
+    await db?.end();
+    pg?.stop();
+  });
 
   it('a cut at each file operation of team mode (and a seeded sample of the engine\'s): after the reboot PostgreSQL holds every acknowledged record once', async () => {
     const t0 = Date.now();
     const base = Number(process.env.JARVIS_TEAM_POWERCUT_SEED ?? 1);
     // Calibration: the same workload with no cut, to know how many operations each side makes.
-    const cal = await runOne(url, 'calibration', { side: 'none', k: 0 }, base);
+    const cal = await runOne(url, db, 'calibration', { side: 'none', k: 0 }, base);
     assert.deepStrictEqual(cal.failures, [], cal.trace);
     const plans: CutPlan[] = [];
     for (let k = 1; k <= cal.counts.team; k++) plans.push({ side: 'team', k });
@@ -323,7 +331,7 @@ describe('power cut during replication to a real PostgreSQL', function () {
     let afterWorkload = 0;
     for (let i = 0; i < plans.length; i++) {
       const p = plans[i];
-      const r = await runOne(url, `cut-${p.side}-${p.k}`, p, base + i + 1);
+      const r = await runOne(url, db, `cut-${p.side}-${p.k}`, p, base + i + 1);
       acked += r.acked;
       if (r.cutOp === 'after the workload') afterWorkload++;
       else {
