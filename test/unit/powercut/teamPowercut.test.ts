@@ -14,6 +14,7 @@ import type { TeamMode as TeamModeClass } from '../../../src/team/teamMode';
 import { FakeClock, MemoryLogger, WASM } from '../support/fixtures';
 import { startPg, type PgServer } from '../support/pgServer';
 import { PowercutFs, Rng } from '../support/powercutFs';
+import type { Socket } from 'net';
 import { Client } from 'pg';
 
 const FOLDER = '/pc/team';
@@ -165,12 +166,24 @@ async function runOne(url: string, db: Client, project: string, plan: CutPlan, s
   const logA = new MemoryLogger();
   let teamA: TeamModeClass | undefined;
   let stopA: Promise<void> | undefined;
-  const fsA = new CuttingFs(pcA, plan, () => { stopA ??= teamA?.close(); });
+  // The power goes: the machine's connections to PostgreSQL drop with it (a transaction not yet
+  // committed is rolled back by PostgreSQL), and the replicator stops.
+  const sockets = new Set<Socket>();
+  const fsA = new CuttingFs(pcA, plan, () => {
+    for (const s of sockets) s.destroy();
+    stopA ??= teamA?.close();
+  });
   teamA = new TeamMode(FOLDER, config, logA, undefined, fsA);
   let engineA: ContextEngine | undefined;
   try {
     engineA = await ContextEngine.open(engineOptions(fsA, tapped(teamA.journalTap, 0, acked, reused), 1001, logA));
     await teamA.attach(engineA);
+    // Connections are made after attach returns (the replicator's loop connects in the background).
+    teamA.running.pool.on('connect', c => {
+      const sock = (c as unknown as { connection: { stream: Socket } }).connection.stream;
+      if (pcA.dead) sock.destroy();
+      else sockets.add(sock);
+    });
   } catch (e) {
     if (!pcA.dead) failures.push(`first boot failed with the power on: ${(e as Error).message}`);
   }
