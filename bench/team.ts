@@ -59,7 +59,7 @@ export async function runTeamBench(log: (s: string) => void): Promise<Record<str
     const folder = tmp('team-on');
     const team = new TeamMode(folder, checkTeamConfig({ databaseUrl: url, project: 'bench' })!, { debug() {}, info() {}, warn() {}, error() {} } as never);
     const engine = await ContextEngine.open({ folder, wasmBinary: WASM, checkpointIntervalMs: 0, journalTap: team.journalTap });
-    team.attach(engine);
+    await team.attach(engine);
     const r = team.running;
     await waitUntil(() => r.state === 'replicating', 30_000);
 

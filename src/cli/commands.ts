@@ -198,7 +198,7 @@ const commands: Record<string, Command> = {
       try {
         engine = await openEngine(ctx, true, watch, team);
         // Never waits for PostgreSQL: replication connects (and retries) in the background.
-        team?.attach(engine);
+        await team?.attach(engine);
         // One token for the REST API and OTLP's POST /v1/traces on the same port.
         const token = loadOrCreateToken(engine.folder);
         server = await JarvisServer.start({

@@ -149,7 +149,7 @@ export class WorkspaceSession extends Disposable {
       });
       this._engine = engine;
       if (team && isReplicated(engine)) {
-        team.attach(engine);
+        await team.attach(engine);
         this._team = team;
       }
       this.engineSubscription = engine.onDidChange(e => this.debouncer.push(e));

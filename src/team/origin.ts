@@ -1,8 +1,9 @@
 import { randomUUID } from 'crypto';
-import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { writeFileAtomicSync } from '../core/atomicFile';
+import { readFileIfExists, writeFileAtomic } from '../core/atomicFile';
+import { nodeFileSystem } from '../core/nodeFs';
+import type { FileSystemPort } from '../core/ports';
 import { TEAM_DIR } from './outbox';
 
 // Who wrote a record: a stable id per storage folder (kept in the folder, so a restart or a new
@@ -16,20 +17,26 @@ export interface Origin {
 
 export const ORIGIN_FILE = 'origin.json';
 
-export function loadOrCreateOrigin(folder: string): Origin {
+export async function loadOrCreateOrigin(folder: string, fs: FileSystemPort = nodeFileSystem): Promise<Origin> {
   const dir = path.join(folder, TEAM_DIR);
   const file = path.join(dir, ORIGIN_FILE);
   let id: string | undefined;
-  try {
-    const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as { id?: unknown };
-    if (typeof parsed.id === 'string' && parsed.id) id = parsed.id;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT' && !(e instanceof SyntaxError)) throw e;
+  const bytes = await readFileIfExists(fs, file);
+  if (bytes) {
+    try {
+      const parsed = JSON.parse(Buffer.from(bytes).toString('utf8')) as { id?: unknown };
+      if (typeof parsed.id === 'string' && parsed.id) id = parsed.id;
+    } catch (e) {
+      if (!(e instanceof SyntaxError)) throw e;
+    }
   }
   if (!id) {
     id = randomUUID();
-    fs.mkdirSync(dir, { recursive: true });
-    writeFileAtomicSync(file, JSON.stringify({ id }) + '\n', 0o644);
+    await fs.mkdir(dir);
+    // The folder's entry made durable too: an id that vanishes after a power cut would make this
+    // folder a new origin, its records sent again under another name.
+    await fs.syncDir(folder);
+    await writeFileAtomic(fs, file, JSON.stringify({ id }) + '\n');
   }
   let user = 'unknown';
   try {

@@ -1,17 +1,18 @@
-import * as fs from 'fs';
 import * as path from 'path';
-import { writeFileAtomic } from '../core/atomicFile';
+import { listDir, readFileIfExists, writeFileAtomic } from '../core/atomicFile';
 import { decodeJournal, encodeRecord, type JournalRecord } from '../core/journal';
 import type { JournalTap } from '../core/journalTap';
 import { nodeFileSystem } from '../core/nodeFs';
 import type { JournalOp } from '../core/ops';
+import type { FileSystemPort } from '../core/ports';
 
 // The outbox: every acknowledged journal record, in order, until PostgreSQL has it. Records come
 // from memory while replication keeps up; when the journal is about to be emptied (compaction),
 // the records not yet replicated are copied into segment files under team/outbox/ first, so
 // compaction never discards them. After a crash, a long outage or a restart the same records are
 // read back from those segments and the journal file. The position (the last record PostgreSQL
-// committed) is kept in team/position.json and only moves after PostgreSQL's commit.
+// committed) is kept in team/position.json and only moves after PostgreSQL's commit. Every file
+// goes through the engine's file system port, so the power-cut simulator can cut them too.
 
 export const TEAM_DIR = 'team';
 export const OUTBOX_DIR = 'outbox';
@@ -40,8 +41,12 @@ export interface FetchResult {
 export class Outbox implements JournalTap {
   /** The last acknowledged record. */
   acked = 0;
-  /** The last record PostgreSQL committed, as durable here. */
-  position: number;
+  /** The last record PostgreSQL committed, as durable here (read by `ready`). */
+  position = 0;
+  /** team/position.json exists: the folder has replicated before (else its history is backfilled). */
+  hasPosition = false;
+  private loaded: Promise<void> | undefined;
+  private dirsMade = false;
   private memory: OutRecord[] = [];
   private readonly dir: string;
   private readonly segDir: string;
@@ -49,14 +54,18 @@ export class Outbox implements JournalTap {
   /** Called after each group commit (the replicator wakes up). */
   onCommitted: (() => void) | undefined;
 
-  constructor(readonly folder: string) {
+  constructor(readonly folder: string, private readonly fs: FileSystemPort = nodeFileSystem) {
     this.dir = path.join(folder, TEAM_DIR);
     this.segDir = path.join(this.dir, OUTBOX_DIR);
-    this.position = readPosition(path.join(this.dir, POSITION_FILE));
   }
 
-  get hasPosition(): boolean {
-    return fs.existsSync(path.join(this.dir, POSITION_FILE));
+  /** Reads the durable position once; everything that needs it waits for this. */
+  ready(): Promise<void> {
+    return (this.loaded ??= (async () => {
+      const bytes = await readFileIfExists(this.fs, path.join(this.dir, POSITION_FILE));
+      this.hasPosition = bytes !== undefined;
+      this.position = Math.max(this.position, bytes ? parsePosition(bytes) : 0);
+    })());
   }
 
   committed(firstSeq: number, ops: readonly JournalOp[]): void {
@@ -72,17 +81,18 @@ export class Outbox implements JournalTap {
 
   async beforeReset(journalFile: string, throughSeq: number): Promise<void> {
     this.journalFile = journalFile;
-    const start = Math.max(this.position, this.lastSegmentSeq()) + 1;
+    await this.ready();
+    const start = Math.max(this.position, await this.lastSegmentSeq()) + 1;
     if (start > throughSeq) return;
-    const keep = readJournalRecords(journalFile).filter(r => r.seq >= start && r.seq <= throughSeq);
+    const keep = (await this.readRecords(journalFile)).filter(r => r.seq >= start && r.seq <= throughSeq);
     if (keep.length === 0) return;
     const text = keep.map(r => encodeRecord(r.seq, r.op)).join('');
-    await fs.promises.mkdir(this.segDir, { recursive: true });
-    await writeFileAtomic(nodeFileSystem, path.join(this.segDir, segmentName(keep[0].seq, keep[keep.length - 1].seq)), text);
+    await this.makeDirs();
+    await writeFileAtomic(this.fs, path.join(this.segDir, segmentName(keep[0].seq, keep[keep.length - 1].seq)), text);
   }
 
   /** Up to `max` records from `from` on, in order and without holes, acknowledged ones only. */
-  fetch(from: number, max: number, journalFile: string): FetchResult {
+  async fetch(from: number, max: number, journalFile: string): Promise<FetchResult> {
     this.journalFile ??= journalFile;
     const m = this.memory;
     if (m.length && m[0].seq <= from) {
@@ -93,13 +103,13 @@ export class Outbox implements JournalTap {
     const upTo = m.length ? m[0].seq - 1 : this.acked;
     if (from > upTo) return { records: [] };
     const found = new Map<number, OutRecord>();
-    for (const seg of this.segments()) {
+    for (const seg of await this.segments()) {
       if (seg.last < from || seg.first > upTo) continue;
-      for (const r of readJournalRecords(path.join(this.segDir, seg.name))) {
+      for (const r of await this.readRecords(path.join(this.segDir, seg.name))) {
         if (r.seq >= from && r.seq <= upTo && !found.has(r.seq)) found.set(r.seq, { seq: r.seq, op: r.op });
       }
     }
-    for (const r of readJournalRecords(this.journalFile)) {
+    for (const r of await this.readRecords(this.journalFile)) {
       if (r.seq >= from && r.seq <= upTo && !found.has(r.seq)) found.set(r.seq, { seq: r.seq, op: r.op });
     }
     const seqs = [...found.keys()].sort((a, b) => a - b);
@@ -112,14 +122,23 @@ export class Outbox implements JournalTap {
 
   /** PostgreSQL committed through `seq`: keep that durably, then drop what is no longer needed. */
   async advance(seq: number, writeAnyway = false): Promise<void> {
+    await this.ready();
     if (seq <= this.position && !(writeAnyway && !this.hasPosition)) return;
-    await fs.promises.mkdir(this.dir, { recursive: true });
-    await writeFileAtomic(nodeFileSystem, path.join(this.dir, POSITION_FILE), JSON.stringify({ seq }) + '\n');
+    await this.makeDirs();
+    await writeFileAtomic(this.fs, path.join(this.dir, POSITION_FILE), JSON.stringify({ seq }) + '\n');
+    this.hasPosition = true;
     this.position = Math.max(this.position, seq);
     const m = this.memory;
     if (m.length && m[0].seq <= seq) this.memory = m.slice(Math.min(m.length, seq - m[0].seq + 1));
-    for (const s of this.segments()) {
-      if (s.last <= seq) await fs.promises.rm(path.join(this.segDir, s.name), { force: true });
+    // Removals need no folder sync: a segment that comes back holds records at or below the
+    // position, which are never read again.
+    for (const s of await this.segments()) {
+      if (s.last > seq) continue;
+      try {
+        await this.fs.unlink(path.join(this.segDir, s.name));
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      }
     }
   }
 
@@ -130,41 +149,39 @@ export class Outbox implements JournalTap {
     return i >= 0 && i < m.length ? m[i].at : undefined;
   }
 
-  private segments(): { name: string; first: number; last: number }[] {
-    let names: string[];
-    try {
-      names = fs.readdirSync(this.segDir);
-    } catch {
-      return [];
-    }
+  /** team/ and team/outbox/, their entries in their parents made durable (a file in a folder that vanishes is lost). */
+  private async makeDirs(): Promise<void> {
+    if (this.dirsMade) return;
+    await this.fs.mkdir(this.segDir);
+    await this.fs.syncDir(this.folder);
+    await this.fs.syncDir(this.dir);
+    this.dirsMade = true;
+  }
+
+  private async segments(): Promise<{ name: string; first: number; last: number }[]> {
+    const names = await listDir(this.fs, this.segDir);
     return names.flatMap(name => {
       const mm = SEGMENT_NAME.exec(name);
       return mm ? [{ name, first: Number(mm[1]), last: Number(mm[2]) }] : [];
     }).sort((a, b) => a.first - b.first);
   }
 
-  private lastSegmentSeq(): number {
-    return this.segments().reduce((n, s) => Math.max(n, s.last), 0);
+  private async lastSegmentSeq(): Promise<number> {
+    return (await this.segments()).reduce((n, s) => Math.max(n, s.last), 0);
+  }
+
+  /** The valid records of a journal-format file, base records left out; a missing file has none. */
+  private async readRecords(file: string | undefined): Promise<JournalRecord[]> {
+    const bytes = file ? await readFileIfExists(this.fs, file) : undefined;
+    return bytes ? decodeJournal(bytes).records.filter(r => r.op.o !== 'base') : [];
   }
 }
 
-function readPosition(file: string): number {
+function parsePosition(bytes: Uint8Array): number {
   try {
-    const v = (JSON.parse(fs.readFileSync(file, 'utf8')) as { seq?: unknown }).seq;
+    const v = (JSON.parse(Buffer.from(bytes).toString('utf8')) as { seq?: unknown }).seq;
     return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : 0;
   } catch {
     return 0;
   }
-}
-
-/** The valid records of a journal-format file, base records left out; a missing file has none. */
-function readJournalRecords(file: string | undefined): JournalRecord[] {
-  if (!file) return [];
-  let bytes: Buffer;
-  try {
-    bytes = fs.readFileSync(file);
-  } catch {
-    return [];
-  }
-  return decodeJournal(bytes).records.filter(r => r.op.o !== 'base');
 }

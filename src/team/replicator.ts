@@ -200,11 +200,11 @@ export class Replicator {
         });
       }
       const from = this.shipped + 1;
-      let r = this.outbox.fetch(from, BATCH, this.engine.journalFile);
+      let r = await this.outbox.fetch(from, BATCH, this.engine.journalFile);
       if (r.gapTo !== undefined) {
         // A compaction may have moved records between the two reads: look once more.
         await new Promise(res => setTimeout(res, 50));
-        r = this.outbox.fetch(from, BATCH, this.engine.journalFile);
+        r = await this.outbox.fetch(from, BATCH, this.engine.journalFile);
         if (r.gapTo !== undefined) {
           if (r.gapTo - 1 > this.backfilledThrough) {
             this.log.warn(`[team] records ${from} to ${r.gapTo - 1} are no longer on disk (written while team mode was off); sending the current state instead`);
@@ -227,14 +227,14 @@ export class Replicator {
       // the same cores) far less, within the lag budget.
       if (r.records.length < LINGER_BELOW) {
         await new Promise(res => setTimeout(res, LINGER_MS));
-        const more = this.outbox.fetch(from, BATCH, this.engine.journalFile);
+        const more = await this.outbox.fetch(from, BATCH, this.engine.journalFile);
         if (more.gapTo !== undefined) continue;
         r = more;
       }
       // A backlog goes two batches at a time on two connections, so PostgreSQL works on one while
       // the other is sent; each is committed on its own and the position moves past both only
       // when both committed (the first alone when the second failed).
-      const next = r.records.length === BATCH ? this.outbox.fetch(r.records[r.records.length - 1].seq + 1, BATCH, this.engine.journalFile) : undefined;
+      const next = r.records.length === BATCH ? await this.outbox.fetch(r.records[r.records.length - 1].seq + 1, BATCH, this.engine.journalFile) : undefined;
       if (next && next.records.length > 0 && next.gapTo === undefined) {
         const second = await this.secondClient();
         const [first, other] = await Promise.allSettled([this.shipBatch(client, r.records), this.shipBatch(second, next.records)]);

@@ -1,6 +1,7 @@
 import type { ContextEngineApi } from '../core/engineApi';
 import type { JournalTap } from '../core/journalTap';
-import type { Logger } from '../core/ports';
+import { nodeFileSystem } from '../core/nodeFs';
+import type { FileSystemPort, Logger } from '../core/ports';
 import { HEALTHY_MS } from '../core/rows';
 import type { Agent, Decision, ListQuery, Message, Task, TaskStatus } from '../core/types';
 import { loadOrCreateOrigin, type Origin } from './origin';
@@ -58,9 +59,13 @@ export class TeamMode implements TeamReader {
 
   private readonly staleAfterMs: number;
 
-  constructor(readonly folder: string, readonly config: TeamConfig, private readonly log: Logger, staleAfterMs?: number) {
+  /** `fs`: the engine's file system port (its outbox, position and origin files go through it). */
+  constructor(
+    readonly folder: string, readonly config: TeamConfig, private readonly log: Logger, staleAfterMs?: number,
+    private readonly fs: FileSystemPort = nodeFileSystem,
+  ) {
     this.staleAfterMs = staleAfterMs ?? 5 * 60_000;
-    this.outbox = new Outbox(folder);
+    this.outbox = new Outbox(folder, fs);
   }
 
   /** Give this to the engine's options (`journalTap`). */
@@ -68,11 +73,13 @@ export class TeamMode implements TeamReader {
     return this.outbox;
   }
 
-  /** Starts replicating the open engine's folder; never waits for PostgreSQL. */
-  attach(engine: ReplicatedEngine): void {
+  /** Starts replicating the open engine's folder; waits for its local files, never for PostgreSQL. */
+  async attach(engine: ReplicatedEngine): Promise<void> {
+    if (this.replicator) return;
+    await this.outbox.ready();
+    const origin = await loadOrCreateOrigin(engine.folder, this.fs);
     if (this.replicator) return;
     this.outbox.acked = Math.max(this.outbox.acked, engine.journalSeq);
-    const origin = loadOrCreateOrigin(engine.folder);
     this.replicator = new Replicator(engine, this.outbox, origin, this.config, this.log);
     this.replicator.start();
   }

@@ -150,7 +150,7 @@ describe('team mode with a real PostgreSQL', function () {
     // A small journal: compactions happen during the outage, so the outbox segments are used.
     const engine = await openEngine(folder, { journalTap: team.journalTap, journalCompactBytes: 64 * 1024 });
     try {
-      team.attach(engine);
+      await team.attach(engine);
       await waitFor('connected', async () => (await team.status()).connected);
       const N = 10_000;
       const failures: unknown[] = [];
@@ -198,7 +198,7 @@ describe('team mode with a real PostgreSQL', function () {
     const config = checkTeamConfig({ databaseUrl: url, project: 'shop' })!;
     const first = new TeamMode(folder, config, new MemoryLogger());
     let engine = await openEngine(folder, { journalTap: first.journalTap, journalCompactBytes: 32 * 1024 });
-    first.attach(engine);
+    await first.attach(engine);
     await waitFor('connected', async () => (await first.status()).connected);
     const origin = (await first.status()).origin.id;
     await pg.stopImmediate();
@@ -217,7 +217,7 @@ describe('team mode with a real PostgreSQL', function () {
     const second = new TeamMode(folder, config, new MemoryLogger());
     engine = await openEngine(folder, { journalTap: second.journalTap });
     try {
-      second.attach(engine);
+      await second.attach(engine);
       await engine.logAgentMessage({ from_agent: 'a', to_agent: 'b', message_type: 'm', content: 'm2000' });
       await waitFor('caught up', async () => {
         const st = await second.status();
@@ -255,8 +255,8 @@ describe('team mode with a real PostgreSQL', function () {
     const [fa, fb] = [tempDir(), tempDir()];
     const [ta, tb] = [new TeamMode(fa, config, new MemoryLogger()), new TeamMode(fb, config, new MemoryLogger())];
     const [ea, eb] = [await openEngine(fa, { journalTap: ta.journalTap }), await openEngine(fb, { journalTap: tb.journalTap })];
-    ta.attach(ea);
-    tb.attach(eb);
+    await ta.attach(ea);
+    await tb.attach(eb);
     try {
       await waitFor('both connected', async () => (await ta.status()).connected && (await tb.status()).connected);
       let heard = 0;
