@@ -8,14 +8,14 @@ import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { ChangeBatch } from '../../../src/host/changes';
-import { COMMANDS } from '../../../src/ids';
+import { COMMANDS, VIEWS } from '../../../src/ids';
 import type { Pages } from '../../../src/views/pages/pages';
 import type { TeamView } from '../../../src/views/teamView';
 
 type TeamNodeOf<V extends TeamView> = ReturnType<V['getChildren']>[number];
 import { PG_PASSWORD, startPg, type PgServer } from '../../unit/support/pgServer';
 import { findCli } from '../../unit/support/serveProcess';
-import { activate, type TestApi, waitFor } from '../harness';
+import { activate, closeAllEditors, screenshot, type TestApi, waitFor } from '../harness';
 
 const W = vscode.ConfigurationTarget.Workspace;
 
@@ -164,5 +164,17 @@ describe('team mode in VS Code', function () {
     // This folder is never lost.
     const self = view.getChildren().find(n => n.kind === 'origin' && String(view.getTreeItem(n).label).endsWith('(this folder)'))!;
     assert.doesNotMatch(String(view.getTreeItem(self).description), /lost/);
+
+    // The Team view alone in the sidebar for the picture; the others come back after it.
+    await closeAllEditors();
+    const others = Object.values(VIEWS).filter(v => v !== VIEWS.team);
+    await vscode.commands.executeCommand('vscode.moveViews', { viewIds: others, destinationId: 'workbench.view.explorer' });
+    await vscode.commands.executeCommand('workbench.view.extension.jarvis');
+    await vscode.commands.executeCommand(`${VIEWS.team}.focus`);
+    await refreshed();
+    await new Promise(r => setTimeout(r, 500));
+    const png = await screenshot('team');
+    for (const v of others) await vscode.commands.executeCommand(`${v}.resetViewLocation`);
+    if (png) assert.ok(fs.statSync(png).size > 10_000, 'screenshot too small');
   });
 });
