@@ -34,6 +34,7 @@ export const COMMANDS = {
   cancelResumePoint: 'jarvis.cancelResumePoint',
   connectTeamDatabase: 'jarvis.connectTeamDatabase',
   disconnectTeamDatabase: 'jarvis.disconnectTeamDatabase',
+  openTeamRecoveryReport: 'jarvis.openTeamRecoveryReport',
 } as const;
 
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];
@@ -48,6 +49,7 @@ export const INTERNAL_COMMANDS: readonly CommandId[] = [
   COMMANDS.dismissAlert,
   COMMANDS.showAlertSubject,
   COMMANDS.confirmFork,
+  COMMANDS.openTeamRecoveryReport,
 ];
 
 export const VIEW_CONTAINER = 'jarvis';

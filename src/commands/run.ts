@@ -21,6 +21,8 @@ export interface PageHandles {
   report(session: WorkspaceSession, report: RecoveryReport): unknown;
   /** Opens (or reveals) the live status and metrics page of a folder. */
   status(session: WorkspaceSession): unknown;
+  /** Opens (or reveals) another origin's recovery report, read-only (team mode). */
+  teamReport(report: RecoveryReport & { origin: string }, from: { host: string; user: string }): unknown;
 }
 
 /** What every command group gets. */

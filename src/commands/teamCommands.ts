@@ -3,7 +3,7 @@ import { readConfig, SETTINGS } from '../host/config';
 import { COMMANDS } from '../ids';
 import { isValidDatabaseUrl } from '../team/pgErrors';
 import { redactUrl } from '../team/redact';
-import { type CommandContext, registerCommand, UserFacingError } from './run';
+import { type CommandContext, registerCommand, requireSession, UserFacingError } from './run';
 
 // Team mode from VS Code: the database URL (with its password) lives in SecretStorage, never in
 // settings; the project and schema are settings. Changing either reopens the folders' engines.
@@ -45,6 +45,18 @@ export function registerTeamCommands(ctx: CommandContext, secrets: vscode.Secret
         await reopenAll();
       }
       void vscode.window.showInformationMessage(`Jarvis Context replicates to ${redactUrl(url.trim())}.`);
+    }),
+    // From the Team view: another origin's recovery report, read from the team database.
+    registerCommand(ctx, COMMANDS.openTeamRecoveryReport, async (ref?: { origin?: unknown; file?: unknown }) => {
+      const team = requireSession(ctx).team;
+      if (!team) throw new UserFacingError('Team mode is off: run "Connect Team Database…" first.');
+      const origin = typeof ref?.origin === 'string' ? ref.origin : undefined;
+      if (!origin) throw new UserFacingError('Open a recovery report from the Team view.');
+      const file = typeof ref?.file === 'string' ? ref.file : undefined;
+      const report = await team.recoveryReport(origin, file);
+      if (!report) throw new UserFacingError('That recovery report is no longer in the team database.');
+      const info = (await team.status()).origins.find(o => o.id === origin);
+      return ctx.pages.teamReport(report, { host: info?.host ?? origin, user: info?.user ?? 'unknown' });
     }),
     registerCommand(ctx, COMMANDS.disconnectTeamDatabase, async () => {
       await secrets.delete(TEAM_SECRET_KEY);

@@ -406,6 +406,11 @@ export class ContextEngine implements ContextEngineApi {
     return this.writes.journal.file;
   }
 
+  /** The staleness threshold now (team mode judges other origins lost by it). */
+  get staleAfterMs(): number {
+    return this.ctx.settings.staleAfterMs;
+  }
+
   getStatus(): EngineStatus {
     return {
       session_id: this.marker.session_id,

@@ -10,7 +10,7 @@ import { search } from './search';
 import { PROMETHEUS_CONTENT_TYPE, renderPrometheus, wantsPrometheus, type ServerCounters } from './prometheus';
 import type { EventStreams } from './sse';
 import type { TeamReader } from '../team/teamMode';
-import { listScope, teamRead, teamStatus } from './teamRoutes';
+import { listScope, teamRead, teamRecoveryReport, teamRecoveryReports, teamStatus } from './teamRoutes';
 import { checkpointId, cleanupInput, optionalLabel, optionalObject, pathId, positiveId, Query, requireObject } from './validate';
 
 export const BASE_PATH = '/api/jarvis/context';
@@ -69,6 +69,8 @@ const routes: Route[] = [
     },
   },
   { method: 'GET', path: '/team', handle: async ({ team }) => ok(await teamStatus(team)) },
+  { method: 'GET', path: '/team/recovery-reports', handle: async ({ team, query }) => ok(await teamRecoveryReports(team, query)) },
+  { method: 'GET', path: '/team/recovery-report', handle: async ({ team, query }) => ok(await teamRecoveryReport(team, query)) },
   {
     method: 'POST',
     path: '/checkpoint',

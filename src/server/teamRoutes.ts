@@ -28,3 +28,32 @@ export async function teamRead<T>(read: () => Promise<T>): Promise<T> {
 export async function teamStatus(team: TeamReader | undefined): Promise<unknown> {
   return team ? team.status() : { enabled: false };
 }
+
+function requireTeam(team: TeamReader | undefined): TeamReader {
+  if (!team) throw new HttpError(404, 'not_found', 'This server has no team database (start it with --database-url and --project).');
+  return team;
+}
+
+/** GET /team/recovery-reports?origin=&limit=: the project's reports, newest first, each with its origin. */
+export async function teamRecoveryReports(team: TeamReader | undefined, query: Query): Promise<unknown> {
+  const t = requireTeam(team);
+  const origin = query.id('origin');
+  const limit = query.limit(10, 100);
+  return { reports: await teamRead(() => t.recoveryReports(origin, limit)) };
+}
+
+/** GET /team/recovery-report?origin=ID&file=: one origin's report (its newest without `file`). */
+export async function teamRecoveryReport(team: TeamReader | undefined, query: Query): Promise<unknown> {
+  const t = requireTeam(team);
+  const origin = query.id('origin');
+  if (origin === undefined) throw fieldError('origin', 'is required: the id of an origin (GET /team lists them)');
+  const file = query.get('file');
+  if (file !== undefined && (file.length === 0 || file.length > 200)) throw fieldError('file', 'must be a report file name of 1 to 200 characters');
+  const report = await teamRead(() => t.recoveryReport(origin, file));
+  if (!report) {
+    throw new HttpError(404, 'not_found', file === undefined
+      ? `origin: ${origin} has no recovery report in the team database`
+      : `file: origin ${origin} has no recovery report ${file} in the team database`, file === undefined ? 'origin' : 'file');
+  }
+  return report;
+}

@@ -3,12 +3,12 @@ import type { JournalTap } from '../core/journalTap';
 import { nodeFileSystem } from '../core/nodeFs';
 import type { FileSystemPort, Logger } from '../core/ports';
 import { HEALTHY_MS } from '../core/rows';
-import type { Agent, Decision, ListQuery, Message, Task, TaskStatus } from '../core/types';
+import type { Agent, Decision, ListQuery, Message, RecoveryReport, Task, TaskStatus } from '../core/types';
 import { loadOrCreateOrigin, type Origin } from './origin';
 import { Outbox } from './outbox';
 import { q } from './pgSchema';
 import { Client } from 'pg';
-import { notifyChannel, Replicator, type ReplicationState } from './replicator';
+import { HEARTBEAT_MS, notifyChannel, Replicator, type ReplicationState } from './replicator';
 import type { TeamConfig } from './teamConfig';
 
 // Team mode's front: built before the engine opens (its outbox must see the journal from the
@@ -19,7 +19,25 @@ export interface TeamOriginInfo {
   host: string;
   user: string;
   last_seen: string;
+  /** Not seen for the staleness threshold (never this folder itself): its server stopped or lost the database. */
+  lost: boolean;
+  /** Its newest recovery report, or null when it never recovered. */
+  last_recovery: TeamRecoverySummary | null;
 }
+
+/** What GET /team says of an origin's newest recovery report; the report itself: GET /team/recovery-report. */
+export interface TeamRecoverySummary {
+  file: string;
+  created_at: string;
+  trigger: RecoveryReport['trigger'];
+  incomplete_tasks: number;
+}
+
+/**
+ * An origin is judged lost no sooner than two heartbeats: a threshold shorter than the
+ * heartbeat would call an idle, live origin lost between two of them.
+ */
+export const LOST_MIN_MS = 2 * HEARTBEAT_MS;
 
 export interface TeamStatus {
   enabled: true;
@@ -33,6 +51,8 @@ export interface TeamStatus {
   /** Age of the oldest record not yet in PostgreSQL; 0 when none waits, null when unknown. */
   lag_ms: number | null;
   last_error: string | null;
+  /** An origin not seen for this long is lost (the folder's staleness setting, at least LOST_MIN_MS). */
+  stale_after_ms: number;
   origins: TeamOriginInfo[];
 }
 
@@ -45,27 +65,38 @@ export interface TeamReader {
   tasks(status?: TaskStatus): Promise<WithOrigin<Task>[]>;
   decisions(query: ListQuery): Promise<WithOrigin<Decision>[]>;
   messages(query: ListQuery): Promise<WithOrigin<Message>[]>;
+  /** Recovery reports, newest first; of one origin when given. */
+  recoveryReports(origin: string | undefined, limit: number): Promise<WithOrigin<RecoveryReport>[]>;
+  /** One origin's report by file name, or its newest; undefined when none. */
+  recoveryReport(origin: string, file?: string): Promise<WithOrigin<RecoveryReport> | undefined>;
 }
 
 export class TeamUnavailableError extends Error {}
 
 /** What replication needs of an engine: its API and where its journal is. */
-export type ReplicatedEngine = ContextEngineApi & { readonly journalSeq: number; readonly journalFile: string };
+export type ReplicatedEngine = ContextEngineApi & { readonly journalSeq: number; readonly journalFile: string; readonly staleAfterMs: number };
 
 export class TeamMode implements TeamReader {
   readonly outbox: Outbox;
   private replicator: Replicator | undefined;
-  private origins: TeamOriginInfo[] = [];
+  /** The origins as last read, with their age by PostgreSQL's clock and when it was read (ours). */
+  private origins: { info: Omit<TeamOriginInfo, 'lost'>; ageMs: number; readAt: number }[] = [];
+  private engine: ReplicatedEngine | undefined;
 
-  private readonly staleAfterMs: number;
+  private readonly initialStaleAfterMs: number;
 
   /** `fs`: the engine's file system port (its outbox, position and origin files go through it). */
   constructor(
     readonly folder: string, readonly config: TeamConfig, private readonly log: Logger, staleAfterMs?: number,
     private readonly fs: FileSystemPort = nodeFileSystem,
   ) {
-    this.staleAfterMs = staleAfterMs ?? 5 * 60_000;
+    this.initialStaleAfterMs = staleAfterMs ?? 5 * 60_000;
     this.outbox = new Outbox(folder, fs);
+  }
+
+  /** The engine's staleness setting, which follows the folder's configuration while running. */
+  get staleAfterMs(): number {
+    return this.engine?.staleAfterMs ?? this.initialStaleAfterMs;
   }
 
   /** Give this to the engine's options (`journalTap`). */
@@ -79,6 +110,7 @@ export class TeamMode implements TeamReader {
     await this.outbox.ready();
     const origin = await loadOrCreateOrigin(engine.folder, this.fs);
     if (this.replicator) return;
+    this.engine = engine;
     this.outbox.acked = Math.max(this.outbox.acked, engine.journalSeq);
     this.replicator = new Replicator(engine, this.outbox, origin, this.config, this.log);
     this.replicator.start();
@@ -155,15 +187,35 @@ export class TeamMode implements TeamReader {
     const r = this.running;
     if (r.state === 'replicating') {
       try {
-        const res = await r.pool.query<{ origin: string; host: string; user_name: string; last_seen: Date }>(
-          `SELECT origin, host, user_name, last_seen FROM ${q(this.config.schema)}.origins WHERE project = $1 ORDER BY last_seen DESC`,
+        const s = q(this.config.schema);
+        // Ages by PostgreSQL's clock, which wrote last_seen: machines' clocks may disagree.
+        const res = await r.pool.query<{ origin: string; host: string; user_name: string; last_seen: Date; age_ms: number;
+          file: string | null; created_at: Date | null; kind: string | null; incomplete: number | null }>(
+          `SELECT o.origin, o.host, o.user_name, o.last_seen, (EXTRACT(EPOCH FROM now() - o.last_seen) * 1000)::float8 AS age_ms,
+             rr.file, rr.created_at, rr.kind, rr.incomplete
+           FROM ${s}.origins o LEFT JOIN LATERAL (
+             SELECT file, created_at, kind, COALESCE(jsonb_array_length(body->'incomplete_tasks'), 0) AS incomplete
+             FROM ${s}.recovery_reports WHERE project = o.project AND origin = o.origin ORDER BY created_at DESC, file DESC LIMIT 1
+           ) rr ON true
+           WHERE o.project = $1 ORDER BY o.last_seen DESC`,
           [this.config.project]);
-        this.origins = res.rows.map(o => ({ id: o.origin, host: o.host, user: o.user_name, last_seen: o.last_seen.toISOString() }));
+        const readAt = Date.now();
+        this.origins = res.rows.map(o => ({
+          info: {
+            id: o.origin, host: o.host, user: o.user_name, last_seen: o.last_seen.toISOString(),
+            last_recovery: o.file === null || o.created_at === null ? null
+              : { file: o.file, created_at: o.created_at.toISOString(), trigger: o.kind === 'manual' ? 'manual' : 'crash', incomplete_tasks: Number(o.incomplete ?? 0) },
+          },
+          ageMs: Math.max(0, Number(o.age_ms)),
+          readAt,
+        }));
       } catch (e) {
         this.log.debug(`[team] reading the origins: ${r.describe(e)}`);
       }
     }
     const lag = r.lagMs();
+    const staleMs = Math.max(this.staleAfterMs, LOST_MIN_MS);
+    const now = Date.now();
     return {
       enabled: true,
       project: this.config.project,
@@ -175,7 +227,9 @@ export class TeamMode implements TeamReader {
       replicated_through: r.shipped,
       lag_ms: lag < 0 ? null : lag,
       last_error: r.lastError,
-      origins: this.origins,
+      stale_after_ms: staleMs,
+      // Offline, the last list read ages by this machine's clock.
+      origins: this.origins.map(o => ({ ...o.info, lost: o.info.id !== r.origin.id && o.ageMs + (now - o.readAt) > staleMs })),
     };
   }
 
@@ -214,6 +268,20 @@ export class TeamMode implements TeamReader {
     const rows = await this.query<{ origin: string; body: Message }>(
       `SELECT origin, body FROM $S.messages WHERE project = $1${w} ORDER BY ts DESC, id DESC LIMIT ${query.limit ?? 100}`, params);
     return rows.map(({ origin, body }) => ({ ...body, origin }));
+  }
+
+  async recoveryReports(origin: string | undefined, limit: number): Promise<WithOrigin<RecoveryReport>[]> {
+    const rows = origin === undefined
+      ? await this.query<{ origin: string; body: RecoveryReport }>(`SELECT origin, body FROM $S.recovery_reports WHERE project = $1 ORDER BY created_at DESC, file DESC LIMIT ${limit}`, [])
+      : await this.query<{ origin: string; body: RecoveryReport }>(`SELECT origin, body FROM $S.recovery_reports WHERE project = $1 AND origin = $2 ORDER BY created_at DESC, file DESC LIMIT ${limit}`, [origin]);
+    return rows.map(({ origin: o, body }) => ({ ...body, origin: o }));
+  }
+
+  async recoveryReport(origin: string, file?: string): Promise<WithOrigin<RecoveryReport> | undefined> {
+    if (file === undefined) return (await this.recoveryReports(origin, 1))[0];
+    const rows = await this.query<{ origin: string; body: RecoveryReport }>(
+      'SELECT origin, body FROM $S.recovery_reports WHERE project = $1 AND origin = $2 AND file = $3', [origin, file]);
+    return rows[0] && { ...rows[0].body, origin: rows[0].origin };
   }
 
   /** `$S` is the schema; `$1` the project, the rest `params`. Failures say why, without the password. */

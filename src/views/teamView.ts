@@ -3,19 +3,23 @@ import { errorText } from '../core/errorText';
 import type { Agent, Decision, Task } from '../core/types';
 import { ago, decisionTypeLabel, mdEscape, short, shortTime } from '../format';
 import { CONTEXT_KEYS, setContextKey } from '../host/contextKeys';
+import { COMMANDS } from '../ids';
 import { Disposable } from '../host/lifecycle';
 import type { ChangeBatch } from '../host/changes';
 import type { Sessions } from '../host/sessions';
-import type { TeamMode, TeamOriginInfo, TeamStatus, WithOrigin } from '../team/teamMode';
+import type { TeamMode, TeamOriginInfo, TeamRecoverySummary, TeamStatus, WithOrigin } from '../team/teamMode';
+import { lostText, originDescription, recoveryItem } from './teamText';
 
 // The Team view: every origin (machine and folder) of the project, read from the team database,
-// each with its agents, unfinished tasks and newest decisions. Read-only; polled while visible.
+// each with its newest recovery report, agents, unfinished tasks and newest decisions. Read-only;
+// polled while visible. A lost origin opens by itself: its unfinished tasks are what needs a hand.
 
 const POLL_MS = 3_000;
 const DECISIONS_PER_ORIGIN = 10;
 
 type TeamNode =
   | { kind: 'origin'; key: string; origin: TeamOriginInfo }
+  | { kind: 'report'; key: string; origin: TeamOriginInfo; report: TeamRecoverySummary }
   | { kind: 'agent'; key: string; agent: WithOrigin<Agent> }
   | { kind: 'task'; key: string; task: WithOrigin<Task> }
   | { kind: 'decision'; key: string; decision: WithOrigin<Decision> }
@@ -138,7 +142,9 @@ export class TeamView extends Disposable implements vscode.TreeDataProvider<Team
     }
     if (element.kind !== 'origin') return [];
     const id = element.origin.id;
+    const report = element.origin.last_recovery;
     return [
+      ...(report ? [{ kind: 'report' as const, key: `r:${id}:${report.file}`, origin: element.origin, report }] : []),
       ...s.agents.filter(a => a.origin === id).map(agent => ({ kind: 'agent' as const, key: `a:${id}:${agent.agent_id}`, agent })),
       ...s.tasks.filter(t => t.origin === id && t.status !== 'completed' && t.status !== 'cancelled')
         .map(task => ({ kind: 'task' as const, key: `t:${id}:${task.task_id}`, task })),
@@ -153,13 +159,26 @@ export class TeamView extends Disposable implements vscode.TreeDataProvider<Team
         const s = this.snapshot!;
         const o = n.origin;
         const self = o.id === s.status.origin.id;
-        const lost = !self && Date.now() - Date.parse(o.last_seen) > 5 * 60_000;
-        const item = new vscode.TreeItem(`${o.host}${self ? ' (this folder)' : ''}`, vscode.TreeItemCollapsibleState.Collapsed);
-        item.id = n.key;
-        item.description = `${o.user} · ${lost ? 'lost, ' : ''}seen ${ago(o.last_seen)}`;
+        const lost = o.lost;
+        // A lost origin opens by itself (its id changes with it, so the tree applies the state).
+        const item = new vscode.TreeItem(`${o.host}${self ? ' (this folder)' : ''}`,
+          lost ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed);
+        item.id = `${n.key}${lost ? ':lost' : ''}`;
+        item.description = originDescription(o);
         item.iconPath = new vscode.ThemeIcon(lost ? 'warning' : 'vm');
-        item.contextValue = 'team.origin';
-        item.tooltip = new vscode.MarkdownString(`**${mdEscape(o.host)}** · ${mdEscape(o.user)}  \nOrigin ${mdEscape(o.id)}  \nLast seen ${shortTime(o.last_seen)} (${ago(o.last_seen)})${lost ? '  \nNot seen for over 5 minutes: its server stopped or lost the database.' : ''}`);
+        item.contextValue = lost ? 'team.origin.lost' : 'team.origin';
+        item.tooltip = new vscode.MarkdownString(`**${mdEscape(o.host)}** · ${mdEscape(o.user)}  \nOrigin ${mdEscape(o.id)}  \nLast seen ${shortTime(o.last_seen)} (${ago(o.last_seen)})${lost ? `  \n${mdEscape(lostText(s.status.stale_after_ms))}` : ''}`);
+        return item;
+      }
+      case 'report': {
+        const text = recoveryItem(n.report);
+        const item = new vscode.TreeItem(text.label);
+        item.id = n.key;
+        item.description = text.description;
+        item.tooltip = text.tooltip;
+        item.iconPath = new vscode.ThemeIcon(n.report.trigger === 'crash' ? 'debug-restart' : 'pulse');
+        item.contextValue = 'team.recoveryReport';
+        item.command = { command: COMMANDS.openTeamRecoveryReport, title: 'Open Recovery Report', arguments: [{ origin: n.origin.id, file: n.report.file }] };
         return item;
       }
       case 'agent': {

@@ -2,6 +2,7 @@
 // them through the composition root (CommandContext.pages), the crash notification directly.
 import * as path from 'path';
 import * as vscode from 'vscode';
+import { renderRecoveryReport } from '../../core/reportMarkdown';
 import type { RecoveryReport } from '../../core/types';
 import { showDocument, uris } from '../../documentUris';
 import { AGE_STEP_MS, checkpointTitle } from '../../format';
@@ -10,14 +11,14 @@ import type { WorkspaceSession } from '../../host/session';
 import type { Sessions } from '../../host/sessions';
 import { COMMANDS } from '../../ids';
 import { Page } from './page';
-import { REPORT_ACTIONS, renderReportBody, reportTitle } from './reportHtml';
+import { type RemoteReport, REPORT_ACTIONS, renderReportBody, reportTitle } from './reportHtml';
 import { renderStatusBody, STATUS_ACTIONS, type StatusPageData, statusTitle } from './statusHtml';
 
 export const REPORT_VIEW_TYPE = 'jarvis.recoveryReport';
 export const STATUS_VIEW_TYPE = 'jarvis.status';
 
 export class Pages extends Disposable {
-  private readonly reports = new Map<string, { page: Page; session: WorkspaceSession; report: RecoveryReport }>();
+  private readonly reports = new Map<string, { page: Page; session: WorkspaceSession | undefined; report: RecoveryReport; remote?: RemoteReport }>();
   private readonly statuses = new Map<string, Page>();
 
   constructor(private readonly sessions: Sessions, private readonly log: vscode.LogOutputChannel) {
@@ -27,7 +28,9 @@ export class Pages extends Disposable {
     this._register(alignedInterval(AGE_STEP_MS, () => {
       for (const s of this.sessions.all) if (this.statuses.get(s.key)?.panel.visible) this.refreshStatus(s);
       // Reports are pictures of one moment; what they say arrived since moves on.
-      for (const open of this.reports.values()) if (open.page.panel.visible) void open.page.update(this.reportBody(open.session, open.report));
+      for (const open of this.reports.values()) {
+        if (open.page.panel.visible) void open.page.update(open.session ? this.reportBody(open.session, open.report) : renderReportBody(open.report, undefined, undefined, open.remote));
+      }
     }));
     this._register({ dispose: () => [...[...this.reports.values()].map(r => r.page), ...this.statuses.values()].forEach(p => p.dispose()) });
   }
@@ -48,6 +51,37 @@ export class Pages extends Disposable {
       onAction: (action, arg) => this.reportAction(session, report, action, arg),
     });
     this.reports.set(key, { page, session, report });
+    page.onDidDispose(() => this.reports.delete(key));
+    return page;
+  }
+
+  /**
+   * Another origin's report, read from the team database: the same page, read-only (its
+   * checkpoints and files are on that machine); only "Copy as Markdown" acts.
+   */
+  teamReport(report: RecoveryReport & { origin: string }, from: RemoteReport): Page {
+    const key = `team:${report.origin}:${report.file}`;
+    const open = this.reports.get(key);
+    if (open) {
+      open.page.reveal();
+      return open.page;
+    }
+    const page = new Page({
+      viewType: REPORT_VIEW_TYPE,
+      title: `${reportTitle(report)} · ${from.host}`,
+      body: renderReportBody(report, undefined, undefined, from),
+      log: this.log,
+      onAction: async action => {
+        if (action !== REPORT_ACTIONS.copyMarkdown) {
+          this.log.warn(`[pages] ${action} is not available for another machine's report`);
+          return undefined;
+        }
+        await vscode.env.clipboard.writeText(renderRecoveryReport(report));
+        void vscode.window.setStatusBarMessage('$(check) Jarvis: recovery report copied as Markdown', 4000);
+        return undefined;
+      },
+    });
+    this.reports.set(key, { page, session: undefined, report, remote: from });
     page.onDidDispose(() => this.reports.delete(key));
     return page;
   }

@@ -26,30 +26,41 @@ export function reportTitle(r: RecoveryReport, now?: number): string {
   return `Recovery report — ${shortTime(r.created_at, now)}`;
 }
 
+/** A report of another origin (team mode): read from the team database, its store not here. */
+export interface RemoteReport {
+  host: string;
+  user: string;
+}
+
 /**
  * `changes`: what arrived after the report's moment (the engine's changesSince), so a reader sees
- * why the sidebar, which is live, may show more than the report.
+ * why the sidebar, which is live, may show more than the report. `remote`: the report is another
+ * machine's; the buttons that act on a local store (checkpoints, resume, files) are left out.
  */
-export function renderReportBody(r: RecoveryReport, now?: number, changes?: ChangesSince): string {
+export function renderReportBody(r: RecoveryReport, now?: number, changes?: ChangesSince, remote?: RemoteReport): string {
   const out: string[] = [];
   const crash = r.trigger === 'crash';
   out.push(`<h1>${crash ? 'Recovered from a crash' : 'Recovery analysis'}</h1>`);
-  out.push(`<p class="sub">${h(shortTime(r.created_at, now))} · ${crash ? 'the previous run ended without a clean shutdown' : 'asked for while running'} · took ${h(r.duration_ms < 10 ? r.duration_ms.toFixed(1) : Math.round(r.duration_ms))} ms</p>`);
+  out.push(`<p class="sub">${remote ? `${h(remote.host)} · ${h(remote.user)} · ` : ''}${h(shortTime(r.created_at, now))} · ${crash ? 'the previous run ended without a clean shutdown' : 'asked for while running'} · took ${h(r.duration_ms < 10 ? r.duration_ms.toFixed(1) : Math.round(r.duration_ms))} ms</p>`);
   out.push(`<p class="moment">This report describes the state at <strong>${h(localTimeWithZone(r.as_of ?? r.created_at, now, true))}</strong>; ` +
-    'the sidebar is live and shows what arrived after it.</p>');
+    (remote
+      ? `it was written on ${h(remote.host)} and read from the team database. Read-only here: its checkpoints and files are on that machine; the Team view shows what arrived after it.</p>`
+      : 'the sidebar is live and shows what arrived after it.</p>'));
 
   const rp = r.after_last_recovery_point.recovery_point;
   out.push('<div class="toolbar">');
-  if (rp) {
+  if (rp && !remote) {
     const named = `#${rp.checkpoint_id}${rp.label ? ` "${rp.label}"` : ''}`;
     out.push(button(REPORT_ACTIONS.openCheckpoint, 'Open Checkpoint', { arg: rp.checkpoint_id, title: `Open the last recovery point, ${named}` }));
     // The very checkpoint this report names, never "the newest" at the time of the click.
     out.push(button(REPORT_ACTIONS.resumeFromCheckpoint, 'Resume from the Last Recovery Point', { arg: rp.checkpoint_id, secondary: true, title: `The next orchestrator start restores ${named}` }));
     out.push(button(REPORT_ACTIONS.editAndFork, 'Edit and Fork…', { arg: rp.checkpoint_id, secondary: true, title: `Edit the orchestrator state of ${named}, then resume from the edit` }));
   }
-  out.push(button(REPORT_ACTIONS.copyMarkdown, 'Copy as Markdown', { secondary: !!rp }));
-  out.push(button(REPORT_ACTIONS.openMarkdown, 'Open Markdown File', { secondary: true, title: 'The report as written beside the database' }));
-  out.push(button(REPORT_ACTIONS.openJson, 'Open as JSON', { secondary: true }));
+  out.push(button(REPORT_ACTIONS.copyMarkdown, 'Copy as Markdown', { secondary: !!rp && !remote }));
+  if (!remote) {
+    out.push(button(REPORT_ACTIONS.openMarkdown, 'Open Markdown File', { secondary: true, title: 'The report as written beside the database' }));
+    out.push(button(REPORT_ACTIONS.openJson, 'Open as JSON', { secondary: true }));
+  }
   out.push('</div>');
 
   const lostClass = r.lost.length ? 'bad' : 'ok';

@@ -8,11 +8,14 @@ import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { ChangeBatch } from '../../../src/host/changes';
-import { COMMANDS } from '../../../src/ids';
+import { COMMANDS, VIEWS } from '../../../src/ids';
+import type { Pages } from '../../../src/views/pages/pages';
 import type { TeamView } from '../../../src/views/teamView';
+
+type TeamNodeOf<V extends TeamView> = ReturnType<V['getChildren']>[number];
 import { PG_PASSWORD, startPg, type PgServer } from '../../unit/support/pgServer';
 import { findCli } from '../../unit/support/serveProcess';
-import { activate, type TestApi, waitFor } from '../harness';
+import { activate, closeAllEditors, screenshot, type TestApi, waitFor } from '../harness';
 
 const W = vscode.ConfigurationTarget.Workspace;
 
@@ -21,6 +24,24 @@ describe('team mode in VS Code', function () {
   let api: TestApi;
   let pg: PgServer | undefined;
   let other: ChildProcess | undefined;
+  let otherFolder = '';
+  let dbUrl = '';
+  let ep = { url: '', token: '' };
+  const startOther = async (): Promise<{ url: string; token: string }> => {
+    const child = spawn(process.execPath, [findCli(), 'serve', '--path', otherFolder, '--port', '0', '--database-url', dbUrl, '--project', 'vscode-team'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    other = child;
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    const url = await waitFor(() => /listening on (\S+)/.exec(out)?.[1], 'the other server listening');
+    ep = { url, token: JSON.parse(fs.readFileSync(path.join(otherFolder, 'endpoint.json'), 'utf8')).token as string };
+    return ep;
+  };
+  const killOther = async (): Promise<void> => {
+    const child = other!;
+    const exited = new Promise(resolve => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+  };
 
   before(async function () {
     api = await activate();
@@ -30,6 +51,7 @@ describe('team mode in VS Code', function () {
   after(async function () {
     await vscode.commands.executeCommand(COMMANDS.disconnectTeamDatabase);
     await vscode.workspace.getConfiguration('jarvis').update('team.project', undefined, W);
+    await vscode.workspace.getConfiguration('jarvis').update('staleAgentMinutes', undefined, W);
     await waitFor(() => {
       const s = api.testing.sessions.current!;
       return s.state === 'ready' && s.server && !s.team;
@@ -39,7 +61,7 @@ describe('team mode in VS Code', function () {
   });
 
   it('Connect Team Database… replicates the folder; the Team view and GET /team show it beside another machine', async function () {
-    const url = await pg!.createDatabase('vscode');
+    const url = dbUrl = await pg!.createDatabase('vscode');
     await vscode.commands.executeCommand(COMMANDS.connectTeamDatabase, url, 'vscode-team');
     const session = await waitFor(() => {
       const s = api.testing.sessions.current;
@@ -52,12 +74,8 @@ describe('team mode in VS Code', function () {
     assert.strictEqual((await call('/agents/vscode-agent', { method: 'PUT', body: JSON.stringify({ status: 'working' }) })).status, 200);
 
     // Another machine of the project: a CLI server on another folder.
-    const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'jarvis-team-other-'));
-    other = spawn(process.execPath, [findCli(), 'serve', '--path', folder, '--port', '0', '--database-url', url, '--project', 'vscode-team'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    other.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    const otherUrl = await waitFor(() => /listening on (\S+)/.exec(out)?.[1], 'the other server listening');
-    const token = JSON.parse(fs.readFileSync(path.join(folder, 'endpoint.json'), 'utf8')).token as string;
+    otherFolder = fs.mkdtempSync(path.join(os.tmpdir(), 'jarvis-team-other-'));
+    const { url: otherUrl, token } = await startOther();
     const res = await fetch(`${otherUrl}/decisions`, {
       method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
       body: JSON.stringify({ decision_type: 'routing', context: {}, decision: 'from the other machine', reasoning: 'r' }),
@@ -95,5 +113,68 @@ describe('team mode in VS Code', function () {
       assert.ok(!settings.includes(s), 'settings.json holds the password');
       assert.ok(!JSON.stringify(team).includes(s), 'GET /team shows the password');
     }
+  });
+
+  it('the other machine crashes: its report opens read-only from the Team view; silent past jarvis.staleAgentMinutes it is lost, its tasks under it', async function () {
+    this.timeout(180_000);
+    const view = (api.testing as unknown as { team: TeamView }).team;
+    const pages = (api.testing as unknown as { pages: Pages }).pages;
+    const refreshed = async (): Promise<void> => {
+      view.update(ChangeBatch.everything());
+      await view.whenIdle();
+    };
+    const otherNode = (): TeamNodeOf<typeof view> | undefined => view.getChildren().find(n => n.kind === 'origin' && !String(view.getTreeItem(n).label).endsWith('(this folder)'));
+    // 12 s: the folder's staleness threshold, which judges the other origins too.
+    await vscode.workspace.getConfiguration('jarvis').update('staleAgentMinutes', 0.2, W);
+    const put = await fetch(`${ep.url}/tasks/other-task`, {
+      method: 'PUT', headers: { Authorization: `Bearer ${ep.token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ description: 'left half done', status: 'in_progress', percentage: 50 }),
+    });
+    assert.strictEqual(put.status, 200);
+    await killOther();
+    await startOther();
+
+    const reportNode = await waitFor(async () => {
+      await refreshed();
+      const o = otherNode();
+      return o && /recovered from a crash \d\d:\d\d:\d\d/.test(String(view.getTreeItem(o).description))
+        ? view.getChildren(o).find(n => n.kind === 'report') : undefined;
+    }, 'the crash on the other origin', 30_000);
+    const item = view.getTreeItem(reportNode);
+    assert.strictEqual(item.label, 'Recovered from a crash');
+    assert.match(String(item.description), /1 incomplete task$/);
+    await vscode.commands.executeCommand(item.command!.command, ...(item.command!.arguments ?? []));
+    const page = await waitFor(() => pages.open.reports.find(p => / · /.test(p.panel.title)), 'the other machine\'s report page');
+    const r = await page.whenRendered();
+    assert.strictEqual(r.title, 'Recovered from a crash');
+    assert.deepStrictEqual(r.actions, ['copyMarkdown'], 'only Copy as Markdown acts on another machine\'s report');
+    assert.ok(r.text.includes('Read-only here') && r.text.includes('left half done'), r.text.slice(0, 1500));
+    page.panel.dispose();
+
+    await killOther();
+    other = undefined;
+    const lost = await waitFor(async () => {
+      await refreshed();
+      const o = otherNode();
+      return o && /lost, seen/.test(String(view.getTreeItem(o).description)) ? o : undefined;
+    }, 'the other origin lost', 60_000);
+    const lostItem = view.getTreeItem(lost);
+    assert.strictEqual(lostItem.collapsibleState, vscode.TreeItemCollapsibleState.Expanded, 'a lost origin opens by itself');
+    assert.ok(view.getChildren(lost).some(n => n.kind === 'task' && view.getTreeItem(n).label === 'left half done'), 'its unfinished task under it');
+    // This folder is never lost.
+    const self = view.getChildren().find(n => n.kind === 'origin' && String(view.getTreeItem(n).label).endsWith('(this folder)'))!;
+    assert.doesNotMatch(String(view.getTreeItem(self).description), /lost/);
+
+    // The Team view alone in the sidebar for the picture; the others come back after it.
+    await closeAllEditors();
+    const others = Object.values(VIEWS).filter(v => v !== VIEWS.team);
+    await vscode.commands.executeCommand('vscode.moveViews', { viewIds: others, destinationId: 'workbench.view.explorer' });
+    await vscode.commands.executeCommand('workbench.view.extension.jarvis');
+    await vscode.commands.executeCommand(`${VIEWS.team}.focus`);
+    await refreshed();
+    await new Promise(r => setTimeout(r, 500));
+    const png = await screenshot('team');
+    for (const v of others) await vscode.commands.executeCommand(`${v}.resetViewLocation`);
+    if (png) assert.ok(fs.statSync(png).size > 10_000, 'screenshot too small');
   });
 });

@@ -76,6 +76,15 @@ describe('pages', function () {
     assert.match(reportTitle(report(), Date.parse(T)), /^Recovery report — \d\d:\d\d:\d\d$/);
   });
 
+  it('another machine\'s report (team mode) is read-only: it says where it comes from, and only Copy as Markdown acts', function () {
+    const body = renderReportBody(report(), Date.parse(T), undefined, { host: 'build-<box>', user: 'alice' });
+    assert.deepStrictEqual([...body.matchAll(/data-action="(\w+)"/g)].map(m => m[1]), ['copyMarkdown']);
+    assert.ok(body.includes('build-&lt;box&gt; · alice · ') && !body.includes('build-<box>'));
+    assert.match(body, /written on build-&lt;box&gt; and read from the team database\. Read-only here/);
+    // Its facts are all there, the recovery point it names included.
+    assert.ok(body.includes('<h2>Incomplete tasks (1)</h2>') && body.includes('Recovery point #3'));
+  });
+
   it('status figures read as figures', function () {
     assert.strictEqual(bytes(641), '641 B');
     assert.strictEqual(bytes(1536), '1.5 KB');

@@ -1,0 +1,41 @@
+// The Team view's words for an origin and its recovery report (src/views/teamText.ts).
+import * as assert from 'assert';
+import type { TeamOriginInfo } from '../../../src/team/teamMode';
+import { lostText, originDescription, recoveryItem, recoveryText } from '../../../src/views/teamText';
+
+const NOW = Date.parse('2026-12-01T15:10:00.000Z');
+const at = (msAgo: number): string => new Date(NOW - msAgo).toISOString();
+const time = (iso: string): string => {
+  const d = new Date(iso);
+  return [d.getHours(), d.getMinutes(), d.getSeconds()].map(n => String(n).padStart(2, '0')).join(':');
+};
+const origin = (over: Partial<TeamOriginInfo> = {}): TeamOriginInfo => ({
+  id: 'o1', host: 'build-box', user: 'alice', last_seen: at(12_000), lost: false, last_recovery: null, ...over,
+});
+
+describe('team view text', function () {
+  it('a live origin: user and age; with a crash report, when it recovered', function () {
+    assert.strictEqual(originDescription(origin(), NOW), 'alice · seen 10 s ago');
+    const crash = { file: 'recovery_report_1.json', created_at: at(8 * 60_000), trigger: 'crash' as const, incomplete_tasks: 2 };
+    assert.strictEqual(originDescription(origin({ last_recovery: crash }), NOW), `alice · seen 10 s ago · recovered from a crash ${time(crash.created_at)}`);
+    // A manual analysis is not news on the origin's line, only under it.
+    const manual = { ...crash, trigger: 'manual' as const };
+    assert.strictEqual(originDescription(origin({ last_recovery: manual }), NOW), 'alice · seen 10 s ago');
+    assert.strictEqual(recoveryText(manual, NOW), `recovery analysis ${time(crash.created_at)}`);
+  });
+
+  it('a lost origin says so, and why, naming the threshold and the setting', function () {
+    assert.strictEqual(originDescription(origin({ lost: true, last_seen: at(7 * 60_000) }), NOW), 'alice · lost, seen 7 min ago');
+    assert.match(lostText(90_000), /^Not seen for over 1 min 30 s \(the staleness threshold, setting jarvis\.staleAgentMinutes\)/);
+    assert.match(lostText(5 * 60_000), /over 5 min /);
+  });
+
+  it('the report row: kind, time and incomplete tasks counted', function () {
+    const r = { file: 'f.json', created_at: at(60_000), trigger: 'crash' as const, incomplete_tasks: 1 };
+    const item = recoveryItem(r, NOW);
+    assert.strictEqual(item.label, 'Recovered from a crash');
+    assert.strictEqual(item.description, `${time(r.created_at)} · 1 incomplete task`);
+    assert.match(item.tooltip, /1 min ago.*read-only/);
+    assert.strictEqual(recoveryItem({ ...r, trigger: 'manual', incomplete_tasks: 0 }, NOW).description, `${time(r.created_at)} · 0 incomplete tasks`);
+  });
+});
