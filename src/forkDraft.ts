@@ -1,5 +1,5 @@
 // The text of an "Edit and Fork…" draft: the orchestrator state as JSON the user edits. No vscode
-// import (unit-tested in plain Node); host/forkDrafts.ts turns a problem into a diagnostic.
+// import (unit-tested in plain Node); forkDraftDocuments.ts turns a problem into a diagnostic.
 import type { JsonObject } from './core/types';
 
 export type DraftCheck =

@@ -5,7 +5,7 @@ import { showDocument } from '../documentUris';
 import { checkpointTitle } from '../format';
 import { COMMANDS } from '../ids';
 import type { WorkspaceSession } from '../host/session';
-import { FORK_SCHEME, ForkDrafts, parseDraftUri } from '../host/forkDrafts';
+import { FORK_SCHEME, ForkDrafts, parseDraftUri } from '../forkDraftDocuments';
 import { type CheckpointRef, idOf, pickCheckpoint } from './checkpointCommands';
 import { type CommandContext, registerCommand, requireSession, UserFacingError } from './run';
 

@@ -4,7 +4,7 @@ import type { EngineContext } from './engineContext';
 import { NotFoundError, ValidationError } from './errors';
 import type { CheckpointOp, DecisionOp, ResumeClearOp, ResumePointOp, SnapshotOp } from './ops';
 import { hashHex, hashParts, partsFromView, viewOf, type SnapshotDelta, type SnapshotParts } from './snapshotDelta';
-import type { ApplyResult, Store } from './store';
+import type { Store } from './store';
 import { iso } from './time';
 import type { ContextView, Json, JsonObject, ResumeClearedBy, ResumePoint, ResumePointInfo } from './types';
 import { checkContext, isPlainObject } from './validate';
@@ -162,29 +162,6 @@ export class ResumePoints {
 }
 
 // ---- applying the journal records (live and in replay) -----------------------------------------
-
-export function applyResumePoint(store: Store, op: ResumePointOp): ApplyResult {
-  const at = iso(op.t);
-  // One pending at a time: a newer one replaces it.
-  store.run("UPDATE resume_points SET cleared_at = ?, cleared_by = 'replaced' WHERE cleared_at IS NULL", [at]);
-  store.applyOp(op.checkpoint);
-  store.applyOp(op.decision);
-  store.run('INSERT INTO resume_points (id, created_at, checkpoint_id, parent_id, edited, cleared_at, cleared_by) VALUES (?,?,?,?,?,NULL,NULL)',
-    [op.id, at, op.checkpoint.id, op.checkpoint.parent_id ?? null, op.edited ? 1 : 0]);
-  return touched(op.checkpoint.id, op.decision.id, op.id);
-}
-
-export function applyResumeClear(store: Store, op: ResumeClearOp): ApplyResult {
-  store.run('UPDATE resume_points SET cleared_at = ?, cleared_by = ? WHERE id = ? AND cleared_at IS NULL', [iso(op.t), op.by, op.id]);
-  store.applyOp(op.decision);
-  return touched(undefined, op.decision.id, op.id);
-}
-
-function touched(checkpointId: number | undefined, decisionId: number, resumeId: number): ApplyResult {
-  const m = new Map<string, Set<string>>([['decision', new Set([String(decisionId)])], ['resume', new Set([String(resumeId)])]]);
-  if (checkpointId !== undefined) m.set('checkpoint', new Set([String(checkpointId)]));
-  return { kind: 'batch', ids: [], touched: m };
-}
 
 function keyframe(p: SnapshotParts): SnapshotDelta {
   const obj = <K>(m: Map<K, string>) => {

@@ -1,7 +1,6 @@
 import type { Database, SqlJsStatic, SqlValue, Statement } from 'sql.js';
 import { addChangeIds } from './changeIds';
-import type { ArchiveOp, BatchItemOp, CleanupOp, JournalOp, SegmentIds, SegmentInfo } from './ops';
-import { applyResumeClear, applyResumePoint } from './resumePoint';
+import type { ArchiveOp, BatchItemOp, CleanupOp, JournalOp, ResumeClearOp, ResumePointOp, SegmentIds, SegmentInfo } from './ops';
 import { ADDED_COLUMNS, CHAIN_INDEX, HISTORY_SCHEMA, LIVE_SCHEMA, SCHEMA_VERSION } from './schema';
 import { listWhere, parseJson as parse, toAgent, toAlert, toCheckpoint, toDecision, toMessage, toSpan, toTask, type Row } from './rows';
 
@@ -249,8 +248,8 @@ export class Store {
           [op.id, iso(op.t), op.label, op.kind, op.snapshot_id, op.file ?? null, op.parent_id ?? null, op.snapshot_id]);
         this.counters.checkpoint = Math.max(this.counters.checkpoint, op.id);
         return { kind: 'checkpoint', ids: [String(op.id)] };
-      case 'resume_point': return applyResumePoint(this, op);
-      case 'resume_clear': return applyResumeClear(this, op);
+      case 'resume_point': return this.applyResumePoint(op);
+      case 'resume_clear': return this.applyResumeClear(op);
       case 'base': return { kind: 'context', ids: [] };
       case 'archive': return this.applyArchive(op);
       case 'cleanup': return this.applyCleanup(op);
@@ -341,6 +340,23 @@ export class Store {
         s.input_tokens, s.output_tokens, JSON.stringify(s.attributes), JSON.stringify(s.resource), s.scope],
     );
     this.counters.span = Math.max(this.counters.span, s.id);
+  }
+
+  /** A resume point with its fork and decision; one pending at a time: a newer one replaces it. */
+  private applyResumePoint(op: ResumePointOp): ApplyResult {
+    const at = iso(op.t);
+    this.run("UPDATE resume_points SET cleared_at = ?, cleared_by = 'replaced' WHERE cleared_at IS NULL", [at]);
+    this.applyOp(op.checkpoint);
+    this.applyOp(op.decision);
+    this.run('INSERT INTO resume_points (id, created_at, checkpoint_id, parent_id, edited, cleared_at, cleared_by) VALUES (?,?,?,?,?,NULL,NULL)',
+      [op.id, at, op.checkpoint.id, op.checkpoint.parent_id ?? null, op.edited ? 1 : 0]);
+    return resumeTouched(op.checkpoint.id, op.decision.id, op.id);
+  }
+
+  private applyResumeClear(op: ResumeClearOp): ApplyResult {
+    this.run('UPDATE resume_points SET cleared_at = ?, cleared_by = ? WHERE id = ? AND cleared_at IS NULL', [iso(op.t), op.by, op.id]);
+    this.applyOp(op.decision);
+    return resumeTouched(undefined, op.decision.id, op.id);
   }
 
   private applyArchive(op: ArchiveOp): ApplyResult {
@@ -543,4 +559,10 @@ export class Store {
       snapshots: this.scalar('SELECT COUNT(*) FROM context_snapshots'),
     };
   }
+}
+
+function resumeTouched(checkpointId: number | undefined, decisionId: number, resumeId: number): ApplyResult {
+  const m = new Map<string, Set<string>>([['decision', new Set([String(decisionId)])], ['resume', new Set([String(resumeId)])]]);
+  if (checkpointId !== undefined) m.set('checkpoint', new Set([String(checkpointId)]));
+  return { kind: 'batch', ids: [], touched: m };
 }

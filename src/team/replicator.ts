@@ -1,5 +1,5 @@
 import { Pool, type PoolClient } from 'pg';
-import type { ReplicatedEngine } from './teamMode';
+import type { ContextEngineApi } from '../core/engineApi';
 import { errorText } from '../core/errorText';
 import type { BatchItemOp, JournalOp } from '../core/ops';
 import type { Logger } from '../core/ports';
@@ -15,6 +15,9 @@ import type { TeamConfig } from './teamConfig';
 // Ships the outbox to PostgreSQL: in order, in batches, each batch one transaction keyed by
 // (project, origin, seq) so a batch sent twice (a crash between PostgreSQL's commit and the
 // position's advance) changes nothing. Down, refusing or slow: retry with backoff, forever.
+
+/** What replication needs of an engine: its API and where its journal is. */
+export type ReplicatedEngine = ContextEngineApi & { readonly journalSeq: number; readonly journalFile: string; readonly staleAfterMs: number };
 
 const BATCH = 2_000;
 const BACKOFF_MIN_MS = 250;

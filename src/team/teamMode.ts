@@ -1,4 +1,3 @@
-import type { ContextEngineApi } from '../core/engineApi';
 import type { JournalTap } from '../core/journalTap';
 import { nodeFileSystem } from '../core/nodeFs';
 import type { FileSystemPort, Logger } from '../core/ports';
@@ -8,7 +7,9 @@ import { loadOrCreateOrigin, type Origin } from './origin';
 import { Outbox } from './outbox';
 import { q } from './pgSchema';
 import { Client } from 'pg';
-import { HEARTBEAT_MS, notifyChannel, Replicator, type ReplicationState } from './replicator';
+import { HEARTBEAT_MS, notifyChannel, Replicator, type ReplicatedEngine, type ReplicationState } from './replicator';
+
+export type { ReplicatedEngine };
 import type { TeamConfig } from './teamConfig';
 
 // Team mode's front: built before the engine opens (its outbox must see the journal from the
@@ -73,8 +74,6 @@ export interface TeamReader {
 
 export class TeamUnavailableError extends Error {}
 
-/** What replication needs of an engine: its API and where its journal is. */
-export type ReplicatedEngine = ContextEngineApi & { readonly journalSeq: number; readonly journalFile: string; readonly staleAfterMs: number };
 
 export class TeamMode implements TeamReader {
   readonly outbox: Outbox;

@@ -6,7 +6,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as vscode from 'vscode';
 import type { CheckpointResult, ResumePointInfo } from '../../../src/core/types';
-import { parseDraftUri } from '../../../src/host/forkDrafts';
+import { parseDraftUri } from '../../../src/forkDraftDocuments';
 import { RESUME_NODE_KEY } from '../../../src/views/checkpointsView';
 import { activate, closeAllEditors, rest, screenshot, sleep, type TestApi, waitFor } from '../harness';
 

@@ -3,9 +3,9 @@
 // checks it and, when it is a JSON object, shows the diff against the checkpoint and asks before
 // the fork is made. Bad JSON gets a diagnostic where it breaks and nothing is stored.
 import * as vscode from 'vscode';
-import { docTitle } from '../documentUris';
-import { checkStateDraft, draftText, positionAt } from '../forkDraft';
-import type { JsonObject } from '../core/types';
+import { docTitle } from './documentUris';
+import { checkStateDraft, draftText, positionAt } from './forkDraft';
+import type { JsonObject } from './core/types';
 
 export const FORK_SCHEME = 'jarvis-fork';
 
