@@ -53,7 +53,7 @@ export function renderReportBody(r: RecoveryReport, now?: number, changes?: Chan
     const named = `#${rp.checkpoint_id}${rp.label ? ` "${rp.label}"` : ''}`;
     out.push(button(REPORT_ACTIONS.openCheckpoint, 'Open Checkpoint', { arg: rp.checkpoint_id, title: `Open the last recovery point, ${named}` }));
     // The very checkpoint this report names, never "the newest" at the time of the click.
-    out.push(button(REPORT_ACTIONS.resumeFromCheckpoint, 'Resume from the Last Recovery Point', { arg: rp.checkpoint_id, secondary: true, title: `The next orchestrator start restores ${named}` }));
+    out.push(button(REPORT_ACTIONS.resumeFromCheckpoint, `Resume from #${rp.checkpoint_id}`, { arg: rp.checkpoint_id, secondary: true, title: `The next orchestrator start restores ${named}` }));
     out.push(button(REPORT_ACTIONS.editAndFork, 'Edit and Fork…', { arg: rp.checkpoint_id, secondary: true, title: `Edit the orchestrator state of ${named}, then resume from the edit` }));
   }
   out.push(button(REPORT_ACTIONS.copyMarkdown, 'Copy as Markdown', { secondary: !!rp && !remote }));

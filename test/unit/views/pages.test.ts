@@ -69,7 +69,7 @@ describe('pages', function () {
       ['openCheckpoint', 'resumeFromCheckpoint', 'editAndFork', 'copyMarkdown', 'openMarkdown', 'openJson']);
     // Open, resume and fork all name the recovery point this report names.
     assert.deepStrictEqual([...body.matchAll(/data-arg="(\d+)"/g)].map(m => m[1]), ['3', '3', '3']);
-    assert.ok(body.includes('>Resume from the Last Recovery Point</button>') && body.includes('>Edit and Fork…</button>'));
+    assert.ok(body.includes('>Resume from #3</button>') && body.includes('>Edit and Fork…</button>'));
     // without a recovery point there is no checkpoint to open, resume from or fork
     const none = renderReportBody(report({ after_last_recovery_point: { recovery_point: null, decisions: 0, messages: 0, task_events: 0 } }));
     assert.doesNotMatch(none, /openCheckpoint|resumeFromCheckpoint|editAndFork/);
