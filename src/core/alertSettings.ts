@@ -1,3 +1,4 @@
+import { envNumber } from './envNumber';
 import { ValidationError } from './errors';
 import type { Logger } from './ports';
 
@@ -93,16 +94,7 @@ export const ALERT_ENV = {
 /** Alert settings from the environment; invalid values are ignored with a warning. */
 export function alertSettingsFromEnv(env: NodeJS.ProcessEnv, logger?: Logger): Partial<AlertSettings> {
   const out: Partial<AlertSettings> = {};
-  const num = (name: string): number | undefined => {
-    const raw = env[name];
-    if (raw === undefined || raw === '') return undefined;
-    const n = Number(raw);
-    if (!Number.isFinite(n) || n < 0) {
-      logger?.warn(`[config] ignoring ${name}=${raw}: not a non-negative number`);
-      return undefined;
-    }
-    return n;
-  };
+  const num = (name: string) => envNumber(env, name, logger);
   const enabled = env[ALERT_ENV.enabled];
   if (enabled !== undefined && enabled !== '') out.enabled = !/^(0|false|off|no)$/i.test(enabled);
   const repeats = num(ALERT_ENV.loopRepeats);

@@ -1,4 +1,5 @@
 import { resolveAlertSettings, type AlertSettings } from './alertSettings';
+import { envNumber } from './envNumber';
 import type { JournalTap } from './journalTap';
 import type { Clock, FileSystemPort, Logger } from './ports';
 
@@ -75,16 +76,7 @@ export function resolveOptions(o: EngineOptions): ResolvedOptions {
 /** Settings from the environment (DESIGN.md, Configuration). Invalid values are ignored with a warning. */
 export function configFromEnv(env: NodeJS.ProcessEnv, logger?: Logger): Partial<EngineOptions> & { folder?: string } {
   const out: Partial<EngineOptions> & { folder?: string } = {};
-  const num = (name: string): number | undefined => {
-    const raw = env[name];
-    if (raw === undefined || raw === '') return undefined;
-    const n = Number(raw);
-    if (!Number.isFinite(n) || n < 0) {
-      logger?.warn(`[config] ignoring ${name}=${raw}: not a non-negative number`);
-      return undefined;
-    }
-    return n;
-  };
+  const num = (name: string) => envNumber(env, name, logger);
   const interval = num('JARVIS_CHECKPOINT_INTERVAL');
   if (interval !== undefined) out.checkpointIntervalMs = interval * 1000;
   const history = num('JARVIS_CONTEXT_HISTORY_SIZE');
