@@ -17,8 +17,11 @@ import { renderStatusBody, STATUS_ACTIONS, type StatusPageData, statusTitle } fr
 export const REPORT_VIEW_TYPE = 'jarvis.recoveryReport';
 export const STATUS_VIEW_TYPE = 'jarvis.status';
 
+/** An open report page: this folder's report, or (remote set) another origin's from the team database. */
+interface OpenReport { page: Page; session: WorkspaceSession | undefined; report: RecoveryReport; remote?: RemoteReport }
+
 export class Pages extends Disposable {
-  private readonly reports = new Map<string, { page: Page; session: WorkspaceSession | undefined; report: RecoveryReport; remote?: RemoteReport }>();
+  private readonly reports = new Map<string, OpenReport>();
   private readonly statuses = new Map<string, Page>();
 
   constructor(private readonly sessions: Sessions, private readonly log: vscode.LogOutputChannel) {
@@ -37,22 +40,13 @@ export class Pages extends Disposable {
 
   /** The recovery report, rendered; the Markdown stays on disk beside it ("Open Markdown File"). */
   report(session: WorkspaceSession, report: RecoveryReport): Page {
-    const key = `${session.key}:${report.file}`;
-    const open = this.reports.get(key);
-    if (open) {
-      open.page.reveal();
-      return open.page;
-    }
-    const page = new Page({
+    return this.openReport(`${session.key}:${report.file}`, { session, report }, () => new Page({
       viewType: REPORT_VIEW_TYPE,
       title: reportTitle(report),
       body: this.reportBody(session, report),
       log: this.log,
       onAction: (action, arg) => this.reportAction(session, report, action, arg),
-    });
-    this.reports.set(key, { page, session, report });
-    page.onDidDispose(() => this.reports.delete(key));
-    return page;
+    }));
   }
 
   /**
@@ -60,13 +54,7 @@ export class Pages extends Disposable {
    * checkpoints and files are on that machine); only "Copy as Markdown" acts.
    */
   teamReport(report: RecoveryReport & { origin: string }, from: RemoteReport): Page {
-    const key = `team:${report.origin}:${report.file}`;
-    const open = this.reports.get(key);
-    if (open) {
-      open.page.reveal();
-      return open.page;
-    }
-    const page = new Page({
+    return this.openReport(`team:${report.origin}:${report.file}`, { session: undefined, report, remote: from }, () => new Page({
       viewType: REPORT_VIEW_TYPE,
       title: `${reportTitle(report)} · ${from.host}`,
       body: renderReportBody(report, undefined, undefined, from),
@@ -80,8 +68,18 @@ export class Pages extends Disposable {
         void vscode.window.setStatusBarMessage('$(check) Jarvis: recovery report copied as Markdown', 4000);
         return undefined;
       },
-    });
-    this.reports.set(key, { page, session: undefined, report, remote: from });
+    }));
+  }
+
+  /** One page per report: revealed when open, else made and remembered until closed. */
+  private openReport(key: string, entry: Omit<OpenReport, 'page'>, make: () => Page): Page {
+    const open = this.reports.get(key);
+    if (open) {
+      open.page.reveal();
+      return open.page;
+    }
+    const page = make();
+    this.reports.set(key, { ...entry, page });
     page.onDidDispose(() => this.reports.delete(key));
     return page;
   }
