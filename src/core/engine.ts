@@ -18,6 +18,7 @@ import { errorText as errText } from './errorText';
 import { ARCHIVE_DIR, CHECKPOINT_DIR, DB_FILE, JOURNAL_FILE } from './fileNames';
 import { PersistenceHealth } from './health';
 import { Journal } from './journal';
+import { HistorySearch } from './historySearch';
 import { buildMetrics } from './metrics';
 import { nodeFileSystem } from './nodeFs';
 import type { BatchItemOp } from './ops';
@@ -28,6 +29,7 @@ import { renderRecoveryReport } from './reportMarkdown';
 import { ResumePoints, type ResumeCloser } from './resumePoint';
 import type { ApplyResult } from './store';
 import { IntakeLog, type SpoolResult } from './intake';
+import type { SearchCandidate } from './searchText';
 import { iso } from './time';
 import type {
   Agent, AgentUpdate, Alert, BatchEvent, BatchResult, ChangeEvent, ChangeKind, CheckpointInfo, CheckpointResult, CleanupResult,
@@ -63,6 +65,7 @@ export class ContextEngine implements ContextEngineApi {
   private readonly checkpoints: Checkpointer;
   private readonly watchdogs: Watchdogs;
   private readonly resumePoints: ResumePoints;
+  private readonly history: HistorySearch;
   private readonly listeners = new Set<(e: ChangeEvent) => void>();
   private closed = false;
   private closing: Promise<void> | undefined;
@@ -99,6 +102,7 @@ export class ContextEngine implements ContextEngineApi {
     this.archive = new Archive(ctx, this.writes, this.compactor);
     this.checkpoints = new Checkpointer(ctx, this.writes, this.compactor, this.archive, this.health);
     this.watchdogs = new Watchdogs(ctx, op => this.writes.submit(op, true));
+    this.history = new HistorySearch(ctx, this.archive, this.writes);
     this.resumePoints = new ResumePoints({
       ctx, writes: this.writes, archive: this.archive, serial: fn => this.checkpoints.maintain(fn), capHistory: s => this.capHistory(s),
     });
@@ -190,6 +194,7 @@ export class ContextEngine implements ContextEngineApi {
     if (!this.closed) {
       this.checkpoints.startTimer();
       this.watchdogs.start();
+      this.history.startBackfill(() => this.closed);
     }
   }
 
@@ -475,6 +480,16 @@ export class ContextEngine implements ContextEngineApi {
     return this.archive.readHistory(query, 'span', (s, q) => s.getSpans(q), x => x.id);
   }
 
+  /** Decisions, messages and spans holding every word of `q`, live and archived, newest first per kind. */
+  searchHistory(q: string, cap?: number): Promise<SearchCandidate[]> {
+    return this.history.find(q, cap);
+  }
+
+  /** Resolves once the search index covers the live rows written before it existed (or its build stopped). */
+  searchIndexBuilt(): Promise<void> {
+    return this.history.backfillDone();
+  }
+
   getTokenUsage(): { agents: Record<string, TokenUsage>; tasks: Record<string, TokenUsage> } {
     return { agents: this.ctx.store.tokenUsage('agent_id'), tasks: this.ctx.store.tokenUsage('task_id') };
   }
@@ -596,6 +611,7 @@ export class ContextEngine implements ContextEngineApi {
     this.checkpoints.stopTimer();
     const { fs, folder, log, store } = this.ctx;
     try {
+      await this.history.backfillDone();
       await this.watchdogs.stop();
       await this.checkpoints.autoCheckpoint('shutdown');
       const ok = await this.compactor.compact();

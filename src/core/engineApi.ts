@@ -5,6 +5,7 @@ import type {
   MessageInput, RecoveryReport, ChangesSince, ResumeClearedBy, ResumePoint, ResumePointInfo, Span, SpanInput, SpanQuery, SpanWriteResult, Task, TaskEvent, TaskStatus, TaskUpdate, TokenUsage,
 } from './types';
 import type { SpoolResult } from './intake';
+import type { SearchCandidate } from './searchText';
 
 export interface Disposable {
   dispose(): void;
@@ -77,6 +78,11 @@ export interface ContextEngineApi {
   getMessages(query?: ListQuery): Promise<Message[]>;
   /** Newest first (by start time), live database then archive. */
   getSpans(query?: SpanQuery): Promise<Span[]>;
+  /**
+   * Decisions, messages and spans holding every word of `q` (see searchText.ts), live and
+   * archived, found through the search index; newest first per kind, at most `cap` (10 000) per kind.
+   */
+  searchHistory(q: string, cap?: number): Promise<SearchCandidate[]>;
   /** gen_ai.usage.* summed from the stored spans, per agent and per task. */
   getTokenUsage(): { agents: Record<string, TokenUsage>; tasks: Record<string, TokenUsage> };
   getContext(): ContextView;

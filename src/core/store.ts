@@ -2,6 +2,8 @@ import type { Database, SqlJsStatic, SqlValue, Statement } from 'sql.js';
 import { addChangeIds } from './changeIds';
 import type { ArchiveOp, BatchItemOp, CleanupOp, JournalOp, ResumeClearOp, ResumePointOp, SegmentIds, SegmentInfo } from './ops';
 import { ADDED_COLUMNS, CHAIN_INDEX, HISTORY_SCHEMA, LIVE_SCHEMA, SCHEMA_VERSION } from './schema';
+import { indexRecord, openIndex, unindexRows } from './searchIndex';
+import { decisionCandidate, messageCandidate, spanCandidate } from './searchText';
 import { listWhere, parseJson as parse, toAgent, toAlert, toCheckpoint, toDecision, toMessage, toSpan, toTask, type Row } from './rows';
 
 import { iso } from './time';
@@ -57,6 +59,7 @@ export class Store {
       // journal and syncs would only copy pages around inside the WebAssembly heap.
       db.exec('PRAGMA journal_mode = MEMORY; PRAGMA synchronous = OFF; PRAGMA temp_store = MEMORY');
       store.migrate();
+      openIndex(store);
       // A file made before: converted once (a whole VACUUM), at open, before any write.
       if (live && store.scalar('PRAGMA auto_vacuum') !== 2) db.exec('PRAGMA auto_vacuum = INCREMENTAL; VACUUM');
       if (live) store.initCounters();
@@ -217,6 +220,7 @@ export class Store {
           [op.id, iso(op.t), op.d.decision_type, JSON.stringify(op.d.context), op.d.decision, op.d.reasoning,
             op.d.outcome === undefined ? null : JSON.stringify(op.d.outcome), op.d.agent_id ?? null, op.d.task_id ?? null],
         );
+        indexRecord(this, 'decision', op.id, decisionCandidate({ id: op.id, ts: '', ...op.d }).text);
         this.counters.decision = Math.max(this.counters.decision, op.id);
         return { kind: 'decision', ids: [String(op.id)] };
       case 'message':
@@ -224,6 +228,7 @@ export class Store {
           'INSERT INTO agent_coordination (id, ts, from_agent, to_agent, message_type, content) VALUES (?,?,?,?,?,?)',
           [op.id, iso(op.t), op.d.from_agent, op.d.to_agent, op.d.message_type, JSON.stringify(op.d.content)],
         );
+        indexRecord(this, 'message', op.id, messageCandidate({ id: op.id, ts: '', ...op.d }).text);
         this.counters.message = Math.max(this.counters.message, op.id);
         return { kind: 'message', ids: [String(op.id)] };
       case 'context':
@@ -331,6 +336,8 @@ export class Store {
   }
 
   private insertSpan(t: number, s: SpanInput & { id: number }): void {
+    // A span sent again replaces its earlier copy, whose terms go with it.
+    unindexRows(this, 'span', 'trace_id = ? AND span_id = ?', [s.trace_id, s.span_id]);
     this.run(
       `INSERT OR REPLACE INTO spans (id, ts, trace_id, span_id, parent_span_id, name, kind, start_time, end_time, status,
         status_message, operation, agent_id, agent_name, conversation_id, task_id, tool_name, model, input_tokens,
@@ -339,6 +346,7 @@ export class Store {
         s.status_message, s.operation, s.agent_id, s.agent_name, s.conversation_id, s.task_id, s.tool_name, s.model,
         s.input_tokens, s.output_tokens, JSON.stringify(s.attributes), JSON.stringify(s.resource), s.scope],
     );
+    indexRecord(this, 'span', s.id, spanCandidate(s).text);
     this.counters.span = Math.max(this.counters.span, s.id);
   }
 
@@ -360,6 +368,10 @@ export class Store {
   }
 
   private applyArchive(op: ArchiveOp): ApplyResult {
+    // The segment carries these rows' index terms (archive.ts); the live index lets them go.
+    unindexRows(this, 'decision', 'id <= ?', [op.max.decisions]);
+    unindexRows(this, 'message', 'id <= ?', [op.max.messages]);
+    if (op.max.spans) unindexRows(this, 'span', 'id <= ?', [op.max.spans]);
     this.run('DELETE FROM decision_log WHERE id <= ?', [op.max.decisions]);
     this.run('DELETE FROM agent_coordination WHERE id <= ?', [op.max.messages]);
     this.run('DELETE FROM task_events WHERE id <= ?', [op.max.task_events]);
@@ -400,6 +412,7 @@ export class Store {
    * delta of those before it in its chain. Works on segments too, given the live database's kept ids.
    */
   deleteOlderThan(cutoff: string, keptSnapshots = this.keptSnapshots(cutoff)): void {
+    for (const kind of ['decision', 'message', 'span'] as const) unindexRows(this, kind, 'ts < ?', [cutoff]);
     this.run('DELETE FROM decision_log WHERE ts < ?', [cutoff]);
     this.run('DELETE FROM agent_coordination WHERE ts < ?', [cutoff]);
     this.run('DELETE FROM task_events WHERE ts < ?', [cutoff]);

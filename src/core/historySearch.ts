@@ -1,0 +1,107 @@
+import type { Archive } from './archive';
+import type { EngineContext } from './engineContext';
+import { errorText as errText } from './errorText';
+import { backfillStep, fullyIndexed, HISTORY_TABLE, INDEXED_KINDS, matchIds, rowCandidate, unindexedUpTo, type IndexDb } from './searchIndex';
+import { matchesAll, matchQuery, queryTerms, type IndexedKind, type SearchCandidate } from './searchText';
+import type { WritePath } from './writePath';
+
+/** Matches kept per kind (newest first) before ranking: search ranks among the newest this many. */
+export const SEARCH_CANDIDATES = 10_000;
+
+/** Rows indexed per backfill step: a few tens of milliseconds of blocking. */
+const BACKFILL_STEP_ROWS = 200;
+
+/** Rows read per page where the index does not reach yet (a folder or segment from before it). */
+const SCAN_PAGE_ROWS = 2000;
+
+// Decisions, messages and spans over the whole history, live and archived: the index finds the
+// records that may match, the substring check keeps those that do. Rows not indexed yet (the
+// backfill has not reached them, or a segment written before the index) are read and checked one
+// by one, so a search never misses a match, it is only slower until the backfill is done.
+
+export class HistorySearch {
+  private backfilling: Promise<void> = Promise.resolve();
+
+  constructor(private readonly ctx: EngineContext, private readonly archive: Archive, private readonly writes: WritePath) {}
+
+  /** Records of the indexed kinds holding every word of `q`, newest first per kind, at most `cap` per kind. */
+  async find(q: string, cap = SEARCH_CANDIDATES): Promise<SearchCandidate[]> {
+    const terms = queryTerms(q);
+    if (terms.length === 0) return [];
+    const query = matchQuery(terms);
+    const out: SearchCandidate[] = [];
+    for (const kind of INDEXED_KINDS) {
+      const found = findIn(this.ctx.store, kind, terms, query, cap);
+      // Each segment holds an id range older than the live rows, and older than the segments after it.
+      const segments = this.ctx.store.listSegments()
+        .filter(s => s.max_ids === undefined || s.max_ids[kind] > 0)
+        .sort((a, b) => (b.max_ids?.[kind] ?? 0) - (a.max_ids?.[kind] ?? 0));
+      for (const seg of segments) {
+        if (found.length >= cap) break;
+        const more = await this.archive.withSegment(seg.name, s => findIn(s, kind, terms, query, cap - found.length));
+        if (more) found.push(...more);
+      }
+      out.push(...found);
+    }
+    return out;
+  }
+
+  /** Builds the index of live rows written before it existed, a step at a time between writes. */
+  startBackfill(isClosed: () => boolean): void {
+    const store = this.ctx.store;
+    if (fullyIndexed(store)) return;
+    this.ctx.log.info('[engine] building the search index of the existing history');
+    const t0 = performance.now();
+    this.backfilling = (async () => {
+      for (let left = true; left && !isClosed();) {
+        left = await this.writes.io(async () => {
+          if (isClosed()) return false;
+          store.exec('BEGIN');
+          try {
+            const more = backfillStep(store, BACKFILL_STEP_ROWS);
+            store.exec('COMMIT');
+            return more;
+          } catch (e) {
+            store.exec('ROLLBACK');
+            throw e;
+          }
+        });
+        await new Promise(resolve => setImmediate(resolve));
+      }
+      if (fullyIndexed(store)) this.ctx.log.info(`[engine] search index built in ${(performance.now() - t0).toFixed(0)} ms`);
+    })().catch(e => this.ctx.log.error(`[engine] building the search index stopped: ${errText(e)}; search reads the rows it does not cover`));
+  }
+
+  /** Resolves when the backfill has finished or stopped. */
+  backfillDone(): Promise<void> {
+    return this.backfilling;
+  }
+}
+
+/** Matches in one database: through its index, then by reading the rows the index does not cover yet. */
+function findIn(db: IndexDb, kind: IndexedKind, terms: string[], query: string | undefined, room: number): SearchCandidate[] {
+  const table = HISTORY_TABLE[kind];
+  const found: SearchCandidate[] = [];
+  const keep = (rows: ReturnType<IndexDb['all']>) => {
+    for (const r of rows) {
+      const c = rowCandidate(kind, r);
+      if (matchesAll(c, terms)) found.push(c);
+    }
+  };
+  const upTo = query === undefined ? Infinity : unindexedUpTo(db, kind);
+  if (query !== undefined) {
+    const ids = matchIds(db, kind, query, room);
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = ids.slice(i, i + 500);
+      keep(db.all(`SELECT * FROM ${table} WHERE id IN (${chunk.map(() => '?').join(',')}) ORDER BY id DESC`, chunk));
+    }
+  }
+  for (let below = upTo; below > 0 && found.length < room;) {
+    const rows = below === Infinity
+      ? db.all(`SELECT * FROM ${table} ORDER BY id DESC LIMIT ?`, [SCAN_PAGE_ROWS])
+      : db.all(`SELECT * FROM ${table} WHERE id <= ? ORDER BY id DESC LIMIT ?`, [below, SCAN_PAGE_ROWS]);
+    keep(rows);
+    below = rows.length < SCAN_PAGE_ROWS ? 0 : Number(rows[rows.length - 1].id) - 1;
+  }
+  return found.slice(0, room);
+}
