@@ -6,6 +6,7 @@ import { runBusyDayBench } from './busyDay';
 import { runEngineBench } from './engine';
 import { runHttpBench } from './http';
 import { runOtelBench } from './otel';
+import { runSearchBench } from './search';
 import { runSpoolDrainBench } from './spoolDrain';
 import { runTeamBench } from './team';
 
@@ -29,6 +30,7 @@ async function main(): Promise<void> {
   }
   if (!only || only === 'spool') result.spool_drain = await runSpoolDrainBench(log);
   if (!only || only === 'alerts') result.alerts = await runAlertsBench(log);
+  if (!only || only === 'search') result.search = await runSearchBench(log);
   if (!only || only === 'team') result.team = await runTeamBench(log);
   process.stdout.write(JSON.stringify(result, null, 2) + '\n');
 }

@@ -85,8 +85,6 @@ export class Archive {
     this.bytes += op.segment.bytes;
     log.info(`[engine] archived ${op.segment.decisions} decisions, ${op.segment.messages} messages, ` +
       `${op.segment.task_events} task events, ${op.segment.snapshots} snapshots to ${op.segment.name}`);
-    // The live index holds the moved rows' removals as extra entries until its b-trees are merged.
-    await this.writes.io(async () => optimizeIndex(s));
     // Give the freed pages back, a little at a time between writes, so the file shrinks too.
     for (let free = Infinity, left = 0; free > 0; free = left) {
       left = await this.writes.io(async () => s.vacuumStep(VACUUM_STEP_PAGES));

@@ -31,6 +31,11 @@ export interface EngineOptions {
   pid?: number;
   hostname?: string;
   isProcessAlive?: (pid: number) => boolean;
+  /**
+   * false: write no search index terms; search then reads every row. For measuring what the index
+   * costs (the search bench); a later open with the index builds it for everything. Default true.
+   */
+  searchIndex?: boolean;
   /** Sees every acknowledged record and the journal before it is emptied (team mode's outbox). */
   journalTap?: JournalTap;
 }

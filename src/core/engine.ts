@@ -94,6 +94,8 @@ export class ContextEngine implements ContextEngineApi {
       committed: (results, ops) => {
         this.checkpoints.tracker.noteApplied(results);
         this.watchdogs.observe(ops);
+        // Rows left the live database: its index is made again for those that stay.
+        if (ops.some(o => o.o === 'archive' || o.o === 'cleanup') && this.ctx.store.indexing) this.history.startBackfill(() => this.closed);
         this.emitApplied(results);
       },
       writeEmergency: emergency,
@@ -103,6 +105,7 @@ export class ContextEngine implements ContextEngineApi {
     this.checkpoints = new Checkpointer(ctx, this.writes, this.compactor, this.archive, this.health);
     this.watchdogs = new Watchdogs(ctx, op => this.writes.submit(op, true));
     this.history = new HistorySearch(ctx, this.archive, this.writes);
+    if (options.searchIndex === false) this.history.stop();
     this.resumePoints = new ResumePoints({
       ctx, writes: this.writes, archive: this.archive, serial: fn => this.checkpoints.maintain(fn), capHistory: s => this.capHistory(s),
     });
@@ -194,7 +197,7 @@ export class ContextEngine implements ContextEngineApi {
     if (!this.closed) {
       this.checkpoints.startTimer();
       this.watchdogs.start();
-      this.history.startBackfill(() => this.closed);
+      if (this.ctx.store.indexing) this.history.startBackfill(() => this.closed);
     }
   }
 

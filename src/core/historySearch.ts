@@ -1,7 +1,7 @@
 import type { Archive } from './archive';
 import type { EngineContext } from './engineContext';
 import { errorText as errText } from './errorText';
-import { backfillStep, fullyIndexed, HISTORY_TABLE, INDEXED_KINDS, matchIds, rowCandidate, unindexedUpTo, type IndexDb } from './searchIndex';
+import { backfillStep, fullyIndexed, stopIndexing, HISTORY_TABLE, INDEXED_KINDS, matchIds, rowCandidate, unindexedUpTo, type IndexDb } from './searchIndex';
 import { matchesAll, matchQuery, queryTerms, type IndexedKind, type SearchCandidate } from './searchText';
 import type { WritePath } from './writePath';
 
@@ -21,6 +21,7 @@ const SCAN_PAGE_ROWS = 2000;
 
 export class HistorySearch {
   private backfilling: Promise<void> = Promise.resolve();
+  private running = false;
 
   constructor(private readonly ctx: EngineContext, private readonly archive: Archive, private readonly writes: WritePath) {}
 
@@ -46,30 +47,43 @@ export class HistorySearch {
     return out;
   }
 
+  /** No index terms from now on (EngineOptions.searchIndex false): search reads every row. */
+  stop(): void {
+    this.ctx.store.indexing = false;
+    stopIndexing(this.ctx.store);
+  }
+
   /** Builds the index of live rows written before it existed, a step at a time between writes. */
   startBackfill(isClosed: () => boolean): void {
     const store = this.ctx.store;
-    if (fullyIndexed(store)) return;
-    this.ctx.log.info('[engine] building the search index of the existing history');
+    if (this.running || fullyIndexed(store)) return;
+    this.running = true;
+    this.ctx.log.info('[engine] building the search index of the live history');
     const t0 = performance.now();
     this.backfilling = (async () => {
-      for (let left = true; left && !isClosed();) {
-        left = await this.writes.io(async () => {
-          if (isClosed()) return false;
-          store.exec('BEGIN');
-          try {
-            const more = backfillStep(store, BACKFILL_STEP_ROWS);
-            store.exec('COMMIT');
-            return more;
-          } catch (e) {
-            store.exec('ROLLBACK');
-            throw e;
-          }
-        });
-        await new Promise(resolve => setImmediate(resolve));
+      try {
+        // Checked before every step: an archive move or cleanup while this runs asks for more.
+        while (!isClosed() && !fullyIndexed(store)) {
+          await this.writes.io(async () => {
+            if (isClosed()) return;
+            store.exec('BEGIN');
+            try {
+              backfillStep(store, BACKFILL_STEP_ROWS);
+              store.exec('COMMIT');
+            } catch (e) {
+              store.exec('ROLLBACK');
+              throw e;
+            }
+          });
+          await new Promise(resolve => setImmediate(resolve));
+        }
+        if (fullyIndexed(store)) this.ctx.log.info(`[engine] search index built in ${(performance.now() - t0).toFixed(0)} ms`);
+      } catch (e) {
+        this.ctx.log.error(`[engine] building the search index stopped: ${errText(e)}; search reads the rows it does not cover`);
       }
-      if (fullyIndexed(store)) this.ctx.log.info(`[engine] search index built in ${(performance.now() - t0).toFixed(0)} ms`);
-    })().catch(e => this.ctx.log.error(`[engine] building the search index stopped: ${errText(e)}; search reads the rows it does not cover`));
+      // Set in the same turn as the last check, so a request arriving after it starts a new run.
+      this.running = false;
+    })();
   }
 
   /** Resolves when the backfill has finished or stopped. */

@@ -57,16 +57,16 @@ INSERT OR IGNORE INTO meta (k, v) VALUES ('schema_version', '${SCHEMA_VERSION}')
 /**
  * The search index (searchIndex.ts), in the live database and in every archive segment beside the
  * rows it covers. One full-text table per indexed kind, keyed by the record's id; its terms are
- * made in JS (searchText.ts). The tables keep no text of their own (external content): to remove a
- * record's terms, they are made again into search_scratch, which is empty between statements.
- * search_progress: per kind, ids at or below `unindexed` are not in the index yet (a folder or
- * segment written before the index existed); the backfill lowers it to 0.
+ * made in JS (searchText.ts) and not kept as text (contentless), so it cannot forget one record:
+ * when rows leave (archive move, cleanup) it is made again. search_progress: per kind, ids at or
+ * below `unindexed` are not in the index yet (a folder written before the index, or rows left after
+ * a move); the backfill lowers it to 0.
  */
+export const SEARCH_FTS = (table: string) => `CREATE VIRTUAL TABLE IF NOT EXISTS ${table} USING fts4(content='', terms, matchinfo=fts3);`;
 export const SEARCH_SCHEMA = `
-CREATE TABLE IF NOT EXISTS search_scratch (docid INTEGER PRIMARY KEY, terms TEXT NOT NULL);
-CREATE VIRTUAL TABLE IF NOT EXISTS search_decision USING fts4(content='search_scratch', terms, matchinfo=fts3);
-CREATE VIRTUAL TABLE IF NOT EXISTS search_message USING fts4(content='search_scratch', terms, matchinfo=fts3);
-CREATE VIRTUAL TABLE IF NOT EXISTS search_span USING fts4(content='search_scratch', terms, matchinfo=fts3);
+${SEARCH_FTS('search_decision')}
+${SEARCH_FTS('search_message')}
+${SEARCH_FTS('search_span')}
 CREATE TABLE IF NOT EXISTS search_progress (kind TEXT PRIMARY KEY, unindexed INTEGER NOT NULL);
 `;
 

@@ -1,11 +1,13 @@
 import type { SqlValue } from 'sql.js';
 import { toDecision, toMessage, toSpan, type Row } from './rows';
-import { SEARCH_SCHEMA } from './schema';
+import { SEARCH_FTS, SEARCH_SCHEMA } from './schema';
 import { decisionCandidate, indexTerms, messageCandidate, spanCandidate, type IndexedKind, type SearchCandidate } from './searchText';
 
 // The search index inside one database (live or segment): written with the records, in the same
-// transaction (Store.applyOp), so a replay rebuilds it as it re-applies them; removed with them
-// (archive moves, cleanup); built for older rows by backfill steps.
+// transaction (Store.applyOp), so a replay rebuilds it as it re-applies them; made again when rows
+// leave (archive moves, cleanup: a contentless index cannot remove one record, and a table whose
+// content is elsewhere fails integrity_check); built for older rows by backfill steps. A record
+// replaced in place (a span sent again) leaves its old id behind, which no longer reads: harmless.
 
 /** What the index needs of a store (kept apart from store.ts, which calls in here). */
 export interface IndexDb {
@@ -43,6 +45,11 @@ export function openIndex(db: IndexDb): void {
   }
 }
 
+/** Marks every row, present and to come, as not indexed: writes then skip the index (Store.indexing). */
+export function stopIndexing(db: IndexDb): void {
+  db.run('UPDATE search_progress SET unindexed = ?', [Number.MAX_SAFE_INTEGER]);
+}
+
 /** Ids at or below this are not indexed yet. */
 export function unindexedUpTo(db: IndexDb, kind: IndexedKind): number {
   return db.scalar('SELECT unindexed FROM search_progress WHERE kind = ?', [kind]);
@@ -52,14 +59,19 @@ export function indexRecord(db: IndexDb, kind: IndexedKind, id: number, text: st
   db.run(`INSERT INTO ${FTS[kind]} (docid, terms) VALUES (?, ?)`, [id, indexTerms(text)]);
 }
 
-/** Removes the index terms of the rows `where` selects (call before deleting them). */
-export function unindexRows(db: IndexDb, kind: IndexedKind, where: string, params: SqlValue[]): void {
-  const below = unindexedUpTo(db, kind);
-  const rows = db.all(`SELECT * FROM ${HISTORY_TABLE[kind]} WHERE (${where}) AND id > ?`, [...params, below]);
-  if (rows.length === 0) return;
-  for (const r of rows) db.run('INSERT OR REPLACE INTO search_scratch (docid, terms) VALUES (?, ?)', [Number(r.id), indexTerms(rowCandidate(kind, r).text)]);
-  db.run(`DELETE FROM ${FTS[kind]} WHERE docid IN (SELECT docid FROM search_scratch)`);
-  db.run('DELETE FROM search_scratch');
+/**
+ * After rows left: an empty index, every row that stays to be indexed again (by backfill steps in
+ * the live database; at once with `rebuild`, for a segment being rewritten).
+ */
+export function resetIndex(db: IndexDb, rebuild = false): void {
+  for (const kind of INDEXED_KINDS) {
+    db.exec(`DROP TABLE IF EXISTS ${FTS[kind]}; ${SEARCH_FTS(FTS[kind])}`);
+    db.run('UPDATE search_progress SET unindexed = ? WHERE kind = ?', [db.scalar(`SELECT COALESCE(MAX(id), 0) FROM ${HISTORY_TABLE[kind]}`), kind]);
+  }
+  if (rebuild) {
+    while (backfillStep(db, 10_000));
+    optimizeIndex(db);
+  }
 }
 
 /** Ids of the records that may match, newest first, below `beforeId` when given. */

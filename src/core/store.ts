@@ -2,7 +2,7 @@ import type { Database, SqlJsStatic, SqlValue, Statement } from 'sql.js';
 import { addChangeIds } from './changeIds';
 import type { ArchiveOp, BatchItemOp, CleanupOp, JournalOp, ResumeClearOp, ResumePointOp, SegmentIds, SegmentInfo } from './ops';
 import { ADDED_COLUMNS, CHAIN_INDEX, HISTORY_SCHEMA, LIVE_SCHEMA, SCHEMA_VERSION } from './schema';
-import { indexRecord, openIndex, unindexRows } from './searchIndex';
+import { indexRecord, openIndex, resetIndex } from './searchIndex';
 import { decisionCandidate, messageCandidate, spanCandidate } from './searchText';
 import { listWhere, parseJson as parse, toAgent, toAlert, toCheckpoint, toDecision, toMessage, toSpan, toTask, type Row } from './rows';
 
@@ -40,6 +40,9 @@ export interface ApplyResult {
 export class Store {
   private readonly stmts = new Map<string, Statement>();
   counters: IdCounters = { span: 0, decision: 0, message: 0, task_event: 0, snapshot: 0, checkpoint: 0 };
+
+  /** false: writes add no search index terms (EngineOptions.searchIndex; see stopIndexing). */
+  indexing = true;
 
   /** The schema version the file had when opened, when it was older than this one. */
   migratedFrom: number | undefined;
@@ -220,7 +223,7 @@ export class Store {
           [op.id, iso(op.t), op.d.decision_type, JSON.stringify(op.d.context), op.d.decision, op.d.reasoning,
             op.d.outcome === undefined ? null : JSON.stringify(op.d.outcome), op.d.agent_id ?? null, op.d.task_id ?? null],
         );
-        indexRecord(this, 'decision', op.id, decisionCandidate({ id: op.id, ts: '', ...op.d }).text);
+        if (this.indexing) indexRecord(this, 'decision', op.id, decisionCandidate({ id: op.id, ts: '', ...op.d }).text);
         this.counters.decision = Math.max(this.counters.decision, op.id);
         return { kind: 'decision', ids: [String(op.id)] };
       case 'message':
@@ -228,7 +231,7 @@ export class Store {
           'INSERT INTO agent_coordination (id, ts, from_agent, to_agent, message_type, content) VALUES (?,?,?,?,?,?)',
           [op.id, iso(op.t), op.d.from_agent, op.d.to_agent, op.d.message_type, JSON.stringify(op.d.content)],
         );
-        indexRecord(this, 'message', op.id, messageCandidate({ id: op.id, ts: '', ...op.d }).text);
+        if (this.indexing) indexRecord(this, 'message', op.id, messageCandidate({ id: op.id, ts: '', ...op.d }).text);
         this.counters.message = Math.max(this.counters.message, op.id);
         return { kind: 'message', ids: [String(op.id)] };
       case 'context':
@@ -336,8 +339,6 @@ export class Store {
   }
 
   private insertSpan(t: number, s: SpanInput & { id: number }): void {
-    // A span sent again replaces its earlier copy, whose terms go with it.
-    unindexRows(this, 'span', 'trace_id = ? AND span_id = ?', [s.trace_id, s.span_id]);
     this.run(
       `INSERT OR REPLACE INTO spans (id, ts, trace_id, span_id, parent_span_id, name, kind, start_time, end_time, status,
         status_message, operation, agent_id, agent_name, conversation_id, task_id, tool_name, model, input_tokens,
@@ -346,7 +347,7 @@ export class Store {
         s.status_message, s.operation, s.agent_id, s.agent_name, s.conversation_id, s.task_id, s.tool_name, s.model,
         s.input_tokens, s.output_tokens, JSON.stringify(s.attributes), JSON.stringify(s.resource), s.scope],
     );
-    indexRecord(this, 'span', s.id, spanCandidate(s).text);
+    if (this.indexing) indexRecord(this, 'span', s.id, spanCandidate(s).text);
     this.counters.span = Math.max(this.counters.span, s.id);
   }
 
@@ -368,16 +369,15 @@ export class Store {
   }
 
   private applyArchive(op: ArchiveOp): ApplyResult {
-    // The segment carries these rows' index terms (archive.ts); the live index lets them go.
-    unindexRows(this, 'decision', 'id <= ?', [op.max.decisions]);
-    unindexRows(this, 'message', 'id <= ?', [op.max.messages]);
-    if (op.max.spans) unindexRows(this, 'span', 'id <= ?', [op.max.spans]);
     this.run('DELETE FROM decision_log WHERE id <= ?', [op.max.decisions]);
     this.run('DELETE FROM agent_coordination WHERE id <= ?', [op.max.messages]);
     this.run('DELETE FROM task_events WHERE id <= ?', [op.max.task_events]);
     if (op.max.spans) this.run('DELETE FROM spans WHERE id <= ?', [op.max.spans]);
     for (const id of op.snapshot_ids) this.run('DELETE FROM context_snapshots WHERE id = ?', [id]);
     this.insertSegment(op.segment);
+    // The segment carries the moved rows' index terms (archive.ts); the live index is made again
+    // for the rows that stay, by backfill steps.
+    resetIndex(this);
     for (const [k, v] of [['decision', op.max.decisions], ['message', op.max.messages], ['task_event', op.max.task_events],
       ['snapshot', Math.max(0, ...op.snapshot_ids)], ['span', op.max.spans ?? 0]] as const) {
       this.setMeta(`hw_${k}`, Math.max(Number(this.getMeta(`hw_${k}`) ?? 0), v));
@@ -412,12 +412,15 @@ export class Store {
    * delta of those before it in its chain. Works on segments too, given the live database's kept ids.
    */
   deleteOlderThan(cutoff: string, keptSnapshots = this.keptSnapshots(cutoff)): void {
-    for (const kind of ['decision', 'message', 'span'] as const) unindexRows(this, kind, 'ts < ?', [cutoff]);
+    const indexedGo = this.scalar(`SELECT EXISTS (SELECT 1 FROM decision_log WHERE ts < ?) OR EXISTS (SELECT 1 FROM agent_coordination WHERE ts < ?)
+      OR EXISTS (SELECT 1 FROM spans WHERE ts < ?)`, [cutoff, cutoff, cutoff]) > 0;
     this.run('DELETE FROM decision_log WHERE ts < ?', [cutoff]);
     this.run('DELETE FROM agent_coordination WHERE ts < ?', [cutoff]);
     this.run('DELETE FROM task_events WHERE ts < ?', [cutoff]);
     this.run('DELETE FROM spans WHERE ts < ?', [cutoff]);
     for (const id of this.snapshotsToPrune(cutoff, keptSnapshots)) this.run('DELETE FROM context_snapshots WHERE id = ?', [id]);
+    // Live: indexed again in steps; a segment being rewritten: at once, so it is written whole.
+    if (indexedGo) resetIndex(this, !this.live);
   }
 
   countOlderThan(cutoff: string, keptSnapshots = this.keptSnapshots(cutoff)): { decisions: number; messages: number; task_events: number; snapshots: number; spans: number } {

@@ -142,7 +142,7 @@ describe('core: search index', function () {
     // As a version before the index left it: no index tables, in the database or in the segments.
     const strip = async (file: string) => {
       const db = new (await sql()).Database(fs.readFileSync(file));
-      db.exec('DROP TABLE search_decision; DROP TABLE search_message; DROP TABLE search_span; DROP TABLE search_scratch; DROP TABLE search_progress');
+      db.exec('DROP TABLE search_decision; DROP TABLE search_message; DROP TABLE search_span; DROP TABLE search_progress');
       fs.writeFileSync(file, db.export());
       db.close();
     };
@@ -215,6 +215,7 @@ describe('core: search index', function () {
       assert.strictEqual((await search(e, 'zebra')).length, 3);
       await e.cleanup({ olderThanDays: 5 });
       assert.deepStrictEqual((await search(e, 'zebra')).map(r => r.title), ['new zebra']);
+      await e.searchIndexBuilt();
       await e.compact();
       await withDb(path.join(dir, DB_FILE), db => {
         assert.strictEqual(count(db, "SELECT COUNT(*) FROM search_decision WHERE terms MATCH 'plan*'"), count(db, 'SELECT COUNT(*) FROM decision_log'));
