@@ -40,6 +40,7 @@ export function openIndex(db: IndexDb): void {
   db.exec(SEARCH_SCHEMA);
   if (had) return;
   for (const kind of INDEXED_KINDS) {
+    mergeAsYouGo(db, kind);
     db.run('INSERT OR REPLACE INTO search_progress (kind, unindexed) VALUES (?, ?)',
       [kind, db.scalar(`SELECT COALESCE(MAX(id), 0) FROM ${HISTORY_TABLE[kind]}`)]);
   }
@@ -48,6 +49,14 @@ export function openIndex(db: IndexDb): void {
 /** Marks every row, present and to come, as not indexed: writes then skip the index (Store.indexing). */
 export function stopIndexing(db: IndexDb): void {
   db.run('UPDATE search_progress SET unindexed = ?', [Number.MAX_SAFE_INTEGER]);
+}
+
+/**
+ * Each commit adds a small b-tree to a full-text table; merged a little at every commit they cost
+ * the write path less than merged 16 at a time (measured: about 130 against 170 to 360 µs a commit).
+ */
+function mergeAsYouGo(db: IndexDb, kind: IndexedKind): void {
+  db.run(`INSERT INTO ${FTS[kind]} (${FTS[kind]}) VALUES ('automerge=8')`);
 }
 
 /** Ids at or below this are not indexed yet. */
@@ -66,6 +75,7 @@ export function indexRecord(db: IndexDb, kind: IndexedKind, id: number, text: st
 export function resetIndex(db: IndexDb, rebuild = false): void {
   for (const kind of INDEXED_KINDS) {
     db.exec(`DROP TABLE IF EXISTS ${FTS[kind]}; ${SEARCH_FTS(FTS[kind])}`);
+    mergeAsYouGo(db, kind);
     db.run('UPDATE search_progress SET unindexed = ? WHERE kind = ?', [db.scalar(`SELECT COALESCE(MAX(id), 0) FROM ${HISTORY_TABLE[kind]}`), kind]);
   }
   if (rebuild) {

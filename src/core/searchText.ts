@@ -1,14 +1,18 @@
 import type { Json } from './types';
 
 // What search sees of a record, and how words are cut, in one place: the index (searchIndex.ts) is
-// built from the same text the match is confirmed on, so it can never miss what the check accepts.
+// built from the same text the match is confirmed on.
 //
 // A query word matches when it occurs in the record's text as a substring after NFKC and case
-// folding. The index stores, for every run of letters, digits and marks in the folded text, each of
-// its suffixes cut to SUFFIX_CHARS characters. Any piece of a query word that occurs in the text
-// lies inside one run, so it is the start of one of that run's suffixes: a prefix query on the
-// piece (cut to SUFFIX_CHARS) finds every record that holds it. Compounds ("Datenbank" in
-// "Datenbankverbindung"), words inside words and scripts without spaces need nothing else.
+// folding; the index finds the records that may hold it, by prefix. For every run of letters,
+// digits and marks in the folded text it stores (each cut to SUFFIX_CHARS characters):
+// - the run itself: a word is found by any start of it ("verbind" finds "verbindung");
+// - for a run of LONG_RUN characters or more (German compounds, identifiers run together), every
+//   suffix of 3 or more: "verbindung" and "fehler" find "datenbankverbindungsfehler";
+// - for a run in a script written without spaces (Chinese, Japanese, Thai, ...), every suffix:
+//   any piece of "データベース接続を再試行する" is the start of one.
+// A piece inside a shorter word ("ail" in "failed", "345" in "12345") is not found: measured (search
+// bench), every suffix of every word costs three times the terms, and the write path as much more.
 
 export type SearchKind = 'decision' | 'message' | 'task' | 'agent' | 'span' | 'checkpoint';
 
@@ -49,27 +53,42 @@ export function queryTerms(q: string): string[] {
 }
 
 const RUN = /[\p{L}\p{N}\p{M}]+/gu;
+const NO_SPACES = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}]/u;
+const SURROGATE = /[\uD800-\uDFFF]/;
+
+/** Runs this long or longer are indexed by their suffixes too. */
+export const LONG_RUN = 8;
 
 /** The index terms of a record's text, space separated (every term is letters, digits and marks only). */
 export function indexTerms(text: string): string {
   const out = new Set<string>();
-  for (const m of fold(text).matchAll(RUN)) {
-    const chars = Array.from(m[0]);
-    for (let i = 0; i < chars.length; i++) out.add(chars.slice(i, i + SUFFIX_CHARS).join(''));
-  }
+  for (const m of fold(text).matchAll(RUN)) addRunTerms(m[0], out);
   return [...out].join(' ');
 }
 
+function addRunTerms(run: string, out: Set<string>): void {
+  // Cut by code points; most runs have no surrogate pairs and are cut as they are.
+  const chars: ArrayLike<string> & { slice(a: number, b: number): string | string[] } = SURROGATE.test(run) ? Array.from(run) : run;
+  const cut = (i: number) => {
+    const x = chars.slice(i, i + SUFFIX_CHARS);
+    return typeof x === 'string' ? x : x.join('');
+  };
+  out.add(cut(0));
+  const min = NO_SPACES.test(run) ? 1 : chars.length >= LONG_RUN ? 3 : 0;
+  if (min === 0) return;
+  for (let i = 1; i + min <= chars.length; i++) out.add(cut(i));
+}
+
 /**
- * The full-text query that finds every record holding all of `terms` (and a few more, which the
- * substring check drops); undefined when the terms hold no letter or digit. Pieces of one or two
- * characters match so many suffixes that they are left to the check when a longer piece is there.
+ * The full-text query for records that may hold all of `terms` (the substring check drops the
+ * others); undefined when the terms hold no letter or digit. Pieces of one or two characters in a
+ * spaced script match so many words that they are left to the check when a longer piece is there.
  */
 export function matchQuery(terms: string[]): string | undefined {
   const pieces = new Set<string>();
   for (const t of terms) for (const m of t.matchAll(RUN)) pieces.add(Array.from(m[0]).slice(0, SUFFIX_CHARS).join(''));
   if (pieces.size === 0) return undefined;
-  const long = [...pieces].filter(p => Array.from(p).length > 2);
+  const long = [...pieces].filter(p => Array.from(p).length > 2 || NO_SPACES.test(p));
   return (long.length ? long : [...pieces]).map(p => `${p}*`).join(' ');
 }
 

@@ -8,7 +8,7 @@ import initSqlJs, { type Database } from 'sql.js';
 import type { ContextEngine } from '../../../src/core';
 import { ARCHIVE_DIR, DB_FILE } from '../../../src/core/fileNames';
 import { Store } from '../../../src/core/store';
-import { fold, indexTerms, matchQuery, queryTerms } from '../../../src/core/searchText';
+import { fold, indexTerms, LONG_RUN, matchQuery, queryTerms } from '../../../src/core/searchText';
 import { matchIds } from '../../../src/core/searchIndex';
 import type { BatchEvent } from '../../../src/core/types';
 import { search } from '../../../src/server/search';
@@ -42,9 +42,10 @@ const count = (db: Database, q: string, p: (string | number)[] = []) => Number(d
 describe('core: search index', function () {
   this.timeout(120_000);
 
-  it('finds every substring of a word in any script through the index alone', async () => {
-    // Random texts mixing scripts; each query is a random piece of one of them: the index must
-    // return that record (the substring check then keeps exactly what today's scan kept).
+  it('finds through the index alone any start of a word, any part of 3+ characters of a long word, any part of Japanese', async () => {
+    // Random texts mixing scripts; each query is a random piece of one of their words, of a kind
+    // the index promises to find: the index must return that record (the substring check then
+    // keeps exactly what the scan kept).
     const rng = mulberry32(14);
     const alphabets = ['abcdefghij', 'абвгдеёжзи', 'äöüßen', 'データベース接続再試行', 'αβγδεζ', '0123456789'];
     const word = () => {
@@ -61,25 +62,30 @@ describe('core: search index', function () {
         s.applyOp({ o: 'decision', t: 0, id, d: { decision_type: 'x', context: null, decision: text.toUpperCase(), reasoning: '' } });
       }
       s.exec('COMMIT');
-      for (let n = 0; n < 500; n++) {
+      let asked = 0;
+      for (let n = 0; n < 600; n++) {
         const id = 1 + Math.floor(rng() * texts.length);
-        const text = fold(texts[id - 1].toUpperCase());
-        const at = Math.floor(rng() * text.length);
-        const piece = text.slice(at, at + 1 + Math.floor(rng() * 16));
-        const terms = queryTerms(piece);
-        if (terms.length === 0) continue;
-        const ids = matchIds(s, 'decision', matchQuery(terms)!, 1000);
-        assert.ok(ids.includes(id), `"${piece}" (${JSON.stringify(terms)}) is in decision ${id} "${text}" but the index did not return it`);
+        const runs = fold(texts[id - 1].toUpperCase()).match(/[\p{L}\p{N}\p{M}]+/gu)!;
+        const run = runs[Math.floor(rng() * runs.length)];
+        const japanese = /[\p{Script=Katakana}\p{Script=Han}]/u.test(run);
+        const at = japanese || run.length >= LONG_RUN ? Math.floor(rng() * run.length) : 0;
+        const piece = run.slice(at, at + 1 + Math.floor(rng() * 16));
+        if (!japanese && at > 0 && piece.length < 3) continue;
+        asked++;
+        const ids = matchIds(s, 'decision', matchQuery(queryTerms(piece))!, 1000);
+        assert.ok(ids.includes(id), `"${piece}" is in decision ${id} "${run}" but the index did not return it`);
       }
+      assert.ok(asked > 400);
     } finally {
       s.close();
     }
   });
 
-  it('stores folded suffixes, cut to 12 characters', () => {
+  it('stores words, and suffixes of long words and of Japanese, folded and cut to 12 characters', () => {
     assert.deepStrictEqual(indexTerms('Datenbankverbindungsfehler Ab').split(' ').slice(0, 3), ['datenbankver', 'atenbankverb', 'tenbankverbi']);
     assert.ok(indexTerms('Datenbankverbindungsfehler').split(' ').includes('verbindungsf'));
     assert.deepStrictEqual(indexTerms('接続を'), '接続を 続を を');
+    assert.strictEqual(indexTerms('Failed 12345'), 'failed 12345', 'short words are stored whole');
     assert.strictEqual(matchQuery(queryTerms('Verbindung, a')), 'verbindung*', 'pieces of one or two characters are left to the check');
     assert.strictEqual(matchQuery(queryTerms('接')), '接*');
   });
