@@ -112,9 +112,10 @@ export async function runSearchBench(log: (s: string) => void): Promise<Record<s
 
   log('search: backfill of a folder written without the index');
   const h = monitorEventLoopDelay({ resolution: 1 });
-  h.enable();
   const t0 = performance.now();
   const old = await open(without.folder);
+  // The steps run between writes once the folder is open (loading it is not part of them).
+  h.enable();
   await old.searchIndexBuilt();
   const backfillMs = performance.now() - t0;
   h.disable();
@@ -148,7 +149,7 @@ export async function runSearchBench(log: (s: string) => void): Promise<Record<s
     batched_records_per_s: { with_index: withIdx.records_per_s, without_index: without.records_per_s, ratio: r2(withIdx.records_per_s / without.records_per_s) },
     index_bytes_per_record: withIdx.db_bytes_per_record - without.db_bytes_per_record,
     db_bytes_per_record: { with_index: withIdx.db_bytes_per_record, without_index: without.db_bytes_per_record },
-    backfill: { records: n, ms: Math.round(backfillMs), max_event_loop_block_ms: r2(h.max / 1e6) },
+    backfill: { records: n, ms_from_open: Math.round(backfillMs), max_event_loop_block_ms: r2(h.max / 1e6) },
     history: { records: big + 1, build_s: r2(buildS), records_per_s: Math.round(big / buildS), archive_segments: m.archive_bytes > 0 ? fs.readdirSync(path.join(folder, 'archive')).length : 0,
       archive_bytes: m.archive_bytes, max_checkpoint_with_archive_ms: Math.round(maxCheckpointMs) },
     search_latency: latency,

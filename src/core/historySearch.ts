@@ -30,21 +30,16 @@ export class HistorySearch {
     const terms = queryTerms(q);
     if (terms.length === 0) return [];
     const query = matchQuery(terms);
-    const out: SearchCandidate[] = [];
-    for (const kind of INDEXED_KINDS) {
-      const found = findIn(this.ctx.store, kind, terms, query, cap);
-      // Each segment holds an id range older than the live rows, and older than the segments after it.
-      const segments = this.ctx.store.listSegments()
-        .filter(s => s.max_ids === undefined || s.max_ids[kind] > 0)
-        .sort((a, b) => (b.max_ids?.[kind] ?? 0) - (a.max_ids?.[kind] ?? 0));
-      for (const seg of segments) {
-        if (found.length >= cap) break;
-        const more = await this.archive.withSegment(seg.name, s => findIn(s, kind, terms, query, cap - found.length));
-        if (more) found.push(...more);
-      }
-      out.push(...found);
+    const found = new Map(INDEXED_KINDS.map(kind => [kind, findIn(this.ctx.store, kind, terms, query, cap)]));
+    // Newest segments first; each is opened once for every kind still short of `cap`.
+    for (const seg of this.ctx.store.listSegments()) {
+      const kinds = INDEXED_KINDS.filter(k => found.get(k)!.length < cap && (seg.max_ids === undefined || seg.max_ids[k] > 0));
+      if (kinds.length === 0) continue;
+      await this.archive.withSegment(seg.name, s => {
+        for (const k of kinds) found.get(k)!.push(...findIn(s, k, terms, query, cap - found.get(k)!.length));
+      });
     }
-    return out;
+    return [...found.values()].flat();
   }
 
   /** No index terms from now on (EngineOptions.searchIndex false): search reads every row. */
