@@ -104,7 +104,7 @@ export class ContextEngine implements ContextEngineApi {
     this.archive = new Archive(ctx, this.writes, this.compactor);
     this.checkpoints = new Checkpointer(ctx, this.writes, this.compactor, this.archive, this.health);
     this.watchdogs = new Watchdogs(ctx, op => this.writes.submit(op, true));
-    this.history = new HistorySearch(ctx, this.archive, this.writes);
+    this.history = new HistorySearch(ctx, this.archive, this.writes, fn => this.checkpoints.maintain(fn));
     if (options.searchIndex === false) this.history.stop();
     this.resumePoints = new ResumePoints({
       ctx, writes: this.writes, archive: this.archive, serial: fn => this.checkpoints.maintain(fn), capHistory: s => this.capHistory(s),

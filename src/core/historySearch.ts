@@ -1,7 +1,11 @@
+import * as path from 'path';
 import type { Archive } from './archive';
+import { readFileIfExists, writeFileAtomic } from './atomicFile';
+import { ARCHIVE_DIR } from './fileNames';
+import { Store } from './store';
 import type { EngineContext } from './engineContext';
 import { errorText as errText } from './errorText';
-import { backfillStep, fullyIndexed, stopIndexing, HISTORY_TABLE, INDEXED_KINDS, matchIds, rowCandidate, unindexedUpTo, type IndexDb } from './searchIndex';
+import { backfillStep, fullyIndexed, optimizeIndex, SEGMENTS_INDEXED, stopIndexing, HISTORY_TABLE, INDEXED_KINDS, matchIds, rowCandidate, unindexedUpTo, type IndexDb } from './searchIndex';
 import { matchesAll, matchQuery, queryTerms, type IndexedKind, type SearchCandidate } from './searchText';
 import type { WritePath } from './writePath';
 
@@ -10,6 +14,11 @@ export const SEARCH_CANDIDATES = 10_000;
 
 /** Rows indexed per backfill step: a few tens of milliseconds of blocking. */
 const BACKFILL_STEP_ROWS = 200;
+
+/** Rows of a segment indexed per step (in memory, off the write path). */
+const SEGMENT_STEP_ROWS = 500;
+
+const nextTurn = () => new Promise(resolve => setImmediate(resolve));
 
 /** Rows read per page where the index does not reach yet (a folder or segment from before it). */
 const SCAN_PAGE_ROWS = 2000;
@@ -23,7 +32,11 @@ export class HistorySearch {
   private backfilling: Promise<void> = Promise.resolve();
   private running = false;
 
-  constructor(private readonly ctx: EngineContext, private readonly archive: Archive, private readonly writes: WritePath) {}
+  constructor(
+    private readonly ctx: EngineContext, private readonly archive: Archive, private readonly writes: WritePath,
+    /** The maintenance queue: checkpoints, archive moves and cleanup run one at a time in it. */
+    private readonly serial: <T>(fn: () => Promise<T>) => Promise<T>,
+  ) {}
 
   /** Records of the indexed kinds holding every word of `q`, newest first per kind, at most `cap` per kind. */
   async find(q: string, cap = SEARCH_CANDIDATES): Promise<SearchCandidate[]> {
@@ -48,37 +61,81 @@ export class HistorySearch {
     stopIndexing(this.ctx.store);
   }
 
-  /** Builds the index of live rows written before it existed, a step at a time between writes. */
+  /**
+   * Builds the index where it is missing, a step at a time between writes: live rows written before
+   * it existed or left after an archive move, then segments written before it.
+   */
   startBackfill(isClosed: () => boolean): void {
     const store = this.ctx.store;
-    if (this.running || fullyIndexed(store)) return;
+    if (this.running || (fullyIndexed(store) && store.getMeta(SEGMENTS_INDEXED) !== undefined)) return;
     this.running = true;
-    this.ctx.log.info('[engine] building the search index of the live history');
     const t0 = performance.now();
     this.backfilling = (async () => {
       try {
         // Checked before every step: an archive move or cleanup while this runs asks for more.
-        while (!isClosed() && !fullyIndexed(store)) {
-          await this.writes.io(async () => {
-            if (isClosed()) return;
-            store.exec('BEGIN');
-            try {
-              backfillStep(store, BACKFILL_STEP_ROWS);
-              store.exec('COMMIT');
-            } catch (e) {
-              store.exec('ROLLBACK');
-              throw e;
-            }
-          });
-          await new Promise(resolve => setImmediate(resolve));
+        while (!isClosed()) {
+          if (!fullyIndexed(store)) {
+            await this.writes.io(async () => {
+              if (isClosed()) return;
+              store.exec('BEGIN');
+              try {
+                backfillStep(store, BACKFILL_STEP_ROWS);
+                store.exec('COMMIT');
+              } catch (e) {
+                store.exec('ROLLBACK');
+                throw e;
+              }
+            });
+            await nextTurn();
+          } else if (store.getMeta(SEGMENTS_INDEXED) === undefined) {
+            await this.indexOldSegments(isClosed);
+          } else {
+            this.ctx.log.info(`[engine] search index complete (${(performance.now() - t0).toFixed(0)} ms of building)`);
+            break;
+          }
         }
-        if (fullyIndexed(store)) this.ctx.log.info(`[engine] search index built in ${(performance.now() - t0).toFixed(0)} ms`);
       } catch (e) {
         this.ctx.log.error(`[engine] building the search index stopped: ${errText(e)}; search reads the rows it does not cover`);
       }
       // Set in the same turn as the last check, so a request arriving after it starts a new run.
       this.running = false;
     })();
+  }
+
+  /**
+   * Segments written before the index get it: indexed in memory in steps, then written over the
+   * same name (the same rows, so a crash leaves either file, both whole), in the maintenance
+   * queue so no cleanup rewrites or drops it meanwhile.
+   */
+  private async indexOldSegments(isClosed: () => boolean): Promise<void> {
+    const { store, fs, folder, SQL, log } = this.ctx;
+    for (const seg of store.listSegments()) {
+      if (isClosed()) return;
+      const file = path.join(folder, ARCHIVE_DIR, seg.name);
+      const bytes = await readFileIfExists(fs, file);
+      if (!bytes) continue;
+      const s = Store.open(SQL, bytes, false);
+      try {
+        if (fullyIndexed(s)) continue;
+        while (backfillStep(s, SEGMENT_STEP_ROWS)) {
+          await nextTurn();
+          if (isClosed()) return;
+        }
+        optimizeIndex(s);
+        const out = s.db.export();
+        await this.serial(async () => {
+          if (isClosed() || !store.listSegments().some(x => x.name === seg.name)) return;
+          await this.writes.io(async () => {
+            await writeFileAtomic(fs, file, out);
+            store.run('UPDATE archive_segments SET bytes = ? WHERE name = ?', [out.length, seg.name]);
+          });
+          log.info(`[engine] search index added to archive segment ${seg.name}`);
+        });
+      } finally {
+        s.close();
+      }
+    }
+    if (!isClosed()) await this.writes.io(async () => store.setMeta(SEGMENTS_INDEXED, 1));
   }
 
   /** Resolves when the backfill has finished or stopped. */

@@ -35,15 +35,16 @@ export function rowCandidate(kind: IndexedKind, r: Row): SearchCandidate {
  * Creates the index tables. A database that had none (written before the index existed) has all of
  * its rows to backfill; a new one has none.
  */
-export function openIndex(db: IndexDb): void {
+export function openIndex(db: IndexDb): boolean {
   const had = db.scalar("SELECT COUNT(*) FROM sqlite_master WHERE name = 'search_progress'") > 0;
   db.exec(SEARCH_SCHEMA);
-  if (had) return;
+  if (had) return false;
   for (const kind of INDEXED_KINDS) {
     mergeAsYouGo(db, kind);
     db.run('INSERT OR REPLACE INTO search_progress (kind, unindexed) VALUES (?, ?)',
       [kind, db.scalar(`SELECT COALESCE(MAX(id), 0) FROM ${HISTORY_TABLE[kind]}`)]);
   }
+  return true;
 }
 
 /** Marks every row, present and to come, as not indexed: writes then skip the index (Store.indexing). */
@@ -118,6 +119,9 @@ export function backfillStep(db: IndexDb, rows: number): boolean {
   }
   return left;
 }
+
+/** Live meta key: every archive segment named by the database carries its index (see HistorySearch). */
+export const SEGMENTS_INDEXED = 'search_segments_indexed';
 
 /** Whether every row of this database is in its index. */
 export function fullyIndexed(db: IndexDb): boolean {

@@ -2,7 +2,7 @@ import type { Database, SqlJsStatic, SqlValue, Statement } from 'sql.js';
 import { addChangeIds } from './changeIds';
 import type { ArchiveOp, BatchItemOp, CleanupOp, JournalOp, ResumeClearOp, ResumePointOp, SegmentIds, SegmentInfo } from './ops';
 import { ADDED_COLUMNS, CHAIN_INDEX, HISTORY_SCHEMA, LIVE_SCHEMA, SCHEMA_VERSION } from './schema';
-import { indexRecord, openIndex, resetIndex } from './searchIndex';
+import { indexRecord, openIndex, resetIndex, SEGMENTS_INDEXED } from './searchIndex';
 import { decisionCandidate, messageCandidate, spanCandidate } from './searchText';
 import { listWhere, parseJson as parse, toAgent, toAlert, toCheckpoint, toDecision, toMessage, toSpan, toTask, type Row } from './rows';
 
@@ -62,7 +62,11 @@ export class Store {
       // journal and syncs would only copy pages around inside the WebAssembly heap.
       db.exec('PRAGMA journal_mode = MEMORY; PRAGMA synchronous = OFF; PRAGMA temp_store = MEMORY');
       store.migrate();
-      openIndex(store);
+      if (openIndex(store) && live) {
+        // Segments written before the index get theirs by backfill (HistorySearch).
+        if (store.scalar('SELECT COUNT(*) FROM archive_segments') === 0) store.setMeta(SEGMENTS_INDEXED, 1);
+        else store.run('DELETE FROM meta WHERE k = ?', [SEGMENTS_INDEXED]);
+      }
       // A file made before: converted once (a whole VACUUM), at open, before any write.
       if (live && store.scalar('PRAGMA auto_vacuum') !== 2) db.exec('PRAGMA auto_vacuum = INCREMENTAL; VACUUM');
       if (live) store.initCounters();

@@ -137,7 +137,7 @@ describe('core: search index', function () {
     }
   });
 
-  it('builds the index of a folder written before it, searching the rows it does not cover yet meanwhile', async () => {
+  it('builds the index of a folder written before it, live and archived, searching the rows it does not cover yet meanwhile', async () => {
     const dir = tempDir();
     let e = await openEngine(dir, { liveDbLimitBytes: 96 * 1024 });
     await e.logDecision({ decision_type: 'plan', context: null, decision: 'Old zebra in a segment', reasoning: '' });
@@ -167,6 +167,15 @@ describe('core: search index', function () {
     } finally {
       await e.close();
     }
+    let inSegments = 0;
+    for (const f of fs.readdirSync(path.join(dir, ARCHIVE_DIR))) {
+      inSegments += await withDb(path.join(dir, ARCHIVE_DIR, f), db => {
+        assert.strictEqual(count(db, 'SELECT SUM(unindexed) FROM search_progress'), 0, `segment ${f} was indexed`);
+        assert.strictEqual(count(db, "SELECT COUNT(*) FROM search_decision WHERE terms MATCH 'plan*'"), count(db, 'SELECT COUNT(*) FROM decision_log'));
+        return count(db, "SELECT COUNT(*) FROM search_decision WHERE terms MATCH 'zebra*'");
+      });
+    }
+    assert.strictEqual(inSegments, 1, 'the old zebra is in its segment\'s index');
     await withDb(path.join(dir, DB_FILE), db => {
       assert.strictEqual(count(db, 'SELECT SUM(unindexed) FROM search_progress'), 0, 'the live rows were all indexed');
       assert.strictEqual(count(db, "SELECT COUNT(*) FROM search_decision WHERE terms MATCH 'zebra*'"), 1);
