@@ -43,6 +43,9 @@ export class HistorySearch {
     const terms = queryTerms(q);
     if (terms.length === 0) return [];
     const query = matchQuery(terms);
+    // Words without a letter or digit ("_") have nothing to look up: the newest live rows are read.
+    if (query === undefined) return INDEXED_KINDS.flatMap(kind => this.ctx.store.all(`SELECT * FROM ${HISTORY_TABLE[kind]} ORDER BY id DESC LIMIT ?`, [cap])
+      .map(r => rowCandidate(kind, r)).filter(c => matchesAll(c, terms)));
     const found = new Map(INDEXED_KINDS.map(kind => [kind, findIn(this.ctx.store, kind, terms, query, cap)]));
     // Newest segments first; each is opened once for every kind still short of `cap`.
     for (const seg of this.ctx.store.listSegments()) {
@@ -145,7 +148,7 @@ export class HistorySearch {
 }
 
 /** Matches in one database: through its index, then by reading the rows the index does not cover yet. */
-function findIn(db: IndexDb, kind: IndexedKind, terms: string[], query: string | undefined, room: number): SearchCandidate[] {
+function findIn(db: IndexDb, kind: IndexedKind, terms: string[], query: string, room: number): SearchCandidate[] {
   const table = HISTORY_TABLE[kind];
   const found: SearchCandidate[] = [];
   const keep = (rows: ReturnType<IndexDb['all']>) => {
@@ -154,18 +157,13 @@ function findIn(db: IndexDb, kind: IndexedKind, terms: string[], query: string |
       if (matchesAll(c, terms)) found.push(c);
     }
   };
-  const upTo = query === undefined ? Infinity : unindexedUpTo(db, kind);
-  if (query !== undefined) {
-    const ids = matchIds(db, kind, query, room);
-    for (let i = 0; i < ids.length; i += 500) {
-      const chunk = ids.slice(i, i + 500);
-      keep(db.all(`SELECT * FROM ${table} WHERE id IN (${chunk.map(() => '?').join(',')}) ORDER BY id DESC`, chunk));
-    }
+  const ids = matchIds(db, kind, query, room);
+  for (let i = 0; i < ids.length; i += 500) {
+    const chunk = ids.slice(i, i + 500);
+    keep(db.all(`SELECT * FROM ${table} WHERE id IN (${chunk.map(() => '?').join(',')}) ORDER BY id DESC`, chunk));
   }
-  for (let below = upTo; below > 0 && found.length < room;) {
-    const rows = below === Infinity
-      ? db.all(`SELECT * FROM ${table} ORDER BY id DESC LIMIT ?`, [SCAN_PAGE_ROWS])
-      : db.all(`SELECT * FROM ${table} WHERE id <= ? ORDER BY id DESC LIMIT ?`, [below, SCAN_PAGE_ROWS]);
+  for (let below = unindexedUpTo(db, kind); below > 0 && found.length < room;) {
+    const rows = db.all(`SELECT * FROM ${table} WHERE id <= ? ORDER BY id DESC LIMIT ?`, [below, SCAN_PAGE_ROWS]);
     keep(rows);
     below = rows.length < SCAN_PAGE_ROWS ? 0 : Number(rows[rows.length - 1].id) - 1;
   }
