@@ -12,7 +12,8 @@ import type { Json } from './types';
 // - for a run in a script written without spaces (Chinese, Japanese, Thai, ...), every suffix:
 //   any piece of "データベース接続を再試行する" is the start of one.
 // A piece inside a shorter word ("ail" in "failed", "345" in "12345") is not found: measured (search
-// bench), every suffix of every word costs three times the terms, and the write path as much more.
+// bench), every suffix of every word is three times the terms (105 against 37 for a typical
+// decision) and brought batched writes to 0.17 of their speed without an index, against 0.6.
 
 export type SearchKind = 'decision' | 'message' | 'task' | 'agent' | 'span' | 'checkpoint';
 
