@@ -170,8 +170,8 @@ export function buildTimeline(input: TimelineInput): TimelineModel {
       key: `crash:${r.file}`, kind: 'crash', lane: RUN_LANE, t: crashAt, label: 'Crash',
       detail: [
         'Crash: the engine stopped without closing',
-        ...(Number.isFinite(last) ? [`last activity before it; recovered ${duration(recovered - crashAt)} later`] : []),
-        `${r.incomplete_tasks.length} incomplete task${r.incomplete_tasks.length === 1 ? '' : 's'} in the recovery report`,
+        Number.isFinite(last) ? `down ${duration(recovered - crashAt)}, from its last write to the recovery` : 'recovered at this moment',
+        `${r.incomplete_tasks.length} incomplete task${r.incomplete_tasks.length === 1 ? '' : 's'}: click to open the recovery report`,
       ],
       ref: { kind: 'report', file: r.file },
     });

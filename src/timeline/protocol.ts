@@ -96,4 +96,4 @@ export type TimelineToHost =
   /** An item was clicked (or Enter pressed on it): reveal it in the sidebar. */
   | { type: 'reveal'; ref: TimelineRef; key: string }
   /** After each draw: what is on screen (tests read it). */
-  | { type: 'rendered'; lanes: string[]; bars: number; markers: number; selected: string | null; viewStart: number; viewEnd: number; width: number };
+  | { type: 'rendered'; lanes: string[]; bars: number; markers: number; crashes: number; outages: number; selected: string | null; viewStart: number; viewEnd: number; width: number };

@@ -123,12 +123,14 @@ function draw(): void {
   }
 
   const plot = el('g', { 'clip-path': `url(#${clipId})` }, svg);
+  let outages = 0;
   for (const o of m.outages) {
     const x1 = Math.max(LABEL_W, x(o.start));
     const x2 = Math.min(LABEL_W + w, x(o.end));
     if (x2 < LABEL_W || x1 > LABEL_W + w) continue;
     const r = el('rect', { x: x1, y: AXIS_H, width: Math.max(2, x2 - x1), height: total - AXIS_H, class: 'outage' }, plot);
     tip(r, [o.label]);
+    outages++;
   }
   if (m.now >= view.start && m.now <= view.end) el('line', { x1: x(m.now), x2: x(m.now), y1: AXIS_H - 6, y2: total, class: 'now' }, plot);
 
@@ -149,6 +151,7 @@ function draw(): void {
   }
 
   let markers = 0;
+  let crashes = 0;
   // Markers of one lane closer than their size are set side by side, not on top of each other.
   const lastX = new Map<string, number>();
   for (const mk of m.markers) {
@@ -163,13 +166,14 @@ function draw(): void {
     marker(g, mk, px, cy, lane.top, total);
     tip(g, mk.detail);
     markers++;
+    if (mk.kind === 'crash') crashes++;
   }
 
   const sameDayView = sameDay(view.start, view.end);
   range.textContent = `${moment(view.start, true)} – ${sameDayView ? clock(view.end, true) : moment(view.end, true)} · ${span(view.end - view.start)} shown${view.follow ? ' · following' : ''}`;
   showDetails();
   vscode.setState({ view, selected });
-  vscode.postMessage({ type: 'rendered', lanes: m.lanes.map(l => l.label), bars, markers, selected, viewStart: view.start, viewEnd: view.end, width: w });
+  vscode.postMessage({ type: 'rendered', lanes: m.lanes.map(l => l.label), bars, markers, crashes, outages, selected, viewStart: view.start, viewEnd: view.end, width: w });
 }
 
 function marker(g: SVGGElement, mk: TimelineMarker, px: number, cy: number, laneTop: number, total: number): void {

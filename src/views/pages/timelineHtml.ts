@@ -28,7 +28,7 @@ header .tools { display: flex; gap: 2px; }
 .sw.failed { background: var(--vscode-charts-red); } .sw.blocked { background: var(--vscode-charts-yellow); }
 .sw.waiting { background: transparent; border: 1px dashed var(--vscode-descriptionForeground); height: 7px; }
 .c-decision { color: var(--vscode-charts-purple); } .c-message { color: var(--vscode-charts-blue); }
-.c-checkpoint { color: var(--vscode-charts-green); } .c-alert { color: var(--vscode-charts-orange); } .c-crash { color: var(--vscode-charts-red); }
+.c-checkpoint { color: var(--vscode-charts-green); } .c-alert { color: var(--vscode-editorWarning-foreground); } .c-crash { color: var(--vscode-charts-red); }
 #chart { flex: 1; overflow: auto; outline: none; cursor: grab; }
 #chart:focus-visible { outline: 1px solid var(--vscode-focusBorder); outline-offset: -1px; }
 #chart:active { cursor: grabbing; }
@@ -62,7 +62,7 @@ svg { display: block; user-select: none; font-family: var(--vscode-font-family);
 .marker.message circle { fill: var(--vscode-charts-blue); }
 .marker.checkpoint path { fill: var(--vscode-charts-green); } .marker.checkpoint line { stroke: var(--vscode-charts-green); }
 .marker.checkpoint .rule { stroke-dasharray: 2 4; opacity: .5; }
-.marker.alert path { fill: var(--vscode-charts-orange); }
+.marker.alert path { fill: var(--vscode-editorWarning-foreground); }
 .marker.crash line { stroke: var(--vscode-charts-red); stroke-width: 2; } .marker.crash .cross { stroke: var(--vscode-charts-red); stroke-width: 3; fill: none; }
 .marker.selected path, .marker.selected circle, .marker:hover path, .marker:hover circle { stroke: var(--vscode-focusBorder); stroke-width: 2; }
 .hit { fill: transparent; }
