@@ -8,6 +8,7 @@ import { runHttpBench } from './http';
 import { runOtelBench } from './otel';
 import { runSpoolDrainBench } from './spoolDrain';
 import { runTeamBench } from './team';
+import { runTimelineBench } from './timeline';
 
 const log = (s: string) => process.stderr.write(`[bench] ${s}\n`);
 
@@ -30,6 +31,7 @@ async function main(): Promise<void> {
   if (!only || only === 'spool') result.spool_drain = await runSpoolDrainBench(log);
   if (!only || only === 'alerts') result.alerts = await runAlertsBench(log);
   if (!only || only === 'team') result.team = await runTeamBench(log);
+  if (!only || only === 'timeline') result.timeline = await runTimelineBench(log);
   process.stdout.write(JSON.stringify(result, null, 2) + '\n');
 }
 

@@ -15,6 +15,8 @@ import { whenMatching } from './page';
 import { timelineHtml } from './timelineHtml';
 
 export const TIMELINE_VIEW_TYPE = 'jarvis.timeline';
+/** Least time between two reads of the model while the run is busy. */
+const REFRESH_MIN_MS = 1_000;
 
 export type TimelineRendered = Extract<TimelineToHost, { type: 'rendered' }>;
 
@@ -87,8 +89,13 @@ export class TimelinePage extends Disposable {
     return this.post({ type: 'key', key, shiftKey });
   }
 
-  /** Reloads the model and sends it; calls while a load runs fold into one more load. */
+  /**
+   * Reloads the model and sends it. Calls while a load runs fold into one more load, at most one a
+   * second (a day's model is ~70 ms to read and ~2 MB to send: bench/timeline.ts); a hidden page
+   * is not read at all, it asks again when it shows.
+   */
   refresh(): Promise<void> {
+    if (!this.panel.visible || this.isDisposed) return Promise.resolve();
     if (this.loading) {
       this.again = true;
       return this.loading;
@@ -97,13 +104,15 @@ export class TimelinePage extends Disposable {
       do {
         this.again = false;
         const engine = this.session.engine;
-        if (!engine || this.isDisposed) break;
+        if (!engine || this.isDisposed || !this.panel.visible) break;
+        const started = Date.now();
         try {
           this.model = await readTimeline(engine, readConfig(this.session.folder).costPrices);
-          if (this.panel.visible) await this.post({ type: 'model', model: this.model });
+          await this.post({ type: 'model', model: this.model });
         } catch (err) {
           this.log.warn(`[timeline] could not read the run: ${errorText(err)}`);
         }
+        if (this.again) await new Promise(r => setTimeout(r, Math.max(0, REFRESH_MIN_MS - (Date.now() - started))));
       } while (this.again);
       this.loading = undefined;
     })();
@@ -122,8 +131,7 @@ export class TimelinePage extends Disposable {
     if (!m || typeof m !== 'object') return;
     switch (m.type) {
       case 'ready':
-        // A new page, or one rebuilt after it was hidden: it needs the model.
-        if (this.model) await this.post({ type: 'model', model: this.model });
+        // A new page, or one rebuilt after it was hidden: it needs the model, read now.
         void this.refresh();
         return;
       case 'rendered':
