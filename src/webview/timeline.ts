@@ -242,18 +242,30 @@ function fitAll(all = false): void {
   view = { start: from - margin, end: to + margin, follow: true };
 }
 
-function zoom(factor: number, at?: number): void {
+/** Draws on the next frame: a drag or a wheel sends many events per frame, a day's chart is thousands of shapes. */
+let frame = 0;
+function drawSoon(): void {
+  if (frame) return;
+  frame = requestAnimationFrame(() => {
+    frame = 0;
+    draw();
+  });
+}
+
+function zoom(factor: number, at?: number, soon = false): void {
   const anchor = at ?? (view.start + view.end) / 2;
   const len = Math.min(Math.max((view.end - view.start) * factor, 1_000), 400 * 86_400_000);
   const f = (anchor - view.start) / (view.end - view.start);
   view = { start: anchor - f * len, end: anchor - f * len + len, follow: false };
-  draw();
+  if (soon) drawSoon();
+  else draw();
 }
 
-function pan(fraction: number): void {
+function pan(fraction: number, soon = false): void {
   const d = (view.end - view.start) * fraction;
   view = { start: view.start + d, end: view.end + d, follow: false };
-  draw();
+  if (soon) drawSoon();
+  else draw();
 }
 
 function select(key: string | null, reveal: boolean): void {
@@ -321,7 +333,7 @@ window.addEventListener('pointermove', e => {
   if (!dragged) return;
   const d = (dx / width()) * (drag.end - drag.start);
   view = { start: drag.start - d, end: drag.end - d, follow: false };
-  draw();
+  drawSoon();
 });
 window.addEventListener('pointerup', () => {
   drag = null;
@@ -331,10 +343,10 @@ chart.addEventListener('wheel', e => {
   if (e.ctrlKey || e.metaKey) {
     e.preventDefault();
     const rect = svg.getBoundingClientRect();
-    zoom(e.deltaY > 0 ? 1.25 : 0.8, tAt(e.clientX - rect.left));
+    zoom(e.deltaY > 0 ? 1.25 : 0.8, tAt(e.clientX - rect.left), true);
   } else if (e.shiftKey || Math.abs(e.deltaX) > Math.abs(e.deltaY)) {
     e.preventDefault();
-    pan(((e.shiftKey ? e.deltaY : e.deltaX) / width()) * 1);
+    pan((e.shiftKey ? e.deltaY : e.deltaX) / width(), true);
   }
 }, { passive: false });
 
@@ -364,7 +376,7 @@ document.getElementById('follow')!.addEventListener('click', () => {
   draw();
 });
 
-new ResizeObserver(() => draw()).observe(chart);
+new ResizeObserver(() => drawSoon()).observe(chart);
 
 window.addEventListener('message', (e: MessageEvent<HostToTimeline>) => {
   const m = e.data;
