@@ -35,6 +35,7 @@ import { CheckpointsView } from './views/checkpointsView';
 import { DecisionsView } from './views/decisionsView';
 import { JarvisDocuments } from './views/documents';
 import { Pages } from './views/pages/pages';
+import { TIMELINE_VIEW_TYPE } from './views/pages/timelinePage';
 import { RecoveryOffers } from './views/recoveryNotification';
 import { StatusBar } from './views/statusBar';
 import { TasksView } from './views/tasksView';
@@ -53,6 +54,9 @@ class JarvisExtension extends Disposable {
   readonly traces: TracesFeature;
   readonly alerts: { view: AlertsView; tree: vscode.TreeView<unknown>; notifications: AlertNotifications };
   readonly team: TeamView;
+  private markStarted!: () => void;
+  /** Resolves once the workspace folders' sessions exist. */
+  private readonly started = new Promise<void>(resolve => (this.markStarted = resolve));
   /** The sidebar's trees, for tests that look at what is selected. */
   readonly trees: { agents: vscode.TreeView<unknown>; tasks: vscode.TreeView<unknown>; decisions: vscode.TreeView<unknown>; checkpoints: vscode.TreeView<unknown> };
   /** Selects a record in its view; false when the view does not hold it. */
@@ -82,6 +86,10 @@ class JarvisExtension extends Disposable {
     this.pages = this._register(new Pages(this.sessions, this.log, {
       extensionUri: context.extensionUri,
       reveal: (session, ref) => this.revealTimelineItem(session, ref),
+    }));
+    // A timeline left open is drawn again after a reload, once the folders' sessions are open.
+    this._register(vscode.window.registerWebviewPanelSerializer(TIMELINE_VIEW_TYPE, {
+      deserializeWebviewPanel: (panel, state) => this.pages.restoreTimeline(panel, state, this.started),
     }));
     this.offers = this._register(new RecoveryOffers(this.log, this.pages));
     const documents = this._register(new JarvisDocuments(this.sessions));
@@ -201,6 +209,7 @@ class JarvisExtension extends Disposable {
 
   async start(): Promise<void> {
     await this.sessions.syncFolders();
+    this.markStarted();
     this.syncState();
     for (const s of this.sessions.all) this.offers.offer(s);
   }

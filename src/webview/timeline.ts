@@ -172,7 +172,7 @@ function draw(): void {
   const sameDayView = sameDay(view.start, view.end);
   range.textContent = `${moment(view.start, true)} – ${sameDayView ? clock(view.end, true) : moment(view.end, true)} · ${span(view.end - view.start)} shown${view.follow ? ' · following' : ''}`;
   showDetails();
-  vscode.setState({ view, selected });
+  vscode.setState({ view, selected, folder: document.body.dataset.folder });
   vscode.postMessage({ type: 'rendered', lanes: m.lanes.map(l => l.label), bars, markers, crashes, outages, selected, viewStart: view.start, viewEnd: view.end, width: w });
 }
 

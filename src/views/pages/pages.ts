@@ -14,7 +14,7 @@ import { Page } from './page';
 import { type RemoteReport, REPORT_ACTIONS, renderReportBody, reportTitle } from './reportHtml';
 import { renderStatusBody, STATUS_ACTIONS, type StatusPageData, statusTitle } from './statusHtml';
 import type { TimelineRef } from '../../timeline/protocol';
-import { TimelinePage } from './timelinePage';
+import { TIMELINE_VIEW_TYPE, TimelinePage } from './timelinePage';
 
 export const REPORT_VIEW_TYPE = 'jarvis.recoveryReport';
 export const STATUS_VIEW_TYPE = 'jarvis.status';
@@ -118,10 +118,28 @@ export class Pages extends Disposable {
       open.show();
       return open;
     }
-    const page = new TimelinePage(session, this.sessions, this.timelineHost.extensionUri, this.timelineHost.reveal, this.log);
+    return this.keepTimeline(session, new TimelinePage(session, this.sessions, this.timelineHost.extensionUri, this.timelineHost.reveal, this.log));
+  }
+
+  private keepTimeline(session: WorkspaceSession, page: TimelinePage): TimelinePage {
     this.timelines.set(session.key, page);
     page.onDidDispose(() => this.timelines.delete(session.key));
     return page;
+  }
+
+  /**
+   * A timeline VS Code brings back after a reload: drawn again for its folder once the sessions
+   * are open (`started`), closed when that folder is no longer in the workspace.
+   */
+  async restoreTimeline(panel: vscode.WebviewPanel, state: unknown, started: Promise<void>): Promise<void> {
+    await started;
+    const key = (state as { folder?: unknown } | undefined)?.folder;
+    const session = this.sessions.all.find(s => s.key === key) ?? (key === undefined ? this.sessions.current : undefined);
+    if (!session || this.timelines.has(session.key)) {
+      panel.dispose();
+      return;
+    }
+    this.keepTimeline(session, new TimelinePage(session, this.sessions, this.timelineHost.extensionUri, this.timelineHost.reveal, this.log, panel));
   }
 
   /** Open pages (tests). */

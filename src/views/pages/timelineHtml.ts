@@ -5,6 +5,8 @@ import { escapeHtml } from './html';
 
 export interface TimelineHtmlOptions {
   title: string;
+  /** The workspace folder's session key: kept in the webview's state, so a reload restores the right folder's timeline. */
+  folder: string;
   nonce: string;
   /** `webview.cspSource`: where the webview may load the extension's files from. */
   cspSource: string;
@@ -100,7 +102,7 @@ export function timelineHtml(o: TimelineHtmlOptions): string {
 <title>${escapeHtml(o.title)}</title>
 <style nonce="${n}">${STYLE}</style>
 </head>
-<body>
+<body data-folder="${escapeHtml(o.folder)}">
 <header>
 <h1>${escapeHtml(o.title)}</h1>
 <span class="tools">

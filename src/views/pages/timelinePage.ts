@@ -37,16 +37,19 @@ export class TimelinePage extends Disposable {
     extensionUri: vscode.Uri,
     private readonly reveal: (session: WorkspaceSession, ref: TimelineRef) => unknown,
     private readonly log: vscode.LogOutputChannel,
+    /** A panel VS Code restored after a reload (the serializer's), else a new one. */
+    restored?: vscode.WebviewPanel,
   ) {
     super();
     const root = vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
-    this.panel = vscode.window.createWebviewPanel(TIMELINE_VIEW_TYPE, `Timeline — ${session.folder.name}`, vscode.ViewColumn.Active, {
-      enableScripts: true,
-      localResourceRoots: [root],
-    });
+    const options = { enableScripts: true, localResourceRoots: [root] };
+    this.panel = restored ?? vscode.window.createWebviewPanel(TIMELINE_VIEW_TYPE, '', vscode.ViewColumn.Active, options);
+    this.panel.webview.options = options;
+    this.panel.title = `Timeline — ${session.folder.name}`;
     this.panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'jarvis.svg');
     const web = this.panel.webview;
     web.html = timelineHtml({
+      folder: session.key,
       title: `Run timeline — ${session.folder.name}`,
       nonce: newNonce(),
       cspSource: web.cspSource,

@@ -39,6 +39,15 @@ describe('phase verify (after the extension host was SIGKILLed mid-write)', func
     assert.ok(report.restored.journal_records_replayed > 0 || report.loaded_from === 'database');
   });
 
+  it('brought back the timeline that was open, for its folder, drawn anew', async function () {
+    const pages = (api.testing as unknown as { pages: Pages }).pages;
+    const page = await waitFor(() => pages.open.timelines[0], 'the timeline restored after the reload', 30_000);
+    assert.strictEqual(pages.open.timelines.length, 1);
+    assert.match(page.panel.title, /^Timeline — ws-crash$/);
+    const r = await page.whenRendered(x => x.lanes.includes('planner') && x.crashes >= 1);
+    assert.ok(r.bars >= 3, JSON.stringify(r));
+  });
+
   it('lost no acknowledged write', async function () {
     const lines = fs.readFileSync(harnessFile('acked.txt'), 'utf8').trim().split('\n');
     assert.ok(lines.length >= 200, `only ${lines.length} acknowledged writes before the kill`);
