@@ -25,6 +25,9 @@ function addDir(dir) {
 async function main() {
   fs.mkdirSync('dist', { recursive: true });
   fs.copyFileSync(require.resolve('sql.js/dist/sql-wasm.wasm'), 'dist/sql-wasm.wasm');
+  // Webviews load their script and the codicon font from dist/webview (their only resource root).
+  fs.mkdirSync('dist/webview', { recursive: true });
+  for (const f of ['codicon.css', 'codicon.ttf']) fs.copyFileSync(require.resolve(`@vscode/codicons/dist/${f}`), `dist/webview/${f}`);
   const common = {
     bundle: true,
     platform: 'node',
@@ -40,6 +43,11 @@ async function main() {
   };
   const contexts = [
     await esbuild.context({ ...common, entryPoints: shipped, outdir: 'dist' }),
+    // The timeline's script runs in the webview (a browser): its web components (Lit) bundled in.
+    await esbuild.context({
+      entryPoints: { timeline: 'src/webview/timeline.ts' }, outdir: 'dist/webview', bundle: true, platform: 'browser', format: 'iife',
+      target: 'es2022', sourcemap: !production, minify: production, logLevel: 'warning',
+    }),
     // The OpenTelemetry SDK and exporters are test-only (they play the orchestrator): loaded from
     // node_modules by tests, never part of what ships. The runtime decoder (protobufjs) is bundled.
     await esbuild.context({ ...common, external: [...common.external, '@opentelemetry/*'], entryPoints: internal, outdir: 'out' }),

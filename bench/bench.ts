@@ -9,6 +9,7 @@ import { runOtelBench } from './otel';
 import { runSearchBench } from './search';
 import { runSpoolDrainBench } from './spoolDrain';
 import { runTeamBench } from './team';
+import { runTimelineBench } from './timeline';
 
 const log = (s: string) => process.stderr.write(`[bench] ${s}\n`);
 
@@ -32,6 +33,7 @@ async function main(): Promise<void> {
   if (!only || only === 'alerts') result.alerts = await runAlertsBench(log);
   if (!only || only === 'search') result.search = await runSearchBench(log);
   if (!only || only === 'team') result.team = await runTeamBench(log);
+  if (!only || only === 'timeline') result.timeline = await runTimelineBench(log);
   process.stdout.write(JSON.stringify(result, null, 2) + '\n');
 }
 

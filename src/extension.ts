@@ -14,17 +14,19 @@ import { type CommandContext, CommandErrors } from './commands/run';
 import { registerViewCommands } from './commands/viewCommands';
 import { ContextEngine } from './core/engine';
 import { errorWithStack } from './core/errorText';
-import { SCHEME } from './documentUris';
+import { SCHEME, type SpanRef } from './documentUris';
 import { createApi, type JarvisContextExtensionApi } from './host/api';
 import { CONTEXT_KEYS, setContextKey } from './host/contextKeys';
 import { Disposable, onDisposalError } from './host/lifecycle';
 import { channelLogger, LOG_CHANNEL_NAME } from './host/log';
+import type { WorkspaceSession } from './host/session';
 import { Sessions } from './host/sessions';
 import { registerTerminalProfile } from './host/terminalProfile';
 import { readWasmBytes } from './host/wasm';
 import { COMMANDS, VIEWS } from './ids';
 import { otlpMounts } from './otel/otlpReceiver';
 import { JarvisServer } from './server';
+import type { SearchResult } from './server/search';
 import { loadOrCreateToken } from './server/endpointFile';
 import { AgentsView } from './views/agentsView';
 import { AlertNotifications } from './views/alertNotifications';
@@ -33,11 +35,13 @@ import { CheckpointsView } from './views/checkpointsView';
 import { DecisionsView } from './views/decisionsView';
 import { JarvisDocuments } from './views/documents';
 import { Pages } from './views/pages/pages';
+import { TIMELINE_VIEW_TYPE } from './views/pages/timelinePage';
 import { RecoveryOffers } from './views/recoveryNotification';
 import { StatusBar } from './views/statusBar';
 import { TasksView } from './views/tasksView';
 import { TeamView } from './views/teamView';
 import { revealMatching, TracesFeature } from './views/tracesView';
+import type { TimelineRef } from './timeline/protocol';
 
 class JarvisExtension extends Disposable {
   readonly log = this._register(vscode.window.createOutputChannel(LOG_CHANNEL_NAME, { log: true }));
@@ -50,6 +54,15 @@ class JarvisExtension extends Disposable {
   readonly traces: TracesFeature;
   readonly alerts: { view: AlertsView; tree: vscode.TreeView<unknown>; notifications: AlertNotifications };
   readonly team: TeamView;
+  private markStarted!: () => void;
+  /** Resolves once the workspace folders' sessions exist. */
+  private readonly started = new Promise<void>(resolve => (this.markStarted = resolve));
+  /** The sidebar's trees, for tests that look at what is selected. */
+  readonly trees: { agents: vscode.TreeView<unknown>; tasks: vscode.TreeView<unknown>; decisions: vscode.TreeView<unknown>; checkpoints: vscode.TreeView<unknown> };
+  /** Selects a record in its view; false when the view does not hold it. */
+  private revealIn!: {
+    decision(id: number): Promise<boolean>; checkpoint(id: number): Promise<boolean>; alert(id: number): Promise<boolean>; span(traceId: string, spanId: string): Promise<boolean>;
+  };
 
   constructor(context: vscode.ExtensionContext) {
     super();
@@ -70,7 +83,14 @@ class JarvisExtension extends Disposable {
         teamDatabaseUrl: async () => context.secrets.get(TEAM_SECRET_KEY),
       }),
     );
-    this.pages = this._register(new Pages(this.sessions, this.log));
+    this.pages = this._register(new Pages(this.sessions, this.log, {
+      extensionUri: context.extensionUri,
+      reveal: (session, ref) => this.revealTimelineItem(session, ref),
+    }));
+    // A timeline left open is drawn again after a reload, once the folders' sessions are open.
+    this._register(vscode.window.registerWebviewPanelSerializer(TIMELINE_VIEW_TYPE, {
+      deserializeWebviewPanel: (panel, state) => this.pages.restoreTimeline(panel, state, this.started),
+    }));
     this.offers = this._register(new RecoveryOffers(this.log, this.pages));
     const documents = this._register(new JarvisDocuments(this.sessions));
     this._register(vscode.workspace.registerTextDocumentContentProvider(SCHEME, documents));
@@ -92,6 +112,7 @@ class JarvisExtension extends Disposable {
       agent: (id: string) => revealMatching(agentsTree, views.agents, n => n.kind === 'agent' && n.agentId === id),
       task: (id: string) => revealMatching(tasksTree, views.tasks, n => n.kind === 'task' && n.taskId === id),
     };
+    this.trees = { agents: agentsTree, tasks: tasksTree, decisions: decisionsTree, checkpoints: checkpointsTree };
     this.traces = this._register(new TracesFeature(this.sessions, this.log, reveal));
     this._register(this.traces.view.onDidChangeCosts(costs => {
       views.agents.setCosts(costs);
@@ -108,6 +129,20 @@ class JarvisExtension extends Disposable {
       dismiss: async (session, alert) => { await session.requireEngine().dismissAlert(alert.id); },
     }));
     this.alerts = { view: alertsView, tree: alertsTree as vscode.TreeView<unknown>, notifications };
+    this.revealIn = {
+      decision: id => revealMatching(decisionsTree, views.decisions, n => n.id === id),
+      checkpoint: id => revealMatching(checkpointsTree, views.checkpoints, n => n.id === id),
+      alert: async id => {
+        const node = alertsView.nodeOf(id);
+        if (node) await alertsTree.reveal(node, { select: true, focus: false });
+        return !!node;
+      },
+      span: async (traceId, spanId) => {
+        const node = this.traces.view.nodeOf(traceId, spanId);
+        if (node) await this.traces.tree.reveal(node, { select: true, focus: false, expand: true });
+        return !!node;
+      },
+    };
     const teamView = this.team = this._register(new TeamView(this.sessions, this.log));
     teamView.attach(this._register(vscode.window.createTreeView(VIEWS.team, { treeDataProvider: teamView })));
     this.statusBar = this._register(new StatusBar(this.sessions));
@@ -139,6 +174,33 @@ class JarvisExtension extends Disposable {
     this._register(this.sessions.onDidChangeCurrent(() => this.syncState()));
   }
 
+  /**
+   * A click in the run timeline: the item selected in its sidebar view, or opened when no view
+   * holds it (older than what the view shows, or a kind without a view).
+   */
+  private async revealTimelineItem(session: WorkspaceSession, ref: TimelineRef): Promise<unknown> {
+    if (this.sessions.current !== session) this.sessions.select(session);
+    switch (ref.kind) {
+      case 'agent': return this.ctx.views.reveal.agent(ref.id);
+      case 'task': return this.ctx.views.reveal.task(ref.id);
+      case 'decision': return (await this.revealIn.decision(ref.id)) || vscode.commands.executeCommand(COMMANDS.openDecision, ref.id);
+      case 'checkpoint': return (await this.revealIn.checkpoint(ref.id)) || vscode.commands.executeCommand(COMMANDS.openCheckpoint, ref.id);
+      case 'alert': return this.revealIn.alert(ref.id);
+      case 'span': {
+        const span: SpanRef = { trace_id: ref.trace_id, span_id: ref.span_id, name: ref.name };
+        return (await this.revealIn.span(ref.trace_id, ref.span_id)) || vscode.commands.executeCommand(COMMANDS.openSpan, span);
+      }
+      case 'message': {
+        const result: SearchResult = { kind: 'message', id: String(ref.id), ts: '', title: '', snippet: '' };
+        return vscode.commands.executeCommand(COMMANDS.openSearchResult, result);
+      }
+      case 'report': {
+        const report = (await session.requireEngine().listRecoveryReports(100)).find(r => r.file === ref.file);
+        return report ? this.pages.report(session, report) : undefined;
+      }
+    }
+  }
+
   private syncState(): void {
     const s = this.sessions.current;
     setContextKey(CONTEXT_KEYS.state, s ? s.state : 'noFolder');
@@ -147,6 +209,7 @@ class JarvisExtension extends Disposable {
 
   async start(): Promise<void> {
     await this.sessions.syncFolders();
+    this.markStarted();
     this.syncState();
     for (const s of this.sessions.all) this.offers.offer(s);
   }
@@ -161,7 +224,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Jarvis
   const api = createApi(extension.sessions);
   if (context.extensionMode === vscode.ExtensionMode.Test) {
     // Integration tests look at the views and the status bar as drawn.
-    Object.assign(api, { testing: { sessions: extension.sessions, views: extension.views, traces: extension.traces, statusBar: extension.statusBar, alerts: extension.alerts, offers: extension.offers, pages: extension.pages, log: extension.log, team: extension.team } });
+    Object.assign(api, { testing: { sessions: extension.sessions, views: extension.views, traces: extension.traces, statusBar: extension.statusBar, alerts: extension.alerts, offers: extension.offers, pages: extension.pages, trees: extension.trees, log: extension.log, team: extension.team } });
   }
   return api;
 }

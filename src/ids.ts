@@ -7,6 +7,7 @@ export const COMMANDS = {
   openRecoveryReport: 'jarvis.openRecoveryReport',
   openRecoveryReportJson: 'jarvis.openRecoveryReportJson',
   showStatus: 'jarvis.showStatus',
+  showTimeline: 'jarvis.showTimeline',
   showMetrics: 'jarvis.showMetrics',
   copyServerInfo: 'jarvis.copyServerInfo',
   cleanUp: 'jarvis.cleanUp',

@@ -17,6 +17,7 @@ export function registerInfoCommands(ctx: CommandContext): vscode.Disposable[] {
     // One live page holds both: the status on top, the metrics below.
     registerCommand(ctx, COMMANDS.showStatus, () => ctx.pages.status(requireSession(ctx))),
     registerCommand(ctx, COMMANDS.showMetrics, () => ctx.pages.status(requireSession(ctx))),
+    registerCommand(ctx, COMMANDS.showTimeline, () => ctx.pages.timeline(requireSession(ctx))),
     registerCommand(ctx, COMMANDS.showLog, () => ctx.log.show()),
 
     registerCommand(ctx, COMMANDS.copyServerInfo, async () => {

@@ -10,7 +10,7 @@ import type { CommandId } from '../ids';
 export interface ViewHandles {
   tasks: { readonly filter: readonly TaskStatus[] | undefined; setFilter(statuses: readonly TaskStatus[] | undefined): void };
   /** Selects an agent or a task in its view (search results). */
-  reveal: { agent(id: string): Promise<void>; task(id: string): Promise<void> };
+  reveal: { agent(id: string): Promise<boolean>; task(id: string): Promise<boolean> };
   /** Every view, for "Refresh Views". */
   all: readonly { update(batch: ChangeBatch): void; whenIdle(): Promise<void> }[];
 }
@@ -21,6 +21,8 @@ export interface PageHandles {
   report(session: WorkspaceSession, report: RecoveryReport): unknown;
   /** Opens (or reveals) the live status and metrics page of a folder. */
   status(session: WorkspaceSession): unknown;
+  /** Opens (or reveals) the run timeline of a folder; resolves to the page. */
+  timeline(session: WorkspaceSession): unknown;
   /** Opens (or reveals) another origin's recovery report, read-only (team mode). */
   teamReport(report: RecoveryReport & { origin: string }, from: { host: string; user: string }): unknown;
 }

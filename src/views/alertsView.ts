@@ -30,8 +30,15 @@ export class AlertsView extends SessionTree<AlertNode> {
   private byId = new Map<number, Alert>();
   protected override readonly showsAges = true;
 
+  private view: vscode.TreeView<AlertNode> | undefined;
+
   constructor(sessions: Sessions, log: vscode.LogOutputChannel) {
     super(sessions, ['alert', 'recovery', 'cleanup'], log);
+  }
+
+  override attach(view: vscode.TreeView<AlertNode>): this {
+    this.view = view;
+    return super.attach(view);
   }
 
   protected async load(engine: ContextEngineApi | undefined): Promise<LoadedModel> {
@@ -40,6 +47,9 @@ export class AlertsView extends SessionTree<AlertNode> {
     this.ended = all.filter(a => !a.active).slice(0, AlertsView.ENDED_SHOWN);
     this.byId = new Map([...this.alerts, ...this.ended].map(a => [a.id, a]));
     setContextKey(CONTEXT_KEYS.hasAlerts, this.byId.size > 0);
+    // The count on the activity bar icon: seen even while the view is collapsed or the sidebar shut.
+    const n = this.alerts.length;
+    if (this.view) this.view.badge = n ? { value: n, tooltip: `${n} active alert${n === 1 ? '' : 's'}` } : undefined;
     const signatures = new Map([...this.byId.values()].map(a => [`a:${a.id}`, `${a.count}|${a.message}|${this.description(a)}`]));
     signatures.set(ENDED_KEY, String(this.ended.length));
     return { structure: `${this.alerts.map(a => a.id).join(',')}|${this.ended.map(a => a.id).join(',')}`, signatures };

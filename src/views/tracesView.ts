@@ -74,6 +74,12 @@ export class TracesView extends SessionTree<TraceViewNode> {
     return { structure: keys.join(','), signatures };
   }
 
+  /** The tree element of a loaded span (the timeline reveals it). */
+  nodeOf(traceId: string, spanId: string): TraceViewNode | undefined {
+    const key = `${traceId}:${spanId}`;
+    return this.byKey.has(key) ? this.node(key, () => ({ key })) : undefined;
+  }
+
   /** The model node behind a tree element (commands and tests). */
   model(element: TraceViewNode): TraceTreeNode | undefined {
     return this.byKey.get(element.key);
@@ -134,8 +140,8 @@ export class SpanDocuments implements vscode.TextDocumentContentProvider {
 
 /** How the Traces view shows a span's agent and task in the Agents and Tasks views. */
 export interface SpanOwnerReveal {
-  agent(agentId: string): Thenable<void> | Promise<void>;
-  task(taskId: string): Thenable<void> | Promise<void>;
+  agent(agentId: string): Thenable<unknown> | Promise<unknown>;
+  task(taskId: string): Thenable<unknown> | Promise<unknown>;
 }
 
 /**
@@ -155,7 +161,7 @@ export class TracesFeature extends Disposable {
       const n = e.selection[0] && this.view.model(e.selection[0]);
       if (!n) return;
       // Revealing is a courtesy: a view that is collapsed or not loaded yet is simply left alone.
-      const quiet = (p: Thenable<void> | Promise<void>): void => void Promise.resolve(p).catch(err => log.debug(`[traces] reveal: ${errorText(err)}`));
+      const quiet = (p: Thenable<unknown> | Promise<unknown>): void => void Promise.resolve(p).catch(err => log.debug(`[traces] reveal: ${errorText(err)}`));
       if (n.agentId) quiet(reveal.agent(n.agentId));
       if (n.taskId) quiet(reveal.task(n.taskId));
     }));
@@ -164,16 +170,19 @@ export class TracesFeature extends Disposable {
 
 /**
  * Selects (without focusing) the first node of `provider` that `match` accepts, looking at the
- * roots and their children: how the Agents and Tasks views show a span's agent and task.
+ * roots and their children: how the Agents and Tasks views show a span's agent and task. False
+ * when the view does not hold it (not loaded, or older than what the view shows).
  */
 export async function revealMatching<N>(
   tree: vscode.TreeView<N>, provider: { getChildren(element?: N): N[] | Thenable<N[]> }, match: (n: N) => boolean,
-): Promise<void> {
+): Promise<boolean> {
   const roots = await provider.getChildren();
   let found = roots.find(match);
   for (const r of roots) {
     if (found) break;
     found = (await provider.getChildren(r)).find(match);
   }
-  if (found !== undefined) await tree.reveal(found, { select: true, focus: false, expand: false });
+  if (found === undefined) return false;
+  await tree.reveal(found, { select: true, focus: false, expand: false });
+  return true;
 }

@@ -120,9 +120,9 @@ describe('package.json manifest', function () {
     assert.strictEqual(pkg.license, 'MIT');
   });
 
-  it('activates only near an orchestrator: its folder, our views and commands, our terminal profile', function () {
+  it('activates only near an orchestrator: its folder, our views and commands, our terminal profile, a timeline left open', function () {
     // views and commands activate implicitly since VS Code 1.74; nothing on startup, no '*'
-    assert.deepStrictEqual(pkg.activationEvents, ['workspaceContains:memory/context/jarvis/**', `onTerminalProfile:${TERMINAL_PROFILE}`]);
+    assert.deepStrictEqual(pkg.activationEvents, ['workspaceContains:memory/context/jarvis/**', `onTerminalProfile:${TERMINAL_PROFILE}`, 'onWebviewPanel:jarvis.timeline']);
     assert.deepStrictEqual(c.terminal.profiles.map((p: { id: string }) => p.id), [TERMINAL_PROFILE]);
   });
 

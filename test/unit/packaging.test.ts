@@ -58,7 +58,7 @@ describe('vsce package', function () {
   });
 
   it('holds the bundle, the wasm and the manifest', function () {
-    for (const f of ['extension/package.json', 'extension/dist/extension.js', 'extension/dist/sql-wasm.wasm', 'extension/media/jarvis.svg', 'extension/media/icon.png', 'extension/LICENSE.txt']) {
+    for (const f of ['extension/package.json', 'extension/dist/extension.js', 'extension/dist/sql-wasm.wasm', 'extension/dist/webview/timeline.js', 'extension/dist/webview/codicon.ttf', 'extension/media/jarvis.svg', 'extension/media/icon.png', 'extension/LICENSE.txt']) {
       assert.ok(entries.includes(f), `${f} missing from the .vsix: ${entries.join(', ')}`);
     }
   });
@@ -71,8 +71,8 @@ describe('vsce package', function () {
   it('vsce ls lists exactly what ships', function () {
     assert.deepStrictEqual(listed, [
       'CHANGELOG.md', 'LICENSE', 'README.md', 'clients/python/jarvis_context/__init__.py', 'clients/python/jarvis_context/_aio.py',
-      'clients/python/jarvis_context/_integration.py', 'clients/python/jarvis_context/_manager.py', 'dist/cli.js', 'dist/extension.js', 'dist/sql-wasm.wasm',
-      'examples/python/orchestrator.py', 'media/icon.png', 'media/jarvis.svg', 'media/screenshot-alerts.png', 'media/screenshot-fork.png', 'media/screenshot-recovery.png', 'media/screenshot-sidebar.png', 'media/screenshot-status.png',
+      'clients/python/jarvis_context/_integration.py', 'clients/python/jarvis_context/_manager.py', 'dist/cli.js', 'dist/extension.js', 'dist/sql-wasm.wasm', 'dist/webview/codicon.css', 'dist/webview/codicon.ttf', 'dist/webview/timeline.js',
+      'examples/python/orchestrator.py', 'media/icon.png', 'media/jarvis.svg', 'media/screenshot-alerts.png', 'media/screenshot-fork.png', 'media/screenshot-recovery.png', 'media/screenshot-sidebar.png', 'media/screenshot-status.png', 'media/screenshot-timeline-crash.png', 'media/screenshot-timeline.png',
       'media/walkthrough/connect.md', 'media/walkthrough/example.md', 'package.json',
     ]);
   });

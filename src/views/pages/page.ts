@@ -17,6 +17,18 @@ export interface PageOptions {
   column?: vscode.ViewColumn;
 }
 
+/** `current` when `check` accepts it, else the next value of `event` that it accepts. */
+export function whenMatching<T>(current: T | undefined, event: vscode.Event<T>, check: (value: T) => boolean): Promise<T> {
+  if (current !== undefined && check(current)) return Promise.resolve(current);
+  return new Promise(resolve => {
+    const sub = event(value => {
+      if (!check(value)) return;
+      sub.dispose();
+      resolve(value);
+    });
+  });
+}
+
 export class Page extends Disposable {
   readonly panel: vscode.WebviewPanel;
   private _rendered: Rendered | undefined;
@@ -65,14 +77,7 @@ export class Page extends Disposable {
 
   /** Resolves with the next (or, when `check` already holds, the current) render the check accepts. */
   whenRendered(check: (r: Rendered) => boolean = () => true): Promise<Rendered> {
-    if (this._rendered && check(this._rendered)) return Promise.resolve(this._rendered);
-    return new Promise(resolve => {
-      const sub = this.onDidRender(r => {
-        if (!check(r)) return;
-        sub.dispose();
-        resolve(r);
-      });
-    });
+    return whenMatching(this._rendered, this.onDidRender, check);
   }
 
   set title(title: string) {

@@ -13,6 +13,8 @@ import { COMMANDS } from '../../ids';
 import { Page } from './page';
 import { type RemoteReport, REPORT_ACTIONS, renderReportBody, reportTitle } from './reportHtml';
 import { renderStatusBody, STATUS_ACTIONS, type StatusPageData, statusTitle } from './statusHtml';
+import type { TimelineRef } from '../../timeline/protocol';
+import { TIMELINE_VIEW_TYPE, TimelinePage } from './timelinePage';
 
 export const REPORT_VIEW_TYPE = 'jarvis.recoveryReport';
 export const STATUS_VIEW_TYPE = 'jarvis.status';
@@ -23,8 +25,14 @@ interface OpenReport { page: Page; session: WorkspaceSession | undefined; report
 export class Pages extends Disposable {
   private readonly reports = new Map<string, OpenReport>();
   private readonly statuses = new Map<string, Page>();
+  private readonly timelines = new Map<string, TimelinePage>();
 
-  constructor(private readonly sessions: Sessions, private readonly log: vscode.LogOutputChannel) {
+  constructor(
+    private readonly sessions: Sessions,
+    private readonly log: vscode.LogOutputChannel,
+    /** Where the timeline's script and codicons are, and what its clicks reveal. */
+    private readonly timelineHost: { extensionUri: vscode.Uri; reveal(session: WorkspaceSession, ref: TimelineRef): unknown },
+  ) {
     super();
     // Status pages follow their folder's engine while open.
     this._register(sessions.onDidChange(({ session }) => this.refreshStatus(session)));
@@ -35,7 +43,7 @@ export class Pages extends Disposable {
         if (open.page.panel.visible) void open.page.update(open.session ? this.reportBody(open.session, open.report) : renderReportBody(open.report, undefined, undefined, open.remote));
       }
     }));
-    this._register({ dispose: () => [...[...this.reports.values()].map(r => r.page), ...this.statuses.values()].forEach(p => p.dispose()) });
+    this._register({ dispose: () => [...[...this.reports.values()].map(r => r.page), ...this.statuses.values(), ...this.timelines.values()].forEach(p => p.dispose()) });
   }
 
   /** The recovery report, rendered; the Markdown stays on disk beside it ("Open Markdown File"). */
@@ -103,9 +111,40 @@ export class Pages extends Disposable {
     return page;
   }
 
+  /** The run as a waterfall, live while open; one per folder. */
+  timeline(session: WorkspaceSession): TimelinePage {
+    const open = this.timelines.get(session.key);
+    if (open) {
+      open.show();
+      return open;
+    }
+    return this.keepTimeline(session, new TimelinePage(session, this.sessions, this.timelineHost.extensionUri, this.timelineHost.reveal, this.log));
+  }
+
+  private keepTimeline(session: WorkspaceSession, page: TimelinePage): TimelinePage {
+    this.timelines.set(session.key, page);
+    page.onDidDispose(() => this.timelines.delete(session.key));
+    return page;
+  }
+
+  /**
+   * A timeline VS Code brings back after a reload: drawn again for its folder once the sessions
+   * are open (`started`), closed when that folder is no longer in the workspace.
+   */
+  async restoreTimeline(panel: vscode.WebviewPanel, state: unknown, started: Promise<void>): Promise<void> {
+    await started;
+    const key = (state as { folder?: unknown } | undefined)?.folder;
+    const session = this.sessions.all.find(s => s.key === key) ?? (key === undefined ? this.sessions.current : undefined);
+    if (!session || this.timelines.has(session.key)) {
+      panel.dispose();
+      return;
+    }
+    this.keepTimeline(session, new TimelinePage(session, this.sessions, this.timelineHost.extensionUri, this.timelineHost.reveal, this.log, panel));
+  }
+
   /** Open pages (tests). */
-  get open(): { reports: Page[]; statuses: Page[] } {
-    return { reports: [...this.reports.values()].map(r => r.page), statuses: [...this.statuses.values()] };
+  get open(): { reports: Page[]; statuses: Page[]; timelines: TimelinePage[] } {
+    return { reports: [...this.reports.values()].map(r => r.page), statuses: [...this.statuses.values()], timelines: [...this.timelines.values()] };
   }
 
   private reportBody(session: WorkspaceSession, report: RecoveryReport): string {

@@ -6,6 +6,7 @@ import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
+import type { Pages } from '../../../src/views/pages/pages';
 import { activate, EXTENSION_ID, harnessFile, waitFor } from '../harness';
 
 describe('phase crash', function () {
@@ -40,6 +41,11 @@ describe('phase crash', function () {
     orchestrator.unref();
     fs.writeFileSync(harnessFile('orchestrator.pid'), String(orchestrator.pid));
     await waitFor(async () => (await session.engine!.getMessages({ agent_id: 'py', limit: 20 })).length >= 20, 'the orchestrator reporting', 30_000);
+
+    // A timeline left open: the reload after the kill must bring it back for this folder.
+    await vscode.commands.executeCommand('jarvis.showTimeline');
+    const pages = (api.testing as unknown as { pages: Pages }).pages;
+    await waitFor(() => pages.open.timelines[0]?.rendered?.lanes.includes('planner'), 'the timeline drawn before the kill');
 
     const acked = harnessFile('acked.txt');
     fs.writeFileSync(harnessFile('exthost.pid'), String(process.pid));

@@ -5,6 +5,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import type { RecoveryReport } from '../../../src/core/types';
 import type { Page } from '../../../src/views/pages/page';
+import type { Pages } from '../../../src/views/pages/pages';
 import { activate, closeAllEditors, harnessFile, screenshot, type TestApi, waitFor } from '../harness';
 
 describe('phase verify (after the extension host was SIGKILLed mid-write)', function () {
@@ -36,6 +37,15 @@ describe('phase verify (after the extension host was SIGKILLed mid-write)', func
     assert.strictEqual(report.previous_run?.pid, killedPid);
     assert.deepStrictEqual(report.lost, []);
     assert.ok(report.restored.journal_records_replayed > 0 || report.loaded_from === 'database');
+  });
+
+  it('brought back the timeline that was open, for its folder, drawn anew', async function () {
+    const pages = (api.testing as unknown as { pages: Pages }).pages;
+    const page = await waitFor(() => pages.open.timelines[0], 'the timeline restored after the reload', 30_000);
+    assert.strictEqual(pages.open.timelines.length, 1);
+    assert.match(page.panel.title, /^Timeline — ws-crash$/);
+    const r = await page.whenRendered(x => x.lanes.includes('planner') && x.crashes >= 1);
+    assert.ok(r.bars >= 3, JSON.stringify(r));
   });
 
   it('lost no acknowledged write', async function () {
@@ -105,6 +115,20 @@ describe('phase verify (after the extension host was SIGKILLed mid-write)', func
     await waitFor(() => api.testing.offers.messages.length > 0, 'the crash notification');
     assert.match(api.testing.offers.messages[0], /^Jarvis Context recovered from a crash: away about \d+ (s|min)/);
     assert.match(api.testing.offers.messages[0], /(\d+ orchestrators? reconnected|no orchestrator has reported since)/);
+  });
+
+  it('the run timeline draws the crash and the time the engine was down; clicking the crash opens its report', async function () {
+    await closeAllEditors();
+    await vscode.commands.executeCommand('jarvis.showTimeline');
+    const pages = (api.testing as unknown as { pages: Pages }).pages;
+    const page = await waitFor(() => pages.open.timelines[0], 'the timeline page');
+    const r = await page.whenRendered(x => x.crashes >= 1);
+    assert.ok(r.outages >= 1, JSON.stringify(r));
+    const before = pages.open.reports.length;
+    await page.click(`crash:${report.file}`);
+    await waitFor(() => pages.open.reports.length > before || pages.open.reports.some(p => p.panel.active), 'the report page');
+    page.show();
+    await screenshot('timeline-crash');
   });
 
   it('the JSON of the report is one click away', async function () {

@@ -46,6 +46,9 @@ describe('alerts: a looping agent', function () {
     assert.strictEqual(notifications.notified.filter(a => a.id === alert.id).length, 1);
     await waitFor(() => bar.activeAlerts === activeNow() && bar.activeAlerts > 0, 'the status bar counts it');
     assert.strictEqual(bar.warning, true);
+    // the count on the activity bar icon, seen with the view collapsed
+    await waitFor(() => api.testing.alerts.tree.badge?.value === activeNow(), 'the badge counts the active alerts');
+    assert.match(api.testing.alerts.tree.badge!.tooltip, /^\d+ active alerts?$/);
     assert.match(bar.text, /^\$\(warning\) Jarvis: \d+ alerts?$/);
     assert.match(bar.tooltipText, /researcher sent the same tool\\_call to tool:web\\_search 5 times/);
 
@@ -73,6 +76,7 @@ describe('alerts: a looping agent', function () {
     assert.match(view.visibleAlerts().find(a => a.id === alert.id)!.description, /^dismissed (just now|\d+ s ago)$/);
     assert.strictEqual((await rest(api, 'GET', '/alerts?active=true')).json.alerts.some((a: { id: number }) => a.id === alert.id), false);
     await waitFor(() => bar.activeAlerts === activeNow(), 'the status bar follows');
+    await waitFor(() => (api.testing.alerts.tree.badge?.value ?? 0) === activeNow(), 'the badge follows');
     assert.strictEqual(bar.warning, activeNow() > 0);
   });
 

@@ -86,6 +86,10 @@ describe('crash-through: orchestrators keep reporting while their server is kill
 
     // 2. SIGKILL again, and another program takes the port meanwhile: the server moves.
     await killed(server);
+    // The other program starts a moment later, as one does. Until the killed server is reaped it
+    // still answers a signal 0, so a client may find it "alive" and connect; on a loaded machine
+    // that connect can land after the port is taken, which no user meets within milliseconds.
+    await sleep(300);
     squatter = net.createServer().listen(firstPort, '127.0.0.1');
     await new Promise(r => squatter!.once('listening', r));
     await sleep(300);

@@ -4,6 +4,7 @@ import * as assert from 'assert';
 import type { EngineMetrics, EngineStatus, RecoveryReport, Task } from '../../../src/core/types';
 import { escapeHtml, pageHtml } from '../../../src/views/pages/html';
 import { renderReportBody, reportTitle } from '../../../src/views/pages/reportHtml';
+import { timelineHtml } from '../../../src/views/pages/timelineHtml';
 import { bytes, figure, millis, renderStatusBody } from '../../../src/views/pages/statusHtml';
 
 const T = '2026-12-01T12:00:00.000Z';
@@ -53,6 +54,18 @@ describe('pages', function () {
     assert.ok(html.includes('<title>a &quot;b&quot;</title>'));
     assert.doesNotMatch(html, /https?:\/\/|onclick=|style="/);
     assert.strictEqual(escapeHtml(`<a href='x'>&</a>`), '&lt;a href=&#39;x&#39;&gt;&amp;&lt;/a&gt;');
+  });
+
+  it('the timeline loads its script and the codicon font from the extension only, with its nonce', function () {
+    const src = 'https://file+.vscode-resource.vscode-cdn.net';
+    const html = timelineHtml({ title: 'Run <timeline>', folder: 'f"1', nonce: 'N0nce', cspSource: src, scriptUri: `${src}/ext/dist/webview/timeline.js`, codiconsUri: `${src}/ext/dist/webview/codicon.css` });
+    assert.match(html, new RegExp(`content="default-src 'none'; script-src 'nonce-N0nce'; style-src ${src.replace(/[.+]/g, '\\$&')} 'nonce-N0nce'; font-src ${src.replace(/[.+]/g, '\\$&')}"`));
+    assert.ok(html.includes(`<script nonce="N0nce" src="${src}/ext/dist/webview/timeline.js"></script>`));
+    assert.ok(html.includes('id="vscode-codicon-stylesheet"'), 'vscode-elements find the codicons by this id');
+    assert.ok(html.includes('<h1>Run &lt;timeline&gt;</h1>') && html.includes('<body data-folder="f&quot;1">'));
+    // Nothing else from the network, no inline handlers or style attributes (the CSP would refuse them anyway).
+    assert.deepStrictEqual([...html.matchAll(/https?:\/\/[^\s"';)]+/g)].map(m => m[0]).filter(u => !u.startsWith(src) && u !== 'http://www.w3.org/2000/svg'), []);
+    assert.doesNotMatch(html, /onclick=|style="|unsafe-inline|unsafe-eval/);
   });
 
   it('the report has its sections, a task table, rounded figures and escaped text', function () {

@@ -1,0 +1,244 @@
+// The run timeline as data: agents as lanes, tasks and OpenTelemetry spans as bars, decisions,
+// messages, checkpoints, alerts and crashes as markers, on one millisecond axis. Built from what the
+// engine reads; drawn by the webview (src/webview/timeline.ts). No vscode import: unit-tested in Node.
+import { costTotals, costUsd, formatCost, priceFor, type PriceTable } from '../cost';
+import type { ContextEngineApi } from '../core/engineApi';
+import type { Agent, Alert, CheckpointInfo, Decision, Message, RecoveryReport, Span, Task } from '../core/types';
+import { checkpointTitle, decisionTypeLabel, duration, statusLabel } from '../format';
+import type { BarState, TimelineBar, TimelineLane, TimelineMarker, TimelineModel, TimelineOutage } from './protocol';
+
+export type * from './protocol';
+
+export interface TimelineInput {
+  now: number;
+  tasks: Task[];
+  agents: Agent[];
+  decisions: Decision[];
+  messages: Message[];
+  spans: Span[];
+  checkpoints: CheckpointInfo[];
+  alerts: Alert[];
+  reports: RecoveryReport[];
+  prices: PriceTable;
+  truncated?: boolean;
+}
+
+/** How much of each kind the timeline reads (newest first); more would not be readable anyway. */
+export const TIMELINE_LIMITS = { spans: 3_000, decisions: 1_000, messages: 1_000, checkpoints: 500, alerts: 200, reports: 20 } as const;
+
+/** A pause this long between two items ends a run: the view opens on the newest run, not on weeks of history. */
+export const RUN_GAP_MS = 30 * 60_000;
+
+export const RUN_LANE = 'run';
+export const UNASSIGNED_LANE = 'unassigned';
+
+const ms = (iso: string | null | undefined): number => (iso ? Date.parse(iso) : NaN);
+const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
+
+function taskState(t: Task): BarState {
+  switch (t.status) {
+    case 'completed': return 'done';
+    case 'failed': case 'cancelled': return 'failed';
+    case 'blocked': return 'blocked';
+    case 'pending': return 'waiting';
+    default: return 'running';
+  }
+}
+
+function short(text: string, max: number): string {
+  const one = text.replace(/\s+/g, ' ').trim();
+  return one.length > max ? one.slice(0, max - 1) + '…' : one;
+}
+
+/** Lays bars into the fewest rows where none overlap (sorted by start, first row that is free). */
+function pack(bars: TimelineBar[], firstRow: number): number {
+  const rowEnds: number[] = [];
+  for (const b of [...bars].sort((a, c) => a.start - c.start || c.end - a.end)) {
+    let row = rowEnds.findIndex(end => end <= b.start);
+    if (row < 0) row = rowEnds.push(0) - 1;
+    rowEnds[row] = Math.max(b.end, b.start + 1);
+    b.row = firstRow + row;
+  }
+  return rowEnds.length;
+}
+
+export function buildTimeline(input: TimelineInput): TimelineModel {
+  const { now, prices } = input;
+  const costs = costTotals(input.spans, prices);
+  const bars: TimelineBar[] = [];
+  const markers: TimelineMarker[] = [];
+  const outages: TimelineOutage[] = [];
+  const agentIds = new Set(input.agents.map(a => a.agent_id));
+  const laneOf = (agent: string | null | undefined): string => (agent && agentIds.has(agent) ? agent : agent ? (agentIds.add(agent), agent) : UNASSIGNED_LANE);
+
+  for (const t of input.tasks) {
+    const start = ms(t.created_at);
+    if (!Number.isFinite(start)) continue;
+    const open = !TERMINAL.has(t.status);
+    const end = open ? Math.max(now, start) : Math.max(ms(t.updated_at), start);
+    const cost = costs.tasks.get(t.task_id);
+    const detail = [
+      `Task ${t.task_id}`,
+      `${statusLabel(t.status)} · ${Math.round(t.percentage)}%`,
+      `${open ? 'running for' : 'took'} ${duration(end - start)}`,
+      ...(t.agent_id ? [`agent ${t.agent_id}`] : []),
+      ...(t.blockers.length && !TERMINAL.has(t.status) ? [`blocked by ${t.blockers.join(', ')}`] : []),
+      ...(cost ? [`cost ${formatCost(cost)}`] : []),
+    ];
+    bars.push({
+      key: `task:${t.task_id}`, kind: 'task', lane: laneOf(t.agent_id), row: 0, start, end, open, state: taskState(t),
+      label: short(t.description || t.task_id, 80), detail, ref: { kind: 'task', id: t.task_id },
+    });
+  }
+
+  for (const s of input.spans) {
+    const start = ms(s.start_time);
+    if (!Number.isFinite(start)) continue;
+    const open = s.end_time === null;
+    const end = open ? Math.max(now, start) : Math.max(ms(s.end_time), start);
+    const price = priceFor(s.model, prices);
+    const usd = price && (s.input_tokens || s.output_tokens) ? costUsd(s.input_tokens ?? 0, s.output_tokens ?? 0, price) : 0;
+    const tokens = s.input_tokens || s.output_tokens ? [`${s.input_tokens ?? 0}→${s.output_tokens ?? 0} tokens${s.model ? ` (${s.model})` : ''}`] : [];
+    bars.push({
+      key: `span:${s.trace_id}:${s.span_id}`, kind: 'span', lane: laneOf(s.agent_id), row: 0, start, end, open,
+      state: s.status === 'error' ? 'failed' : open ? 'running' : 'done',
+      label: short(s.tool_name ? `${s.operation ?? 'tool'} ${s.tool_name}` : s.name, 80),
+      detail: [
+        `Span ${s.name}`,
+        `${open ? 'running for' : 'took'} ${duration(end - start)}`,
+        ...tokens,
+        ...(usd ? [`cost ${formatCost(usd)}`] : []),
+        ...(s.task_id ? [`task ${s.task_id}`] : []),
+        ...(s.status_message ? [`error: ${s.status_message}`] : []),
+      ],
+      ref: { kind: 'span', trace_id: s.trace_id, span_id: s.span_id, name: s.name },
+    });
+  }
+
+  for (const d of input.decisions) {
+    const t = ms(d.ts);
+    if (!Number.isFinite(t)) continue;
+    markers.push({
+      key: `decision:${d.id}`, kind: 'decision', lane: d.agent_id ? laneOf(d.agent_id) : RUN_LANE, t,
+      label: short(d.decision, 60),
+      detail: [`Decision #${d.id} · ${decisionTypeLabel(d.decision_type)}`, short(d.decision, 200), ...(d.reasoning ? [short(d.reasoning, 200)] : []), ...(d.task_id ? [`task ${d.task_id}`] : [])],
+      ref: { kind: 'decision', id: d.id },
+    });
+  }
+
+  for (const m of input.messages) {
+    const t = ms(m.ts);
+    if (!Number.isFinite(t)) continue;
+    const content = typeof m.content === 'string' ? m.content : JSON.stringify(m.content);
+    markers.push({
+      key: `message:${m.id}`, kind: 'message', lane: laneOf(m.from_agent), t,
+      label: `${m.message_type} → ${m.to_agent}`,
+      detail: [`Message #${m.id}: ${m.from_agent} → ${m.to_agent}`, m.message_type, short(content ?? '', 200)],
+      ref: { kind: 'message', id: m.id },
+    });
+  }
+
+  for (const c of input.checkpoints) {
+    const t = ms(c.created_at);
+    if (!Number.isFinite(t)) continue;
+    markers.push({
+      key: `checkpoint:${c.checkpoint_id}`, kind: 'checkpoint', lane: RUN_LANE, t, label: checkpointTitle(c),
+      detail: [checkpointTitle(c), `${c.kind} checkpoint`], ref: { kind: 'checkpoint', id: c.checkpoint_id },
+    });
+  }
+
+  for (const a of input.alerts) {
+    const t = ms(a.first_seen);
+    if (!Number.isFinite(t)) continue;
+    const task = a.subject.type === 'task' ? input.tasks.find(t => t.task_id === a.subject.id) : undefined;
+    const agent = a.subject.type === 'agent' ? a.subject.id : task?.agent_id;
+    markers.push({
+      key: `alert:${a.id}`, kind: 'alert', lane: agent ? laneOf(agent) : RUN_LANE, t, label: short(a.message, 60),
+      detail: [`Alert: ${a.message}`, a.active ? 'still active' : `ended${a.cleared_by === 'dismissed' ? ' (dismissed)' : ''}`, ...(a.count > 1 ? [`seen ${a.count} times`] : [])],
+      ref: { kind: 'alert', id: a.id },
+    });
+  }
+
+  for (const r of input.reports) {
+    if (r.trigger !== 'crash') continue;
+    const recovered = ms(r.created_at);
+    if (!Number.isFinite(recovered)) continue;
+    const last = ms(r.crash_frontier?.last_activity_at);
+    const crashAt = Number.isFinite(last) && last <= recovered ? last : recovered;
+    if (recovered > crashAt) outages.push({ start: crashAt, end: recovered, label: `down ${duration(recovered - crashAt)}` });
+    markers.push({
+      key: `crash:${r.file}`, kind: 'crash', lane: RUN_LANE, t: crashAt, label: 'Crash',
+      detail: [
+        'Crash: the engine stopped without closing',
+        Number.isFinite(last) ? `down ${duration(recovered - crashAt)}, from its last write to the recovery` : 'recovered at this moment',
+        `${r.incomplete_tasks.length} incomplete task${r.incomplete_tasks.length === 1 ? '' : 's'}: click to open the recovery report`,
+      ],
+      ref: { kind: 'report', file: r.file },
+    });
+  }
+
+  // Lanes: the run first, then agents by their first activity, unassigned work last.
+  const first = new Map<string, number>();
+  for (const x of [...bars.map(b => ({ lane: b.lane, t: b.start })), ...markers.map(m => ({ lane: m.lane, t: m.t }))]) {
+    first.set(x.lane, Math.min(first.get(x.lane) ?? Infinity, x.t));
+  }
+  for (const a of input.agents) if (!first.has(a.agent_id)) first.set(a.agent_id, ms(a.first_seen) || now);
+  const agentsById = new Map(input.agents.map(a => [a.agent_id, a]));
+  const laneKeys = [...first.keys()].filter(k => k !== RUN_LANE && k !== UNASSIGNED_LANE).sort((a, b) => first.get(a)! - first.get(b)! || a.localeCompare(b));
+  const lanes: TimelineLane[] = [{ key: RUN_LANE, label: 'Run', detail: 'checkpoints, crashes', rows: 0 }];
+  for (const key of laneKeys) {
+    const a = agentsById.get(key);
+    const cost = costs.agents.get(key);
+    const state = !a ? 'traced' : a.status === 'completed' || a.status === 'done' ? 'done' : a.health === 'healthy' ? a.status : `${a.status}, ${a.health}`;
+    lanes.push({ key, label: key, detail: [state, ...(cost ? [formatCost(cost)] : [])].join(' · '), rows: 0, ref: { kind: 'agent', id: key } });
+  }
+  if (first.has(UNASSIGNED_LANE)) lanes.push({ key: UNASSIGNED_LANE, label: 'Unassigned', detail: 'tasks of no agent', rows: 0 });
+
+  // Tasks on top of their lane, spans below them.
+  for (const lane of lanes) {
+    const mine = bars.filter(b => b.lane === lane.key);
+    const taskRows = pack(mine.filter(b => b.kind === 'task'), 0);
+    lane.rows = taskRows + pack(mine.filter(b => b.kind === 'span'), taskRows);
+  }
+
+  const times = [...bars.flatMap(b => [b.start, b.end]), ...markers.map(m => m.t), ...outages.flatMap(o => [o.start, o.end])];
+  const start = times.length ? Math.min(...times) : now - 60_000;
+  const end = Math.max(times.length ? Math.max(...times) : now, start + 1_000);
+  // The newest run: walk back from the newest moment until a pause of RUN_GAP_MS. Bars count
+  // from their start and end, so a long task bridges its own quiet stretch.
+  const sorted = [...times].sort((a, b) => b - a);
+  let runStart = sorted.length ? sorted[0] : start;
+  for (const t of sorted) {
+    if (runStart - t > RUN_GAP_MS) break;
+    runStart = Math.min(runStart, t);
+  }
+  for (const b of bars) if (b.end >= runStart && b.start < runStart) runStart = b.start;
+  const runCost = [...costs.agents.values()].reduce((n, c) => n + c, 0);
+  const count = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+  const summary = [
+    count(laneKeys.length, 'agent'), count(input.tasks.length, 'task'), count(input.spans.length, 'span'),
+    count(input.decisions.length, 'decision'), count(input.messages.length, 'message'), count(input.checkpoints.length, 'checkpoint'),
+    ...(outages.length ? [count(outages.length, 'crash', 'crashes')] : []),
+    ...(runCost ? [`cost ${formatCost(runCost)}`] : []),
+  ].join(' · ');
+  bars.sort((a, b) => a.start - b.start);
+  markers.sort((a, b) => a.t - b.t);
+  return { start, end, runStart: Math.max(start, runStart), now, lanes, bars, markers, outages, summary, truncated: !!input.truncated };
+}
+
+/** Reads everything the timeline draws from one engine. */
+export async function readTimeline(engine: ContextEngineApi, prices: PriceTable, now = Date.now()): Promise<TimelineModel> {
+  const [decisions, messages, spans, reports] = await Promise.all([
+    engine.getDecisions({ limit: TIMELINE_LIMITS.decisions }),
+    engine.getMessages({ limit: TIMELINE_LIMITS.messages }),
+    engine.getSpans({ limit: TIMELINE_LIMITS.spans }),
+    engine.listRecoveryReports(TIMELINE_LIMITS.reports),
+  ]);
+  const checkpoints = engine.listCheckpoints(TIMELINE_LIMITS.checkpoints);
+  const alerts = engine.getAlerts({ limit: TIMELINE_LIMITS.alerts });
+  const truncated = decisions.length >= TIMELINE_LIMITS.decisions || messages.length >= TIMELINE_LIMITS.messages
+    || spans.length >= TIMELINE_LIMITS.spans || checkpoints.length >= TIMELINE_LIMITS.checkpoints;
+  return buildTimeline({
+    now, tasks: engine.getTasks(), agents: engine.getAgents(), decisions, messages, spans, checkpoints, alerts, reports, prices, truncated,
+  });
+}
