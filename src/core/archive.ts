@@ -5,8 +5,7 @@ import type { EngineContext } from './engineContext';
 import { errorText as errText } from './errorText';
 import { ARCHIVE_DIR, segmentFile } from './fileNames';
 import type { ArchiveOp, SegmentIds, SegmentInfo } from './ops';
-import { indexRecord, optimizeIndex, rowCandidate } from './searchIndex';
-import type { IndexedKind } from './searchText';
+import { indexStep, optimizeIndex } from './searchIndex';
 import { readSnapshot } from './snapshotStore';
 import { Store } from './store';
 import { iso } from './time';
@@ -43,27 +42,25 @@ export class Archive {
     const op = await this.writes.io(async (): Promise<ArchiveOp> => {
       const seg = Store.open(this.ctx.SQL, undefined, false);
       try {
-        const copy = (table: string, cols: string, where: string, params: (number)[], kind?: IndexedKind) => {
+        const copy = (table: string, cols: string, where: string, params: (number)[]) => {
           const rows = s.all(`SELECT ${cols} FROM ${table} WHERE ${where}`, params);
           const marks = cols.split(',').map(() => '?').join(',');
-          for (const r of rows) {
-            seg.run(`INSERT INTO ${table} (${cols}) VALUES (${marks})`, Object.values(r));
-            // The rows' search terms move with them.
-            if (kind) indexRecord(seg, kind, Number(r.id), rowCandidate(kind, r).text);
-          }
+          for (const r of rows) seg.run(`INSERT INTO ${table} (${cols}) VALUES (${marks})`, Object.values(r));
           return rows.length;
         };
         seg.exec('BEGIN');
-        const decisions = copy('decision_log', 'id,ts,decision_type,context,decision,reasoning,outcome,agent_id,task_id', 'id <= ?', [max.decisions], 'decision');
-        const messages = copy('agent_coordination', 'id,ts,from_agent,to_agent,message_type,content', 'id <= ?', [max.messages], 'message');
+        const decisions = copy('decision_log', 'id,ts,decision_type,context,decision,reasoning,outcome,agent_id,task_id', 'id <= ?', [max.decisions]);
+        const messages = copy('agent_coordination', 'id,ts,from_agent,to_agent,message_type,content', 'id <= ?', [max.messages]);
         const taskEvents = copy('task_events', 'id,ts,task_id,changes', 'id <= ?', [max.task_events]);
         const spanCount = copy('spans', 'id,ts,trace_id,span_id,parent_span_id,name,kind,start_time,end_time,status,status_message,' +
           'operation,agent_id,agent_name,conversation_id,task_id,tool_name,model,input_tokens,output_tokens,attributes,resource,scope',
-          'id <= ?', [max.spans], 'span');
+          'id <= ?', [max.spans]);
         let snapshots = 0;
         for (const id of movedSnapshots) {
           snapshots += copy('context_snapshots', 'id,created_at,kind,label,content_hash,size,body,base_id,chain_start,encoding', 'id = ?', [id]);
         }
+        // The segment carries the index of every row it holds, whole (the live one may trail).
+        indexStep(seg, Number.MAX_SAFE_INTEGER);
         seg.exec('COMMIT');
         optimizeIndex(seg);
         const range = seg.get(`SELECT MIN(ts) AS lo, MAX(ts) AS hi FROM (SELECT ts FROM decision_log UNION ALL SELECT ts FROM agent_coordination

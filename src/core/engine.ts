@@ -95,7 +95,9 @@ export class ContextEngine implements ContextEngineApi {
         this.checkpoints.tracker.noteApplied(results);
         this.watchdogs.observe(ops);
         // Rows left the live database: its index is made again for those that stay.
-        if (ops.some(o => o.o === 'archive' || o.o === 'cleanup') && this.ctx.store.indexing) this.history.startBackfill(() => this.closed);
+        if (ops.some(o => o.o === 'archive' || o.o === 'cleanup')) this.history.startBackfill(() => this.closed);
+        // Off the write path: the index catches up after the writes, in steps between them.
+        else this.history.written(() => this.closed);
         this.emitApplied(results);
       },
       writeEmergency: emergency,
@@ -197,7 +199,7 @@ export class ContextEngine implements ContextEngineApi {
     if (!this.closed) {
       this.checkpoints.startTimer();
       this.watchdogs.start();
-      if (this.ctx.store.indexing) this.history.startBackfill(() => this.closed);
+      this.history.startBackfill(() => this.closed);
     }
   }
 
@@ -488,9 +490,14 @@ export class ContextEngine implements ContextEngineApi {
     return this.history.find(q, cap);
   }
 
-  /** Resolves once the search index covers the live rows written before it existed (or its build stopped). */
+  /** Resolves once the search index covers every row written so far, after its catch-up delay (or its build stopped). */
   searchIndexBuilt(): Promise<void> {
-    return this.history.backfillDone();
+    return this.history.caughtUp();
+  }
+
+  /** Live rows not in the search index yet, per kind (written since its last catch-up). */
+  searchIndexTrailing(): Record<string, number> {
+    return this.history.trailing();
   }
 
   getTokenUsage(): { agents: Record<string, TokenUsage>; tasks: Record<string, TokenUsage> } {
@@ -614,6 +621,7 @@ export class ContextEngine implements ContextEngineApi {
     this.checkpoints.stopTimer();
     const { fs, folder, log, store } = this.ctx;
     try {
+      this.history.stop();
       await this.history.backfillDone();
       await this.watchdogs.stop();
       await this.checkpoints.autoCheckpoint('shutdown');

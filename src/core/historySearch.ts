@@ -5,15 +5,20 @@ import { ARCHIVE_DIR } from './fileNames';
 import { Store } from './store';
 import type { EngineContext } from './engineContext';
 import { errorText as errText } from './errorText';
-import { backfillStep, fullyIndexed, optimizeIndex, SEGMENTS_INDEXED, stopIndexing, HISTORY_TABLE, INDEXED_KINDS, matchIds, rowCandidate, unindexedUpTo, type IndexDb } from './searchIndex';
+import { fullyIndexed, HISTORY_TABLE, INDEXED_KINDS, indexedTo, indexStep, matchIds, optimizeIndex, rowCandidate, SEGMENTS_INDEXED, unindexedUpTo, waiting, type IndexDb } from './searchIndex';
 import { matchesAll, matchQuery, queryTerms, type IndexedKind, type SearchCandidate } from './searchText';
 import type { WritePath } from './writePath';
 
 /** Matches kept per kind (newest first) before ranking: search ranks among the newest this many. */
 export const SEARCH_CANDIDATES = 10_000;
 
-/** Rows indexed per backfill step: a few tens of milliseconds of blocking. */
-const BACKFILL_STEP_ROWS = 200;
+/** Rows indexed per step (one transaction, between writes): a few tens of milliseconds of blocking. */
+const STEP_ROWS = 1000;
+
+/** The catch-up starts this long after the last write... */
+const CATCH_UP_QUIET_MS = 250;
+/** ...or this long after the first write it has not indexed, under a steady stream of writes. */
+const CATCH_UP_MAX_WAIT_MS = 1000;
 
 /** Rows of a segment indexed per step (in memory, off the write path). */
 const SEGMENT_STEP_ROWS = 500;
@@ -24,13 +29,18 @@ const nextTurn = () => new Promise(resolve => setImmediate(resolve));
 const SCAN_PAGE_ROWS = 2000;
 
 // Decisions, messages and spans over the whole history, live and archived: the index finds the
-// records that may match, the substring check keeps those that do. Rows not indexed yet (the
-// backfill has not reached them, or a segment written before the index) are read and checked one
-// by one, so a search never misses a match, it is only slower until the backfill is done.
+// records that may match, the substring check keeps those that do. Rows not indexed yet (written
+// since the last catch-up, not reached by the backfill, or a segment written before the index)
+// are read and checked one by one, so a search never misses a match, it is only slower meanwhile.
+// Writes never wait for the index: it catches up after them, in steps between them.
 
 export class HistorySearch {
   private backfilling: Promise<void> = Promise.resolve();
   private running = false;
+  private stopped = false;
+  private timer: NodeJS.Timeout | undefined;
+  private firstWaiting = 0;
+  private lastWrite = 0;
 
   constructor(
     private readonly ctx: EngineContext, private readonly archive: Archive, private readonly writes: WritePath,
@@ -58,19 +68,45 @@ export class HistorySearch {
     return [...found.values()].flat();
   }
 
-  /** No index terms from now on (EngineOptions.searchIndex false): search reads every row. */
+  /**
+   * No indexing from now on (EngineOptions.searchIndex false, or closing): search reads the rows
+   * the index does not cover; a later open catches up.
+   */
   stop(): void {
-    this.ctx.store.indexing = false;
-    stopIndexing(this.ctx.store);
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Records were written: the catch-up runs once writes pause, or within a second under a steady stream. */
+  written(isClosed: () => boolean): void {
+    if (this.stopped) return;
+    this.lastWrite = performance.now();
+    if (this.timer) return;
+    this.firstWaiting = this.lastWrite;
+    const fire = () => {
+      const now = performance.now();
+      const wait = Math.min(this.lastWrite + CATCH_UP_QUIET_MS, this.firstWaiting + CATCH_UP_MAX_WAIT_MS) - now;
+      if (wait > 1) {
+        this.timer = setTimeout(fire, wait);
+        this.timer.unref();
+        return;
+      }
+      this.timer = undefined;
+      this.startBackfill(isClosed);
+    };
+    this.timer = setTimeout(fire, CATCH_UP_QUIET_MS);
+    this.timer.unref();
   }
 
   /**
-   * Builds the index where it is missing, a step at a time between writes: live rows written before
-   * it existed or left after an archive move, then segments written before it.
+   * Builds the index where it is missing, a step at a time between writes: live rows written since
+   * the last step, then those written before it existed or left after an archive move, then
+   * segments written before it.
    */
   startBackfill(isClosed: () => boolean): void {
     const store = this.ctx.store;
-    if (this.running || (fullyIndexed(store) && store.getMeta(SEGMENTS_INDEXED) !== undefined)) return;
+    if (this.stopped || this.running || (fullyIndexed(store) && store.getMeta(SEGMENTS_INDEXED) !== undefined)) return;
     this.running = true;
     const t0 = performance.now();
     this.backfilling = (async () => {
@@ -82,7 +118,7 @@ export class HistorySearch {
               if (isClosed()) return;
               store.exec('BEGIN');
               try {
-                backfillStep(store, BACKFILL_STEP_ROWS);
+                indexStep(store, STEP_ROWS);
                 store.exec('COMMIT');
               } catch (e) {
                 store.exec('ROLLBACK');
@@ -93,7 +129,8 @@ export class HistorySearch {
           } else if (store.getMeta(SEGMENTS_INDEXED) === undefined) {
             await this.indexOldSegments(isClosed);
           } else {
-            this.ctx.log.info(`[engine] search index complete (${(performance.now() - t0).toFixed(0)} ms of building)`);
+            const ms = performance.now() - t0;
+            if (ms > 1000) this.ctx.log.info(`[engine] search index complete (${ms.toFixed(0)} ms of building)`);
             break;
           }
         }
@@ -120,7 +157,7 @@ export class HistorySearch {
       const s = Store.open(SQL, bytes, false);
       try {
         if (fullyIndexed(s)) continue;
-        while (backfillStep(s, SEGMENT_STEP_ROWS)) {
+        while (indexStep(s, SEGMENT_STEP_ROWS)) {
           await nextTurn();
           if (isClosed()) return;
         }
@@ -141,9 +178,23 @@ export class HistorySearch {
     if (!isClosed()) await this.writes.io(async () => store.setMeta(SEGMENTS_INDEXED, 1));
   }
 
-  /** Resolves when the backfill has finished or stopped. */
+  /** Resolves when the step running (if any) has finished or stopped. */
   backfillDone(): Promise<void> {
     return this.backfilling;
+  }
+
+  /** Resolves once the index covers every row written so far (after the catch-up delay), or indexing stopped. */
+  async caughtUp(): Promise<void> {
+    for (;;) {
+      if (this.running) await this.backfilling;
+      else if (this.timer) await new Promise(resolve => setTimeout(resolve, 20));
+      else return;
+    }
+  }
+
+  /** Live rows written and not indexed yet, per kind (the bench's measure of how far the index trails). */
+  trailing(): Record<IndexedKind, number> {
+    return Object.fromEntries(INDEXED_KINDS.map(k => [k, waiting(this.ctx.store, k)])) as Record<IndexedKind, number>;
   }
 }
 
@@ -157,7 +208,14 @@ function findIn(db: IndexDb, kind: IndexedKind, terms: string[], query: string, 
       if (matchesAll(c, terms)) found.push(c);
     }
   };
-  const ids = matchIds(db, kind, query, room);
+  // Newest first: the rows written since the last catch-up, then the index, then rows from before it.
+  for (let above = Number.MAX_SAFE_INTEGER, to = indexedTo(db, kind); found.length < room;) {
+    const rows = db.all(`SELECT * FROM ${table} WHERE id > ? AND id < ? ORDER BY id DESC LIMIT ?`, [to, above, SCAN_PAGE_ROWS]);
+    keep(rows);
+    if (rows.length < SCAN_PAGE_ROWS) break;
+    above = Number(rows[rows.length - 1].id);
+  }
+  const ids = found.length < room ? matchIds(db, kind, query, room - found.length) : [];
   for (let i = 0; i < ids.length; i += 500) {
     const chunk = ids.slice(i, i + 500);
     keep(db.all(`SELECT * FROM ${table} WHERE id IN (${chunk.map(() => '?').join(',')}) ORDER BY id DESC`, chunk));

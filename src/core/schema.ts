@@ -60,14 +60,15 @@ INSERT OR IGNORE INTO meta (k, v) VALUES ('schema_version', '${SCHEMA_VERSION}')
  * made in JS (searchText.ts) and not kept as text (contentless), so it cannot forget one record:
  * when rows leave (archive move, cleanup) it is made again. search_progress: per kind, ids at or
  * below `unindexed` are not in the index yet (a folder written before the index, or rows left after
- * a move); the backfill lowers it to 0.
+ * a move), the backfill lowers it to 0; ids above `indexed_to` were written since the last
+ * catch-up (writes do not touch the index), which raises it.
  */
 export const SEARCH_FTS = (table: string) => `CREATE VIRTUAL TABLE IF NOT EXISTS ${table} USING fts4(content='', terms, matchinfo=fts3);`;
 export const SEARCH_SCHEMA = `
 ${SEARCH_FTS('search_decision')}
 ${SEARCH_FTS('search_message')}
 ${SEARCH_FTS('search_span')}
-CREATE TABLE IF NOT EXISTS search_progress (kind TEXT PRIMARY KEY, unindexed INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS search_progress (kind TEXT PRIMARY KEY, unindexed INTEGER NOT NULL, indexed_to INTEGER NOT NULL DEFAULT 0);
 `;
 
 /** Indexes on columns that a migration may have just added: created after it. */

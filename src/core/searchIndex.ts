@@ -3,11 +3,13 @@ import { toDecision, toMessage, toSpan, type Row } from './rows';
 import { SEARCH_FTS, SEARCH_SCHEMA } from './schema';
 import { decisionCandidate, indexTerms, messageCandidate, spanCandidate, type IndexedKind, type SearchCandidate } from './searchText';
 
-// The search index inside one database (live or segment): written with the records, in the same
-// transaction (Store.applyOp), so a replay rebuilds it as it re-applies them; made again when rows
-// leave (archive moves, cleanup: a contentless index cannot remove one record, and a table whose
-// content is elsewhere fails integrity_check); built for older rows by backfill steps. A record
-// replaced in place (a span sent again) leaves its old id behind, which no longer reads: harmless.
+// The search index inside one database (live or segment). Writes never touch it: the rows above
+// its high-water mark (search_progress.indexed_to) are indexed after them, many per transaction
+// (HistorySearch's catch-up), and read one by one by search until then; a replay needs nothing
+// either, its rows are above the mark. Made again when rows leave (archive moves, cleanup: a
+// contentless index cannot remove one record, and a table whose content is elsewhere fails
+// integrity_check); built for older rows by backfill steps. A record replaced in place (a span
+// sent again, under a new id) leaves its old id behind, which no longer reads: harmless.
 
 /** What the index needs of a store (kept apart from store.ts, which calls in here). */
 export interface IndexDb {
@@ -38,19 +40,23 @@ export function rowCandidate(kind: IndexedKind, r: Row): SearchCandidate {
 export function openIndex(db: IndexDb): boolean {
   const had = db.scalar("SELECT COUNT(*) FROM sqlite_master WHERE name = 'search_progress'") > 0;
   db.exec(SEARCH_SCHEMA);
-  if (had) return false;
+  if (had) {
+    // A folder from a build that indexed in the write transaction: every row it holds is indexed.
+    if (db.scalar("SELECT COUNT(*) FROM pragma_table_info('search_progress') WHERE name = 'indexed_to'") === 0) {
+      db.exec('ALTER TABLE search_progress ADD COLUMN indexed_to INTEGER NOT NULL DEFAULT 0');
+      for (const kind of INDEXED_KINDS) db.run('UPDATE search_progress SET indexed_to = ? WHERE kind = ?', [maxId(db, kind), kind]);
+    }
+    return false;
+  }
   for (const kind of INDEXED_KINDS) {
     mergeAsYouGo(db, kind);
-    db.run('INSERT OR REPLACE INTO search_progress (kind, unindexed) VALUES (?, ?)',
-      [kind, db.scalar(`SELECT COALESCE(MAX(id), 0) FROM ${HISTORY_TABLE[kind]}`)]);
+    const max = maxId(db, kind);
+    db.run('INSERT OR REPLACE INTO search_progress (kind, unindexed, indexed_to) VALUES (?, ?, ?)', [kind, max, max]);
   }
   return true;
 }
 
-/** Marks every row, present and to come, as not indexed: writes then skip the index (Store.indexing). */
-export function stopIndexing(db: IndexDb): void {
-  db.run('UPDATE search_progress SET unindexed = ?', [Number.MAX_SAFE_INTEGER]);
-}
+const maxId = (db: IndexDb, kind: IndexedKind) => db.scalar(`SELECT COALESCE(MAX(id), 0) FROM ${HISTORY_TABLE[kind]}`);
 
 /**
  * Each commit adds a small b-tree to a full-text table; merged a little at every commit, a query
@@ -60,9 +66,19 @@ function mergeAsYouGo(db: IndexDb, kind: IndexedKind): void {
   db.run(`INSERT INTO ${FTS[kind]} (${FTS[kind]}) VALUES ('automerge=8')`);
 }
 
-/** Ids at or below this are not indexed yet. */
+/** Ids at or below this are not indexed yet (rows from before the index, or left after a move). */
 export function unindexedUpTo(db: IndexDb, kind: IndexedKind): number {
   return db.scalar('SELECT unindexed FROM search_progress WHERE kind = ?', [kind]);
+}
+
+/** Ids above this are not indexed yet (written since the last catch-up). */
+export function indexedTo(db: IndexDb, kind: IndexedKind): number {
+  return db.scalar('SELECT indexed_to FROM search_progress WHERE kind = ?', [kind]);
+}
+
+/** Rows written and not indexed yet, per kind. */
+export function waiting(db: IndexDb, kind: IndexedKind): number {
+  return db.scalar(`SELECT COUNT(*) FROM ${HISTORY_TABLE[kind]} WHERE id > ?`, [indexedTo(db, kind)]);
 }
 
 export function indexRecord(db: IndexDb, kind: IndexedKind, id: number, text: string): void {
@@ -77,10 +93,11 @@ export function resetIndex(db: IndexDb, rebuild = false): void {
   for (const kind of INDEXED_KINDS) {
     db.exec(`DROP TABLE IF EXISTS ${FTS[kind]}; ${SEARCH_FTS(FTS[kind])}`);
     mergeAsYouGo(db, kind);
-    db.run('UPDATE search_progress SET unindexed = ? WHERE kind = ?', [db.scalar(`SELECT COALESCE(MAX(id), 0) FROM ${HISTORY_TABLE[kind]}`), kind]);
+    const max = maxId(db, kind);
+    db.run('UPDATE search_progress SET unindexed = ?, indexed_to = ? WHERE kind = ?', [max, max, kind]);
   }
   if (rebuild) {
-    while (backfillStep(db, 10_000));
+    while (indexStep(db, 10_000));
     optimizeIndex(db);
   }
 }
@@ -99,10 +116,27 @@ export function optimizeIndex(db: IndexDb): void {
 }
 
 /**
- * Indexes up to `rows` of the newest rows not indexed yet, in one transaction of the caller's;
- * returns whether any are left.
+ * Indexes up to `rows` rows not indexed yet, in one transaction of the caller's: first those
+ * written since the last step (oldest first, raising the high-water mark), then the newest of
+ * those from before the index. Returns whether any are left.
  */
-export function backfillStep(db: IndexDb, rows: number): boolean {
+export function indexStep(db: IndexDb, rows: number): boolean {
+  let budget = rows;
+  for (const kind of INDEXED_KINDS) {
+    if (budget <= 0) return true;
+    const from = indexedTo(db, kind);
+    const batch = db.all(`SELECT * FROM ${HISTORY_TABLE[kind]} WHERE id > ? ORDER BY id LIMIT ?`, [from, budget]);
+    if (batch.length === 0) continue;
+    for (const r of batch) indexRecord(db, kind, Number(r.id), rowCandidate(kind, r).text);
+    budget -= batch.length;
+    db.run('UPDATE search_progress SET indexed_to = ? WHERE kind = ?', [Number(batch[batch.length - 1].id), kind]);
+  }
+  if (budget <= 0) return true;
+  return backfillStep(db, budget);
+}
+
+/** Indexes up to `rows` of the newest rows from before the index; returns whether any are left. */
+function backfillStep(db: IndexDb, rows: number): boolean {
   let left = false;
   let budget = rows;
   for (const kind of INDEXED_KINDS) {
@@ -125,5 +159,6 @@ export const SEGMENTS_INDEXED = 'search_segments_indexed';
 
 /** Whether every row of this database is in its index. */
 export function fullyIndexed(db: IndexDb): boolean {
-  return db.scalar('SELECT COUNT(*) FROM search_progress WHERE unindexed > 0') === 0;
+  return db.scalar('SELECT COUNT(*) FROM search_progress WHERE unindexed > 0') === 0
+    && INDEXED_KINDS.every(kind => maxId(db, kind) <= indexedTo(db, kind));
 }

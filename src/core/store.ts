@@ -2,8 +2,7 @@ import type { Database, SqlJsStatic, SqlValue, Statement } from 'sql.js';
 import { addChangeIds } from './changeIds';
 import type { ArchiveOp, BatchItemOp, CleanupOp, JournalOp, ResumeClearOp, ResumePointOp, SegmentIds, SegmentInfo } from './ops';
 import { ADDED_COLUMNS, CHAIN_INDEX, HISTORY_SCHEMA, LIVE_SCHEMA, SCHEMA_VERSION } from './schema';
-import { indexRecord, openIndex, resetIndex, SEGMENTS_INDEXED } from './searchIndex';
-import { decisionCandidate, messageCandidate, spanCandidate } from './searchText';
+import { openIndex, resetIndex, SEGMENTS_INDEXED } from './searchIndex';
 import { listWhere, parseJson as parse, toAgent, toAlert, toCheckpoint, toDecision, toMessage, toSpan, toTask, type Row } from './rows';
 
 import { iso } from './time';
@@ -40,9 +39,6 @@ export interface ApplyResult {
 export class Store {
   private readonly stmts = new Map<string, Statement>();
   counters: IdCounters = { span: 0, decision: 0, message: 0, task_event: 0, snapshot: 0, checkpoint: 0 };
-
-  /** false: writes add no search index terms (EngineOptions.searchIndex; see stopIndexing). */
-  indexing = true;
 
   /** The schema version the file had when opened, when it was older than this one. */
   migratedFrom: number | undefined;
@@ -227,7 +223,6 @@ export class Store {
           [op.id, iso(op.t), op.d.decision_type, JSON.stringify(op.d.context), op.d.decision, op.d.reasoning,
             op.d.outcome === undefined ? null : JSON.stringify(op.d.outcome), op.d.agent_id ?? null, op.d.task_id ?? null],
         );
-        if (this.indexing) indexRecord(this, 'decision', op.id, decisionCandidate({ id: op.id, ts: '', ...op.d }).text);
         this.counters.decision = Math.max(this.counters.decision, op.id);
         return { kind: 'decision', ids: [String(op.id)] };
       case 'message':
@@ -235,7 +230,6 @@ export class Store {
           'INSERT INTO agent_coordination (id, ts, from_agent, to_agent, message_type, content) VALUES (?,?,?,?,?,?)',
           [op.id, iso(op.t), op.d.from_agent, op.d.to_agent, op.d.message_type, JSON.stringify(op.d.content)],
         );
-        if (this.indexing) indexRecord(this, 'message', op.id, messageCandidate({ id: op.id, ts: '', ...op.d }).text);
         this.counters.message = Math.max(this.counters.message, op.id);
         return { kind: 'message', ids: [String(op.id)] };
       case 'context':
@@ -351,7 +345,6 @@ export class Store {
         s.status_message, s.operation, s.agent_id, s.agent_name, s.conversation_id, s.task_id, s.tool_name, s.model,
         s.input_tokens, s.output_tokens, JSON.stringify(s.attributes), JSON.stringify(s.resource), s.scope],
     );
-    if (this.indexing) indexRecord(this, 'span', s.id, spanCandidate(s).text);
     this.counters.span = Math.max(this.counters.span, s.id);
   }
 

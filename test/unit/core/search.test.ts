@@ -9,7 +9,7 @@ import type { ContextEngine } from '../../../src/core';
 import { ARCHIVE_DIR, DB_FILE } from '../../../src/core/fileNames';
 import { Store } from '../../../src/core/store';
 import { fold, indexTerms, LONG_RUN, matchQuery, queryTerms } from '../../../src/core/searchText';
-import { matchIds } from '../../../src/core/searchIndex';
+import { indexStep, matchIds } from '../../../src/core/searchIndex';
 import type { BatchEvent } from '../../../src/core/types';
 import { search } from '../../../src/server/search';
 import type { ScriptCall } from '../support/crashWriter';
@@ -61,6 +61,9 @@ describe('core: search index', function () {
         texts.push(text);
         s.applyOp({ o: 'decision', t: 0, id, d: { decision_type: 'x', context: null, decision: text.toUpperCase(), reasoning: '' } });
       }
+      // Writes leave the index alone; the catch-up indexes them.
+      assert.deepStrictEqual(matchIds(s, 'decision', matchQuery(queryTerms(texts[0]))!, 10), []);
+      while (indexStep(s, 128));
       s.exec('COMMIT');
       let asked = 0;
       for (let n = 0; n < 600; n++) {
@@ -183,6 +186,42 @@ describe('core: search index', function () {
     });
   });
 
+  it('writes leave the index alone: a record is found right after its ack, and the index catches up within a second or so', async () => {
+    const dir = tempDir();
+    const e = await openEngine(dir);
+    try {
+      await e.logDecision({ decision_type: 'plan', context: null, decision: 'Quarantine the flaky zebra test', reasoning: '' });
+      await e.logAgentMessage({ from_agent: 'planner', to_agent: 'coder', message_type: 'note', content: { text: 'Datenbankverbindung fällt aus' } });
+      // Not in the index yet: found by reading the rows above its high-water mark.
+      assert.deepStrictEqual(e.searchIndexTrailing(), { decision: 1, message: 1, span: 0 });
+      assert.deepStrictEqual((await search(e, 'zebra')).map(r => r.title), ['Quarantine the flaky zebra test']);
+      assert.deepStrictEqual((await search(e, 'verbindung')).map(r => r.kind), ['message']);
+      // Nothing asks for it: the catch-up runs on its own once the writes pause.
+      await new Promise(resolve => setTimeout(resolve, 2000));
+      assert.deepStrictEqual(e.searchIndexTrailing(), { decision: 0, message: 0, span: 0 });
+      assert.deepStrictEqual((await search(e, 'zebra')).map(r => r.title), ['Quarantine the flaky zebra test']);
+      // Under a steady stream of writes it does not wait for a pause.
+      let trailedAtMost = Infinity;
+      for (let i = 0; i < 60; i++) {
+        await e.logDecision({ decision_type: 'plan', context: null, decision: `stream ${i}`, reasoning: '' });
+        if (i >= 50) trailedAtMost = Math.min(trailedAtMost, e.searchIndexTrailing().decision);
+        await new Promise(resolve => setTimeout(resolve, 40));
+      }
+      assert.ok(trailedAtMost < 50, `the index trailed by ${trailedAtMost} of 60 decisions written over 2.4 s`);
+      assert.strictEqual((await search(e, 'stream', 100)).length, 60);
+      await e.searchIndexBuilt();
+      assert.strictEqual(e.searchIndexTrailing().decision, 0);
+    } finally {
+      await e.close();
+    }
+    await withDb(path.join(dir, DB_FILE), db => {
+      assert.strictEqual(count(db, "SELECT COUNT(*) FROM search_decision WHERE terms MATCH 'zebra*'"), 1);
+      assert.strictEqual(count(db, "SELECT COUNT(*) FROM search_decision WHERE terms MATCH 'stream*'"), 60);
+      assert.strictEqual(count(db, "SELECT COUNT(*) FROM search_message WHERE terms MATCH 'verbindung*'"), 1);
+      assert.strictEqual(count(db, "SELECT indexed_to FROM search_progress WHERE kind = 'decision'"), count(db, 'SELECT MAX(id) FROM decision_log'));
+    });
+  });
+
   it('a write acknowledged and then lost by a kill -9 is searchable, through the index, after replay', async () => {
     const calls: ScriptCall[] = [
       { call: 'decision', d: { decision_type: 'retry', context: null, decision: 'Повторить загрузку после ошибки соединения', reasoning: '' } },
@@ -205,6 +244,10 @@ describe('core: search index', function () {
       assert.ok(e.recoveryReport, 'the run crashed');
       assert.strictEqual((await search(e, 'ошибки')).length, 1);
       assert.deepStrictEqual((await search(e, 'verbindung')).map(r => r.kind), ['message']);
+      assert.strictEqual((await search(e, '接続')).length, 1);
+      // The replayed rows are indexed by the catch-up, not by the replay.
+      await e.searchIndexBuilt();
+      assert.deepStrictEqual(e.searchIndexTrailing(), { decision: 0, message: 0, span: 0 });
       assert.strictEqual((await search(e, '接続')).length, 1);
     } finally {
       await e.close();
