@@ -1,7 +1,8 @@
 // Search figures for `npm run bench` (JARVIS_BENCH_ONLY=search): what the search index costs on the
-// write path (with vs without, in one run), its bytes per record, the backfill of an older folder,
-// and search latency over a long history (live and archived) against the scan it replaced, which
-// read the newest 10 000 records of each kind and missed anything older. The long history is
+// write path (with vs without, in one run, alternated), how far it trails a sustained write load
+// and what a search costs meanwhile, its bytes per record, the backfill of an older folder, and
+// search latency over a long history (live and archived) against the scan it replaced, which read
+// the newest 10 000 records of each kind and missed anything older. The long history is
 // 400 000 records, JARVIS_BENCH_SEARCH_RECORDS=1000000 for a million (about 3.5 minutes to build).
 import * as fs from 'fs';
 import * as os from 'os';
@@ -82,6 +83,8 @@ async function batched(index: boolean, n: number): Promise<{ records_per_s: numb
   const t0 = performance.now();
   await write(e, 0, n, 1000, Number.MAX_SAFE_INTEGER);
   const perS = n / ((performance.now() - t0) / 1000);
+  // Bytes with the index complete (the catch-up after the last write is not part of the writes' time).
+  await e.searchIndexBuilt();
   await e.close();
   return { records_per_s: Math.round(perS), db_bytes_per_record: Math.round(fs.statSync(path.join(folder, 'jarvis_context.db')).size / n), folder };
 }
@@ -103,13 +106,84 @@ async function timeIt(fn: () => Promise<unknown>, runs = 5): Promise<number> {
   return r2(quantile(xs, 0.5));
 }
 
+/**
+ * 64 writers for `seconds` with the catch-up running alongside: writes per second, and how many
+ * live rows the index trails by (sampled every 100 ms), also in seconds of writing.
+ */
+async function sustained(index: boolean, seconds: number): Promise<Record<string, number>> {
+  const e = await open(tmp('sust'), { searchIndex: index });
+  const h = monitorEventLoopDelay({ resolution: 1 });
+  let done = false;
+  let n = 0;
+  const trail: number[] = [];
+  const sampler = setInterval(() => trail.push(Object.values(e.searchIndexTrailing()).reduce((a, b) => a + b, 0)), 100);
+  setTimeout(() => (done = true), seconds * 1000);
+  h.enable();
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: 64 }, async (_, w) => {
+    for (let i = 0; !done; i++) {
+      await e.logDecision(eventAt((w * 1_000_000 + i) * 2) as BatchEvent & { type: 'decision' });
+      n++;
+    }
+  }));
+  const perS = n / ((performance.now() - t0) / 1000);
+  h.disable();
+  clearInterval(sampler);
+  const out: Record<string, number> = { writes_per_s: Math.round(perS), max_event_loop_block_ms: r2(h.max / 1e6) };
+  if (index) {
+    out.trailing_rows_p50 = quantile(trail, 0.5);
+    out.trailing_rows_max = Math.max(...trail);
+    out.trailing_s_max = r2(out.trailing_rows_max / perS);
+    const t1 = performance.now();
+    await e.searchIndexBuilt();
+    out.caught_up_ms_after_last_write = Math.round(performance.now() - t1);
+  }
+  await e.close();
+  return out;
+}
+
+/** Search over `live` indexed records and a burst of `burst` more the catch-up has not reached yet, then after it. */
+async function backlog(live: number, burst: number): Promise<Record<string, number>> {
+  const e = await open(tmp('backlog'), { liveDbLimitBytes: 1024 * 1024 * 1024 });
+  await write(e, 0, live, 1000, Number.MAX_SAFE_INTEGER);
+  await e.searchIndexBuilt();
+  const q = 'rollback schema';
+  const before = await timeIt(() => search(e, q, 20), 3);
+  await write(e, live, live + burst, 1000, Number.MAX_SAFE_INTEGER);
+  const waiting = Object.values(e.searchIndexTrailing()).reduce((a, b) => a + b, 0);
+  const t0 = performance.now();
+  await search(e, q, 20);
+  const during = performance.now() - t0;
+  await e.searchIndexBuilt();
+  const after = await timeIt(() => search(e, q, 20), 3);
+  await e.close();
+  return { indexed_records: live, unindexed_records: waiting, search_ms_caught_up_before: before, search_ms_with_backlog: r2(during), search_ms_caught_up_after: after };
+}
+
+/** Median of three runs, with and without the index alternated so both see the same machine. */
+async function alternate<T>(fn: (index: boolean) => Promise<T>, key: (x: T) => number): Promise<{ with_index: T; without_index: T }> {
+  const w: T[] = [];
+  const wo: T[] = [];
+  for (let i = 0; i < 3; i++) {
+    w.push(await fn(true));
+    wo.push(await fn(false));
+  }
+  const mid = (xs: T[]) => [...xs].sort((a, b) => key(a) - key(b))[1];
+  return { with_index: mid(w), without_index: mid(wo) };
+}
+
 export async function runSearchBench(log: (s: string) => void): Promise<Record<string, unknown>> {
   log('search: write cost with and without the index');
-  const ack = { with_index: await ackLatency(true), without_index: await ackLatency(false) };
-  const conc = { with_index: await concurrent(true), without_index: await concurrent(false) };
+  const ack = await alternate(ackLatency, x => x.p50_ms);
+  const conc = await alternate(concurrent, x => x);
   const n = 50_000;
-  const withIdx = await batched(true, n);
-  const without = await batched(false, n);
+  const batches = await alternate(index => batched(index, n), x => x.records_per_s);
+  const withIdx = batches.with_index;
+  const without = batches.without_index;
+  log('search: 64 writers for 8 s, the index catching up alongside');
+  const sust = { with_index: await sustained(true, 8), without_index: await sustained(false, 8) };
+  log('search: a search with a backlog the catch-up has not reached');
+  const back = await backlog(100_000, 50_000);
 
   log('search: backfill of a folder written without the index');
   const h = monitorEventLoopDelay({ resolution: 1 });
@@ -148,6 +222,8 @@ export async function runSearchBench(log: (s: string) => void): Promise<Record<s
     ack_latency_ms: { ...ack, p50_ratio: r2(ack.with_index.p50_ms / ack.without_index.p50_ms) },
     concurrent_writes_per_s: { ...conc, ratio: r2(conc.with_index / conc.without_index) },
     batched_records_per_s: { with_index: withIdx.records_per_s, without_index: without.records_per_s, ratio: r2(withIdx.records_per_s / without.records_per_s) },
+    sustained_64_writers: { ...sust, ratio: r2(sust.with_index.writes_per_s / sust.without_index.writes_per_s) },
+    search_with_backlog: back,
     index_bytes_per_record: withIdx.db_bytes_per_record - without.db_bytes_per_record,
     db_bytes_per_record: { with_index: withIdx.db_bytes_per_record, without_index: without.db_bytes_per_record },
     backfill: { records: n, ms_from_open: Math.round(backfillMs), max_event_loop_block_ms: r2(h.max / 1e6) },

@@ -5,15 +5,25 @@ import { ARCHIVE_DIR } from './fileNames';
 import { Store } from './store';
 import type { EngineContext } from './engineContext';
 import { errorText as errText } from './errorText';
-import { fullyIndexed, HISTORY_TABLE, INDEXED_KINDS, indexedTo, indexStep, matchIds, optimizeIndex, rowCandidate, SEGMENTS_INDEXED, unindexedUpTo, waiting, type IndexDb } from './searchIndex';
+import { fullyIndexed, HISTORY_TABLE, INDEXED_KINDS, indexedTo, indexStep, matchIds, optimizeIndex, rowCandidate, SEGMENTS_INDEXED, unindexedUpTo, waiting, backlog, type IndexDb } from './searchIndex';
 import { matchesAll, matchQuery, queryTerms, type IndexedKind, type SearchCandidate } from './searchText';
 import type { WritePath } from './writePath';
 
 /** Matches kept per kind (newest first) before ranking: search ranks among the newest this many. */
 export const SEARCH_CANDIDATES = 10_000;
 
-/** Rows indexed per step (one transaction, between writes): a few tens of milliseconds of blocking. */
-const STEP_ROWS = 1000;
+/**
+ * Rows indexed per step (one transaction, between writes). Indexing a row costs about three
+ * batched writes of it (reading it back, cutting its terms, the full-text insert), so while writes
+ * come in the steps are short (a few milliseconds: an ack waits for at most one) and take at most
+ * BUSY_SHARE of the thread; once writes pause, long steps back to back.
+ */
+const BUSY_STEP_ROWS = 150;
+const IDLE_STEP_ROWS = 1000;
+/** Share of the thread the catch-up takes while writes come in; more once many rows wait, to bound what a search reads. */
+const BUSY_SHARE = 0.1;
+const BACKLOG_SHARE = 0.4;
+const BACKLOG_ROWS = 100_000;
 
 /** The catch-up starts this long after the last write... */
 const CATCH_UP_QUIET_MS = 250;
@@ -114,18 +124,26 @@ export class HistorySearch {
         // Checked before every step: an archive move or cleanup while this runs asks for more.
         while (!isClosed()) {
           if (!fullyIndexed(store)) {
-            await this.writes.io(async () => {
-              if (isClosed()) return;
+            const busy = performance.now() - this.lastWrite < CATCH_UP_QUIET_MS;
+            const took = await this.writes.io(async () => {
+              if (isClosed()) return 0;
+              const s0 = performance.now();
               store.exec('BEGIN');
               try {
-                indexStep(store, STEP_ROWS);
+                indexStep(store, busy ? BUSY_STEP_ROWS : IDLE_STEP_ROWS);
                 store.exec('COMMIT');
               } catch (e) {
                 store.exec('ROLLBACK');
                 throw e;
               }
+              return performance.now() - s0;
             });
-            await nextTurn();
+            if (busy) {
+              const share = backlog(store) > BACKLOG_ROWS ? BACKLOG_SHARE : BUSY_SHARE;
+              await new Promise(resolve => setTimeout(resolve, took * (1 / share - 1)));
+            } else {
+              await nextTurn();
+            }
           } else if (store.getMeta(SEGMENTS_INDEXED) === undefined) {
             await this.indexOldSegments(isClosed);
           } else {

@@ -76,6 +76,11 @@ export function indexedTo(db: IndexDb, kind: IndexedKind): number {
   return db.scalar('SELECT indexed_to FROM search_progress WHERE kind = ?', [kind]);
 }
 
+/** About how many rows wait for the index (ids may have gaps): cheap, for pacing the catch-up. */
+export function backlog(db: IndexDb): number {
+  return INDEXED_KINDS.reduce((n, kind) => n + Math.max(0, maxId(db, kind) - indexedTo(db, kind)) + Math.max(0, unindexedUpTo(db, kind)), 0);
+}
+
 /** Rows written and not indexed yet, per kind. */
 export function waiting(db: IndexDb, kind: IndexedKind): number {
   return db.scalar(`SELECT COUNT(*) FROM ${HISTORY_TABLE[kind]} WHERE id > ?`, [indexedTo(db, kind)]);
