@@ -32,8 +32,9 @@ export interface EngineOptions {
   hostname?: string;
   isProcessAlive?: (pid: number) => boolean;
   /**
-   * false: write no search index terms; search then reads every row. For measuring what the index
-   * costs (the search bench); a later open with the index builds it for everything. Default true.
+   * false: the search index is not caught up (writes never touch it anyway); search then reads
+   * every row written since. For measuring what the index costs (the search bench); a later open
+   * with the index catches up. Default true.
    */
   searchIndex?: boolean;
   /** Sees every acknowledged record and the journal before it is emptied (team mode's outbox). */
