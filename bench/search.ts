@@ -142,6 +142,30 @@ async function sustained(index: boolean, seconds: number): Promise<Record<string
   return out;
 }
 
+/** Decisions at a steady `rate` per second for `seconds`: how many live rows the index trails by (sampled every 100 ms). */
+async function steady(rate: number, seconds: number): Promise<Record<string, number>> {
+  const e = await open(tmp('steady'));
+  const trail: number[] = [];
+  const t0 = performance.now();
+  let sent = 0;
+  const writes: Promise<unknown>[] = [];
+  let nextSample = 0;
+  while (performance.now() - t0 < seconds * 1000) {
+    const due = Math.floor(((performance.now() - t0) / 1000) * rate);
+    for (; sent < due; sent++) writes.push(e.logDecision(eventAt(sent * 2) as BatchEvent & { type: 'decision' }));
+    if (performance.now() - t0 >= nextSample) {
+      trail.push(e.searchIndexTrailing().decision);
+      nextSample += 100;
+    }
+    await new Promise(resolve => setTimeout(resolve, 5));
+  }
+  await Promise.all(writes);
+  await e.close();
+  const p50 = quantile(trail, 0.5);
+  const max = Math.max(...trail);
+  return { rate, trailing_rows_p50: p50, trailing_rows_max: max, trailing_s_p50: r2(p50 / rate), trailing_s_max: r2(max / rate) };
+}
+
 /** Search over `live` indexed records and a burst of `burst` more the catch-up has not reached yet, then after it. */
 async function backlog(live: number, burst: number): Promise<Record<string, number>> {
   const e = await open(tmp('backlog'), { liveDbLimitBytes: 1024 * 1024 * 1024 });
@@ -191,6 +215,8 @@ export async function runSearchBench(log: (s: string) => void): Promise<Record<s
   }
   const sust = { with_index: sustRuns[0], without_index: sustRuns[1] };
   const sumRate = (xs: Record<string, number>[]) => xs.reduce((a, x) => a + x.writes_per_s, 0);
+  log('search: how far the index trails a steady 1,000 and 3,000 writes/s');
+  const steadyRates = [await steady(1000, 8), await steady(3000, 8)];
   log('search: a search with a backlog the catch-up has not reached');
   const back = await backlog(100_000, 50_000);
 
@@ -234,6 +260,7 @@ export async function runSearchBench(log: (s: string) => void): Promise<Record<s
     concurrent_writes_per_s: { ...conc, ratio: r2(conc.with_index / conc.without_index) },
     batched_records_per_s: { with_index: withIdx.records_per_s, without_index: without.records_per_s, ratio: r2(withIdx.records_per_s / without.records_per_s) },
     sustained_64_writers: { ...sust, ratio: r2(sumRate(sust.with_index) / sumRate(sust.without_index)) },
+    steady_writes_trailing: steadyRates,
     search_with_backlog: back,
     index_bytes_per_record: withIdx.db_bytes_per_record - without.db_bytes_per_record,
     db_bytes_per_record: { with_index: withIdx.db_bytes_per_record, without_index: without.db_bytes_per_record },
