@@ -51,6 +51,8 @@ export class HistorySearch {
   private timer: NodeJS.Timeout | undefined;
   private firstWaiting = 0;
   private lastWrite = 0;
+  /** Ends the pause between paced steps (closing does not wait it out). */
+  private wake: (() => void) | undefined;
 
   constructor(
     private readonly ctx: EngineContext, private readonly archive: Archive, private readonly writes: WritePath,
@@ -86,6 +88,7 @@ export class HistorySearch {
     this.stopped = true;
     clearTimeout(this.timer);
     this.timer = undefined;
+    this.wake?.();
   }
 
   /** Records were written: the catch-up runs once writes pause, or within a second under a steady stream. */
@@ -122,7 +125,7 @@ export class HistorySearch {
     this.backfilling = (async () => {
       try {
         // Checked before every step: an archive move or cleanup while this runs asks for more.
-        while (!isClosed()) {
+        while (!isClosed() && !this.stopped) {
           if (!fullyIndexed(store)) {
             const busy = performance.now() - this.lastWrite < CATCH_UP_QUIET_MS;
             const took = await this.writes.io(async () => {
@@ -140,7 +143,12 @@ export class HistorySearch {
             });
             if (busy) {
               const share = backlog(store) > BACKLOG_ROWS ? BACKLOG_SHARE : BUSY_SHARE;
-              await new Promise(resolve => setTimeout(resolve, took * (1 / share - 1)));
+              await new Promise<void>(resolve => {
+                const t = setTimeout(resolve, took * (1 / share - 1));
+                t.unref();
+                this.wake = () => { clearTimeout(t); resolve(); };
+              });
+              this.wake = undefined;
             } else {
               await nextTurn();
             }
