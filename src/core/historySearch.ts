@@ -211,10 +211,17 @@ export class HistorySearch {
 
   /** Resolves once the index covers every row written so far (after the catch-up delay), or indexing stopped. */
   async caughtUp(): Promise<void> {
-    for (;;) {
-      if (this.running) await this.backfilling;
-      else if (this.timer) await new Promise(resolve => setTimeout(resolve, 20));
-      else return;
+    // The catch-up's timers are unref'd (they must not hold a process open); one who waits for it
+    // does, or Node would exit in the middle of the wait.
+    const waiting = setInterval(() => undefined, 60_000);
+    try {
+      for (;;) {
+        if (this.running) await this.backfilling;
+        else if (this.timer) await new Promise(resolve => setTimeout(resolve, 20));
+        else return;
+      }
+    } finally {
+      clearInterval(waiting);
     }
   }
 

@@ -282,4 +282,17 @@ describe('core: search index', function () {
       await e.close();
     }
   });
+  it('waiting for the catch-up keeps a process alive that has nothing else to do (its own timers do not)', async () => {
+    const waiter = path.join(__dirname, '..', 'support', 'searchWaiter.js');
+    const child = spawn(process.execPath, ['--enable-source-maps', waiter, tempDir()], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', d => (out += d));
+    child.stderr.on('data', d => (err += d));
+    const code = await new Promise(resolve => child.on('exit', resolve));
+    assert.strictEqual(code, 0, err);
+    const [trailing, done] = out.trim().split('\n');
+    assert.strictEqual(done, 'done', `the process ended while waiting: ${out} ${err}`);
+    assert.deepStrictEqual(Object.values(JSON.parse(trailing)).reduce((a: number, b) => a + (b as number), 0), 0);
+  });
 });
