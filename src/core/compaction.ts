@@ -57,7 +57,7 @@ export class Compactor {
       }
     }
     try {
-      if (journal.isOpen) await journal.reset(encodeRecord(this.writes.seq, { o: 'base', t: clock.now() }));
+      if (journal.isOpen) await journal.reset(encodeRecord(this.writes.seq, { o: 'base', t: clock.now(), ids: { ...this.ctx.store.counters } }));
     } catch (e) {
       // The database holds every record already; a journal that cannot be emptied is replaced later.
       this.health.fail({ kind: 'journal_broken', reason: `journal could not be emptied: ${errText(e)}` });

@@ -19,6 +19,7 @@ import { ARCHIVE_DIR, CHECKPOINT_DIR, DB_FILE, JOURNAL_FILE } from './fileNames'
 import { PersistenceHealth } from './health';
 import { Journal } from './journal';
 import { HistorySearch } from './historySearch';
+import { newEpochId, type Epoch } from './history';
 import { buildMetrics } from './metrics';
 import { nodeFileSystem } from './nodeFs';
 import type { BatchItemOp } from './ops';
@@ -66,6 +67,7 @@ export class ContextEngine implements ContextEngineApi {
   private readonly watchdogs: Watchdogs;
   private readonly resumePoints: ResumePoints;
   private readonly history: HistorySearch;
+  private epochList: readonly Epoch[] = [];
   private readonly listeners = new Set<(e: ChangeEvent) => void>();
   private closed = false;
   private closing: Promise<void> | undefined;
@@ -148,7 +150,7 @@ export class ContextEngine implements ContextEngineApi {
       const marker: MarkerInfo = { pid, host, started_at: iso(clock.now()), session_id: randomUUID() };
       await writeMarker(fs, folder, marker);
       const SQL = await initSqlJs({ wasmBinary: options.wasmBinary as unknown as ArrayBuffer });
-      const outcome = await loadState(SQL, fs, folder, log, crashed);
+      const outcome = await loadState(SQL, fs, folder, log, crashed, await options.journalTap?.highestSeq?.() ?? 0);
       const engine = new ContextEngine(SQL, outcome, { ...options, folder }, marker);
       await engine.start(outcome, crashed, previousRun, t0);
       return engine;
@@ -160,7 +162,9 @@ export class ContextEngine implements ContextEngineApi {
 
   private async start(outcome: LoadOutcome, crashed: boolean, previousRun: RecoveryReport['previous_run'], t0: number): Promise<void> {
     const { store, fs, folder, log } = this.ctx;
-    this.writes.seq = outcome.lastSeq;
+    // Sequence numbers are never reused within a folder, even when the loaded state is older.
+    this.writes.seq = Math.max(outcome.lastSeq, outcome.highestSeen);
+    this.epochList = store.epochs();
     this.checkpoints.resetTracker(outcome.steps);
     const migratedFrom = store.migratedFrom;
     if (migratedFrom !== undefined) {
@@ -177,7 +181,7 @@ export class ContextEngine implements ContextEngineApi {
     // Fold what was replayed (and cut any torn tail) before appending anything new: recovery ends
     // with a whole database file, so a second crash never replays the first one's journal.
     const loadedElsewhere = outcome.loadedFrom !== 'database' && outcome.loadedFrom !== 'empty';
-    if (outcome.journalHadContent || migratedFrom !== undefined || loadedElsewhere) {
+    if (outcome.journalHadContent || migratedFrom !== undefined || loadedElsewhere || outcome.fork !== undefined) {
       const ok = await this.compactor.compactNow();
       outcome.steps.push({ step: 'fold journal into database', ok, detail: ok ? `database written (${this.compactor.dbBytes} bytes), journal emptied` : `could not write the database: ${this.health.reason}` });
     } else {
@@ -188,7 +192,12 @@ export class ContextEngine implements ContextEngineApi {
       await this.compactor.pruneImagesNow();
       await this.compactor.measureImages();
     });
-    if (crashed || outcome.lost.length > 0 || loadedElsewhere) {
+    // A new history is recorded before anything is written in it.
+    if (outcome.fork !== undefined) {
+      const e = await this.forkHistory(this.writes.seq, outcome.fork);
+      outcome.steps.push({ step: 'start a new history', ok: true, detail: `${outcome.fork}: records after ${e.after} belong to history ${e.id}` });
+    }
+    if (crashed || outcome.lost.length > 0 || loadedElsewhere || outcome.fork !== undefined) {
       const report = buildReport(this.ctx, 'crash', outcome, previousRun, performance.now() - t0);
       // Kept in memory (and served) even when the disk refused it; the log says so.
       await writeReport(this.ctx, report);
@@ -406,6 +415,25 @@ export class ContextEngine implements ContextEngineApi {
   }
 
   // ---- reads ------------------------------------------------------------------------------------
+
+  /** The store's histories, oldest first (history.ts); records after an epoch's `after` are its own. */
+  get epochs(): readonly Epoch[] {
+    return this.epochList;
+  }
+
+  /**
+   * Starts a new history after record `after`: later records get a new identity. Team mode calls
+   * it when PostgreSQL holds other content under this history's keys (a restored or copied folder).
+   */
+  async forkHistory(after: number, reason: string): Promise<Epoch> {
+    const id = newEpochId();
+    const t = this.ctx.clock.now();
+    await this.writes.submit({ o: 'epoch', t, id, after, reason });
+    const e: Epoch = { id, after, at: iso(t), reason };
+    this.epochList = [...this.epochList, e];
+    this.ctx.log.warn(`[engine] a new history starts after record ${after}: ${reason}`);
+    return e;
+  }
 
   /** Sequence of the last journal record written (team mode's replication target). */
   get journalSeq(): number {

@@ -14,4 +14,6 @@ export interface JournalTap {
    * every record already, so replay stays idempotent and the next compaction tries again.
    */
   beforeReset(journalFile: string, throughSeq: number): Promise<void>;
+  /** The highest sequence number the tap's own files know (asked once, before the store loads). */
+  highestSeq?(): Promise<number>;
 }

@@ -59,8 +59,14 @@ export type BatchItemOp = (TaskOp | AgentOp | DecisionOp | MessageOp | ContextOp
  * First record of a journal emptied by compaction: records up to `seq` live in the database file.
  * If that file is lost and an older copy is loaded, the gap is known, and reported.
  */
-export interface BaseOp { o: 'base'; t: number }
-export type JournalOp = BaseOp | TaskOp | AgentOp | DecisionOp | MessageOp | ContextOp | SnapshotOp | CheckpointOp | ArchiveOp | CleanupOp | BatchOp | SpansOp | AlertOp
+export interface BaseOp {
+  o: 'base'; t: number;
+  /** The id high-water marks at the fold: what an older image lacks, by kind, when this database is lost. */
+  ids?: Record<string, number>;
+}
+/** A new history starts after record `after` (see history.ts); recorded before its first record. */
+export interface EpochOp { o: 'epoch'; t: number; id: string; after: number; reason: string }
+export type JournalOp = BaseOp | EpochOp | TaskOp | AgentOp | DecisionOp | MessageOp | ContextOp | SnapshotOp | CheckpointOp | ArchiveOp | CleanupOp | BatchOp | SpansOp | AlertOp
   | ResumePointOp | ResumeClearOp;
 
 export interface SegmentInfo {

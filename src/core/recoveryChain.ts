@@ -5,6 +5,7 @@ import { importEmergency, type EmergencyFile } from './emergency';
 import { errorText as errText } from './errorText';
 import { CHECKPOINT_DIR, DB_FILE, isEmergencyFile, JOURNAL_FILE } from './fileNames';
 import { listImages, readImage } from './images';
+import { parseIds } from './history';
 import { decodeJournal } from './journal';
 import type { FileSystemPort, Logger } from './ports';
 import { Store } from './store';
@@ -22,13 +23,29 @@ export interface LoadOutcome {
   /** The highest journal sequence applied or seen; new records continue after it. */
   lastSeq: number;
   journalHadContent: boolean;
+  /** The highest sequence number this folder shows any sign of: new records continue past it. */
+  highestSeen: number;
+  /** Why the loaded state starts a new history (history.ts), when it does. */
+  fork?: string;
+  /** Records acknowledged once and in no readable file: the sequence range and, where known, counts by kind. */
+  lostRecords?: LostRecords;
+}
+
+export interface LostRecords {
+  from: number;
+  to: number;
+  count: number;
+  /** New ids per kind between the loaded state and the newest fold this folder remembers; null when unknown. */
+  by_kind: Record<string, number> | null;
 }
 
 /**
  * The chain: the database file, else the newest readable image under checkpoints/, else the newest
  * readable emergency JSON, else empty; then the journal replayed past the loaded state's last sequence.
  */
-export async function loadState(SQL: SqlJsStatic, fs: FileSystemPort, folder: string, log: Logger, crashed: boolean): Promise<LoadOutcome> {
+export async function loadState(
+  SQL: SqlJsStatic, fs: FileSystemPort, folder: string, log: Logger, crashed: boolean, knownSeq = 0,
+): Promise<LoadOutcome> {
   const steps: RecoveryStep[] = [];
   const lost: string[] = [];
   let store: Store | undefined;
@@ -56,12 +73,14 @@ export async function loadState(SQL: SqlJsStatic, fs: FileSystemPort, folder: st
 
   // Without a readable database, the journal alone is complete only if it starts at record 1.
   const historyElsewhere = journal.records.length > 0 && (journal.records[0].op.o === 'base' || journal.records[0].seq > 1);
-  // A missing database with a journal from record 1 is a run that never compacted: replay it all.
-  if (!store && (dbBytes !== undefined || historyElsewhere)) {
-    const images = await listImages(fs, folder).catch(e => {
-      steps.push({ step: `list ${CHECKPOINT_DIR}/`, ok: false, detail: errText(e) });
-      return [];
-    });
+  const images = await listImages(fs, folder).catch(e => {
+    steps.push({ step: `list ${CHECKPOINT_DIR}/`, ok: false, detail: errText(e) });
+    return [];
+  });
+  // Whatever is readable is loaded: a missing database with no journal is never an empty store
+  // while images are there. A missing database with a journal from record 1 is a run that never
+  // compacted (it has no images): replay it all.
+  if (!store && (dbBytes !== undefined || historyElsewhere || images.length > 0)) {
     for (const img of images) {
       let bytes: Uint8Array | undefined;
       try {
@@ -96,14 +115,16 @@ export async function loadState(SQL: SqlJsStatic, fs: FileSystemPort, folder: st
         }
       }
     }
-    if (!store && dbBytes !== undefined) lost.push('The database and every fallback were unreadable; history before the journal is lost.');
+    if (!store && (dbBytes !== undefined || images.length > 0)) lost.push('The database and every fallback were unreadable; history before the journal is lost.');
   }
+  const evidence = dbBytes !== undefined || images.length > 0 || historyElsewhere || knownSeq > 0;
   if (!store) {
     store = Store.open(SQL, undefined);
     loadedFrom = 'empty';
   }
 
   const lastSeq = Number(store.getMeta('last_seq') ?? 0);
+  const loadedIds = { ...store.counters };
   const base = journal.records[0]?.op.o === 'base' ? journal.records[0].seq : undefined;
   const toApply = journal.records.filter(r => r.seq > lastSeq && r.op.o !== 'base');
   const firstNeeded = base !== undefined ? base + 1 : toApply[0]?.seq;
@@ -142,5 +163,32 @@ export async function loadState(SQL: SqlJsStatic, fs: FileSystemPort, folder: st
   if (replayed) log.info(`[engine] replayed ${replayed} journal records`);
   const lastSeen = journal.records.reduce((m, r) => Math.max(m, r.seq), maxSeq);
   const journalHadContent = journal.records.some(r => r.op.o !== 'base') || journal.tornTailBytes > 0 || journal.corrupt.length > 0;
-  return { store, loadedFrom, steps, lost, replayed, lastSeq: lastSeen, journalHadContent };
+  const imageSeqs = images.map(i => /_(\d+)\.sqlite\.gz$/.exec(i.name)).map(m => (m ? Number(m[1]) : 0));
+  const highestSeen = Math.max(lastSeen, knownSeq, ...imageSeqs);
+  // Records between the loaded state and the journal (or, without one, the highest sequence seen
+  // anywhere) were acknowledged and are in no readable file.
+  let lostRecords: LostRecords | undefined;
+  const lostTo = firstNeeded !== undefined ? firstNeeded - 1 : highestSeen;
+  if (loadedFrom !== 'database' && lostTo > lastSeq) {
+    const baseOp = journal.records[0]?.op;
+    const baseIds = baseOp?.o === 'base' && base === lostTo ? parseIds(baseOp.ids) : undefined;
+    const have = loadedIds;
+    const byKind = baseIds && have ? Object.fromEntries(Object.entries(baseIds).map(([k, v]) => [k, Math.max(0, v - have[k as keyof typeof have])])) : null;
+    lostRecords = { from: lastSeq + 1, to: lostTo, count: lostTo - lastSeq, by_kind: byKind };
+    if (firstNeeded === undefined) {
+      lost.push(`Records ${lastSeq + 1} to ${lostTo} were acknowledged and are in no readable file: the state is that of ` +
+        `${loadedFrom === 'empty' ? 'an empty store' : `the ${loadedFrom.replace('_', ' ')}`}${describeKinds(byKind)}.`);
+    }
+  }
+  // The loaded state does not continue the newest history: what follows is a new one.
+  const fork = loadedFrom === 'recovery_checkpoint' || loadedFrom === 'emergency_json' ? `loaded from the ${loadedFrom.replace('_', ' ')}`
+    : loadedFrom === 'empty' && evidence ? 'started empty over an older history'
+      : highestSeen > lastSeen ? `sequence ${lastSeen} is behind ${highestSeen}, seen elsewhere in the folder` : undefined;
+  return { store, loadedFrom, steps, lost, replayed, lastSeq: lastSeen, journalHadContent, highestSeen, fork, lostRecords };
+}
+
+function describeKinds(byKind: Record<string, number> | null): string {
+  if (!byKind) return '';
+  const parts = Object.entries(byKind).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k.replace('_', ' ')}${n === 1 ? '' : 's'}`);
+  return parts.length ? ` (lost: ${parts.join(', ')})` : '';
 }

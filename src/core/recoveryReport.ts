@@ -3,6 +3,7 @@ import { listDir, writeFileAtomic } from './atomicFile';
 import type { EngineContext } from './engineContext';
 import { errorText as errText } from './errorText';
 import { isReportFile, reportFile, reportMarkdownFile } from './fileNames';
+import type { LostRecords } from './recoveryChain';
 import { renderRecoveryReport } from './reportMarkdown';
 import { iso } from './time';
 import type { ChangesSince, CrashFrontier, RecoveryReport, RecoveryStep, ReportMarks, Task } from './types';
@@ -15,6 +16,9 @@ export interface ReportInput {
   steps: RecoveryStep[];
   lost: string[];
   replayed: number;
+  lostRecords?: LostRecords;
+  /** Why a new history started with this load (history.ts). */
+  fork?: string;
 }
 
 export function buildReport(
@@ -59,6 +63,8 @@ export function buildReport(
     crash_frontier: frontier,
     alerts,
     lost: o.lost,
+    lost_records: o.lostRecords ?? null,
+    new_history: o.fork ?? null,
     duration_ms: ms,
     as_of: iso(t),
     as_of_ids: marks,

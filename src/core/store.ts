@@ -3,6 +3,7 @@ import { addChangeIds } from './changeIds';
 import type { ArchiveOp, BatchItemOp, CleanupOp, JournalOp, ResumeClearOp, ResumePointOp, SegmentIds, SegmentInfo } from './ops';
 import { ADDED_COLUMNS, CHAIN_INDEX, HISTORY_SCHEMA, LIVE_SCHEMA, SCHEMA_VERSION } from './schema';
 import { openIndex, resetIndex, SEGMENTS_INDEXED } from './searchIndex';
+import { parseEpochs, type Epoch } from './history';
 import { listWhere, parseJson as parse, toAgent, toAlert, toCheckpoint, toDecision, toMessage, toSpan, toTask, type Row } from './rows';
 
 import { iso } from './time';
@@ -190,6 +191,11 @@ export class Store {
     }
   }
 
+  /** The histories of this store, oldest first (history.ts). */
+  epochs(): Epoch[] {
+    return parseEpochs(this.getMeta('epochs'));
+  }
+
   maxIds(): SegmentIds {
     return {
       decision: this.scalar('SELECT COALESCE(MAX(id), 0) FROM decision_log'),
@@ -257,6 +263,12 @@ export class Store {
       case 'resume_point': return this.applyResumePoint(op);
       case 'resume_clear': return this.applyResumeClear(op);
       case 'base': return { kind: 'context', ids: [] };
+      case 'epoch': {
+        const epochs = this.epochs();
+        epochs.push({ id: op.id, after: op.after, at: iso(op.t), reason: op.reason });
+        this.setMeta('epochs', JSON.stringify(epochs));
+        return { kind: 'context', ids: [] };
+      }
       case 'archive': return this.applyArchive(op);
       case 'cleanup': return this.applyCleanup(op);
       case 'batch': return this.applyBatch(op.t, op.items);

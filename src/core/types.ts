@@ -221,6 +221,10 @@ export interface RecoveryReport {
   /** Alerts still active when the report was made, then the newest others (reports before alerts existed lack it). */
   alerts?: Alert[];
   lost: string[];
+  /** Records acknowledged once and in no readable file (the sequence range, counts by kind where known); null when none. */
+  lost_records?: { from: number; to: number; count: number; by_kind: Record<string, number> | null } | null;
+  /** Why this load started a new history (its records get a new identity in team mode); null when it continues the last one. */
+  new_history?: string | null;
   duration_ms: number;
   /**
    * The moment the report describes: the state as it was then. Writes that arrive later (a

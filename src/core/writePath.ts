@@ -159,7 +159,7 @@ export class WritePath {
       // Records the tap still needs go elsewhere first (the file may end in refused bytes, so it
       // cannot be kept as it is): if they cannot, the repair fails and is tried again.
       await this.ctx.tap?.beforeReset(this.journal.file, this.seq);
-      await this.journal.reset(encodeRecord(this.seq, { o: 'base', t: this.ctx.clock.now() }));
+      await this.journal.reset(encodeRecord(this.seq, { o: 'base', t: this.ctx.clock.now(), ids: { ...this.ctx.store.counters } }));
       this.health.recover();
       this.ctx.log.info('[engine] journal repaired: database rewritten and a new journal started');
       return true;
