@@ -28,6 +28,8 @@ export function registerAlertCommands(ctx: CommandContext, view: AlertViewHandle
       if (a.subject.type === 'agent') {
         await vscode.commands.executeCommand(`${VIEWS.agents}.focus`);
         await ctx.views.reveal.agent(a.subject.id);
+      } else if (a.subject.type === 'team') {
+        await vscode.commands.executeCommand(`${VIEWS.team}.focus`);
       } else {
         await vscode.commands.executeCommand(`${VIEWS.tasks}.focus`);
         await ctx.views.reveal.task(a.subject.id);

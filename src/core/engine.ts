@@ -435,6 +435,11 @@ export class ContextEngine implements ContextEngineApi {
     return e;
   }
 
+  /** Team mode's replication stalled or set records aside: an alert while it lasts (`message` undefined ends it). */
+  teamCondition(id: 'stalled' | 'set_aside', message: string | undefined, detail: JsonObject = {}): void {
+    this.watchdogs.external('replication', { type: 'team', id }, message, detail);
+  }
+
   /** Sequence of the last journal record written (team mode's replication target). */
   get journalSeq(): number {
     return this.writes.seq;

@@ -153,10 +153,33 @@ export async function latestRecoveryReport(ctx: EngineContext): Promise<Recovery
 
 async function* reportsNewestFirst(ctx: EngineContext): AsyncGenerator<RecoveryReport> {
   for (const f of (await listDir(ctx.fs, ctx.folder)).filter(isReportFile).sort().reverse()) {
+    let r: unknown;
     try {
-      yield JSON.parse(Buffer.from(await ctx.fs.readFile(path.join(ctx.folder, f))).toString('utf8')) as RecoveryReport;
+      r = JSON.parse(Buffer.from(await ctx.fs.readFile(path.join(ctx.folder, f))).toString('utf8'));
     } catch (e) {
       ctx.log.warn(`[engine] skipping unreadable report ${f}: ${errText(e)}`);
+      continue;
     }
+    const why = reportProblem(r);
+    if (why) {
+      ctx.log.warn(`[engine] skipping ${f}: not a recovery report (${why})`);
+      continue;
+    }
+    // Named by its file, whatever it says of itself.
+    yield { ...(r as RecoveryReport), file: f };
   }
+}
+
+/** Why a value read from a report file is not a report (the fields every reader relies on), or undefined. */
+export function reportProblem(v: unknown): string | undefined {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return 'not an object';
+  const r = v as Record<string, unknown>;
+  if (typeof r.created_at !== 'string' || !Number.isFinite(Date.parse(r.created_at))) return 'created_at';
+  if (r.trigger !== 'crash' && r.trigger !== 'manual') return 'trigger';
+  if (typeof r.loaded_from !== 'string') return 'loaded_from';
+  for (const k of ['steps', 'stale_agents', 'incomplete_tasks', 'last_decisions', 'lost'] as const) if (!Array.isArray(r[k])) return k;
+  if (!r.restored || typeof r.restored !== 'object') return 'restored';
+  if (!r.after_last_recovery_point || typeof r.after_last_recovery_point !== 'object') return 'after_last_recovery_point';
+  if (!r.crash_frontier || typeof r.crash_frontier !== 'object') return 'crash_frontier';
+  return undefined;
 }

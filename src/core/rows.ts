@@ -86,7 +86,7 @@ export function toCheckpoint(r: Row): CheckpointInfo {
 
 export function toAlert(r: Row): Alert {
   return {
-    id: Number(r.id), kind: r.kind as AlertKind, subject: { type: r.subject_type === 'task' ? 'task' : 'agent', id: String(r.subject_id) },
+    id: Number(r.id), kind: r.kind as AlertKind, subject: { type: r.subject_type === 'task' ? 'task' : r.subject_type === 'team' ? 'team' : 'agent', id: String(r.subject_id) },
     message: String(r.message), first_seen: String(r.first_seen), last_seen: String(r.last_seen), count: Number(r.count),
     active: Number(r.active) === 1, cleared_at: (r.cleared_at as string | null) ?? null,
     cleared_by: (r.cleared_by as Alert['cleared_by']) ?? null, detail: parse(r.detail, {}),

@@ -354,12 +354,13 @@ export interface SpanWriteResult {
   events: number;
 }
 
-export const ALERT_KINDS = ['stuck_agent', 'loop', 'stalled_task', 'budget'] as const;
+export const ALERT_KINDS = ['stuck_agent', 'loop', 'stalled_task', 'budget', 'replication'] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 
 /** What an alert is about: an agent or a task, by id. */
 export interface AlertSubject {
-  type: 'agent' | 'task';
+  /** 'team': team mode's replication (`id` says which condition: stalled, set_aside). */
+  type: 'agent' | 'task' | 'team';
   id: string;
 }
 

@@ -237,6 +237,20 @@ export class Watchdogs {
     this.loops.sweep(now);
   }
 
+  /**
+   * A condition watched outside the engine (team mode's replication): raised or counted while
+   * `message` is given, ended when it is not.
+   */
+  external(kind: AlertKind, subject: AlertSubject, message: string | undefined, detail: JsonObject): void {
+    const t = this.ctx.clock.now();
+    if (message !== undefined) {
+      this.hit(kind, subject, message, detail, t);
+      return;
+    }
+    const ep = this.episodes.get(keyOf(kind, subject));
+    if (ep) void this.end(ep, t, 'condition');
+  }
+
   /** A time-based rule found its condition: raise, or count one more check of the episode. */
   private hit(kind: AlertKind, subject: AlertSubject, message: string, detail: JsonObject, t: number): void {
     const ep = this.episodes.get(keyOf(kind, subject));

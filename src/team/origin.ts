@@ -30,14 +30,27 @@ export async function loadOrCreateOrigin(folder: string, fs: FileSystemPort = no
       if (!(e instanceof SyntaxError)) throw e;
     }
   }
-  if (!id) {
-    id = randomUUID();
-    await fs.mkdir(dir);
-    // The folder's entry made durable too: an id that vanishes after a power cut would make this
-    // folder a new origin, its records sent again under another name.
-    await fs.syncDir(folder);
-    await writeFileAtomic(fs, file, JSON.stringify({ id }) + '\n');
-  }
+  if (!id) id = await writeNewOriginId(folder, fs);
+  return withHost(id);
+}
+
+/** A new id for this folder: another live server holds the old one (a copied folder). */
+export async function newOrigin(folder: string, fs: FileSystemPort = nodeFileSystem): Promise<Origin> {
+  return withHost(await writeNewOriginId(folder, fs));
+}
+
+async function writeNewOriginId(folder: string, fs: FileSystemPort): Promise<string> {
+  const id = randomUUID();
+  const dir = path.join(folder, TEAM_DIR);
+  await fs.mkdir(dir);
+  // The folder's entry made durable too: an id that vanishes after a power cut would make this
+  // folder a new origin, its records sent again under another name.
+  await fs.syncDir(folder);
+  await writeFileAtomic(fs, path.join(dir, ORIGIN_FILE), JSON.stringify({ id }) + '\n');
+  return id;
+}
+
+function withHost(id: string): Origin {
   let user = 'unknown';
   try {
     user = os.userInfo().username;

@@ -17,6 +17,18 @@ import type { FileSystemPort } from '../core/ports';
 export const TEAM_DIR = 'team';
 export const OUTBOX_DIR = 'outbox';
 export const POSITION_FILE = 'position.json';
+/** Records PostgreSQL refused for their content: kept, counted, shown, and sent again after an upgrade. */
+export const ASIDE_FILE = 'aside.jsonl';
+
+export interface AsideRecord {
+  epoch: string;
+  seq: number;
+  op: JournalOp;
+  error: string;
+  at: string;
+  /** The replication format that refused it (a later one tries again). */
+  format: number;
+}
 
 export interface OutRecord {
   seq: number;
@@ -51,6 +63,8 @@ export class Outbox implements JournalTap {
   private readonly dir: string;
   private readonly segDir: string;
   private journalFile: string | undefined;
+  /** The first record of the last read from the files: its time when memory no longer has it. */
+  private fileOldest: { seq: number; at: number } | undefined;
   /** Called after each group commit (the replicator wakes up). */
   onCommitted: (() => void) | undefined;
 
@@ -66,6 +80,17 @@ export class Outbox implements JournalTap {
       this.hasPosition = bytes !== undefined;
       this.position = Math.max(this.position, bytes ? parsePosition(bytes) : 0);
     })());
+  }
+
+  /** The highest sequence the team files know (the engine continues past it, see history.ts). */
+  async highestSeq(): Promise<number> {
+    await this.ready();
+    return Math.max(this.position, await this.lastSegmentSeq());
+  }
+
+  /** The folder takes a new origin: PostgreSQL has nothing of it, so its state is sent first. */
+  forgetPosition(): void {
+    this.hasPosition = false;
   }
 
   committed(firstSeq: number, ops: readonly JournalOp[]): void {
@@ -114,6 +139,8 @@ export class Outbox implements JournalTap {
     }
     const seqs = [...found.keys()].sort((a, b) => a - b);
     if (seqs.length === 0) return m.length ? { records: [], gapTo: m[0].seq } : { records: [] };
+    const first = found.get(seqs[0])!;
+    if (Number.isFinite(first.op.t)) this.fileOldest = { seq: first.seq, at: first.op.t };
     if (seqs[0] !== from) return { records: [], gapTo: seqs[0] };
     const records: OutRecord[] = [];
     for (let s = from; found.has(s) && records.length < max; s++) records.push(found.get(s)!);
@@ -146,7 +173,30 @@ export class Outbox implements JournalTap {
   oldestPendingAt(shipped: number): number | undefined {
     const m = this.memory;
     const i = m.length ? shipped + 1 - m[0].seq : -1;
-    return i >= 0 && i < m.length ? m[i].at : undefined;
+    if (i >= 0 && i < m.length) return m[i].at;
+    // Read back from a file (after a restart, a long outage): its own time, at most that old.
+    const f = this.fileOldest;
+    return f && f.seq <= shipped + 1 ? f.at : undefined;
+  }
+
+  async readAside(): Promise<AsideRecord[]> {
+    const bytes = await readFileIfExists(this.fs, path.join(this.dir, ASIDE_FILE));
+    if (!bytes) return [];
+    return Buffer.from(bytes).toString('utf8').split('\n').flatMap(line => {
+      try {
+        const r = JSON.parse(line) as AsideRecord;
+        return r && typeof r === 'object' && typeof r.epoch === 'string' && Number.isSafeInteger(r.seq) && r.op && typeof r.op === 'object'
+          && typeof r.error === 'string' && typeof r.format === 'number' ? [r] : [];
+      } catch {
+        return [];
+      }
+    });
+  }
+
+  /** Replaces the set-aside records, durably (the position moves past them only after this). */
+  async writeAside(records: AsideRecord[]): Promise<void> {
+    await this.makeDirs();
+    await writeFileAtomic(this.fs, path.join(this.dir, ASIDE_FILE), records.map(r => JSON.stringify(r) + '\n').join(''));
   }
 
   /** team/ and team/outbox/, their entries in their parents made durable (a file in a folder that vanishes is lost). */

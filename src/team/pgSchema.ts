@@ -43,6 +43,30 @@ CREATE TABLE ${s}.spans (project text NOT NULL, origin text NOT NULL, id bigint 
 CREATE INDEX spans_project_trace ON ${s}.spans (project, trace_id);
 CREATE INDEX spans_project_ts ON ${s}.spans (project, ts DESC);
 `,
+  // Histories (epochs): a record's key is (project, origin, epoch, seq), a row's (…, epoch, id).
+  // Claims tell two live servers of one origin apart; conflicts keep what arrived under a key
+  // already holding other content; arrival times order team lists by PostgreSQL's clock.
+  s => `
+ALTER TABLE ${s}.origins ADD COLUMN claim text, ADD COLUMN claim_until timestamptz, ADD COLUMN epoch text NOT NULL DEFAULT '';
+ALTER TABLE ${s}.events ADD COLUMN epoch text NOT NULL DEFAULT '';
+ALTER TABLE ${s}.events DROP CONSTRAINT events_pkey, ADD PRIMARY KEY (project, origin, epoch, seq);
+ALTER TABLE ${s}.decisions ADD COLUMN epoch text NOT NULL DEFAULT '', ADD COLUMN received_at timestamptz NOT NULL DEFAULT now();
+ALTER TABLE ${s}.decisions DROP CONSTRAINT decisions_pkey, ADD PRIMARY KEY (project, origin, epoch, id);
+CREATE INDEX decisions_project_received ON ${s}.decisions (project, received_at DESC);
+ALTER TABLE ${s}.messages ADD COLUMN epoch text NOT NULL DEFAULT '', ADD COLUMN received_at timestamptz NOT NULL DEFAULT now();
+ALTER TABLE ${s}.messages DROP CONSTRAINT messages_pkey, ADD PRIMARY KEY (project, origin, epoch, id);
+CREATE INDEX messages_project_received ON ${s}.messages (project, received_at DESC);
+ALTER TABLE ${s}.checkpoints ADD COLUMN epoch text NOT NULL DEFAULT '';
+ALTER TABLE ${s}.checkpoints DROP CONSTRAINT checkpoints_pkey, ADD PRIMARY KEY (project, origin, epoch, id);
+ALTER TABLE ${s}.spans ADD COLUMN epoch text NOT NULL DEFAULT '';
+ALTER TABLE ${s}.spans DROP CONSTRAINT spans_pkey, ADD PRIMARY KEY (project, origin, epoch, id);
+ALTER TABLE ${s}.tasks ADD COLUMN received_at timestamptz NOT NULL DEFAULT now();
+ALTER TABLE ${s}.agents ADD COLUMN heard_at timestamptz NOT NULL DEFAULT now();
+CREATE TABLE ${s}.conflicts (project text NOT NULL, origin text NOT NULL, epoch text NOT NULL, seq bigint NOT NULL,
+  ours jsonb NOT NULL, theirs jsonb, new_epoch text NOT NULL, host text NOT NULL, folder text,
+  detected_at timestamptz NOT NULL DEFAULT now());
+CREATE INDEX conflicts_project ON ${s}.conflicts (project, detected_at DESC);
+`,
 ];
 
 export const PG_SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,25 +1,51 @@
 import { Pool, type PoolClient } from 'pg';
 import type { ContextEngineApi } from '../core/engineApi';
 import { errorText } from '../core/errorText';
+import { epochOf, type Epoch } from '../core/history';
 import type { BatchItemOp, JournalOp } from '../core/ops';
 import type { Logger } from '../core/ports';
 import { iso } from '../core/time';
-import type { RecoveryReport } from '../core/types';
-import type { Origin } from './origin';
-import type { Outbox, OutRecord } from './outbox';
+import type { Agent, JsonObject, RecoveryReport } from '../core/types';
+import { newOrigin, type Origin } from './origin';
+import type { AsideRecord, Outbox, OutRecord } from './outbox';
 import { describePgError, isValidDatabaseUrl } from './pgErrors';
 import { migrate, q } from './pgSchema';
 import { redactText, redactUrl } from './redact';
 import type { TeamConfig } from './teamConfig';
 
 // Ships the outbox to PostgreSQL: in order, in batches, each batch one transaction keyed by
-// (project, origin, seq) so a batch sent twice (a crash between PostgreSQL's commit and the
-// position's advance) changes nothing. Down, refusing or slow: retry with backoff, forever.
+// (project, origin, epoch, seq) so a batch sent twice (a crash between PostgreSQL's commit and
+// the position's advance) changes nothing. Down or slow: retry with backoff, forever. A key that
+// holds other content (a restored or copied folder) starts a new history and is kept as a
+// conflict; a record PostgreSQL refuses for its content is found, set aside and counted, and
+// never blocks the records behind it.
 
-/** What replication needs of an engine: its API and where its journal is. */
-export type ReplicatedEngine = ContextEngineApi & { readonly journalSeq: number; readonly journalFile: string; readonly staleAfterMs: number };
+/** What replication needs of an engine: its API, where its journal is, its histories. */
+export type ReplicatedEngine = ContextEngineApi & {
+  readonly journalSeq: number; readonly journalFile: string; readonly staleAfterMs: number;
+  readonly epochs: readonly Epoch[];
+  forkHistory(after: number, reason: string): Promise<Epoch>;
+  teamCondition(id: 'stalled' | 'set_aside', message: string | undefined, detail?: JsonObject): void;
+};
+
+const envMs = (name: string, dflt: number): number => (Number(process.env[name]) > 0 ? Number(process.env[name]) : dflt);
 
 const BATCH = 2_000;
+/** Bytes of records in one batch: PostgreSQL's jsonb values stop at 256 MB; a larger record goes alone. */
+const BATCH_BYTES = envMs('JARVIS_TEAM_BATCH_BYTES', 32 * 1024 * 1024);
+/** A record refused for its content is tried this many times, this far apart (times the attempt), then set aside. */
+const REFUSED_ATTEMPTS = 3;
+const REFUSED_RETRY_MS = envMs('JARVIS_TEAM_REFUSED_RETRY_MS', 1_000);
+/** Records waiting and nothing advanced for this long: stalled. */
+const STALL_MS = envMs('JARVIS_TEAM_STALL_MS', 10_000);
+/** A repeated failure is logged at most this often. */
+const LOG_EVERY_MS = 60_000;
+/** A claim on the origin lasts this long unless renewed (heartbeats renew it every HEARTBEAT_MS). */
+const CLAIM_MS = 30_000;
+/** Bumped when what is sent changes: records set aside by an older format are tried again. */
+export const REPLICATION_FORMAT = 2;
+/** A sender's time this far past the arrival is flagged (and ordering uses the arrival). */
+export const FUTURE_TS_MS = 60_000;
 const BACKOFF_MIN_MS = 250;
 const BACKOFF_MAX_MS = 2_000;
 /** The origin's last_seen is refreshed this often when idle (others tell a live origin from a lost one). */
@@ -38,11 +64,46 @@ const STOP_WAIT_MS = 5_000;
 const LINGER_BELOW = 200;
 const LINGER_MS = 10;
 
-export type ReplicationState = 'connecting' | 'replicating' | 'offline' | 'stopped';
+export type ReplicationState = 'connecting' | 'replicating' | 'offline' | 'stalled' | 'stopped';
+
+/** PostgreSQL holds other content under a key this batch sends. */
+class ConflictError extends Error {
+  constructor(readonly epoch: string, readonly seq: number, readonly theirs: unknown) {
+    super(`record ${seq} of history "${epoch || 'initial'}" is already in PostgreSQL with other content`);
+  }
+}
+
+/** A record that cannot be sent as it is (PostgreSQL refuses its content, or it cannot be encoded). */
+class RecordError extends Error {}
+
+/** SQLSTATE classes that blame the data, not the connection: data exceptions, limits, constraints. */
+function blamesRecord(e: unknown): boolean {
+  if (e instanceof RecordError) return true;
+  const code = (e as { code?: unknown })?.code;
+  return typeof code === 'string' && /^(22|54|23)/.test(code);
+}
 
 export class Replicator {
-  state: ReplicationState = 'connecting';
+  private connState: ReplicationState = 'connecting';
+  /** The last failure, kept until something succeeds. */
   lastError: string | null = null;
+  lastErrorAt: number | undefined;
+  /** Records PostgreSQL refused, set aside (team/aside.jsonl). */
+  setAside = 0;
+  /** Keys that arrived with other content than PostgreSQL held (each started a new history). */
+  conflicts = 0;
+  lastConflict: { epoch: string; seq: number; new_epoch: string; at: string } | null = null;
+  /** The record PostgreSQL refuses now, while it is tried again before going aside. */
+  private refused: { seq: number; attempts: number } | undefined;
+  /** While a refused record is looked for: batches of at most this many, until `searchUntil` is shipped. */
+  private maxRecords = BATCH;
+  private searchUntil = 0;
+  private lastShipAt = Date.now();
+  private migrated = false;
+  private readonly logged = new Map<string, number>();
+  private watchTimer: NodeJS.Timeout | undefined;
+  private alerted = { stalled: false, set_aside: false };
+  private readonly claim: string;
   /** The last record PostgreSQL committed (ahead of the durable position by at most POSITION_SAVE_MS). */
   shipped: number;
   readonly pool: Pool;
@@ -60,11 +121,13 @@ export class Replicator {
   private backfilledThrough = 0;
 
   constructor(
-    private readonly engine: ReplicatedEngine, private readonly outbox: Outbox, readonly origin: Origin,
+    private readonly engine: ReplicatedEngine, private readonly outbox: Outbox, public origin: Origin,
     readonly config: TeamConfig, private readonly log: Logger,
   ) {
     this.s = q(config.schema);
     this.shipped = outbox.position;
+    // The same folder on the same host takes its claim back at once after a restart or a crash.
+    this.claim = `${origin.host}\n${engine.folder}`;
     this.pool = new Pool({
       connectionString: isValidDatabaseUrl(config.databaseUrl) ? config.databaseUrl : 'postgres://invalid.invalid/none',
       max: 3,
@@ -86,7 +149,67 @@ export class Replicator {
   }
 
   start(): void {
-    this.loopDone ??= this.loop();
+    if (this.loopDone) return;
+    this.loopDone = this.loop();
+    this.watchTimer = setInterval(() => this.watch(), 1_000);
+    this.watchTimer.unref();
+    void this.outbox.readAside().then(a => {
+      this.setAside = a.length;
+    }).catch(e => this.log.warn(`[team] could not read the records set aside: ${errorText(e)}`));
+    // The oldest waiting record's time, read from the files before PostgreSQL answers (lag after a restart).
+    void this.outbox.fetch(this.shipped + 1, 1, this.engine.journalFile).catch(() => undefined);
+  }
+
+  /** What GET /team says: stalled when records wait and nothing advanced for STALL_MS, or one is refused. */
+  get state(): ReplicationState {
+    const s = this.connState;
+    if (s === 'stopped' || s === 'offline' || s === 'connecting') return s;
+    return this.refused || this.stalledFor() >= STALL_MS ? 'stalled' : s;
+  }
+
+  set state(v: ReplicationState) {
+    this.connState = v;
+  }
+
+  /** How long records have waited with nothing advancing (0 when none waits). */
+  private stalledFor(): number {
+    if (this.pending === 0) return 0;
+    const oldest = this.outbox.oldestPendingAt(this.shipped);
+    return Date.now() - Math.max(this.lastShipAt, oldest ?? 0);
+  }
+
+  /** Once a second: the stall and set-aside alerts follow the state; a stall is logged once, then once a minute. */
+  private watch(): void {
+    const stalled = this.state === 'stalled';
+    const reason = this.lastError ?? 'nothing has been sent for a while';
+    if (stalled) {
+      this.warnThrottled('stalled', `[team] replication stalled with ${this.pending} records waiting: ${reason}`);
+      this.engine.teamCondition('stalled', `Team replication is stalled: ${this.pending} records wait (${reason})`, { records: this.pending });
+      this.alerted.stalled = true;
+    } else if (this.alerted.stalled) {
+      this.engine.teamCondition('stalled', undefined);
+      this.alerted.stalled = false;
+    }
+    if (this.setAside > 0) {
+      this.engine.teamCondition('set_aside', `${this.setAside} record${this.setAside === 1 ? ' was' : 's were'} refused by PostgreSQL and set aside (kept in team/aside.jsonl, sent again after an upgrade)`, { records: this.setAside });
+      this.alerted.set_aside = true;
+    } else if (this.alerted.set_aside) {
+      this.engine.teamCondition('set_aside', undefined);
+      this.alerted.set_aside = false;
+    }
+  }
+
+  /** Logs `text` unless the same kind of message was logged within LOG_EVERY_MS. */
+  private warnThrottled(kind: string, text: string): void {
+    const last = this.logged.get(kind);
+    if (last !== undefined && Date.now() - last < LOG_EVERY_MS) return;
+    this.logged.set(kind, Date.now());
+    this.log.warn(text);
+  }
+
+  private noteError(text: string): void {
+    this.lastError = text;
+    this.lastErrorAt = Date.now();
   }
 
   /** Records acknowledged and not yet in PostgreSQL. */
@@ -111,6 +234,7 @@ export class Replicator {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    clearInterval(this.watchTimer);
     this.listener.dispose();
     this.poke();
     // A batch in flight on a hung connection is not waited for long: it is sent again next start.
@@ -152,13 +276,13 @@ export class Replicator {
     while (!this.stopped) {
       let client: PoolClient | undefined;
       try {
-        this.state = this.state === 'replicating' ? 'replicating' : 'connecting';
+        this.state = this.connState === 'replicating' ? 'replicating' : 'connecting';
         client = await this.pool.connect();
         client.on('error', e => this.log.debug(`[team] connection error: ${this.describe(e)}`));
         await this.onConnect(client);
-        if (this.state !== 'replicating') this.log.info(`[team] replicating to ${redactUrl(this.config.databaseUrl)} (schema ${this.config.schema}, project ${this.config.project}) from record ${this.shipped + 1}`);
+        if (this.connState !== 'replicating') this.log.info(`[team] replicating to ${redactUrl(this.config.databaseUrl)} (schema ${this.config.schema}, project ${this.config.project}) from record ${this.shipped + 1}`);
         this.state = 'replicating';
-        this.lastError = null;
+        this.logged.delete('error');
         backoff = BACKOFF_MIN_MS;
         await this.shipLoop(client);
         this.dropSecond(false);
@@ -167,8 +291,9 @@ export class Replicator {
         this.dropSecond();
         client?.release(true);
         const text = this.describe(e);
-        if (this.lastError !== text) this.log.warn(`[team] ${text}; retrying (local writes are not affected)`);
-        this.lastError = text;
+        if (this.lastError !== text) this.logged.delete('error');
+        this.warnThrottled('error', `[team] ${text}; retrying (local writes are not affected)`);
+        this.noteError(text);
         this.state = 'offline';
         if (this.stopped) break;
         await this.sleep(backoff);
@@ -178,18 +303,84 @@ export class Replicator {
   }
 
   private async onConnect(client: PoolClient): Promise<void> {
-    const applied = await migrate(client, this.config.schema, `${this.origin.host}/${this.origin.id}`);
-    if (applied.length) this.log.info(`[team] database schema ${this.config.schema} migrated to version ${applied[applied.length - 1]}`);
-    await client.query(
-      `INSERT INTO ${this.s}.origins (project, origin, host, user_name, folder) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (project, origin) DO UPDATE SET host = excluded.host, user_name = excluded.user_name, folder = excluded.folder, last_seen = now()`,
-      [this.config.project, this.origin.id, this.origin.host, this.origin.user, this.engine.folder],
-    );
+    if (!this.migrated) {
+      const applied = await migrate(client, this.config.schema, `${this.origin.host}/${this.origin.id}`);
+      if (applied.length) this.log.info(`[team] database schema ${this.config.schema} migrated to version ${applied[applied.length - 1]}`);
+      this.migrated = true;
+    }
+    if (!(await this.takeClaim(client))) {
+      // Another live server holds this origin (a copied folder, a cloned machine): this one
+      // becomes an origin of its own, and both are shown.
+      const old = this.origin;
+      this.origin = await newOrigin(this.engine.folder);
+      this.outbox.forgetPosition();
+      this.log.warn(`[team] origin ${old.id} is held by another live server (${await this.claimant(client, old.id)}); this folder is now origin ${this.origin.id}`);
+      if (!(await this.takeClaim(client))) throw new Error(`origin ${this.origin.id} is already claimed`);
+    }
+    await this.retryAside(client);
     // A folder that never replicated: its history before this start is no longer in the journal.
     if (!this.outbox.hasPosition) {
       await this.backfill(client);
       await this.outbox.advance(this.shipped, true);
     }
+  }
+
+  /** Claims the origin for this folder unless another live one holds it; false when it does. */
+  private async takeClaim(client: PoolClient): Promise<boolean> {
+    const r = await client.query(
+      `INSERT INTO ${this.s}.origins (project, origin, host, user_name, folder, claim, claim_until, epoch)
+       VALUES ($1, $2, $3, $4, $5, $6, now() + $7 * interval '1 millisecond', $8)
+       ON CONFLICT (project, origin) DO UPDATE SET host = excluded.host, user_name = excluded.user_name, folder = excluded.folder,
+         claim = excluded.claim, claim_until = excluded.claim_until, epoch = excluded.epoch, last_seen = now()
+       WHERE ${this.s}.origins.claim IS NULL OR ${this.s}.origins.claim = excluded.claim OR ${this.s}.origins.claim_until < now()
+       RETURNING origin`,
+      [this.config.project, this.origin.id, this.origin.host, this.origin.user, this.engine.folder, this.claim, CLAIM_MS, this.currentEpoch()],
+    );
+    return (r.rowCount ?? 0) > 0;
+  }
+
+  private async claimant(client: PoolClient, origin: string): Promise<string> {
+    const r = await client.query<{ host: string; folder: string | null }>(
+      `SELECT host, folder FROM ${this.s}.origins WHERE project = $1 AND origin = $2`, [this.config.project, origin]);
+    return r.rows[0] ? `${r.rows[0].host}: ${r.rows[0].folder ?? 'unknown folder'}` : 'unknown';
+  }
+
+  /** Renews the claim with the heartbeat; a claim taken by another server makes this one reconnect (and take a new origin). */
+  private async renewClaim(client: PoolClient, seq?: number): Promise<void> {
+    const r = await client.query(`UPDATE ${this.s}.origins SET last_seen = now(), claim_until = now() + $4 * interval '1 millisecond',
+        epoch = $5, replicated_through = GREATEST(replicated_through, $3)
+      WHERE project = $1 AND origin = $2 AND claim = $6`,
+    [this.config.project, this.origin.id, seq ?? 0, CLAIM_MS, this.currentEpoch(), this.claim]);
+    if ((r.rowCount ?? 0) === 0) throw new Error(`origin ${this.origin.id} was claimed by another server`);
+  }
+
+  engineEpoch(): string {
+    return this.currentEpoch();
+  }
+
+  private currentEpoch(): string {
+    const e = this.engine.epochs;
+    return e.length ? e[e.length - 1].id : '';
+  }
+
+  /** Records set aside by an older format are sent again, each alone; those refused again stay aside. */
+  private async retryAside(client: PoolClient): Promise<void> {
+    const aside = await this.outbox.readAside();
+    this.setAside = aside.length;
+    const due = aside.filter(a => a.format < REPLICATION_FORMAT);
+    if (due.length === 0) return;
+    const keep: AsideRecord[] = aside.filter(a => a.format >= REPLICATION_FORMAT);
+    for (const a of due) {
+      try {
+        await this.shipBatch(client, [{ seq: a.seq, op: a.op }], () => a.epoch);
+        this.log.info(`[team] record ${a.seq} set aside earlier was accepted now`);
+      } catch (e) {
+        if (!blamesRecord(e) && !(e instanceof ConflictError)) throw e;
+        keep.push({ ...a, error: this.describe(e), format: REPLICATION_FORMAT });
+      }
+    }
+    await this.outbox.writeAside(keep);
+    this.setAside = keep.length;
   }
 
   private async shipLoop(client: PoolClient): Promise<void> {
@@ -203,11 +394,11 @@ export class Replicator {
         });
       }
       const from = this.shipped + 1;
-      let r = await this.outbox.fetch(from, BATCH, this.engine.journalFile);
+      let r = await this.outbox.fetch(from, this.maxRecords, this.engine.journalFile);
       if (r.gapTo !== undefined) {
         // A compaction may have moved records between the two reads: look once more.
         await new Promise(res => setTimeout(res, 50));
-        r = await this.outbox.fetch(from, BATCH, this.engine.journalFile);
+        r = await this.outbox.fetch(from, this.maxRecords, this.engine.journalFile);
         if (r.gapTo !== undefined) {
           if (r.gapTo - 1 > this.backfilledThrough) {
             this.log.warn(`[team] records ${from} to ${r.gapTo - 1} are no longer on disk (written while team mode was off); sending the current state instead`);
@@ -220,43 +411,110 @@ export class Replicator {
       }
       if (r.records.length === 0) {
         if (Date.now() - lastBeat >= HEARTBEAT_MS) {
-          await client.query(`UPDATE ${this.s}.origins SET last_seen = now() WHERE project = $1 AND origin = $2`, [this.config.project, this.origin.id]);
+          await this.renewClaim(client);
           lastBeat = Date.now();
         }
+        // Connected with nothing waiting: whatever failed before no longer holds.
+        this.lastError = null;
         await this.sleep(HEARTBEAT_MS);
         continue;
       }
       // A trickle waits a moment for company: fewer, larger transactions cost PostgreSQL (often on
       // the same cores) far less, within the lag budget.
-      if (r.records.length < LINGER_BELOW) {
+      if (r.records.length < LINGER_BELOW && this.maxRecords === BATCH) {
         await new Promise(res => setTimeout(res, LINGER_MS));
         const more = await this.outbox.fetch(from, BATCH, this.engine.journalFile);
         if (more.gapTo !== undefined) continue;
         r = more;
       }
+      const batch = boundBytes(r.records);
       // A backlog goes two batches at a time on two connections, so PostgreSQL works on one while
       // the other is sent; each is committed on its own and the position moves past both only
       // when both committed (the first alone when the second failed).
-      const next = r.records.length === BATCH ? await this.outbox.fetch(r.records[r.records.length - 1].seq + 1, BATCH, this.engine.journalFile) : undefined;
+      const full = batch.length === BATCH;
+      const next = full ? await this.outbox.fetch(batch[batch.length - 1].seq + 1, BATCH, this.engine.journalFile) : undefined;
+      const epochs = this.engine.epochs;
+      const epochFn = (seq: number): string => epochOf(epochs, seq);
       if (next && next.records.length > 0 && next.gapTo === undefined) {
+        const batch2 = boundBytes(next.records);
         const second = await this.secondClient();
-        const [first, other] = await Promise.allSettled([this.shipBatch(client, r.records), this.shipBatch(second, next.records)]);
+        const [first, other] = await Promise.allSettled([this.shipBatch(client, batch, epochFn), this.shipBatch(second, batch2, epochFn)]);
         if (other.status === 'rejected') this.dropSecond();
-        if (first.status === 'rejected') throw first.reason;
-        lastBeat = this.markShipped(r.records);
-        if (other.status === 'rejected') throw other.reason;
-        lastBeat = this.markShipped(next.records);
+        if (first.status === 'rejected') {
+          await this.onBatchError(client, first.reason, batch);
+          continue;
+        }
+        lastBeat = this.markShipped(batch);
+        if (other.status === 'rejected') {
+          await this.onBatchError(client, other.reason, batch2);
+          continue;
+        }
+        lastBeat = this.markShipped(batch2);
         continue;
       }
-      await this.shipBatch(client, r.records);
-      lastBeat = this.markShipped(r.records);
+      try {
+        await this.shipBatch(client, batch, epochFn);
+      } catch (e) {
+        await this.onBatchError(client, e, batch);
+        continue;
+      }
+      lastBeat = this.markShipped(batch);
     }
+  }
+
+  /**
+   * A batch failed. Another content under one of its keys: a new history from that record on,
+   * the conflict kept. A record refused for its content: found by halving the batches, tried
+   * again a few times, then set aside. Anything else (the connection): thrown, to reconnect.
+   */
+  private async onBatchError(client: PoolClient, e: unknown, records: OutRecord[]): Promise<void> {
+    if (e instanceof ConflictError) {
+      const rec = records.find(r => r.seq === e.seq);
+      const reason = `PostgreSQL holds other records under this folder's keys from record ${e.seq} on (a folder restored from a copy, or one folder running in two places)`;
+      const fork = await this.engine.forkHistory(e.seq - 1, reason);
+      this.conflicts++;
+      this.lastConflict = { epoch: e.epoch, seq: e.seq, new_epoch: fork.id, at: new Date().toISOString() };
+      this.noteError(`conflict at record ${e.seq}: ${reason}; records from it on are sent as a new history`);
+      this.log.warn(`[team] ${this.lastError}`);
+      await client.query(`INSERT INTO ${this.s}.conflicts (project, origin, epoch, seq, ours, theirs, new_epoch, host, folder)
+        VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7, $8, $9)`,
+      [this.config.project, this.origin.id, e.epoch, e.seq, json(rec?.op ?? null), json(e.theirs ?? null), fork.id, this.origin.host, this.engine.folder]);
+      return;
+    }
+    if (!blamesRecord(e)) throw e;
+    const text = this.describe(e);
+    this.noteError(text);
+    if (records.length > 1) {
+      this.maxRecords = Math.max(1, Math.floor(records.length / 2));
+      this.searchUntil = Math.max(this.searchUntil, records[records.length - 1].seq);
+      return;
+    }
+    const rec = records[0];
+    const attempts = this.refused?.seq === rec.seq ? this.refused.attempts + 1 : 1;
+    this.refused = { seq: rec.seq, attempts };
+    this.warnThrottled(`refused ${rec.seq}`, `[team] PostgreSQL refuses record ${rec.seq} (${rec.op.o}): ${text}`);
+    if (attempts < REFUSED_ATTEMPTS) {
+      await this.sleep(REFUSED_RETRY_MS * attempts);
+      return;
+    }
+    const aside = await this.outbox.readAside();
+    aside.push({ epoch: epochOf(this.engine.epochs, rec.seq), seq: rec.seq, op: rec.op, error: text, at: new Date().toISOString(), format: REPLICATION_FORMAT });
+    await this.outbox.writeAside(aside);
+    this.setAside = aside.length;
+    this.refused = undefined;
+    this.log.warn(`[team] record ${rec.seq} (${rec.op.o}) set aside after ${attempts} refusals: ${text}; the records behind it go on`);
+    this.markShipped([rec]);
+    this.watch();
   }
 
   /** PostgreSQL committed these records: count their lag, move the position (saved shortly). */
   private markShipped(records: OutRecord[]): number {
     const now = Date.now();
     this.shipped = Math.max(this.shipped, records[records.length - 1].seq);
+    this.lastShipAt = now;
+    this.lastError = null;
+    if (this.refused && this.refused.seq <= this.shipped) this.refused = undefined;
+    if (this.shipped >= this.searchUntil) this.maxRecords = BATCH;
     for (const rec of records) {
       if (rec.at === undefined) continue;
       this.lags[this.lagNext] = now - rec.at;
@@ -303,31 +561,43 @@ export class Replicator {
   }
 
   /** One transaction: the events and the current state they lead to. */
-  private async shipBatch(client: PoolClient, records: OutRecord[]): Promise<void> {
+  private async shipBatch(client: PoolClient, records: OutRecord[], epochOfSeq: (seq: number) => string): Promise<void> {
+    const now = Date.now();
     const rows = new Rows();
     const lastSeq = records[records.length - 1].seq;
-    for (const r of records) rows.add(r.seq, r.op);
+    try {
+      for (const r of records) rows.add(r.seq, r.op, epochOfSeq(r.seq), Math.max(0, now - (r.at ?? r.op.t)));
+    } catch (e) {
+      throw new RecordError(`a record cannot be encoded: ${errorText(e)}`);
+    }
+    const lastAge = Math.max(0, now - (records[records.length - 1].at ?? records[records.length - 1].op.t));
     // Sorted, and written last in the transaction: two batches in flight lock these rows in one
     // order (no deadlock) and only for the end of their transactions.
     const tasks = [...rows.tasks].sort().flatMap(id => {
       const t = this.engine.getTask(id);
-      return t ? [{ task_id: id, status: t.status, updated_at: t.updated_at, seq: lastSeq, body: t }] : [];
+      return t ? [{ task_id: id, status: t.status, updated_at: t.updated_at, seq: lastSeq, age: lastAge, body: t }] : [];
     });
     const agents = [...rows.agents].sort().flatMap(id => {
       const a = this.engine.getAgent(id);
-      if (!a) return [];
-      const { seconds_since_update: _s, health: _h, stale: _st, ...body } = a;
-      return [{ agent_id: id, status: a.status, last_seen: a.last_seen, seq: lastSeq, body }];
+      return a ? [agentRow(a, lastSeq, now)] : [];
     });
+    const events = `[${rows.events.join(',')}]`;
     await client.query('BEGIN');
     try {
       const p = [this.config.project, this.origin.id];
-      await client.query(`INSERT INTO ${this.s}.events (project, origin, seq, kind, ts, body)
-        SELECT $1, $2, e.seq, e.kind, e.ts, e.body FROM jsonb_to_recordset($3::jsonb) AS e(seq bigint, kind text, ts timestamptz, body jsonb)
-        ON CONFLICT DO NOTHING`, [...p, json(rows.events)]);
+      const ins = await client.query(`INSERT INTO ${this.s}.events (project, origin, epoch, seq, kind, ts, body)
+        SELECT $1, $2, e.epoch, e.seq, e.kind, e.ts, e.body FROM jsonb_to_recordset($3::jsonb) AS e(epoch text, seq bigint, kind text, ts timestamptz, body jsonb)
+        ON CONFLICT DO NOTHING`, [...p, events]);
+      // Keys already there (a resend after a crash) must hold the same content; other content is a conflict.
+      if ((ins.rowCount ?? 0) < rows.events.length) {
+        const c = await client.query<{ epoch: string; seq: string; theirs: unknown }>(`SELECT e.epoch, e.seq, x.body AS theirs
+          FROM jsonb_to_recordset($3::jsonb) AS e(epoch text, seq bigint, body jsonb)
+          JOIN ${this.s}.events x ON x.project = $1 AND x.origin = $2 AND x.epoch = e.epoch AND x.seq = e.seq
+          WHERE x.body <> e.body ORDER BY e.seq LIMIT 1`, [...p, events]);
+        if (c.rows.length) throw new ConflictError(c.rows[0].epoch, Number(c.rows[0].seq), c.rows[0].theirs);
+      }
       await this.writeState(client, { tasks, agents, decisions: rows.decisions, messages: rows.messages, checkpoints: rows.checkpoints, spans: rows.spans });
-      await client.query(`UPDATE ${this.s}.origins SET last_seen = now(), replicated_through = GREATEST(replicated_through, $3)
-        WHERE project = $1 AND origin = $2`, [...p, lastSeq]);
+      await this.renewClaim(client, lastSeq);
       await client.query('SELECT pg_notify($1, $2)', [notifyChannel(this.config.schema), JSON.stringify({ project: this.config.project, origin: this.origin.id, seq: lastSeq })]);
       await client.query('COMMIT');
     } catch (e) {
@@ -339,39 +609,42 @@ export class Replicator {
   private async writeState(client: PoolClient, st: StateRows): Promise<void> {
     const p = [this.config.project, this.origin.id];
     const s = this.s;
+    // Arrival times by PostgreSQL's clock: now() less the time the record has waited here (by this
+    // machine's clock), so a slow or fast clock on either side changes nothing.
+    const arrived = "now() - e.age * interval '1 millisecond'";
     if (st.decisions.length) {
-      await client.query(`INSERT INTO ${s}.decisions (project, origin, id, ts, agent_id, task_id, body)
-        SELECT $1, $2, e.id, e.ts, e.agent_id, e.task_id, e.body FROM jsonb_to_recordset($3::jsonb)
-          AS e(id bigint, ts timestamptz, agent_id text, task_id text, body jsonb) ON CONFLICT DO NOTHING`, [...p, json(st.decisions)]);
+      await client.query(`INSERT INTO ${s}.decisions (project, origin, epoch, id, ts, agent_id, task_id, received_at, body)
+        SELECT $1, $2, e.epoch, e.id, e.ts, e.agent_id, e.task_id, ${arrived}, e.body FROM jsonb_to_recordset($3::jsonb)
+          AS e(epoch text, id bigint, ts timestamptz, agent_id text, task_id text, age float8, body jsonb) ON CONFLICT DO NOTHING`, [...p, json(st.decisions)]);
     }
     if (st.messages.length) {
-      await client.query(`INSERT INTO ${s}.messages (project, origin, id, ts, from_agent, to_agent, body)
-        SELECT $1, $2, e.id, e.ts, e.from_agent, e.to_agent, e.body FROM jsonb_to_recordset($3::jsonb)
-          AS e(id bigint, ts timestamptz, from_agent text, to_agent text, body jsonb) ON CONFLICT DO NOTHING`, [...p, json(st.messages)]);
+      await client.query(`INSERT INTO ${s}.messages (project, origin, epoch, id, ts, from_agent, to_agent, received_at, body)
+        SELECT $1, $2, e.epoch, e.id, e.ts, e.from_agent, e.to_agent, ${arrived}, e.body FROM jsonb_to_recordset($3::jsonb)
+          AS e(epoch text, id bigint, ts timestamptz, from_agent text, to_agent text, age float8, body jsonb) ON CONFLICT DO NOTHING`, [...p, json(st.messages)]);
     }
     if (st.checkpoints.length) {
-      await client.query(`INSERT INTO ${s}.checkpoints (project, origin, id, created_at, kind, label, body)
-        SELECT $1, $2, e.id, e.created_at, e.kind, e.label, e.body FROM jsonb_to_recordset($3::jsonb)
-          AS e(id bigint, created_at timestamptz, kind text, label text, body jsonb) ON CONFLICT DO NOTHING`, [...p, json(st.checkpoints)]);
+      await client.query(`INSERT INTO ${s}.checkpoints (project, origin, epoch, id, created_at, kind, label, body)
+        SELECT $1, $2, e.epoch, e.id, e.created_at, e.kind, e.label, e.body FROM jsonb_to_recordset($3::jsonb)
+          AS e(epoch text, id bigint, created_at timestamptz, kind text, label text, body jsonb) ON CONFLICT DO NOTHING`, [...p, json(st.checkpoints)]);
     }
     if (st.spans.length) {
-      await client.query(`INSERT INTO ${s}.spans (project, origin, id, ts, trace_id, span_id, body)
-        SELECT $1, $2, e.id, e.ts, e.trace_id, e.span_id, e.body FROM jsonb_to_recordset($3::jsonb)
-          AS e(id bigint, ts timestamptz, trace_id text, span_id text, body jsonb) ON CONFLICT DO NOTHING`, [...p, json(st.spans)]);
+      await client.query(`INSERT INTO ${s}.spans (project, origin, epoch, id, ts, trace_id, span_id, body)
+        SELECT $1, $2, e.epoch, e.id, e.ts, e.trace_id, e.span_id, e.body FROM jsonb_to_recordset($3::jsonb)
+          AS e(epoch text, id bigint, ts timestamptz, trace_id text, span_id text, body jsonb) ON CONFLICT DO NOTHING`, [...p, json(st.spans)]);
     }
     if (st.tasks.length) {
-      await client.query(`INSERT INTO ${s}.tasks (project, origin, task_id, status, updated_at, seq, body)
-        SELECT $1, $2, e.task_id, e.status, e.updated_at, e.seq, e.body FROM jsonb_to_recordset($3::jsonb)
-          AS e(task_id text, status text, updated_at timestamptz, seq bigint, body jsonb)
+      await client.query(`INSERT INTO ${s}.tasks (project, origin, task_id, status, updated_at, seq, received_at, body)
+        SELECT $1, $2, e.task_id, e.status, e.updated_at, e.seq, ${arrived}, e.body FROM jsonb_to_recordset($3::jsonb)
+          AS e(task_id text, status text, updated_at timestamptz, seq bigint, age float8, body jsonb)
         ON CONFLICT (project, origin, task_id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at,
-          seq = excluded.seq, body = excluded.body WHERE ${s}.tasks.seq <= excluded.seq`, [...p, json(st.tasks)]);
+          seq = excluded.seq, received_at = excluded.received_at, body = excluded.body WHERE ${s}.tasks.seq <= excluded.seq`, [...p, json(st.tasks)]);
     }
     if (st.agents.length) {
-      await client.query(`INSERT INTO ${s}.agents (project, origin, agent_id, status, last_seen, seq, body)
-        SELECT $1, $2, e.agent_id, e.status, e.last_seen, e.seq, e.body FROM jsonb_to_recordset($3::jsonb)
-          AS e(agent_id text, status text, last_seen timestamptz, seq bigint, body jsonb)
+      await client.query(`INSERT INTO ${s}.agents (project, origin, agent_id, status, last_seen, seq, heard_at, body)
+        SELECT $1, $2, e.agent_id, e.status, e.last_seen, e.seq, ${arrived}, e.body FROM jsonb_to_recordset($3::jsonb)
+          AS e(agent_id text, status text, last_seen timestamptz, seq bigint, age float8, body jsonb)
         ON CONFLICT (project, origin, agent_id) DO UPDATE SET status = excluded.status, last_seen = excluded.last_seen,
-          seq = excluded.seq, body = excluded.body WHERE ${s}.agents.seq <= excluded.seq`, [...p, json(st.agents)]);
+          seq = excluded.seq, heard_at = excluded.heard_at, body = excluded.body WHERE ${s}.agents.seq <= excluded.seq`, [...p, json(st.agents)]);
     }
   }
 
@@ -380,15 +653,15 @@ export class Replicator {
     const e = this.engine;
     const seq = e.journalSeq;
     this.backfilledThrough = seq;
-    const tasks = e.getTasks().map(t => ({ task_id: t.task_id, status: t.status, updated_at: t.updated_at, seq, body: t }));
-    const agents = e.getAgents().map(a => {
-      const { seconds_since_update: _s, health: _h, stale: _st, ...body } = a;
-      return { agent_id: a.agent_id, status: a.status, last_seen: a.last_seen, seq, body };
-    });
-    const decisions = (await e.getDecisions({ limit: BACKFILL_LIMIT })).map(d => ({ id: d.id, ts: d.ts, agent_id: d.agent_id, task_id: d.task_id, body: d }));
-    const messages = (await e.getMessages({ limit: BACKFILL_LIMIT })).map(m => ({ id: m.id, ts: m.ts, from_agent: m.from_agent, to_agent: m.to_agent, body: m }));
-    const checkpoints = e.listCheckpoints(BACKFILL_LIMIT).map(c => ({ id: c.checkpoint_id, created_at: c.created_at, kind: c.kind, label: c.label, body: c }));
-    const spans = (await e.getSpans({ limit: BACKFILL_LIMIT })).map(x => ({ id: x.id, ts: x.start_time, trace_id: x.trace_id, span_id: x.span_id, body: x }));
+    const now = Date.now();
+    const epoch = this.currentEpoch();
+    const ageOf = (ts: string): number => Math.max(0, now - (Date.parse(ts) || now));
+    const tasks = e.getTasks().map(t => ({ task_id: t.task_id, status: t.status, updated_at: t.updated_at, seq, age: ageOf(t.updated_at), body: t }));
+    const agents = e.getAgents().map(a => agentRow(a, seq, now));
+    const decisions = (await e.getDecisions({ limit: BACKFILL_LIMIT })).map(d => ({ epoch, id: d.id, ts: d.ts, agent_id: d.agent_id, task_id: d.task_id, age: ageOf(d.ts), body: d }));
+    const messages = (await e.getMessages({ limit: BACKFILL_LIMIT })).map(m => ({ epoch, id: m.id, ts: m.ts, from_agent: m.from_agent, to_agent: m.to_agent, age: ageOf(m.ts), body: m }));
+    const checkpoints = e.listCheckpoints(BACKFILL_LIMIT).map(c => ({ epoch, id: c.checkpoint_id, created_at: c.created_at, kind: c.kind, label: c.label, body: c }));
+    const spans = (await e.getSpans({ limit: BACKFILL_LIMIT })).map(x => ({ epoch, id: x.id, ts: x.start_time, trace_id: x.trace_id, span_id: x.span_id, body: x }));
     await client.query('BEGIN');
     try {
       await this.writeState(client, { tasks, agents, decisions, messages, checkpoints, spans });
@@ -409,8 +682,12 @@ export class Replicator {
       this.log.warn(`[team] could not read the recovery reports: ${errorText(e)}`);
       return;
     }
-    if (reports.length === 0) return;
-    const rows = reports.map(r => ({ file: r.file, created_at: r.created_at, kind: r.trigger, body: r }));
+    // A report file is read back from the folder: one that is not a report is left out, never a stall.
+    const valid = reports.filter(r => r && typeof r === 'object' && typeof r.file === 'string' && typeof r.created_at === 'string'
+      && Number.isFinite(Date.parse(r.created_at)) && (r.trigger === 'crash' || r.trigger === 'manual'));
+    if (valid.length < reports.length) this.warnThrottled('reports', `[team] ${reports.length - valid.length} recovery report files are not reports and are not sent`);
+    if (valid.length === 0) return;
+    const rows = valid.map(r => ({ file: r.file, created_at: r.created_at, kind: r.trigger, body: r }));
     await client.query(`INSERT INTO ${this.s}.recovery_reports (project, origin, file, created_at, kind, body)
       SELECT $1, $2, e.file, e.created_at, e.kind, e.body FROM jsonb_to_recordset($3::jsonb)
         AS e(file text, created_at timestamptz, kind text, body jsonb) ON CONFLICT DO NOTHING`,
@@ -433,27 +710,33 @@ interface StateRows {
 
 /** The rows one batch of records leads to; tasks and agents by id (their state is read once). */
 class Rows {
-  events: { seq: number; kind: string; ts: string; body: JournalOp }[] = [];
+  /** Each event as JSON text (the batch parameter is their join). */
+  events: string[] = [];
   tasks = new Set<string>();
   agents = new Set<string>();
   decisions: unknown[] = [];
   messages: unknown[] = [];
   checkpoints: unknown[] = [];
   spans: unknown[] = [];
+  private epoch = '';
+  private age = 0;
 
-  add(seq: number, op: JournalOp): void {
-    this.events.push({ seq, kind: op.o, ts: iso(op.t), body: op });
+  /** `age`: how long ago this server acknowledged the record (ms, its own clock). */
+  add(seq: number, op: JournalOp, epoch: string, age: number): void {
+    this.epoch = epoch;
+    this.age = age;
+    this.events.push(json({ epoch, seq, kind: op.o, ts: iso(op.t), body: op }));
     switch (op.o) {
       case 'batch': op.items.forEach(i => this.item(i)); break;
       case 'spans':
         for (const sp of op.spans) {
           const { id, ...rest } = sp;
-          this.spans.push({ id, ts: sp.start_time, trace_id: sp.trace_id, span_id: sp.span_id, body: { id, ...rest } });
+          this.spans.push({ epoch, id, ts: sp.start_time, trace_id: sp.trace_id, span_id: sp.span_id, body: { id, ...rest } });
         }
         op.items.forEach(i => this.item(i));
         break;
       case 'checkpoint':
-        this.checkpoints.push({ id: op.id, created_at: iso(op.t), kind: op.kind, label: op.label,
+        this.checkpoints.push({ epoch, id: op.id, created_at: iso(op.t), kind: op.kind, label: op.label,
           body: { checkpoint_id: op.id, created_at: iso(op.t), label: op.label, kind: op.kind, snapshot_id: op.snapshot_id } });
         break;
       case 'task': case 'agent': case 'decision': case 'message': this.item(op); break;
@@ -462,22 +745,41 @@ class Rows {
   }
 
   private item(op: BatchItemOp): void {
+    const { epoch, age } = this;
     switch (op.o) {
       case 'task': this.tasks.add(op.id); break;
       case 'agent': this.agents.add(op.id); break;
       case 'decision': {
         const d = op.d;
-        this.decisions.push({ id: op.id, ts: iso(op.t), agent_id: d.agent_id ?? null, task_id: d.task_id ?? null, body: {
+        this.decisions.push({ epoch, id: op.id, ts: iso(op.t), agent_id: d.agent_id ?? null, task_id: d.task_id ?? null, age, body: {
           id: op.id, ts: iso(op.t), decision_type: d.decision_type, context: d.context, decision: d.decision, reasoning: d.reasoning,
           outcome: d.outcome ?? null, agent_id: d.agent_id ?? null, task_id: d.task_id ?? null } });
         break;
       }
       case 'message':
-        this.messages.push({ id: op.id, ts: iso(op.t), from_agent: op.d.from_agent, to_agent: op.d.to_agent, body: { id: op.id, ts: iso(op.t), ...op.d } });
+        this.messages.push({ epoch, id: op.id, ts: iso(op.t), from_agent: op.d.from_agent, to_agent: op.d.to_agent, age, body: { id: op.id, ts: iso(op.t), ...op.d } });
         break;
       default: break;
     }
   }
+}
+
+/** An agent's row: heard from when this server last heard from it (a time ahead of this clock counts as now). */
+function agentRow(a: Agent, seq: number, now: number): object {
+  const { seconds_since_update: _s, health: _h, stale: _st, ...body } = a;
+  const heard = Math.min(now, Date.parse(a.last_seen) || now);
+  return { agent_id: a.agent_id, status: a.status, last_seen: a.last_seen, seq, age: now - heard, body };
+}
+
+/** The longest prefix of `records` within BATCH_BYTES (measured as JSON); at least one record. */
+function boundBytes(records: OutRecord[]): OutRecord[] {
+  let bytes = 0;
+  for (let i = 0; i < records.length; i++) {
+    // Each record's body goes out twice at most (the event, and its decision or message row).
+    bytes += 2 * JSON.stringify(records[i].op).length;
+    if (bytes > BATCH_BYTES && i > 0) return records.slice(0, i);
+  }
+  return records;
 }
 
 /** JSON for a jsonb parameter (faster than json here: the bodies stay jsonb); PostgreSQL's jsonb refuses \u0000, so it becomes U+FFFD. */

@@ -7,7 +7,7 @@ import { loadOrCreateOrigin, type Origin } from './origin';
 import { Outbox } from './outbox';
 import { q } from './pgSchema';
 import { Client } from 'pg';
-import { HEARTBEAT_MS, notifyChannel, Replicator, type ReplicatedEngine, type ReplicationState } from './replicator';
+import { FUTURE_TS_MS, HEARTBEAT_MS, notifyChannel, Replicator, type ReplicatedEngine, type ReplicationState } from './replicator';
 
 export type { ReplicatedEngine };
 import type { TeamConfig } from './teamConfig';
@@ -19,6 +19,10 @@ export interface TeamOriginInfo {
   id: string;
   host: string;
   user: string;
+  /** The folder it replicates from (two folders on one host are told apart by it). */
+  folder: string | null;
+  /** Its current history (history.ts); '' for the first. */
+  epoch: string;
   last_seen: string;
   /** Not seen for the staleness threshold (never this folder itself): its server stopped or lost the database. */
   lost: boolean;
@@ -51,7 +55,16 @@ export interface TeamStatus {
   replicated_through: number;
   /** Age of the oldest record not yet in PostgreSQL; 0 when none waits, null when unknown. */
   lag_ms: number | null;
+  /** The last failure, kept until something succeeds, and when it happened. */
   last_error: string | null;
+  last_error_at: string | null;
+  /** Records PostgreSQL refused, kept aside in team/aside.jsonl (sent again after an upgrade). */
+  set_aside: number;
+  /** Keys that arrived with other content than PostgreSQL held; each started a new history. */
+  conflicts: number;
+  last_conflict: { epoch: string; seq: number; new_epoch: string; at: string } | null;
+  /** This folder's current history. */
+  epoch: string;
   /** An origin not seen for this long is lost (the folder's staleness setting, at least LOST_MIN_MS). */
   stale_after_ms: number;
   origins: TeamOriginInfo[];
@@ -188,20 +201,20 @@ export class TeamMode implements TeamReader {
       try {
         const s = q(this.config.schema);
         // Ages by PostgreSQL's clock, which wrote last_seen: machines' clocks may disagree.
-        const res = await r.pool.query<{ origin: string; host: string; user_name: string; last_seen: Date; age_ms: number;
+        const res = await r.pool.query<{ origin: string; host: string; user_name: string; folder: string | null; epoch: string; last_seen: Date; age_ms: number;
           file: string | null; created_at: Date | null; kind: string | null; incomplete: number | null }>(
-          `SELECT o.origin, o.host, o.user_name, o.last_seen, (EXTRACT(EPOCH FROM now() - o.last_seen) * 1000)::float8 AS age_ms,
+          `SELECT o.origin, o.host, o.user_name, o.folder, o.epoch, o.last_seen, (EXTRACT(EPOCH FROM now() - o.last_seen) * 1000)::float8 AS age_ms,
              rr.file, rr.created_at, rr.kind, rr.incomplete
            FROM ${s}.origins o LEFT JOIN LATERAL (
              SELECT file, created_at, kind, COALESCE(jsonb_array_length(body->'incomplete_tasks'), 0) AS incomplete
              FROM ${s}.recovery_reports WHERE project = o.project AND origin = o.origin ORDER BY created_at DESC, file DESC LIMIT 1
            ) rr ON true
-           WHERE o.project = $1 ORDER BY o.last_seen DESC`,
+           WHERE o.project = $1 ORDER BY o.first_seen, o.origin`,
           [this.config.project]);
         const readAt = Date.now();
         this.origins = res.rows.map(o => ({
           info: {
-            id: o.origin, host: o.host, user: o.user_name, last_seen: o.last_seen.toISOString(),
+            id: o.origin, host: o.host, user: o.user_name, folder: o.folder, epoch: o.epoch, last_seen: o.last_seen.toISOString(),
             last_recovery: o.file === null || o.created_at === null ? null
               : { file: o.file, created_at: o.created_at.toISOString(), trigger: o.kind === 'manual' ? 'manual' : 'crash', incomplete_tasks: Number(o.incomplete ?? 0) },
           },
@@ -226,18 +239,24 @@ export class TeamMode implements TeamReader {
       replicated_through: r.shipped,
       lag_ms: lag < 0 ? null : lag,
       last_error: r.lastError,
+      last_error_at: r.lastErrorAt === undefined || r.lastError === null ? null : new Date(r.lastErrorAt).toISOString(),
+      set_aside: r.setAside,
+      conflicts: r.conflicts,
+      last_conflict: r.lastConflict,
+      epoch: r.engineEpoch(),
       stale_after_ms: staleMs,
       // Offline, the last list read ages by this machine's clock.
       origins: this.origins.map(o => ({ ...o.info, lost: o.info.id !== r.origin.id && o.ageMs + (now - o.readAt) > staleMs })),
     };
   }
 
+  /** Health by when each agent was last heard from, by PostgreSQL's clock (never the sender's). */
   async agents(): Promise<WithOrigin<Agent>[]> {
-    const now = Date.now();
-    const rows = await this.query<{ origin: string; body: Omit<Agent, 'seconds_since_update' | 'health' | 'stale'> }>(
-      'SELECT origin, body FROM $S.agents WHERE project = $1 ORDER BY last_seen DESC LIMIT 10000', []);
-    return rows.map(({ origin, body }) => {
-      const age = Math.max(0, now - Date.parse(body.last_seen));
+    const rows = await this.query<{ origin: string; age_ms: number; body: Omit<Agent, 'seconds_since_update' | 'health' | 'stale'> }>(
+      `SELECT origin, body, GREATEST(0, EXTRACT(EPOCH FROM now() - heard_at) * 1000)::float8 AS age_ms
+       FROM $S.agents WHERE project = $1 ORDER BY heard_at DESC LIMIT 10000`, []);
+    return rows.map(({ origin, body, age_ms }) => {
+      const age = Number(age_ms);
       const stale = age > this.staleAfterMs;
       return { ...body, seconds_since_update: Math.floor(age / 1000), health: stale ? 'stale' : age < HEALTHY_MS ? 'healthy' : 'warning', stale, origin };
     });
@@ -245,16 +264,16 @@ export class TeamMode implements TeamReader {
 
   async tasks(status?: TaskStatus): Promise<WithOrigin<Task>[]> {
     const rows = status === undefined
-      ? await this.query<{ origin: string; body: Task }>('SELECT origin, body FROM $S.tasks WHERE project = $1 ORDER BY updated_at DESC LIMIT 10000', [])
-      : await this.query<{ origin: string; body: Task }>('SELECT origin, body FROM $S.tasks WHERE project = $1 AND status = $2 ORDER BY updated_at DESC LIMIT 10000', [status]);
+      ? await this.query<{ origin: string; body: Task }>('SELECT origin, body FROM $S.tasks WHERE project = $1 ORDER BY received_at DESC LIMIT 10000', [])
+      : await this.query<{ origin: string; body: Task }>('SELECT origin, body FROM $S.tasks WHERE project = $1 AND status = $2 ORDER BY received_at DESC LIMIT 10000', [status]);
     return rows.map(({ origin, body }) => ({ ...body, origin }));
   }
 
   async decisions(query: ListQuery): Promise<WithOrigin<Decision>[]> {
     const { where, params } = filters(query, [['agent_id', query.agent_id], ['task_id', query.task_id]]);
-    const rows = await this.query<{ origin: string; body: Decision }>(
-      `SELECT origin, body FROM $S.decisions WHERE project = $1${where} ORDER BY ts DESC, id DESC LIMIT ${query.limit ?? 100}`, params);
-    return rows.map(({ origin, body }) => ({ ...body, origin }));
+    const rows = await this.query<Arrived<Decision>>(
+      `SELECT origin, body, received_at, ${FUTURE} FROM $S.decisions WHERE project = $1${where} ORDER BY received_at DESC, id DESC LIMIT ${query.limit ?? 100}`, params);
+    return rows.map(arrived);
   }
 
   async messages(query: ListQuery): Promise<WithOrigin<Message>[]> {
@@ -264,9 +283,9 @@ export class TeamMode implements TeamReader {
       params.push(query.agent_id);
       w += ` AND (from_agent = $${params.length + 1} OR to_agent = $${params.length + 1})`;
     }
-    const rows = await this.query<{ origin: string; body: Message }>(
-      `SELECT origin, body FROM $S.messages WHERE project = $1${w} ORDER BY ts DESC, id DESC LIMIT ${query.limit ?? 100}`, params);
-    return rows.map(({ origin, body }) => ({ ...body, origin }));
+    const rows = await this.query<Arrived<Message>>(
+      `SELECT origin, body, received_at, ${FUTURE} FROM $S.messages WHERE project = $1${w} ORDER BY received_at DESC, id DESC LIMIT ${query.limit ?? 100}`, params);
+    return rows.map(arrived);
   }
 
   async recoveryReports(origin: string | undefined, limit: number): Promise<WithOrigin<RecoveryReport>[]> {
@@ -295,13 +314,23 @@ export class TeamMode implements TeamReader {
   }
 }
 
-/** `since` and equality filters after the project ($1); limits are checked by the caller. */
+/** A row of a team list: the sender's `ts` kept as its claim, the arrival by PostgreSQL's clock. */
+type Arrived<T> = { origin: string; body: T; received_at: Date; ts_future: boolean };
+
+/** The sender's time is further ahead of the arrival than clocks drift: flagged (ordering uses the arrival). */
+const FUTURE = `(ts > received_at + ${FUTURE_TS_MS} * interval '1 millisecond') AS ts_future`;
+
+function arrived<T extends object>(r: Arrived<T>): WithOrigin<T> & { received_at: string; ts_future?: true } {
+  return { ...r.body, origin: r.origin, received_at: r.received_at.toISOString(), ...(r.ts_future ? { ts_future: true as const } : {}) };
+}
+
+/** `since` (by arrival) and equality filters after the project ($1); limits are checked by the caller. */
 function filters(query: ListQuery, eq: [string, string | undefined][]): { where: string; params: unknown[] } {
   const params: unknown[] = [];
   let where = '';
   if (query.since !== undefined) {
     params.push(query.since);
-    where += ` AND ts >= $${params.length + 1}`;
+    where += ` AND received_at >= $${params.length + 1}`;
   }
   for (const [col, v] of eq) {
     if (v === undefined) continue;

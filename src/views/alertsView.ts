@@ -12,9 +12,10 @@ export const ALERT_KIND_LABELS: Record<AlertKind, string> = {
   stuck_agent: 'Stuck agent',
   stalled_task: 'Stalled task',
   budget: 'Over budget',
+  replication: 'Team replication',
 };
 
-const KIND_ICONS: Record<AlertKind, string> = { loop: 'sync', stuck_agent: 'debug-pause', stalled_task: 'watch', budget: 'flame' };
+const KIND_ICONS: Record<AlertKind, string> = { loop: 'sync', stuck_agent: 'debug-pause', stalled_task: 'watch', budget: 'flame', replication: 'cloud-upload' };
 
 export type AlertNode =
   | { readonly key: string; readonly kind: 'alert'; readonly id: number }
@@ -96,10 +97,10 @@ export class AlertsView extends SessionTree<AlertNode> {
     md.appendMarkdown(`${ALERT_KIND_LABELS[a.kind]} (${mdCode(a.kind)}) · #${a.id} · ${a.subject.type} ${mdEscape(a.subject.id)}\n\n`);
     md.appendMarkdown(`First seen ${shortTime(a.first_seen)}, last ${shortTime(a.last_seen)} (${ago(a.last_seen)}) · ${a.count}×\n\n`);
     if (!a.active && a.cleared_at) md.appendMarkdown(`${a.cleared_by === 'dismissed' ? 'Dismissed' : 'Ended'} ${shortTime(a.cleared_at)}\n\n`);
-    md.appendMarkdown(`Click to show the ${a.subject.type}.`);
+    md.appendMarkdown(a.subject.type === 'team' ? 'Click to show the Team view.' : `Click to show the ${a.subject.type}.`);
     item.tooltip = md;
     item.accessibilityInformation = { label: `${a.active ? '' : 'ended: '}${a.message}` };
-    item.command = { command: COMMANDS.showAlertSubject, title: `Show ${a.subject.type === 'agent' ? 'Agent' : 'Task'}`, arguments: [element] };
+    item.command = { command: COMMANDS.showAlertSubject, title: `Show ${a.subject.type === 'agent' ? 'Agent' : a.subject.type === 'team' ? 'Team' : 'Task'}`, arguments: [element] };
     return item;
   }
 
@@ -113,6 +114,7 @@ export class AlertsView extends SessionTree<AlertNode> {
       case 'stalled_task': return typeof d.idle_s === 'number' ? `no progress ${duration(d.idle_s)}` : ago(a.first_seen);
       case 'budget': return typeof d.tokens === 'number' && typeof d.budget === 'number'
         ? `${d.tokens.toLocaleString('en-US')} / ${d.budget.toLocaleString('en-US')} tokens` : ago(a.first_seen);
+      case 'replication': return typeof d.records === 'number' ? `${d.records} record${d.records === 1 ? '' : 's'} · ${ago(a.first_seen)}` : ago(a.first_seen);
     }
   }
 

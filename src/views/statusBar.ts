@@ -106,7 +106,7 @@ export class StatusBar extends Disposable {
           : `$(database) Jarvis: ${c ? `checkpoint ${ago(c.created_at)}` : 'no checkpoint yet'}`;
       const team = session.team?.replication();
       // Team replication: said only when it is not keeping up (the local store is unaffected).
-      if (!warn && team && team.state !== 'replicating') text += team.state === 'offline' ? ' · team offline' : ' · team connecting';
+      if (!warn && team && team.state !== 'replicating') text += ` · team ${team.state}`;
       if (warn) {
         tooltip = `Jarvis Context cannot write its database: ${st.persistence_error ?? 'unknown error'}. Writes are still journaled.`;
       } else if (alerts.length) {

@@ -10,7 +10,7 @@ const time = (iso: string): string => {
   return [d.getHours(), d.getMinutes(), d.getSeconds()].map(n => String(n).padStart(2, '0')).join(':');
 };
 const origin = (over: Partial<TeamOriginInfo> = {}): TeamOriginInfo => ({
-  id: 'o1', host: 'build-box', user: 'alice', last_seen: at(12_000), lost: false, last_recovery: null, ...over,
+  id: 'o1', host: 'build-box', user: 'alice', folder: '/home/alice/shop', epoch: '', last_seen: at(12_000), lost: false, last_recovery: null, ...over,
 });
 
 describe('team view text', function () {
