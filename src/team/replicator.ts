@@ -157,8 +157,11 @@ export class Replicator {
       this.setAside = a.length;
     }).catch(e => this.log.warn(`[team] could not read the records set aside: ${errorText(e)}`));
     // The oldest waiting record's time, read from the files before PostgreSQL answers (lag after a restart).
-    void this.outbox.fetch(this.shipped + 1, 1, this.engine.journalFile).catch(() => undefined);
+    this.peeked = this.outbox.fetch(this.shipped + 1, 1, this.engine.journalFile).then(() => undefined, () => undefined);
   }
+
+  /** Resolves once the oldest waiting record's time is known (read from disk after a restart). */
+  peeked: Promise<void> = Promise.resolve();
 
   /** What GET /team says: stalled when records wait and nothing advanced for STALL_MS, or one is refused. */
   get state(): ReplicationState {

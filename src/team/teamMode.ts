@@ -197,6 +197,7 @@ export class TeamMode implements TeamReader {
 
   async status(): Promise<TeamStatus> {
     const r = this.running;
+    await r.peeked;
     if (r.state === 'replicating') {
       try {
         const s = q(this.config.schema);

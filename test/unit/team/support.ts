@@ -31,7 +31,7 @@ export function startTeamServe(folder: string, args: string[], env: NodeJS.Proce
   const exited = new Promise<void>(resolve => child.once('exit', () => resolve()));
   return new Promise((resolve, reject) => {
     const onData = (): void => {
-      const m = /listening on (\S+)/.exec(out);
+      const m = /listening on (http\S+)/.exec(out);
       if (!m) return;
       child.stdout!.off('data', onData);
       const ep = JSON.parse(fs.readFileSync(path.join(folder, 'endpoint.json'), 'utf8')) as { url: string; token: string };
