@@ -17,7 +17,7 @@ import time
 import unittest
 import uuid
 
-from jarvis_context import _manager as jarvis_context_manager
+from jarvis_context import _spool as jarvis_context_spool
 from jarvis_context import (JarvisContextError, JarvisContextManager, JarvisContextUnavailable,
                             JarvisContextValidationError)
 
@@ -195,7 +195,7 @@ class WithoutServerTest(TempDirTest):
             f.write(b'{"event_id":"x","type":"deci')  # a writer killed mid-line
         cm.log_decision("a", "c", "second", "r")
         with open(cm.spool_path, "rb") as f:
-            self.assertEqual([e["decision"] for e in jarvis_context_manager._parse_spool(f.read())], ["first", "second"])
+            self.assertEqual([e["decision"] for e in jarvis_context_spool.parse_spool(f.read())], ["first", "second"])
 
     def test_processes_appending_at_once_never_interleave_lines(self):
         procs = [multiprocessing.Process(target=_append_many, args=(self.folder, n)) for n in range(4)]
