@@ -10,6 +10,7 @@ import re
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -209,6 +210,20 @@ class WithoutServerTest(TempDirTest):
         self.assertEqual(len({e["event_id"] for e in lines}), 400)
 
 
+    def test_the_store_folder_is_made_0700_and_the_spool_0600_whatever_the_umask(self):
+        folder = os.path.join(self.root, "made", "here", "store")
+        old = os.umask(0)
+        try:
+            cm = self.manager(folder, url="http://127.0.0.1:9", token="x")
+            self.assertIsNone(cm.log_decision("a", None, "d", "r"))
+        finally:
+            os.umask(old)
+        for path in (folder, os.path.dirname(folder), os.path.dirname(os.path.dirname(folder))):
+            self.assertEqual(stat.S_IMODE(os.stat(path).st_mode), 0o700, path)
+        self.assertEqual(stat.S_IMODE(os.stat(self.root).st_mode), 0o700)  # mkdtemp's: not ours to change
+        self.assertEqual(stat.S_IMODE(os.stat(cm.spool_path).st_mode), 0o600)
+
+
 def _append_many(folder: str, n: int) -> None:
     cm = JarvisContextManager(folder)
     for i in range(100):
@@ -384,12 +399,17 @@ class WithServerTest(TempDirTest):
         bad = {"event_id": str(uuid.uuid4()), "type": "task", "task_id": "t1", "percentage": 900}
         with open(cm.spool_path, "w") as f:
             f.write(json.dumps(bad) + "\n" + json.dumps(good) + "\n")
-        cm.flush_spool()
+        old = os.umask(0)
+        try:
+            cm.flush_spool()
+        finally:
+            os.umask(old)
         self.assertEqual([d["decision"] for d in cm.get_decisions()], ["ok"])
         with open(cm.rejected_path) as f:
             [rejected] = [json.loads(line) for line in f]
         self.assertEqual(rejected["event"], bad)
         self.assertEqual(cm.pending_spooled(), 0)
+        self.assertEqual(stat.S_IMODE(os.stat(cm.rejected_path).st_mode), 0o600)  # it holds the orchestrator's records
 
     def test_server_errors_carry_status_code_and_field(self):
         server = self.server()

@@ -17,6 +17,7 @@ File checks: a regular file, not a symlink; on POSIX owned by the current user a
 by group or others; its URL http on a loopback host (127.0.0.0/8, ::1, localhost).
 """
 
+import ipaddress
 import json
 import logging
 import os
@@ -49,8 +50,13 @@ def is_loopback_url(url: Any) -> bool:
     host = parts.hostname or ""
     if parts.scheme != "http" or parts.username is not None:
         return False
-    if host in ("localhost", "::1"):
+    if host == "localhost":
         return True
+    if ":" in host:
+        try:
+            return ipaddress.IPv6Address(host) == ipaddress.IPv6Address("::1")
+        except ValueError:
+            return False
     m = _IPV4_LOOPBACK.match(host)
     return bool(m) and all(int(n) <= 255 for n in m.groups())
 
