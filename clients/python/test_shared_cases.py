@@ -193,6 +193,9 @@ class SharedDiscoveryCases(TempDirTest):
                     os.chown(target, 65534, 65534)
                 if spec.get("symlink"):
                     os.symlink(target, os.path.join(folder, "endpoint.json"))
+                if spec.get("fifo"):
+                    os.unlink(target)
+                    os.mkfifo(target, int(spec["mode"], 8))
                 if "env_url" in case:
                     os.environ["JARVIS_CONTEXT_URL"] = values[case["env_url"]]
                 if "env_token" in case:

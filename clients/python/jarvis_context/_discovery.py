@@ -35,7 +35,8 @@ API_PREFIX = "/api/jarvis/context"
 DEFAULT_CONTEXT_PATH = "./memory/context/jarvis"
 ENDPOINT_FILE = "endpoint.json"
 _IPV4_LOOPBACK = re.compile(r"^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$")
-_O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+# No following a link; no waiting on a FIFO planted under the name (no effect on a regular file).
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
 
 
 def is_loopback_url(url: Any) -> bool:
@@ -98,7 +99,7 @@ class EndpointFile:
 
     def _load(self) -> Tuple[str, str, Any]:
         try:
-            fd = os.open(self.path, os.O_RDONLY | _O_NOFOLLOW)
+            fd = os.open(self.path, _OPEN_FLAGS)
         except OSError as e:
             if os.path.islink(self.path):
                 raise _Refused("it is a symbolic link")

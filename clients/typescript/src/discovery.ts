@@ -109,7 +109,8 @@ export class EndpointFile {
   private load(): Endpoint {
     let fd: number;
     try {
-      fd = fs.openSync(this.file, fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0));
+      // No following a link; no waiting on a FIFO planted under the name (no effect on a regular file).
+      fd = fs.openSync(this.file, fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0) | (fs.constants.O_NONBLOCK ?? 0));
     } catch (e) {
       if (fs.lstatSync(this.file).isSymbolicLink()) throw new Refused('it is a symbolic link');
       throw e;

@@ -160,7 +160,7 @@ describe('client: the shared discovery table (same as the Python client)', () =>
     process.on('warning', onWarning);
     try {
       for (const [n, c] of table.cases.entries()) {
-        const spec = c.file as { url: string; token: string; mode: string; owner?: string; symlink?: boolean };
+        const spec = c.file as { url: string; token: string; mode: string; owner?: string; symlink?: boolean; fifo?: boolean };
         if (spec.owner === 'other' && process.geteuid?.() !== 0) continue; // chown to another user needs root
         const base = tempDir();
         const folder = c.folder === 'default' ? path.join(base, 'memory', 'context', 'jarvis') : base;
@@ -173,6 +173,10 @@ describe('client: the shared discovery table (same as the Python client)', () =>
         fs.chmodSync(target, parseInt(spec.mode, 8));
         if (spec.owner === 'other') fs.chownSync(target, 65534, 65534);
         if (spec.symlink) fs.symlinkSync(target, path.join(folder, 'endpoint.json'));
+        if (spec.fifo) {
+          fs.unlinkSync(target);
+          assert.strictEqual(spawnSync('mkfifo', ['-m', spec.mode, target]).status, 0, 'mkfifo');
+        }
         const env: NodeJS.ProcessEnv = {};
         if ('env_url' in c) env.JARVIS_CONTEXT_URL = values[c.env_url as string];
         if ('env_token' in c) env.JARVIS_CONTEXT_TOKEN = real.server.token;
