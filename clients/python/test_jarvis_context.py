@@ -10,6 +10,7 @@ import re
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -17,7 +18,7 @@ import time
 import unittest
 import uuid
 
-from jarvis_context import _manager as jarvis_context_manager
+from jarvis_context import _spool as jarvis_context_spool
 from jarvis_context import (JarvisContextError, JarvisContextManager, JarvisContextUnavailable,
                             JarvisContextValidationError)
 
@@ -195,7 +196,7 @@ class WithoutServerTest(TempDirTest):
             f.write(b'{"event_id":"x","type":"deci')  # a writer killed mid-line
         cm.log_decision("a", "c", "second", "r")
         with open(cm.spool_path, "rb") as f:
-            self.assertEqual([e["decision"] for e in jarvis_context_manager._parse_spool(f.read())], ["first", "second"])
+            self.assertEqual([e["decision"] for e in jarvis_context_spool.parse_spool(f.read())], ["first", "second"])
 
     def test_processes_appending_at_once_never_interleave_lines(self):
         procs = [multiprocessing.Process(target=_append_many, args=(self.folder, n)) for n in range(4)]
@@ -207,6 +208,20 @@ class WithoutServerTest(TempDirTest):
         lines = self.spool_lines()  # json.loads fails on an interleaved line
         self.assertEqual(len(lines), 4 * 100)
         self.assertEqual(len({e["event_id"] for e in lines}), 400)
+
+
+    def test_the_store_folder_is_made_0700_and_the_spool_0600_whatever_the_umask(self):
+        folder = os.path.join(self.root, "made", "here", "store")
+        old = os.umask(0)
+        try:
+            cm = self.manager(folder, url="http://127.0.0.1:9", token="x")
+            self.assertIsNone(cm.log_decision("a", None, "d", "r"))
+        finally:
+            os.umask(old)
+        for path in (folder, os.path.dirname(folder), os.path.dirname(os.path.dirname(folder))):
+            self.assertEqual(stat.S_IMODE(os.stat(path).st_mode), 0o700, path)
+        self.assertEqual(stat.S_IMODE(os.stat(self.root).st_mode), 0o700)  # mkdtemp's: not ours to change
+        self.assertEqual(stat.S_IMODE(os.stat(cm.spool_path).st_mode), 0o600)
 
 
 def _append_many(folder: str, n: int) -> None:
@@ -384,12 +399,17 @@ class WithServerTest(TempDirTest):
         bad = {"event_id": str(uuid.uuid4()), "type": "task", "task_id": "t1", "percentage": 900}
         with open(cm.spool_path, "w") as f:
             f.write(json.dumps(bad) + "\n" + json.dumps(good) + "\n")
-        cm.flush_spool()
+        old = os.umask(0)
+        try:
+            cm.flush_spool()
+        finally:
+            os.umask(old)
         self.assertEqual([d["decision"] for d in cm.get_decisions()], ["ok"])
         with open(cm.rejected_path) as f:
             [rejected] = [json.loads(line) for line in f]
         self.assertEqual(rejected["event"], bad)
         self.assertEqual(cm.pending_spooled(), 0)
+        self.assertEqual(stat.S_IMODE(os.stat(cm.rejected_path).st_mode), 0o600)  # it holds the orchestrator's records
 
     def test_server_errors_carry_status_code_and_field(self):
         server = self.server()

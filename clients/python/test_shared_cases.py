@@ -1,12 +1,16 @@
 """clients/shared/cases.json, the behaviour both clients share (the TypeScript runner is
-test/unit/client/sharedCases.test.ts): the same refusals, spool lines, server errors, replay and
-unreachable-server answers."""
+test/unit/client/sharedCases.test.ts): the same refusals, spool lines, server errors, replay,
+unreachable-server answers and which endpoint.json is followed."""
 
+import http.server
 import json
+import logging
 import os
+import threading
 import uuid
 
 from jarvis_context import JarvisContextError, JarvisContextManager, JarvisContextValidationError
+from jarvis_context._discovery import is_loopback_url
 from test_jarvis_context import CLI, REPO, TempDirTest
 
 with open(os.path.join(REPO, "clients", "shared", "cases.json"), encoding="utf-8") as f:
@@ -99,6 +103,134 @@ class SharedCasesWithServer(TempDirTest):
         for r, want in zip(rejected, replay["rejected"]):
             self.assertIn(want["field_contains"], r["error"]["field"])
         self.assertEqual(sorted(os.listdir(folder)), ["spool.rejected.jsonl"])  # nothing left to send
+
+
+class FakeServer:
+    """A server on 127.0.0.1 that answers everything, as a planted endpoint.json's would, and
+    records what reached it."""
+
+    def __init__(self):
+        requests = self.requests = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _answer(self):
+                requests.append((self.command, self.path))
+                length = int(self.headers.get("Content-Length") or 0)
+                self.rfile.read(length)
+                body = json.dumps({"accepted": 1, "state": {"planted": True}}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = do_PUT = do_DELETE = _answer
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = "http://127.0.0.1:%d" % self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class Warnings(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.messages = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+
+
+class SharedDiscoveryCases(TempDirTest):
+    """Which endpoint.json is followed: never one a cloned repository could plant in place of the
+    server the user named."""
+
+    def test_loopback_urls(self):
+        table = CASES["discovery"]["loopback"]
+        self.assertEqual([u for u in table["accepted"] if not is_loopback_url(u)], [])
+        self.assertEqual([u for u in table["refused"] if is_loopback_url(u)], [])
+
+    def test_discovery_cases(self):
+        if not os.path.exists(CLI):
+            raise RuntimeError("%s is missing: run `npm run build` before the Python tests" % CLI)
+        real = self.server()
+        fake = FakeServer()
+        self.addCleanup(fake.close)
+        reader = self.manager(os.path.join(self.root, "reader"), url=real.endpoint["url"], token=real.endpoint["token"])
+        cwd = os.getcwd()
+        self.addCleanup(os.chdir, cwd)
+        warnings = Warnings()
+        log = logging.getLogger("jarvis_context")
+        log.addHandler(warnings)
+        self.addCleanup(log.removeHandler, warnings)
+        self.addCleanup(log.setLevel, log.level)
+        log.setLevel(logging.WARNING)
+        self.addCleanup(setattr, log, "propagate", log.propagate)
+        log.propagate = False  # expected warnings: kept for the assertions, out of the test output
+        for n, case in enumerate(CASES["discovery"]["cases"]):
+            with self.subTest(case=case["name"]):
+                spec = case["file"]
+                if spec.get("owner") == "other" and os.geteuid() != 0:
+                    self.skipTest("chown to another user needs root")
+                base = os.path.join(self.root, "case%d" % n)
+                folder = os.path.join(base, "memory", "context", "jarvis") if case["folder"] == "default" else base
+                os.makedirs(folder)
+                values = {"real": real.endpoint["url"], "fake": fake.url, "down": DOWN}
+                url = values.get(spec["url"], spec["url"])
+                token = real.endpoint["token"] if spec["token"] == "real" else "planted-token"
+                target = os.path.join(base, "elsewhere.json") if spec.get("symlink") else os.path.join(folder, "endpoint.json")
+                with open(target, "w") as f:
+                    json.dump({"url": url, "token": token, "pid": os.getpid()}, f)
+                os.chmod(target, int(spec["mode"], 8))
+                if spec.get("owner") == "other":
+                    os.chown(target, 65534, 65534)
+                if spec.get("symlink"):
+                    os.symlink(target, os.path.join(folder, "endpoint.json"))
+                if spec.get("fifo"):
+                    os.unlink(target)
+                    os.mkfifo(target, int(spec["mode"], 8))
+                if "env_url" in case:
+                    os.environ["JARVIS_CONTEXT_URL"] = values[case["env_url"]]
+                if "env_token" in case:
+                    os.environ["JARVIS_CONTEXT_TOKEN"] = real.endpoint["token"]
+                if case["folder"] == "env":
+                    os.environ["JARVIS_CONTEXT_PATH"] = folder
+                os.chdir(base)
+                kwargs = {}
+                if "url_option" in case:
+                    kwargs = {"url": real.endpoint["url"], "token": real.endpoint["token"]}
+                del warnings.messages[:]
+                del fake.requests[:]
+                try:
+                    cm = self.manager(folder if case["folder"] == "option" else None, **kwargs)
+                    decision = "discovery case %d" % n
+                    cm.log_decision("discovery", None, decision, "r")
+                    restored = cm.restore_context()
+                    cm.close()
+                finally:
+                    os.chdir(cwd)
+                    for name in ("JARVIS_CONTEXT_URL", "JARVIS_CONTEXT_TOKEN", "JARVIS_CONTEXT_PATH"):
+                        os.environ.pop(name, None)
+                self.assertEqual(fake.requests, [])
+                stored = [d["decision"] for d in reader.get_decisions(limit=1000)]
+                spooled = [e.get("decision") for e in self.spool_lines(folder)]
+                if case["reaches"] == "real":
+                    self.assertIn(decision, stored)
+                    self.assertEqual(spooled, [])
+                    self.assertNotIn("planted", restored["state"])
+                else:
+                    self.assertNotIn(decision, stored)
+                    self.assertEqual(spooled, [decision])
+                    self.assertIsNone(restored)
+                if "warning" in case:
+                    self.assertTrue(any(case["warning"] in m for m in warnings.messages), warnings.messages)
 
 
 def _dead_pid() -> int:

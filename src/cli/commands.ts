@@ -365,8 +365,12 @@ const commands: Record<string, Command> = {
       const server = await findServer(ctx.folder);
       if (!server) throw new CliError(`No server is running for ${ctx.folder}; start one with 'jarvis-context serve'.`);
       const { url, token } = server.endpoint;
-      // The OTEL_* lines point OpenTelemetry SDKs at the same server (POST /v1/traces).
-      ctx.io.out(shellExports({ JARVIS_CONTEXT_URL: url, JARVIS_CONTEXT_TOKEN: token, ...otelEnvironment(url, token) }));
+      // JARVIS_CONTEXT_PATH names the folder: clients then spool there, and follow its
+      // endpoint.json when the server moves (never a default folder's). The OTEL_* lines point
+      // OpenTelemetry SDKs at the same server (POST /v1/traces).
+      ctx.io.out(shellExports({
+        JARVIS_CONTEXT_URL: url, JARVIS_CONTEXT_TOKEN: token, JARVIS_CONTEXT_PATH: ctx.folder, ...otelEnvironment(url, token),
+      }));
       return 0;
     },
   },

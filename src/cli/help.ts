@@ -14,7 +14,7 @@ Commands:
   report      print the latest recovery report
   export      write everything (context, tables) as JSON
   cleanup     remove history older than N days (recovery points are kept)
-  env         print shell lines setting JARVIS_CONTEXT_URL, JARVIS_CONTEXT_TOKEN and OTEL_*
+  env         print shell lines setting JARVIS_CONTEXT_URL, _TOKEN, _PATH and OTEL_*
 
 Commands other than serve talk to the server when one owns the folder (endpoint.json),
 and open the folder directly otherwise.
@@ -104,8 +104,9 @@ ${PATH_HELP}
 `,
   env: `Usage: jarvis-context env [--path DIR]
 
-Prints 'export JARVIS_CONTEXT_URL=...' and 'export JARVIS_CONTEXT_TOKEN=...' for the server
-that owns the folder, and the OTEL_EXPORTER_OTLP_* and OTEL_SEMCONV_STABILITY_OPT_IN lines that
+Prints 'export JARVIS_CONTEXT_URL=...', 'export JARVIS_CONTEXT_TOKEN=...' and
+'export JARVIS_CONTEXT_PATH=...' (the folder, absolute) for the server that owns the folder,
+and the OTEL_EXPORTER_OTLP_* and OTEL_SEMCONV_STABILITY_OPT_IN lines that
 send an OpenTelemetry SDK's traces to it (POST /v1/traces), for eval in a shell:
 eval "$(jarvis-context env)". Exits with 1 when no server is running.
 

@@ -7,7 +7,7 @@
 
 assign_task, receive_message, make_decision and handle_error are recorded before and after they
 run; they return what they returned and raise what they raised. Recording never raises into the
-orchestrator: a server that is down means the records are spooled (see _manager.py).
+orchestrator: a server that is down means the records are spooled (see _manager.py and _spool.py).
 """
 
 import asyncio

@@ -2,7 +2,6 @@
 // node:http with a keep-alive Agent rather than global fetch: measured on Node 20 against a local
 // node:http server, a sequential POST took ~0.4 ms through http.request and ~1.0-1.4 ms through
 // fetch (undici's WHATWG streams cost more than the request itself on loopback).
-import * as fs from 'fs';
 import * as http from 'http';
 import * as path from 'path';
 import type {
@@ -10,7 +9,7 @@ import type {
   DecisionInput, EngineMetrics, EngineStatus, Json, JsonObject, ListQuery, Message, MessageInput, RecoveryReport,
   ResumePoint, ResumePointCreated, Task, TaskStatus, TaskUpdate,
 } from './types.js';
-import { contextPath, discoverEndpoint, Endpoint, normalizeBaseUrl, readEndpointFile } from './discovery.js';
+import { contextPath, Endpoint, EndpointFile, normalizeBaseUrl } from './discovery.js';
 import { JarvisContextError } from './errors.js';
 import { pidAlive } from './spool.js';
 
@@ -18,7 +17,10 @@ export interface ClientOptions {
   /** Base URL (origin or .../api/jarvis/context). Without it the endpoint is discovered. */
   url?: string;
   token?: string;
-  /** Storage folder holding endpoint.json; default JARVIS_CONTEXT_PATH or ./memory/context/jarvis. */
+  /**
+   * Storage folder holding endpoint.json; default JARVIS_CONTEXT_PATH or ./memory/context/jarvis.
+   * Which endpoint.json is trusted, and when: README.md, "Finding the server".
+   */
   contextPath?: string;
   /** Per request; default 10 s. */
   timeoutMs?: number;
@@ -44,13 +46,21 @@ const RETRYABLE_SOCKET_ERRORS = new Set(['ECONNRESET', 'EPIPE']);
 
 export class JarvisContextClient {
   private endpoint: Endpoint | undefined;
-  /** endpoint.json as last checked against an endpoint from the environment. */
-  private endpointFile: { stamp?: string; found?: Endpoint } = {};
+  private readonly env: NodeJS.ProcessEnv;
+  /** The storage folder's endpoint.json. */
+  private readonly endpointFile: EndpointFile;
+  /** Named by the contextPath option or JARVIS_CONTEXT_PATH: only then may its file move an env URL. */
+  private readonly folderNamed: boolean;
+  /** endpoint.json as last warned about for carrying another token than JARVIS_CONTEXT_TOKEN. */
+  private mismatchWarned: string | undefined;
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
   private readonly timeoutMs: number;
 
   constructor(private readonly options: ClientOptions = {}) {
     this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.env = options.env ?? process.env;
+    this.folderNamed = !!(options.contextPath || this.env.JARVIS_CONTEXT_PATH);
+    this.endpointFile = new EndpointFile(options.contextPath ? path.resolve(options.contextPath) : contextPath(this.env));
     if (options.url) {
       this.endpoint = { url: normalizeBaseUrl(options.url), token: options.token ?? '', source: 'explicit' };
     }
@@ -58,7 +68,10 @@ export class JarvisContextClient {
 
   /** The endpoint in use (discovering it if needed), or undefined when no server is advertised. */
   getEndpoint(): Endpoint | undefined {
-    if (!this.endpoint) this.endpoint = discoverEndpoint(this.options.env ?? process.env, this.options.contextPath);
+    if (!this.endpoint && this.env.JARVIS_CONTEXT_URL) {
+      this.endpoint = { url: normalizeBaseUrl(this.env.JARVIS_CONTEXT_URL), token: this.env.JARVIS_CONTEXT_TOKEN ?? '', source: 'env' };
+    }
+    if (!this.endpoint) this.endpoint = this.endpointFile.read();
     return this.endpoint;
   }
 
@@ -222,10 +235,10 @@ export class JarvisContextClient {
   async request<T>(method: string, route: string, body?: unknown, accept = 'application/json', extra?: http.OutgoingHttpHeaders): Promise<T> {
     let ep = this.requireEndpoint(method, route);
     if (ep.source === 'env') ep = this.followMovedServer(ep, method, route);
-    if (ep.source === 'file' && ep.file && ep.pid !== undefined && !pidAlive(ep.pid)) {
+    if (ep.source === 'file' && ep.pid !== undefined && !pidAlive(ep.pid)) {
       // A server killed -9 leaves its endpoint.json: a restarted one rewrote it, else do not
       // wait on a dead port.
-      const fresh = readEndpointFile(path.dirname(ep.file));
+      const fresh = this.endpointFile.read();
       if (!fresh || (fresh.pid !== undefined && !pidAlive(fresh.pid))) {
         this.endpoint = undefined;
         throw new JarvisContextError(0, 'unreachable', `the server (pid ${ep.pid}) in ${ep.file} is not running`, method, route);
@@ -236,10 +249,9 @@ export class JarvisContextClient {
       return await this.send<T>(ep, method, route, body, accept, extra);
     } catch (e) {
       // The server may have come back elsewhere (its port was taken): the folder's endpoint.json
-      // tells where it is now, also for a terminal's JARVIS_CONTEXT_URL gone stale.
-      const folder = ep.source === 'file' && ep.file ? path.dirname(ep.file) : undefined;
-      if (e instanceof JarvisContextError && e.code === 'unreachable' && folder) {
-        const fresh = readEndpointFile(folder);
+      // tells where it is now.
+      if (e instanceof JarvisContextError && e.code === 'unreachable' && ep.source === 'file') {
+        const fresh = this.endpointFile.read();
         if (fresh && (fresh.url !== ep.url || fresh.token !== ep.token) && (fresh.pid === undefined || pidAlive(fresh.pid))) {
           this.endpoint = fresh;
           return this.send<T>(fresh, method, route, body, accept, extra);
@@ -251,34 +263,30 @@ export class JarvisContextClient {
 
   /**
    * A terminal's JARVIS_CONTEXT_URL goes stale when the server comes back on another port (its own
-   * was taken): the folder's endpoint.json, naming a live server elsewhere, wins. Checked before
-   * sending: the old port may now belong to a program that never answers, and a server known
-   * dead (killed -9, its endpoint.json left) is not waited on.
+   * was taken): the named folder's endpoint.json, naming a live server elsewhere with the same
+   * token, wins. Checked before sending: the old port may now belong to a program that never
+   * answers, and a server known dead (killed -9, its endpoint.json left) is not waited on.
    */
   private followMovedServer(ep: Endpoint, method: string, route: string): Endpoint {
-    const folder = contextPath(this.options.env ?? process.env);
-    const file = path.join(folder, 'endpoint.json');
-    let stamp: string;
-    try {
-      const st = fs.statSync(file);
-      stamp = `${st.ino}:${st.mtimeMs}`;
-    } catch {
+    if (!this.folderNamed) return ep; // the default folder is the current directory's: a cloned repository's
+    const found = this.endpointFile.read();
+    if (!found) return ep;
+    if (!ep.token || found.token !== ep.token) {
+      if (found.url !== ep.url && this.mismatchWarned !== this.endpointFile.stampRead) {
+        this.mismatchWarned = this.endpointFile.stampRead;
+        process.emitWarning(`Jarvis Context: ${found.file} names ${found.url} with another token; keeping JARVIS_CONTEXT_URL ${ep.url}`, 'JarvisContextWarning');
+      }
       return ep;
     }
-    if (stamp !== this.endpointFile.stamp) {
-      const fresh = readEndpointFile(folder);
-      if (!fresh) return ep; // half-written by a server starting now: look again next time
-      this.endpointFile = { stamp, found: fresh };
-    }
-    const found = this.endpointFile.found!;
     const alive = found.pid === undefined || pidAlive(found.pid); // a signal 0, each time: servers die
     if (found.url === ep.url) {
-      if (!alive) throw new JarvisContextError(0, 'unreachable', `the server (pid ${found.pid}) in ${file} is not running`, method, route);
+      if (!alive) throw new JarvisContextError(0, 'unreachable', `the server (pid ${found.pid}) in ${found.file} is not running`, method, route);
       return ep;
     }
     if (!alive) return ep;
     process.emitWarning(`Jarvis Context: the server moved to ${found.url} (endpoint.json); following it`, 'JarvisContextWarning');
-    return (this.endpoint = found);
+    // Still an env endpoint: a later move must carry the same token too.
+    return (this.endpoint = { url: found.url, token: found.token, source: 'env' });
   }
 
   /** The endpoint, or a JarvisContextError (no_endpoint) saying how to start a server. */
@@ -286,8 +294,10 @@ export class JarvisContextClient {
     const ep = this.getEndpoint();
     if (!ep) {
       throw new JarvisContextError(0, 'no_endpoint',
-        'No Jarvis Context server found: set JARVIS_CONTEXT_URL and JARVIS_CONTEXT_TOKEN, or start ' +
-        '`jarvis-context serve` so that it writes endpoint.json in JARVIS_CONTEXT_PATH.', method, route);
+        this.endpointFile.refused
+          ? `${this.endpointFile.file} refused: ${this.endpointFile.refused}`
+          : 'No Jarvis Context server found: set JARVIS_CONTEXT_URL and JARVIS_CONTEXT_TOKEN, or start ' +
+            '`jarvis-context serve` so that it writes endpoint.json in JARVIS_CONTEXT_PATH.', method, route);
     }
     return ep;
   }

@@ -9,7 +9,7 @@
 // JarvisContextError (API code, HTTP status, field). See examples/typescript/orchestrator.ts.
 export { JarvisContextError, JarvisContextValidationError } from './errors.js';
 export type { ClientErrorCode } from './errors.js';
-export { discoverEndpoint, contextPath, normalizeBaseUrl, readEndpointFile, API_PREFIX, DEFAULT_CONTEXT_PATH } from './discovery.js';
+export { discoverEndpoint, contextPath, normalizeBaseUrl, readEndpointFile, isLoopbackUrl, API_PREFIX, DEFAULT_CONTEXT_PATH } from './discovery.js';
 export type { Endpoint } from './discovery.js';
 export { JarvisContextClient } from './httpClient.js';
 export type { ClientOptions, CheckpointSummary, StreamEvent } from './httpClient.js';

@@ -29,7 +29,7 @@ export class Spool {
 
   /** Appends the lines (one batch, one write) durably. */
   append(text: string): void {
-    fs.mkdirSync(this.folder, { recursive: true });
+    ensurePrivateDir(this.folder);
     for (;;) {
       const created = !fs.existsSync(this.file);
       const fd = fs.openSync(this.file, fs.constants.O_RDWR | fs.constants.O_APPEND | fs.constants.O_CREAT, 0o600);
@@ -186,6 +186,20 @@ function* batches(events: SpooledEvent[]): Generator<SpooledEvent[]> {
     bytes += n;
   }
   if (current.length) yield current;
+}
+
+/**
+ * Creates the folder (and missing parents) as 0700 whatever the umask: it holds the orchestrator's
+ * records. Folders that exist are left as they are.
+ */
+export function ensurePrivateDir(folder: string): void {
+  const first = fs.mkdirSync(folder, { recursive: true, mode: 0o700 });
+  if (first === undefined) return;
+  // mkdir's mode is masked by the umask: set it on each folder made here, from the first one down.
+  for (let dir = path.resolve(folder); ; dir = path.dirname(dir)) {
+    fs.chmodSync(dir, 0o700);
+    if (dir === path.resolve(first) || path.dirname(dir) === dir) break;
+  }
 }
 
 function size(file: string): number {

@@ -1,5 +1,5 @@
 // The events the manager's reporting methods send (or spool), built and checked exactly as the
-// Python client does (clients/python/jarvis_context/_manager.py): the same seed aliases, unknown
+// Python client does (clients/python/jarvis_context/_validate.py): the same seed aliases, unknown
 // keys into metadata, and the same refusals, named by field, before anything leaves the process.
 import { JarvisContextValidationError } from './errors.js';
 import { TASK_STATUSES, type BatchEvent, type Json, type JsonObject } from './types.js';

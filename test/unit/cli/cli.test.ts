@@ -168,6 +168,10 @@ describe('cli', function () {
     assert.strictEqual(env.code, 0);
     assert.ok(env.stdout.includes(`export JARVIS_CONTEXT_URL='${s.url}'`));
     assert.ok(env.stdout.includes(`export JARVIS_CONTEXT_TOKEN='${s.token}'`));
+    assert.ok(env.stdout.includes(`export JARVIS_CONTEXT_PATH='${folder}'`), env.stdout);
+    // A relative --path is exported absolute: the variable must name the same folder from any directory.
+    const relative = await cli(['env', '--path', path.basename(folder)], {}, path.dirname(folder));
+    assert.ok(relative.stdout.includes(`export JARVIS_CONTEXT_PATH='${folder}'`), relative.stdout);
     assert.ok(env.stdout.includes(`export OTEL_EXPORTER_OTLP_ENDPOINT='${new URL(s.url).origin}'`));
     assert.ok(env.stdout.includes(`export OTEL_EXPORTER_OTLP_HEADERS='Authorization=Bearer%20${s.token}'`));
     assert.strictEqual((await cli(['report', '--path', folder])).code, 1, 'no recovery yet');

@@ -121,3 +121,30 @@ function freePort(): Promise<number> {
     srv.on('error', reject);
   });
 }
+
+describe('client: the store folder is private', () => {
+  it('makes the folder (and parents it makes) 0700, spool files 0600, whatever the umask', async () => {
+    const root = tempDir();
+    const folder = path.join(root, 'made', 'here', 'store');
+    const s = await startServer();
+    const old = process.umask(0);
+    const down = new JarvisContextManager({ url: 'http://127.0.0.1:9', token: 'x', contextPath: folder });
+    const up = new JarvisContextManager({ url: s.server.url, token: s.server.token, contextPath: folder });
+    try {
+      assert.strictEqual(await down.logDecision('a', null, 'd', 'r'), undefined);
+      down.dispose(); // its background drain would take the spool
+      fs.appendFileSync(path.join(folder, 'spool.jsonl'), JSON.stringify({ event_id: 'bad', type: 'task', task_id: 't', percentage: 900 }) + '\n');
+      assert.strictEqual(fs.statSync(path.join(folder, 'spool.jsonl')).mode & 0o777, 0o600);
+      assert.strictEqual(await up.flushSpool(), 2);
+    } finally {
+      process.umask(old);
+      down.dispose();
+      up.dispose();
+      await s.stop();
+    }
+    for (const dir of [folder, path.dirname(folder), path.dirname(path.dirname(folder))]) {
+      assert.strictEqual(fs.statSync(dir).mode & 0o777, 0o700, dir);
+    }
+    assert.strictEqual(fs.statSync(path.join(folder, 'spool.rejected.jsonl')).mode & 0o777, 0o600);
+  });
+});

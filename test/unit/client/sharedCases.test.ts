@@ -1,11 +1,15 @@
 // clients/shared/cases.json, the behaviour both clients share (the Python runner is
-// clients/python/test_shared_cases.py): the same refusals, spool lines, server errors, replay and
-// unreachable-server answers.
+// clients/python/test_shared_cases.py): the same refusals, spool lines, server errors, replay,
+// unreachable-server answers and which endpoint.json is followed.
 import * as assert from 'assert';
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
+import * as http from 'http';
+import type { AddressInfo } from 'net';
 import * as path from 'path';
-import { JarvisContextClient, JarvisContextError, JarvisContextManager, JarvisContextValidationError } from 'jarvis-context-client';
+import {
+  isLoopbackUrl, JarvisContextClient, JarvisContextError, JarvisContextManager, JarvisContextValidationError,
+} from 'jarvis-context-client';
 import cases from '../../../clients/shared/cases.json';
 import { spooledEvents, startServer, tempDir } from './support';
 
@@ -116,6 +120,103 @@ describe('client: the shared behaviour table (same as the Python client)', () =>
     } finally {
       cm.dispose();
       await s.stop();
+    }
+  });
+});
+
+/** A server on 127.0.0.1 that answers everything, as a planted endpoint.json's would, and records what reached it. */
+async function fakeServer(): Promise<{ url: string; requests: string[]; close(): Promise<void> }> {
+  const requests: string[] = [];
+  const server = http.createServer((req, res) => {
+    requests.push(`${req.method} ${req.url}`);
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ accepted: 1, state: { planted: true } }));
+    });
+  });
+  await new Promise<void>(r => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    requests,
+    close: () => new Promise(r => { server.closeAllConnections(); server.close(() => r()); }),
+  };
+}
+
+describe('client: the shared discovery table (same as the Python client)', () => {
+  const table = cases.discovery;
+
+  it('takes only http on a loopback host from a file', () => {
+    assert.deepStrictEqual(table.loopback.accepted.filter(u => !isLoopbackUrl(u)), []);
+    assert.deepStrictEqual(table.loopback.refused.filter(u => isLoopbackUrl(u)), []);
+  });
+
+  it('never follows an endpoint.json a cloned repository could plant in place of the named server', async () => {
+    const real = await startServer();
+    const fake = await fakeServer();
+    const cwd = process.cwd();
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.message);
+    process.on('warning', onWarning);
+    try {
+      for (const [n, c] of table.cases.entries()) {
+        const spec = c.file as { url: string; token: string; mode: string; owner?: string; symlink?: boolean; fifo?: boolean };
+        if (spec.owner === 'other' && process.geteuid?.() !== 0) continue; // chown to another user needs root
+        const base = tempDir();
+        const folder = c.folder === 'default' ? path.join(base, 'memory', 'context', 'jarvis') : base;
+        fs.mkdirSync(folder, { recursive: true });
+        const values: Record<string, string> = { real: real.server.url, fake: fake.url, down: DOWN };
+        const target = spec.symlink ? path.join(base, 'elsewhere.json') : path.join(folder, 'endpoint.json');
+        fs.writeFileSync(target, JSON.stringify({
+          url: values[spec.url] ?? spec.url, token: spec.token === 'real' ? real.server.token : 'planted-token', pid: process.pid,
+        }));
+        fs.chmodSync(target, parseInt(spec.mode, 8));
+        if (spec.owner === 'other') fs.chownSync(target, 65534, 65534);
+        if (spec.symlink) fs.symlinkSync(target, path.join(folder, 'endpoint.json'));
+        if (spec.fifo) {
+          fs.unlinkSync(target);
+          assert.strictEqual(spawnSync('mkfifo', ['-m', spec.mode, target]).status, 0, 'mkfifo');
+        }
+        const env: NodeJS.ProcessEnv = {};
+        if ('env_url' in c) env.JARVIS_CONTEXT_URL = values[c.env_url as string];
+        if ('env_token' in c) env.JARVIS_CONTEXT_TOKEN = real.server.token;
+        if (c.folder === 'env') env.JARVIS_CONTEXT_PATH = folder;
+        warnings.length = 0;
+        fake.requests.length = 0;
+        const decision = `discovery case ${n}`;
+        let restored: { state?: Record<string, unknown> } | undefined;
+        process.chdir(base);
+        try {
+          const cm = new JarvisContextManager({
+            env,
+            ...(c.folder === 'option' ? { contextPath: folder } : {}),
+            ...('url_option' in c ? { url: real.server.url, token: real.server.token } : {}),
+          });
+          await cm.logDecision('discovery', null, decision, 'r');
+          restored = await cm.restoreContext();
+          cm.dispose();
+        } finally {
+          process.chdir(cwd);
+        }
+        await new Promise(r => setImmediate(r)); // warnings are emitted on the next tick
+        const stored = (await real.engine.getDecisions({ limit: 1000 })).map(d => d.decision);
+        const spooled = spooledEvents(folder).map(e => e.decision);
+        assert.deepStrictEqual(fake.requests, [], c.name);
+        if (c.reaches === 'real') {
+          assert.ok(stored.includes(decision), c.name);
+          assert.deepStrictEqual(spooled, [], c.name);
+          assert.ok(restored && !('planted' in (restored.state ?? {})), c.name);
+        } else {
+          assert.ok(!stored.includes(decision), c.name);
+          assert.deepStrictEqual(spooled, [decision], c.name);
+          assert.strictEqual(restored, undefined, c.name);
+        }
+        if ('warning' in c) assert.ok(warnings.some(w => w.includes(c.warning as string)), `${c.name}: ${JSON.stringify(warnings)}`);
+      }
+    } finally {
+      process.off('warning', onWarning);
+      await fake.close();
+      await real.stop();
     }
   });
 });
