@@ -241,3 +241,42 @@ describe('team mode: no silent loss when a history repeats itself', function () 
     assert.strictEqual(Number(tx[0].n), 12, 'each 1 MB record in a transaction of its own');
   });
 });
+
+describe('team mode: time from the receiver', function () {
+  this.timeout(120_000);
+  let pg: PgServer;
+  const running: TeamServe[] = [];
+  before(async () => { pg = await startPg(); });
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map(s => s.stop()));
+  });
+  after(() => pg?.stop());
+
+  it('an origin whose clock is 10 minutes slow shows its live agent as live; a decision dated 2099 is flagged and ordered by its arrival', async () => {
+    const url = await pg.createDatabase('clocks');
+    const args = ['--database-url', url, '--project', 'shop'];
+    const skew = path.join(__dirname, '..', 'support', 'skewClock.js');
+    const slow = await startTeamServe(tempDir(), args, { NODE_OPTIONS: `--require ${skew}`, JARVIS_TEST_CLOCK_SKEW_MS: String(-10 * 60_000) });
+    running.push(slow);
+    const fair = await startTeamServe(tempDir(), args);
+    running.push(fair);
+    assert.strictEqual((await slow.req('PUT', '/agents/slow-worker', { status: 'working' })).status, 200);
+    const seen = await waitFor('the slow origin\'s agent seen by the other', async () =>
+      ((await fair.req('GET', '/agent-states?scope=team')).json.agents as any[]).find(a => a.agent_id === 'slow-worker'));
+    assert.ok(Date.parse(seen.last_seen) < Date.now() - 9 * 60_000, 'its own clock says 10 minutes ago');
+    assert.strictEqual(seen.stale, false, JSON.stringify(seen));
+    assert.strictEqual(seen.health, 'healthy');
+
+    const future = await fair.req('POST', '/events', { events: [{ type: 'decision', ts: '2099-01-01T00:00:00Z', decision_type: 'plan', context: {}, decision: 'from the future', reasoning: 'r' }] });
+    assert.strictEqual(future.status, 201, JSON.stringify(future.json));
+    assert.strictEqual((await slow.req('POST', '/decisions', { decision_type: 'plan', context: {}, decision: 'later, from a slow clock', reasoning: 'r' })).status, 201);
+    const list = await waitFor('both decisions listed', async () => {
+      const d = (await fair.req('GET', '/decisions?scope=team')).json.decisions as any[];
+      return d.length === 2 ? d : undefined;
+    });
+    assert.deepStrictEqual(list.map(d => d.decision), ['later, from a slow clock', 'from the future'], 'newest arrival first');
+    assert.strictEqual(list[1].ts_future, true);
+    assert.strictEqual(list[1].ts, '2099-01-01T00:00:00.000Z', 'the sender\'s claim is kept');
+    assert.strictEqual(list[0].ts_future, undefined);
+  });
+});
