@@ -375,7 +375,7 @@ export class Replicator {
     const keep: AsideRecord[] = aside.filter(a => a.format >= REPLICATION_FORMAT);
     for (const a of due) {
       try {
-        await this.shipBatch(client, [{ seq: a.seq, op: a.op }], () => a.epoch);
+        await this.shipBatch(client, prepare([{ seq: a.seq, op: a.op }], () => a.epoch));
         this.log.info(`[team] record ${a.seq} set aside earlier was accepted now`);
       } catch (e) {
         if (!blamesRecord(e) && !(e instanceof ConflictError)) throw e;
@@ -430,38 +430,49 @@ export class Replicator {
         if (more.gapTo !== undefined) continue;
         r = more;
       }
-      const batch = boundBytes(r.records);
+      const epochs = this.engine.epochs;
+      const epochFn = (seq: number): string => epochOf(epochs, seq);
+      let batch: Prepared;
+      try {
+        batch = prepare(r.records, epochFn);
+      } catch (e) {
+        await this.onBatchError(client, e, r.records.slice(0, 1));
+        continue;
+      }
       // A backlog goes two batches at a time on two connections, so PostgreSQL works on one while
       // the other is sent; each is committed on its own and the position moves past both only
       // when both committed (the first alone when the second failed).
-      const full = batch.length === BATCH;
-      const next = full ? await this.outbox.fetch(batch[batch.length - 1].seq + 1, BATCH, this.engine.journalFile) : undefined;
-      const epochs = this.engine.epochs;
-      const epochFn = (seq: number): string => epochOf(epochs, seq);
-      if (next && next.records.length > 0 && next.gapTo === undefined) {
-        const batch2 = boundBytes(next.records);
+      const full = batch.records.length === BATCH;
+      const next = full ? await this.outbox.fetch(batch.last + 1, BATCH, this.engine.journalFile) : undefined;
+      let batch2: Prepared | undefined;
+      try {
+        batch2 = next && next.records.length > 0 && next.gapTo === undefined ? prepare(next.records, epochFn) : undefined;
+      } catch {
+        batch2 = undefined; // found again when its turn comes
+      }
+      if (batch2) {
         const second = await this.secondClient();
-        const [first, other] = await Promise.allSettled([this.shipBatch(client, batch, epochFn), this.shipBatch(second, batch2, epochFn)]);
+        const [first, other] = await Promise.allSettled([this.shipBatch(client, batch), this.shipBatch(second, batch2)]);
         if (other.status === 'rejected') this.dropSecond();
         if (first.status === 'rejected') {
-          await this.onBatchError(client, first.reason, batch);
+          await this.onBatchError(client, first.reason, batch.records);
           continue;
         }
-        lastBeat = this.markShipped(batch);
+        lastBeat = this.markShipped(batch.records);
         if (other.status === 'rejected') {
-          await this.onBatchError(client, other.reason, batch2);
+          await this.onBatchError(client, other.reason, batch2.records);
           continue;
         }
-        lastBeat = this.markShipped(batch2);
+        lastBeat = this.markShipped(batch2.records);
         continue;
       }
       try {
-        await this.shipBatch(client, batch, epochFn);
+        await this.shipBatch(client, batch);
       } catch (e) {
-        await this.onBatchError(client, e, batch);
+        await this.onBatchError(client, e, batch.records);
         continue;
       }
-      lastBeat = this.markShipped(batch);
+      lastBeat = this.markShipped(batch.records);
     }
   }
 
@@ -564,15 +575,9 @@ export class Replicator {
   }
 
   /** One transaction: the events and the current state they lead to. */
-  private async shipBatch(client: PoolClient, records: OutRecord[], epochOfSeq: (seq: number) => string): Promise<void> {
-    const now = Date.now();
-    const rows = new Rows();
-    const lastSeq = records[records.length - 1].seq;
-    try {
-      for (const r of records) rows.add(r.seq, r.op, epochOfSeq(r.seq), Math.max(0, now - (r.at ?? r.op.t)));
-    } catch (e) {
-      throw new RecordError(`a record cannot be encoded: ${errorText(e)}`);
-    }
+  private async shipBatch(client: PoolClient, batch: Prepared): Promise<void> {
+    const { rows, records, now } = batch;
+    const lastSeq = batch.last;
     const lastAge = Math.max(0, now - (records[records.length - 1].at ?? records[records.length - 1].op.t));
     // Sorted, and written last in the transaction: two batches in flight lock these rows in one
     // order (no deadlock) and only for the end of their transactions.
@@ -724,11 +729,11 @@ class Rows {
   private epoch = '';
   private age = 0;
 
-  /** `age`: how long ago this server acknowledged the record (ms, its own clock). */
-  add(seq: number, op: JournalOp, epoch: string, age: number): void {
+  /** `event`: the record as its events row (JSON); `age`: how long ago this server acknowledged it (ms, its own clock). */
+  add(event: string, op: JournalOp, epoch: string, age: number): void {
     this.epoch = epoch;
     this.age = age;
-    this.events.push(json({ epoch, seq, kind: op.o, ts: iso(op.t), body: op }));
+    this.events.push(event);
     switch (op.o) {
       case 'batch': op.items.forEach(i => this.item(i)); break;
       case 'spans':
@@ -774,15 +779,40 @@ function agentRow(a: Agent, seq: number, now: number): object {
   return { agent_id: a.agent_id, status: a.status, last_seen: a.last_seen, seq, age: now - heard, body };
 }
 
-/** The longest prefix of `records` within BATCH_BYTES (measured as JSON); at least one record. */
-function boundBytes(records: OutRecord[]): OutRecord[] {
+/** A batch ready to send: the longest prefix of the records within BATCH_BYTES, as rows. */
+interface Prepared {
+  records: OutRecord[];
+  rows: Rows;
+  last: number;
+  now: number;
+}
+
+/**
+ * Encodes records until BATCH_BYTES (at least one). A record that cannot be encoded ends the
+ * batch before it, or, first, is thrown as the RecordError it is.
+ */
+function prepare(records: OutRecord[], epochOfSeq: (seq: number) => string): Prepared {
+  const now = Date.now();
+  const rows = new Rows();
+  let n = 0;
   let bytes = 0;
-  for (let i = 0; i < records.length; i++) {
+  for (const r of records) {
+    const epoch = epochOfSeq(r.seq);
+    let event: string;
+    try {
+      event = json({ epoch, seq: r.seq, kind: r.op.o, ts: iso(r.op.t), body: r.op });
+    } catch (e) {
+      if (n === 0) throw new RecordError(`record ${r.seq} cannot be encoded: ${errorText(e)}`);
+      break;
+    }
     // Each record's body goes out twice at most (the event, and its decision or message row).
-    bytes += 2 * JSON.stringify(records[i].op).length;
-    if (bytes > BATCH_BYTES && i > 0) return records.slice(0, i);
+    bytes += 2 * event.length;
+    if (bytes > BATCH_BYTES && n > 0) break;
+    rows.add(event, r.op, epoch, Math.max(0, now - (r.at ?? r.op.t)));
+    n++;
   }
-  return records;
+  const taken = records.slice(0, n);
+  return { records: taken, rows, last: taken[taken.length - 1].seq, now };
 }
 
 /** JSON for a jsonb parameter (faster than json here: the bodies stay jsonb); PostgreSQL's jsonb refuses \u0000, so it becomes U+FFFD. */

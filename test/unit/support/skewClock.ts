@@ -10,7 +10,7 @@ class SkewedDate extends RealDate {
     else super(...(args as [number]));
   }
 
-  static now(): number {
+  static override now(): number {
     return realNow() + skew;
   }
 }
