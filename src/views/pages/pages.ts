@@ -10,6 +10,7 @@ import { alignedInterval, Disposable } from '../../host/lifecycle';
 import type { WorkspaceSession } from '../../host/session';
 import type { Sessions } from '../../host/sessions';
 import { COMMANDS } from '../../ids';
+import type { SafeHtml } from './html';
 import { Page } from './page';
 import { type RemoteReport, REPORT_ACTIONS, renderReportBody, reportTitle } from './reportHtml';
 import { renderStatusBody, STATUS_ACTIONS, type StatusPageData, statusTitle } from './statusHtml';
@@ -147,7 +148,7 @@ export class Pages extends Disposable {
     return { reports: [...this.reports.values()].map(r => r.page), statuses: [...this.statuses.values()], timelines: [...this.timelines.values()] };
   }
 
-  private reportBody(session: WorkspaceSession, report: RecoveryReport): string {
+  private reportBody(session: WorkspaceSession, report: RecoveryReport): SafeHtml {
     return renderReportBody(report, undefined, session.engine?.changesSince(report));
   }
 

@@ -2,10 +2,14 @@
 // report's sections and buttons (the webview itself is exercised by test/integration/suite/11-pages).
 import * as assert from 'assert';
 import type { EngineMetrics, EngineStatus, RecoveryReport, Task } from '../../../src/core/types';
-import { escapeHtml, pageHtml } from '../../../src/views/pages/html';
-import { renderReportBody, reportTitle } from '../../../src/views/pages/reportHtml';
-import { timelineHtml } from '../../../src/views/pages/timelineHtml';
-import { bytes, figure, millis, renderStatusBody } from '../../../src/views/pages/statusHtml';
+import { html, pageHtml as pageSafeHtml, raw } from '../../../src/views/pages/html';
+import { renderReportBody as reportSafeHtml, reportTitle } from '../../../src/views/pages/reportHtml';
+import { timelineHtml as timelineSafeHtml } from '../../../src/views/pages/timelineHtml';
+import { bytes, figure, millis, renderStatusBody as statusSafeHtml } from '../../../src/views/pages/statusHtml';
+
+const renderReportBody = (...a: Parameters<typeof reportSafeHtml>): string => String(reportSafeHtml(...a));
+const renderStatusBody = (...a: Parameters<typeof statusSafeHtml>): string => String(statusSafeHtml(...a));
+const timelineHtml = (...a: Parameters<typeof timelineSafeHtml>): string => String(timelineSafeHtml(...a));
 
 const T = '2026-12-01T12:00:00.000Z';
 const task = (over: Partial<Task>): Task => ({
@@ -48,12 +52,12 @@ describe('pages', function () {
   });
 
   it('the shell allows only its own nonce: no network, no inline handlers', function () {
-    const html = pageHtml({ title: 'a "b"', body: '<p>x</p>', nonce: 'N0nce' });
-    assert.match(html, /content="default-src 'none'; style-src 'nonce-N0nce'; script-src 'nonce-N0nce';"/);
-    assert.ok(html.includes('<style nonce="N0nce">') && html.includes('<script nonce="N0nce">'));
-    assert.ok(html.includes('<title>a &quot;b&quot;</title>'));
-    assert.doesNotMatch(html, /https?:\/\/|onclick=|style="/);
-    assert.strictEqual(escapeHtml(`<a href='x'>&</a>`), '&lt;a href=&#39;x&#39;&gt;&amp;&lt;/a&gt;');
+    const page = String(pageSafeHtml({ title: 'a "b"', body: raw('<p>x</p>'), nonce: 'N0nce' }));
+    assert.match(page, /content="default-src 'none'; style-src 'nonce-N0nce'; script-src 'nonce-N0nce';"/);
+    assert.ok(page.includes('<style nonce="N0nce">') && page.includes('<script nonce="N0nce">'));
+    assert.ok(page.includes('<title>a &quot;b&quot;</title>'));
+    assert.doesNotMatch(page, /https?:\/\/|onclick=|style="/);
+    assert.strictEqual(String(html`<p title="${`"'`}">${`<a href='x'>&</a>`}</p>`), '<p title="&quot;&#39;">&lt;a href=&#39;x&#39;&gt;&amp;&lt;/a&gt;</p>');
   });
 
   it('the timeline loads its script and the codicon font from the extension only, with its nonce', function () {
