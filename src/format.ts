@@ -2,6 +2,7 @@
 // unit-testable) that views, commands and editors all use, so none of them imports another.
 import { canonicalJson as sortedJson } from './core/canonicalJson';
 import type { CheckpointInfo, SnapshotKind, TaskStatus } from './core/types';
+export { visibleId } from './core/visibleText';
 
 /**
  * Ages in the sidebar and the status bar move in steps of this many milliseconds, all on the same
@@ -98,14 +99,6 @@ export function jsonInline(value: unknown, max = 400): string {
   if (value === null || value === undefined) return '';
   const s = typeof value === 'string' ? value : JSON.stringify(value);
   return short(s, max);
-}
-
-/** Bidi controls and zero-width characters: they reorder or hide text, so one id can pass for another. */
-const HIDDEN_CHARS = /[\u061C\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]/g;
-
-/** An id as it really is: each invisible or reordering character shown as `⟨U+202E⟩`. */
-export function visibleId(id: string): string {
-  return String(id).replace(HIDDEN_CHARS, ch => `⟨U+${ch.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}⟩`);
 }
 
 /** "in progress" for `in_progress`. */
