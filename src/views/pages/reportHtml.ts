@@ -43,7 +43,7 @@ export function renderReportBody(r: RecoveryReport, now?: number, changes?: Chan
   const out: SafeHtml[] = [];
   const crash = r.trigger === 'crash';
   out.push(html`<h1>${crash ? 'Recovered from a crash' : 'Recovery analysis'}</h1>`);
-  out.push(html`<p class="sub">${remote ? `${id(remote.host)} · ${id(remote.user)} · ` : ''}${shortTime(r.created_at, now)} · ${crash ? 'the previous run ended without a clean shutdown' : 'asked for while running'} · took ${r.duration_ms < 10 ? r.duration_ms.toFixed(1) : Math.round(r.duration_ms)} ms</p>`);
+  out.push(html`<p class="sub">${remote ? `${id(remote.host)} · ${id(remote.user)} · ` : ''}${shortTime(r.created_at, now)} · ${crash ? 'the previous run ended without a clean shutdown' : 'asked for while running'} · took ${Number(r.duration_ms) < 10 ? Number(r.duration_ms).toFixed(1) : Math.round(r.duration_ms)} ms</p>`);
   out.push(html`<p class="moment">This report describes the state at <strong>${localTimeWithZone(r.as_of ?? r.created_at, now, true)}</strong>; ${remote
     ? `it was written on ${id(remote.host)} and read from the team database. Read-only here: its checkpoints and files are on that machine; the Team view shows what arrived after it.`
     : 'the sidebar is live and shows what arrived after it.'}</p>`);
