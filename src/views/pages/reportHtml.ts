@@ -132,7 +132,7 @@ ${prev ? html`<dt>Previous run</dt><dd>pid ${prev.pid} on ${id(prev.host)}, star
   else {
     out.push(html`<table><thead><tr><th>When</th><th>Type</th><th>Decision</th><th>Agent</th><th>Why</th></tr></thead><tbody>`);
     for (const d of r.last_decisions) {
-      out.push(html`<tr><td>${shortTime(d.ts, now)}</td><td>${id(decisionTypeLabel(d.decision_type))}</td><td>${d.decision}</td><td>${d.agent_id ? id(d.agent_id) : DASH}</td><td>${d.reasoning}</td></tr>`);
+      out.push(html`<tr><td>${shortTime(d.ts, now)}</td><td>${decisionTypeLabel(d.decision_type)}</td><td>${d.decision}</td><td>${d.agent_id ? id(d.agent_id) : DASH}</td><td>${d.reasoning}</td></tr>`);
     }
     out.push(html`</tbody></table>`);
   }

@@ -146,4 +146,20 @@ describe('pages and the Markdown report with hostile text in every field', funct
     });
     assert.deepStrictEqual(found, []);
   });
+
+  it('ids in the report page show their bidi and zero-width characters', function () {
+    const r = fixtureReport();
+    const spoof = (id: string): string => `${id}\u202E\u200B`;
+    r.incomplete_tasks.forEach(t => { t.task_id = spoof(t.task_id); t.agent_id = spoof(t.agent_id!); });
+    r.stale_agents.forEach(a => (a.agent_id = spoof(a.agent_id)));
+    r.crash_frontier.agents_active_at_crash.forEach(a => (a.agent_id = spoof(a.agent_id)));
+    r.last_decisions.forEach(d => { d.decision_type = spoof(d.decision_type); d.agent_id = spoof(d.agent_id!); });
+    r.alerts!.forEach(a => (a.subject.id = spoof(a.subject.id)));
+    const remote = { host: spoof('ci-runner'), user: spoof('alice') };
+    const out = String(renderReportBody(r, NOW, undefined, remote));
+    assert.doesNotMatch(out, /[\u200B\u202E]/);
+    for (const shown of ['write-docs⟨U+202E⟩⟨U+200B⟩', 'researcher⟨U+202E⟩⟨U+200B⟩', 'looper⟨U+202E⟩⟨U+200B⟩', 'ci-runner⟨U+202E⟩⟨U+200B⟩', 'alice⟨U+202E⟩⟨U+200B⟩']) {
+      assert.ok(out.includes(shown), shown);
+    }
+  });
 });
