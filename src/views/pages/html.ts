@@ -99,7 +99,11 @@ function textValue(v: HtmlValue): string {
 function attrValue(v: HtmlValue, slot: Extract<Slot, { kind: 'attr' }>): string {
   if (v instanceof SafeHtml || Array.isArray(v)) throw new Error(`html\`…\`: markup in the attribute ${slot.name}`);
   const text = v === null || v === undefined || v === false ? '' : String(v);
-  if (URL_ATTRIBUTES.has(slot.name) && (!slot.first || !allowedUrl(text))) return BLOCKED_URL;
+  if (URL_ATTRIBUTES.has(slot.name)) {
+    // A whole URL must be one of ours; after our own literal prefix (`#…`), data is a percent-encoded part.
+    if (!slot.first) return escape(encodeURIComponent(text));
+    if (!allowedUrl(text)) return BLOCKED_URL;
+  }
   return escape(text);
 }
 

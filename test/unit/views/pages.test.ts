@@ -2,7 +2,7 @@
 // report's sections and buttons (the webview itself is exercised by test/integration/suite/11-pages).
 import * as assert from 'assert';
 import type { EngineMetrics, EngineStatus, RecoveryReport, Task } from '../../../src/core/types';
-import { html, pageHtml as pageSafeHtml, raw } from '../../../src/views/pages/html';
+import { BLOCKED_URL, html, joinHtml, pageHtml as pageSafeHtml, raw, SafeHtml } from '../../../src/views/pages/html';
 import { renderReportBody as reportSafeHtml, reportTitle } from '../../../src/views/pages/reportHtml';
 import { timelineHtml as timelineSafeHtml } from '../../../src/views/pages/timelineHtml';
 import { bytes, figure, millis, renderStatusBody as statusSafeHtml } from '../../../src/views/pages/statusHtml';
@@ -128,5 +128,34 @@ describe('pages', function () {
     assert.ok(body.includes('<div class="label">agent</div>') && body.includes('<div class="label">tasks</div>'));
     assert.ok(body.includes('none yet'), 'compactions');
     assert.doesNotMatch(body, /copyServerInfo/, 'no server, no copy button');
+  });
+
+  it('html`…` escapes every interpolation for where it sits, and refuses the places it cannot make safe', function () {
+    const x = `<b onclick="a">&'\``;
+    assert.strictEqual(String(html`<p>${x}</p>`), '<p>&lt;b onclick=&quot;a&quot;&gt;&amp;&#39;&#96;</p>');
+    assert.strictEqual(String(html`<p title="${x}" class='${x}'>x</p>`),
+      '<p title="&lt;b onclick=&quot;a&quot;&gt;&amp;&#39;&#96;" class=\'&lt;b onclick=&quot;a&quot;&gt;&amp;&#39;&#96;\'>x</p>');
+    // Nested templates and lists pass as markup; null, undefined and false write nothing; numbers are text.
+    const items = ['a<', 'b'].map(i => html`<li>${i}</li>`);
+    assert.strictEqual(String(html`<ul>${items}</ul>${null}${undefined}${false}${0}`), '<ul><li>a&lt;</li><li>b</li></ul>0');
+    assert.strictEqual(String(joinHtml([html`<b>1</b>`, '<2>'], ' & ')), '<b>1</b> &amp; &lt;2&gt;');
+    // Unquoted attribute values, attribute names and markup inside an attribute are refused outright.
+    assert.throws(() => html`<p title=${'x'}>`, /inside a tag/);
+    assert.throws(() => html`<p ${'onclick="x"'}>`, /inside a tag/);
+    assert.throws(() => html`<p title="${html`<b>`}">`, /markup in the attribute title/);
+    // URLs: our anchors, jarvis commands and webview resources; anything else, or a URL built around data, is blocked.
+    const link = (u: string): string => String(html`<a href="${u}">x</a>`);
+    for (const ok of ['#incomplete-tasks', 'command:jarvis.openCheckpoint', 'https://file+.vscode-resource.vscode-cdn.net/ext/dist/webview/timeline.js']) {
+      assert.strictEqual(link(ok), `<a href="${ok}">x</a>`);
+    }
+    for (const bad of ['javascript:alert(1)', 'https://evil.example', '//evil.example', 'data:text/html,x', 'command:workbench.action.terminal.sendSequence', ' javascript:x', 'JAVASCRIPT:x']) {
+      assert.strictEqual(link(bad), `<a href="${BLOCKED_URL}">x</a>`, bad);
+    }
+    assert.strictEqual(String(html`<a href="#task-${'a b"<:/'}">x</a>`), '<a href="#task-a%20b%22%3C%3A%2F">x</a>');
+    assert.strictEqual(String(html`<form action="${'https://evil.example'}"></form>`), `<form action="${BLOCKED_URL}"></form>`);
+    // Only the helper mints SafeHtml: a look-alike object is text, and the constructor refuses callers.
+    const fake = { toString: () => '<script>x</script>' } as unknown as string;
+    assert.strictEqual(String(html`${fake}`), '&lt;script&gt;x&lt;/script&gt;');
+    assert.throws(() => new SafeHtml(Symbol('SafeHtml'), '<script>'), /made by html/);
   });
 });
