@@ -51,8 +51,8 @@ export function allowedUrl(url: string): boolean {
   return ALLOWED_URL.test(url);
 }
 
-/** Where an interpolation sits: text between tags, or inside a quoted attribute value. */
-type Slot = { kind: 'text' } | { kind: 'attr'; name: string; first: boolean };
+/** Where an interpolation sits: text between tags (`code`: inside <script> or <style>), or inside a quoted attribute value. */
+type Slot = { kind: 'text'; code: boolean } | { kind: 'attr'; name: string; first: boolean };
 
 /** Reads the template's own literals (never data) to find each interpolation's context. */
 function slotsOf(strings: TemplateStringsArray): Slot[] {
@@ -62,14 +62,17 @@ function slotsOf(strings: TemplateStringsArray): Slot[] {
   let eq = false;
   let quote = '';
   let first = true;
+  let tag = '';
+  let code = false;
   const slots: Slot[] = [];
   strings.forEach((lit, i) => {
     for (let j = 0; j < lit.length; j++) {
       const ch = lit[j]!;
       if (mode === 'text') {
-        if (ch === '<' && /[A-Za-z/!]/.test(lit[j + 1] ?? '')) { mode = 'tag'; word = ''; eq = false; }
+        if (ch === '<' && /[A-Za-z/!]/.test(lit[j + 1] ?? '')) { mode = 'tag'; word = ''; eq = false; tag = ''; }
       } else if (mode === 'tag') {
-        if (ch === '>') mode = 'text';
+        tag += ch;
+        if (ch === '>') { mode = 'text'; code = /^(?:script|style)\b/i.test(tag); }
         else if (eq && (ch === '"' || ch === "'")) { mode = 'attr'; quote = ch; first = true; }
         else if (ch === '=') { name = word.toLowerCase(); eq = true; }
         else if (/\s/.test(ch)) word = '';
@@ -80,7 +83,7 @@ function slotsOf(strings: TemplateStringsArray): Slot[] {
       }
     }
     if (i === strings.length - 1) return;
-    if (mode === 'text') slots.push({ kind: 'text' });
+    if (mode === 'text') slots.push({ kind: 'text', code });
     else if (mode === 'attr') { slots.push({ kind: 'attr', name, first }); first = false; }
     else throw new Error(`html\`…\`: interpolation ${i} is inside a tag but not inside a quoted attribute value`);
   });
@@ -118,6 +121,7 @@ export function html(strings: TemplateStringsArray, ...values: HtmlValue[]): Saf
   let out = strings[0]!;
   values.forEach((v, i) => {
     const slot = slots![i]!;
+    if (slot.kind === 'text' && slot.code && !(v instanceof SafeHtml)) throw new Error('html`…`: data inside <script> or <style>');
     out += (slot.kind === 'text' ? textValue(v) : attrValue(v, slot)) + strings[i + 1]!;
   });
   return new SafeHtml(MINT, out);

@@ -143,6 +143,9 @@ describe('pages', function () {
     assert.throws(() => html`<p title=${'x'}>`, /inside a tag/);
     assert.throws(() => html`<p ${'onclick="x"'}>`, /inside a tag/);
     assert.throws(() => html`<p title="${html`<b>`}">`, /markup in the attribute title/);
+    assert.throws(() => html`<script nonce="${'n'}">${'alert(1)'}</script>`, /inside <script> or <style>/);
+    assert.throws(() => html`<style>${'body{}'}</style>`, /inside <script> or <style>/);
+    assert.strictEqual(String(html`<style>${raw('a>b{}')}</style><p>${'<'}</p>`), '<style>a>b{}</style><p>&lt;</p>');
     // URLs: our anchors, jarvis commands and webview resources; anything else, or a URL built around data, is blocked.
     const link = (u: string): string => String(html`<a href="${u}">x</a>`);
     for (const ok of ['#incomplete-tasks', 'command:jarvis.openCheckpoint', 'https://file+.vscode-resource.vscode-cdn.net/ext/dist/webview/timeline.js']) {
