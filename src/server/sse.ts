@@ -11,6 +11,9 @@ export const DEFAULT_HEARTBEAT_MS = 15_000;
 /** A client with this many bytes still unsent is dropped rather than buffered for without bound. */
 export const DEFAULT_MAX_STREAM_BUFFER_BYTES = 1024 * 1024;
 
+/** Clients written to in one turn of the event loop. */
+const CLIENTS_PER_TURN = 16;
+
 export interface StreamOptions {
   heartbeatMs: number;
   maxBufferedBytes: number;
@@ -22,6 +25,8 @@ export class EventStreams {
   private heartbeat: NodeJS.Timeout | undefined;
   private pending: string[] = [];
   private flushScheduled = false;
+  /** The pass writing one chunk to the clients, a slice a turn; the next waits for it (order per client). */
+  private pass: { chunk: string; clients: ServerResponse[]; next: number } | undefined;
   private nextId = 1;
   private droppedCount = 0;
 
@@ -90,25 +95,48 @@ export class EventStreams {
 
   private queue(chunk: string): void {
     this.pending.push(chunk);
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    setImmediate(() => this.flush());
+    this.schedule();
   }
 
-  private flush(): void {
+  private schedule(): void {
+    if (this.flushScheduled || this.pass) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.startPass());
+  }
+
+  /** Everything queued since the last pass goes out as one chunk, to every client of this moment. */
+  private startPass(): void {
     this.flushScheduled = false;
     if (this.pending.length === 0) return;
-    const chunk = this.pending.join('');
+    this.pass = { chunk: this.pending.join(''), clients: [...this.clients], next: 0 };
     this.pending = [];
-    for (const res of [...this.clients]) {
-      // writableLength: what this response and its socket still hold unsent (the client is not reading).
-      if (res.writableLength >= this.options.maxBufferedBytes) {
-        this.droppedCount++;
-        this.remove(res);
-        res.destroy();
-        continue;
-      }
-      res.write(chunk);
+    this.continuePass();
+  }
+
+  /** A slice of clients a turn of the event loop: requests are served between slices, not after thousands of writes. */
+  private continuePass(): void {
+    const pass = this.pass!;
+    const end = Math.min(pass.clients.length, pass.next + CLIENTS_PER_TURN);
+    for (; pass.next < end; pass.next++) {
+      const res = pass.clients[pass.next]!;
+      if (this.clients.has(res)) this.send(res, pass.chunk);
     }
+    if (pass.next < pass.clients.length) {
+      setImmediate(() => this.continuePass());
+      return;
+    }
+    this.pass = undefined;
+    if (this.pending.length) this.schedule();
+  }
+
+  private send(res: ServerResponse, chunk: string): void {
+    // writableLength: what this response and its socket still hold unsent (the client is not reading).
+    if (res.writableLength >= this.options.maxBufferedBytes) {
+      this.droppedCount++;
+      this.remove(res);
+      res.destroy();
+      return;
+    }
+    res.write(chunk);
   }
 }
