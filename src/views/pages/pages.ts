@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import { renderRecoveryReport } from '../../core/reportMarkdown';
 import type { RecoveryReport } from '../../core/types';
 import { showDocument, uris } from '../../documentUris';
-import { AGE_STEP_MS, checkpointTitle } from '../../format';
+import { AGE_STEP_MS, checkpointTitle, visibleId } from '../../format';
 import { alignedInterval, Disposable } from '../../host/lifecycle';
 import type { WorkspaceSession } from '../../host/session';
 import type { Sessions } from '../../host/sessions';
@@ -65,7 +65,7 @@ export class Pages extends Disposable {
   teamReport(report: RecoveryReport & { origin: string }, from: RemoteReport): Page {
     return this.openReport(`team:${report.origin}:${report.file}`, { session: undefined, report, remote: from }, () => new Page({
       viewType: REPORT_VIEW_TYPE,
-      title: `${reportTitle(report)} · ${from.host}`,
+      title: `${reportTitle(report)} · ${visibleId(from.host)}`,
       body: renderReportBody(report, undefined, undefined, from),
       log: this.log,
       onAction: async action => {
