@@ -1,8 +1,9 @@
 // The HTML shell of every Jarvis Context page (recovery report, status): a strict
 // Content-Security-Policy with a per-page nonce, no network and no local resources, theme colours
 // through VS Code's CSS variables, and one small script that turns clicks on [data-action] into
-// typed messages. Every page writes its HTML through the `html` tagged template below, which escapes each value for
-// where it sits: what a page shows from the store, or from another machine's report, is text.
+// typed messages. Every page writes its HTML through the `html` tagged template below, which
+// escapes each value for where it sits: what a page shows from the store, or from another
+// machine's report, is text.
 // No vscode import: the pages' bodies are rendered and unit-tested in plain Node.
 import * as crypto from 'crypto';
 
