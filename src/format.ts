@@ -78,9 +78,9 @@ export function canonicalJson(value: unknown): string {
   return sortedJson(value, 2) + '\n';
 }
 
-/** Escapes text for a MarkdownString (not inside a code span: use `mdCode` there). */
+/** Escapes text for a MarkdownString (not inside a code span: use `mdCode` there); `scheme://` is broken so no bare address links. */
 export function mdEscape(text: string): string {
-  return visibleId(text).replace(/[\\`*_{}[\]()#+\-.!|<>]/g, ch => '\\' + ch);
+  return visibleId(text).replace(/[\\`*_{}[\]()#+\-.!|<>]/g, ch => '\\' + ch).replace(/:(?=\/\/)/g, '\\:');
 }
 
 /** Text as a Markdown code span: nothing escaped inside, a fence longer than any run of backticks. */

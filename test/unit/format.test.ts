@@ -45,6 +45,7 @@ describe('format', function () {
     for (const id of ['planner-2', 'agent.β', 'مخطط', 'עוזר', '计划者', 'café ☕', '']) assert.strictEqual(visibleId(id), id);
     // Everywhere the views show an id or a label: Markdown tooltips, decision types, checkpoint titles.
     assert.strictEqual(mdEscape('a\u202Eb'), 'a⟨U\\+202E⟩b');
+    assert.strictEqual(mdEscape('see https://evil.example'), 'see https\\://evil\\.example');
     assert.strictEqual(mdCode('a\u200Bb'), '`a⟨U+200B⟩b`');
     assert.strictEqual(decisionTypeLabel('route\u202E_x'), 'Route⟨U+202E⟩ x');
     assert.strictEqual(checkpointTitle({ label: 'before\u2066 deploy', kind: 'manual' } as CheckpointInfo), 'before⟨U+2066⟩ deploy');
