@@ -2,6 +2,9 @@
 // unit-testable) that views, commands and editors all use, so none of them imports another.
 import { canonicalJson as sortedJson } from './core/canonicalJson';
 import type { CheckpointInfo, SnapshotKind, TaskStatus } from './core/types';
+import { visibleId } from './core/visibleText';
+
+export { visibleId };
 
 /**
  * Ages in the sidebar and the status bar move in steps of this many milliseconds, all on the same
@@ -75,14 +78,14 @@ export function canonicalJson(value: unknown): string {
   return sortedJson(value, 2) + '\n';
 }
 
-/** Escapes text for a MarkdownString (not inside a code span: use `mdCode` there). */
+/** Escapes text for a MarkdownString (not inside a code span: use `mdCode` there); `scheme://` is broken so no bare address links. */
 export function mdEscape(text: string): string {
-  return text.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, ch => '\\' + ch);
+  return visibleId(text).replace(/[\\`*_{}[\]()#+\-.!|<>]/g, ch => '\\' + ch).replace(/:(?=\/\/)/g, '\\:');
 }
 
 /** Text as a Markdown code span: nothing escaped inside, a fence longer than any run of backticks. */
 export function mdCode(text: string): string {
-  const one = text.replace(/[\r\n]+/g, ' ');
+  const one = visibleId(text).replace(/[\r\n]+/g, ' ');
   const longest = Math.max(0, ...(one.match(/`+/g) ?? []).map(r => r.length));
   const fence = '`'.repeat(longest + 1);
   const pad = one.startsWith('`') || one.endsWith('`') ? ' ' : '';
@@ -134,13 +137,13 @@ export const DECISION_TYPE_LABELS: Readonly<Record<string, string>> = {
 
 /** "Agent assignment" for `agent_assignment`; an unknown type reads as words too (`cache_warmup` → "Cache warmup"). */
 export function decisionTypeLabel(type: string): string {
-  const known = DECISION_TYPE_LABELS[type];
+  const known = Object.hasOwn(DECISION_TYPE_LABELS, type) ? DECISION_TYPE_LABELS[type] : undefined;
   if (known) return known;
   const words = type.replace(/[_-]+/g, ' ').replace(/([a-z])([A-Z])/g, '$1 $2').trim();
-  return words ? words.charAt(0).toUpperCase() + words.slice(1).toLowerCase() : type;
+  return visibleId(words ? words.charAt(0).toUpperCase() + words.slice(1).toLowerCase() : type);
 }
 
 /** A checkpoint's label, else what kind it is. */
 export function checkpointTitle(c: CheckpointInfo): string {
-  return c.label || CHECKPOINT_KIND_TITLES[c.kind] || c.kind;
+  return visibleId(c.label || CHECKPOINT_KIND_TITLES[c.kind] || c.kind);
 }

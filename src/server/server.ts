@@ -12,7 +12,7 @@ import { loadLastPort, loadOrCreateToken, removeEndpoint, saveLastPort, writeEnd
 import { clientName, DEFAULT_MAX_BODY_BYTES, HttpError, parseJson, readBody, sendEmpty, sendError, sendJson, sendText } from './http';
 import type { ServerCounters } from './prometheus';
 import { BASE_PATH, matchRoute, type RouteContext } from './routes';
-import { DEFAULT_HEARTBEAT_MS, EventStreams } from './sse';
+import { DEFAULT_HEARTBEAT_MS, DEFAULT_MAX_STREAM_BUFFER_BYTES, EventStreams, type StreamOptions } from './sse';
 import { Query } from './validate';
 import type { TeamReader } from '../team/teamMode';
 
@@ -37,6 +37,8 @@ export interface ServerOptions {
   logger?: Logger;
   maxBodyBytes?: number;
   heartbeatMs?: number;
+  /** A /stream client with this many bytes unsent is dropped. Default 1 MiB. */
+  maxStreamBufferBytes?: number;
   /** Write endpoint.json into the engine's folder (default true). */
   writeEndpointFile?: boolean;
   /** How long close() waits for requests in flight before cutting connections. Default 10 s. */
@@ -108,12 +110,12 @@ export class JarvisServer implements Disposable {
     readonly port: number,
     private readonly logger: Logger,
     private readonly maxBodyBytes: number,
-    heartbeatMs: number,
+    streamOptions: StreamOptions,
     private readonly closeTimeoutMs: number,
   ) {
     const hostInUrl = host === '::1' ? '[::1]' : host;
     this.url = `http://${hostInUrl}:${port}${BASE_PATH}`;
-    this.streams = new EventStreams(engine, heartbeatMs);
+    this.streams = new EventStreams(engine, streamOptions);
   }
 
   static async start(options: ServerOptions): Promise<JarvisServer> {
@@ -157,7 +159,8 @@ export class JarvisServer implements Disposable {
     const bound = (httpServer.address() as AddressInfo).port;
     const s = new JarvisServer(
       httpServer, options.engine, token, host, bound, logger,
-      options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS,
+      options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+      { heartbeatMs: options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS, maxBufferedBytes: options.maxStreamBufferBytes ?? DEFAULT_MAX_STREAM_BUFFER_BYTES },
       options.closeTimeoutMs ?? 10_000,
     );
     for (const m of options.mounts ?? []) s.mounts.set(m.path, m);
@@ -192,6 +195,11 @@ export class JarvisServer implements Disposable {
 
   get openStreams(): number {
     return this.streams.count;
+  }
+
+  /** /stream clients dropped for not reading their events. */
+  get droppedStreams(): number {
+    return this.streams.dropped;
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {

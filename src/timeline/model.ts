@@ -4,7 +4,7 @@
 import { costTotals, costUsd, formatCost, priceFor, type PriceTable } from '../cost';
 import type { ContextEngineApi } from '../core/engineApi';
 import type { Agent, Alert, CheckpointInfo, Decision, Message, RecoveryReport, Span, Task } from '../core/types';
-import { checkpointTitle, decisionTypeLabel, duration, statusLabel } from '../format';
+import { checkpointTitle, decisionTypeLabel, duration, statusLabel, visibleId } from '../format';
 import type { BarState, TimelineBar, TimelineLane, TimelineMarker, TimelineModel, TimelineOutage } from './protocol';
 
 export type * from './protocol';
@@ -78,16 +78,16 @@ export function buildTimeline(input: TimelineInput): TimelineModel {
     const end = open ? Math.max(now, start) : Math.max(ms(t.updated_at), start);
     const cost = costs.tasks.get(t.task_id);
     const detail = [
-      `Task ${t.task_id}`,
+      `Task ${visibleId(t.task_id)}`,
       `${statusLabel(t.status)} · ${Math.round(t.percentage)}%`,
       `${open ? 'running for' : 'took'} ${duration(end - start)}`,
-      ...(t.agent_id ? [`agent ${t.agent_id}`] : []),
+      ...(t.agent_id ? [`agent ${visibleId(t.agent_id)}`] : []),
       ...(t.blockers.length && !TERMINAL.has(t.status) ? [`blocked by ${t.blockers.join(', ')}`] : []),
       ...(cost ? [`cost ${formatCost(cost)}`] : []),
     ];
     bars.push({
       key: `task:${t.task_id}`, kind: 'task', lane: laneOf(t.agent_id), row: 0, start, end, open, state: taskState(t),
-      label: short(t.description || t.task_id, 80), detail, ref: { kind: 'task', id: t.task_id },
+      label: short(t.description || visibleId(t.task_id), 80), detail, ref: { kind: 'task', id: t.task_id },
     });
   }
 
@@ -121,7 +121,7 @@ export function buildTimeline(input: TimelineInput): TimelineModel {
     markers.push({
       key: `decision:${d.id}`, kind: 'decision', lane: d.agent_id ? laneOf(d.agent_id) : RUN_LANE, t,
       label: short(d.decision, 60),
-      detail: [`Decision #${d.id} · ${decisionTypeLabel(d.decision_type)}`, short(d.decision, 200), ...(d.reasoning ? [short(d.reasoning, 200)] : []), ...(d.task_id ? [`task ${d.task_id}`] : [])],
+      detail: [`Decision #${d.id} · ${decisionTypeLabel(d.decision_type)}`, short(d.decision, 200), ...(d.reasoning ? [short(d.reasoning, 200)] : []), ...(d.task_id ? [`task ${visibleId(d.task_id)}`] : [])],
       ref: { kind: 'decision', id: d.id },
     });
   }
@@ -132,8 +132,8 @@ export function buildTimeline(input: TimelineInput): TimelineModel {
     const content = typeof m.content === 'string' ? m.content : JSON.stringify(m.content);
     markers.push({
       key: `message:${m.id}`, kind: 'message', lane: laneOf(m.from_agent), t,
-      label: `${m.message_type} → ${m.to_agent}`,
-      detail: [`Message #${m.id}: ${m.from_agent} → ${m.to_agent}`, m.message_type, short(content ?? '', 200)],
+      label: `${visibleId(m.message_type)} → ${visibleId(m.to_agent)}`,
+      detail: [`Message #${m.id}: ${visibleId(m.from_agent)} → ${visibleId(m.to_agent)}`, visibleId(m.message_type), short(content ?? '', 200)],
       ref: { kind: 'message', id: m.id },
     });
   }
@@ -190,7 +190,7 @@ export function buildTimeline(input: TimelineInput): TimelineModel {
     const a = agentsById.get(key);
     const cost = costs.agents.get(key);
     const state = !a ? 'traced' : a.status === 'completed' || a.status === 'done' ? 'done' : a.health === 'healthy' ? a.status : `${a.status}, ${a.health}`;
-    lanes.push({ key, label: key, detail: [state, ...(cost ? [formatCost(cost)] : [])].join(' · '), rows: 0, ref: { kind: 'agent', id: key } });
+    lanes.push({ key, label: visibleId(key), detail: [state, ...(cost ? [formatCost(cost)] : [])].join(' · '), rows: 0, ref: { kind: 'agent', id: key } });
   }
   if (first.has(UNASSIGNED_LANE)) lanes.push({ key: UNASSIGNED_LANE, label: 'Unassigned', detail: 'tasks of no agent', rows: 0 });
 

@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import type { ContextEngineApi } from '../core/engineApi';
 import type { Agent } from '../core/types';
 import { type CostTotals, formatCost, NO_COSTS } from '../cost';
-import { ago, ageNow, canonicalJson, mdCode, mdEscape, shortTime } from '../format';
+import { ago, ageNow, canonicalJson, mdCode, mdEscape, shortTime, visibleId } from '../format';
 import { ChangeBatch } from '../host/changes';
 import { readConfig } from '../host/config';
 import { CONTEXT_KEYS, setContextKey } from '../host/contextKeys';
@@ -132,13 +132,13 @@ export class AgentsView extends SessionTree<AgentNode> {
       return item;
     }
     const row = this.rows.get(element.agentId);
-    const item = new vscode.TreeItem(element.agentId, vscode.TreeItemCollapsibleState.None);
+    const item = new vscode.TreeItem(visibleId(element.agentId), vscode.TreeItemCollapsibleState.None);
     item.id = element.key;
     if (!row) return item;
     const a = row.agent;
     // The sidebar is narrow: what it is doing and how fresh that is; the rest is in the hover.
     const cost = this.costs.agents.get(a.agent_id);
-    item.description = `${a.current_task ?? (row.done ? 'done' : 'no task')} · ${row.seen}${cost ? ` · ${formatCost(cost)}` : ''}`;
+    item.description = `${a.current_task ? visibleId(a.current_task) : row.done ? 'done' : 'no task'} · ${row.seen}${cost ? ` · ${formatCost(cost)}` : ''}`;
     item.iconPath = statusIcon(row);
     item.contextValue = row.stale ? 'agent.stale' : 'agent';
     const md = new vscode.MarkdownString(undefined, true);

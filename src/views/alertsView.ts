@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import type { ContextEngineApi } from '../core/engineApi';
 import type { Alert, AlertKind } from '../core/types';
-import { ago, mdCode, mdEscape, shortTime } from '../format';
+import { ago, mdCode, mdEscape, shortTime, visibleId } from '../format';
 import { CONTEXT_KEYS, setContextKey } from '../host/contextKeys';
 import type { Sessions } from '../host/sessions';
 import { COMMANDS } from '../ids';
@@ -85,7 +85,7 @@ export class AlertsView extends SessionTree<AlertNode> {
     }
     const a = this.byId.get(element.id);
     if (!a) return new vscode.TreeItem(`#${element.id}`);
-    const item = new vscode.TreeItem(`${ALERT_KIND_LABELS[a.kind]}: ${a.subject.id}`);
+    const item = new vscode.TreeItem(`${ALERT_KIND_LABELS[a.kind]}: ${visibleId(a.subject.id)}`);
     item.id = element.key;
     item.description = this.description(a);
     item.iconPath = a.active

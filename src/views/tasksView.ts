@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import type { ContextEngineApi } from '../core/engineApi';
 import { type Agent, type Task, type TaskStatus, TASK_STATUSES } from '../core/types';
 import { type CostTotals, formatCost, NO_COSTS } from '../cost';
-import { ago, mdEscape, short, shortTime, statusLabel } from '../format';
+import { ago, mdEscape, short, shortTime, statusLabel, visibleId } from '../format';
 import { ChangeBatch } from '../host/changes';
 import { CONTEXT_KEYS, setContextKey } from '../host/contextKeys';
 import type { Sessions } from '../host/sessions';
@@ -127,14 +127,14 @@ export class TasksView extends SessionTree<TaskNode> {
 
   getTreeItem(element: TaskNode): vscode.TreeItem {
     const t = this.byId.get(element.taskId);
-    if (!t) return new vscode.TreeItem(element.taskId);
+    if (!t) return new vscode.TreeItem(visibleId(element.taskId));
     switch (element.kind) {
       case 'task': {
         const blockers = openBlockers(t);
         const agents = this.agentsOf(t);
         const hasChildren = blockers.length + t.completed_subtasks.length + (agents.length ? 1 : 0) > 0;
         const item = new vscode.TreeItem(
-          t.description ? short(t.description, 60) : t.task_id,
+          t.description ? short(t.description, 60) : visibleId(t.task_id),
           hasChildren ? (blockers.length ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed) : vscode.TreeItemCollapsibleState.None,
         );
         item.id = element.key;
@@ -162,7 +162,7 @@ export class TasksView extends SessionTree<TaskNode> {
         return childItem(element.key, t.completed_subtasks[element.index] ?? '', 'done', 'task.subtask', new vscode.ThemeIcon('check'));
       case 'agent': {
         const agents = this.agentsOf(t);
-        const item = childItem(element.key, agents.join(', '), t.agent_id ? 'assigned agent' : 'ran it', 'task.agent', new vscode.ThemeIcon('person'));
+        const item = childItem(element.key, agents.map(visibleId).join(', '), t.agent_id ? 'assigned agent' : 'ran it', 'task.agent', new vscode.ThemeIcon('person'));
         item.tooltip = undefined;
         return item;
       }

@@ -1,5 +1,5 @@
 // The Team view's words for an origin: plain text, no vscode import (unit-tested in plain Node).
-import { ago, duration, shortTime } from '../format';
+import { ago, duration, shortTime, visibleId } from '../format';
 import type { TeamOriginInfo, TeamRecoverySummary } from '../team/teamMode';
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -16,9 +16,14 @@ export function recoveryItem(r: TeamRecoverySummary, now?: number): { label: str
   return { label, description, tooltip: `${label} at ${shortTime(r.created_at, now)} (${ago(r.created_at, now)}): ${plural(r.incomplete_tasks, 'incomplete task')}. Open the report (read-only: it belongs to another machine's folder).` };
 }
 
+/** The origin's row: its host, "(this folder)" for this folder's own. */
+export function originLabel(o: Pick<TeamOriginInfo, 'host'>, self: boolean): string {
+  return `${visibleId(o.host)}${self ? ' (this folder)' : ''}`;
+}
+
 /** "alice · seen 10 s ago · recovered from a crash 15:02:10", "alice · lost, seen 7 min ago". */
 export function originDescription(o: TeamOriginInfo, now?: number): string {
-  const parts = [o.user, `${o.lost ? 'lost, ' : ''}seen ${ago(o.last_seen, now)}`];
+  const parts = [visibleId(o.user), `${o.lost ? 'lost, ' : ''}seen ${ago(o.last_seen, now)}`];
   if (o.last_recovery?.trigger === 'crash') parts.push(recoveryText(o.last_recovery, now));
   return parts.join(' · ');
 }

@@ -1,14 +1,14 @@
 import * as vscode from 'vscode';
 import { errorText } from '../core/errorText';
 import type { Agent, Decision, Task } from '../core/types';
-import { ago, decisionTypeLabel, mdEscape, short, shortTime } from '../format';
+import { ago, decisionTypeLabel, mdEscape, short, shortTime, visibleId } from '../format';
 import { CONTEXT_KEYS, setContextKey } from '../host/contextKeys';
 import { COMMANDS } from '../ids';
 import { Disposable } from '../host/lifecycle';
 import type { ChangeBatch } from '../host/changes';
 import type { Sessions } from '../host/sessions';
 import type { TeamMode, TeamOriginInfo, TeamRecoverySummary, TeamStatus, WithOrigin } from '../team/teamMode';
-import { lostText, originDescription, recoveryItem } from './teamText';
+import { lostText, originDescription, originLabel, recoveryItem } from './teamText';
 
 // The Team view: every origin (machine and folder) of the project, read from the team database,
 // each with its newest recovery report, agents, unfinished tasks and newest decisions. Read-only;
@@ -161,7 +161,7 @@ export class TeamView extends Disposable implements vscode.TreeDataProvider<Team
         const self = o.id === s.status.origin.id;
         const lost = o.lost;
         // A lost origin opens by itself (its id changes with it, so the tree applies the state).
-        const item = new vscode.TreeItem(`${o.host}${self ? ' (this folder)' : ''}`,
+        const item = new vscode.TreeItem(originLabel(o, self),
           lost ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed);
         item.id = `${n.key}${lost ? ':lost' : ''}`;
         item.description = originDescription(o);
@@ -183,21 +183,21 @@ export class TeamView extends Disposable implements vscode.TreeDataProvider<Team
       }
       case 'agent': {
         const a = n.agent;
-        const item = new vscode.TreeItem(a.agent_id);
+        const item = new vscode.TreeItem(visibleId(a.agent_id));
         item.id = n.key;
-        item.description = `${a.status}${a.current_task ? ` · ${a.current_task}` : ''} · ${ago(a.last_seen)}`;
+        item.description = `${a.status}${a.current_task ? ` · ${visibleId(a.current_task)}` : ''} · ${ago(a.last_seen)}`;
         item.iconPath = new vscode.ThemeIcon(a.stale ? 'person' : 'account');
         item.contextValue = 'team.agent';
         return item;
       }
       case 'task': {
         const t = n.task;
-        const item = new vscode.TreeItem(t.description ? short(t.description, 60) : t.task_id);
+        const item = new vscode.TreeItem(t.description ? short(t.description, 60) : visibleId(t.task_id));
         item.id = n.key;
         item.description = `${t.status === 'pending' ? 'pending' : `${Math.round(t.percentage)}%`}${t.blockers.length ? ` · ${t.blockers.length} blocker${t.blockers.length === 1 ? '' : 's'}` : ''}`;
         item.iconPath = new vscode.ThemeIcon(t.status === 'blocked' || t.status === 'failed' ? 'error' : 'tasklist');
         item.contextValue = 'team.task';
-        item.tooltip = `${t.task_id}: ${t.status}, updated ${ago(t.updated_at)}`;
+        item.tooltip = `${visibleId(t.task_id)}: ${t.status}, updated ${ago(t.updated_at)}`;
         return item;
       }
       case 'decision': {

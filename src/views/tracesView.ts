@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import type { ContextEngineApi } from '../core/engineApi';
 import { errorText } from '../core/errorText';
 import { SPAN_SCHEME, type SpanRef } from '../documentUris';
-import { canonicalJson, mdEscape, shortTime } from '../format';
+import { canonicalJson, mdEscape, shortTime, visibleId } from '../format';
 import { costTotals, type CostTotals, NO_COSTS } from '../cost';
 import { ChangeBatch } from '../host/changes';
 import { readConfig, SETTINGS } from '../host/config';
@@ -97,7 +97,7 @@ export class TracesView extends SessionTree<TraceViewNode> {
 
   getTreeItem(element: TraceViewNode): vscode.TreeItem {
     const n = this.byKey.get(element.key);
-    const item = new vscode.TreeItem(n?.label ?? element.key);
+    const item = new vscode.TreeItem(visibleId(n?.label ?? element.key));
     item.id = element.key;
     if (!n) return item;
     item.collapsibleState = n.children.length === 0 ? vscode.TreeItemCollapsibleState.None

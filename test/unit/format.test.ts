@@ -1,5 +1,6 @@
 import * as assert from 'assert';
-import { AGE_STEP_MS, ago, ageNow, decisionTypeLabel, mdCode, mdEscape } from '../../src/format';
+import { AGE_STEP_MS, ago, ageNow, checkpointTitle, decisionTypeLabel, mdCode, mdEscape, visibleId } from '../../src/format';
+import type { CheckpointInfo } from '../../src/core/types';
 
 describe('format', function () {
   it('ages move in 5-second steps from one shared clock, so two places agree', function () {
@@ -33,5 +34,20 @@ describe('format', function () {
     assert.strictEqual(mdCode('a `b` c'), '``a `b` c``');
     assert.strictEqual(mdCode('`x'), '`` `x ``');
     assert.strictEqual(mdEscape('retry_policy'), 'retry\\_policy');
+  });
+
+  it('ids show their bidi controls and zero-width characters, so one cannot pass for another', function () {
+    // "admin" followed by a right-to-left override that would show "txt.exe" as "exe.txt"
+    assert.strictEqual(visibleId('admin\u202Etxt.exe'), 'admin⟨U+202E⟩txt.exe');
+    assert.strictEqual(visibleId('\u202A\u202B\u202C\u202D\u2066\u2067\u2068\u2069'), '⟨U+202A⟩⟨U+202B⟩⟨U+202C⟩⟨U+202D⟩⟨U+2066⟩⟨U+2067⟩⟨U+2068⟩⟨U+2069⟩');
+    assert.strictEqual(visibleId('plan\u200Bner\u200C\u200D\u200E\u200F\u2060\uFEFF'), 'plan⟨U+200B⟩ner⟨U+200C⟩⟨U+200D⟩⟨U+200E⟩⟨U+200F⟩⟨U+2060⟩⟨U+FEFF⟩');
+    // Ordinary text in any script is left alone, right-to-left scripts included.
+    for (const id of ['planner-2', 'agent.β', 'مخطط', 'עוזר', '计划者', 'café ☕', '']) assert.strictEqual(visibleId(id), id);
+    // Everywhere the views show an id or a label: Markdown tooltips, decision types, checkpoint titles.
+    assert.strictEqual(mdEscape('a\u202Eb'), 'a⟨U\\+202E⟩b');
+    assert.strictEqual(mdEscape('see https://evil.example'), 'see https\\://evil\\.example');
+    assert.strictEqual(mdCode('a\u200Bb'), '`a⟨U+200B⟩b`');
+    assert.strictEqual(decisionTypeLabel('route\u202E_x'), 'Route⟨U+202E⟩ x');
+    assert.strictEqual(checkpointTitle({ label: 'before\u2066 deploy', kind: 'manual' } as CheckpointInfo), 'before⟨U+2066⟩ deploy');
   });
 });

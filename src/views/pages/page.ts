@@ -4,14 +4,14 @@
 import * as vscode from 'vscode';
 import { errorWithStack } from '../../core/errorText';
 import { Disposable } from '../../host/lifecycle';
-import { type HostToPage, newNonce, type PageToHost, pageHtml } from './html';
+import { type HostToPage, newNonce, type PageToHost, pageHtml, type SafeHtml } from './html';
 
 export type Rendered = Extract<PageToHost, { type: 'rendered' }>;
 
 export interface PageOptions {
   viewType: string;
   title: string;
-  body: string;
+  body: SafeHtml;
   onAction(action: string, arg: string | undefined): unknown;
   log: vscode.LogOutputChannel;
   column?: vscode.ViewColumn;
@@ -33,7 +33,7 @@ export class Page extends Disposable {
   readonly panel: vscode.WebviewPanel;
   private _rendered: Rendered | undefined;
   /** The body last sent: a webview that was hidden is rebuilt from it when it shows again. */
-  private body: string;
+  private body: SafeHtml;
   /** Resolves once the page's script has drawn the current content (after creation or a rebuild). */
   private ready: Promise<void>;
   private markReady: () => void = () => undefined;
@@ -67,7 +67,7 @@ export class Page extends Disposable {
 
   private load(): Promise<void> {
     const ready = new Promise<void>(resolve => (this.markReady = resolve));
-    this.panel.webview.html = pageHtml({ title: this.options.title, body: this.body, nonce: newNonce() });
+    this.panel.webview.html = pageHtml({ title: this.options.title, body: this.body, nonce: newNonce() }).toString();
     return ready;
   }
 
@@ -85,12 +85,12 @@ export class Page extends Disposable {
   }
 
   /** New content, drawn in place (scroll position kept). */
-  async update(body: string): Promise<boolean> {
-    if (body === this.body) return true;
+  async update(body: SafeHtml): Promise<boolean> {
+    if (body.toString() === this.body.toString()) return true;
     this.body = body;
     if (!this.panel.visible) return false; // drawn from `body` when it shows again
     await this.ready;
-    return this.post({ type: 'update', html: body });
+    return this.post({ type: 'update', html: body.toString() });
   }
 
   /** Presses a button as a click would: shows the page first if hidden, waits until it is drawn. */

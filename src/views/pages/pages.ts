@@ -5,11 +5,12 @@ import * as vscode from 'vscode';
 import { renderRecoveryReport } from '../../core/reportMarkdown';
 import type { RecoveryReport } from '../../core/types';
 import { showDocument, uris } from '../../documentUris';
-import { AGE_STEP_MS, checkpointTitle } from '../../format';
+import { AGE_STEP_MS, checkpointTitle, visibleId } from '../../format';
 import { alignedInterval, Disposable } from '../../host/lifecycle';
 import type { WorkspaceSession } from '../../host/session';
 import type { Sessions } from '../../host/sessions';
 import { COMMANDS } from '../../ids';
+import type { SafeHtml } from './html';
 import { Page } from './page';
 import { type RemoteReport, REPORT_ACTIONS, renderReportBody, reportTitle } from './reportHtml';
 import { renderStatusBody, STATUS_ACTIONS, type StatusPageData, statusTitle } from './statusHtml';
@@ -64,7 +65,7 @@ export class Pages extends Disposable {
   teamReport(report: RecoveryReport & { origin: string }, from: RemoteReport): Page {
     return this.openReport(`team:${report.origin}:${report.file}`, { session: undefined, report, remote: from }, () => new Page({
       viewType: REPORT_VIEW_TYPE,
-      title: `${reportTitle(report)} · ${from.host}`,
+      title: `${reportTitle(report)} · ${visibleId(from.host)}`,
       body: renderReportBody(report, undefined, undefined, from),
       log: this.log,
       onAction: async action => {
@@ -147,7 +148,7 @@ export class Pages extends Disposable {
     return { reports: [...this.reports.values()].map(r => r.page), statuses: [...this.statuses.values()], timelines: [...this.timelines.values()] };
   }
 
-  private reportBody(session: WorkspaceSession, report: RecoveryReport): string {
+  private reportBody(session: WorkspaceSession, report: RecoveryReport): SafeHtml {
     return renderReportBody(report, undefined, session.engine?.changesSince(report));
   }
 

@@ -2,7 +2,7 @@
 // No vscode import (unit-tested in plain Node).
 import type { EngineMetrics, EngineStatus } from '../../core/types';
 import { ago, shortTime } from '../../format';
-import { button, escapeHtml as h } from './html';
+import { button, html, joinHtml, type SafeHtml } from './html';
 
 export const STATUS_ACTIONS = { createCheckpoint: 'createCheckpoint', copyServerInfo: 'copyServerInfo', openStorageFolder: 'openStorageFolder', showLog: 'showLog' } as const;
 
@@ -46,53 +46,51 @@ export function statusTitle(folderName: string): string {
   return `Jarvis Context Status — ${folderName}`;
 }
 
-export function renderStatusBody(d: StatusPageData, now?: number): string {
+export function renderStatusBody(d: StatusPageData, now?: number): SafeHtml {
   const s = d.status;
   const m = d.metrics;
-  const out: string[] = [];
-  out.push(`<h1>Jarvis Context — ${h(d.folderName)}</h1>`);
+  const out: SafeHtml[] = [];
+  out.push(html`<h1>Jarvis Context — ${d.folderName}</h1>`);
   const ok = s.persistence === 'ok';
-  out.push(`<p class="sub"><span class="${ok ? 'ok' : 'bad'}">${ok ? '● Recording: every write reaches the disk as it happens' : `● Not saving: ${h(s.persistence_error ?? 'unknown error')} (writes are still journaled)`}</span>` +
-    ` · running since ${h(shortTime(s.started_at, now))}${s.recovered_from_crash ? ' · <span class="warn">recovered from a crash</span>' : ''}</p>`);
-  out.push('<div class="toolbar">');
-  out.push(button(STATUS_ACTIONS.createCheckpoint, 'Create Checkpoint'));
-  if (d.serverUrl) out.push(button(STATUS_ACTIONS.copyServerInfo, 'Copy Server URL and Token', { secondary: true }));
-  out.push(button(STATUS_ACTIONS.openStorageFolder, 'Open Storage Folder', { secondary: true }));
-  out.push(button(STATUS_ACTIONS.showLog, 'Show Log', { secondary: true }));
-  out.push('</div>');
+  const recording = ok ? '● Recording: every write reaches the disk as it happens' : `● Not saving: ${s.persistence_error ?? 'unknown error'} (writes are still journaled)`;
+  out.push(html`<p class="sub"><span class="${ok ? 'ok' : 'bad'}">${recording}</span> · running since ${shortTime(s.started_at, now)}${s.recovered_from_crash ? html` · <span class="warn">recovered from a crash</span>` : ''}</p>`);
+  out.push(html`<div class="toolbar">${[
+    button(STATUS_ACTIONS.createCheckpoint, 'Create Checkpoint'),
+    d.serverUrl ? button(STATUS_ACTIONS.copyServerInfo, 'Copy Server URL and Token', { secondary: true }) : '',
+    button(STATUS_ACTIONS.openStorageFolder, 'Open Storage Folder', { secondary: true }),
+    button(STATUS_ACTIONS.showLog, 'Show Log', { secondary: true }),
+  ]}</div>`);
 
-  out.push('<h2>What is recorded</h2><div class="cards">');
-  const card = (n: number, word: string) => `<div class="card"><div class="value">${h(figure(n))}</div><div class="label">${h(n === 1 ? word : word + 's')}</div></div>`;
-  out.push(card(s.counts.agents, 'agent'), card(s.counts.tasks, 'task'), card(s.counts.decisions, 'decision'),
-    card(s.counts.messages, 'message'), card(d.checkpoints.count, 'checkpoint'));
-  out.push('</div>');
+  const card = (n: number, word: string): SafeHtml => html`<div class="card"><div class="value">${figure(n)}</div><div class="label">${n === 1 ? word : word + 's'}</div></div>`;
+  out.push(html`<h2>What is recorded</h2><div class="cards">${[card(s.counts.agents, 'agent'), card(s.counts.tasks, 'task'), card(s.counts.decisions, 'decision'),
+    card(s.counts.messages, 'message'), card(d.checkpoints.count, 'checkpoint')]}</div>`);
 
-  out.push('<h2>Checkpoints</h2><dl class="facts">');
   const n = d.checkpoints.newest;
-  out.push(`<dt>Newest</dt><dd>${n ? `${h(n.title)}, ${h(shortTime(n.created_at, now))} (${h(ago(n.created_at, now))})` : '<span class="muted">none yet</span>'}</dd>`);
-  out.push(`<dt>Taken this run</dt><dd>${figure(m.checkpoint.count)}, ${figure(m.dedup_hits)} of them with nothing new to store</dd>`);
-  if (m.checkpoint.count) out.push(`<dt>Time per checkpoint</dt><dd>${millis(m.checkpoint.avg_ms)} on average, ${millis(m.checkpoint.p95_ms)} at the 95th percentile, last ${millis(m.checkpoint.last_ms)}</dd>`);
-  out.push(`<dt>Snapshots</dt><dd>${figure(m.snapshot_rates.hourly)} an hour, ${figure(m.snapshot_rates.daily)} a day</dd>`);
-  if (m.recovery.last_ms !== null) out.push(`<dt>Last recovery</dt><dd>${millis(m.recovery.last_ms)}</dd>`);
-  out.push('</dl>');
+  out.push(html`<h2>Checkpoints</h2><dl class="facts">
+<dt>Newest</dt><dd>${n ? `${n.title}, ${shortTime(n.created_at, now)} (${ago(n.created_at, now)})` : html`<span class="muted">none yet</span>`}</dd>
+<dt>Taken this run</dt><dd>${figure(m.checkpoint.count)}, ${figure(m.dedup_hits)} of them with nothing new to store</dd>
+${m.checkpoint.count ? html`<dt>Time per checkpoint</dt><dd>${millis(m.checkpoint.avg_ms)} on average, ${millis(m.checkpoint.p95_ms)} at the 95th percentile, last ${millis(m.checkpoint.last_ms)}</dd>` : ''}
+<dt>Snapshots</dt><dd>${figure(m.snapshot_rates.hourly)} an hour, ${figure(m.snapshot_rates.daily)} a day</dd>
+${m.recovery.last_ms !== null ? html`<dt>Last recovery</dt><dd>${millis(m.recovery.last_ms)}</dd>` : ''}
+</dl>`);
 
-  out.push('<h2>Storage</h2><dl class="facts">');
-  out.push(`<dt>Folder</dt><dd><code>${h(s.storage_path)}</code></dd>`);
   const st = m.storage_bytes;
-  out.push(`<dt>On disk</dt><dd>${bytes(st.total)}: database ${bytes(st.database)}, journal ${bytes(st.journal)}, images ${bytes(st.images)}, archive ${bytes(st.archive)}</dd>`);
-  out.push(`<dt>Growth</dt><dd>${figure(m.storage.growth_rate_mb_per_day)} MB a day</dd>`);
-  out.push(`<dt>Memory</dt><dd>${bytes(m.memory_bytes)}</dd>`);
-  out.push('</dl>');
+  out.push(html`<h2>Storage</h2><dl class="facts">
+<dt>Folder</dt><dd><code>${s.storage_path}</code></dd>
+<dt>On disk</dt><dd>${bytes(st.total)}: database ${bytes(st.database)}, journal ${bytes(st.journal)}, images ${bytes(st.images)}, archive ${bytes(st.archive)}</dd>
+<dt>Growth</dt><dd>${figure(m.storage.growth_rate_mb_per_day)} MB a day</dd>
+<dt>Memory</dt><dd>${bytes(m.memory_bytes)}</dd>
+</dl>`);
 
-  out.push('<h2>Activity</h2><dl class="facts">');
-  out.push(`<dt>Writes recorded</dt><dd>${figure(m.events_total)}</dd>`);
-  out.push(`<dt>Messages</dt><dd>${figure(m.activity.messages_per_hour)} an hour</dd>`);
-  out.push(`<dt>Decisions</dt><dd>${figure(m.activity.decisions_per_hour)} an hour</dd>`);
-  out.push(`<dt>Compactions</dt><dd>${m.compaction.count ? `${figure(m.compaction.count)}, last ${millis(m.compaction.last_ms)}` : '<span class="muted">none yet</span>'}</dd>`);
-  out.push('</dl>');
+  out.push(html`<h2>Activity</h2><dl class="facts">
+<dt>Writes recorded</dt><dd>${figure(m.events_total)}</dd>
+<dt>Messages</dt><dd>${figure(m.activity.messages_per_hour)} an hour</dd>
+<dt>Decisions</dt><dd>${figure(m.activity.decisions_per_hour)} an hour</dd>
+<dt>Compactions</dt><dd>${m.compaction.count ? `${figure(m.compaction.count)}, last ${millis(m.compaction.last_ms)}` : html`<span class="muted">none yet</span>`}</dd>
+</dl>`);
 
-  out.push('<h2>Server</h2><dl class="facts">');
-  out.push(`<dt>REST API</dt><dd>${d.serverUrl ? `<code>${h(d.serverUrl)}</code>` : '<span class="muted">not running</span>'}</dd>`);
-  out.push('</dl>');
-  return out.join('\n');
+  out.push(html`<h2>Server</h2><dl class="facts">
+<dt>REST API</dt><dd>${d.serverUrl ? html`<code>${d.serverUrl}</code>` : html`<span class="muted">not running</span>`}</dd>
+</dl>`);
+  return joinHtml(out, '\n');
 }

@@ -1,7 +1,7 @@
 // The HTML shell of the run timeline: a strict Content-Security-Policy (the bundled script and
 // style only with the page's nonce, the codicon font and stylesheet only from the extension's
 // dist/webview folder), theme colours through VS Code's CSS variables. No vscode import.
-import { escapeHtml } from './html';
+import { html, raw, type SafeHtml } from './html';
 
 export interface TimelineHtmlOptions {
   title: string;
@@ -71,15 +71,9 @@ svg { display: block; user-select: none; font-family: var(--vscode-font-family);
 `;
 
 /** The whole document; the script draws into #svg once the extension sends the model. */
-export function timelineHtml(o: TimelineHtmlOptions): string {
+export function timelineHtml(o: TimelineHtmlOptions): SafeHtml {
   const n = o.nonce;
-  const csp = [
-    "default-src 'none'",
-    `script-src 'nonce-${n}'`,
-    `style-src ${o.cspSource} 'nonce-${n}'`,
-    `font-src ${o.cspSource}`,
-  ].join('; ');
-  const legend = [
+  const legend = raw([
     '<span><span class="sw running"></span>running</span>',
     '<span><span class="sw done"></span>done</span>',
     '<span><span class="sw failed"></span>failed</span>',
@@ -91,20 +85,20 @@ export function timelineHtml(o: TimelineHtmlOptions): string {
     '<span class="c-checkpoint"><i class="codicon codicon-bookmark"></i>checkpoint</span>',
     '<span class="c-alert"><i class="codicon codicon-warning"></i>alert</span>',
     '<span class="c-crash"><i class="codicon codicon-debug-disconnect"></i>crash</span>',
-  ].join('');
-  return `<!DOCTYPE html>
+  ].join(''));
+  return html`<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'nonce-${n}'; style-src ${o.cspSource} 'nonce-${n}'; font-src ${o.cspSource}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${escapeHtml(o.codiconsUri)}" id="vscode-codicon-stylesheet" nonce="${n}">
-<title>${escapeHtml(o.title)}</title>
-<style nonce="${n}">${STYLE}</style>
+<link rel="stylesheet" href="${o.codiconsUri}" id="vscode-codicon-stylesheet" nonce="${n}">
+<title>${o.title}</title>
+<style nonce="${n}">${raw(STYLE)}</style>
 </head>
-<body data-folder="${escapeHtml(o.folder)}">
+<body data-folder="${o.folder}">
 <header>
-<h1>${escapeHtml(o.title)}</h1>
+<h1>${o.title}</h1>
 <span class="tools">
 <vscode-toolbar-button id="zoomIn" icon="zoom-in" label="Zoom in (+)" title="Zoom in (+)"></vscode-toolbar-button>
 <vscode-toolbar-button id="zoomOut" icon="zoom-out" label="Zoom out (−)" title="Zoom out (−)"></vscode-toolbar-button>
@@ -120,7 +114,7 @@ export function timelineHtml(o: TimelineHtmlOptions): string {
 <svg id="svg" xmlns="http://www.w3.org/2000/svg"></svg>
 </div>
 <div id="details" aria-live="polite"></div>
-<script nonce="${n}" src="${escapeHtml(o.scriptUri)}"></script>
+<script nonce="${n}" src="${o.scriptUri}"></script>
 </body>
 </html>`;
 }

@@ -55,7 +55,7 @@ export class TimelinePage extends Disposable {
       cspSource: web.cspSource,
       scriptUri: web.asWebviewUri(vscode.Uri.joinPath(root, 'timeline.js')).toString(),
       codiconsUri: web.asWebviewUri(vscode.Uri.joinPath(root, 'codicon.css')).toString(),
-    });
+    }).toString();
     this._register(web.onDidReceiveMessage((m: TimelineToHost) => this.receive(m)));
     // Live: every change of the folder's engine, and the clock for bars still running.
     this._register(sessions.onDidChange(({ session: s }) => {

@@ -54,6 +54,9 @@ function openStream(url: string, token: string): Promise<Stream> {
   });
 }
 
+/** Runs each call of a stream's change listener (tests wrap it to see what happens inside). */
+let around: (call: () => void) => void = call => call();
+
 /** Counts live onDidChange subscriptions of the real engine. */
 function countingEngine(engine: ContextEngineApi): { engine: ContextEngineApi; live: () => number } {
   let live = 0;
@@ -61,7 +64,7 @@ function countingEngine(engine: ContextEngineApi): { engine: ContextEngineApi; l
     get(target, prop, receiver) {
       if (prop === 'onDidChange') {
         return (listener: (e: ChangeEvent) => void): Disposable => {
-          const sub = target.onDidChange(listener);
+          const sub = target.onDidChange(e => around(() => listener(e)));
           live++;
           let disposed = false;
           return { dispose: () => { if (!disposed) { disposed = true; live--; sub.dispose(); } } };
@@ -127,6 +130,75 @@ describe('server: /stream', () => {
     assert.deepStrictEqual(blocks, [': connected', ': heartbeat', ': heartbeat']);
     s.close();
     await waitFor(() => live() === 0 && h.server.openStreams === 0, 'listener disposed after disconnect');
+  });
+
+  it('drops a client that stops reading once its unsent bytes pass the bound; a reading client keeps receiving', async () => {
+    const reader = await openStream(h.server.url, h.server.token);
+    assert.deepStrictEqual(await reader.next(1), [': connected']);
+    // A client that connects and never reads: its socket is paused, so the server's buffer fills.
+    const idle = await new Promise<http.ClientRequest>((resolve, reject) => {
+      const req = http.get(h.server.url + '/stream', { headers: { Authorization: `Bearer ${h.server.token}` } }, res => {
+        res.pause();
+        resolve(req);
+      });
+      req.on('error', reject);
+    });
+    idle.on('error', () => undefined); // reset by the server when dropped
+    await waitFor(() => h.server.openStreams === 2, 'both streams open');
+    // Each batch is one ~400 KB event (2,000 task ids); a few megabytes fill the idle socket's kernel buffers and then the bound.
+    const ids = Array.from({ length: 2000 }, (_, i) => `stream-drop-${i}-${'x'.repeat(180)}`);
+    let batches = 0;
+    while (h.server.openStreams === 2 && batches < 200) {
+      const r = await h.req('POST', '/events', { events: ids.map(task_id => ({ type: 'task', task_id, percentage: batches % 100 })) });
+      assert.strictEqual(r.status, 201, r.text);
+      batches++;
+    }
+    await waitFor(() => h.server.openStreams === 1, `the idle client dropped (after ${batches} batches)`);
+    assert.strictEqual(h.server.droppedStreams, 1);
+    assert.strictEqual(live(), 1, 'the reader still subscribed');
+    // The reader had every batch, and still gets what comes next.
+    await h.req('PUT', '/tasks/after-drop', { description: 'x' });
+    let changes = 0;
+    for (;;) {
+      const [b] = await reader.next(1);
+      if (b!.startsWith(':')) continue;
+      const event = JSON.parse(b!.split('\n')[2]!.slice('data: '.length)) as ChangeEvent;
+      if (event.ids.includes('after-drop')) break;
+      assert.strictEqual(event.ids.length, 2000);
+      changes++;
+    }
+    assert.strictEqual(changes, batches);
+    reader.close();
+  });
+
+  it('a change only queues its event: no stream is written while the engine tells its listeners', async () => {
+    const streams = await Promise.all(Array.from({ length: 20 }, () => openStream(h.server.url, h.server.token)));
+    await waitFor(() => h.server.openStreams === 20, 'all open');
+    let writesInListener = 0;
+    const write = http.ServerResponse.prototype.write;
+    let inListener = false;
+    http.ServerResponse.prototype.write = function (this: http.ServerResponse, ...args: unknown[]) {
+      if (inListener) writesInListener++;
+      return (write as (...a: unknown[]) => boolean).apply(this, args);
+    } as typeof write;
+    around = call => {
+      inListener = true;
+      try { call(); } finally { inListener = false; }
+    };
+    try {
+      await h.req('PUT', '/tasks/queued', { description: 'x' });
+      for (const s of streams) {
+        for (;;) {
+          const [b] = await s.next(1);
+          if (b!.includes('"queued"')) break;
+        }
+      }
+    } finally {
+      http.ServerResponse.prototype.write = write;
+      around = call => call();
+      streams.forEach(s => s.close());
+    }
+    assert.strictEqual(writesInListener, 0);
   });
 
   it('close() ends open streams', async () => {

@@ -2,10 +2,14 @@
 // report's sections and buttons (the webview itself is exercised by test/integration/suite/11-pages).
 import * as assert from 'assert';
 import type { EngineMetrics, EngineStatus, RecoveryReport, Task } from '../../../src/core/types';
-import { escapeHtml, pageHtml } from '../../../src/views/pages/html';
-import { renderReportBody, reportTitle } from '../../../src/views/pages/reportHtml';
-import { timelineHtml } from '../../../src/views/pages/timelineHtml';
-import { bytes, figure, millis, renderStatusBody } from '../../../src/views/pages/statusHtml';
+import { BLOCKED_URL, html, joinHtml, pageHtml as pageSafeHtml, raw, SafeHtml } from '../../../src/views/pages/html';
+import { renderReportBody as reportSafeHtml, reportTitle } from '../../../src/views/pages/reportHtml';
+import { timelineHtml as timelineSafeHtml } from '../../../src/views/pages/timelineHtml';
+import { bytes, figure, millis, renderStatusBody as statusSafeHtml } from '../../../src/views/pages/statusHtml';
+
+const renderReportBody = (...a: Parameters<typeof reportSafeHtml>): string => String(reportSafeHtml(...a));
+const renderStatusBody = (...a: Parameters<typeof statusSafeHtml>): string => String(statusSafeHtml(...a));
+const timelineHtml = (...a: Parameters<typeof timelineSafeHtml>): string => String(timelineSafeHtml(...a));
 
 const T = '2026-12-01T12:00:00.000Z';
 const task = (over: Partial<Task>): Task => ({
@@ -48,12 +52,12 @@ describe('pages', function () {
   });
 
   it('the shell allows only its own nonce: no network, no inline handlers', function () {
-    const html = pageHtml({ title: 'a "b"', body: '<p>x</p>', nonce: 'N0nce' });
-    assert.match(html, /content="default-src 'none'; style-src 'nonce-N0nce'; script-src 'nonce-N0nce';"/);
-    assert.ok(html.includes('<style nonce="N0nce">') && html.includes('<script nonce="N0nce">'));
-    assert.ok(html.includes('<title>a &quot;b&quot;</title>'));
-    assert.doesNotMatch(html, /https?:\/\/|onclick=|style="/);
-    assert.strictEqual(escapeHtml(`<a href='x'>&</a>`), '&lt;a href=&#39;x&#39;&gt;&amp;&lt;/a&gt;');
+    const page = String(pageSafeHtml({ title: 'a "b"', body: raw('<p>x</p>'), nonce: 'N0nce' }));
+    assert.match(page, /content="default-src 'none'; style-src 'nonce-N0nce'; script-src 'nonce-N0nce';"/);
+    assert.ok(page.includes('<style nonce="N0nce">') && page.includes('<script nonce="N0nce">'));
+    assert.ok(page.includes('<title>a &quot;b&quot;</title>'));
+    assert.doesNotMatch(page, /https?:\/\/|onclick=|style="/);
+    assert.strictEqual(String(html`<p title="${`"'`}">${`<a href='x'>&</a>`}</p>`), '<p title="&quot;&#39;">&lt;a href=&#39;x&#39;&gt;&amp;&lt;/a&gt;</p>');
   });
 
   it('the timeline loads its script and the codicon font from the extension only, with its nonce', function () {
@@ -124,5 +128,37 @@ describe('pages', function () {
     assert.ok(body.includes('<div class="label">agent</div>') && body.includes('<div class="label">tasks</div>'));
     assert.ok(body.includes('none yet'), 'compactions');
     assert.doesNotMatch(body, /copyServerInfo/, 'no server, no copy button');
+  });
+
+  it('html`…` escapes every interpolation for where it sits, and refuses the places it cannot make safe', function () {
+    const x = `<b onclick="a">&'\``;
+    assert.strictEqual(String(html`<p>${x}</p>`), '<p>&lt;b onclick=&quot;a&quot;&gt;&amp;&#39;&#96;</p>');
+    assert.strictEqual(String(html`<p title="${x}" class='${x}'>x</p>`),
+      '<p title="&lt;b onclick=&quot;a&quot;&gt;&amp;&#39;&#96;" class=\'&lt;b onclick=&quot;a&quot;&gt;&amp;&#39;&#96;\'>x</p>');
+    // Nested templates and lists pass as markup; null, undefined and false write nothing; numbers are text.
+    const items = ['a<', 'b'].map(i => html`<li>${i}</li>`);
+    assert.strictEqual(String(html`<ul>${items}</ul>${null}${undefined}${false}${0}`), '<ul><li>a&lt;</li><li>b</li></ul>0');
+    assert.strictEqual(String(joinHtml([html`<b>1</b>`, '<2>'], ' & ')), '<b>1</b> &amp; &lt;2&gt;');
+    // Unquoted attribute values, attribute names and markup inside an attribute are refused outright.
+    assert.throws(() => html`<p title=${'x'}>`, /inside a tag/);
+    assert.throws(() => html`<p ${'onclick="x"'}>`, /inside a tag/);
+    assert.throws(() => html`<p title="${html`<b>`}">`, /markup in the attribute title/);
+    assert.throws(() => html`<script nonce="${'n'}">${'alert(1)'}</script>`, /inside <script> or <style>/);
+    assert.throws(() => html`<style>${'body{}'}</style>`, /inside <script> or <style>/);
+    assert.strictEqual(String(html`<style>${raw('a>b{}')}</style><p>${'<'}</p>`), '<style>a>b{}</style><p>&lt;</p>');
+    // URLs: our anchors, jarvis commands and webview resources; anything else, or a URL built around data, is blocked.
+    const link = (u: string): string => String(html`<a href="${u}">x</a>`);
+    for (const ok of ['#incomplete-tasks', 'command:jarvis.openCheckpoint', 'https://file+.vscode-resource.vscode-cdn.net/ext/dist/webview/timeline.js']) {
+      assert.strictEqual(link(ok), `<a href="${ok}">x</a>`);
+    }
+    for (const bad of ['javascript:alert(1)', 'https://evil.example', '//evil.example', 'data:text/html,x', 'command:workbench.action.terminal.sendSequence', ' javascript:x', 'JAVASCRIPT:x']) {
+      assert.strictEqual(link(bad), `<a href="${BLOCKED_URL}">x</a>`, bad);
+    }
+    assert.strictEqual(String(html`<a href="#task-${'a b"<:/'}">x</a>`), '<a href="#task-a%20b%22%3C%3A%2F">x</a>');
+    assert.strictEqual(String(html`<form action="${'https://evil.example'}"></form>`), `<form action="${BLOCKED_URL}"></form>`);
+    // Only the helper mints SafeHtml: a look-alike object is text, and the constructor refuses callers.
+    const fake = { toString: () => '<script>x</script>' } as unknown as string;
+    assert.strictEqual(String(html`${fake}`), '&lt;script&gt;x&lt;/script&gt;');
+    assert.throws(() => new SafeHtml(Symbol('SafeHtml'), '<script>'), /made by html/);
   });
 });

@@ -1,7 +1,7 @@
 // The Team view's words for an origin and its recovery report (src/views/teamText.ts).
 import * as assert from 'assert';
 import type { TeamOriginInfo } from '../../../src/team/teamMode';
-import { lostText, originDescription, recoveryItem, recoveryText } from '../../../src/views/teamText';
+import { lostText, originDescription, originLabel, recoveryItem, recoveryText } from '../../../src/views/teamText';
 
 const NOW = Date.parse('2026-12-01T15:10:00.000Z');
 const at = (msAgo: number): string => new Date(NOW - msAgo).toISOString();
@@ -37,5 +37,14 @@ describe('team view text', function () {
     assert.strictEqual(item.description, `${time(r.created_at)} · 1 incomplete task`);
     assert.match(item.tooltip, /1 min ago.*read-only/);
     assert.strictEqual(recoveryItem({ ...r, trigger: 'manual', incomplete_tasks: 0 }, NOW).description, `${time(r.created_at)} · 0 incomplete tasks`);
+  });
+
+  it('an origin whose host or user hides characters shows them: a spoofed name cannot pass for another', function () {
+    // U+202E shows "build-box" + reversed text; U+200B makes "alice" and "al\u200Bice" look the same.
+    const spoofed = origin({ host: 'ci\u202Exob-dliub', user: 'al\u200Bice' });
+    assert.strictEqual(originLabel(spoofed, false), 'ci⟨U+202E⟩xob-dliub');
+    assert.strictEqual(originLabel(origin(), true), 'build-box (this folder)');
+    assert.strictEqual(originDescription(spoofed, NOW), 'al⟨U+200B⟩ice · seen 10 s ago');
+    assert.doesNotMatch(originLabel(spoofed, false) + originDescription(spoofed, NOW), /[\u200B-\u200F\u202A-\u202E\u2066-\u2069\uFEFF]/);
   });
 });
