@@ -7,6 +7,7 @@ import { CHECKPOINT_DIR, DB_FILE, isEmergencyFile, JOURNAL_FILE } from './fileNa
 import { listImages, readImage } from './images';
 import { parseIds } from './history';
 import { decodeJournal } from './journal';
+import { lostKinds } from './lostText';
 import type { FileSystemPort, Logger } from './ports';
 import { Store } from './store';
 import type { RecoveryReport, RecoveryStep } from './types';
@@ -177,7 +178,7 @@ export async function loadState(
     lostRecords = { from: lastSeq + 1, to: lostTo, count: lostTo - lastSeq, by_kind: byKind };
     if (firstNeeded === undefined) {
       lost.push(`Records ${lastSeq + 1} to ${lostTo} were acknowledged and are in no readable file: the state is that of ` +
-        `${loadedFrom === 'empty' ? 'an empty store' : `the ${loadedFrom.replace('_', ' ')}`}${describeKinds(byKind)}.`);
+        `${loadedFrom === 'empty' ? 'an empty store' : `the ${loadedFrom.replace('_', ' ')}`}${byKind && lostKinds(byKind) ? ` (lost: ${lostKinds(byKind)})` : ''}.`);
     }
   }
   // The loaded state does not continue the newest history: what follows is a new one.
@@ -185,10 +186,4 @@ export async function loadState(
     : loadedFrom === 'empty' && evidence ? 'started empty over an older history'
       : highestSeen > lastSeen ? `sequence ${lastSeen} is behind ${highestSeen}, seen elsewhere in the folder` : undefined;
   return { store, loadedFrom, steps, lost, replayed, lastSeq: lastSeen, journalHadContent, highestSeen, fork, lostRecords };
-}
-
-function describeKinds(byKind: Record<string, number> | null): string {
-  if (!byKind) return '';
-  const parts = Object.entries(byKind).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k.replace('_', ' ')}${n === 1 ? '' : 's'}`);
-  return parts.length ? ` (lost: ${parts.join(', ')})` : '';
 }

@@ -1,4 +1,5 @@
 import { mdText as t } from './markdownText';
+import { lostRecordsText } from './lostText';
 import { localStamp } from './time';
 import type { RecoveryReport } from './types';
 
@@ -21,8 +22,10 @@ export function renderRecoveryReport(r: RecoveryReport): string {
   out.push(`- **Took:** ${Number(r.duration_ms).toFixed(1)} ms`, '');
 
   out.push('## What was lost', '');
-  if (r.lost.length === 0) out.push('Nothing: every acknowledged write was restored.');
+  if (r.lost.length === 0 && !r.lost_records) out.push('Nothing: every acknowledged write was restored.');
   else r.lost.forEach(l => out.push(`- ${t(l)}`));
+  if (r.lost_records) out.push(`- ${t(lostRecordsText(r.lost_records))}`);
+  if (r.new_history) out.push('', `This folder starts a new history (${t(r.new_history)}): in team mode its records are sent under a new identity.`);
   out.push('');
 
   if (r.trigger === 'crash' && r.spool_intake !== undefined) {

@@ -2,6 +2,7 @@
 // read, not parsed: facts, the incomplete tasks as a table, the crash frontier, and buttons.
 // No vscode import (unit-tested in plain Node).
 import type { ChangesSince, RecoveryReport } from '../../core/types';
+import { lostRecordsText } from '../../core/lostText';
 import { decisionTypeLabel, duration, localTimeWithZone, shortTime, statusLabel, visibleId as id } from '../../format';
 import { button, html, joinHtml, type SafeHtml } from './html';
 
@@ -68,13 +69,15 @@ export function renderReportBody(r: RecoveryReport, now?: number, changes?: Chan
   const restored = [plural(r.restored.tasks, 'task'), plural(r.restored.agents, 'agent'), plural(r.restored.decisions, 'decision'), plural(r.restored.messages, 'message'), plural(r.restored.snapshots, 'snapshot')].join(', ');
   const prev = r.previous_run;
   out.push(html`<h2>Summary</h2><dl class="facts">
-<dt>Lost</dt><dd class="${r.lost.length ? 'bad' : 'ok'}">${r.lost.length ? plural(r.lost.length, 'loss') : 'nothing: every acknowledged write was restored'}</dd>
+<dt>Lost</dt><dd class="${r.lost.length || r.lost_records ? 'bad' : 'ok'}">${r.lost_records ? plural(r.lost_records.count, 'record') : r.lost.length ? plural(r.lost.length, 'loss') : 'nothing: every acknowledged write was restored'}</dd>
 <dt>State loaded from</dt><dd>${loadedFrom}</dd>
 <dt>Journal replayed</dt><dd>${plural(r.restored.journal_records_replayed, 'record')}</dd>
 <dt>Restored</dt><dd>${restored}</dd>
 ${prev ? html`<dt>Previous run</dt><dd>pid ${prev.pid} on ${id(prev.host)}, started ${shortTime(prev.started_at, now)}</dd>` : ''}
 </dl>`);
   if (r.lost.length) out.push(html`<ul class="bad">${r.lost.map(l => html`<li>${l}</li>`)}</ul>`);
+  if (r.lost_records) out.push(html`<p class="bad">${lostRecordsText(r.lost_records)}</p>`);
+  if (r.new_history) out.push(html`<p>This folder starts a new history (${r.new_history}): in team mode its records are sent under a new identity, so nothing written from now on can collide with what was written before.</p>`);
 
   if (crash && r.spool_intake !== undefined) out.push(...spoolIntake(r));
   if (changes) out.push(...sinceReport(changes, now));

@@ -49,6 +49,8 @@ export function fixtureReport(): RecoveryReport {
     } as never,
     alerts: [alert, { ...alert, id: 4, active: false, kind: 'stalled_task', subject: { type: 'task', id: 'review' } } as Alert],
     lost: ['2 events of a torn journal tail'], duration_ms: 12.5, as_of: T2,
+    lost_records: { from: 704, to: 1052, count: 349, by_kind: { decision: 100, message: 20, task_event: 0, span: 0, snapshot: 1, checkpoint: 1 } },
+    new_history: 'loaded from the recovery checkpoint',
     as_of_ids: { decision: 11, message: 4, task_event: 9, checkpoint: 5, span: 7 },
     spool_intake: { accepted: 3, duplicates: 1, rejected: 1, unreadable_lines: 1 },
   };

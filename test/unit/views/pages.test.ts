@@ -5,6 +5,7 @@ import type { EngineMetrics, EngineStatus, RecoveryReport, Task } from '../../..
 import { BLOCKED_URL, html, joinHtml, pageHtml as pageSafeHtml, raw, SafeHtml } from '../../../src/views/pages/html';
 import { renderReportBody as reportSafeHtml, reportTitle } from '../../../src/views/pages/reportHtml';
 import { timelineHtml as timelineSafeHtml } from '../../../src/views/pages/timelineHtml';
+import { renderRecoveryReport } from '../../../src/core/reportMarkdown';
 import { bytes, figure, millis, renderStatusBody as statusSafeHtml } from '../../../src/views/pages/statusHtml';
 
 const renderReportBody = (...a: Parameters<typeof reportSafeHtml>): string => String(reportSafeHtml(...a));
@@ -49,6 +50,21 @@ describe('pages', function () {
     assert.ok(taken.includes('away for about 14 s'));
     assert.ok(taken.includes('1 event refused') && taken.includes('2 torn lines skipped'));
     assert.doesNotMatch(renderReportBody(report({ trigger: 'manual', spool_intake: undefined })), /Spooled while/);
+  });
+
+  it('the report says what an older image could not bring back, by kind, and that a new history starts (page and Markdown)', function () {
+    const r = report({
+      loaded_from: 'recovery_checkpoint', new_history: 'loaded from the recovery checkpoint',
+      lost_records: { from: 704, to: 1052, count: 349, by_kind: { decision: 100, message: 1, task_event: 0, span: 0, snapshot: 0, checkpoint: 2 } },
+    });
+    const page = renderReportBody(r);
+    assert.ok(page.includes('Records 704 to 1,052 (349) are in no readable file: 100 decisions, 1 message, 2 checkpoints.'), page);
+    assert.ok(page.includes('starts a new history (loaded from the recovery checkpoint)'));
+    const md = renderRecoveryReport(r);
+    assert.ok(md.replace(/\\/g, '').includes('Records 704 to 1,052 (349) are in no readable file: 100 decisions, 1 message, 2 checkpoints.'), md);
+    assert.ok(!md.includes('Nothing: every acknowledged write was restored'));
+    assert.match(md, /starts a new history/);
+    assert.ok(!renderReportBody(report()).includes('no readable file'), 'nothing said when nothing was lost');
   });
 
   it('the shell allows only its own nonce: no network, no inline handlers', function () {
