@@ -177,7 +177,9 @@ export class ContextEngine implements ContextEngineApi {
     // Fold what was replayed (and cut any torn tail) before appending anything new: recovery ends
     // with a whole database file, so a second crash never replays the first one's journal.
     const loadedElsewhere = outcome.loadedFrom !== 'database' && outcome.loadedFrom !== 'empty';
-    if (outcome.journalHadContent || migratedFrom !== undefined || loadedElsewhere) {
+    // A database that held objects not ours is written out without them, and reported.
+    const tampered = outcome.foreignObjectsDropped.length > 0;
+    if (outcome.journalHadContent || migratedFrom !== undefined || loadedElsewhere || tampered) {
       const ok = await this.compactor.compactNow();
       outcome.steps.push({ step: 'fold journal into database', ok, detail: ok ? `database written (${this.compactor.dbBytes} bytes), journal emptied` : `could not write the database: ${this.health.reason}` });
     } else {
@@ -188,7 +190,7 @@ export class ContextEngine implements ContextEngineApi {
       await this.compactor.pruneImagesNow();
       await this.compactor.measureImages();
     });
-    if (crashed || outcome.lost.length > 0 || loadedElsewhere) {
+    if (crashed || outcome.lost.length > 0 || loadedElsewhere || tampered) {
       const report = buildReport(this.ctx, 'crash', outcome, previousRun, performance.now() - t0);
       // Kept in memory (and served) even when the disk refused it; the log says so.
       await writeReport(this.ctx, report);

@@ -5,6 +5,7 @@ import { importEmergency, type EmergencyFile } from './emergency';
 import { errorText as errText } from './errorText';
 import { CHECKPOINT_DIR, DB_FILE, isEmergencyFile, JOURNAL_FILE } from './fileNames';
 import { listImages, readImage } from './images';
+import { describeForeign, type ForeignObject } from './schemaGuard';
 import { decodeJournal } from './journal';
 import type { FileSystemPort, Logger } from './ports';
 import { Store } from './store';
@@ -22,6 +23,8 @@ export interface LoadOutcome {
   /** The highest journal sequence applied or seen; new records continue after it. */
   lastSeq: number;
   journalHadContent: boolean;
+  /** Triggers, views and objects not ours found in the file loaded, dropped (written out at the next fold). */
+  foreignObjectsDropped: ForeignObject[];
 }
 
 /**
@@ -44,6 +47,11 @@ export async function loadState(SQL: SqlJsStatic, fs: FileSystemPort, folder: st
       // damage from outside shows when Store.open reads the schema. A full check would cost about
       // 10 ms per MB at every recovery, so it is left to `PRAGMA integrity_check` on demand.
       steps.push({ step: `open ${what}`, ok: true, detail: `${bytes.length} bytes, last folded journal record ${s.getMeta('last_seq')}` });
+      if (s.foreignObjectsDropped.length) {
+        const list = describeForeign(s.foreignObjectsDropped);
+        steps.push({ step: `drop objects not of our schema from ${what}`, ok: false, detail: list });
+        log.warn(`[engine] ${what} held objects not of our schema, dropped: ${list}`);
+      }
       return s;
     } catch (e) {
       steps.push({ step: `open ${what}`, ok: false, detail: errText(e) });
@@ -142,5 +150,5 @@ export async function loadState(SQL: SqlJsStatic, fs: FileSystemPort, folder: st
   if (replayed) log.info(`[engine] replayed ${replayed} journal records`);
   const lastSeen = journal.records.reduce((m, r) => Math.max(m, r.seq), maxSeq);
   const journalHadContent = journal.records.some(r => r.op.o !== 'base') || journal.tornTailBytes > 0 || journal.corrupt.length > 0;
-  return { store, loadedFrom, steps, lost, replayed, lastSeq: lastSeen, journalHadContent };
+  return { store, loadedFrom, steps, lost, replayed, lastSeq: lastSeen, journalHadContent, foreignObjectsDropped: store.foreignObjectsDropped };
 }

@@ -15,6 +15,7 @@ export interface ReportInput {
   steps: RecoveryStep[];
   lost: string[];
   replayed: number;
+  foreignObjectsDropped?: RecoveryReport['foreign_objects_dropped'];
 }
 
 export function buildReport(
@@ -63,6 +64,7 @@ export function buildReport(
     as_of: iso(t),
     as_of_ids: marks,
     spool_intake: trigger === 'crash' ? null : undefined,
+    foreign_objects_dropped: o.foreignObjectsDropped?.length ? o.foreignObjectsDropped : undefined,
   };
 }
 
