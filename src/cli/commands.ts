@@ -200,7 +200,7 @@ const commands: Record<string, Command> = {
         // Never waits for PostgreSQL: replication connects (and retries) in the background.
         await team?.attach(engine);
         // One token for the REST API and OTLP's POST /v1/traces on the same port.
-        const token = loadOrCreateToken(engine.folder);
+        const token = loadOrCreateToken(engine.folder, ctx.logger);
         server = await JarvisServer.start({
           engine, port, token, logger: ctx.logger, mounts: otlpMounts({ engine, token, logger: ctx.logger }),
           ...(team ? { team } : {}),

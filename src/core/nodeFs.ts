@@ -26,7 +26,9 @@ export const nodeFileSystem: FileSystemPort = {
   unlink: p => call<void>(cb => fs.unlink(p, cb)),
   mkdir: p => call<string | undefined>(cb => fs.mkdir(p, { recursive: true, mode: 0o700 }, cb)).then(() => undefined),
   readdir: p => call<string[]>(cb => fs.readdir(p, cb)),
-  stat: p => call<fs.Stats>(cb => fs.stat(p, cb)).then((s): FileStat => ({ size: s.size, mtimeMs: s.mtimeMs, isDirectory: s.isDirectory() })),
+  stat: p => call<fs.Stats>(cb => fs.stat(p, cb)).then((s): FileStat => ({
+    size: s.size, mtimeMs: s.mtimeMs, isDirectory: s.isDirectory(), mode: s.mode & 0o7777, uid: s.uid,
+  })),
   syncDir: async p => {
     // Windows cannot open a folder for fsync; NTFS journals metadata itself.
     if (process.platform === 'win32') return;

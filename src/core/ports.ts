@@ -18,6 +18,9 @@ export interface FileStat {
   size: number;
   mtimeMs: number;
   isDirectory: boolean;
+  /** Permission bits and owner, where the file system has them (not on Windows). */
+  mode?: number;
+  uid?: number;
 }
 
 /**
