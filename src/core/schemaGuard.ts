@@ -10,29 +10,33 @@ export interface ForeignObject {
   name: string;
 }
 
-/** What a new database of that kind holds (type and name), made once per sql.js instance. */
-const expected = new WeakMap<SqlJsStatic, { live: Set<string>; segment: Set<string> }>();
+interface SchemaObject extends ForeignObject {
+  sql: string;
+}
+
+/** What a new database of that kind holds (type and name, to its definition), made once per sql.js instance. */
+const expected = new WeakMap<SqlJsStatic, { live: Map<string, string>; segment: Map<string, string> }>();
 
 export type EmptyMaker = (live: boolean) => { db: Database; close(): void };
 
 const key = (type: string, name: string) => `${type}\u0000${name}`;
 
-function objects(db: Database): ForeignObject[] {
-  const res = db.exec('SELECT type, name FROM sqlite_master');
-  return (res[0]?.values ?? []).map(([type, name]) => ({ type: String(type), name: String(name) }));
+function objects(db: Database): SchemaObject[] {
+  const res = db.exec('SELECT type, name, sql FROM sqlite_master');
+  return (res[0]?.values ?? []).map(([type, name, sql]) => ({ type: String(type), name: String(name), sql: String(sql ?? '').replace(/\s+/g, ' ') }));
 }
 
 /**
  * `makeEmpty` opens a new database of each kind with our schema (Store.open without bytes): the
  * expected objects are read from it, so this list never needs to follow the schema by hand.
  */
-function expectedObjects(SQL: SqlJsStatic, live: boolean, makeEmpty: EmptyMaker): Set<string> {
+function expectedObjects(SQL: SqlJsStatic, live: boolean, makeEmpty: EmptyMaker): Map<string, string> {
   let e = expected.get(SQL);
   if (!e) {
     const names = (l: boolean) => {
       const empty = makeEmpty(l);
       try {
-        return new Set(objects(empty.db).map(o => key(o.type, o.name)));
+        return new Map(objects(empty.db).map(o => [key(o.type, o.name), o.sql]));
       } finally {
         empty.close();
       }
@@ -49,7 +53,7 @@ const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
 const ORDER = ['trigger', 'view', 'index', 'table'];
 
 /**
- * Drops every trigger, every view and every table or index that our schema does not have from a
+ * Drops every trigger, every view, every index not defined as ours and every table our schema does not have from a
  * database just opened from bytes, before any statement of ours runs on it; returns what went.
  * Throws when an object cannot be dropped (a virtual table of a module sql.js lacks): the file is
  * then refused, as a corrupt one is, and the recovery chain falls back.
@@ -61,7 +65,8 @@ export function dropForeignObjects(SQL: SqlJsStatic, db: Database, live: boolean
   const foreign = objects(db)
     // sqlite_* objects are SQLite's own (automatic indexes, sqlite_sequence, sqlite_stat1).
     .filter(o => !o.name.startsWith('sqlite_'))
-    .filter(o => o.type === 'trigger' || o.type === 'view' || !ours.has(key(o.type, o.name)))
+    // An index of ours never changes: one redefined (made UNIQUE to refuse writes, say) goes, and our schema makes it again.
+    .filter(o => o.type === 'trigger' || o.type === 'view' || !ours.has(key(o.type, o.name)) || (o.type === 'index' && ours.get(key(o.type, o.name)) !== o.sql))
     .sort((a, b) => ORDER.indexOf(a.type) - ORDER.indexOf(b.type));
   const dropped: ForeignObject[] = [];
   for (const o of foreign) {
@@ -75,7 +80,7 @@ export function dropForeignObjects(SQL: SqlJsStatic, db: Database, live: boolean
         throw new Error(`the database holds a ${o.type} ${o.name} that is not ours and cannot be dropped: ${(e as Error).message}`);
       }
     }
-    dropped.push(o);
+    dropped.push({ type: o.type, name: o.name });
   }
   return dropped;
 }
