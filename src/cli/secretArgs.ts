@@ -7,11 +7,12 @@ import { privateFileProblem } from '../core/privateFile';
 // the arguments the system shows is overwritten at start (on Linux and macOS, setting the process
 // title rewrites that memory; it was readable until then).
 
-/** scheme://user:password@… with the password hidden. */
+/** scheme://user:password@… and ?password=… (libpq takes both). */
 const URL_PASSWORD = /(\b[a-z][a-z0-9+.-]*:\/\/[^/:@\s]*:)[^@\s]+@/gi;
+const QUERY_PASSWORD = /([?&][^=&\s]*pass[^=&\s]*=)[^&\s]+/gi;
 
 export function redactArg(arg: string): string {
-  return arg.replace(URL_PASSWORD, '$1***@');
+  return arg.replace(URL_PASSWORD, '$1***@').replace(QUERY_PASSWORD, '$1***');
 }
 
 export function hasUrlPassword(arg: string): boolean {

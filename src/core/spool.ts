@@ -59,8 +59,8 @@ export async function ingestSpool(
       n++;
       if (!line.trim()) continue;
       const parsed = parseSpoolLine(line);
-      if (parsed.ok === true) events.push(parsed.event);
-      else if (parsed.ok === 'torn') result.unreadable_lines++;
+      if (parsed.kind === 'event') events.push(parsed.event);
+      else if (parsed.kind === 'torn') result.unreadable_lines++;
       else {
         if (rejected.length < LOGGED_LINES) log.warn(`[spool] ${source} line ${n} refused: ${parsed.reason}`);
         rejected.push(JSON.stringify({ event: parsed.raw, error: { code: 'invalid', field: parsed.field, message: parsed.reason } }));
@@ -103,8 +103,9 @@ export async function ingestSpool(
 }
 
 /**
- * Whether a spool file may be taken in: one private to this user (clients create it 0600); one that may not is moved aside, never
- * deleted, so the name is free for a genuine client's spool, and the log says why.
+ * Whether a spool file may be taken in: only one private to this user (clients create it 0600).
+ * Another is moved aside, never deleted, so the name is free for a genuine client's spool; the
+ * log says why.
  */
 async function trusted(fs: FileSystemPort, log: Logger, folder: string, name: string): Promise<boolean> {
   const file = path.join(folder, name);

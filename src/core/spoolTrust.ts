@@ -5,7 +5,11 @@ import { checkBatch } from './validate';
 // A spool line is history the server takes on a client's word: it is checked as the event of
 // POST /events it stands for, and the file must be private to this user (privateFile.ts).
 
-export type SpoolLine = { ok: true; event: BatchEvent } | { ok: false; raw: unknown; reason: string; field?: string } | { ok: 'torn' };
+export type SpoolLine =
+  | { kind: 'event'; event: BatchEvent }
+  | { kind: 'refused'; raw: unknown; reason: string; field: string }
+  /** Not JSON: a client killed mid-append (its call never returned). */
+  | { kind: 'torn' };
 
 /** One spool line, checked as one event of POST /events that carries its event_id. */
 export function parseSpoolLine(line: string): SpoolLine {
@@ -13,15 +17,15 @@ export function parseSpoolLine(line: string): SpoolLine {
   try {
     raw = JSON.parse(line);
   } catch {
-    return { ok: 'torn' }; // a client killed mid-append: its call never returned
+    return { kind: 'torn' };
   }
   try {
     // Checked as the engine will check it; stored as read.
     const [event] = checkBatch([raw]);
     if (event.event_id === undefined) throw new ValidationError('events[0].event_id', 'is required in a spool (clients give every spooled event one)');
-    return { ok: true, event: raw as BatchEvent };
+    return { kind: 'event', event: raw as BatchEvent };
   } catch (e) {
     if (!(e instanceof ValidationError)) throw e;
-    return { ok: false, raw, reason: e.message, field: e.field };
+    return { kind: 'refused', raw, reason: e.message, field: e.field };
   }
 }
