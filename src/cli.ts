@@ -1,7 +1,11 @@
 #!/usr/bin/env node
 // jarvis-context: the command line entry (bundled to dist/cli.js). The commands live in src/cli/.
 import { runCli } from './cli/commands';
+import { scrubArgv } from './cli/secretArgs';
 import { errorWithStack } from './core/errorText';
+
+// A password given on the command line leaves what ps shows at once (serve warns about it).
+scrubArgv('jarvis-context', process.argv.slice(2));
 
 runCli(process.argv.slice(2), {
   out: text => process.stdout.write(text),

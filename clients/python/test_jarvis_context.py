@@ -297,8 +297,10 @@ class WithServerTest(TempDirTest):
 
     def known_token(self) -> str:
         """The token the server in self.folder will use (it keeps the folder's token file)."""
-        token = "spool-drain-test-token-0123456789abcdef"
-        with open(os.path.join(self.folder, "endpoint_token"), "w") as f:
+        # The server keeps only a token of its own shape (43 base64url characters) in a private file.
+        token = "spool-drain-test-token-0123456789abcdefABCD"
+        fd = os.open(os.path.join(self.folder, "endpoint_token"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
             f.write(token + "\n")
         return token
 

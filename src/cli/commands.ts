@@ -21,6 +21,7 @@ import { checkTeamConfig, teamInputFromEnv, type TeamConfig } from '../team/team
 import { TeamMode } from '../team/teamMode';
 import { COMMAND_HELP, USAGE } from './help';
 import { findServer, RemoteError, RemoteServer } from './remote';
+import { ARGV_PASSWORD_WARNING, hasUrlPassword, readUrlFile } from './secretArgs';
 import { parseLogLevel, stderrLogger } from './stderrLogger';
 
 export interface CliIo {
@@ -154,12 +155,24 @@ function reportPath(folder: string, file: string): string {
   return path.isAbsolute(file) ? file : path.join(folder, file);
 }
 
-/** --database-url / --project / --schema, else the environment; a bad value is wrong usage. */
-function serveTeamConfig(args: Record<string, string | boolean | undefined>, env: NodeJS.ProcessEnv): TeamConfig | undefined {
-  const fromEnv = teamInputFromEnv(env);
+/** --database-url (or --database-url-file) / --project / --schema, else the environment; a bad value is wrong usage. */
+function serveTeamConfig(args: Record<string, string | boolean | undefined>, io: CliIo): TeamConfig | undefined {
+  const fromEnv = teamInputFromEnv(io.env);
   const str = (v: string | boolean | undefined): string | undefined => (typeof v === 'string' ? v : undefined);
+  const given = str(args['database-url']);
+  const file = str(args['database-url-file']);
+  if (given !== undefined && file !== undefined) throw new CliError('--database-url and --database-url-file: give one of them', 2);
+  if (given !== undefined && hasUrlPassword(given)) io.err(ARGV_PASSWORD_WARNING);
+  let fromFile: string | undefined;
+  if (file !== undefined) {
+    try {
+      fromFile = readUrlFile(file, io.err);
+    } catch (e) {
+      throw new CliError(`--database-url-file: cannot read ${file}: ${(e as Error).message}`, 2);
+    }
+  }
   const input = {
-    databaseUrl: str(args['database-url']) ?? fromEnv.databaseUrl,
+    databaseUrl: given ?? fromFile ?? fromEnv.databaseUrl,
     project: str(args.project) ?? fromEnv.project,
     schema: str(args.schema) ?? fromEnv.schema,
   };
@@ -173,10 +186,10 @@ function serveTeamConfig(args: Record<string, string | boolean | undefined>, env
 
 const commands: Record<string, Command> = {
   serve: {
-    options: { ...PATH_OPTION, port: { type: 'string' }, ...WATCHDOG_OPTIONS, 'database-url': { type: 'string' }, project: { type: 'string' }, schema: { type: 'string' } },
+    options: { ...PATH_OPTION, port: { type: 'string' }, ...WATCHDOG_OPTIONS, 'database-url': { type: 'string' }, 'database-url-file': { type: 'string' }, project: { type: 'string' }, schema: { type: 'string' } },
     async run(args, ctx) {
       const watch = watchdogFlags(args);
-      const teamConfig = serveTeamConfig(args, ctx.io.env);
+      const teamConfig = serveTeamConfig(args, ctx.io);
       let port: number | undefined;
       if (typeof args.port === 'string') {
         port = Number(args.port);
@@ -200,7 +213,7 @@ const commands: Record<string, Command> = {
         // Never waits for PostgreSQL: replication connects (and retries) in the background.
         await team?.attach(engine);
         // One token for the REST API and OTLP's POST /v1/traces on the same port.
-        const token = loadOrCreateToken(engine.folder);
+        const token = loadOrCreateToken(engine.folder, ctx.logger);
         server = await JarvisServer.start({
           engine, port, token, logger: ctx.logger, mounts: otlpMounts({ engine, token, logger: ctx.logger }),
           ...(team ? { team } : {}),

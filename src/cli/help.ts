@@ -24,7 +24,7 @@ Exit status: 0 done, 1 failed, 2 wrong usage.
 `;
 
 export const COMMAND_HELP: Record<string, string> = {
-  serve: `Usage: jarvis-context serve [--path DIR] [--port N] [--database-url URL --project NAME [--schema S]] [watchdog options]
+  serve: `Usage: jarvis-context serve [--path DIR] [--port N] [--database-url-file FILE --project NAME [--schema S]] [watchdog options]
 
 Opens the storage folder (recovering it if its last writer crashed), serves the REST API on
 127.0.0.1 and writes endpoint.json (url, token, pid) into the folder. The same port takes
@@ -34,9 +34,12 @@ cleanly: requests in flight finish, then a final checkpoint.
 ${PATH_HELP}
   --port N           port (default: $JARVIS_CONTEXT_PORT, else the folder's previous port when
                      free, else any free port)
-  --database-url URL team mode: also replicate every acknowledged write to this PostgreSQL
-                     (postgres://user:password@host:5432/db?sslmode=require; default
-                     $JARVIS_CONTEXT_DATABASE_URL). Writes never wait for it.
+  --database-url-file FILE
+                     team mode: also replicate every acknowledged write to the PostgreSQL
+                     whose URL this file holds (postgres://user:password@host:5432/db?sslmode=require;
+                     keep it chmod 600; default $JARVIS_CONTEXT_DATABASE_URL). Writes never wait for it.
+  --database-url URL the same, the URL given here: a password in it shows in the process list
+                     until the server has started (it warns); prefer the file or the variable.
   --project NAME     the team project this folder belongs to (default $JARVIS_CONTEXT_PROJECT)
   --schema S         PostgreSQL schema of the tables (default $JARVIS_CONTEXT_SCHEMA, else jarvis_context)
 

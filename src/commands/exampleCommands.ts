@@ -18,6 +18,8 @@ export function registerExampleCommands(ctx: CommandContext): vscode.Disposable[
   return [
     /** Options for scripted callers (tests): `{ stepSeconds }`, how long each subtask "works" (default 1). */
     registerCommand(ctx, COMMANDS.runExample, async (options?: { stepSeconds?: number }): Promise<vscode.Terminal> => {
+      // It runs Python in a terminal of the folder: not in Restricted Mode (the menus hide it; a link may still call it).
+      if (!vscode.workspace.isTrusted) throw new UserFacingError('The example orchestrator runs code in this folder: trust the workspace first (Manage Workspace Trust).');
       const s = requireSession(ctx);
       if (!s.server) throw new UserFacingError('The example reports to the REST server, which is not running (setting jarvis.server.enabled, or see the log).');
       const script = vscode.Uri.joinPath(ctx.extensionUri, 'examples', 'python', 'orchestrator.py');

@@ -5,6 +5,7 @@ import type { EngineContext } from './engineContext';
 import { errorText as errText } from './errorText';
 import { ARCHIVE_DIR, segmentFile } from './fileNames';
 import type { ArchiveOp, SegmentIds, SegmentInfo } from './ops';
+import { describeForeign } from './schemaGuard';
 import { indexStep, optimizeIndex } from './searchIndex';
 import { readSnapshot } from './snapshotStore';
 import { Store } from './store';
@@ -129,6 +130,8 @@ export class Archive {
       .catch(e => this.ctx.log.warn(`[engine] could not remove archive file ${name}: ${errText(e)}`));
   }
 
+  private readonly foreignWarned = new Set<string>();
+
   /** Runs `fn` on a segment opened from disk; undefined when it cannot be read (logged). */
   async withSegment<T>(name: string, fn: (s: Store) => T): Promise<T | undefined> {
     let bytes: Uint8Array | undefined;
@@ -139,6 +142,11 @@ export class Archive {
     }
     if (!bytes) return undefined;
     const seg = Store.open(this.ctx.SQL, bytes, false);
+    if (seg.foreignObjectsDropped.length && !this.foreignWarned.has(name)) {
+      // Dropped in memory at every open (segments are read-only); said once a run.
+      this.foreignWarned.add(name);
+      this.ctx.log.warn(`[engine] archive segment ${name} held objects not of our schema, ignored: ${describeForeign(seg.foreignObjectsDropped)}`);
+    }
     try {
       return fn(seg);
     } finally {

@@ -181,7 +181,9 @@ export class ContextEngine implements ContextEngineApi {
     // Fold what was replayed (and cut any torn tail) before appending anything new: recovery ends
     // with a whole database file, so a second crash never replays the first one's journal.
     const loadedElsewhere = outcome.loadedFrom !== 'database' && outcome.loadedFrom !== 'empty';
-    if (outcome.journalHadContent || migratedFrom !== undefined || loadedElsewhere || outcome.fork !== undefined) {
+    // A database that held objects not ours is written out without them, and reported.
+    const tampered = outcome.foreignObjectsDropped.length > 0;
+    if (outcome.journalHadContent || migratedFrom !== undefined || loadedElsewhere || tampered || outcome.fork !== undefined) {
       const ok = await this.compactor.compactNow();
       outcome.steps.push({ step: 'fold journal into database', ok, detail: ok ? `database written (${this.compactor.dbBytes} bytes), journal emptied` : `could not write the database: ${this.health.reason}` });
     } else {
@@ -197,7 +199,7 @@ export class ContextEngine implements ContextEngineApi {
       const e = await this.forkHistory(this.writes.seq, outcome.fork);
       outcome.steps.push({ step: 'start a new history', ok: true, detail: `${outcome.fork}: records after ${e.after} belong to history ${e.id}` });
     }
-    if (crashed || outcome.lost.length > 0 || loadedElsewhere || outcome.fork !== undefined) {
+    if (crashed || outcome.lost.length > 0 || loadedElsewhere || tampered || outcome.fork !== undefined) {
       const report = buildReport(this.ctx, 'crash', outcome, previousRun, performance.now() - t0);
       // Kept in memory (and served) even when the disk refused it; the log says so.
       await writeReport(this.ctx, report);

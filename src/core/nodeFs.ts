@@ -14,6 +14,18 @@ async function writeAll(fd: number, data: Uint8Array): Promise<void> {
   }
 }
 
+/**
+ * A store folder is the user's alone (0700) whoever made it: a client, a checkout or a tool run
+ * under umask 000 may have made it open to all. Not a folder of another user's, nor a shared one
+ * with the sticky bit (/tmp), which are not the store's to change.
+ */
+async function makePrivate(dir: string): Promise<void> {
+  if (process.platform === 'win32') return;
+  const st = await call<fs.Stats>(cb => fs.stat(dir, cb));
+  if ((st.mode & 0o077) === 0 || (st.mode & 0o1000) !== 0 || st.uid !== process.getuid?.()) return;
+  await call<void>(cb => fs.chmod(dir, st.mode & 0o700, cb));
+}
+
 export const nodeFileSystem: FileSystemPort = {
   open: (p, flags) => call<number>(cb => fs.open(p, flags, 0o600, cb)),
   write: writeAll,
@@ -24,9 +36,14 @@ export const nodeFileSystem: FileSystemPort = {
   readFile: p => call<Buffer>(cb => fs.readFile(p, cb)),
   rename: (a, b) => call<void>(cb => fs.rename(a, b, cb)),
   unlink: p => call<void>(cb => fs.unlink(p, cb)),
-  mkdir: p => call<string | undefined>(cb => fs.mkdir(p, { recursive: true, mode: 0o700 }, cb)).then(() => undefined),
+  mkdir: async p => {
+    await call<string | undefined>(cb => fs.mkdir(p, { recursive: true, mode: 0o700 }, cb));
+    await makePrivate(p);
+  },
   readdir: p => call<string[]>(cb => fs.readdir(p, cb)),
-  stat: p => call<fs.Stats>(cb => fs.stat(p, cb)).then((s): FileStat => ({ size: s.size, mtimeMs: s.mtimeMs, isDirectory: s.isDirectory() })),
+  stat: p => call<fs.Stats>(cb => fs.stat(p, cb)).then((s): FileStat => ({
+    size: s.size, mtimeMs: s.mtimeMs, isDirectory: s.isDirectory(), mode: s.mode & 0o7777, uid: s.uid,
+  })),
   syncDir: async p => {
     // Windows cannot open a folder for fsync; NTFS journals metadata itself.
     if (process.platform === 'win32') return;

@@ -18,6 +18,9 @@ export interface FileStat {
   size: number;
   mtimeMs: number;
   isDirectory: boolean;
+  /** Permission bits and owner, where the file system has them (not on Windows). */
+  mode?: number;
+  uid?: number;
 }
 
 /**
@@ -36,7 +39,7 @@ export interface FileSystemPort {
   readFile(path: string): Promise<Uint8Array>;
   rename(from: string, to: string): Promise<void>;
   unlink(path: string): Promise<void>;
-  /** Creates the folder and its parents; no error when it exists. */
+  /** Creates the folder and its parents; no error when it exists. The folder is left private to the user (0700). */
   mkdir(path: string): Promise<void>;
   readdir(path: string): Promise<string[]>;
   stat(path: string): Promise<FileStat>;

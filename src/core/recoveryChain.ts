@@ -6,6 +6,7 @@ import { errorText as errText } from './errorText';
 import { CHECKPOINT_DIR, DB_FILE, isEmergencyFile, JOURNAL_FILE } from './fileNames';
 import { listImages, readImage } from './images';
 import { parseIds } from './history';
+import { describeForeign, type ForeignObject } from './schemaGuard';
 import { decodeJournal } from './journal';
 import { lostKinds } from './lostText';
 import type { FileSystemPort, Logger } from './ports';
@@ -30,6 +31,8 @@ export interface LoadOutcome {
   fork?: string;
   /** Records acknowledged once and in no readable file: the sequence range and, where known, counts by kind. */
   lostRecords?: LostRecords;
+  /** Triggers, views and objects not ours found in the file loaded, dropped (written out at the next fold). */
+  foreignObjectsDropped: ForeignObject[];
 }
 
 export interface LostRecords {
@@ -62,6 +65,11 @@ export async function loadState(
       // damage from outside shows when Store.open reads the schema. A full check would cost about
       // 10 ms per MB at every recovery, so it is left to `PRAGMA integrity_check` on demand.
       steps.push({ step: `open ${what}`, ok: true, detail: `${bytes.length} bytes, last folded journal record ${s.getMeta('last_seq')}` });
+      if (s.foreignObjectsDropped.length) {
+        const list = describeForeign(s.foreignObjectsDropped);
+        steps.push({ step: `drop objects not of our schema from ${what}`, ok: false, detail: list });
+        log.warn(`[engine] ${what} held objects not of our schema, dropped: ${list}`);
+      }
       return s;
     } catch (e) {
       steps.push({ step: `open ${what}`, ok: false, detail: errText(e) });
@@ -185,5 +193,6 @@ export async function loadState(
   const fork = loadedFrom === 'recovery_checkpoint' || loadedFrom === 'emergency_json' ? `loaded from the ${loadedFrom.replace('_', ' ')}`
     : loadedFrom === 'empty' && evidence ? 'started empty over an older history'
       : highestSeen > lastSeen ? `sequence ${lastSeen} is behind ${highestSeen}, seen elsewhere in the folder` : undefined;
-  return { store, loadedFrom, steps, lost, replayed, lastSeq: lastSeen, journalHadContent, highestSeen, fork, lostRecords };
+  return { store, loadedFrom, steps, lost, replayed, lastSeq: lastSeen, journalHadContent, highestSeen, fork, lostRecords,
+    foreignObjectsDropped: store.foreignObjectsDropped };
 }

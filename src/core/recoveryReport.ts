@@ -19,6 +19,7 @@ export interface ReportInput {
   lostRecords?: LostRecords;
   /** Why a new history started with this load (history.ts). */
   fork?: string;
+  foreignObjectsDropped?: RecoveryReport['foreign_objects_dropped'];
 }
 
 export function buildReport(
@@ -69,6 +70,7 @@ export function buildReport(
     as_of: iso(t),
     as_of_ids: marks,
     spool_intake: trigger === 'crash' ? null : undefined,
+    foreign_objects_dropped: o.foreignObjectsDropped?.length ? o.foreignObjectsDropped : undefined,
   };
 }
 

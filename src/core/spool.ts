@@ -4,6 +4,8 @@ import { defaultIsProcessAlive } from './crashMarker';
 import type { ContextEngineApi } from './engineApi';
 import { ValidationError } from './errors';
 import type { FileSystemPort, Logger } from './ports';
+import { privateFileProblem } from './privateFile';
+import { parseSpoolLine } from './spoolTrust';
 import type { SpoolResult } from './intake';
 import type { BatchEvent } from './types';
 import { MAX_BATCH_EVENTS } from './validate';
@@ -14,6 +16,10 @@ import { MAX_BATCH_EVENTS } from './validate';
 export const SPOOL_FILE = 'spool.jsonl';
 const REPLAYING = 'spool.replaying.jsonl';
 const REJECTED = 'spool.rejected.jsonl';
+/** Where a spool not taken in (another user's, or open to others) is moved, kept for a look; no client reads it. */
+const untrustedName = (name: string, ms: number) => `untrusted.${ms}.${name}`;
+/** Lines refused one by one in the log, per file; the rest are counted. */
+const LOGGED_LINES = 10;
 /** A spool a client took by rename to send it (clients/python, clients/typescript): spool.sending.<pid>.jsonl. */
 const SENDING = /^spool\.sending\.(\d+)\.jsonl$/;
 
@@ -38,6 +44,7 @@ export async function ingestSpool(
   // A spool left half-ingested by a crash comes first; then those of dead senders; then the current one.
   for (const source of [REPLAYING, ...orphans, SPOOL_FILE]) {
     const from = path.join(folder, source);
+    if (!(await trusted(fs, log, folder, source))) continue;
     if (source !== REPLAYING) {
       if (!(await readFileIfExists(fs, from))) continue;
       await fs.rename(from, replaying);
@@ -46,15 +53,19 @@ export async function ingestSpool(
     const bytes = await readFileIfExists(fs, replaying);
     if (!bytes) continue;
     const events: BatchEvent[] = [];
+    const rejected: string[] = [];
+    let n = 0;
     for (const line of Buffer.from(bytes).toString('utf8').split('\n')) {
+      n++;
       if (!line.trim()) continue;
-      try {
-        events.push(JSON.parse(line) as BatchEvent);
-      } catch {
-        result.unreadable_lines++; // a client killed mid-append: its call never returned
+      const parsed = parseSpoolLine(line);
+      if (parsed.kind === 'event') events.push(parsed.event);
+      else if (parsed.kind === 'torn') result.unreadable_lines++;
+      else {
+        if (rejected.length < LOGGED_LINES) log.warn(`[spool] ${source} line ${n} refused: ${parsed.reason}`);
+        rejected.push(JSON.stringify({ event: parsed.raw, error: { code: 'invalid', field: parsed.field, message: parsed.reason } }));
       }
     }
-    const rejected: string[] = [];
     for (let i = 0; i < events.length; i += MAX_BATCH_EVENTS) {
       const chunk = events.slice(i, i + MAX_BATCH_EVENTS);
       try {
@@ -89,4 +100,29 @@ export async function ingestSpool(
     log.info(`[spool] took in ${result.accepted} spooled events (${result.duplicates} already stored, ${result.rejected} refused)`);
   }
   return result;
+}
+
+/**
+ * Whether a spool file may be taken in: only one private to this user (clients create it 0600).
+ * Another is moved aside, never deleted, so the name is free for a genuine client's spool; the
+ * log says why.
+ */
+async function trusted(fs: FileSystemPort, log: Logger, folder: string, name: string): Promise<boolean> {
+  const file = path.join(folder, name);
+  let reason: string | undefined;
+  try {
+    reason = privateFileProblem(await fs.stat(file));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return true;
+    throw e;
+  }
+  if (reason === undefined) return true;
+  const aside = untrustedName(name, Date.now());
+  try {
+    await fs.rename(file, path.join(folder, aside));
+    log.warn(`[spool] ${name} not taken in: ${reason}; moved to ${aside}`);
+  } catch (e) {
+    log.warn(`[spool] ${name} not taken in: ${reason}; left in place (${(e as Error).message})`);
+  }
+  return false;
 }

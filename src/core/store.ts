@@ -2,6 +2,7 @@ import type { Database, SqlJsStatic, SqlValue, Statement } from 'sql.js';
 import { addChangeIds } from './changeIds';
 import type { ArchiveOp, BatchItemOp, CleanupOp, JournalOp, ResumeClearOp, ResumePointOp, SegmentIds, SegmentInfo } from './ops';
 import { ADDED_COLUMNS, CHAIN_INDEX, HISTORY_SCHEMA, LIVE_SCHEMA, SCHEMA_VERSION } from './schema';
+import { dropForeignObjects, type ForeignObject } from './schemaGuard';
 import { openIndex, resetIndex, SEGMENTS_INDEXED } from './searchIndex';
 import { parseEpochs, type Epoch } from './history';
 import { listWhere, parseJson as parse, toAgent, toAlert, toCheckpoint, toDecision, toMessage, toSpan, toTask, type Row } from './rows';
@@ -44,12 +45,16 @@ export class Store {
   /** The schema version the file had when opened, when it was older than this one. */
   migratedFrom: number | undefined;
 
+  /** Triggers, views and objects not of our schema that the file held, dropped at open. */
+  foreignObjectsDropped: ForeignObject[] = [];
+
   private constructor(readonly db: Database, readonly live: boolean) {}
 
   static open(SQL: SqlJsStatic, bytes: Uint8Array | undefined, live = true): Store {
     const db = new SQL.Database(bytes);
     try {
       const store = new Store(db, live);
+      if (bytes) store.foreignObjectsDropped = dropForeignObjects(SQL, db, live, l => Store.open(SQL, undefined, l));
       // Pages that archiving frees are given back (incremental_vacuum), so the file stays under its
       // cap; this must be set before the first table exists.
       if (live && !bytes) db.exec('PRAGMA auto_vacuum = INCREMENTAL');

@@ -235,6 +235,8 @@ export interface RecoveryReport {
   as_of_ids?: ReportMarks;
   /** Spooled events taken in when the server came back after the crash (crash reports). */
   spool_intake?: SpoolResult | null;
+  /** Triggers, views and tables or indexes not of our schema that the loaded database held, dropped at load. */
+  foreign_objects_dropped?: { type: string; name: string }[];
 }
 
 /** The newest row id of each history table at a report's moment. */

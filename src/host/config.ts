@@ -3,7 +3,7 @@ import type { AlertSettings } from '../core/alertSettings';
 import { sanitizePrices } from '../cost';
 import { CONFIG_DEFAULTS, type JarvisConfig, SETTINGS } from './settings';
 
-export { CONFIG_DEFAULTS, ENGINE_SETTINGS, type JarvisConfig, LIVE_ENGINE_SETTINGS, SERVER_SETTINGS, SETTINGS, TERMINAL_SETTINGS } from './settings';
+export { CONFIG_DEFAULTS, ENGINE_SETTINGS, type JarvisConfig, LIVE_ENGINE_SETTINGS, RESTRICTED_SETTINGS, SERVER_SETTINGS, SETTINGS, TERMINAL_SETTINGS } from './settings';
 
 function num(value: unknown, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
   return typeof value === 'number' && Number.isFinite(value) && value >= min && value <= max ? value : fallback;
@@ -18,7 +18,8 @@ export function readConfig(scope?: vscode.ConfigurationScope): JarvisConfig {
   const d = CONFIG_DEFAULTS;
   const contextPath = c.get<unknown>(SETTINGS.contextPath);
   return {
-    contextPath: typeof contextPath === 'string' ? contextPath.trim() : d.contextPath,
+    // Restricted Mode: workspace storage only. A user-level path may be relative to the (untrusted) folder.
+    contextPath: typeof contextPath === 'string' && vscode.workspace.isTrusted ? contextPath.trim() : d.contextPath,
     checkpointIntervalSeconds: num(c.get(SETTINGS.checkpointInterval), d.checkpointIntervalSeconds, 0),
     historySize: Math.floor(num(c.get(SETTINGS.historySize), d.historySize, 1)),
     imagesKeep: Math.floor(num(c.get(SETTINGS.imagesKeep), d.imagesKeep, 1)),

@@ -30,6 +30,13 @@ export class Sessions extends Disposable {
     this.deps.env.persistent = false; // a stale URL from an old window is worse than none
     this._register(vscode.workspace.onDidChangeWorkspaceFolders(() => void this.syncFolders()));
     this._register(vscode.workspace.onDidChangeConfiguration(e => this.onConfigChange(e)));
+    // Trusted now: the workspace's own store settings apply (Restricted Mode ignored them).
+    this._register(vscode.workspace.onDidGrantWorkspaceTrust(() => {
+      for (const s of this.all) {
+        const config = readConfig(s.folder);
+        if (config.contextPath || config.teamProject) void s.reopen(config);
+      }
+    }));
   }
 
   get current(): WorkspaceSession | undefined {

@@ -84,6 +84,12 @@ export const CONFIG_DEFAULTS: JarvisConfig = {
   teamSchema: 'jarvis_context',
 };
 
+/**
+ * Settings that say where records go (a folder, a team project or schema): in Restricted Mode a
+ * workspace's own value is not used (package.json `restrictedConfigurations`), so a repository
+ * cannot send the store to a folder it planted.
+ */
+export const RESTRICTED_SETTINGS = [SETTINGS.contextPath, SETTINGS.teamProject, SETTINGS.teamSchema];
 /** Settings whose change needs the engine reopened (its folder). */
 export const ENGINE_SETTINGS = [SETTINGS.contextPath, SETTINGS.teamProject, SETTINGS.teamSchema];
 /** Settings the running engine takes as they change. */

@@ -7,6 +7,11 @@ export function newToken(): string {
   return randomBytes(32).toString('base64url');
 }
 
+/** A token newToken could have made: 43 characters of base64url (32 random bytes). */
+export function isTokenShape(t: string): boolean {
+  return /^[A-Za-z0-9_-]{43}$/.test(t);
+}
+
 function digest(s: string): Buffer {
   return createHash('sha256').update(s, 'utf8').digest();
 }

@@ -3,7 +3,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { writeFileAtomicSync } from '../core/atomicFile';
-import { newToken } from './auth';
+import type { Logger } from '../core/ports';
+import { privateFileProblem } from '../core/privateFile';
+import { isLoopbackHost, isTokenShape, newToken } from './auth';
 
 export const ENDPOINT_FILE = 'endpoint.json';
 /** Outlives endpoint.json (removed on clean shutdown) so the token stays the same for the folder. */
@@ -17,12 +19,17 @@ export interface Endpoint {
   pid: number;
 }
 
-/** The folder's token, created on first use. */
-export function loadOrCreateToken(folder: string): string {
+/**
+ * The folder's token, created on first use. One we did not make (its shape is not ours, or the file
+ * is not private to this user: planted, so known to whoever planted it) is replaced, and logged.
+ */
+export function loadOrCreateToken(folder: string, log?: Pick<Logger, 'warn'>): string {
   const file = path.join(folder, TOKEN_FILE);
   try {
     const t = fs.readFileSync(file, 'utf8').trim();
-    if (/^[A-Za-z0-9_-]{32,}$/.test(t)) return t;
+    const problem = isTokenShape(t) ? privateFileProblem({ ...fs.statSync(file), isDirectory: false }) : 'it is not a token this server made';
+    if (problem === undefined) return t;
+    log?.warn(`[server] ${TOKEN_FILE} replaced by a new token: ${problem}`);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
@@ -60,13 +67,26 @@ export function readEndpoint(folder: string): Endpoint | undefined {
   }
   try {
     const v = JSON.parse(raw) as Partial<Endpoint>;
-    if (typeof v.url === 'string' && typeof v.token === 'string' && typeof v.pid === 'number') {
-      return { url: v.url, token: v.token, pid: v.pid };
-    }
+    if (isEndpoint(v)) return { url: v.url, token: v.token, pid: v.pid };
   } catch {
     // A damaged file is as good as none: the server rewrites it on start.
   }
   return undefined;
+}
+
+/**
+ * Read back as input: a server of ours listens on loopback over http, and its token fits in a
+ * header. A file naming another host would send the token (and what is asked) elsewhere.
+ */
+function isEndpoint(v: Partial<Endpoint>): v is Endpoint {
+  if (typeof v.url !== 'string' || typeof v.token !== 'string' || !Number.isSafeInteger(v.pid) || (v.pid as number) <= 0) return false;
+  if (!/^[\x21-\x7e]{1,512}$/.test(v.token)) return false;
+  try {
+    const u = new URL(v.url);
+    return u.protocol === 'http:' && isLoopbackHost(u.host) && u.username === '' && u.password === '';
+  } catch {
+    return false;
+  }
 }
 
 /** Removes endpoint.json only if it still describes this server (a newer one may have replaced it). */

@@ -132,7 +132,7 @@ export class JarvisServer implements Disposable {
     } catch (e) {
       logger.error(`[server] could not take in the spool: ${errorText(e)}; it stays on disk for the next start`);
     }
-    const token = options.token ?? loadOrCreateToken(options.engine.folder);
+    const token = options.token ?? loadOrCreateToken(options.engine.folder, logger);
     const httpServer = http.createServer();
     // Longer than client agents' idle sockets usually live, so keep-alive clients rarely race a close.
     httpServer.keepAliveTimeout = 30_000;

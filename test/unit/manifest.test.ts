@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { COMMANDS, INTERNAL_COMMANDS, TERMINAL_PROFILE, VIEW_CONTAINER, VIEWS } from '../../src/ids';
 import { ALERT_DEFAULTS } from '../../src/core/alertSettings';
-import { CONFIG_DEFAULTS, SETTINGS } from '../../src/host/settings';
+import { CONFIG_DEFAULTS, RESTRICTED_SETTINGS, SETTINGS } from '../../src/host/settings';
 
 const root = path.resolve(__dirname, '../../..');
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
@@ -103,6 +103,38 @@ describe('package.json manifest', function () {
     assert.strictEqual(props['jarvis.alerts.loopRepeats'].default, ALERT_DEFAULTS.loopRepeats);
     assert.strictEqual(props['jarvis.alerts.loopWindowSeconds'].default * 1000, ALERT_DEFAULTS.loopWindowMs);
     assert.strictEqual(props['jarvis.alerts.stalledTaskMinutes'].default * 60_000, ALERT_DEFAULTS.stalledTaskMs);
+  });
+
+  it('declares limited support for untrusted workspaces, restricting every setting that says where records go', function () {
+    const trust = pkg.capabilities?.untrustedWorkspaces;
+    assert.ok(trust, 'capabilities.untrustedWorkspaces is not declared');
+    assert.strictEqual(trust.supported, 'limited');
+    assert.ok(typeof trust.description === 'string' && trust.description.length > 40, 'says what Restricted Mode leaves out');
+    assert.deepStrictEqual([...trust.restrictedConfigurations].sort(), [...RESTRICTED_SETTINGS].sort());
+    // A text setting a folder can set names something (a path, a command, a URL, a place to write), as does a key that says so.
+    const namesSomething = /\b(path|folder|directory|file|command|url|uri|executable|program|schema|project)\b/i;
+    for (const [key, p] of Object.entries<Record<string, unknown>>(c.configuration.properties)) {
+      if (p.scope !== 'resource' && p.scope !== 'window' && p.scope !== 'machine-overridable' && p.scope !== 'language-overridable') continue;
+      if (p.type === 'string' || (p.type !== 'object' && namesSomething.test(key))) {
+        assert.ok(trust.restrictedConfigurations.includes(key), `${key} (${p.type}, scope ${p.scope}) names where things go or what runs: restrict it`);
+      }
+    }
+  });
+
+  it('runs the example orchestrator only in a trusted workspace', function () {
+    const palette = c.menus.commandPalette.find((m: { command: string }) => m.command === COMMANDS.runExample);
+    assert.strictEqual(palette?.when, 'isWorkspaceTrusted');
+    for (const [menu, entries] of Object.entries<{ command: string; when?: string }[]>(c.menus)) {
+      for (const e of entries.filter(x => x.command === COMMANDS.runExample)) assert.match(e.when ?? '', /(^|&& )isWorkspaceTrusted$/, menu);
+    }
+    for (const w of c.viewsWelcome.filter((x: { contents: string }) => x.contents.includes(`command:${COMMANDS.runExample}`))) {
+      assert.match(w.when, /&& isWorkspaceTrusted$/, w.contents);
+    }
+    for (const wt of c.walkthroughs) {
+      for (const st of wt.steps.filter((x: { description: string }) => x.description.includes(`command:${COMMANDS.runExample}`))) {
+        assert.strictEqual(st.when, 'isWorkspaceTrusted', st.id);
+      }
+    }
   });
 
   it('ships the icon it names', function () {

@@ -86,7 +86,8 @@ describe('client: the spool drains in the background', function () {
     // The spool lives in a folder of its own, so only the client can send it (a server takes its
     // own folder's spool in by itself at start).
     const port = await freePort();
-    const token = 'spool-drain-test-token-0123456789abcdef';
+    // The shape of a token the server makes (43 characters of base64url), in a file private to this user.
+    const token = 'spool-drain-test-token-0123456789abcdef-012';
     const manager = new JarvisContextManager({ url: `http://127.0.0.1:${port}`, token, contextPath: tempDir('jarvis-drain-client-') });
     let s: Awaited<ReturnType<typeof startServer>> | undefined;
     try {
@@ -95,7 +96,7 @@ describe('client: the spool drains in the background', function () {
       }
       assert.strictEqual(manager.pendingSpooled(), 20);
       const folder = tempDir('jarvis-drain-server-');
-      fs.writeFileSync(path.join(folder, 'endpoint_token'), token + '\n');
+      fs.writeFileSync(path.join(folder, 'endpoint_token'), token + '\n', { mode: 0o600 });
       s = await startServer(folder, port);
       const deadline = Date.now() + 30_000;
       while (manager.pendingSpooled() > 0 && Date.now() < deadline) await new Promise(r => setTimeout(r, 20));

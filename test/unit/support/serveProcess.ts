@@ -12,6 +12,8 @@ export interface ServeProcess {
   token: string;
   /** Resolves when the child has exited, however it ended. */
   exited: Promise<void>;
+  /** What it wrote to stderr so far. */
+  stderr: () => string;
 }
 
 /** dist/cli.js, from out/test/... or out/bench/... */
@@ -24,8 +26,8 @@ export function findCli(): string {
 }
 
 /** Starts the server on `folder` and resolves once it listens and endpoint.json names its token. */
-export function startServe(folder: string, env: NodeJS.ProcessEnv = {}): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [findCli(), 'serve', '--path', folder, '--port', '0'], {
+export function startServe(folder: string, env: NodeJS.ProcessEnv = {}, args: string[] = []): Promise<ServeProcess> {
+  const child = spawn(process.execPath, [findCli(), 'serve', '--path', folder, '--port', '0', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, JARVIS_LOG_LEVEL: 'warn', ...env },
   });
@@ -40,7 +42,7 @@ export function startServe(folder: string, env: NodeJS.ProcessEnv = {}): Promise
       if (!m) return;
       const ep = JSON.parse(fs.readFileSync(path.join(folder, 'endpoint.json'), 'utf8')) as { url: string; token: string };
       if (ep.url !== m[1]) reject(new Error(`endpoint.json names ${ep.url}, the server printed ${m[1]}`));
-      else resolve({ child, url: m[1], origin: new URL(m[1]).origin, token: ep.token, exited });
+      else resolve({ child, url: m[1], origin: new URL(m[1]).origin, token: ep.token, exited, stderr: () => err });
     });
     void exited.then(() => reject(new Error(`server exited before listening: ${err}`)));
   });
