@@ -1,6 +1,7 @@
 // An OTLP ExportTraceServiceRequest, protobuf or JSON, turned into the spans the engine stores.
 // A request that cannot be read at all throws OtlpDecodeError (400); a span that cannot be used
 // (bad ids, no start time) is counted as rejected and the others are kept (partial success).
+import { setOwn } from '../core/ownKeys';
 import { iso } from '../core/time';
 import type { Json, JsonObject, SpanInput, SpanStatus } from '../core/types';
 import { genAiFields } from './genaiAttributes';
@@ -113,7 +114,7 @@ function pbValue(v: PbAnyValue | null | undefined, depth: number): Json {
 function pbAttributes(kvs: PbKeyValue[] | undefined, depth = 0): JsonObject {
   const o: JsonObject = {};
   if (!kvs) return o;
-  for (const kv of kvs) if (kv.key) o[kv.key] = pbValue(kv.value, depth);
+  for (const kv of kvs) if (kv.key) setOwn(o, kv.key, pbValue(kv.value, depth));
   return o;
 }
 
@@ -202,7 +203,7 @@ function jsonValue(v: unknown, depth: number): Json {
 function jsonAttributes(kvs: unknown, depth = 0): JsonObject {
   const o: JsonObject = {};
   if (!Array.isArray(kvs)) return o;
-  for (const kv of kvs) if (isObj(kv) && typeof kv.key === 'string' && kv.key !== '') o[kv.key] = jsonValue(kv.value, depth);
+  for (const kv of kvs) if (isObj(kv) && typeof kv.key === 'string' && kv.key !== '') setOwn(o, kv.key, jsonValue(kv.value, depth));
   return o;
 }
 
