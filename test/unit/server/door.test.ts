@@ -115,6 +115,15 @@ describe('server: what can be stored is read back identical', () => {
     const snap = await h.req('GET', `/checkpoints/${cp.json.checkpoint_id}`);
     for (const k of Object.keys(expected)) assert.deepStrictEqual(snap.json.state[k], expected[k], k);
   });
+
+  it('PUT /context with __proto__ and constructor keys: GET /context and the next checkpoint hold every key', async () => {
+    const body = '{"__proto__":{"x":1},"constructor":{"y":2},"normal":1}';
+    assert.strictEqual((await h.req('PUT', '/context', body)).status, 200);
+    const stateText = (r: { text: string }) => JSON.stringify(JSON.parse(r.text).state);
+    assert.strictEqual(stateText(await h.req('GET', '/context')), body);
+    const cp = await h.req('POST', '/checkpoint', {});
+    assert.strictEqual(stateText(await h.req('GET', `/checkpoints/${cp.json.checkpoint_id}`)), body);
+  });
 });
 
 describe('engine: the same door without HTTP', () => {
