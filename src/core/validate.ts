@@ -30,13 +30,19 @@ export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-// U+0000 and UTF-16 surrogates: jsonb and text columns refuse NUL and unpaired surrogates. Pairs
-// (emoji and other astral characters) match too; stringProblem then looks closer.
-const SUSPECT = /[\u0000\ud800-\udfff]/;
+declare global {
+  interface String {
+    /** ES2024, in Node 20: false when the string holds a lone surrogate. */
+    isWellFormed(): boolean;
+  }
+}
 
 /** What in `s` no store can hold (NUL or a lone surrogate, with its index), or undefined. */
 function stringProblem(s: string): string | undefined {
-  if (!SUSPECT.test(s)) return undefined;
+  // jsonb and text columns refuse NUL and unpaired surrogates. This runs on every string of every
+  // write: both native checks cost a fraction of a regex test (7x less, README's figures); the
+  // loop below only says where.
+  if (s.isWellFormed() && !s.includes('\u0000')) return undefined;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (c === 0) return `NUL (U+0000) at index ${i}`;
