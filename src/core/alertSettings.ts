@@ -1,6 +1,6 @@
 import { envNumber } from './envNumber';
 import { ValidationError } from './errors';
-import { setOwn } from './ownKeys';
+import { getOwn, setOwn } from './ownKeys';
 import type { Logger } from './ports';
 
 // The watchdogs' thresholds (shared/API.md, GET /alerts): one definition, read by the engine, the
@@ -78,7 +78,7 @@ function dropUndefined<T extends object>(o: T): Partial<T> {
 
 /** The budget of one task or agent: its own entry, else the default; 0 is none. */
 export function budgetOf(s: AlertSettings, type: 'task' | 'agent', id: string): number {
-  const own = (type === 'task' ? s.taskBudgets : s.agentBudgets)[id];
+  const own = getOwn(type === 'task' ? s.taskBudgets : s.agentBudgets, id);
   return own ?? (type === 'task' ? s.taskTokenBudget : s.agentTokenBudget);
 }
 

@@ -2,7 +2,8 @@
 // state and as task and agent ids survive canonical JSON, checkpoints (keyframes and deltas), a
 // reopened engine and resume points made from those checkpoints.
 import * as assert from 'assert';
-import { canonicalJson, type ContextEngine } from '../../../src/core';
+import { canonicalJson, resolveAlertSettings, type ContextEngine } from '../../../src/core';
+import { budgetOf } from '../../../src/core/alertSettings';
 import { openEngine, tempDir } from '../support/fixtures';
 
 /** A JSON value as nested sorted [key, value] pairs: compares own keys only, prototypes aside. */
@@ -21,6 +22,13 @@ const taskOf = (view: { tasks: unknown[] } | undefined, id: string) => (view?.ta
 describe('user keys: __proto__ and constructor', () => {
   it('canonical JSON keeps them as keys, sorted with the rest', () => {
     assert.strictEqual(canonicalJson(JSON.parse('{"b":1,"__proto__":{"z":[{"constructor":0}]}}')), '{"__proto__":{"z":[{"constructor":0}]},"b":1}');
+  });
+
+  it('token budgets: __proto__ has its own entry; constructor, without one, the default', () => {
+    const s = resolveAlertSettings({ taskTokenBudget: 500, taskBudgets: JSON.parse('{"__proto__":100}') });
+    assert.strictEqual(budgetOf(s, 'task', '__proto__'), 100);
+    assert.strictEqual(budgetOf(s, 'task', 'constructor'), 500);
+    assert.strictEqual(budgetOf(s, 'task', 'other'), 500);
   });
 
   it('in the orchestrator state: in both checkpoints (keyframe and delta), after reopening, and in resume points', async () => {
