@@ -85,12 +85,21 @@ function keySegment(k: string): string {
 }
 
 /**
- * Refuses a value holding, in any string or object key at any depth, what PostgreSQL cannot store
- * as it is: U+0000 or a lone surrogate. The error names the exact place (`context.note`).
+ * Where `v` holds, in any string or object key at any depth, what PostgreSQL cannot store as it
+ * is (U+0000 or a lone surrogate): the exact place (`context.note`; `field` '' starts at a key)
+ * and the problem. Undefined when there is none.
  */
-export function checkStorable(field: string, v: unknown): void {
+export function findUnstorableField(field: string, v: unknown): { field: string; problem: string } | undefined {
   const f = findUnstorable(v);
-  if (f) throw new ValidationError(field + f.path.reverse().join(''), f.problem);
+  if (!f) return undefined;
+  const path = f.path.reverse().join('');
+  return { field: field === '' ? path.replace(/^\./, '') : field + path, problem: f.problem };
+}
+
+/** Refuses what findUnstorableField finds, with a ValidationError naming the place. */
+export function checkStorable(field: string, v: unknown): void {
+  const f = findUnstorableField(field, v);
+  if (f) throw new ValidationError(f.field, f.problem);
 }
 
 export function checkId(field: string, v: unknown): string {

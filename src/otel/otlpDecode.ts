@@ -2,6 +2,7 @@
 // A request that cannot be read at all throws OtlpDecodeError (400); a span that cannot be used
 // (bad ids, no start time) is counted as rejected and the others are kept (partial success).
 import { setOwn } from '../core/ownKeys';
+import { findUnstorableField } from '../core/validate';
 import { iso } from '../core/time';
 import type { Json, JsonObject, SpanInput, SpanStatus } from '../core/types';
 import { genAiFields } from './genaiAttributes';
@@ -76,6 +77,9 @@ class Collector {
       resource,
       scope,
     };
+    // One span PostgreSQL could not store is set aside (partial success), not the whole export.
+    const unstorable = findUnstorableField('', span);
+    if (unstorable) return this.reject(`span ${spanId}: ${unstorable.field}: ${unstorable.problem}`);
     if ((flags & HAS_IS_REMOTE) !== 0 && (flags & IS_REMOTE) !== 0) this.out.remoteParents.add(spanKey(traceId, spanId));
     this.out.spans.push(span);
   }
