@@ -1,5 +1,6 @@
 // Token counts become money: a price table (US dollars per million tokens, per model) from the
 // setting jarvis.cost.prices. Pure (no vscode import), shared by the views and the settings.
+import { setOwn } from './core/ownKeys';
 
 export interface ModelPrice {
   /** US dollars per million input (prompt) tokens. */
@@ -33,7 +34,7 @@ export function sanitizePrices(value: unknown): PriceTable {
   for (const [model, p] of Object.entries(value as Record<string, unknown>)) {
     if (!p || typeof p !== 'object') continue;
     const { input, output } = p as Record<string, unknown>;
-    if (typeof input === 'number' && typeof output === 'number' && input >= 0 && output >= 0 && Number.isFinite(input + output)) out[model] = { input, output };
+    if (typeof input === 'number' && typeof output === 'number' && input >= 0 && output >= 0 && Number.isFinite(input + output)) setOwn(out, model, { input, output });
   }
   return out;
 }

@@ -1,5 +1,6 @@
 import { envNumber } from './envNumber';
 import { ValidationError } from './errors';
+import { getOwn, setOwn } from './ownKeys';
 import type { Logger } from './ports';
 
 // The watchdogs' thresholds (shared/API.md, GET /alerts): one definition, read by the engine, the
@@ -66,7 +67,7 @@ function budgetTable(name: string, v: unknown): Record<string, number> {
   const out: Record<string, number> = {};
   for (const [id, n] of Object.entries(v as Record<string, unknown>)) {
     if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) throw new ValidationError(`${name}.${id}`, 'must be a number of tokens, 0 for none');
-    out[id] = n;
+    setOwn(out, id, n);
   }
   return out;
 }
@@ -77,7 +78,7 @@ function dropUndefined<T extends object>(o: T): Partial<T> {
 
 /** The budget of one task or agent: its own entry, else the default; 0 is none. */
 export function budgetOf(s: AlertSettings, type: 'task' | 'agent', id: string): number {
-  const own = (type === 'task' ? s.taskBudgets : s.agentBudgets)[id];
+  const own = getOwn(type === 'task' ? s.taskBudgets : s.agentBudgets, id);
   return own ?? (type === 'task' ? s.taskTokenBudget : s.agentTokenBudget);
 }
 

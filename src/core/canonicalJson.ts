@@ -1,4 +1,5 @@
 import { createHash } from 'crypto';
+import { setOwn } from './ownKeys';
 
 /** JSON with object keys sorted at every level, so equal content gives equal text and hash. */
 export function canonicalJson(value: unknown, indent?: number): string {
@@ -11,7 +12,7 @@ function sortKeys(value: unknown): unknown {
     const out: Record<string, unknown> = {};
     for (const k of Object.keys(value).sort()) {
       const v = (value as Record<string, unknown>)[k];
-      if (v !== undefined) out[k] = sortKeys(v);
+      if (v !== undefined) setOwn(out, k, sortKeys(v));
     }
     return out;
   }

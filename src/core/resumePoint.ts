@@ -1,5 +1,6 @@
 import type { Archive } from './archive';
 import { canonicalJson } from './canonicalJson';
+import { setOwn } from './ownKeys';
 import type { EngineContext } from './engineContext';
 import { NotFoundError, ValidationError } from './errors';
 import type { CheckpointOp, DecisionOp, ResumeClearOp, ResumePointOp, SnapshotOp } from './ops';
@@ -166,7 +167,7 @@ export class ResumePoints {
 function keyframe(p: SnapshotParts): SnapshotDelta {
   const obj = <K>(m: Map<K, string>) => {
     const out: { [id: string]: Json } = {};
-    for (const [k, v] of m) out[String(k)] = JSON.parse(v) as Json;
+    for (const [k, v] of m) setOwn(out, String(k), JSON.parse(v) as Json);
     return out;
   };
   return { base: null, state: [0, p.state], tasks: obj(p.tasks), agents: obj(p.agents), decisions: obj(p.decisions) };

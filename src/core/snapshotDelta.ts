@@ -1,5 +1,6 @@
 import { createHash } from 'crypto';
 import { canonicalJson } from './canonicalJson';
+import { getOwn, setOwn } from './ownKeys';
 import type { Json, JsonObject } from './types';
 
 // A context snapshot is stored as a delta against the snapshot before it: the orchestrator state
@@ -89,7 +90,7 @@ export function applyPatch(value: Json | undefined, patch: Patch): Json {
       const base = value && typeof value === 'object' && !Array.isArray(value) ? value : {};
       const out: JsonObject = { ...base };
       for (const k of patch[2]) delete out[k];
-      for (const [k, sub] of Object.entries(patch[1])) out[k] = applyPatch(out[k], sub);
+      for (const [k, sub] of Object.entries(patch[1])) setOwn(out, k, applyPatch(getOwn(out, k), sub));
       return out;
     }
     case 2: return [...(Array.isArray(value) ? value : []).slice(patch[1]), ...patch[2]];
@@ -101,12 +102,12 @@ export function diffJson(a: Json | undefined, b: Json): Patch | undefined {
   if (a === b) return undefined;
   if (isObject(a) && isObject(b)) {
     const sub: { [key: string]: Patch } = {};
-    const removed = Object.keys(a).filter(k => !(k in b) || b[k] === undefined);
+    const removed = Object.keys(a).filter(k => getOwn(b, k) === undefined);
     let changed = removed.length > 0;
     for (const k of Object.keys(b)) {
       if (b[k] === undefined) continue;
-      const p = diffJson(a[k], b[k]);
-      if (p) { sub[k] = p; changed = true; }
+      const p = diffJson(getOwn(a, k), b[k]);
+      if (p) { setOwn(sub, k, p); changed = true; }
     }
     return changed ? [1, sub, removed] : undefined;
   }

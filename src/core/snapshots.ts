@@ -1,4 +1,5 @@
 import { canonicalJson } from './canonicalJson';
+import { setOwn } from './ownKeys';
 import {
   addHash, diffJson, emptyParts, hashHex, hashParts, partHash, subHash, type SnapshotDelta, type SnapshotParts,
 } from './snapshotDelta';
@@ -167,7 +168,7 @@ export class SnapshotTracker {
       if (statePatch) delta.state = statePatch;
       for (const c of changes) {
         const field = c.kind === 'task' ? 'tasks' : c.kind === 'agent' ? 'agents' : 'decisions';
-        (delta[field] ??= {})[c.key] = c.value;
+        setOwn(delta[field] ??= {}, c.key, c.value);
       }
     }
     const bodyBytes = Buffer.byteLength(JSON.stringify(delta));
@@ -213,11 +214,11 @@ export class SnapshotTracker {
   private keyframeDelta(changes: (readonly ['task' | 'agent' | 'decision', string | number, Json])[], state: JsonObject): SnapshotDelta {
     const pick = (m: Map<string | number, string>, kind: string) => {
       const out: { [id: string]: Json } = {};
-      for (const [k, v] of m) out[String(k)] = JSON.parse(v) as Json;
+      for (const [k, v] of m) setOwn(out, String(k), JSON.parse(v) as Json);
       for (const [ck, key, value] of changes) {
         if (ck !== kind) continue;
         if (value === null) delete out[String(key)];
-        else out[String(key)] = value;
+        else setOwn(out, String(key), value);
       }
       return out;
     };

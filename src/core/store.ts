@@ -2,6 +2,7 @@ import type { Database, SqlJsStatic, SqlValue, Statement } from 'sql.js';
 import { addChangeIds } from './changeIds';
 import type { ArchiveOp, BatchItemOp, CleanupOp, JournalOp, ResumeClearOp, ResumePointOp, SegmentIds, SegmentInfo } from './ops';
 import { ADDED_COLUMNS, CHAIN_INDEX, HISTORY_SCHEMA, LIVE_SCHEMA, SCHEMA_VERSION } from './schema';
+import { setOwn } from './ownKeys';
 import { dropForeignObjects, type ForeignObject } from './schemaGuard';
 import { openIndex, resetIndex, SEGMENTS_INDEXED } from './searchIndex';
 import { parseEpochs, type Epoch } from './history';
@@ -535,7 +536,7 @@ export class Store {
     const out: Record<string, TokenUsage> = {};
     for (const r of this.all(`SELECT ${by} AS k, SUM(COALESCE(input_tokens, 0)) AS i, SUM(COALESCE(output_tokens, 0)) AS o
       FROM spans WHERE ${by} IS NOT NULL GROUP BY ${by}`)) {
-      out[String(r.k)] = { input_tokens: Number(r.i), output_tokens: Number(r.o) };
+      setOwn(out, String(r.k), { input_tokens: Number(r.i), output_tokens: Number(r.o) });
     }
     return out;
   }

@@ -14,7 +14,10 @@ import {
 // - an array of strings names the element at fault (`blockers[2]`);
 // - an agent's `status` may be left out: the update is then a heartbeat that keeps it (a new agent
 //   starts `active`);
-// - a batch event's `ts`, when given, is kept as the time it happened (an ISO 8601 time).
+// - a batch event's `ts`, when given, is kept as the time it happened (an ISO 8601 time);
+// - what the store takes, PostgreSQL must take too (team mode replicates it byte for byte): no
+//   string or object key anywhere holds U+0000 or a lone surrogate (checkStorable), and every
+//   time lies in the years 1 to 9999.
 // checkLimit and checkSince read queries, not writes: their field has a default, so it comes second.
 
 export const MAX_ID_LENGTH = 256;
@@ -27,11 +30,84 @@ export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+declare global {
+  interface String {
+    /** ES2024, in Node 20: false when the string holds a lone surrogate. */
+    isWellFormed(): boolean;
+  }
+}
+
+/** What in `s` no store can hold (NUL or a lone surrogate, with its index), or undefined. */
+function stringProblem(s: string): string | undefined {
+  // jsonb and text columns refuse NUL and unpaired surrogates. This runs on every string of every
+  // write: these two native checks cost a third of a regex test; the loop only says where.
+  if (s.isWellFormed() && !s.includes('\u0000')) return undefined;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0) return `NUL (U+0000) at index ${i}`;
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const next = s.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) { i++; continue; }
+      return `lone surrogate at index ${i}`;
+    }
+    if (c >= 0xdc00 && c <= 0xdfff) return `lone surrogate at index ${i}`;
+  }
+  return undefined;
+}
+
+/** The first unstorable string or key in `v`; its path is built backwards, only when there is one. */
+function findUnstorable(v: unknown): { path: string[]; problem: string } | undefined {
+  if (typeof v === 'string') {
+    const problem = stringProblem(v);
+    return problem === undefined ? undefined : { path: [], problem };
+  }
+  if (typeof v !== 'object' || v === null) return undefined;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const f = findUnstorable(v[i]);
+      if (f) { f.path.push(`[${i}]`); return f; }
+    }
+    return undefined;
+  }
+  const o = v as Record<string, unknown>;
+  for (const k of Object.keys(o)) {
+    const keyProblem = stringProblem(k);
+    if (keyProblem !== undefined) return { path: [keySegment(k)], problem: `key has a ${keyProblem}` };
+    const f = findUnstorable(o[k]);
+    if (f) { f.path.push(keySegment(k)); return f; }
+  }
+  return undefined;
+}
+
+/** A key as a field path step; one that is not a plain name is quoted (JSON escapes show NUL and surrogates). */
+function keySegment(k: string): string {
+  return /^[A-Za-z_$][\w$]*$/.test(k) ? `.${k}` : `[${JSON.stringify(k)}]`;
+}
+
+/**
+ * Where `v` holds, in any string or object key at any depth, what PostgreSQL cannot store as it
+ * is (U+0000 or a lone surrogate): the exact place (`context.note`; `field` '' starts at a key)
+ * and the problem. Undefined when there is none.
+ */
+export function findUnstorableField(field: string, v: unknown): { field: string; problem: string } | undefined {
+  const f = findUnstorable(v);
+  if (!f) return undefined;
+  const path = f.path.reverse().join('');
+  return { field: field === '' ? path.replace(/^\./, '') : field + path, problem: f.problem };
+}
+
+/** Refuses what findUnstorableField finds, with a ValidationError naming the place. */
+export function checkStorable(field: string, v: unknown): void {
+  const f = findUnstorableField(field, v);
+  if (f) throw new ValidationError(f.field, f.problem);
+}
+
 export function checkId(field: string, v: unknown): string {
   if (v === undefined) throw new ValidationError(field, 'is required');
   if (typeof v !== 'string') throw new ValidationError(field, 'must be a string');
   if (v.length === 0) throw new ValidationError(field, 'must not be empty');
   if (v.length > MAX_ID_LENGTH) throw new ValidationError(field, `must be at most ${MAX_ID_LENGTH} characters`);
+  checkStorable(field, v);
   return v;
 }
 
@@ -45,6 +121,7 @@ function checkText(field: string, v: unknown): string {
   if (v === undefined) throw new ValidationError(field, 'is required');
   if (typeof v !== 'string') throw new ValidationError(field, 'must be a string');
   if (v.length > MAX_TEXT_LENGTH) throw new ValidationError(field, `must be at most ${MAX_TEXT_LENGTH} characters`);
+  checkStorable(field, v);
   return v;
 }
 
@@ -53,17 +130,26 @@ function checkStringArray(field: string, v: unknown): string[] {
   v.forEach((s, i) => {
     if (typeof s !== 'string') throw new ValidationError(`${field}[${i}]`, 'must be a string');
   });
+  checkStorable(field, v);
   return v as string[];
 }
 
 export function checkObject(field: string, v: unknown): JsonObject {
   if (v === undefined) throw new ValidationError(field, 'is required');
   if (!isPlainObject(v)) throw new ValidationError(field, 'must be a JSON object');
+  checkStorable(field, v);
   return v as JsonObject;
 }
 
 function checkPresent(field: string, v: unknown): Json {
   if (v === undefined) throw new ValidationError(field, 'is required');
+  checkStorable(field, v);
+  return v as Json;
+}
+
+/** Any JSON value, `null` included (a decision's outcome). */
+function checkJsonValue(field: string, v: unknown): Json {
+  checkStorable(field, v);
   return v as Json;
 }
 
@@ -74,10 +160,16 @@ export function checkTaskStatus(field: string, v: unknown): TaskStatus {
   return v as TaskStatus;
 }
 
-/** A point in time, any form Date.parse reads; answered as ISO 8601 UTC. */
+// Years 1 to 9999: what ISO 8601 writes in four digits and PostgreSQL's timestamptz takes.
+const MIN_TIME_MS = Date.parse('0001-01-01T00:00:00.000Z');
+const MAX_TIME_MS = Date.parse('9999-12-31T23:59:59.999Z');
+
+/** A point in time, any form Date.parse reads, in the years 1 to 9999; answered as ISO 8601 UTC. */
 export function checkTime(field: string, v: unknown): string {
-  if (typeof v !== 'string' || v === '' || Number.isNaN(Date.parse(v))) throw new ValidationError(field, 'must be an ISO 8601 time');
-  return new Date(Date.parse(v)).toISOString();
+  const ms = typeof v === 'string' && v !== '' ? Date.parse(v) : NaN;
+  if (Number.isNaN(ms)) throw new ValidationError(field, 'must be an ISO 8601 time');
+  if (ms < MIN_TIME_MS || ms > MAX_TIME_MS) throw new ValidationError(field, 'must be a time in the years 1 to 9999');
+  return new Date(ms).toISOString();
 }
 
 export function checkBoolean(field: string, v: unknown): boolean {
@@ -127,7 +219,7 @@ export function checkDecision(raw: unknown, prefix = ''): DecisionInput {
     reasoning: checkText(`${prefix}reasoning`, o.reasoning),
   };
   return { ...out, ...pick<Pick<DecisionInput, 'outcome' | 'agent_id' | 'task_id'>>(o, prefix, {
-    outcome: (_f, v) => v as Json, agent_id: checkNullableId, task_id: checkNullableId,
+    outcome: checkJsonValue, agent_id: checkNullableId, task_id: checkNullableId,
   }) };
 }
 
@@ -173,6 +265,7 @@ export function checkBatch(raw: unknown, field = 'events'): BatchEvent[] {
         // Either { type, context: {...} } or the context's fields beside `type`.
         if (e.context !== undefined) return { ...base, type: 'context', context: checkContext(e.context, `${p}context`) };
         const { type: _t, event_id: _id, ts: _ts, ...rest } = e;
+        checkStorable(`${field}[${i}]`, rest);
         return { ...base, type: 'context', context: rest as JsonObject };
       }
     }
@@ -201,6 +294,8 @@ export function checkSpans(raw: unknown): SpanInput[] {
   return raw.map((s, i) => {
     const p = `spans[${i}].`;
     if (!isPlainObject(s)) throw new ValidationError(`spans[${i}]`, 'must be a JSON object');
+    // Every field is kept (the spread below), so all of it is checked, not only the named ones.
+    checkStorable(`spans[${i}]`, s);
     checkId(`${p}trace_id`, s.trace_id);
     checkId(`${p}span_id`, s.span_id);
     checkText(`${p}name`, s.name);

@@ -1,6 +1,8 @@
 // An OTLP ExportTraceServiceRequest, protobuf or JSON, turned into the spans the engine stores.
 // A request that cannot be read at all throws OtlpDecodeError (400); a span that cannot be used
 // (bad ids, no start time) is counted as rejected and the others are kept (partial success).
+import { setOwn } from '../core/ownKeys';
+import { findUnstorableField } from '../core/validate';
 import { iso } from '../core/time';
 import type { Json, JsonObject, SpanInput, SpanStatus } from '../core/types';
 import { genAiFields } from './genaiAttributes';
@@ -75,6 +77,9 @@ class Collector {
       resource,
       scope,
     };
+    // One span PostgreSQL could not store is set aside (partial success), not the whole export.
+    const unstorable = findUnstorableField('', span);
+    if (unstorable) return this.reject(`span ${spanId}: ${unstorable.field}: ${unstorable.problem}`);
     if ((flags & HAS_IS_REMOTE) !== 0 && (flags & IS_REMOTE) !== 0) this.out.remoteParents.add(spanKey(traceId, spanId));
     this.out.spans.push(span);
   }
@@ -113,7 +118,7 @@ function pbValue(v: PbAnyValue | null | undefined, depth: number): Json {
 function pbAttributes(kvs: PbKeyValue[] | undefined, depth = 0): JsonObject {
   const o: JsonObject = {};
   if (!kvs) return o;
-  for (const kv of kvs) if (kv.key) o[kv.key] = pbValue(kv.value, depth);
+  for (const kv of kvs) if (kv.key) setOwn(o, kv.key, pbValue(kv.value, depth));
   return o;
 }
 
@@ -202,7 +207,7 @@ function jsonValue(v: unknown, depth: number): Json {
 function jsonAttributes(kvs: unknown, depth = 0): JsonObject {
   const o: JsonObject = {};
   if (!Array.isArray(kvs)) return o;
-  for (const kv of kvs) if (isObj(kv) && typeof kv.key === 'string' && kv.key !== '') o[kv.key] = jsonValue(kv.value, depth);
+  for (const kv of kvs) if (isObj(kv) && typeof kv.key === 'string' && kv.key !== '') setOwn(o, kv.key, jsonValue(kv.value, depth));
   return o;
 }
 
