@@ -59,9 +59,14 @@ export function writeEndpoint(folder: string, endpoint: Endpoint): void {
 }
 
 export function readEndpoint(folder: string): Endpoint | undefined {
+  const file = path.join(folder, ENDPOINT_FILE);
   let raw: string;
   try {
-    raw = fs.readFileSync(path.join(folder, ENDPOINT_FILE), 'utf8');
+    // Ours only: written by this user, 0600, never a link (a cloned repository or another user
+    // of the machine could otherwise point the CLI, and its token, at a server of theirs).
+    const st = fs.lstatSync(file);
+    if (!st.isFile() || privateFileProblem({ isDirectory: false, mode: st.mode, uid: st.uid })) return undefined;
+    raw = fs.readFileSync(file, 'utf8');
   } catch {
     return undefined;
   }

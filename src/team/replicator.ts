@@ -815,9 +815,13 @@ function prepare(records: OutRecord[], epochOfSeq: (seq: number) => string): Pre
   return { records: taken, rows, last: taken[taken.length - 1].seq, now };
 }
 
-/** JSON for a jsonb parameter (faster than json here: the bodies stay jsonb); PostgreSQL's jsonb refuses \u0000, so it becomes U+FFFD. */
+/**
+ * JSON for a jsonb parameter (faster than json here: the bodies stay jsonb). Sent as it is: what
+ * the door refuses (NUL, lone surrogates) only comes from older journals, and a record PostgreSQL
+ * refuses is set aside whole rather than stored altered.
+ */
 function json(value: unknown): string {
-  return JSON.stringify(value).replace(/(?<!\\)((?:\\\\)*)\\u0000/g, '$1\\ufffd');
+  return JSON.stringify(value);
 }
 
 export { redactText };

@@ -56,10 +56,27 @@ describe('server: files planted in the folder', function () {
 
   it('endpoint.json naming anything but a loopback http address, or a bad pid or token, is ignored', () => {
     const dir = tempDir();
-    const write = (v: unknown) => fs.writeFileSync(path.join(dir, 'endpoint.json'), JSON.stringify(v));
+    const file = path.join(dir, 'endpoint.json');
+    const write = (v: unknown) => {
+      fs.rmSync(file, { force: true });
+      fs.writeFileSync(file, JSON.stringify(v), { mode: 0o600 });
+    };
     const good = { url: 'http://127.0.0.1:4321/api/jarvis/context', token: 'x'.repeat(43), pid: 1234 };
     write(good);
     assert.deepStrictEqual(readEndpoint(dir), good);
+    // Only a file of this user's, private, and not a link: a planted one is not followed by the CLI.
+    fs.chmodSync(file, 0o644);
+    assert.strictEqual(readEndpoint(dir), undefined, 'readable by others');
+    fs.chmodSync(file, 0o600);
+    if (process.getuid?.() === 0) {
+      fs.chownSync(file, 65534, 65534);
+      assert.strictEqual(readEndpoint(dir), undefined, 'owned by another user');
+    }
+    write(good);
+    const elsewhere = path.join(tempDir(), 'real.json');
+    fs.renameSync(file, elsewhere);
+    fs.symlinkSync(elsewhere, file);
+    assert.strictEqual(readEndpoint(dir), undefined, 'a link');
     for (const bad of [
       { ...good, url: 'http://evil.example:4321/api/jarvis/context' },
       { ...good, url: 'https://127.0.0.1:4321/' },
