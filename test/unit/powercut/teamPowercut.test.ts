@@ -188,6 +188,7 @@ async function runOne(url: string, db: Client, project: string, plan: CutPlan, s
     if (!pcA.dead) failures.push(`first boot failed with the power on: ${(e as Error).message}`);
   }
   let n = 0;
+  let forked: { id: string; after: number } | undefined;
   for (let round = 0; round < ROUNDS && engineA && !pcA.dead; round++) {
     const e = engineA;
     const writes: Promise<unknown>[] = [];
@@ -213,6 +214,8 @@ async function runOne(url: string, db: Client, project: string, plan: CutPlan, s
         ]).then(() => decisions.push(text)));
       }
     }
+    // A new history starts mid-run (as after a restored folder's conflict): cuts land on its record too.
+    if (round === 2) writes.push(e.forkHistory(e.journalSeq, 'power-cut drill').then(f => { forked = f; }));
     await within(Promise.allSettled(writes), 10_000);
     // Odd rounds wait for PostgreSQL and the saved position (segments then go); even rounds compact
     // at once, while the records are not yet replicated, which moves them into outbox segments.
@@ -285,6 +288,12 @@ async function runOne(url: string, db: Client, project: string, plan: CutPlan, s
   // Nothing beyond: the events are exactly 1..the last record of the second boot, without holes.
   if (rows.length !== finalSeq || (finalSeq && (Number(rows[0].seq) !== 1 || Number(rows[rows.length - 1].seq) !== finalSeq))) {
     failures.push(`PostgreSQL holds ${rows.length} events (seq ${rows[0]?.seq ?? '-'} to ${rows[rows.length - 1]?.seq ?? '-'}); the journal went to ${finalSeq}`);
+  }
+  // Records after an acknowledged fork are sent under a history other than the first.
+  if (forked) {
+    const early = await pgQuery<{ seq: string }>(
+      `SELECT seq FROM ${SCHEMA}.events WHERE project = $1 AND seq > $2 AND epoch = '' LIMIT 5`, [project, forked.after]);
+    if (early.length) failures.push(`records after the fork at ${forked.after} sent under the first history: seq ${early.map(r => r.seq).join(', ')}`);
   }
   // The state rows: each acknowledged decision and message once.
   const dRows = await pgQuery<{ t: string; c: string }>(
