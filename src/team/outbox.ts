@@ -68,7 +68,7 @@ export class Outbox implements JournalTap {
   /** Called after each group commit (the replicator wakes up). */
   onCommitted: (() => void) | undefined;
 
-  constructor(readonly folder: string, private readonly fs: FileSystemPort = nodeFileSystem) {
+  constructor(readonly folder: string, readonly fs: FileSystemPort = nodeFileSystem) {
     this.dir = path.join(folder, TEAM_DIR);
     this.segDir = path.join(this.dir, OUTBOX_DIR);
   }

@@ -174,6 +174,11 @@ export class Replicator {
     this.connState = v;
   }
 
+  /** Connected to PostgreSQL (replicating, or stalled on a refused record). */
+  get connected(): boolean {
+    return this.connState === 'replicating';
+  }
+
   /** How long records have waited with nothing advancing (0 when none waits). */
   private stalledFor(): number {
     if (this.pending === 0) return 0;
@@ -315,7 +320,7 @@ export class Replicator {
       // Another live server holds this origin (a copied folder, a cloned machine): this one
       // becomes an origin of its own, and both are shown.
       const old = this.origin;
-      this.origin = await newOrigin(this.engine.folder);
+      this.origin = await newOrigin(this.engine.folder, this.outbox.fs);
       this.outbox.forgetPosition();
       this.log.warn(`[team] origin ${old.id} is held by another live server (${await this.claimant(client, old.id)}); this folder is now origin ${this.origin.id}`);
       if (!(await this.takeClaim(client))) throw new Error(`origin ${this.origin.id} is already claimed`);

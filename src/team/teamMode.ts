@@ -198,7 +198,7 @@ export class TeamMode implements TeamReader {
   async status(): Promise<TeamStatus> {
     const r = this.running;
     await r.peeked;
-    if (r.state === 'replicating') {
+    if (r.connected) {
       try {
         const s = q(this.config.schema);
         // Ages by PostgreSQL's clock, which wrote last_seen: machines' clocks may disagree.
@@ -234,7 +234,7 @@ export class TeamMode implements TeamReader {
       project: this.config.project,
       schema: this.config.schema,
       origin: r.origin,
-      connected: r.state === 'replicating',
+      connected: r.connected,
       state: r.state,
       pending: r.pending,
       replicated_through: r.shipped,

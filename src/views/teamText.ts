@@ -17,8 +17,10 @@ export function recoveryItem(r: TeamRecoverySummary, now?: number): { label: str
 }
 
 /** The origin's row: its host, "(this folder)" for this folder's own. */
-export function originLabel(o: Pick<TeamOriginInfo, 'host'>, self: boolean): string {
-  return `${visibleId(o.host)}${self ? ' (this folder)' : ''}`;
+export function originLabel(o: Pick<TeamOriginInfo, 'host'> & Partial<Pick<TeamOriginInfo, 'folder'>>, self: boolean): string {
+  // Two folders on one host (or a copied one that took an origin of its own) differ by folder.
+  const folder = o.folder ? o.folder.split(/[\\/]/).filter(Boolean).pop() : undefined;
+  return `${visibleId(o.host)}${folder ? `: ${visibleId(folder)}` : ''}${self ? ' (this folder)' : ''}`;
 }
 
 /** "alice · seen 10 s ago · recovered from a crash 15:02:10", "alice · lost, seen 7 min ago". */

@@ -167,7 +167,7 @@ export class TeamView extends Disposable implements vscode.TreeDataProvider<Team
         item.description = originDescription(o);
         item.iconPath = new vscode.ThemeIcon(lost ? 'warning' : 'vm');
         item.contextValue = lost ? 'team.origin.lost' : 'team.origin';
-        item.tooltip = new vscode.MarkdownString(`**${mdEscape(o.host)}** · ${mdEscape(o.user)}  \nOrigin ${mdEscape(o.id)}  \nLast seen ${shortTime(o.last_seen)} (${ago(o.last_seen)})${lost ? `  \n${mdEscape(lostText(s.status.stale_after_ms))}` : ''}`);
+        item.tooltip = new vscode.MarkdownString(`**${mdEscape(o.host)}** · ${mdEscape(o.user)}  \n${o.folder ? `Folder ${mdEscape(o.folder)}  \n` : ''}Origin ${mdEscape(o.id)}  \nLast seen ${shortTime(o.last_seen)} (${ago(o.last_seen)})${lost ? `  \n${mdEscape(lostText(s.status.stale_after_ms))}` : ''}`);
         return item;
       }
       case 'report': {

@@ -206,6 +206,23 @@ describe('team mode: no silent loss when a history repeats itself', function () 
     await assertAllOnce(url, names, s);
   });
 
+  it('a recovery report file that is not a report (the text null, newest by name) is skipped: no 500, replication goes on', async () => {
+    const url = await pg.createDatabase(`s${++dbCount}`);
+    const folder = tempDir();
+    fs.mkdirSync(folder, { recursive: true, mode: 0o700 });
+    fs.writeFileSync(path.join(folder, 'recovery_report_9999-12-31T23-59-59-999Z.json'), 'null');
+    fs.writeFileSync(path.join(folder, 'recovery_report_9999-12-31T23-59-59-998Z.json'), '{"trigger":"crash","file":"../../etc/passwd"}');
+    const s = await serve(folder, url);
+    const latest = await s.req('GET', '/recovery-report');
+    assert.strictEqual(latest.status, 404, JSON.stringify(latest.json));
+    assert.deepStrictEqual((await s.req('GET', '/recovery-reports')).json.reports, []);
+    const names = await decide(s, 'g', 1, 10);
+    const t = await drained(s);
+    assert.strictEqual(t.last_error, null);
+    await assertAllOnce(url, names, s);
+    assert.match(s.output(), /not a recovery report/);
+  });
+
   it('a backlog of 1 MB records drains in transactions bounded by bytes (each record alone under a 1.5 MB bound); lag is known after a restart', async () => {
     const url = await pg.createDatabase(`s${++dbCount}`);
     const folder = tempDir();

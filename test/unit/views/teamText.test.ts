@@ -42,8 +42,10 @@ describe('team view text', function () {
   it('an origin whose host or user hides characters shows them: a spoofed name cannot pass for another', function () {
     // U+202E shows "build-box" + reversed text; U+200B makes "alice" and "al\u200Bice" look the same.
     const spoofed = origin({ host: 'ci\u202Exob-dliub', user: 'al\u200Bice' });
-    assert.strictEqual(originLabel(spoofed, false), 'ci⟨U+202E⟩xob-dliub');
-    assert.strictEqual(originLabel(origin(), true), 'build-box (this folder)');
+    assert.strictEqual(originLabel(spoofed, false), 'ci⟨U+202E⟩xob-dliub: shop');
+    assert.strictEqual(originLabel(origin(), true), 'build-box: shop (this folder)');
+    assert.strictEqual(originLabel(origin({ folder: 'C:\\work\\shop-copy' }), false), 'build-box: shop-copy', 'two folders on one host told apart');
+    assert.strictEqual(originLabel(origin({ folder: null }), false), 'build-box');
     assert.strictEqual(originDescription(spoofed, NOW), 'al⟨U+200B⟩ice · seen 10 s ago');
     assert.doesNotMatch(originLabel(spoofed, false) + originDescription(spoofed, NOW), /[\u200B-\u200F\u202A-\u202E\u2066-\u2069\uFEFF]/);
   });
