@@ -5,6 +5,7 @@
 // Decoding is bounded in work, not only in bytes (otlpLimits.ts): what is over a limit is skipped
 // unread and counted, and the decoders are generators that pause every few thousand steps, so
 // decodeTraces lets the event loop run between slices of a large request.
+import { randomUUID } from 'crypto';
 import * as protobuf from 'protobufjs';
 import { iso } from '../core/time';
 import type { Json, JsonObject, SpanInput, SpanStatus } from '../core/types';
@@ -626,13 +627,8 @@ export function decodeJsonTraces(text: string, limits: OtlpLimits = DEFAULT_OTLP
 }
 
 function* jsonSteps(text: string, limits: OtlpLimits): Steps<DecodedTraces> {
-  yield* checkJsonShape(text, limits);
-  let req: unknown;
-  try {
-    req = JSON.parse(text);
-  } catch (e) {
-    throw new OtlpDecodeError(`malformed JSON (${(e as Error).message})`);
-  }
+  const split = yield* splitJson(text, limits);
+  const req = parseJson(split.skeleton);
   if (!isObj(req)) throw new OtlpDecodeError('body: must be an ExportTraceServiceRequest object');
   const rss = field(req, 'resourceSpans', 'resource_spans');
   if (rss !== undefined && !Array.isArray(rss)) throw new OtlpDecodeError('resourceSpans: must be an array');
@@ -657,15 +653,34 @@ function* jsonSteps(text: string, limits: OtlpLimits): Steps<DecodedTraces> {
       if (!isObj(ss)) throw new OtlpDecodeError('scopeSpans: entries must be objects');
       const scope = isObj(ss.scope) && typeof ss.scope.name === 'string' && ss.scope.name !== '' ? truncate(ss.scope.name, limits) : null;
       if (ss.spans !== undefined && !Array.isArray(ss.spans)) throw new OtlpDecodeError('spans: must be an array');
-      for (const s of (ss.spans as unknown[] | undefined) ?? []) {
+      for (const item of (ss.spans as unknown[] | undefined) ?? []) {
         if (!c.admit()) continue;
-        if (!isObj(s)) c.reject('span: not an object');
+        const s = spanOf(item, split, text, limits);
+        if (typeof s === 'string') c.reject(s);
         else yield* jsonSpan(s, c, resource, scope);
         if (c.tick()) yield;
       }
     }
   }
   return c.finish();
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new OtlpDecodeError(`malformed JSON (${(e as Error).message})`);
+  }
+}
+
+/** A span of the request, parsed now from its own text; a string: why it is rejected. */
+function spanOf(item: unknown, split: JsonSplit, text: string, limits: OtlpLimits): Obj | string {
+  if (typeof item === 'string' && item.startsWith(split.nonce)) {
+    const at = split.spans[Number(item.slice(split.nonce.length))];
+    if (at.big) return `span: more than ${maxJsonPerSpan(limits)} JSON objects and arrays`;
+    item = parseJson(text.slice(at.start, at.end));
+  }
+  return isObj(item) ? item : 'span: not an object';
 }
 
 function* jsonSpan(s: Obj, c: Collector, resource: JsonObject, scope: string | null): Steps<void> {
@@ -701,17 +716,50 @@ function* jsonSpan(s: Obj, c: Collector, resource: JsonObject, scope: string | n
   }, resource, scope);
 }
 
+/** Objects and arrays a request may hold outside its spans (resources, scopes, the lists). */
+export const MAX_JSON_OUTSIDE_SPANS = 65_536;
+
+/** Objects and arrays one span may hold in OTLP/JSON; more rejects the span unparsed. */
+export function maxJsonPerSpan(limits: OtlpLimits): number {
+  return limits.maxAttributes * 64;
+}
+
+interface JsonSplit {
+  /** The request with each span replaced by a placeholder string: `${nonce}${index}`. */
+  skeleton: string;
+  nonce: string;
+  /** Each span's text range; `big` when over maxJsonPerSpan (never parsed). */
+  spans: { start: number; end: number; big: boolean }[];
+}
+
+const SPAN_PATH = [
+  undefined, ['resourceSpans', 'resource_spans'], undefined, ['scopeSpans', 'scope_spans'], undefined, ['spans'],
+];
+
 /**
- * Before JSON.parse builds anything: nesting and the number of objects and arrays, scanned in
- * slices. JSON.parse itself runs at once, so this is what bounds it.
+ * One pass over the text, in slices, before JSON.parse builds anything: nesting and size are
+ * checked, and each span's text is cut out, so that JSON.parse only ever runs on one span or on
+ * what is left around the spans, both bounded.
  */
-function* checkJsonShape(text: string, limits: OtlpLimits): Steps<void> {
+function* splitJson(text: string, limits: OtlpLimits): Steps<JsonSplit> {
   // The request's own levels down to an event attribute's value, then 4 per kvlist level.
   const maxNesting = 12 + 4 * limits.maxDepth;
-  const maxContainers = jsonContainerBudget(limits);
+  const perSpan = maxJsonPerSpan(limits);
+  const nonce = `\u0000${randomUUID()}:`;
+  const spans: JsonSplit['spans'] = [];
+  const parts: string[] = [];
+  // Per open container: whether an object, and the key it sits under (arrays inherit none).
+  const isObject: boolean[] = [];
+  const keyOf: (string | undefined)[] = [];
+  const lastKey: (string | undefined)[] = [];
   let depth = 0;
-  let containers = 0;
+  let outside = 0;
   let inString = false;
+  let stringStart = 0;
+  let expectKey = false;
+  let spanStart = -1;
+  let spanContainers = 0;
+  let copied = 0;
   const chunk = 1 << 16;
   for (let from = 0; from < text.length; from += chunk) {
     const to = Math.min(text.length, from + chunk);
@@ -719,20 +767,57 @@ function* checkJsonShape(text: string, limits: OtlpLimits): Steps<void> {
       const ch = text.charCodeAt(i);
       if (inString) {
         if (ch === 0x5c) i++;
-        else if (ch === 0x22) inString = false;
-      } else if (ch === 0x22) inString = true;
-      else if (ch === 0x7b || ch === 0x5b) {
-        if (++depth > maxNesting) throw new OtlpDecodeError(`JSON nested deeper than ${maxNesting} levels (attribute values: ${limits.maxDepth})`);
-        if (++containers > maxContainers) throw new OtlpDecodeError(`more than ${maxContainers} JSON objects and arrays in one request; send smaller batches`);
-      } else if (ch === 0x7d || ch === 0x5d) depth--;
+        else if (ch === 0x22) {
+          inString = false;
+          if (expectKey) {
+            lastKey[depth - 1] = text.slice(stringStart + 1, i);
+            expectKey = false;
+          }
+        }
+      } else if (ch === 0x22) {
+        inString = true;
+        stringStart = i;
+      } else if (ch === 0x7b || ch === 0x5b) {
+        if (depth >= maxNesting) throw new OtlpDecodeError(`JSON nested deeper than ${maxNesting} levels (attribute values: ${limits.maxDepth})`);
+        const obj = ch === 0x7b;
+        keyOf[depth] = depth > 0 && isObject[depth - 1] ? lastKey[depth - 1] : undefined;
+        isObject[depth] = obj;
+        lastKey[depth] = undefined;
+        depth++;
+        expectKey = obj;
+        if (spanStart >= 0) spanContainers++;
+        else if (obj && depth === 7 && isSpanPath(isObject, keyOf)) {
+          spanStart = i;
+          spanContainers = 1;
+        } else if (++outside > MAX_JSON_OUTSIDE_SPANS) {
+          throw new OtlpDecodeError(`more than ${MAX_JSON_OUTSIDE_SPANS} JSON objects and arrays outside spans; send smaller batches`);
+        }
+      } else if (ch === 0x7d || ch === 0x5d) {
+        depth--;
+        expectKey = false;
+        if (depth === 6 && spanStart >= 0) {
+          parts.push(text.slice(copied, spanStart), JSON.stringify(`${nonce}${spans.length}`));
+          spans.push({ start: spanStart, end: i + 1, big: spanContainers > perSpan });
+          copied = i + 1;
+          spanStart = -1;
+        }
+        if (depth < 0) throw new OtlpDecodeError('malformed JSON (unbalanced brackets)');
+      } else if (ch === 0x2c && depth > 0 && isObject[depth - 1]) expectKey = true;
     }
     yield;
   }
+  parts.push(text.slice(copied));
+  return { skeleton: parts.join(''), nonce, spans };
 }
 
-/** Objects and arrays one request may hold: room for a full batch of spans of typical size. */
-export function jsonContainerBudget(limits: OtlpLimits): number {
-  return limits.maxSpans * 32;
+/** An object at depth 7 that is an element of resourceSpans[].scopeSpans[].spans[]. */
+function isSpanPath(isObject: boolean[], keyOf: (string | undefined)[]): boolean {
+  for (let d = 0; d < 6; d++) {
+    if (isObject[d] !== (d % 2 === 0)) return false;
+    const names = SPAN_PATH[d];
+    if (names && !names.includes(keyOf[d] as string)) return false;
+  }
+  return true;
 }
 
 /** Decodes in slices, letting the event loop run between them. */
