@@ -506,10 +506,11 @@ function* pbSpan(r: Reader, end: number, c: Collector, resource: JsonObject, sco
   c.add(s, resource, scope);
 }
 
-/** An event matters only as an exception's message; other attributes are skipped unread. */
+/** An event matters only as an exception's message; other attribute values are skipped unread. */
 function* pbEvent(r: Reader, end: number, c: Collector, exception: string | null): Steps<string | null> {
   let name = '';
-  const found: [string, Json][] = [];
+  // Exception attributes of the event, by key: where their value lies.
+  const found: [string, number, number][] = [];
   let attributes = 0;
   while (r.pos < end) {
     const tag = r.uint32();
@@ -518,15 +519,45 @@ function* pbEvent(r: Reader, end: number, c: Collector, exception: string | null
       name = r.string();
     } else if (tag >>> 3 === 3) {
       const e = subEnd(r, tag);
-      if (attributes++ < c.limits.maxAttributes) found.push(pbKeyValue(r, e, 0, { left: c.limits.maxAttributes }, c.limits));
+      if (attributes++ < c.limits.maxAttributes) {
+        const kv = pbKeyAndValue(r, e);
+        if (EXCEPTION_KEYS.includes(kv[0])) found.push(kv);
+      }
       r.pos = e;
     } else skipField(r, tag);
     if (c.tick()) yield;
   }
   atEnd(r, end);
   let out = exception;
-  for (const [key, value] of found) out = exceptionText(name, key, value, out);
+  for (const [key, from, to] of found) {
+    if (name !== 'exception' || from < 0) continue;
+    r.pos = from;
+    out = exceptionText(name, key, pbValue(r, to, 0, { left: 0 }, c.limits), out);
+  }
+  r.pos = end;
   return out;
+}
+
+const EXCEPTION_KEYS = ['exception.message', 'exception.type'];
+
+/** A KeyValue's key and where its value lies (-1: none), the value left unread. */
+function pbKeyAndValue(r: Reader, end: number): [string, number, number] {
+  let key = '';
+  let from = -1;
+  let to = -1;
+  while (r.pos < end) {
+    const tag = r.uint32();
+    if (tag >>> 3 === 1) {
+      checkWire(tag, WIRE.bytes);
+      key = r.string();
+    } else if (tag >>> 3 === 2) {
+      to = subEnd(r, tag);
+      from = r.pos;
+      r.pos = to;
+    } else skipField(r, tag);
+  }
+  atEnd(r, end);
+  return [key, from, to];
 }
 
 function pbStatus(r: Reader, end: number, s: RawSpan): void {

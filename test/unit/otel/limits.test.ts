@@ -265,6 +265,23 @@ describe('otel: limits on one export', function () {
     assert.throws(() => decodeJsonTraces(JSON.stringify(json)), /JSON nested deeper than 76 levels/);
   });
 
+  it('a failed span without a message takes its exception\'s, from the events within the limit only', () => {
+    const { spans } = runSpans();
+    const failed = spans.find(s => s.name === 'execute_tool fetch_page') as unknown as {
+      status: { code: number; message?: string }; events: { name: string; attributes: Record<string, unknown>; time: [number, number] }[];
+    };
+    failed.status = { code: 2 };
+    const at = failed.events[0].time;
+    failed.events.unshift({ name: 'retry', attributes: { attempt: 1 }, time: at });
+    failed.events.push({ name: 'exception', attributes: { 'exception.type': 'Later' }, time: at });
+    const messageOf = (d: { spans: { name: string; status_message: string | null }[] }): string | null =>
+      d.spans.find(s => s.name === 'execute_tool fetch_page')!.status_message;
+    for (const decode of [(l = DEFAULT_OTLP_LIMITS) => decodeProtobufTraces(toProtobuf(spans), l), (l = DEFAULT_OTLP_LIMITS) => decodeJsonTraces(toJson(spans), l)]) {
+      assert.strictEqual(messageOf(decode()), 'timeout after 30 s');
+      assert.strictEqual(messageOf(decode({ ...DEFAULT_OTLP_LIMITS, maxEvents: 1 })), null, 'the exception is the second event');
+    }
+  });
+
   it('reads its limits from the environment, ignoring values that are not positive integers', () => {
     const warnings: string[] = [];
     const logger = { debug() {}, info() {}, warn: (m: string) => warnings.push(m), error() {} };
