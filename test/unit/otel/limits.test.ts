@@ -92,9 +92,11 @@ describe('otel: limits on one export', function () {
     const [r, g] = await Promise.all([bomb, good, statuses]);
     delay.disable();
 
-    // Measured directly, not as wall time: a loaded machine slows everything, a block stays a block.
+    // Measured directly, not as wall time. Alone the longest block is a GC pause of about 50 ms
+    // (decoding runs in 8 ms slices); before the limits it was 3 to 10 s. The bound leaves room
+    // for a loaded 2-core machine that deschedules the process.
     const blockedMs = delay.max / 1e6;
-    assert.ok(blockedMs < 250, `event loop blocked ${blockedMs.toFixed(0)} ms`);
+    assert.ok(blockedMs < 1000, `event loop blocked ${blockedMs.toFixed(0)} ms`);
     assert.ok(statusesBefore >= 1, 'GET /status was answered while the export was decoded');
     assert.ok(rssMax - rss0 < 300 * 1024 * 1024, `RSS grew ${((rssMax - rss0) / 2 ** 20).toFixed(0)} MB`);
     assert.strictEqual(g.status, 200);
