@@ -319,18 +319,11 @@ function pbList(r: Reader, end: number, depth: number, budget: ValueBudget, limi
 }
 
 function pbKeyValue(r: Reader, end: number, depth: number, budget: ValueBudget, limits: OtlpLimits): [string, Json] {
-  let key = '';
-  let value: Json = null;
-  while (r.pos < end) {
-    const tag = r.uint32();
-    if (tag >>> 3 === 1) {
-      checkWire(tag, WIRE.bytes);
-      key = r.string();
-    } else if (tag >>> 3 === 2) {
-      value = pbValue(r, subEnd(r, tag), depth, budget, limits);
-    } else skipField(r, tag);
-  }
-  atEnd(r, end);
+  const [key, from, to] = pbKeyAndValue(r, end);
+  if (from < 0) return [key, null];
+  r.pos = from;
+  const value = pbValue(r, to, depth, budget, limits);
+  r.pos = end;
   return [key, value];
 }
 
@@ -387,22 +380,32 @@ function* findField(r: Reader, end: number, field: number, c: Collector): Steps<
   return at;
 }
 
-function* pbResourceSpans(r: Reader, end: number, c: Collector): Steps<void> {
+/**
+ * ResourceSpans and ScopeSpans: field 1 (the resource, the scope) is read first wherever it
+ * stands, then each field 2 (scope spans, spans) with it.
+ */
+function* pbGroup<H>(
+  r: Reader, end: number, c: Collector, head: (end: number) => Steps<H>, none: H, child: (end: number, head: H) => Steps<void>,
+): Steps<void> {
   const start = r.pos;
   const at = yield* findField(r, end, 1, c);
-  let resource: JsonObject = {};
+  let h = none;
   if (at >= 0) {
     r.pos = at;
-    resource = yield* pbResource(r, subEnd(r, 1 << 3 | WIRE.bytes), c);
+    h = yield* head(subEnd(r, 1 << 3 | WIRE.bytes));
   }
   r.pos = start;
   while (r.pos < end) {
     const tag = r.uint32();
-    if (tag >>> 3 === 2) yield* pbScopeSpans(r, subEnd(r, tag), c, resource);
+    if (tag >>> 3 === 2) yield* child(subEnd(r, tag), h);
     else skipField(r, tag);
     if (c.tick()) yield;
   }
   atEnd(r, end);
+}
+
+function pbResourceSpans(r: Reader, end: number, c: Collector): Steps<void> {
+  return pbGroup<JsonObject>(r, end, c, e => pbResource(r, e, c), {}, (e, resource) => pbScopeSpans(r, e, c, resource));
 }
 
 function* pbResource(r: Reader, end: number, c: Collector): Steps<JsonObject> {
@@ -424,25 +427,11 @@ function* pbResource(r: Reader, end: number, c: Collector): Steps<JsonObject> {
   return attrs.result();
 }
 
-function* pbScopeSpans(r: Reader, end: number, c: Collector, resource: JsonObject): Steps<void> {
-  const start = r.pos;
-  const at = yield* findField(r, end, 1, c);
-  let scope: string | null = null;
-  if (at >= 0) {
-    r.pos = at;
-    scope = yield* pbScopeName(r, subEnd(r, 1 << 3 | WIRE.bytes), c);
-  }
-  r.pos = start;
-  while (r.pos < end) {
-    const tag = r.uint32();
-    if (tag >>> 3 === 2) {
-      const e = subEnd(r, tag);
-      if (c.admit()) yield* pbSpan(r, e, c, resource, scope);
-      else r.pos = e;
-    } else skipField(r, tag);
-    if (c.tick()) yield;
-  }
-  atEnd(r, end);
+function pbScopeSpans(r: Reader, end: number, c: Collector, resource: JsonObject): Steps<void> {
+  return pbGroup<string | null>(r, end, c, e => pbScopeName(r, e, c), null, function* (e, scope) {
+    if (c.admit()) yield* pbSpan(r, e, c, resource, scope);
+    else r.pos = e;
+  });
 }
 
 /** InstrumentationScope.name; its attributes are not kept. */
@@ -785,29 +774,27 @@ function* splitJson(text: string, limits: OtlpLimits): Steps<JsonSplit> {
   const lastKey: (string | undefined)[] = [];
   let depth = 0;
   let outside = 0;
-  let inString = false;
-  let stringStart = 0;
   let expectKey = false;
   let spanStart = -1;
   let spanContainers = 0;
   let copied = 0;
   const chunk = 1 << 16;
-  for (let from = 0; from < text.length; from += chunk) {
-    const to = Math.min(text.length, from + chunk);
-    for (let i = from; i < to; i++) {
+  let i = 0;
+  while (i < text.length) {
+    const to = Math.min(text.length, i + chunk);
+    for (; i < to; i++) {
       const ch = text.charCodeAt(i);
-      if (inString) {
-        if (ch === 0x5c) i++;
-        else if (ch === 0x22) {
-          inString = false;
-          if (expectKey) {
-            lastKey[depth - 1] = text.slice(stringStart + 1, i);
-            expectKey = false;
-          }
-        }
-      } else if (ch === 0x22) {
-        inString = true;
-        stringStart = i;
+      if (ch === 0x22) {
+        // Most of OTLP/JSON is strings: jump to the closing quote (one not escaped).
+        let j = i;
+        do {
+          j = text.indexOf('"', j + 1);
+          if (j < 0) j = text.length;
+        } while (j < text.length && escaped(text, j));
+        // Keys matter only on the way down to a span.
+        if (expectKey && spanStart < 0) lastKey[depth - 1] = text.slice(i + 1, j);
+        expectKey = false;
+        i = j;
       } else if (ch === 0x7b || ch === 0x5b) {
         if (depth >= maxNesting) throw new OtlpDecodeError(`JSON nested deeper than ${maxNesting} levels (attribute values: ${limits.maxDepth})`);
         const obj = ch === 0x7b;
@@ -839,6 +826,13 @@ function* splitJson(text: string, limits: OtlpLimits): Steps<JsonSplit> {
   }
   parts.push(text.slice(copied));
   return { skeleton: parts.join(''), nonce, spans };
+}
+
+/** Whether the character at `at` follows an odd number of backslashes. */
+function escaped(text: string, at: number): boolean {
+  let k = at - 1;
+  while (k >= 0 && text.charCodeAt(k) === 0x5c) k--;
+  return (at - 1 - k) % 2 === 1;
 }
 
 /** An object at depth 7 that is an element of resourceSpans[].scopeSpans[].spans[]. */
