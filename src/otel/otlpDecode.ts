@@ -57,17 +57,45 @@ function runAtOnce<T>(steps: Steps<T>): T {
   }
 }
 
-/** Runs a decoder in slices of SLICE_MS, letting the event loop run in between. */
-async function runSliced<T>(steps: Steps<T>): Promise<T> {
-  let t0 = performance.now();
-  for (;;) {
-    const r = steps.next();
-    if (r.done) return r.value;
-    if (performance.now() - t0 >= SLICE_MS) {
-      await new Promise<void>(resolve => setImmediate(resolve));
-      t0 = performance.now();
+interface Job {
+  steps: Steps<unknown>;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
+
+// Decoders of requests that arrive together share one slice per turn of the event loop: each
+// with a slice of its own, six at once held the loop six slices long.
+const jobs: Job[] = [];
+let pumping = false;
+
+/** Runs a decoder in slices, letting the event loop run in between. */
+function runSliced<T>(steps: Steps<T>): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    jobs.push({ steps, resolve: resolve as (value: unknown) => void, reject });
+    if (!pumping) {
+      pumping = true;
+      setImmediate(pump);
     }
+  });
+}
+
+/** Steps the decoders in turn for SLICE_MS in all, then yields to the event loop. */
+function pump(): void {
+  const t0 = performance.now();
+  while (jobs.length > 0 && performance.now() - t0 < SLICE_MS) {
+    const job = jobs.shift()!;
+    let r: IteratorResult<void, unknown>;
+    try {
+      r = job.steps.next();
+    } catch (e) {
+      job.reject(e);
+      continue;
+    }
+    if (r.done) job.resolve(r.value);
+    else jobs.push(job);
   }
+  if (jobs.length > 0) setImmediate(pump);
+  else pumping = false;
 }
 
 /** A value nested deeper than the limit: the span holding it is rejected. */
