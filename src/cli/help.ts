@@ -55,7 +55,9 @@ Watchdogs (GET /alerts); each flag overrides its environment variable:
 
 Environment: JARVIS_CHECKPOINT_INTERVAL (s), JARVIS_CONTEXT_HISTORY_SIZE, JARVIS_CONTEXT_IMAGES
 (database images kept under checkpoints/, default 3) and JARVIS_CONTEXT_IMAGES_MB (their total
-size, default 256; the newest is always kept).
+size, default 256; the newest is always kept). What one OTLP export may hold (README,
+"OpenTelemetry"): JARVIS_OTLP_MAX_SPANS (20000), JARVIS_OTLP_MAX_ATTRIBUTES (128),
+JARVIS_OTLP_MAX_EVENTS (128), JARVIS_OTLP_MAX_VALUE_LENGTH (1048576), JARVIS_OTLP_MAX_DEPTH (16).
 `,
   status: `Usage: jarvis-context status [--path DIR]
 

@@ -24,7 +24,7 @@ export const MAX_ID_LENGTH = 256;
 export const MAX_LIST_LIMIT = 10_000;
 export const MAX_BATCH_EVENTS = 10_000;
 export const MAX_CLEANUP_DAYS = 36_500;
-const MAX_TEXT_LENGTH = 1_000_000;
+export const MAX_TEXT_LENGTH = 1_000_000;
 
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);

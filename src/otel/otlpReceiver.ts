@@ -13,7 +13,8 @@ import { checkRequest } from '../server/auth';
 import { HttpError, readRawBody } from '../server/http';
 import type { ServerMount } from '../server/server';
 import { mapSpans, taskIdForTrace } from './genaiMapping';
-import { decodeJsonTraces, decodeProtobufTraces, OtlpDecodeError, spanKey, type DecodedTraces } from './otlpDecode';
+import { decodeTraces, OtlpDecodeError, spanKey, type DecodedTraces } from './otlpDecode';
+import { otlpLimitsFromEnv, type OtlpLimits } from './otlpLimits';
 import { encodeExportResponse, encodeRpcStatus } from './otlpProto';
 
 export const OTLP_TRACES_PATH = '/v1/traces';
@@ -35,6 +36,8 @@ export interface OtlpReceiverOptions {
    */
   token: string | (() => string);
   maxBytes?: number;
+  /** What one request may hold (otlpLimits.ts); default: the defaults overridden by JARVIS_OTLP_* variables. */
+  limits?: Partial<OtlpLimits>;
   logger?: Logger;
 }
 
@@ -42,6 +45,8 @@ export interface OtlpCounters {
   requests: number;
   spans: number;
   rejected: number;
+  /** Attributes over the limits, dropped. */
+  droppedAttributes: number;
   /** Metrics and logs exports answered 200 and dropped. */
   ignored: Record<IgnoredSignal, number>;
 }
@@ -114,14 +119,16 @@ function sendStatus(res: ServerResponse, enc: Encoding, e: OtlpError): void {
  * trace must not be mapped side by side. Writes are still durable before each 200.
  */
 export class OtlpTraceReceiver {
-  readonly counters: OtlpCounters = { requests: 0, spans: 0, rejected: 0, ignored: { metrics: 0, logs: 0 } };
+  readonly counters: OtlpCounters = { requests: 0, spans: 0, rejected: 0, droppedAttributes: 0, ignored: { metrics: 0, logs: 0 } };
   private readonly queue = new SerialQueue();
   private readonly maxBytes: number;
+  readonly limits: OtlpLimits;
   private readonly logger: Logger;
 
   constructor(private readonly options: OtlpReceiverOptions) {
     this.maxBytes = options.maxBytes ?? DEFAULT_OTLP_MAX_BYTES;
     this.logger = options.logger ?? silentLogger;
+    this.limits = { ...otlpLimitsFromEnv(process.env, this.logger), ...options.limits };
   }
 
   /** Answers the request completely (also its errors); never throws. */
@@ -131,15 +138,16 @@ export class OtlpTraceReceiver {
       const encoding = this.checkExport(req, OTLP_TRACES_PATH);
       let body = await readRaw(req, this.maxBytes);
       if (encoding === 'gzip') body = await gunzip(body, this.maxBytes);
-      const decoded = this.decode(enc, body);
-      const rejectedMessage = decoded.rejected > 0 ? `${decoded.rejected} span(s) rejected: ${decoded.problems.join('; ')}` : '';
+      const decoded = await this.decode(enc, body);
       await this.queue.run(() => this.store(decoded));
       this.counters.requests++;
       this.counters.spans += decoded.spans.length;
       this.counters.rejected += decoded.rejected;
+      this.counters.droppedAttributes += decoded.droppedAttributes;
+      const message = this.partialMessage(decoded);
       const answer = enc === 'protobuf'
-        ? encodeExportResponse(decoded.rejected, rejectedMessage)
-        : JSON.stringify(decoded.rejected > 0 ? { partialSuccess: { rejectedSpans: String(decoded.rejected), errorMessage: rejectedMessage } } : {});
+        ? encodeExportResponse(decoded.rejected, message)
+        : JSON.stringify(message ? { partialSuccess: { rejectedSpans: String(decoded.rejected), errorMessage: message } } : {});
       send(res, 200, enc, answer);
     } catch (e) {
       this.fail(req, res, enc, e);
@@ -196,9 +204,22 @@ export class OtlpTraceReceiver {
     return encoding === 'gzip' ? 'gzip' : 'identity';
   }
 
-  private decode(enc: Encoding, body: Buffer): DecodedTraces {
+  /**
+   * partialSuccess.errorMessage: why spans were rejected, and, as the OTLP specification allows
+   * with rejected_spans 0, a warning that attributes were dropped. Empty: full success.
+   */
+  private partialMessage(decoded: DecodedTraces): string {
+    const parts: string[] = [];
+    if (decoded.rejected > 0) parts.push(`${decoded.rejected} span(s) rejected: ${decoded.problems.join('; ')}`);
+    if (decoded.droppedAttributes > 0) {
+      parts.push(`${decoded.droppedAttributes} attribute(s) dropped (empty keys, or over the limit of ${this.limits.maxAttributes} per span or resource)`);
+    }
+    return parts.join('. ');
+  }
+
+  private async decode(enc: Encoding, body: Buffer): Promise<DecodedTraces> {
     try {
-      return enc === 'protobuf' ? decodeProtobufTraces(body) : decodeJsonTraces(body.toString('utf8'));
+      return await decodeTraces(enc, body, this.limits);
     } catch (e) {
       if (e instanceof OtlpDecodeError) throw new OtlpError(400, RPC.invalidArgument, e.message);
       throw e;

@@ -5,6 +5,7 @@ import { OTLPTraceExporter as ProtoExporter } from '@opentelemetry/exporter-trac
 import { OTLPTraceExporter as JsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { ContextEngine } from '../../../src/core/engine';
+import type { OtlpLimits } from '../../../src/otel/otlpLimits';
 import { otlpMounts, OTLP_TRACES_PATH, type OtlpTraceReceiver } from '../../../src/otel/otlpReceiver';
 import { JarvisServer } from '../../../src/server/server';
 import { openEngine, tempDir } from '../server/support';
@@ -23,9 +24,9 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(opts: { maxBytes?: number; folder?: string } = {}): Promise<Harness> {
+export async function startHarness(opts: { maxBytes?: number; folder?: string; limits?: Partial<OtlpLimits> } = {}): Promise<Harness> {
   const engine = await openEngine(opts.folder ?? tempDir('jarvis-otel-'));
-  const [mount, ...others] = otlpMounts({ engine, token: TOKEN, maxBytes: opts.maxBytes });
+  const [mount, ...others] = otlpMounts({ engine, token: TOKEN, maxBytes: opts.maxBytes, limits: opts.limits });
   const seen: Harness['seen'] = [];
   const server = await JarvisServer.start({
     engine, port: 0, token: TOKEN, writeEndpointFile: false,
