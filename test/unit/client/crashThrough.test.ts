@@ -23,8 +23,16 @@ async function waitFor(what: string, check: () => boolean, ms = 30_000): Promise
 }
 
 function spoolLines(folder: string): number {
-  return fs.readdirSync(folder).filter(n => n === 'spool.jsonl' || /^spool\.sending\.\d+\.jsonl$/.test(n))
-    .reduce((n, f) => n + fs.readFileSync(path.join(folder, f), 'utf8').split('\n').filter(l => l.trim()).length, 0);
+  // A file listed may be gone by the time it is read: the server drains and removes it meanwhile.
+  const lines = (f: string): number => {
+    try {
+      return fs.readFileSync(path.join(folder, f), 'utf8').split('\n').filter(l => l.trim()).length;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+      throw e;
+    }
+  };
+  return fs.readdirSync(folder).filter(n => n === 'spool.jsonl' || /^spool\.sending\.\d+\.jsonl$/.test(n)).reduce((n, f) => n + lines(f), 0);
 }
 
 function killed(p: ServeProcess): Promise<void> {
