@@ -137,9 +137,11 @@ export class Pages extends Disposable {
     const key = (state as { folder?: unknown } | undefined)?.folder;
     const session = this.sessions.all.find(s => s.key === key) ?? (key === undefined ? this.sessions.current : undefined);
     if (!session || this.timelines.has(session.key)) {
+      this.log.info(`[pages] a timeline tab left open is closed: ${session ? 'its folder has one already' : `no open folder is ${String(key)}`}`);
       panel.dispose();
       return;
     }
+    this.log.info(`[pages] the timeline left open is drawn again for ${session.key}`);
     this.keepTimeline(session, new TimelinePage(session, this.sessions, this.timelineHost.extensionUri, this.timelineHost.reveal, this.log, panel));
   }
 
