@@ -79,7 +79,9 @@ const f2 = (n: number): string => n.toFixed(2);
 /** One line a figure: median ratio new/old, its range over rounds, and the verdict. */
 export function formatVerdicts(verdicts: FigureVerdict[], threshold: number): string {
   const width = Math.max(10, ...verdicts.map(v => v.figure.length));
-  const lines = verdicts.map(v => {
+  // Gated figures first: they decide; the rest (latencies, the bare server's noise) follow.
+  const ordered = [...verdicts.filter(v => v.gated), ...verdicts.filter(v => !v.gated)];
+  const lines = ordered.map(v => {
     const mark = v.regressed ? `WORSE (> ${Math.round(threshold * 100)} % in every round)` : v.gated ? 'ok' : 'info';
     return `${v.figure.padEnd(width)}  ${f2(v.median)}x  [${f2(v.min)}–${f2(v.max)}]  ${v.direction === 'higher' ? 'higher' : 'lower '} is better  ${mark}`;
   });
