@@ -4,7 +4,8 @@
 // The HTTP section runs this tree's client and bare-server baseline against the old build's
 // `serve` (JARVIS_BENCH_CLI), so both sides are measured by the same harness; other sections run
 // in-process and so use the old tree's own bench code (figures missing on one side are skipped).
-import { execFileSync, spawnSync } from 'child_process';
+// Exit status: 0 no figure worse, 1 some figure worse beyond its spread, 2 the comparison failed.
+import { execFileSync, spawn, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -59,14 +60,29 @@ function lockCovers(oldLock: string, newLock: string): boolean {
   }
 }
 
-function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): string {
-  const r = spawnSync(cmd, args, { cwd, env: { ...process.env, ...env }, encoding: 'utf8', maxBuffer: 1 << 28, stdio: ['ignore', 'pipe', 'pipe'] });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} (in ${cwd}) failed (${r.status ?? r.signal}):\n${r.stderr?.slice(-4000)}`);
-  return r.stdout;
+// The running child, so a signal ends it before the temp folder goes.
+let current: ChildProcess | undefined;
+
+function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    // Its own process group: a signal takes down the bench and the `serve` it started.
+    const child = spawn(cmd, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    current = child;
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (err = (err + d).slice(-4000)));
+    child.once('error', reject);
+    child.once('close', (code, signal) => {
+      current = undefined;
+      if (code === 0) resolve(out);
+      else reject(new Error(`${cmd} ${args.join(' ')} (in ${cwd}) failed (${code ?? signal}):\n${err}`));
+    });
+  });
 }
 
 /** Builds `ref` in `dir` (git archive, node_modules reused when the lock allows, else npm ci). */
-function buildRef(root: string, sha: string, dir: string, reuse: boolean): void {
+async function buildRef(root: string, sha: string, dir: string, reuse: boolean): Promise<void> {
   execFileSync('bash', ['-c', 'git archive --format=tar "$0" | tar -x -C "$1"', sha, dir], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
   const oldLock = fs.existsSync(path.join(dir, 'package-lock.json')) ? fs.readFileSync(path.join(dir, 'package-lock.json'), 'utf8') : '';
   const newLock = fs.readFileSync(path.join(root, 'package-lock.json'), 'utf8');
@@ -74,15 +90,15 @@ function buildRef(root: string, sha: string, dir: string, reuse: boolean): void 
     fs.symlinkSync(fs.realpathSync(path.join(root, 'node_modules')), path.join(dir, 'node_modules'), 'dir');
   } else {
     log(`${sha.slice(0, 7)}: package-lock differs, npm ci there`);
-    run('npm', ['ci', '--no-audit', '--no-fund', '--ignore-scripts'], dir);
+    await run('npm', ['ci', '--no-audit', '--no-fund', '--ignore-scripts'], dir);
   }
   log(`building ${sha.slice(0, 7)}`);
-  run(process.execPath, ['esbuild.js'], dir);
+  await run(process.execPath, ['esbuild.js'], dir);
 }
 
 /** One section in a fresh process; returns its flattened figures. */
-function benchOnce(benchJs: string, section: string, env: NodeJS.ProcessEnv): Record<string, number> {
-  const out = run(process.execPath, ['--expose-gc', '--enable-source-maps', benchJs], path.dirname(path.dirname(path.dirname(benchJs))), { ...env, JARVIS_BENCH_ONLY: section });
+async function benchOnce(benchJs: string, section: string, env: NodeJS.ProcessEnv): Promise<Record<string, number>> {
+  const out = await run(process.execPath, ['--expose-gc', '--enable-source-maps', benchJs], path.dirname(path.dirname(path.dirname(benchJs))), { ...env, JARVIS_BENCH_ONLY: section });
   const json = JSON.parse(out.slice(out.indexOf('{'))) as Record<string, unknown>;
   return flatten(json[SECTION_KEYS[section]]);
 }
@@ -90,17 +106,31 @@ function benchOnce(benchJs: string, section: string, env: NodeJS.ProcessEnv): Re
 export async function runAgainst(options: AgainstOptions): Promise<number> {
   // out/bench/against.js -> the checkout
   const root = path.resolve(__dirname, '..', '..');
-  const sha = git(root, ['rev-parse', '--verify', `${options.ref}^{commit}`]);
+  let sha: string;
+  try {
+    sha = git(root, ['rev-parse', '--verify', '--quiet', `${options.ref}^{commit}`]);
+  } catch {
+    throw new Error(`--against ${options.ref}: not a commit in ${root}`);
+  }
   const head = git(root, ['rev-parse', '--short', 'HEAD']) + (git(root, ['status', '--porcelain', '--untracked-files=no']) ? '+changes' : '');
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'jarvis-bench-against-'));
+  const tmpdirBefore = process.env.TMPDIR;
   const cleanup = () => fs.rmSync(tmp, { recursive: true, force: true });
-  const onSignal = () => { cleanup(); process.exit(130); };
+  const onSignal = () => {
+    try { if (current?.pid) process.kill(-current.pid, 'SIGTERM'); } catch { /* already gone */ }
+    cleanup();
+    process.exit(130);
+  };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
     const oldDir = path.join(tmp, 'tree');
     fs.mkdirSync(oldDir);
-    buildRef(root, sha, oldDir, options.reuseNodeModules);
+    // The benches' own temp folders land in ours, so a signal mid-run leaves nothing behind.
+    const childTmp = path.join(tmp, 'tmp');
+    fs.mkdirSync(childTmp);
+    process.env.TMPDIR = childTmp;
+    await buildRef(root, sha, oldDir, options.reuseNodeModules);
     const newBench = path.join(root, 'out', 'bench', 'bench.js');
     const oldBench = path.join(oldDir, 'out', 'bench', 'bench.js');
     const lines: string[] = [`bench ${head} (new) against ${options.ref} = ${sha.slice(0, 7)} (old): ${options.rounds} rounds, alternating, threshold ${Math.round(options.threshold * 100)} %`];
@@ -116,7 +146,7 @@ export async function runAgainst(options: AgainstOptions): Promise<number> {
       for (let r = 0; r < options.rounds; r++) {
         // Alternate who goes first so a slow patch of the machine hits both sides.
         log(`${section}: round ${r + 1}/${options.rounds}`);
-        if (r % 2 === 0) { olds.push(old()); news.push(cur()); } else { news.push(cur()); olds.push(old()); }
+        if (r % 2 === 0) { olds.push(await old()); news.push(await cur()); } else { news.push(await cur()); olds.push(await old()); }
       }
       const verdicts = compareRounds(olds, news, options.threshold);
       lines.push('', `[${section}]`, formatVerdicts(verdicts, options.threshold));
@@ -126,6 +156,8 @@ export async function runAgainst(options: AgainstOptions): Promise<number> {
     process.stdout.write(lines.join('\n') + '\n');
     return worse.length ? 1 : 0;
   } finally {
+    if (tmpdirBefore === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = tmpdirBefore;
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     cleanup();

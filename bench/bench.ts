@@ -47,5 +47,6 @@ async function main(): Promise<void> {
 
 main().catch(e => {
   process.stderr.write(`bench failed: ${e?.stack ?? e}\n`);
-  process.exit(1);
+  // --against: 1 means a figure got worse, 2 that the comparison itself could not run.
+  process.exit(process.argv.includes('--against') ? 2 : 1);
 });
