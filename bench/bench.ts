@@ -1,7 +1,9 @@
 // `npm run bench`: prints one JSON object with every figure (progress goes to stderr).
+// `npm run bench -- --against <ref>` compares with another commit (bench/against.ts).
 // Speed targets live here, never in unit tests: compare figures within one run, on one machine.
 import * as os from 'os';
 import { runAlertsBench } from './alerts';
+import { parseAgainstArgs, runAgainst } from './against';
 import { runBusyDayBench } from './busyDay';
 import { runEngineBench } from './engine';
 import { runHttpBench } from './http';
@@ -14,6 +16,12 @@ import { runTimelineBench } from './timeline';
 const log = (s: string) => process.stderr.write(`[bench] ${s}\n`);
 
 async function main(): Promise<void> {
+  // `npm run bench -- --against <ref>`: compare with another commit instead (bench/against.ts).
+  const against = parseAgainstArgs(process.argv.slice(2));
+  if (against) {
+    process.exitCode = await runAgainst(against);
+    return;
+  }
   const only = process.env.JARVIS_BENCH_ONLY;
   const result: Record<string, unknown> = {
     machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memory_gb: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.platform()} ${os.release()}` },
@@ -39,5 +47,6 @@ async function main(): Promise<void> {
 
 main().catch(e => {
   process.stderr.write(`bench failed: ${e?.stack ?? e}\n`);
-  process.exit(1);
+  // --against: 1 means a figure got worse, 2 that the comparison itself could not run.
+  process.exit(process.argv.includes('--against') ? 2 : 1);
 });

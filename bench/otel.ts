@@ -59,7 +59,7 @@ function recordRun(t: Tracer, n: number, agents: number, steps: number): void {
   wf.end();
 }
 
-function runs(count: number): ReadableSpan[] {
+export function runs(count: number): ReadableSpan[] {
   const { tracer: t, exporter } = tracer();
   for (let i = 0; i < count; i++) recordRun(t, i, 1, 6);
   return exporter.getFinishedSpans();

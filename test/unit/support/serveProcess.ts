@@ -18,6 +18,8 @@ export interface ServeProcess {
 
 /** dist/cli.js, from out/test/... or out/bench/... */
 export function findCli(): string {
+  // The bench's --against points at another build's CLI.
+  if (process.env.JARVIS_BENCH_CLI) return process.env.JARVIS_BENCH_CLI;
   for (let dir = __dirname; dir !== path.dirname(dir); dir = path.dirname(dir)) {
     const cli = path.join(dir, 'dist', 'cli.js');
     if (fs.existsSync(cli)) return cli;
