@@ -43,7 +43,8 @@ describe('alerts: a looping agent', function () {
     assert.match(row.description, /^5× · (just now|\d+ s ago)$/);
     assert.strictEqual(row.active, true);
     await waitFor(() => notifications.notified.slice(notifiedBefore).some(a => a.id === alert.id), 'one notification');
-    assert.strictEqual(notifications.notified.filter(a => a.id === alert.id).length, 1);
+    // Counted from this test on: an earlier store of this window may have used the same id.
+    assert.strictEqual(notifications.notified.slice(notifiedBefore).filter(a => a.id === alert.id).length, 1);
     await waitFor(() => bar.activeAlerts === activeNow() && bar.activeAlerts > 0, 'the status bar counts it');
     assert.strictEqual(bar.warning, true);
     // the count on the activity bar icon, seen with the view collapsed
@@ -58,7 +59,7 @@ describe('alerts: a looping agent', function () {
     }
     await vscode.commands.executeCommand('jarvis.refresh');
     await waitFor(() => view.visibleAlerts().find(a => a.id === alert.id)?.description.startsWith('8×'), 'the count follows');
-    assert.strictEqual(notifications.notified.filter(a => a.id === alert.id).length, 1);
+    assert.strictEqual(notifications.notified.slice(notifiedBefore).filter(a => a.id === alert.id).length, 1);
 
     // The subject links to its agent.
     const subject = await vscode.commands.executeCommand('jarvis.showAlertSubject', view.nodeOf(alert.id));
