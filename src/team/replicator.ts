@@ -102,7 +102,8 @@ export class Replicator {
   private migrated = false;
   private readonly logged = new Map<string, number>();
   private watchTimer: NodeJS.Timeout | undefined;
-  private alerted = { stalled: false, set_aside: false };
+  /** The message each condition's alert last said (undefined: none). */
+  private readonly alerted: Record<'stalled' | 'set_aside', string | undefined> = { stalled: undefined, set_aside: undefined };
   private readonly claim: string;
   /** The last record PostgreSQL committed (ahead of the durable position by at most POSITION_SAVE_MS). */
   shipped: number;
@@ -188,23 +189,21 @@ export class Replicator {
 
   /** Once a second: the stall and set-aside alerts follow the state; a stall is logged once, then once a minute. */
   private watch(): void {
-    const stalled = this.state === 'stalled';
     const reason = this.lastError ?? 'nothing has been sent for a while';
-    if (stalled) {
+    if (this.state === 'stalled') {
       this.warnThrottled('stalled', `[team] replication stalled with ${this.pending} records waiting: ${reason}`);
-      this.engine.teamCondition('stalled', `Team replication is stalled: ${this.pending} records wait (${reason})`, { records: this.pending });
-      this.alerted.stalled = true;
-    } else if (this.alerted.stalled) {
-      this.engine.teamCondition('stalled', undefined);
-      this.alerted.stalled = false;
-    }
-    if (this.setAside > 0) {
-      this.engine.teamCondition('set_aside', `${this.setAside} record${this.setAside === 1 ? ' was' : 's were'} refused by PostgreSQL and set aside (kept in team/aside.jsonl, sent again after an upgrade)`, { records: this.setAside });
-      this.alerted.set_aside = true;
-    } else if (this.alerted.set_aside) {
-      this.engine.teamCondition('set_aside', undefined);
-      this.alerted.set_aside = false;
-    }
+      this.condition('stalled', `Team replication is stalled: records wait (${reason})`);
+    } else this.condition('stalled', undefined);
+    this.condition('set_aside', this.setAside > 0
+      ? `${this.setAside} record${this.setAside === 1 ? ' was' : 's were'} refused by PostgreSQL and set aside (kept in team/aside.jsonl, sent again after an upgrade)`
+      : undefined);
+  }
+
+  /** Tells the engine only when a condition's message changes: each call is an alert record in the journal. */
+  private condition(id: 'stalled' | 'set_aside', message: string | undefined): void {
+    if (this.alerted[id] === message) return;
+    this.alerted[id] = message;
+    this.engine.teamCondition(id, message, { records: id === 'stalled' ? this.pending : this.setAside });
   }
 
   /** Logs `text` unless the same kind of message was logged within LOG_EVERY_MS. */
