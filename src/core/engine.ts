@@ -178,19 +178,26 @@ export class ContextEngine implements ContextEngineApi {
     await this.writes.journal.open();
     // journal.jsonl may have just been created (and checkpoints/, archive/): make the names durable.
     await fs.syncDir(folder);
-    // Fold what was replayed (and cut any torn tail) before appending anything new: recovery ends
-    // with a whole database file, so a second crash never replays the first one's journal.
+    // A whole journal replayed stays as it is, new records follow it (a second crash replays it
+    // again, to the same state) and the next compaction folds it: writing the database now would
+    // double the time to recover. A torn tail, a corrupt line or a record that failed is cut by a
+    // fold before anything is appended; so is a state loaded from elsewhere, migrated or cleaned, and
+    // a journal with no database file yet.
     const loadedElsewhere = outcome.loadedFrom !== 'database' && outcome.loadedFrom !== 'empty';
     // A database that held objects not ours is written out without them, and reported.
     const tampered = outcome.foreignObjectsDropped.length > 0;
-    if (outcome.journalHadContent || migratedFrom !== undefined || loadedElsewhere || tampered || outcome.fork !== undefined) {
+    const noDatabaseYet = outcome.loadedFrom === 'empty' && outcome.journalHadContent;
+    if (outcome.journalNeedsFold || noDatabaseYet || migratedFrom !== undefined || loadedElsewhere || tampered || outcome.fork !== undefined) {
       const ok = await this.compactor.compactNow();
       outcome.steps.push({ step: 'fold journal into database', ok, detail: ok ? `database written (${this.compactor.dbBytes} bytes), journal emptied` : `could not write the database: ${this.health.reason}` });
     } else {
+      if (outcome.journalHadContent) outcome.steps.push({ step: 'keep journal', ok: true, detail: `the ${outcome.replayed} records replayed stay in the journal until the next compaction folds them; new records follow them` });
       this.compactor.dbBytes = await this.fileSize(path.join(folder, DB_FILE));
     }
-    // Images beyond the retention (a migrated folder may hold hundreds of whole copies) go now.
-    await this.compactor.inImageQueue(async () => {
+    // Images beyond the retention (a migrated folder may hold hundreds of whole copies) go soon,
+    // after any image the fold queued: the store is usable meanwhile.
+    await this.compactor.measureImages();
+    void this.compactor.inImageQueue(async () => {
       await this.compactor.pruneImagesNow();
       await this.compactor.measureImages();
     });

@@ -7,7 +7,7 @@ import { CHECKPOINT_DIR, DB_FILE, isEmergencyFile, JOURNAL_FILE } from './fileNa
 import { listImages, readImage } from './images';
 import { parseIds } from './history';
 import { describeForeign, type ForeignObject } from './schemaGuard';
-import { decodeJournal } from './journal';
+import { decodeJournal, type JournalRecord } from './journal';
 import { lostKinds } from './lostText';
 import type { FileSystemPort, Logger } from './ports';
 import { Store } from './store';
@@ -25,6 +25,8 @@ export interface LoadOutcome {
   /** The highest journal sequence applied or seen; new records continue after it. */
   lastSeq: number;
   journalHadContent: boolean;
+  /** The journal must be folded before anything is appended: a torn tail, a corrupt line or a record that failed to apply would otherwise stay in it. */
+  journalNeedsFold: boolean;
   /** The highest sequence number this folder shows any sign of: new records continue past it. */
   highestSeen: number;
   /** Why the loaded state starts a new history (history.ts), when it does. */
@@ -144,24 +146,7 @@ export async function loadState(
   for (const c of journal.corrupt) {
     lost.push(`Journal line ${c.line} (byte ${c.offset}) failed its checksum and was skipped: "${c.preview}"`);
   }
-  let replayed = 0;
-  let maxSeq = lastSeq;
-  store.exec('BEGIN');
-  for (const r of toApply) {
-    if (r.seq <= maxSeq) continue;
-    try {
-      store.exec('SAVEPOINT r');
-      store.applyOp(r.op);
-      store.exec('RELEASE r');
-      replayed++;
-    } catch (e) {
-      store.exec('ROLLBACK TO r; RELEASE r');
-      store.dropCaches();
-      lost.push(`Journal record ${r.seq} (${r.op.o}) could not be applied: ${errText(e)}`);
-    }
-    maxSeq = r.seq;
-  }
-  store.exec('COMMIT');
+  const { replayed, maxSeq } = replay(store, toApply, lastSeq, lost);
   steps.push({
     step: 'replay journal',
     ok: journal.corrupt.length === 0,
@@ -172,6 +157,7 @@ export async function loadState(
   if (replayed) log.info(`[engine] replayed ${replayed} journal records`);
   const lastSeen = journal.records.reduce((m, r) => Math.max(m, r.seq), maxSeq);
   const journalHadContent = journal.records.some(r => r.op.o !== 'base') || journal.tornTailBytes > 0 || journal.corrupt.length > 0;
+  const journalNeedsFold = journal.tornTailBytes > 0 || journal.corrupt.length > 0 || replayed < toApply.length;
   const imageSeqs = images.map(i => /_(\d+)\.sqlite\.gz$/.exec(i.name)).map(m => (m ? Number(m[1]) : 0));
   const highestSeen = Math.max(lastSeen, knownSeq, ...imageSeqs);
   // Records between the loaded state and the journal (or, without one, the highest sequence seen
@@ -193,6 +179,50 @@ export async function loadState(
   const fork = loadedFrom === 'recovery_checkpoint' || loadedFrom === 'emergency_json' ? `loaded from the ${loadedFrom.replace('_', ' ')}`
     : loadedFrom === 'empty' && evidence ? 'started empty over an older history'
       : highestSeen > lastSeen ? `sequence ${lastSeen} is behind ${highestSeen}, seen elsewhere in the folder` : undefined;
-  return { store, loadedFrom, steps, lost, replayed, lastSeq: lastSeen, journalHadContent, highestSeen, fork, lostRecords,
+  return { store, loadedFrom, steps, lost, replayed, lastSeq: lastSeen, journalHadContent, journalNeedsFold, highestSeen, fork, lostRecords,
     foreignObjectsDropped: store.foreignObjectsDropped };
+}
+
+/**
+ * Applies the journal records after `lastSeq` in one transaction. A savepoint per record would
+ * cost a third of the replay, so they are taken only when a record fails: everything is rolled
+ * back and applied again record by record, the failed ones left out and reported in `lost`.
+ */
+function replay(store: Store, records: JournalRecord[], lastSeq: number, lost: string[]): { replayed: number; maxSeq: number } {
+  const counters = { ...store.counters };
+  const run = (savepoints: boolean) => {
+    let replayed = 0;
+    let maxSeq = lastSeq;
+    store.exec('BEGIN');
+    for (const r of records) {
+      if (r.seq <= maxSeq) continue;
+      if (!savepoints) {
+        store.applyOp(r.op);
+      } else {
+        try {
+          store.exec('SAVEPOINT r');
+          store.applyOp(r.op);
+          store.exec('RELEASE r');
+        } catch (e) {
+          store.exec('ROLLBACK TO r; RELEASE r');
+          store.dropCaches();
+          lost.push(`Journal record ${r.seq} (${r.op.o}) could not be applied: ${errText(e)}`);
+          maxSeq = r.seq;
+          continue;
+        }
+      }
+      replayed++;
+      maxSeq = r.seq;
+    }
+    store.exec('COMMIT');
+    return { replayed, maxSeq };
+  };
+  try {
+    return run(false);
+  } catch {
+    store.exec('ROLLBACK');
+    store.dropCaches();
+    store.counters = { ...counters };
+    return run(true);
+  }
 }

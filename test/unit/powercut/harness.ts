@@ -530,6 +530,9 @@ async function checkEngineInner(engine: ContextEngine, fs: PowercutFs, state: Di
   // History: every acknowledged decision and message, by id and content, exactly once.
   // Read from the recovered database and the segments it names (not through getDecisions, whose
   // paging across segments skips records: a read bug reported separately, checked in strict mode).
+  // Recovery leaves a whole journal unfolded (new records follow it): fold it, so the files hold
+  // everything recovered.
+  if (!(await engine.compact())) fail(`the fold after recovery failed: ${engine.getStatus().persistence_error}`);
   const current = fs.currentState();
   const liveDb = current.get(`${FOLDER}/jarvis_context.db`);
   const sources: Uint8Array[] = liveDb instanceof Uint8Array ? [liveDb] : [];
