@@ -17,7 +17,7 @@ import { EngineClosedError, PersistenceError, SecondWriterError, ValidationError
 import { errorText as errText } from './errorText';
 import { ARCHIVE_DIR, CHECKPOINT_DIR, DB_FILE, JOURNAL_FILE } from './fileNames';
 import { PersistenceHealth } from './health';
-import { Journal } from './journal';
+import { Journal, JOURNAL_EXTENT_BYTES } from './journal';
 import { HistorySearch } from './historySearch';
 import { newEpochId, type Epoch } from './history';
 import { buildMetrics } from './metrics';
@@ -91,7 +91,7 @@ export class ContextEngine implements ContextEngineApi {
     this.intake = new IntakeLog(ctx.clock, marker.started_at);
     this.health = new PersistenceHealth(ctx.log, () => this.emit('persistence', []));
     const emergency = (reason: string) => writeEmergency(ctx, this.writes.seq, reason);
-    this.writes = new WritePath(ctx, new Journal(ctx.fs, path.join(ctx.folder, JOURNAL_FILE)), this.health, {
+    this.writes = new WritePath(ctx, new Journal(ctx.fs, path.join(ctx.folder, JOURNAL_FILE), journalExtent(ctx.settings.journalCompactBytes)), this.health, {
       isClosed: () => this.closed,
       committed: (results, ops) => {
         this.checkpoints.tracker.noteApplied(results);
@@ -175,7 +175,7 @@ export class ContextEngine implements ContextEngineApi {
     this.writes.eventsTotal = Number(store.getMeta('events_total') ?? 0) + outcome.replayed;
     this.archive.recount();
     if (outcome.loadedFrom === 'database') await this.archive.removeOrphanSegments();
-    await this.writes.journal.open();
+    await this.writes.journal.open(outcome.journalEnd);
     // journal.jsonl may have just been created (and checkpoints/, archive/): make the names durable.
     await fs.syncDir(folder);
     // A whole journal replayed stays as it is, new records follow it (a second crash replays it
@@ -483,7 +483,8 @@ export class ContextEngine implements ContextEngineApi {
       checkpointDurations: this.checkpoints.durations,
       checkpointCount: this.checkpoints.count,
       compaction: this.compactor.stats,
-      storage: { database: this.compactor.dbBytes, journal: this.writes.journal.size, images: this.compactor.imageBytes, archive: this.archive.bytes },
+      storage: { database: this.compactor.dbBytes, journal: this.writes.journal.fileBytes, images: this.compactor.imageBytes, archive: this.archive.bytes },
+      journalRecords: this.writes.journal.size,
       eventsTotal: this.writes.eventsTotal,
       dedupHits: this.checkpoints.dedupHits,
       lastRecoveryMs: this.lastRecoveryMs,
@@ -696,4 +697,9 @@ export class ContextEngine implements ContextEngineApi {
 /** Callers may change what they get; the store's cached task must stay as stored. */
 function copyTask(t: Task): Task {
   return structuredClone(t);
+}
+
+/** Zeros written ahead of the journal's records: less where the journal is folded sooner (tests). */
+function journalExtent(compactBytes: number): number {
+  return Math.max(4096, Math.min(JOURNAL_EXTENT_BYTES, compactBytes));
 }

@@ -8,6 +8,8 @@ export interface MetricFigures {
   checkpointCount: number;
   compaction: { count: number; last_ms: number };
   storage: { database: number; journal: number; images: number; archive: number };
+  /** Bytes of journal records not folded yet (the file also holds the zeros written ahead of them). */
+  journalRecords: number;
   eventsTotal: number;
   dedupHits: number;
   lastRecoveryMs: number | null;
@@ -30,7 +32,7 @@ export function buildMetrics(ctx: EngineContext, f: MetricFigures): EngineMetric
     },
     compaction: { ...f.compaction },
     db_bytes: storage.database,
-    journal_bytes: storage.journal,
+    journal_bytes: f.journalRecords,
     archive_bytes: storage.archive,
     storage_bytes: storage,
     memory_bytes: s.totalBytes(),

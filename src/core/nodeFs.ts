@@ -6,13 +6,15 @@ function call<T>(fn: (cb: (err: NodeJS.ErrnoException | null, value?: T) => void
   return new Promise<T>((resolve, reject) => fn((err, value) => (err ? reject(err) : resolve(value as T))));
 }
 
-async function writeAll(fd: number, data: Uint8Array): Promise<void> {
+async function writeAll(fd: number, data: Uint8Array, position?: number): Promise<void> {
   let off = 0;
   while (off < data.length) {
-    const n = await call<number>(cb => fs.write(fd, data, off, data.length - off, null, cb));
+    const n = await call<number>(cb => fs.write(fd, data, off, data.length - off, position === undefined ? null : position + off, cb));
     off += n;
   }
 }
+
+const OPEN_FLAGS = { r: 'r', a: 'a', w: 'w', wx: 'wx', rw: fs.constants.O_RDWR | fs.constants.O_CREAT } as const;
 
 /**
  * A store folder is the user's alone (0700) whoever made it: a client, a checkout or a tool run
@@ -27,7 +29,7 @@ async function makePrivate(dir: string): Promise<void> {
 }
 
 export const nodeFileSystem: FileSystemPort = {
-  open: (p, flags) => call<number>(cb => fs.open(p, flags, 0o600, cb)),
+  open: (p, flags) => call<number>(cb => fs.open(p, OPEN_FLAGS[flags], 0o600, cb)),
   write: writeAll,
   fsync: fd => call<void>(cb => fs.fsync(fd, cb)),
   fdatasync: fd => call<void>(cb => fs.fdatasync(fd, cb)),

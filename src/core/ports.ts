@@ -26,12 +26,12 @@ export interface FileStat {
 /**
  * Every file operation the engine performs. Paths are absolute. Errors carry Node's `code`
  * (ENOENT, EEXIST, ENOSPC, EIO, ...). `open` flags: 'r' read, 'a' append (create), 'w' truncate
- * (create), 'wx' create exclusively.
+ * (create), 'wx' create exclusively, 'rw' read and write where told (create, no truncate).
  */
 export interface FileSystemPort {
-  open(path: string, flags: 'r' | 'a' | 'w' | 'wx'): Promise<number>;
-  /** Writes all of `data` at the end (append) or at the current position. */
-  write(fd: number, data: Uint8Array): Promise<void>;
+  open(path: string, flags: 'r' | 'a' | 'w' | 'wx' | 'rw'): Promise<number>;
+  /** Writes all of `data` at `position` when given, else at the end (append) or the current position. */
+  write(fd: number, data: Uint8Array, position?: number): Promise<void>;
   fsync(fd: number): Promise<void>;
   fdatasync(fd: number): Promise<void>;
   ftruncate(fd: number, length: number): Promise<void>;

@@ -27,6 +27,8 @@ export interface LoadOutcome {
   journalHadContent: boolean;
   /** The journal must be folded before anything is appended: a torn tail, a corrupt line or a record that failed to apply would otherwise stay in it. */
   journalNeedsFold: boolean;
+  /** Where the journal's last valid record ends. */
+  journalEnd: number;
   /** The highest sequence number this folder shows any sign of: new records continue past it. */
   highestSeen: number;
   /** Why the loaded state starts a new history (history.ts), when it does. */
@@ -179,7 +181,7 @@ export async function loadState(
   const fork = loadedFrom === 'recovery_checkpoint' || loadedFrom === 'emergency_json' ? `loaded from the ${loadedFrom.replace('_', ' ')}`
     : loadedFrom === 'empty' && evidence ? 'started empty over an older history'
       : highestSeen > lastSeen ? `sequence ${lastSeen} is behind ${highestSeen}, seen elsewhere in the folder` : undefined;
-  return { store, loadedFrom, steps, lost, replayed, lastSeq: lastSeen, journalHadContent, journalNeedsFold, highestSeen, fork, lostRecords,
+  return { store, loadedFrom, steps, lost, replayed, lastSeq: lastSeen, journalHadContent, journalNeedsFold, journalEnd: journal.end, highestSeen, fork, lostRecords,
     foreignObjectsDropped: store.foreignObjectsDropped };
 }
 

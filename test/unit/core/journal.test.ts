@@ -100,21 +100,33 @@ describe('journal: the file', () => {
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it('appends durably, counts its size, and picks the size up again when reopened', async () => {
-    const j = new Journal(nodeFileSystem, file);
+  it('writes records over zeros written ahead of them, counts their size, and picks it up again when reopened', async () => {
+    const j = new Journal(nodeFileSystem, file, 4096);
     assert.strictEqual(j.isOpen, false);
     await assert.rejects(() => j.append(encodeRecord(1, op(1))), /not open/);
     await j.open();
-    await j.append(encodeRecord(1, op(1)));
-    await j.append(encodeRecord(2, op(2)));
-    const size = fs.statSync(file).size;
+    const texts = [encodeRecord(1, op(1)), encodeRecord(2, op(2))];
+    for (const t of texts) await j.append(t);
+    const size = Buffer.byteLength(texts.join(''));
     assert.strictEqual(j.size, size);
+    // The first record brought 4096 zeros with it; the second was written over them.
+    assert.strictEqual(fs.statSync(file).size, Buffer.byteLength(texts[0]) + 4096);
+    assert.strictEqual(j.fileBytes, fs.statSync(file).size);
     await j.close();
-    const again = new Journal(nodeFileSystem, file);
+    const again = new Journal(nodeFileSystem, file, 4096);
     await again.open();
     assert.strictEqual(again.size, size);
+    // Past the zeros: the record that needs the room brings the next ones.
+    const big = encodeRecord(3, { o: 'task', t: 1_700_000_000_003, id: 'task-3', u: { description: 'x'.repeat(5000) } });
+    await again.append(big);
+    await again.append(encodeRecord(4, op(4)));
+    assert.strictEqual(again.size, size + Buffer.byteLength(big) + Buffer.byteLength(encodeRecord(4, op(4))));
+    assert.strictEqual(fs.statSync(file).size, size + Buffer.byteLength(big) + 4096);
     await again.close();
-    assert.deepStrictEqual(decodeJournal(fs.readFileSync(file)).records.map(r => r.seq), [1, 2]);
+    const d = decodeJournal(fs.readFileSync(file));
+    assert.deepStrictEqual(d.records.map(r => r.seq), [1, 2, 3, 4]);
+    assert.strictEqual(d.tornTailBytes, 0, 'zeros ahead of records are not a torn write');
+    assert.strictEqual(d.end, again.size);
   });
 
   it('after a failed flush, cuts the file back to what was durable', async () => {
@@ -130,7 +142,7 @@ describe('journal: the file', () => {
     failSync = true;
     await assert.rejects(() => j.append(encodeRecord(2, op(2))), /EIO/);
     assert.strictEqual(j.size, durable, 'a failed append is not counted');
-    assert.ok(fs.statSync(file).size > durable, 'the failed bytes reached the file');
+    assert.deepStrictEqual(decodeJournal(fs.readFileSync(file)).records.map(r => r.seq), [1, 2], 'the failed bytes reached the file');
     failSync = false;
     await j.discardUnsynced();
     assert.strictEqual(fs.statSync(file).size, durable);

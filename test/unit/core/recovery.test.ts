@@ -6,7 +6,7 @@ import * as path from 'path';
 import initSqlJs from 'sql.js';
 import { ContextEngine, MARKER_FILE, PersistenceError, nodeFileSystem, type FileSystemPort } from '../../../src/core';
 import { DRILL_LIMITS, type ScriptCall } from '../support/crashWriter';
-import { MemoryLogger, openEngine, tempDir, WASM } from '../support/fixtures';
+import { journalText, MemoryLogger, openEngine, tempDir, WASM } from '../support/fixtures';
 
 const WRITER = path.join(__dirname, '..', 'support', 'crashWriter.js');
 
@@ -212,9 +212,9 @@ describe('recovery after kill -9', function () {
   it('discards a torn journal tail and keeps everything before it', async () => {
     const dir = await crashedFolder([decision(1), decision(2), decision(3)]);
     const j = path.join(dir, 'journal.jsonl');
-    const text = fs.readFileSync(j, 'utf8');
-    // A write cut short by the crash: half a line, no newline.
-    fs.writeFileSync(j, text + text.split('\n')[0].slice(0, 30));
+    const text = journalText(j);
+    // A write cut short by the crash: half a line, no newline, then the zeros ahead of records.
+    fs.writeFileSync(j, Buffer.concat([Buffer.from(text + text.split('\n')[0].slice(0, 30)), Buffer.alloc(4096)]));
     const e = await openEngine(dir);
     try {
       assert.deepStrictEqual((await e.getDecisions()).map(d => d.decision), ['decision 3', 'decision 2', 'decision 1']);
@@ -233,7 +233,7 @@ describe('recovery after kill -9', function () {
   it('skips a corrupt record in the middle, replays the rest and reports the damage', async () => {
     const dir = await crashedFolder([decision(1), decision(2), decision(3)]);
     const j = path.join(dir, 'journal.jsonl');
-    const lines = fs.readFileSync(j, 'utf8').split('\n');
+    const lines = journalText(j).split('\n');
     lines[1] = lines[1].replace('decision 2', 'decision X'); // checksum no longer matches
     fs.writeFileSync(j, lines.join('\n'));
     const e = await openEngine(dir);

@@ -74,13 +74,13 @@ class CuttingFs implements FileSystemPort {
     return this.paths.get(fd) ?? '?';
   }
 
-  async open(p: string, flags: 'r' | 'a' | 'w' | 'wx'): Promise<number> {
+  async open(p: string, flags: 'r' | 'a' | 'w' | 'wx' | 'rw'): Promise<number> {
     if (flags !== 'r') this.step(`open ${flags}`, p);
     const fd = await this.inner.open(p, flags);
     this.paths.set(fd, p);
     return fd;
   }
-  write(fd: number, data: Uint8Array): Promise<void> { this.step('write', this.pathOf(fd)); return this.inner.write(fd, data); }
+  write(fd: number, data: Uint8Array, position?: number): Promise<void> { this.step('write', this.pathOf(fd)); return this.inner.write(fd, data, position); }
   fsync(fd: number): Promise<void> { this.step('fsync', this.pathOf(fd)); return this.inner.fsync(fd); }
   fdatasync(fd: number): Promise<void> { this.step('fdatasync', this.pathOf(fd)); return this.inner.fdatasync(fd); }
   ftruncate(fd: number, length: number): Promise<void> { this.step('ftruncate', this.pathOf(fd)); return this.inner.ftruncate(fd, length); }

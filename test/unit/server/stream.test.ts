@@ -222,7 +222,7 @@ describe('server: store cannot write', () => {
     };
     const diskFull: FileSystemPort = {
       ...nodeFileSystem,
-      write: (fd, data) => (failing ? Promise.reject(Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' })) : nodeFileSystem.write(fd, data)),
+      write: (fd, data, position) => (failing ? Promise.reject(Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' })) : nodeFileSystem.write(fd, data, position)),
       fdatasync: fd => (failing ? Promise.resolve().then(fail) : nodeFileSystem.fdatasync(fd)),
       fsync: fd => (failing ? Promise.resolve().then(fail) : nodeFileSystem.fsync(fd)),
     };

@@ -53,3 +53,15 @@ export class MemoryLogger implements Logger {
 export function openEngine(folder: string, options: Partial<EngineOptions> = {}): Promise<ContextEngine> {
   return ContextEngine.open({ folder, wasmBinary: WASM, checkpointIntervalMs: 0, ...options });
 }
+
+/** The journal's records as text: the file continues with the zeros written ahead of them. */
+export function journalText(file: string): string {
+  const bytes = fs.readFileSync(file);
+  const zeros = bytes.indexOf(0);
+  return bytes.subarray(0, zeros === -1 ? bytes.length : zeros).toString('utf8');
+}
+
+/** Writes records after the journal's last one, as the engine would (over the zeros). */
+export function appendToJournal(file: string, text: string): void {
+  fs.writeFileSync(file, journalText(file) + text);
+}

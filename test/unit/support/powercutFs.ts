@@ -183,7 +183,7 @@ export class PowercutFs implements FileSystemPort {
 
   // ---- FileSystemPort -------------------------------------------------------------------------
 
-  async open(p: string, flags: 'r' | 'a' | 'w' | 'wx'): Promise<number> {
+  async open(p: string, flags: 'r' | 'a' | 'w' | 'wx' | 'rw'): Promise<number> {
     await this.enter('open', `${flags} ${p}`);
     const existing = this.lookup(p);
     if (existing?.type === 'dir' && flags !== 'r') throw errno('EISDIR', p);
@@ -204,11 +204,12 @@ export class PowercutFs implements FileSystemPort {
     return fd;
   }
 
-  async write(fd: number, data: Uint8Array): Promise<void> {
+  async write(fd: number, data: Uint8Array, position?: number): Promise<void> {
     const h = this.fd(fd);
-    await this.enter('write', `${h.path} ${data.length} B`);
+    await this.enter('write', `${h.path} ${data.length} B${position === undefined ? '' : ` at ${position}`}`);
     const f = this.nodes.get(h.ino) as FileNode;
-    const off = h.append ? f.volatile.length : h.pos;
+    // pwrite on a file opened O_APPEND still appends (Linux).
+    const off = h.append ? f.volatile.length : position ?? h.pos;
     if (this.takeFault('write', h.path)) {
       // Disk full part-way: some of the bytes may have reached the cache before the error.
       const part = data.slice(0, this.rng.int(data.length + 1));
@@ -217,7 +218,7 @@ export class PowercutFs implements FileSystemPort {
       throw errno('ENOSPC', `no space left on device, write '${h.path}'`);
     }
     this.dataOp(f, { k: 'write', off, data: data.slice() });
-    if (!h.append) h.pos = off + data.length;
+    if (!h.append && position === undefined) h.pos = off + data.length;
   }
 
   fsync(fd: number): Promise<void> {

@@ -7,7 +7,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { encodeRecord } from '../../../src/core/journal';
-import { tempDir } from '../support/fixtures';
+import { appendToJournal, journalText, tempDir } from '../support/fixtures';
 import { startPg, type PgServer } from '../support/pgServer';
 import { pgQuery, startTeamServe, waitFor, type TeamServe } from './support';
 
@@ -178,10 +178,10 @@ describe('team mode: no silent loss when a history repeats itself', function () 
     await stop(s);
     // An older version accepted a lone surrogate; PostgreSQL's jsonb refuses it.
     const journal = path.join(folder, 'journal.jsonl');
-    const text = fs.readFileSync(journal, 'utf8');
+    const text = journalText(journal);
     const lastSeq = Math.max(...text.trim().split('\n').map(l => Number(l.split('\t')[1])));
     const bad = { o: 'decision', t: Date.now(), id: 1000, d: { decision_type: 'step', context: {}, decision: 'bad \ud800 record', reasoning: 'r' } };
-    fs.appendFileSync(journal, encodeRecord(lastSeq + 1, bad as any));
+    appendToJournal(journal, encodeRecord(lastSeq + 1, bad as any));
 
     s = await serve(folder, url);
     const refusedAt = Date.now();
