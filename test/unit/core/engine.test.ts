@@ -2,7 +2,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import {
-  ContextEngine, EngineClosedError, MARKER_FILE, ValidationError, type BatchEvent, type ChangeEvent,
+  ContextEngine, EngineClosedError, MARKER_FILE, PersistenceError, ValidationError, type BatchEvent, type ChangeEvent,
 } from '../../../src/core';
 import { crc32, crc32Table } from '../../../src/core/crc32';
 import { nodeFileSystem } from '../../../src/core/nodeFs';
@@ -162,6 +162,32 @@ describe('engine: writes and reads', () => {
     assert.strictEqual(ds.length, 500);
     assert.strictEqual(new Set(ds.map(d => d.id)).size, 500);
     assert.strictEqual(f.engine.getMetrics().events_total, 500);
+  });
+
+  it('a write that fails to apply is refused alone: the others of its flush land, in order, and survive a reopen', async () => {
+    // A trigger planted after open (the schema guard drops them at open) makes one insert fail.
+    const store = (f.engine as unknown as { ctx: { store: { exec(sql: string): void } } }).ctx.store;
+    store.exec("CREATE TRIGGER refuse BEFORE INSERT ON decision_log WHEN NEW.decision = 'boom' BEGIN SELECT RAISE(ABORT, 'refused'); END");
+    const d = (decision: string) => f.engine.logDecision({ decision_type: 'x', context: null, decision, reasoning: '' });
+    // Submitted in one turn: one flush.
+    const results = await Promise.allSettled([
+      f.engine.updateTaskProgress('t1', { percentage: 10 }), d('before'), d('boom'), d('after'), f.engine.updateTaskProgress('t1', { percentage: 20 }),
+    ]);
+    assert.deepStrictEqual(results.map(r => r.status), ['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    assert.ok((results[2] as PromiseRejectedResult).reason instanceof PersistenceError);
+    const check = (e: ContextEngine) => {
+      assert.deepStrictEqual(e.getTask('t1')!.percentage, 20);
+      assert.deepStrictEqual(e.getTaskEvents('t1').map(ev => ev.changes).reverse(), [{ percentage: 10 }, { percentage: 20 }]);
+    };
+    check(f.engine);
+    assert.deepStrictEqual((await f.engine.getDecisions()).map(x => x.decision), ['after', 'before']);
+    store.exec('DROP TRIGGER refuse');
+    await f.engine.updateTaskProgress('t1', { percentage: 30 });
+    await f.engine.close();
+    f.engine = await openEngine(f.dir, { clock: f.clock });
+    assert.deepStrictEqual((await f.engine.getDecisions()).map(x => x.decision), ['after', 'before']);
+    assert.deepStrictEqual(f.engine.getTaskEvents('t1').map(ev => ev.changes).reverse(), [{ percentage: 10 }, { percentage: 20 }, { percentage: 30 }]);
+    assert.strictEqual(new Set(f.engine.getTaskEvents('t1').map(ev => ev.id)).size, 3);
   });
 
   it('refuses writes after close', async () => {
