@@ -104,20 +104,15 @@ export class Journal {
     this.size = Math.min(at, this.fileBytes);
   }
 
-  /**
-   * Writes after the last record and flushes; `whileSyncing` runs once the fdatasync is under way
-   * (the thread would only wait). On failure the caller must call `discardUnsynced()` before anything else.
-   */
-  async append(text: string, whileSyncing?: () => void): Promise<void> {
+  /** Writes after the last record and flushes. On failure the caller must call `discardUnsynced()` before anything else. */
+  async append(text: string): Promise<void> {
     if (this.fd === undefined) throw new Error('journal is not open');
     const data = Buffer.from(text, 'utf8');
     const end = this.size + data.length;
     // Short of room: the zeros go with the record, one write, one flush.
     const bytes = end <= this.fileBytes ? data : Buffer.concat([data, Buffer.alloc(this.extent)]);
     await this.fs.write(this.fd, bytes, this.size);
-    const synced = this.fs.fdatasync(this.fd);
-    whileSyncing?.();
-    await synced;
+    await this.fs.fdatasync(this.fd);
     this.size = end;
     this.fileBytes = Math.max(this.fileBytes, this.size - data.length + bytes.length);
   }

@@ -27,8 +27,8 @@ export interface WritePathHooks {
   /** A readable copy of the state when the disk fails (emergency_<time>.json). */
   writeEmergency(reason: string): Promise<void>;
   /**
-   * Runs inside the group commit's transaction while its journal's fdatasync is under way (the
-   * thread is idle then), for about `expectedMs`; rolled back with the writes if the flush fails.
+   * Runs inside the group commit's transaction while its journal write is on disk (the thread is
+   * idle then), for about `expectedMs`; rolled back with the writes if the flush fails.
    */
   whileFlushing?(expectedMs: number): void;
 }
@@ -41,7 +41,7 @@ export class WritePath {
   seq = 0;
   eventsTotal = 0;
   private pending: Pending[] = [];
-  /** How long a journal fdatasync takes, as a running estimate. */
+  /** How long a journal append (write and fdatasync) takes, as a running estimate. */
   private flushMs = 0.2;
   private flushQueued = false;
   /** Serializes everything that touches the journal or exports the database. */
@@ -115,12 +115,10 @@ export class WritePath {
     try {
       if (text) {
         const t0 = performance.now();
-        let synced = t0;
-        await this.journal.append(text, () => {
-          synced = performance.now();
-          this.hooks.whileFlushing?.(this.flushMs);
-        });
-        this.flushMs += FLUSH_EWMA * (performance.now() - synced - this.flushMs);
+        const flushed = this.journal.append(text);
+        this.hooks.whileFlushing?.(this.flushMs);
+        await flushed;
+        this.flushMs += FLUSH_EWMA * (performance.now() - t0 - this.flushMs);
       }
     } catch (e) {
       store.exec('ROLLBACK');
