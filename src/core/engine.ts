@@ -103,7 +103,6 @@ export class ContextEngine implements ContextEngineApi {
         this.emitApplied(results);
       },
       writeEmergency: emergency,
-      whileFlushing: expectedMs => this.history.duringFlush(expectedMs),
     });
     this.compactor = new Compactor(ctx, this.writes, this.health, emergency);
     this.archive = new Archive(ctx, this.writes, this.compactor);

@@ -30,14 +30,6 @@ const CATCH_UP_QUIET_MS = 250;
 /** ...or this long after the first write it has not indexed, under a steady stream of writes. */
 const CATCH_UP_MAX_WAIT_MS = 1000;
 
-/**
- * While writes come in, each group commit indexes a few rows while its journal flush is on disk:
- * as many as fill this share of a flush's usual time, at most FLUSH_MAX_ROWS. The thread is idle
- * then, and no write waits for a catch-up step to give the journal back.
- */
-const FLUSH_SHARE = 0.5;
-const FLUSH_MAX_ROWS = 40;
-
 /** Rows of a segment indexed per step (in memory, off the write path). */
 const SEGMENT_STEP_ROWS = 500;
 
@@ -61,10 +53,6 @@ export class HistorySearch {
   private lastWrite = 0;
   /** Ends the pause between paced steps (closing does not wait it out). */
   private wake: (() => void) | undefined;
-  /** Rows may wait for the index (cleared when a step inside a flush finds none left). */
-  private behind = true;
-  /** Time to index one row, as a running estimate. */
-  private rowMs = 0.05;
 
   constructor(
     private readonly ctx: EngineContext, private readonly archive: Archive, private readonly writes: WritePath,
@@ -103,38 +91,9 @@ export class HistorySearch {
     this.wake?.();
   }
 
-  /**
-   * A step inside a group commit's transaction, while its journal flush is on disk (WritePath
-   * hooks.whileFlushing): rolled back with the writes if the flush fails, and then simply redone.
-   */
-  duringFlush(expectedMs: number): void {
-    if (this.stopped || !this.behind) return;
-    const store = this.ctx.store;
-    const rows = Math.max(1, Math.min(FLUSH_MAX_ROWS, Math.floor((expectedMs * FLUSH_SHARE) / this.rowMs)));
-    const t0 = performance.now();
-    try {
-      store.exec('SAVEPOINT search_step');
-      try {
-        this.behind = indexStep(store, rows);
-      } catch (e) {
-        store.exec('ROLLBACK TO search_step');
-        throw e;
-      } finally {
-        store.exec('RELEASE search_step');
-      }
-    } catch (e) {
-      this.ctx.log.error(`[engine] indexing for search stopped: ${errText(e)}; search reads the rows the index does not cover`);
-      this.stop();
-      return;
-    }
-    // A step that ran out of rows says little about the cost of one.
-    if (this.behind) this.rowMs += 0.2 * ((performance.now() - t0) / rows - this.rowMs);
-  }
-
   /** Records were written: the catch-up runs once writes pause, or within a second under a steady stream. */
   written(isClosed: () => boolean): void {
     if (this.stopped) return;
-    this.behind = true;
     this.lastWrite = performance.now();
     if (this.timer) return;
     this.firstWaiting = this.lastWrite;
@@ -160,7 +119,6 @@ export class HistorySearch {
    */
   startBackfill(isClosed: () => boolean): void {
     const store = this.ctx.store;
-    this.behind = true;
     if (this.stopped || this.running || (fullyIndexed(store) && store.getMeta(SEGMENTS_INDEXED) !== undefined)) return;
     this.running = true;
     const t0 = performance.now();

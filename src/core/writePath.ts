@@ -26,23 +26,13 @@ export interface WritePathHooks {
   committed(results: ApplyResult[], ops: JournalOp[]): void;
   /** A readable copy of the state when the disk fails (emergency_<time>.json). */
   writeEmergency(reason: string): Promise<void>;
-  /**
-   * Runs inside the group commit's transaction while its journal write is on disk (the thread is
-   * idle then), for about `expectedMs`; rolled back with the writes if the flush fails.
-   */
-  whileFlushing?(expectedMs: number): void;
 }
-
-/** Weight of the newest journal flush in the running estimate of how long one takes. */
-const FLUSH_EWMA = 0.1;
 
 export class WritePath {
   /** Sequence of the last journal record written. */
   seq = 0;
   eventsTotal = 0;
   private pending: Pending[] = [];
-  /** How long a journal append (write and fdatasync) takes, as a running estimate. */
-  private flushMs = 0.2;
   private flushQueued = false;
   /** Serializes everything that touches the journal or exports the database. */
   private readonly ioQueue = new SerialQueue();
@@ -113,13 +103,7 @@ export class WritePath {
     let text = '';
     for (const d of done) text += encodeRecord(++this.seq, d.p.op);
     try {
-      if (text) {
-        const t0 = performance.now();
-        const flushed = this.journal.append(text);
-        this.hooks.whileFlushing?.(this.flushMs);
-        await flushed;
-        this.flushMs += FLUSH_EWMA * (performance.now() - t0 - this.flushMs);
-      }
+      if (text) await this.journal.append(text);
     } catch (e) {
       store.exec('ROLLBACK');
       store.dropCaches();

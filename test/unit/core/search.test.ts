@@ -7,8 +7,6 @@ import * as path from 'path';
 import initSqlJs, { type Database } from 'sql.js';
 import type { ContextEngine } from '../../../src/core';
 import { ARCHIVE_DIR, DB_FILE } from '../../../src/core/fileNames';
-import { nodeFileSystem } from '../../../src/core/nodeFs';
-import type { FileSystemPort } from '../../../src/core/ports';
 import { Store } from '../../../src/core/store';
 import { fold, indexTerms, LONG_RUN, matchQuery, queryTerms } from '../../../src/core/searchText';
 import { indexStep, matchIds } from '../../../src/core/searchIndex';
@@ -188,24 +186,18 @@ describe('core: search index', function () {
     });
   });
 
-  it('a record is found right after its ack; a group commit indexes a few rows while its flush is on disk, the catch-up the rest within a second or so', async () => {
+  it('writes leave the index alone: a record is found right after its ack, and the index catches up within a second or so', async () => {
     const dir = tempDir();
     const e = await openEngine(dir);
     try {
-      // A small write is indexed by its own group commit.
       await e.logDecision({ decision_type: 'plan', context: null, decision: 'Quarantine the flaky zebra test', reasoning: '' });
       await e.logAgentMessage({ from_agent: 'planner', to_agent: 'coder', message_type: 'note', content: { text: 'Datenbankverbindung fällt aus' } });
-      assert.deepStrictEqual(e.searchIndexTrailing(), { decision: 0, message: 0, span: 0 });
+      // Not in the index yet: found by reading the rows above its high-water mark.
+      assert.deepStrictEqual(e.searchIndexTrailing(), { decision: 1, message: 1, span: 0 });
       assert.deepStrictEqual((await search(e, 'zebra')).map(r => r.title), ['Quarantine the flaky zebra test']);
       assert.deepStrictEqual((await search(e, 'verbindung')).map(r => r.kind), ['message']);
-      // A burst is more than a flush has time for: the rest is found by reading the rows above the
-      // index's high-water mark until the catch-up, which runs on its own once the writes pause.
-      await e.writeBatch(Array.from({ length: 300 }, (_, i) => ({ type: 'decision' as const, decision_type: 'plan', context: null, decision: `burst ${i} okapi`, reasoning: '' })));
-      assert.ok(e.searchIndexTrailing().decision > 200, JSON.stringify(e.searchIndexTrailing()));
-      assert.strictEqual((await search(e, 'okapi', 1000)).length, 300);
-      // Reading how far it trails does not start it; waited for with a deadline a loaded machine meets.
-      const t0 = Date.now();
-      while (e.searchIndexTrailing().decision > 0 && Date.now() - t0 < 20_000) await new Promise(resolve => setTimeout(resolve, 50));
+      // Nothing asks for it: the catch-up runs on its own once the writes pause.
+      await new Promise(resolve => setTimeout(resolve, 2000));
       assert.deepStrictEqual(e.searchIndexTrailing(), { decision: 0, message: 0, span: 0 });
       assert.deepStrictEqual((await search(e, 'zebra')).map(r => r.title), ['Quarantine the flaky zebra test']);
       // Under a steady stream of writes it does not wait for a pause.
@@ -215,7 +207,7 @@ describe('core: search index', function () {
         if (i >= 50) trailedAtMost = Math.min(trailedAtMost, e.searchIndexTrailing().decision);
         await new Promise(resolve => setTimeout(resolve, 40));
       }
-      assert.ok(trailedAtMost < 5, `the index trailed by ${trailedAtMost} of 60 decisions written over 2.4 s`);
+      assert.ok(trailedAtMost < 50, `the index trailed by ${trailedAtMost} of 60 decisions written over 2.4 s`);
       assert.strictEqual((await search(e, 'stream', 100)).length, 60);
       await e.searchIndexBuilt();
       assert.strictEqual(e.searchIndexTrailing().decision, 0);
@@ -226,38 +218,6 @@ describe('core: search index', function () {
       assert.strictEqual(count(db, "SELECT COUNT(*) FROM search_decision WHERE terms MATCH 'zebra*'"), 1);
       assert.strictEqual(count(db, "SELECT COUNT(*) FROM search_decision WHERE terms MATCH 'stream*'"), 60);
       assert.strictEqual(count(db, "SELECT COUNT(*) FROM search_message WHERE terms MATCH 'verbindung*'"), 1);
-      assert.strictEqual(count(db, "SELECT indexed_to FROM search_progress WHERE kind = 'decision'"), count(db, 'SELECT MAX(id) FROM decision_log'));
-    });
-  });
-
-  it('what a group commit indexed while its flush was on disk goes with its writes when the flush fails', async () => {
-    let failSync = false;
-    const flaky: FileSystemPort = {
-      ...nodeFileSystem,
-      fdatasync: fd => (failSync ? Promise.reject(Object.assign(new Error('EIO: i/o error'), { code: 'EIO' })) : nodeFileSystem.fdatasync(fd)),
-    };
-    const dir = tempDir();
-    const e = await openEngine(dir, { fs: flaky });
-    const say = (decision: string) => e.logDecision({ decision_type: 'plan', context: null, decision, reasoning: '' });
-    try {
-      await say('alpha walrus');
-      // Written before the failing flush and not indexed yet: the failing flush's step takes it,
-      // and the rollback must give it back.
-      await e.writeBatch(Array.from({ length: 100 }, (_, i) => ({ type: 'decision' as const, decision_type: 'plan', context: null, decision: `early ${i} narwhal`, reasoning: '' })));
-      failSync = true;
-      await assert.rejects(() => say('beta walrus'));
-      failSync = false;
-      await say('gamma walrus');
-      await e.searchIndexBuilt();
-      assert.deepStrictEqual((await search(e, 'walrus')).map(r => r.title), ['gamma walrus', 'alpha walrus']);
-      assert.strictEqual((await search(e, 'narwhal', 1000)).length, 100);
-    } finally {
-      await e.close();
-    }
-    await withDb(path.join(dir, DB_FILE), db => {
-      assert.strictEqual(count(db, "SELECT COUNT(*) FROM search_decision WHERE terms MATCH 'walrus*'"), 2);
-      assert.strictEqual(count(db, "SELECT COUNT(*) FROM search_decision WHERE terms MATCH 'beta*'"), 0);
-      assert.strictEqual(count(db, "SELECT COUNT(*) FROM search_decision WHERE terms MATCH 'narwhal*'"), 100);
       assert.strictEqual(count(db, "SELECT indexed_to FROM search_progress WHERE kind = 'decision'"), count(db, 'SELECT MAX(id) FROM decision_log'));
     });
   });
