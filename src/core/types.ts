@@ -273,7 +273,7 @@ export interface CrashFrontier {
   unfinished_conversations: { trace_id: string; conversation_id: string | null; spans: Span[] }[];
 }
 
-export type ChangeKind = 'task' | 'agent' | 'decision' | 'message' | 'context' | 'checkpoint' | 'cleanup' | 'recovery' | 'persistence' | 'span' | 'alert' | 'resume';
+export type ChangeKind = 'task' | 'agent' | 'decision' | 'message' | 'context' | 'checkpoint' | 'cleanup' | 'recovery' | 'persistence' | 'span' | 'alert' | 'resume' | 'langgraph';
 
 export interface ChangeEvent {
   kind: ChangeKind;
