@@ -39,7 +39,8 @@ export const langGraphRoutes: Route[] = [
       status: 200,
       body: {
         checkpoints: engine.langgraph.list({
-          thread_id: query.get('thread_id'), checkpoint_ns: query.get('checkpoint_ns'), before: query.get('before'),
+          thread_id: query.get('thread_id'), checkpoint_ns: query.get('checkpoint_ns'), checkpoint_id: query.get('checkpoint_id'),
+          before: query.get('before'),
           limit: limitQuery(query), filter: filterQuery(query),
         }),
       },

@@ -21,6 +21,7 @@ export function listTuples(store: Store, log: Logger, q: LgListQuery): LgTuple[]
   const params: string[] = [];
   if (q.thread_id !== undefined) { where.push('thread_id = ?'); params.push(q.thread_id); }
   if (q.checkpoint_ns !== undefined) { where.push('ns = ?'); params.push(q.checkpoint_ns); }
+  if (q.checkpoint_id !== undefined) { where.push('checkpoint_id = ?'); params.push(q.checkpoint_id); }
   if (q.before !== undefined) { where.push('checkpoint_id < ?'); params.push(q.before); }
   const sql = `SELECT ${CHECKPOINT_COLUMNS} FROM lg_checkpoints ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
     ORDER BY checkpoint_id DESC, thread_id, ns`;

@@ -82,6 +82,8 @@ export interface LgListQuery {
   thread_id?: string;
   /** Undefined: every namespace of the thread. */
   checkpoint_ns?: string;
+  /** Only this checkpoint (LangGraph's list with a checkpoint id in its config). */
+  checkpoint_id?: string;
   /** Only checkpoints older than this id (ids sort by time). */
   before?: string;
   limit?: number;

@@ -127,6 +127,7 @@ export function checkLgListQuery(q: LgListQuery): LgListQuery {
   const out: LgListQuery = {};
   if (q.thread_id !== undefined) out.thread_id = checkLgKey('thread_id', q.thread_id);
   if (q.checkpoint_ns !== undefined) out.checkpoint_ns = checkLgKey('checkpoint_ns', q.checkpoint_ns, true);
+  if (q.checkpoint_id !== undefined) out.checkpoint_id = checkLgKey('checkpoint_id', q.checkpoint_id);
   if (q.before !== undefined) out.before = checkLgKey('before', q.before);
   if (q.limit !== undefined) {
     if (!Number.isSafeInteger(q.limit) || q.limit < 1 || q.limit > MAX_LIST_LIMIT) throw new ValidationError('limit', `must be an integer from 1 to ${MAX_LIST_LIMIT}`);
