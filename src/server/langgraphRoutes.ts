@@ -41,7 +41,7 @@ export const langGraphRoutes: Route[] = [
         checkpoints: engine.langgraph.list({
           thread_id: query.get('thread_id'), checkpoint_ns: query.get('checkpoint_ns'), checkpoint_id: query.get('checkpoint_id'),
           before: query.get('before'),
-          limit: limitQuery(query), filter: filterQuery(query),
+          limit: limitQuery(query), filter: filterQuery(query), readable: query.flag('readable'),
         }),
       },
     }),
@@ -52,7 +52,7 @@ export const langGraphRoutes: Route[] = [
     handle: ({ engine, query }) => {
       const thread = query.get('thread_id');
       if (thread === undefined) throw fieldError('thread_id', 'is required');
-      const t = engine.langgraph.getTuple(thread, query.get('checkpoint_ns') ?? '', query.get('checkpoint_id'));
+      const t = engine.langgraph.getTuple(thread, query.get('checkpoint_ns') ?? '', query.get('checkpoint_id'), query.flag('readable') === true);
       if (t === undefined) throw new HttpError(404, 'not_found', 'No such LangGraph checkpoint.');
       return { status: 200, body: t };
     },

@@ -4,9 +4,6 @@ import type { Store } from '../store';
 import { iso } from '../time';
 import type { LgAction, LgCheckpointInput, LgTyped, LgWritesInput } from './types';
 
-/** Readable copies are kept for JSON values up to this size; bigger ones are shown from the bytes. */
-const MAX_READABLE_BYTES = 1024 * 1024;
-
 export function applyLangGraph(store: Store, t: number, x: LgAction): string[] {
   switch (x.a) {
     case 'put': putCheckpoint(store, t, x.c); return [x.c.thread_id];
@@ -27,45 +24,31 @@ function bytesOf(v: LgTyped): Uint8Array {
   return Buffer.from(v.data, 'base64');
 }
 
-/** The value as JSON text when its serializer wrote JSON, else null. */
-function readable(type: string, bytes: Uint8Array): string | null {
-  if (type !== 'json' || bytes.length > MAX_READABLE_BYTES) return null;
-  try {
-    const text = Buffer.from(bytes).toString('utf8');
-    JSON.parse(text);
-    return text;
-  } catch {
-    return null;
-  }
-}
-
 function putCheckpoint(store: Store, t: number, c: LgCheckpointInput): void {
   const data = bytesOf(c.checkpoint);
   const m = c.metadata;
   const runId = typeof m.run_id === 'string' ? m.run_id : null;
   const source = typeof m.source === 'string' ? m.source : null;
   const step = typeof m.step === 'number' && Number.isSafeInteger(m.step) ? m.step : null;
-  store.run(`INSERT OR REPLACE INTO lg_checkpoints (thread_id, ns, checkpoint_id, parent_id, type, data, readable, channel_versions,
-    metadata, run_id, source, step, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
-  [c.thread_id, c.checkpoint_ns, c.checkpoint_id, c.parent_checkpoint_id, c.checkpoint.type, data, readable(c.checkpoint.type, data),
+  store.run(`INSERT OR REPLACE INTO lg_checkpoints (thread_id, ns, checkpoint_id, parent_id, type, data, channel_versions,
+    metadata, run_id, source, step, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`,
+  [c.thread_id, c.checkpoint_ns, c.checkpoint_id, c.parent_checkpoint_id, c.checkpoint.type, data,
     JSON.stringify(c.channel_versions), JSON.stringify(m), runId, source, step, iso(t)]);
   for (const b of c.blobs) {
-    const bytes = bytesOf(b);
     // A channel's value at a version never changes: the first one stored stays.
-    store.run('INSERT OR IGNORE INTO lg_blobs (thread_id, ns, channel, version, type, data, readable) VALUES (?,?,?,?,?,?,?)',
-      [c.thread_id, c.checkpoint_ns, b.channel, b.version, b.type, bytes, readable(b.type, bytes)]);
+    store.run('INSERT OR IGNORE INTO lg_blobs (thread_id, ns, channel, version, type, data) VALUES (?,?,?,?,?,?)',
+      [c.thread_id, c.checkpoint_ns, b.channel, b.version, b.type, bytesOf(b)]);
   }
 }
 
 function putWrites(store: Store, w: LgWritesInput): void {
   for (const x of w.writes) {
-    const bytes = bytesOf(x);
     // Special channels (errors, interrupts, resumes) have negative indexes and are overwritten;
     // a task's ordinary writes are kept as first stored, so a retried task cannot change them.
     const verb = x.idx < 0 ? 'INSERT OR REPLACE' : 'INSERT OR IGNORE';
-    store.run(`${verb} INTO lg_writes (thread_id, ns, checkpoint_id, task_id, idx, task_path, channel, type, data, readable)
-      VALUES (?,?,?,?,?,?,?,?,?,?)`,
-    [w.thread_id, w.checkpoint_ns, w.checkpoint_id, w.task_id, x.idx, w.task_path, x.channel, x.type, bytes, readable(x.type, bytes)]);
+    store.run(`${verb} INTO lg_writes (thread_id, ns, checkpoint_id, task_id, idx, task_path, channel, type, data)
+      VALUES (?,?,?,?,?,?,?,?,?)`,
+    [w.thread_id, w.checkpoint_ns, w.checkpoint_id, w.task_id, x.idx, w.task_path, x.channel, x.type, bytesOf(x)]);
   }
 }
 
@@ -94,13 +77,13 @@ function deleteCheckpoint(store: Store, thread: string, ns: string, id: string):
 
 function copyThread(store: Store, source: string, target: string): void {
   if (source === target) return;
-  store.run(`INSERT OR REPLACE INTO lg_checkpoints (thread_id, ns, checkpoint_id, parent_id, type, data, readable, channel_versions,
-    metadata, run_id, source, step, created_at) SELECT ?, ns, checkpoint_id, parent_id, type, data, readable, channel_versions, metadata,
+  store.run(`INSERT OR REPLACE INTO lg_checkpoints (thread_id, ns, checkpoint_id, parent_id, type, data, channel_versions,
+    metadata, run_id, source, step, created_at) SELECT ?, ns, checkpoint_id, parent_id, type, data, channel_versions, metadata,
     run_id, source, step, created_at FROM lg_checkpoints WHERE thread_id = ?`, [target, source]);
-  store.run(`INSERT OR REPLACE INTO lg_blobs (thread_id, ns, channel, version, type, data, readable)
-    SELECT ?, ns, channel, version, type, data, readable FROM lg_blobs WHERE thread_id = ?`, [target, source]);
-  store.run(`INSERT OR REPLACE INTO lg_writes (thread_id, ns, checkpoint_id, task_id, idx, task_path, channel, type, data, readable)
-    SELECT ?, ns, checkpoint_id, task_id, idx, task_path, channel, type, data, readable FROM lg_writes WHERE thread_id = ?`, [target, source]);
+  store.run(`INSERT OR REPLACE INTO lg_blobs (thread_id, ns, channel, version, type, data)
+    SELECT ?, ns, channel, version, type, data FROM lg_blobs WHERE thread_id = ?`, [target, source]);
+  store.run(`INSERT OR REPLACE INTO lg_writes (thread_id, ns, checkpoint_id, task_id, idx, task_path, channel, type, data)
+    SELECT ?, ns, checkpoint_id, task_id, idx, task_path, channel, type, data FROM lg_writes WHERE thread_id = ?`, [target, source]);
 }
 
 /** Per namespace of the thread, only the newest checkpoint stays, with its writes and values. */

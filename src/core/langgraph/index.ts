@@ -20,8 +20,8 @@ export interface LgCheckpointKey {
 export interface LangGraphApi {
   put(input: unknown): Promise<LgCheckpointKey>;
   putWrites(input: unknown): Promise<void>;
-  /** The newest checkpoint of the namespace, or the one named. */
-  getTuple(threadId: string, checkpointNs: string, checkpointId?: string): LgTuple | undefined;
+  /** The newest checkpoint of the namespace, or the one named; `readable` renders JSON values. */
+  getTuple(threadId: string, checkpointNs: string, checkpointId?: string, readable?: boolean): LgTuple | undefined;
   list(query: LgListQuery): LgTuple[];
   deleteThread(threadId: string): Promise<void>;
   deleteForRuns(runIds: unknown): Promise<void>;
@@ -43,9 +43,9 @@ export class LangGraphCheckpoints implements LangGraphApi {
     if (w.writes.length > 0) await this.write({ a: 'writes', w });
   }
 
-  getTuple(threadId: string, checkpointNs: string, checkpointId?: string): LgTuple | undefined {
+  getTuple(threadId: string, checkpointNs: string, checkpointId?: string, readable = false): LgTuple | undefined {
     return getTuple(this.ctx.store, this.ctx.log, checkLgKey('thread_id', threadId), checkLgKey('checkpoint_ns', checkpointNs, true),
-      checkpointId === undefined ? undefined : checkLgKey('checkpoint_id', checkpointId));
+      checkpointId === undefined ? undefined : checkLgKey('checkpoint_id', checkpointId), readable);
   }
 
   list(query: LgListQuery): LgTuple[] {

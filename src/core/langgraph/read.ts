@@ -8,11 +8,14 @@ import type { LgBlob, LgListQuery, LgPendingWrite, LgTuple } from './types';
 
 const CHECKPOINT_COLUMNS = 'thread_id, ns, checkpoint_id, parent_id, type, data, channel_versions, metadata, created_at';
 
-export function getTuple(store: Store, log: Logger, thread: string, ns: string, checkpointId?: string): LgTuple | undefined {
+/** Values bigger than this are not rendered (they are still returned as bytes). */
+const MAX_READABLE_BYTES = 1024 * 1024;
+
+export function getTuple(store: Store, log: Logger, thread: string, ns: string, checkpointId?: string, readable = false): LgTuple | undefined {
   const row = checkpointId === undefined
     ? store.get(`SELECT ${CHECKPOINT_COLUMNS} FROM lg_checkpoints WHERE thread_id = ? AND ns = ? ORDER BY checkpoint_id DESC LIMIT 1`, [thread, ns])
     : store.get(`SELECT ${CHECKPOINT_COLUMNS} FROM lg_checkpoints WHERE thread_id = ? AND ns = ? AND checkpoint_id = ?`, [thread, ns, checkpointId]);
-  return row && toTuple(store, log, row);
+  return row && toTuple(store, log, row, readable);
 }
 
 /** Newest first (checkpoint ids sort by time); the metadata filter is applied before the limit. */
@@ -29,7 +32,7 @@ export function listTuples(store: Store, log: Logger, q: LgListQuery): LgTuple[]
   const limit = q.limit ?? Infinity;
   for (const row of store.all(sql, params)) {
     if (out.length >= limit) break;
-    const t = toTuple(store, log, row);
+    const t = toTuple(store, log, row, q.readable === true);
     if (t && (q.filter === undefined || matches(t.metadata, q.filter))) out.push(t);
   }
   return out;
@@ -50,7 +53,8 @@ function deepEqual(a: unknown, b: unknown): boolean {
   return false;
 }
 
-function toTuple(store: Store, log: Logger, r: Row): LgTuple | undefined {
+function toTuple(store: Store, log: Logger, r: Row, readable: boolean): LgTuple | undefined {
+  const typed = (type: string, bytes: Uint8Array) => ({ type, data: base64(bytes), ...(readable ? render(type, bytes) : {}) });
   const where = `LangGraph checkpoint ${String(r.thread_id)}/${String(r.checkpoint_id)}`;
   const versions = parseObject(r.channel_versions);
   const metadata = parseObject(r.metadata);
@@ -73,7 +77,7 @@ function toTuple(store: Store, log: Logger, r: Row): LgTuple | undefined {
       log.warn(`[langgraph] ${where}: the stored value of channel ${channel} is malformed; left out`);
       continue;
     }
-    channelValues.push({ channel, version, type: b.type, data: base64(b.data) });
+    channelValues.push({ channel, version, ...typed(b.type, b.data) });
   }
   const writes: LgPendingWrite[] = [];
   // The order live execution applies a superstep's writes in: (task_path, task_id, idx), by code point.
@@ -83,14 +87,24 @@ function toTuple(store: Store, log: Logger, r: Row): LgTuple | undefined {
       log.warn(`[langgraph] ${where}: a stored pending write of task ${String(w.task_id)} is malformed; left out`);
       continue;
     }
-    writes.push({ task_id: String(w.task_id), task_path: String(w.task_path), idx: Number(w.idx), channel: String(w.channel), type: w.type, data: base64(w.data) });
+    writes.push({ task_id: String(w.task_id), task_path: String(w.task_path), idx: Number(w.idx), channel: String(w.channel), ...typed(w.type, w.data) });
   }
   return {
     thread_id: thread, checkpoint_ns: ns, checkpoint_id: id,
     parent_checkpoint_id: r.parent_id === null || r.parent_id === undefined ? null : String(r.parent_id),
-    created_at: String(r.created_at), checkpoint: { type: r.type, data: base64(r.data) },
+    created_at: String(r.created_at), checkpoint: typed(r.type, r.data),
     channel_versions: channelVersions, metadata, channel_values: channelValues, pending_writes: writes,
   };
+}
+
+/** `{ json }` for a JSON value of a readable size, else nothing. */
+function render(type: string, bytes: Uint8Array): { json?: unknown } {
+  if (type !== 'json' || bytes.length > MAX_READABLE_BYTES) return {};
+  try {
+    return { json: JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')) as unknown };
+  } catch {
+    return {};
+  }
 }
 
 function parseObject(v: unknown): Record<string, unknown> | undefined {

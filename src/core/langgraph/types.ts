@@ -1,12 +1,14 @@
 // LangGraph checkpoints as records of ours. Values stay exactly as the graph's serializer wrote
-// them (type tag + bytes, base64 on the wire and in the journal); a readable JSON copy is kept
-// where the type is json. Channel values are stored per (channel, version), so a checkpoint
+// them (type tag + bytes, base64 on the wire and in the journal); a read may ask for a readable
+// JSON rendering of those whose type is json. Channel values are stored per (channel, version), so a checkpoint
 // costs only the channels that changed since its parent.
 
 /** A value as LangGraph's serializer wrote it: `[type, bytes]`, the bytes in base64. */
 export interface LgTyped {
   type: string;
   data: string;
+  /** The value parsed, when asked for and the serializer wrote JSON (LangGraph's JS serializer does). */
+  json?: unknown;
 }
 
 /** One changed channel of a put: its new version and value (`type: "empty"` when absent). */
@@ -89,4 +91,6 @@ export interface LgListQuery {
   limit?: number;
   /** Metadata keys that must equal these values. */
   filter?: Record<string, unknown>;
+  /** Add `json` to values the serializer wrote as JSON. */
+  readable?: boolean;
 }

@@ -134,5 +134,6 @@ export function checkLgListQuery(q: LgListQuery): LgListQuery {
     out.limit = q.limit;
   }
   if (q.filter !== undefined) out.filter = checkObject('filter', q.filter);
+  if (q.readable !== undefined) out.readable = q.readable === true;
   return out;
 }

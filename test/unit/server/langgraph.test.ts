@@ -55,6 +55,11 @@ describe('server: LangGraph checkpoints', () => {
     const first = (await h.req('GET', '/langgraph/checkpoint?thread_id=t1&checkpoint_id=0001')).json;
     assert.deepStrictEqual(valuesOf(first), { a: 'first', b: { n: 1 } });
     assert.deepStrictEqual(first.metadata, { source: 'loop', step: 1, parents: {} });
+    // Asked for, JSON values come parsed beside their bytes; others as bytes only.
+    const readable = (await h.req('GET', '/langgraph/checkpoint?thread_id=t1&readable=true')).json;
+    assert.deepStrictEqual(readable.channel_values.map((b: { json?: unknown }) => b.json), [undefined, { n: 1 }]);
+    assert.strictEqual(readable.checkpoint.json.id, '0002');
+    assert.strictEqual(latest.channel_values[1].json, undefined);
     assert.strictEqual((await h.req('GET', '/langgraph/checkpoint?thread_id=t1&checkpoint_id=0009')).status, 404);
     assert.strictEqual((await h.req('GET', '/langgraph/checkpoint?thread_id=nobody')).status, 404);
   });
