@@ -2,7 +2,7 @@ import type { Database, SqlJsStatic, SqlValue, Statement } from 'sql.js';
 import { addChangeIds } from './changeIds';
 import type { ArchiveOp, BatchItemOp, CleanupOp, JournalOp, ResumeClearOp, ResumePointOp, SegmentIds, SegmentInfo } from './ops';
 import { ADDED_COLUMNS, CHAIN_INDEX, HISTORY_SCHEMA, LIVE_SCHEMA, SCHEMA_VERSION } from './schema';
-import { applyLangGraph } from './langgraph/apply';
+import { applyLangGraph, deleteLangGraphOlderThan } from './langgraph/apply';
 import { setOwn } from './ownKeys';
 import { dropForeignObjects, type ForeignObject } from './schemaGuard';
 import { openIndex, resetIndex, SEGMENTS_INDEXED } from './searchIndex';
@@ -421,6 +421,7 @@ export class Store {
     this.run('DELETE FROM alerts WHERE active = 0 AND last_seen < ?', [op.cutoff]);
     for (const name of op.drop_segments) this.run('DELETE FROM archive_segments WHERE name = ?', [name]);
     for (const s of op.replace_segments) this.insertSegment(s);
+    deleteLangGraphOlderThan(this, op.cutoff);
     return { kind: 'cleanup', ids: [] };
   }
 

@@ -96,6 +96,27 @@ function keepLatest(store: Store, threadId: string): void {
   }
 }
 
+// Retention: a clean-up removes checkpoints older than its cutoff, but the newest of each thread's
+// namespace stays (a thread can always go on from where it is).
+const OLDER_THAN = `FROM lg_checkpoints c WHERE c.created_at < ? AND c.checkpoint_id <
+  (SELECT MAX(n.checkpoint_id) FROM lg_checkpoints n WHERE n.thread_id = c.thread_id AND n.ns = c.ns)`;
+
+export function countLangGraphOlderThan(store: Store, cutoff: string): number {
+  return store.scalar(`SELECT COUNT(*) ${OLDER_THAN}`, [cutoff]);
+}
+
+export function deleteLangGraphOlderThan(store: Store, cutoff: string): void {
+  const touched = new Set<string>();
+  for (const r of store.all(`SELECT c.thread_id, c.ns, c.checkpoint_id ${OLDER_THAN}`, [cutoff])) {
+    deleteCheckpoint(store, String(r.thread_id), String(r.ns), String(r.checkpoint_id));
+    touched.add(JSON.stringify([String(r.thread_id), String(r.ns)]));
+  }
+  for (const key of touched) {
+    const [thread, ns] = JSON.parse(key) as [string, string];
+    dropUnusedBlobs(store, thread, ns);
+  }
+}
+
 /** Values no remaining checkpoint of the namespace names. */
 function dropUnusedBlobs(store: Store, thread: string, ns: string): void {
   const used = new Set<string>();

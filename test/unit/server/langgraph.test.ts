@@ -5,6 +5,7 @@ import * as assert from 'assert';
 import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import { startServe } from '../support/serveProcess';
+import { FakeClock } from '../support/fixtures';
 import { openEngine, request, startHarness, tempDir, type Harness } from './support';
 
 const b64 = (v: string | Buffer): string => (typeof v === 'string' ? Buffer.from(v) : v).toString('base64');
@@ -151,6 +152,34 @@ describe('server: LangGraph checkpoints', () => {
     const got = await h.req('GET', `/langgraph/checkpoints?filter=${encodeURIComponent('{"__proto__":{"polluted":true}}')}`);
     assert.strictEqual(got.json.checkpoints.length, 1);
     assert.strictEqual(({} as { polluted?: boolean }).polluted, undefined);
+  });
+});
+
+describe('server: LangGraph checkpoints under the retention of POST /cleanup', () => {
+  it('removes checkpoints older than the cutoff with their writes and values, keeping the newest of each namespace', async () => {
+    const clock = new FakeClock(Date.parse('2026-01-01T00:00:00Z'));
+    const h = await startHarness({}, tempDir(), { clock });
+    try {
+      for (const id of ['0001', '0002', '0003']) {
+        await h.req('POST', '/langgraph/checkpoints', put('old', id, { a: Number(id) }, { a: `v${id}` }));
+        await h.req('POST', '/langgraph/writes', { thread_id: 'old', checkpoint_id: id, task_id: 'k', writes: [{ idx: 0, channel: 'x', ...json(id) }] });
+      }
+      await h.req('POST', '/langgraph/checkpoints', { ...put('old', '0004', { a: 4 }, { a: 'sub' }), checkpoint_ns: 'sub:1' });
+      clock.advance(10 * 86_400_000);
+      await h.req('POST', '/langgraph/checkpoints', put('new', '0005', { a: 1 }, { a: 'new' }));
+      const dry = await h.req('POST', '/cleanup', { older_than_days: 5, dry_run: true });
+      assert.strictEqual(dry.json.removed.langgraph_checkpoints, 2, dry.text);
+      assert.strictEqual((await h.req('POST', '/cleanup', { older_than_days: 5 })).json.removed.langgraph_checkpoints, 2);
+      const ids = async (thread: string) => (await h.req('GET', `/langgraph/checkpoints?thread_id=${thread}`)).json.checkpoints.map((c: { checkpoint_id: string }) => c.checkpoint_id);
+      assert.deepStrictEqual([await ids('old'), await ids('new')], [['0004', '0003'], ['0005']]);
+      const kept = (await h.req('GET', '/langgraph/checkpoint?thread_id=old')).json;
+      assert.deepStrictEqual([valuesOf(kept), kept.pending_writes.map(decode)], [{ a: 'v0003' }, ['0003']]);
+      // The values of the removed checkpoints are gone too: nothing names them any more.
+      await h.req('POST', '/langgraph/checkpoints', { ...put('old', '0009', { a: 1 }, {}), parent_checkpoint_id: '0003' });
+      assert.deepStrictEqual(valuesOf((await h.req('GET', '/langgraph/checkpoint?thread_id=old&checkpoint_id=0009')).json), {});
+    } finally {
+      await h.close();
+    }
   });
 });
 
