@@ -90,6 +90,12 @@ export const langGraphRoutes: Route[] = [
       return done;
     },
   },
+  // Resume from a chosen checkpoint, or fork it with edited JSON values: the thread's next run continues there.
+  {
+    method: 'POST',
+    path: '/langgraph/fork',
+    handle: async ctx => ({ status: 201, body: await ctx.engine.langgraph.fork(await ctx.body()) }),
+  },
   {
     method: 'POST',
     path: '/langgraph/prune',

@@ -3,9 +3,10 @@
 import type { EngineContext } from '../engineContext';
 import type { JournalOp } from '../ops';
 import type { ApplyResult } from '../store';
+import { buildFork } from './fork';
 import { getTuple, listTuples } from './read';
 import type { LgAction, LgListQuery, LgPruneStrategy, LgTuple } from './types';
-import { checkLgCheckpoint, checkLgKey, checkLgKeys, checkLgListQuery, checkLgStrategy, checkLgWrites } from './validate';
+import { checkLgCheckpoint, checkLgFork, checkLgKey, checkLgKeys, checkLgListQuery, checkLgStrategy, checkLgWrites } from './validate';
 
 export type { LgAction, LgBlob, LgCheckpointInput, LgListQuery, LgPendingWrite, LgPruneStrategy, LgTuple, LgTyped, LgWrite, LgWritesInput } from './types';
 
@@ -27,6 +28,8 @@ export interface LangGraphApi {
   deleteForRuns(runIds: unknown): Promise<void>;
   copyThread(sourceThreadId: string, targetThreadId: string): Promise<void>;
   prune(threadIds: unknown, strategy?: unknown): Promise<void>;
+  /** A new newest checkpoint of the namespace from a chosen one, with edited JSON values (fork.ts). */
+  fork(input: unknown): Promise<LgCheckpointKey>;
 }
 
 export class LangGraphCheckpoints implements LangGraphApi {
@@ -69,6 +72,20 @@ export class LangGraphCheckpoints implements LangGraphApi {
     const thread_ids = checkLgKeys('thread_ids', threadIds);
     const s: LgPruneStrategy = checkLgStrategy(strategy);
     if (thread_ids.length > 0) await this.write({ a: 'prune', thread_ids, strategy: s });
+  }
+
+  async fork(input: unknown): Promise<LgCheckpointKey> {
+    const f = checkLgFork(input);
+    const { store, log, clock } = this.ctx;
+    const from = getTuple(store, log, f.thread_id, f.checkpoint_ns, f.checkpoint_id);
+    const key = [f.thread_id, f.checkpoint_ns];
+    const newest = String(store.get('SELECT MAX(checkpoint_id) AS id FROM lg_checkpoints WHERE thread_id = ? AND ns = ?', key)?.id ?? '');
+    const top = store.all('SELECT DISTINCT version FROM lg_blobs WHERE thread_id = ? AND ns = ?', key)
+      .map(r => Number(r.version)).filter(Number.isFinite).reduce((a, b) => Math.max(a, b), 0);
+    // One record, a put: a replay stores it as it was made.
+    const put = buildFork(from, f, newest, top, clock.now());
+    await this.write({ a: 'put', c: put });
+    return { thread_id: put.thread_id, checkpoint_ns: put.checkpoint_ns, checkpoint_id: put.checkpoint_id };
   }
 
   private async write(x: LgAction): Promise<void> {

@@ -2,6 +2,7 @@
 // since a bad record would poison every replay.
 import { ValidationError } from '../errors';
 import { checkStorable, isPlainObject, MAX_ID_LENGTH, MAX_LIST_LIMIT } from '../validate';
+import type { LgForkInput } from './fork';
 import type { LgBlob, LgCheckpointInput, LgListQuery, LgPruneStrategy, LgTyped, LgWrite, LgWritesInput } from './types';
 
 /** Bytes of one value, decoded: what one request may carry anyway. */
@@ -111,6 +112,22 @@ export function checkLgWrites(raw: unknown): LgWritesInput {
     task_path: checkLgKey('task_path', o.task_path ?? '', true),
     writes,
   };
+}
+
+/** POST /langgraph/fork. */
+export function checkLgFork(raw: unknown): LgForkInput {
+  const o = checkObject('body', raw);
+  const out: LgForkInput = {
+    thread_id: checkLgKey('thread_id', o.thread_id),
+    checkpoint_ns: checkLgKey('checkpoint_ns', o.checkpoint_ns ?? '', true),
+    checkpoint_id: checkLgKey('checkpoint_id', o.checkpoint_id),
+  };
+  if (o.values !== undefined) {
+    const values = checkObject('values', o.values);
+    for (const k of Object.keys(values)) checkLgKey('values', k);
+    out.values = values;
+  }
+  return out;
 }
 
 export function checkLgKeys(field: string, v: unknown): string[] {

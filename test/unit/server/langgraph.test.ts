@@ -145,6 +145,33 @@ describe('server: LangGraph checkpoints', () => {
     assert.deepStrictEqual((await h.req('GET', '/langgraph/checkpoints')).json.checkpoints, []);
   });
 
+  it('fork: refuses what it cannot rewrite, with the field named; an unknown checkpoint is a 404', async () => {
+    const msgpack = put('py', '0001', {}, {}) as { checkpoint: object };
+    msgpack.checkpoint = { type: 'msgpack', data: b64('\x80') };
+    await h.req('POST', '/langgraph/checkpoints', msgpack);
+    await h.req('POST', '/langgraph/checkpoints', put('s', '0001', { a: '0001.5' } as unknown as Record<string, number>, { a: 1 }));
+    const bytes = put('b', '0001', { a: 1, raw: 1 }, { a: 1 }) as { blobs: object[] };
+    bytes.blobs.push({ channel: 'raw', version: '1', type: 'bytes', data: b64('x') });
+    await h.req('POST', '/langgraph/checkpoints', bytes);
+    const cases: [object, number, string][] = [
+      [{ thread_id: 'py', checkpoint_id: '0001' }, 400, 'checkpoint_id'],
+      [{ thread_id: 's', checkpoint_id: '0001', values: { a: 2 } }, 400, 'values'],
+      [{ thread_id: 'b', checkpoint_id: '0001', values: { raw: 'y' } }, 400, 'values.raw'],
+      [{ thread_id: 'b', checkpoint_id: '0009' }, 404, 'checkpoint_id'],
+    ];
+    for (const [body, status, field] of cases) {
+      const r = await h.req('POST', '/langgraph/fork', body);
+      assert.strictEqual(r.status, status, r.text);
+      assert.ok(r.json.error.message.startsWith(field), `${field}: ${r.json.error.message}`);
+    }
+    const ok = await h.req('POST', '/langgraph/fork', { thread_id: 'b', checkpoint_id: '0001', values: { a: { edited: true } } });
+    assert.strictEqual(ok.status, 201, ok.text);
+    const t = (await h.req('GET', '/langgraph/checkpoint?thread_id=b')).json;
+    const a = t.channel_values.find((b: { channel: string }) => b.channel === 'a');
+    assert.deepStrictEqual([t.checkpoint_id, t.parent_checkpoint_id, t.channel_versions, decode(a)], [ok.json.checkpoint_id, '0001', { a: 2, raw: 1 }, { edited: true }]);
+    assert.strictEqual(Buffer.from(t.channel_values.find((b: { channel: string }) => b.channel === 'raw').data, 'base64').toString(), 'x');
+  });
+
   it('a metadata key named __proto__ is data, not a prototype', async () => {
     const body = put('t', '0001', {}, {}) as { metadata: object };
     body.metadata = JSON.parse('{"__proto__": {"polluted": true}, "step": 1}');
