@@ -50,7 +50,8 @@ async function main() {
     }),
     // The OpenTelemetry SDK and exporters are test-only (they play the orchestrator): loaded from
     // node_modules by tests, never part of what ships. The runtime decoder (protobufjs) is bundled.
-    await esbuild.context({ ...common, external: [...common.external, '@opentelemetry/*'], entryPoints: internal, outdir: 'out' }),
+    // better-sqlite3 (the stock LangGraph saver of the bench) finds its native binding beside its own files.
+    await esbuild.context({ ...common, external: [...common.external, '@opentelemetry/*', 'better-sqlite3'], entryPoints: internal, outdir: 'out' }),
   ];
   for (const ctx of contexts) {
     if (watch) await ctx.watch();

@@ -7,6 +7,7 @@ import { parseAgainstArgs, runAgainst } from './against';
 import { runBusyDayBench } from './busyDay';
 import { runEngineBench } from './engine';
 import { runHttpBench } from './http';
+import { runLangGraphBench } from './langgraph';
 import { runOtelBench } from './otel';
 import { runSearchBench } from './search';
 import { runSpoolDrainBench } from './spoolDrain';
@@ -42,6 +43,7 @@ async function main(): Promise<void> {
   if (!only || only === 'search') result.search = await runSearchBench(log);
   if (!only || only === 'team') result.team = await runTeamBench(log);
   if (!only || only === 'timeline') result.timeline = await runTimelineBench(log);
+  if (!only || only === 'langgraph') result.langgraph = await runLangGraphBench(log);
   process.stdout.write(JSON.stringify(result, null, 2) + '\n');
 }
 

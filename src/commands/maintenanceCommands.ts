@@ -6,7 +6,7 @@ import { type CommandContext, registerCommand, requireSession } from './run';
 
 function describeRemoved(r: CleanupResult): string {
   const x = r.removed;
-  return `${x.decisions} decisions, ${x.messages} messages, ${x.task_events} task events, ${x.snapshots} snapshots, ${x.checkpoint_files} checkpoint files`;
+  return `${x.decisions} decisions, ${x.messages} messages, ${x.task_events} task events, ${x.snapshots} snapshots, ${x.checkpoint_files} checkpoint files, ${x.langgraph_checkpoints} LangGraph checkpoints`;
 }
 
 export function registerMaintenanceCommands(ctx: CommandContext): vscode.Disposable[] {

@@ -4,6 +4,7 @@ import type { Archive } from './archive';
 import type { Compactor } from './compaction';
 import type { EngineContext } from './engineContext';
 import { ARCHIVE_DIR, segmentFile } from './fileNames';
+import { countLangGraphOlderThan } from './langgraph/apply';
 import type { CleanupOp, SegmentInfo } from './ops';
 import { iso } from './time';
 import type { CleanupResult } from './types';
@@ -21,7 +22,7 @@ export async function cleanup(
   const { writes, archive, compactor } = parts;
   const cutoff = iso(clock.now() - days * 86_400_000);
   const kept = store.keptSnapshots(cutoff);
-  const removed = { ...store.countOlderThan(cutoff, kept), checkpoint_files: 0 };
+  const removed = { ...store.countOlderThan(cutoff, kept), checkpoint_files: 0, langgraph_checkpoints: countLangGraphOlderThan(store, cutoff) };
   const drop: string[] = [];
   const rewrite: { old: string; keep: Uint8Array; info: SegmentInfo }[] = [];
   for (const seg of store.listSegments()) {

@@ -19,6 +19,7 @@ import { ARCHIVE_DIR, CHECKPOINT_DIR, DB_FILE, JOURNAL_FILE } from './fileNames'
 import { PersistenceHealth } from './health';
 import { Journal, JOURNAL_EXTENT_BYTES } from './journal';
 import { HistorySearch } from './historySearch';
+import { LangGraphCheckpoints } from './langgraph';
 import { newEpochId, type Epoch } from './history';
 import { buildMetrics } from './metrics';
 import { nodeFileSystem } from './nodeFs';
@@ -57,6 +58,7 @@ const openFolders = new Set<string>();
 export class ContextEngine implements ContextEngineApi {
   readonly folder: string;
   recoveryReport: RecoveryReport | undefined;
+  readonly langgraph: LangGraphCheckpoints;
 
   private readonly ctx: EngineContext;
   private readonly health: PersistenceHealth;
@@ -110,6 +112,7 @@ export class ContextEngine implements ContextEngineApi {
     this.watchdogs = new Watchdogs(ctx, op => this.writes.submit(op, true));
     this.history = new HistorySearch(ctx, this.archive, this.writes, fn => this.checkpoints.maintain(fn));
     if (options.searchIndex === false) this.history.stop();
+    this.langgraph = new LangGraphCheckpoints(ctx, op => this.writes.submit(op));
     this.resumePoints = new ResumePoints({
       ctx, writes: this.writes, archive: this.archive, serial: fn => this.checkpoints.maintain(fn), capHistory: s => this.capHistory(s),
     });

@@ -1,4 +1,5 @@
 import type { AlertSettings } from './alertSettings';
+import type { LangGraphApi } from './langgraph';
 import type {
   Agent, AgentUpdate, Alert, BatchEvent, BatchResult, ChangeEvent, CheckpointInfo, CheckpointResult, CleanupResult,
   ContextView, Decision, DecisionInput, EngineMetrics, EngineStatus, Json, JsonObject, ListQuery, Message,
@@ -20,6 +21,8 @@ export interface ContextEngineApi {
   readonly folder: string;
   /** Set when this open found a crashed previous run and recovered it. */
   readonly recoveryReport: RecoveryReport | undefined;
+  /** LangGraph checkpoints (JarvisSaver in the clients): durable when a write resolves, like every write. */
+  readonly langgraph: LangGraphApi;
 
   updateTaskProgress(taskId: string, update: TaskUpdate): Promise<Task>;
   logDecision(input: DecisionInput): Promise<Decision>;

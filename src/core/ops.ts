@@ -1,3 +1,4 @@
+import type { LgAction } from './langgraph/types';
 import type { SnapshotDelta } from './snapshotDelta';
 import type { Alert, AgentUpdate, DecisionInput, JsonObject, MessageInput, SnapshotKind, SpanInput, TaskUpdate } from './types';
 
@@ -53,6 +54,8 @@ export interface SpansOp { o: 'spans'; t: number; spans: (SpanInput & { id: numb
 export interface BatchOp { o: 'batch'; t: number; items: BatchItemOp[] }
 /** An alert raised, updated or cleared: the whole record, so a replay stores it as it was. */
 export interface AlertOp { o: 'alert'; t: number; a: Alert }
+/** A LangGraph checkpoint, its writes, or an operation on its threads (langgraph/types.ts). */
+export interface LangGraphOp { o: 'langgraph'; t: number; x: LgAction }
 export type BatchItemOp = (TaskOp | AgentOp | DecisionOp | MessageOp | ContextOp) & { event_id?: string };
 
 /**
@@ -67,7 +70,7 @@ export interface BaseOp {
 /** A new history starts after record `after` (see history.ts); recorded before its first record. */
 export interface EpochOp { o: 'epoch'; t: number; id: string; after: number; reason: string }
 export type JournalOp = BaseOp | EpochOp | TaskOp | AgentOp | DecisionOp | MessageOp | ContextOp | SnapshotOp | CheckpointOp | ArchiveOp | CleanupOp | BatchOp | SpansOp | AlertOp
-  | ResumePointOp | ResumeClearOp;
+  | ResumePointOp | ResumeClearOp | LangGraphOp;
 
 export interface SegmentInfo {
   name: string;

@@ -2,6 +2,7 @@ import type { Database, SqlJsStatic, SqlValue, Statement } from 'sql.js';
 import { addChangeIds } from './changeIds';
 import type { ArchiveOp, BatchItemOp, CleanupOp, JournalOp, ResumeClearOp, ResumePointOp, SegmentIds, SegmentInfo } from './ops';
 import { ADDED_COLUMNS, CHAIN_INDEX, HISTORY_SCHEMA, LIVE_SCHEMA, SCHEMA_VERSION } from './schema';
+import { applyLangGraph, deleteLangGraphOlderThan } from './langgraph/apply';
 import { setOwn } from './ownKeys';
 import { dropForeignObjects, type ForeignObject } from './schemaGuard';
 import { openIndex, resetIndex, SEGMENTS_INDEXED } from './searchIndex';
@@ -27,7 +28,7 @@ export interface IdCounters {
 }
 
 export interface ApplyResult {
-  kind: 'task' | 'agent' | 'decision' | 'message' | 'context' | 'checkpoint' | 'cleanup' | 'batch' | 'alert';
+  kind: 'task' | 'agent' | 'decision' | 'message' | 'context' | 'checkpoint' | 'cleanup' | 'batch' | 'alert' | 'langgraph';
   ids: string[];
   /** For batches: entries skipped as already ingested. */
   duplicates?: number;
@@ -266,6 +267,7 @@ export class Store {
           [op.id, iso(op.t), op.label, op.kind, op.snapshot_id, op.file ?? null, op.parent_id ?? null, op.snapshot_id]);
         this.counters.checkpoint = Math.max(this.counters.checkpoint, op.id);
         return { kind: 'checkpoint', ids: [String(op.id)] };
+      case 'langgraph': return { kind: 'langgraph', ids: applyLangGraph(this, op.t, op.x) };
       case 'resume_point': return this.applyResumePoint(op);
       case 'resume_clear': return this.applyResumeClear(op);
       case 'base': return { kind: 'context', ids: [] };
@@ -419,6 +421,7 @@ export class Store {
     this.run('DELETE FROM alerts WHERE active = 0 AND last_seen < ?', [op.cutoff]);
     for (const name of op.drop_segments) this.run('DELETE FROM archive_segments WHERE name = ?', [name]);
     for (const s of op.replace_segments) this.insertSegment(s);
+    deleteLangGraphOlderThan(this, op.cutoff);
     return { kind: 'cleanup', ids: [] };
   }
 

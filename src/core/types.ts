@@ -193,7 +193,11 @@ export interface ListQuery {
 export interface CleanupResult {
   dry_run: boolean;
   cutoff: string;
-  removed: { decisions: number; messages: number; task_events: number; snapshots: number; spans: number; checkpoint_files: number };
+  removed: {
+    decisions: number; messages: number; task_events: number; snapshots: number; spans: number; checkpoint_files: number;
+    /** LangGraph checkpoints older than the cutoff; the newest of each thread's namespace stays. */
+    langgraph_checkpoints: number;
+  };
 }
 
 export interface RecoveryStep {
@@ -273,7 +277,7 @@ export interface CrashFrontier {
   unfinished_conversations: { trace_id: string; conversation_id: string | null; spans: Span[] }[];
 }
 
-export type ChangeKind = 'task' | 'agent' | 'decision' | 'message' | 'context' | 'checkpoint' | 'cleanup' | 'recovery' | 'persistence' | 'span' | 'alert' | 'resume';
+export type ChangeKind = 'task' | 'agent' | 'decision' | 'message' | 'context' | 'checkpoint' | 'cleanup' | 'recovery' | 'persistence' | 'span' | 'alert' | 'resume' | 'langgraph';
 
 export interface ChangeEvent {
   kind: ChangeKind;

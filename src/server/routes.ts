@@ -10,6 +10,7 @@ import { search } from './search';
 import { PROMETHEUS_CONTENT_TYPE, renderPrometheus, wantsPrometheus, type ServerCounters } from './prometheus';
 import type { EventStreams } from './sse';
 import type { TeamReader } from '../team/teamMode';
+import { langGraphRoutes } from './langgraphRoutes';
 import { listScope, teamRead, teamRecoveryReport, teamRecoveryReports, teamStatus } from './teamRoutes';
 import { checkpointId, cleanupInput, optionalLabel, optionalObject, pathId, positiveId, Query, requireObject } from './validate';
 
@@ -38,7 +39,7 @@ export type Answer =
 
 export type Method = 'GET' | 'PUT' | 'POST' | 'DELETE';
 
-interface Route {
+export interface Route {
   method: Method;
   path: string;
   handle(ctx: RouteContext): Promise<Answer> | Answer;
@@ -292,6 +293,7 @@ const routes: Route[] = [
     path: '/cleanup',
     handle: async ({ engine, body }) => ok(await engine.cleanup(cleanupInput(requireObject(await body(), 'body')))),
   },
+  ...langGraphRoutes,
 ];
 
 function resumePointIdQuery(raw: string | undefined): number | undefined {

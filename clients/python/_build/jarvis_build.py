@@ -23,6 +23,9 @@ def _project():
     table = re.search(r"^\[project\]\n(.*?)(?=^\[|\Z)", text, re.S | re.M).group(1)
     fields = dict(re.findall(r'^([\w-]+)\s*=\s*"([^"]*)"\s*$', table, re.M))
     fields["classifiers"] = re.findall(r'^\s*"([^"]+ :: [^"]+)",?\s*$', table, re.M)
+    # [project.optional-dependencies]: `extra = ["requirement", ...]` lines.
+    extras = re.search(r"^\[project\.optional-dependencies\]\n(.*?)(?=^\[|\Z)", text, re.S | re.M)
+    fields["extras"] = [(name, re.findall(r'"([^"]+)"', reqs)) for name, reqs in re.findall(r"^([\w-]+)\s*=\s*\[(.*?)\]", extras.group(1), re.M)] if extras else []
     return fields
 
 
@@ -32,6 +35,8 @@ def _metadata():
              "Summary: " + p["description"], "Requires-Python: " + p["requires-python"],
              "License: " + p.get("license-expression", "MIT")]
     lines += ["Classifier: " + c for c in p["classifiers"]]
+    for extra, requirements in p["extras"]:
+        lines += ["Provides-Extra: " + extra] + ['Requires-Dist: %s; extra == "%s"' % (r, extra) for r in requirements]
     with open(os.path.join(ROOT, p.get("readme", "README.md")), encoding="utf-8") as f:
         readme = f.read()
     lines += ["Description-Content-Type: text/markdown", "", readme]

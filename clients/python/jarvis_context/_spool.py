@@ -101,20 +101,7 @@ class Spool:
 
     def leftovers(self) -> List[str]:
         """Files left by a flush that failed (ours) or whose process died, oldest first."""
-        found = []
-        try:
-            names = os.listdir(self.folder)
-        except FileNotFoundError:
-            return []
-        for name in names:
-            m = _SENDING_RE.match(name)
-            if m and (int(m.group(1)) == os.getpid() or not pid_alive(int(m.group(1)))):
-                path = os.path.join(self.folder, name)
-                try:
-                    found.append((os.stat(path).st_mtime_ns, path))
-                except FileNotFoundError:
-                    pass
-        return [path for _, path in sorted(found)]
+        return files_of_gone_processes(self.folder, _SENDING_RE)
 
     def flush(self, post: Post) -> int:
         """Sends the leftovers, then the spool, through post (which raises JarvisContextError)."""
@@ -173,6 +160,24 @@ class Spool:
                     os.fsync(fd)
                 finally:
                     os.close(fd)
+
+
+def files_of_gone_processes(folder: str, pattern: "re.Pattern[str]") -> List[str]:
+    """Files in folder whose name (pattern, the pid its first group) is this process's or a dead one's, oldest first."""
+    found = []
+    try:
+        names = os.listdir(folder)
+    except FileNotFoundError:
+        return []
+    for name in names:
+        m = pattern.match(name)
+        if m and (int(m.group(1)) == os.getpid() or not pid_alive(int(m.group(1)))):
+            path = os.path.join(folder, name)
+            try:
+                found.append((os.stat(path).st_mtime_ns, path))
+            except FileNotFoundError:
+                pass
+    return [path for _, path in sorted(found)]
 
 
 def ensure_private_dir(folder: str) -> None:

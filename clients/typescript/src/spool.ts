@@ -29,56 +29,12 @@ export class Spool {
 
   /** Appends the lines (one batch, one write) durably. */
   append(text: string): void {
-    ensurePrivateDir(this.folder);
-    for (;;) {
-      const created = !fs.existsSync(this.file);
-      const fd = fs.openSync(this.file, fs.constants.O_RDWR | fs.constants.O_APPEND | fs.constants.O_CREAT, 0o600);
-      let same: boolean;
-      try {
-        let data = Buffer.from(text, 'utf8');
-        // A process killed mid-append left a torn line: end it, so ours parses.
-        const size = fs.fstatSync(fd).size;
-        if (size > 0) {
-          const last = Buffer.alloc(1);
-          fs.readSync(fd, last, 0, 1, size - 1);
-          if (last[0] !== 0x0a) data = Buffer.concat([Buffer.from('\n'), data]);
-        }
-        writeAll(fd, data);
-        fs.fsyncSync(fd);
-        const mine = fs.fstatSync(fd);
-        try {
-          const now = fs.statSync(this.file);
-          same = now.ino === mine.ino && now.dev === mine.dev;
-        } catch {
-          same = false;
-        }
-      } finally {
-        fs.closeSync(fd);
-      }
-      if (same) break;
-    }
-    syncDir(this.folder);
+    appendDurably(this.folder, this.file, text);
   }
 
   /** Spool files to send, oldest first: those left by a failed flush (ours, or a dead process's). */
   leftovers(): string[] {
-    let names: string[];
-    try {
-      names = fs.readdirSync(this.folder);
-    } catch {
-      return [];
-    }
-    const found: { at: number; file: string }[] = [];
-    for (const name of names) {
-      const m = SENDING.exec(name);
-      if (!m || (Number(m[1]) !== process.pid && pidAlive(Number(m[1])))) continue;
-      try {
-        found.push({ at: fs.statSync(path.join(this.folder, name)).mtimeMs, file: path.join(this.folder, name) });
-      } catch {
-        // gone meanwhile
-      }
-    }
-    return found.sort((a, b) => a.at - b.at).map(f => f.file);
+    return filesOfGoneProcesses(this.folder, SENDING);
   }
 
   hasPending(): boolean {
@@ -214,7 +170,42 @@ function writeAll(fd: number, data: Buffer): void {
   for (let off = 0; off < data.length;) off += fs.writeSync(fd, data, off);
 }
 
-function syncDir(dir: string): void {
+/**
+ * Appends `text` to `file` in `folder` durably: one write() with O_APPEND, fsync, then a check that
+ * the path still names the file written to (a flush may have renamed it away meanwhile).
+ */
+export function appendDurably(folder: string, file: string, text: string): void {
+  ensurePrivateDir(folder);
+  for (;;) {
+    const fd = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_APPEND | fs.constants.O_CREAT, 0o600);
+    let same: boolean;
+    try {
+      let data = Buffer.from(text, 'utf8');
+      // A process killed mid-append left a torn line: end it, so ours parses.
+      const size = fs.fstatSync(fd).size;
+      if (size > 0) {
+        const last = Buffer.alloc(1);
+        fs.readSync(fd, last, 0, 1, size - 1);
+        if (last[0] !== 0x0a) data = Buffer.concat([Buffer.from('\n'), data]);
+      }
+      writeAll(fd, data);
+      fs.fsyncSync(fd);
+      const mine = fs.fstatSync(fd);
+      try {
+        const now = fs.statSync(file);
+        same = now.ino === mine.ino && now.dev === mine.dev;
+      } catch {
+        same = false;
+      }
+    } finally {
+      fs.closeSync(fd);
+    }
+    if (same) break;
+  }
+  syncDir(folder);
+}
+
+export function syncDir(dir: string): void {
   if (process.platform === 'win32') return;
   const fd = fs.openSync(dir, 'r');
   try {
@@ -222,6 +213,27 @@ function syncDir(dir: string): void {
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/** Files in `folder` whose name (`pattern`, the pid its first group) is this process's or a dead one's, oldest first. */
+export function filesOfGoneProcesses(folder: string, pattern: RegExp): string[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(folder);
+  } catch {
+    return [];
+  }
+  const found: { at: number; file: string }[] = [];
+  for (const name of names) {
+    const m = pattern.exec(name);
+    if (!m || (Number(m[1]) !== process.pid && pidAlive(Number(m[1])))) continue;
+    try {
+      found.push({ at: fs.statSync(path.join(folder, name)).mtimeMs, file: path.join(folder, name) });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found.sort((a, b) => a.at - b.at).map(f => f.file);
 }
 
 export function pidAlive(pid: number): boolean {

@@ -202,7 +202,11 @@ export interface ListQuery {
 export interface CleanupResult {
   dry_run: boolean;
   cutoff: string;
-  removed: { decisions: number; messages: number; task_events: number; snapshots: number; spans: number; checkpoint_files: number };
+  removed: {
+    decisions: number; messages: number; task_events: number; snapshots: number; spans: number; checkpoint_files: number;
+    /** LangGraph checkpoints older than the cutoff; the newest of each thread's namespace stays. */
+    langgraph_checkpoints: number;
+  };
 }
 
 export interface RecoveryStep {

@@ -347,7 +347,7 @@ describe('engine: cleanup', () => {
     await e.logDecision({ decision_type: 'x', context: 1, decision: 'new', reasoning: '' });
     const dry = await e.cleanup({ olderThanDays: 30, dryRun: true });
     assert.strictEqual(dry.dry_run, true);
-    assert.deepStrictEqual(dry.removed, { decisions: 1, messages: 1, task_events: 1, snapshots: 0, spans: 0, checkpoint_files: 0 });
+    assert.deepStrictEqual(dry.removed, { decisions: 1, messages: 1, task_events: 1, snapshots: 0, spans: 0, checkpoint_files: 0, langgraph_checkpoints: 0 });
     assert.strictEqual(e.getStatus().counts.decisions, 2, 'dry run removed nothing');
     const real = await e.cleanup({ olderThanDays: 30 });
     assert.deepStrictEqual(real.removed, dry.removed);
