@@ -3,7 +3,9 @@
 // writes (decisions and task updates, as bench/http.ts), then prints server CPU per write by
 // category (from whole stacks) and by the innermost src/ function (sql.js, wasm, fs and crypto
 // time charged to the project function that asked for it). Build first: npm run build.
-//   node scripts/profile-http.js [--cli <dist/cli.js>] [--per-client 1000] [--keep <dir>]
+// With --batches, the clients send batches of 1,000 messages through POST /events instead (as
+// bench/http.ts's batched workload), and the figures are per event.
+//   node scripts/profile-http.js [--cli <dist/cli.js>] [--per-client 1000] [--batches] [--keep <file>]
 const { spawn } = require('child_process');
 const fs = require('fs');
 const http = require('http');
@@ -14,7 +16,9 @@ const { SourceMap } = require('module');
 const arg = (flag, dflt) => { const i = process.argv.indexOf(flag); return i >= 0 ? process.argv[i + 1] : dflt; };
 const cli = path.resolve(arg('--cli', path.join(__dirname, '..', 'dist', 'cli.js')));
 const perClient = Number(arg('--per-client', 1000));
-const CLIENTS = 16;
+const BATCHES = process.argv.includes('--batches');
+const BATCH_SIZE = 1000;
+const CLIENTS = BATCHES ? 4 : 16;
 
 // First rule whose pattern matches a frame of the sample's stack wins; order matters.
 const RULES = [
@@ -44,7 +48,10 @@ function drive(base, token) {
     req.on('error', reject);
     req.end(body);
   });
-  const one = (c, i) => (i % 2
+  const batch = (c, i) => send('POST', '/events', JSON.stringify({
+    events: Array.from({ length: BATCH_SIZE }, (_, j) => ({ type: 'message', from_agent: `agent-${c}`, to_agent: 'coordinator', message_type: 'progress', content: { i, j } })),
+  }));
+  const one = BATCHES ? batch : (c, i) => (i % 2
     ? send('PUT', `/tasks/bench-${c}`, JSON.stringify({ status: 'in_progress', percentage: i % 100, description: `task ${c}` }))
     : send('POST', '/decisions', JSON.stringify({ decision_type: 'bench', context: { c, i }, decision: `d${c}-${i}`, reasoning: 'benchmark', agent_id: `agent-${c}` })));
   const t0 = Date.now();
@@ -118,7 +125,7 @@ child.stdout.on('data', d => {
 });
 child.on('exit', () => {
   try {
-    const writes = CLIENTS * perClient;
+    const writes = CLIENTS * perClient * (BATCHES ? BATCH_SIZE : 1);
     const file = fs.existsSync(profDir) && fs.readdirSync(profDir).find(f => f.endsWith('.cpuprofile'));
     if (!file) throw new Error('no profile written');
     console.log(`${cli}: ${writes} writes, ${CLIENTS} clients, ${seconds.toFixed(2)} s = ${Math.round(writes / seconds)}/s (under the profiler)`);
