@@ -153,7 +153,7 @@ class Collector {
     const attributes = s.attributes.result();
     this.out.droppedAttributes += s.attributes.dropped;
     const status = STATUS[s.statusCode] ?? 'unset';
-    const g = genAiFields(attributes, name);
+    const g = genAiFields(attributes, name, scope);
     const span: SpanInput = {
       trace_id: traceId,
       span_id: spanId,

@@ -1,0 +1,36 @@
+// Mastra's OpenTelemetry exporter: GenAI attributes plus mastra.span.type (agent_run, workflow_run,
+// workflow_step, tool_call, model_generation, ...), finish reasons as a JSON string of an array,
+// other inputs and outputs as mastra.<type>.input/output.
+import { jsonAttr, nameAfter, str } from './read';
+import { OP, type Convention, type SpanReading } from './types';
+
+const TYPE: Record<string, string> = {
+  agent_run: OP.invokeAgent, workflow_run: OP.invokeWorkflow, workflow_step: OP.workflowStep,
+  tool_call: OP.executeTool, mcp_tool_call: OP.executeTool, model_generation: OP.chat,
+};
+
+export const mastra: Convention = {
+  name: 'mastra',
+  matches: span => 'mastra.span.type' in span.attributes,
+  read(span) {
+    const a = span.attributes;
+    const type = (str(a, 'mastra.span.type') ?? '').toLowerCase();
+    const operation = TYPE[type] ?? null;
+    const out: Partial<SpanReading> = { operation };
+    if (operation === OP.workflowStep) {
+      out.step_name = nameAfter(span.name, 'workflow_step') ?? span.name;
+      out.input = jsonAttr(a, 'mastra.workflow_step.input');
+      out.output = jsonAttr(a, 'mastra.workflow_step.output');
+    }
+    if (operation === OP.invokeWorkflow) {
+      out.workflow_name = nameAfter(span.name, OP.invokeWorkflow) ?? nameAfter(span.name, 'workflow_run') ?? span.name;
+      out.input = jsonAttr(a, 'mastra.workflow_run.input');
+      out.output = jsonAttr(a, 'mastra.workflow_run.output');
+    }
+    if (operation === OP.invokeAgent) {
+      out.input = jsonAttr(a, 'mastra.agent_run.input');
+      out.output = jsonAttr(a, 'mastra.agent_run.output');
+    }
+    return out;
+  },
+};

@@ -1,0 +1,74 @@
+// OpenInference (Arize; LangChain/LangGraph, OpenAI Agents and others): openinference.span.kind,
+// llm.*, tool.*, input/output.value, graph.node.*, and metadata (a JSON string) where LangGraph
+// names its nodes (langgraph_node).
+import type { JsonObject } from '../../core/types';
+import { isObj, jsonAttr, num, parsed, str } from './read';
+import { OP, type Convention, type RawSpan, type SpanReading, type ToolCallPart } from './types';
+
+const KIND: Record<string, string> = {
+  AGENT: OP.invokeAgent, TOOL: OP.executeTool, LLM: OP.chat, EMBEDDING: 'embeddings', RETRIEVER: 'retrieval', RERANKER: 'retrieval',
+};
+
+const OUTPUT_TEXT = /^llm\.output_messages\.\d+\.message\.content$/;
+const OUTPUT_TOOL_NAME = /^llm\.output_messages\.\d+\.message\.tool_calls\.\d+\.tool_call\.function\.name$/;
+
+function metadataOf(a: JsonObject): JsonObject | null {
+  const m = parsed(a.metadata);
+  return isObj(m) ? m : null;
+}
+
+function readOutputMessages(a: JsonObject, into: Partial<SpanReading>): void {
+  const texts: string[] = [];
+  const calls: ToolCallPart[] = [];
+  for (const k in a) {
+    if (!k.startsWith('llm.output_messages.')) continue;
+    const v = a[k];
+    if (typeof v !== 'string') continue;
+    if (OUTPUT_TEXT.test(k)) texts.push(v);
+    else if (OUTPUT_TOOL_NAME.test(k)) {
+      const base = k.slice(0, -'function.name'.length);
+      calls.push({ id: str(a, `${base}id`), name: v, arguments: jsonAttr(a, `${base}function.arguments`) ?? null });
+    }
+  }
+  if (texts.length) into.output_text = texts.join('\n');
+  if (calls.length) into.tool_calls = calls;
+}
+
+export const openInference: Convention = {
+  name: 'openinference',
+  matches: span => 'openinference.span.kind' in span.attributes,
+  read(span: RawSpan) {
+    const a = span.attributes;
+    const kind = (str(a, 'openinference.span.kind') ?? '').toUpperCase();
+    const meta = metadataOf(a);
+    const node = meta && typeof meta.langgraph_node === 'string' ? meta.langgraph_node : null;
+    let operation: string | null = KIND[kind] ?? null;
+    // LangGraph: the node's own CHAIN span carries its name; runnables inside it inherit the metadata.
+    if (kind === 'CHAIN' && node !== null && span.name === node) operation = OP.workflowStep;
+    // OpenAI Agents: handoffs are spans of their own ("handoff" / "Handoff: A -> B").
+    if (/^handoff\b/i.test(span.name)) operation = OP.handoff;
+    const out: Partial<SpanReading> = {
+      operation,
+      conversation_id: str(a, 'session.id') ?? (meta && typeof meta.thread_id === 'string' ? meta.thread_id : null),
+      model: str(a, 'llm.model_name'),
+      provider: str(a, 'llm.provider', 'llm.system'),
+      input_tokens: num(a, 'llm.token_count.prompt'),
+      output_tokens: num(a, 'llm.token_count.completion'),
+      input: jsonAttr(a, 'input.value'),
+      output: jsonAttr(a, 'output.value'),
+      step_name: operation === OP.workflowStep ? node : null,
+    };
+    if (operation === OP.invokeAgent) {
+      // Agent names: agent.name, else the graph node, else the span name.
+      out.agent_name = str(a, 'agent.name', 'graph.node.name', 'graph.node.id') ?? span.name;
+    }
+    if (operation === OP.executeTool) {
+      out.tool_name = str(a, 'tool.name', 'tool_call.function.name') ?? span.name;
+      out.tool_call_id = str(a, 'tool_call.id');
+      out.tool_arguments = jsonAttr(a, 'tool_call.function.arguments', 'input.value');
+      out.tool_result = jsonAttr(a, 'output.value');
+    }
+    if (operation === OP.chat) readOutputMessages(a, out);
+    return out;
+  },
+};

@@ -1,0 +1,52 @@
+// OpenLLMetry (Traceloop): traceloop.span.kind (workflow, task, agent, tool), traceloop.entity.*,
+// llm.request.type and llm.usage.*; messages as the previous GenAI indexed attributes (genai.ts).
+import type { Json } from '../../core/types';
+import { isObj, jsonAttr, num, parsed, str } from './read';
+import { OP, type Convention, type SpanReading } from './types';
+
+const KIND: Record<string, string> = { workflow: OP.invokeWorkflow, task: OP.workflowStep, agent: OP.invokeAgent, tool: OP.executeTool };
+
+// LangChain tools are traced by class ("DynamicStructuredTool"); the tool's own name is in the input.
+const CLASS_NAMES = /^(Dynamic(Structured)?Tool|StructuredTool|Tool)$/;
+
+function toolNameInInput(input: Json | undefined): string | null {
+  const p = parsed(input);
+  if (!isObj(p)) return null;
+  for (const key of ['name', 'tool_name']) if (typeof p[key] === 'string') return p[key] as string;
+  for (const key of ['kwargs', 'inputs', 'input']) {
+    const inner = parsed(p[key]);
+    if (isObj(inner) && typeof inner.name === 'string') return inner.name;
+  }
+  return null;
+}
+
+export const traceloop: Convention = {
+  name: 'traceloop',
+  matches: span => 'traceloop.span.kind' in span.attributes || 'traceloop.entity.name' in span.attributes || 'llm.request.type' in span.attributes,
+  read(span) {
+    const a = span.attributes;
+    const kind = str(a, 'traceloop.span.kind');
+    const entity = str(a, 'traceloop.entity.name');
+    const requestType = str(a, 'llm.request.type');
+    let operation: string | null = kind ? KIND[kind] ?? null : null;
+    if (!operation && requestType) operation = requestType === 'chat' ? OP.chat : requestType === 'completion' ? 'text_completion' : requestType === 'embedding' ? 'embeddings' : null;
+    const input = jsonAttr(a, 'traceloop.entity.input');
+    const output = jsonAttr(a, 'traceloop.entity.output');
+    const out: Partial<SpanReading> = {
+      operation,
+      conversation_id: str(a, 'traceloop.association.properties.session_id', 'traceloop.association.properties.thread_id'),
+      input, output,
+      workflow_name: str(a, 'traceloop.workflow.name'),
+      input_tokens: num(a, 'llm.usage.prompt_tokens'),
+      output_tokens: num(a, 'llm.usage.completion_tokens'),
+    };
+    if (operation === OP.invokeAgent) out.agent_name = entity;
+    if (operation === OP.workflowStep) out.step_name = entity;
+    if (operation === OP.executeTool) {
+      out.tool_name = entity && CLASS_NAMES.test(entity) ? toolNameInInput(input) ?? entity : entity;
+      out.tool_arguments = input;
+      out.tool_result = output;
+    }
+    return out;
+  },
+};
