@@ -227,7 +227,9 @@ export function mapSpans(batch: readonly SpanInput[], options: MapOptions = {}):
     if (s.operation === OP.plan && ready) events.push(planDecision(s, rd, r.agent, id('plan')));
 
     if (MODEL_OPERATIONS.has(s.operation) && ready) {
-      const d = toolChoice(n.span, rd, siblingsAfter(n), r.agent, id('tool_choice'));
+      // Named by the model's own output, or not (yet): log events naming the calls may come
+      // later, and are then a decision of their own rather than lost to the first one's id.
+      const d = toolChoice(n.span, rd, siblingsAfter(n), r.agent, id(rd.tool_calls.length ? 'tool_choice' : 'tool_choice_unnamed'));
       if (d) events.push(d);
     }
   }

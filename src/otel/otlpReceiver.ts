@@ -8,12 +8,13 @@ import { EngineClosedError, PersistenceError, ValidationError } from '../core/er
 import { errorText } from '../core/errorText';
 import { silentLogger, type Logger } from '../core/ports';
 import { SerialQueue } from '../core/serialQueue';
-import type { SpanInput } from '../core/types';
+import type { JsonObject, SpanInput } from '../core/types';
 import { checkRequest } from '../server/auth';
 import { HttpError, readRawBody } from '../server/http';
 import type { ServerMount } from '../server/server';
 import { mapSpans, taskIdForTrace } from './genaiMapping';
 import { decodeTraces, OtlpDecodeError, spanKey, type DecodedTraces } from './otlpDecode';
+import { attributesFromEvents, decodeJsonLogs, decodeProtobufLogs, type DecodedLogs } from './otlpLogs';
 import { otlpLimitsFromEnv, type OtlpLimits } from './otlpLimits';
 import { encodeExportResponse, encodeRpcStatus } from './otlpProto';
 
@@ -21,6 +22,11 @@ export const OTLP_TRACES_PATH = '/v1/traces';
 /** Per request, on the wire and again after decompression. */
 export const DEFAULT_OTLP_MAX_BYTES = 16 * 1024 * 1024;
 const KNOWN_SPANS_LIMIT = 10_000;
+export const OTLP_LOGS_PATH = '/v1/logs';
+/** Logs are parsed in one go (no slicing as for traces): a smaller body keeps the event loop free. */
+export const DEFAULT_OTLP_LOGS_MAX_BYTES = 4 * 1024 * 1024;
+/** Spans whose log content arrived before them, waiting (oldest dropped first). */
+const PENDING_LOG_SPANS = 10_000;
 
 type Encoding = 'protobuf' | 'json';
 const CONTENT_TYPES: Record<Encoding, string> = { protobuf: 'application/x-protobuf', json: 'application/json' };
@@ -47,12 +53,15 @@ export interface OtlpCounters {
   rejected: number;
   /** Attributes over the limits, dropped. */
   droppedAttributes: number;
-  /** Metrics and logs exports answered 200 and dropped. */
+  /** Metrics exports answered 200 and dropped. */
   ignored: Record<IgnoredSignal, number>;
+  /** Log exports read, and the GenAI events in them that named a span. */
+  logRequests: number;
+  logEvents: number;
 }
 
-export type IgnoredSignal = 'metrics' | 'logs';
-export const OTLP_IGNORED_PATHS: Record<IgnoredSignal, string> = { metrics: '/v1/metrics', logs: '/v1/logs' };
+export type IgnoredSignal = 'metrics';
+export const OTLP_IGNORED_PATHS: Record<IgnoredSignal, string> = { metrics: '/v1/metrics' };
 
 class OtlpError extends Error {
   constructor(readonly status: number, readonly rpcCode: number, message: string, readonly headers: Record<string, string> = {}) {
@@ -119,7 +128,9 @@ function sendStatus(res: ServerResponse, enc: Encoding, e: OtlpError): void {
  * trace must not be mapped side by side. Writes are still durable before each 200.
  */
 export class OtlpTraceReceiver {
-  readonly counters: OtlpCounters = { requests: 0, spans: 0, rejected: 0, droppedAttributes: 0, ignored: { metrics: 0, logs: 0 } };
+  readonly counters: OtlpCounters = { requests: 0, spans: 0, rejected: 0, droppedAttributes: 0, ignored: { metrics: 0 }, logRequests: 0, logEvents: 0 };
+  /** Log content of spans not stored yet, by trace:span (insertion order: oldest first). */
+  private readonly pendingLogs = new Map<string, JsonObject>();
   private readonly queue = new SerialQueue();
   private readonly maxBytes: number;
   readonly limits: OtlpLimits;
@@ -155,16 +166,75 @@ export class OtlpTraceReceiver {
   }
 
   /**
-   * Metrics and logs: an SDK pointed here by OTEL_EXPORTER_OTLP_ENDPOINT sends them too. They are
+   * POST /v1/logs: GenAI events become their span's message attributes, now if the span is stored,
+   * else when it arrives. Other log records are read past.
+   */
+  async handleLogs(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const enc = mediaType(req.headers['content-type']) ?? 'json';
+    try {
+      const encoding = this.checkExport(req, OTLP_LOGS_PATH);
+      const max = Math.min(this.maxBytes, DEFAULT_OTLP_LOGS_MAX_BYTES);
+      let body = await readRawBody(req, max, () => tooLarge(max));
+      if (encoding === 'gzip') body = await gunzip(body, max);
+      const decoded = this.decodeLogs(enc, body);
+      await this.queue.run(() => this.attachLogs(decoded));
+      this.counters.logRequests++;
+      this.counters.logEvents += decoded.events.length;
+      send(res, 200, enc, enc === 'protobuf' ? new Uint8Array(0) : '{}');
+    } catch (e) {
+      this.fail(req, res, enc, e);
+    }
+  }
+
+  private decodeLogs(enc: Encoding, body: Buffer): DecodedLogs {
+    try {
+      return enc === 'protobuf' ? decodeProtobufLogs(body, this.limits) : decodeJsonLogs(body.toString('utf8'), this.limits);
+    } catch (e) {
+      if (e instanceof OtlpDecodeError) throw new OtlpError(400, RPC.invalidArgument, e.message);
+      throw e;
+    }
+  }
+
+  /** Stored spans get their content and are mapped again (new events only); the others wait. */
+  private async attachLogs(decoded: DecodedLogs): Promise<void> {
+    const bySpan = attributesFromEvents(decoded.events);
+    if (bySpan.size === 0) return;
+    const traces = new Set<string>();
+    for (const e of decoded.events) traces.add(e.trace_id);
+    const updated: SpanInput[] = [];
+    const known: SpanInput[] = [];
+    for (const traceId of traces) {
+      const stored = await this.options.engine.getSpans({ trace_id: traceId, limit: KNOWN_SPANS_LIMIT, live_only: true });
+      for (const s of stored) {
+        const extra = bySpan.get(spanKey(s.trace_id, s.span_id));
+        if (!extra) {
+          known.push(s);
+          continue;
+        }
+        bySpan.delete(spanKey(s.trace_id, s.span_id));
+        updated.push({ ...s, attributes: withMissing(s.attributes, extra) });
+      }
+    }
+    for (const [key, extra] of bySpan) {
+      this.pendingLogs.set(key, withMissing(this.pendingLogs.get(key) ?? {}, extra));
+      if (this.pendingLogs.size > PENDING_LOG_SPANS) this.pendingLogs.delete(this.pendingLogs.keys().next().value as string);
+    }
+    if (updated.length === 0) return;
+    const mapped = mapSpans(updated, { known });
+    await this.options.engine.writeSpans(mapped.spans, mapped.events);
+  }
+
+  /**
+   * Metrics: an SDK pointed here by OTEL_EXPORTER_OTLP_ENDPOINT sends them too. They are
    * checked like traces, then answered 200 and dropped, so the orchestrator's console is not
-   * filled with export errors for signals nobody asked Jarvis Context to keep.
+   * filled with export errors for a signal nobody asked Jarvis Context to keep.
    */
   async handleIgnored(signal: IgnoredSignal, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const enc = mediaType(req.headers['content-type']) ?? 'json';
     try {
       this.checkExport(req, OTLP_IGNORED_PATHS[signal]);
       await readRaw(req, this.maxBytes);
-      if (this.counters.ignored[signal]++ === 0) this.logger.info(`[otlp] ${signal} exports are accepted and dropped: Jarvis Context keeps traces only`);
+      if (this.counters.ignored[signal]++ === 0) this.logger.info(`[otlp] ${signal} exports are accepted and dropped: Jarvis Context keeps traces and GenAI log events only`);
       // An empty Export<Signal>ServiceResponse: full success, nothing to report.
       send(res, 200, enc, enc === 'protobuf' ? new Uint8Array(0) : '{}');
     } catch (e) {
@@ -229,6 +299,15 @@ export class OtlpTraceReceiver {
   private async store(decoded: DecodedTraces): Promise<void> {
     if (decoded.spans.length === 0) return;
     const engine = this.options.engine;
+    if (this.pendingLogs.size > 0) {
+      for (const s of decoded.spans) {
+        const key = spanKey(s.trace_id, s.span_id);
+        const extra = this.pendingLogs.get(key);
+        if (!extra) continue;
+        this.pendingLogs.delete(key);
+        s.attributes = withMissing(s.attributes, extra);
+      }
+    }
     const known = await this.knownSpans(decoded);
     const mapped = mapSpans(decoded.spans, { known, remoteParents: decoded.remoteParents });
     await engine.writeSpans(mapped.spans, mapped.events);
@@ -289,18 +368,26 @@ export class OtlpTraceReceiver {
   }
 }
 
+/** The attributes with those of `extra` they do not have yet (a span's own attributes win). */
+function withMissing(attributes: JsonObject, extra: JsonObject): JsonObject {
+  const out: JsonObject = { ...attributes };
+  for (const k of Object.keys(extra)) if (out[k] === undefined) out[k] = extra[k];
+  return out;
+}
+
 /** POST /v1/traces as a mount of the REST server (`JarvisServer.start({ mounts: [...] })`). */
 export function otlpTracesMount(options: OtlpReceiverOptions): ServerMount & { receiver: OtlpTraceReceiver } {
   const receiver = new OtlpTraceReceiver(options);
   return { path: OTLP_TRACES_PATH, receiver, handle: (req, res) => receiver.handle(req, res) };
 }
 
-/** What the server mounts for OTLP: traces kept, metrics and logs accepted and dropped. */
+/** What the server mounts for OTLP: traces kept, GenAI log events attached to their spans, metrics accepted and dropped. */
 export function otlpMounts(options: OtlpReceiverOptions): [ServerMount & { receiver: OtlpTraceReceiver }, ...ServerMount[]] {
   const traces = otlpTracesMount(options);
+  const logs: ServerMount = { path: OTLP_LOGS_PATH, handle: (req, res) => traces.receiver.handleLogs(req, res) };
   const ignored = (Object.keys(OTLP_IGNORED_PATHS) as IgnoredSignal[]).map((signal): ServerMount => ({
     path: OTLP_IGNORED_PATHS[signal],
     handle: (req, res) => traces.receiver.handleIgnored(signal, req, res),
   }));
-  return [traces, ...ignored];
+  return [traces, logs, ...ignored];
 }

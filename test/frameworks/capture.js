@@ -29,8 +29,8 @@ async function startCapture() {
 }
 
 function versionOf(pkg) {
-  const file = require.resolve(`${pkg}/package.json`, { paths: [__dirname] });
-  return JSON.parse(fs.readFileSync(file, 'utf8')).version;
+  // Read from node_modules directly: not every package exports its package.json.
+  return JSON.parse(fs.readFileSync(path.join(__dirname, 'node_modules', pkg, 'package.json'), 'utf8')).version;
 }
 
 /** Writes fixtures/<name>.json: { framework, packages: { name: version }, scenario, requests }. */

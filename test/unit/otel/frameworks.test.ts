@@ -27,4 +27,25 @@ describe('otel: real frameworks (recorded fixtures)', function () {
     assert.deepStrictEqual(r.tokens, { input: 320, output: 52 });
     assert.ok(r.cost > 0, 'gpt-4o-mini has a price');
   });
+
+  it('OpenAI Node SDK + instrumentation-openai: each bare model call a run that ends; the tool chosen, named from the log events', async () => {
+    const f = loadFixture('openai-sdk');
+    assert.deepStrictEqual(f.requests.map(x => x.path), ['/v1/traces', '/v1/logs'], 'as recorded: spans flushed first');
+    const r = await replay(f);
+    assert.deepStrictEqual(ids(r), [], 'the bare SDK names no agent');
+    assert.strictEqual(r.tasks.length, 2, 'two traces, two runs');
+    assert.ok(ended(r), 'each run ended with its (only) span');
+    // The span said "tool_calls"; the names came after it, in the logs: a second decision says them.
+    assert.deepStrictEqual(r.decisions.map(d => d.decision), ['call tools (not captured)', 'call get_weather']);
+    const named = r.decisions[1].context as { tool_calls: { name: string; arguments: unknown }[] };
+    assert.deepStrictEqual(named.tool_calls[0].arguments, { city: 'Paris' });
+    assert.deepStrictEqual(r.tokens, { input: 91, output: 50 });
+    assert.ok(r.cost > 0);
+    const first = r.spans.find(s => s.attributes['gen_ai.response.finish_reasons'] !== undefined && (s.attributes['gen_ai.output.messages'] as unknown[] | undefined)?.length)!;
+    assert.ok(first, 'the log content is kept on its span');
+
+    // Logs first (their default batch delay is shorter than the spans'): one decision, named.
+    const logsFirst = await replay({ ...f, requests: [...f.requests].reverse() });
+    assert.deepStrictEqual(logsFirst.decisions.map(d => d.decision), ['call get_weather']);
+  });
 });
