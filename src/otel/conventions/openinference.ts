@@ -1,8 +1,8 @@
 // OpenInference (Arize; LangChain/LangGraph, OpenAI Agents and others): openinference.span.kind,
 // llm.*, tool.*, input/output.value, graph.node.*, and metadata (a JSON string) where LangGraph
 // names its nodes (langgraph_node).
-import type { JsonObject } from '../../core/types';
-import { isObj, jsonAttr, num, parsed, str } from './read';
+import type { Json, JsonObject } from '../../core/types';
+import { finishReasons, isObj, jsonAttr, num, parsed, str } from './read';
 import { OP, type Convention, type RawSpan, type SpanReading, type ToolCallPart } from './types';
 
 const KIND: Record<string, string> = {
@@ -15,6 +15,15 @@ const OUTPUT_TOOL_NAME = /^llm\.output_messages\.\d+\.message\.tool_calls\.\d+\.
 function metadataOf(a: JsonObject): JsonObject | null {
   const m = parsed(a.metadata);
   return isObj(m) ? m : null;
+}
+
+/** LangChain serialises messages ({ lc, type: 'constructor', kwargs: { content, tool_call_id } }): their content. */
+function unwrapLangChain(outer: Json | undefined): { value: Json | undefined; toolCallId: string | null } {
+  // Tool spans wrap it once more: { output: <message> }.
+  const v = isObj(outer) && isObj(outer.output) && Object.keys(outer).length === 1 ? outer.output : outer;
+  if (!isObj(v) || v.lc === undefined || !isObj(v.kwargs)) return { value: outer, toolCallId: null };
+  const k = v.kwargs;
+  return { value: parsed(k.content ?? undefined), toolCallId: typeof k.tool_call_id === 'string' ? k.tool_call_id : null };
 }
 
 function readOutputMessages(a: JsonObject, into: Partial<SpanReading>): void {
@@ -43,8 +52,12 @@ export const openInference: Convention = {
     const meta = metadataOf(a);
     const node = meta && typeof meta.langgraph_node === 'string' ? meta.langgraph_node : null;
     let operation: string | null = KIND[kind] ?? null;
-    // LangGraph: the node's own CHAIN span carries its name; runnables inside it inherit the metadata.
-    if (kind === 'CHAIN' && node !== null && span.name === node) operation = OP.workflowStep;
+    // LangGraph: the node's own CHAIN span carries its name; runnables inside it inherit the
+    // metadata; __start__ and the like are the graph's plumbing. The graph's own span has no node:
+    // an agent when its author named it (createReactAgent({ name })), else a run.
+    const graph = kind === 'CHAIN' && meta !== null && meta.ls_integration === 'langgraph';
+    if (kind === 'CHAIN' && node !== null && span.name === node && !node.startsWith('__')) operation = OP.workflowStep;
+    else if (graph && node === null) operation = span.name === 'LangGraph' ? OP.invokeWorkflow : OP.invokeAgent;
     // OpenAI Agents: handoffs are spans of their own ("handoff" / "Handoff: A -> B").
     if (/^handoff\b/i.test(span.name)) operation = OP.handoff;
     const out: Partial<SpanReading> = {
@@ -57,6 +70,8 @@ export const openInference: Convention = {
       input: jsonAttr(a, 'input.value'),
       output: jsonAttr(a, 'output.value'),
       step_name: operation === OP.workflowStep ? node : null,
+      workflow_name: operation === OP.invokeWorkflow ? span.name : null,
+      finish_reasons: finishReasons(a['llm.finish_reason']),
     };
     if (operation === OP.invokeAgent) {
       // Agent names: agent.name, else the graph node, else the span name.
@@ -64,9 +79,10 @@ export const openInference: Convention = {
     }
     if (operation === OP.executeTool) {
       out.tool_name = str(a, 'tool.name', 'tool_call.function.name') ?? span.name;
-      out.tool_call_id = str(a, 'tool_call.id');
+      const result = unwrapLangChain(jsonAttr(a, 'output.value'));
+      out.tool_call_id = str(a, 'tool_call.id') ?? result.toolCallId;
       out.tool_arguments = jsonAttr(a, 'tool_call.function.arguments', 'input.value');
-      out.tool_result = jsonAttr(a, 'output.value');
+      out.tool_result = result.value;
     }
     if (operation === OP.chat) readOutputMessages(a, out);
     return out;

@@ -48,4 +48,21 @@ describe('otel: real frameworks (recorded fixtures)', function () {
     const logsFirst = await replay({ ...f, requests: [...f.requests].reverse() });
     assert.deepStrictEqual(logsFirst.decisions.map(d => d.decision), ['call get_weather']);
   });
+
+  it('LangGraph JS + OpenInference: the named graph as agent, its nodes as steps, the tool by name, the run ended', async () => {
+    const r = await replay(loadFixture('langgraph-openinference'));
+    assert.deepStrictEqual(ids(r), ['weather_agent']);
+    assert.strictEqual(r.tasks.length, 1);
+    const task = r.tasks[0];
+    assert.strictEqual(task.status, 'completed');
+    assert.strictEqual(task.percentage, 100);
+    assert.deepStrictEqual(task.completed_subtasks, ['step agent', 'tool get_weather (call_1)', 'step tools', 'step agent']);
+    assert.deepStrictEqual(r.toolCalls, [['weather_agent', 'get_weather']]);
+    const call = r.messages.find(m => m.message_type === 'tool_call')!.content as Record<string, unknown>;
+    assert.deepStrictEqual(call.result, { city: 'Paris', weather: 'sunny' });
+    assert.deepStrictEqual(r.decisions.map(d => [d.decision, d.agent_id]), [['call get_weather', 'weather_agent']]);
+    assert.deepStrictEqual(r.tokens, { input: 14 + 87, output: 38 + 12 }, 'the two model calls, as the fake model counted them');
+    assert.ok(r.cost > 0);
+    assert.ok(r.spans.every(s => s.conversation_id === 'thread-1'), 'the thread is the conversation');
+  });
 });
