@@ -15,11 +15,24 @@ import { runTimelineBench } from './timeline';
 
 const log = (s: string) => process.stderr.write(`[bench] ${s}\n`);
 
+/** The section running, for the guard below. */
+let section = 'start';
+let printed = false;
+// Node exits when nothing holds the event loop, even in the middle of an await (work waiting on
+// unref'd timers): without this the bench would end with status 0 and no JSON.
+process.on('beforeExit', () => {
+  if (printed) return;
+  process.stderr.write(`[bench] ended in section "${section}" without its JSON: something awaited work that nothing held the process open for\n`);
+  process.exit(3);
+});
+
 async function main(): Promise<void> {
   // `npm run bench -- --against <ref>`: compare with another commit instead (bench/against.ts).
   const against = parseAgainstArgs(process.argv.slice(2));
   if (against) {
+    section = 'against';
     process.exitCode = await runAgainst(against);
+    printed = true;
     return;
   }
   const only = process.env.JARVIS_BENCH_ONLY;
@@ -27,22 +40,28 @@ async function main(): Promise<void> {
     machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memory_gb: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.platform()} ${os.release()}` },
     started_at: new Date().toISOString(),
   };
-  if (!only || only === 'busyday') result.busy_day = await runBusyDayBench(log);
-  if (!only || only === 'engine') result.engine = await runEngineBench(log);
-  if (!only || only === 'http') {
+  const step = (name: string): boolean => {
+    if (only && only !== name) return false;
+    section = name;
+    return true;
+  };
+  if (step('busyday')) result.busy_day = await runBusyDayBench(log);
+  if (step('engine')) result.engine = await runEngineBench(log);
+  if (step('http')) {
     log('http');
     result.http = await runHttpBench();
   }
-  if (!only || only === 'otel') {
+  if (step('otel')) {
     log('otel');
     result.otel = await runOtelBench();
   }
-  if (!only || only === 'spool') result.spool_drain = await runSpoolDrainBench(log);
-  if (!only || only === 'alerts') result.alerts = await runAlertsBench(log);
-  if (!only || only === 'search') result.search = await runSearchBench(log);
-  if (!only || only === 'team') result.team = await runTeamBench(log);
-  if (!only || only === 'timeline') result.timeline = await runTimelineBench(log);
+  if (step('spool')) result.spool_drain = await runSpoolDrainBench(log);
+  if (step('alerts')) result.alerts = await runAlertsBench(log);
+  if (step('search')) result.search = await runSearchBench(log);
+  if (step('team')) result.team = await runTeamBench(log);
+  if (step('timeline')) result.timeline = await runTimelineBench(log);
   process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+  printed = true;
 }
 
 main().catch(e => {

@@ -141,6 +141,10 @@ export class HistorySearch {
               }
               return performance.now() - s0;
             });
+            // stop() may have come while the step ran, when there was no sleep to wake: a sleep
+            // begun now, on an unref'd timer, would let a process with nothing else to do exit
+            // in the middle of close() (the full bench ended silently in its otel section).
+            if (isClosed() || this.stopped) break;
             if (busy) {
               const share = backlog(store) > BACKLOG_ROWS ? BACKLOG_SHARE : BUSY_SHARE;
               await new Promise<void>(resolve => {

@@ -295,4 +295,19 @@ describe('core: search index', function () {
     assert.strictEqual(done, 'done', `the process ended while waiting: ${out} ${err}`);
     assert.deepStrictEqual(Object.values(JSON.parse(trailing)).reduce((a: number, b) => a + (b as number), 0), 0);
   });
+
+  it('closing while the catch-up steps under load finishes the close (no sleep begins after stop)', async function () {
+    this.timeout(60_000);
+    // The race (close during a paced step) is timing-bound: several processes at once, each ending
+    // at another moment, hit it in about one run of seven without the fix.
+    const script = path.join(__dirname, '..', 'support', 'closeWhileIndexing.js');
+    const runs = await Promise.all([1100, 1230, 1370, 1490, 1610, 1750].map(ms => new Promise<string>(resolve => {
+      const child = spawn(process.execPath, ['--enable-source-maps', script, tempDir(), String(ms)], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout.on('data', d => (out += d));
+      child.on('exit', code => resolve(`${code} ${out.trim()}`));
+    })));
+    assert.deepStrictEqual(runs, runs.map(() => '0 closed'), 'a process ended in the middle of close()');
+  });
 });
+
