@@ -1,19 +1,17 @@
-// A fake model behind the OpenAI chat completions API on 127.0.0.1: when tools are offered and the
-// conversation has no tool result yet, it asks for the first tool (arguments from the script);
-// otherwise it answers in text. Usage is counted from the message lengths, deterministically.
+// A fake model behind the OpenAI chat completions API on 127.0.0.1: when tools are offered, the
+// script says which to call (by default: once, before any tool result); otherwise it answers in
+// text. Usage is counted from the message lengths, deterministically.
 'use strict';
 const http = require('http');
 
 function answer(body, script) {
   const messages = body.messages || [];
-  const last = messages[messages.length - 1] || {};
   const tools = body.tools || [];
   const model = body.model || 'gpt-4o-mini';
   const input = JSON.stringify(messages).length >> 2;
-  const toolResults = messages.filter(m => m.role === 'tool').length;
-  const wanted = script.toolCalls && toolResults === 0 && last.role !== 'tool' && tools.length > 0 ? script.toolCalls(body) : null;
+  const wanted = script.toolCalls && tools.length > 0 ? script.toolCalls(body, answered(body)) : null;
   const message = wanted
-    ? { role: 'assistant', content: null, tool_calls: wanted.map((c, i) => ({ id: `call_${i + 1}`, type: 'function', function: { name: c.name, arguments: JSON.stringify(c.arguments) } })) }
+    ? { role: 'assistant', content: null, tool_calls: wanted.map((c, i) => ({ id: c.id ?? `call_${i + 1}`, type: 'function', function: { name: c.name, arguments: JSON.stringify(c.arguments) } })) }
     : { role: 'assistant', content: script.text ? script.text(body) : 'Done.' };
   const output = JSON.stringify(message).length >> 2;
   return {
@@ -22,6 +20,16 @@ function answer(body, script) {
     usage: { prompt_tokens: input, completion_tokens: output, total_tokens: input + output },
   };
 }
+
+/** Names of the tools whose results the conversation already holds. */
+function answered(body) {
+  const names = new Map();
+  for (const m of body.messages || []) for (const c of m.tool_calls || []) names.set(c.id, c.function && c.function.name);
+  return new Set((body.messages || []).filter(m => m.role === 'tool').map(m => names.get(m.tool_call_id)));
+}
+
+/** The default script: call these tools once, before any tool result. */
+const once = calls => (body, done) => (done.size === 0 ? calls : null);
 
 function sse(res, completion) {
   res.writeHead(200, { 'Content-Type': 'text/event-stream' });
@@ -36,7 +44,7 @@ function sse(res, completion) {
   res.end('data: [DONE]\n\n');
 }
 
-/** script: { toolCalls?(body) => [{ name, arguments }] | null, text?(body) => string } */
+/** script: { toolCalls?(body, answeredToolNames) => [{ name, arguments, id? }] | null, text?(body) => string } */
 async function startFakeOpenAI(script) {
   const server = http.createServer((req, res) => {
     const chunks = [];
@@ -53,4 +61,4 @@ async function startFakeOpenAI(script) {
   return { baseURL: `http://127.0.0.1:${server.address().port}/v1`, close: () => new Promise(r => server.close(r)) };
 }
 
-module.exports = { startFakeOpenAI };
+module.exports = { startFakeOpenAI, once };

@@ -3,7 +3,7 @@
 'use strict';
 const { startCapture, writeFixture } = require('./capture');
 const { startTracing } = require('./tracing');
-const { startFakeOpenAI } = require('./fakeOpenAI');
+const { startFakeOpenAI, once } = require('./fakeOpenAI');
 
 async function main() {
   const capture = await startCapture();
@@ -16,7 +16,7 @@ async function main() {
   const { createReactAgent } = require('@langchain/langgraph/prebuilt');
   const { z } = require('zod');
   const fake = await startFakeOpenAI({
-    toolCalls: () => [{ name: 'get_weather', arguments: { city: 'Paris' } }],
+    toolCalls: once([{ name: 'get_weather', arguments: { city: 'Paris' } }]),
     text: () => 'Paris is sunny.',
   });
   const getWeather = tool(async ({ city }) => JSON.stringify({ city, weather: 'sunny' }), {

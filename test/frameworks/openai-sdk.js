@@ -9,7 +9,7 @@ const { OTLPLogExporter } = require('@opentelemetry/exporter-logs-otlp-http');
 const { resourceFromAttributes } = require('@opentelemetry/resources');
 const { startCapture, writeFixture } = require('./capture');
 const { startTracing } = require('./tracing');
-const { startFakeOpenAI } = require('./fakeOpenAI');
+const { startFakeOpenAI, once } = require('./fakeOpenAI');
 
 async function main() {
   process.env.OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT = 'true';
@@ -23,7 +23,7 @@ async function main() {
   registerInstrumentations({ instrumentations: [new OpenAIInstrumentation()] });
   const { OpenAI } = require('openai');
   const fake = await startFakeOpenAI({
-    toolCalls: () => [{ name: 'get_weather', arguments: { city: 'Paris' } }],
+    toolCalls: once([{ name: 'get_weather', arguments: { city: 'Paris' } }]),
     text: () => 'Paris is sunny.',
   });
   const client = new OpenAI({ baseURL: fake.baseURL, apiKey: 'fake' });

@@ -9,6 +9,8 @@ const KIND: Record<string, string> = {
   AGENT: OP.invokeAgent, TOOL: OP.executeTool, LLM: OP.chat, EMBEDDING: 'embeddings', RETRIEVER: 'retrieval', RERANKER: 'retrieval',
 };
 
+const OPENAI_AGENTS_SCOPE = '@arizeai/openinference-instrumentation-openai-agents';
+
 const OUTPUT_TEXT = /^llm\.output_messages\.\d+\.message\.content$/;
 const OUTPUT_TOOL_NAME = /^llm\.output_messages\.\d+\.message\.tool_calls\.\d+\.tool_call\.function\.name$/;
 
@@ -58,8 +60,11 @@ export const openInference: Convention = {
     const graph = kind === 'CHAIN' && meta !== null && meta.ls_integration === 'langgraph';
     if (kind === 'CHAIN' && node !== null && span.name === node && !node.startsWith('__')) operation = OP.workflowStep;
     else if (graph && node === null) operation = span.name === 'LangGraph' ? OP.invokeWorkflow : OP.invokeAgent;
-    // OpenAI Agents: handoffs are spans of their own ("handoff" / "Handoff: A -> B").
-    if (/^handoff\b/i.test(span.name)) operation = OP.handoff;
+    // OpenAI Agents: handoffs are spans of their own ("handoff to B", from and to in input and
+    // output); the trace itself is an AGENT span without a graph node: the run.
+    const handoff = /^handoff\b/i.test(span.name);
+    if (handoff) operation = OP.handoff;
+    if (kind === 'AGENT' && span.scope === OPENAI_AGENTS_SCOPE && !('graph.node.id' in a)) operation = OP.invokeWorkflow;
     const out: Partial<SpanReading> = {
       operation,
       conversation_id: str(a, 'session.id') ?? (meta && typeof meta.thread_id === 'string' ? meta.thread_id : null),
@@ -73,6 +78,12 @@ export const openInference: Convention = {
       workflow_name: operation === OP.invokeWorkflow ? span.name : null,
       finish_reasons: finishReasons(a['llm.finish_reason']),
     };
+    if (handoff) {
+      const from = out.input;
+      const to = out.output;
+      if (isObj(from) && typeof from.from_agent === 'string') out.handoff_from = from.from_agent;
+      if (isObj(to) && typeof to.to_agent === 'string') out.handoff_to = to.to_agent;
+    }
     if (operation === OP.invokeAgent) {
       // Agent names: agent.name, else the graph node, else the span name.
       out.agent_name = str(a, 'agent.name', 'graph.node.name', 'graph.node.id') ?? span.name;

@@ -65,4 +65,22 @@ describe('otel: real frameworks (recorded fixtures)', function () {
     assert.ok(r.cost > 0);
     assert.ok(r.spans.every(s => s.conversation_id === 'thread-1'), 'the thread is the conversation');
   });
+
+  it('OpenAI Agents JS + OpenInference: both agents, the handoff as a message, the tool by name, decisions with their agent', async () => {
+    const r = await replay(loadFixture('openai-agents'));
+    assert.deepStrictEqual(ids(r), ['triage_agent', 'weather_agent']);
+    assert.strictEqual(r.tasks.length, 1);
+    assert.strictEqual(r.tasks[0].status, 'completed');
+    assert.strictEqual(r.tasks[0].description, 'Agent workflow');
+    const between = r.messages.filter(m => m.message_type !== 'tool_call').map(m => [m.message_type, m.from_agent, m.to_agent]);
+    // A handoff, not a delegation: the weather agent runs beside the triage agent, not under it.
+    assert.deepStrictEqual(between, [['handoff', 'triage_agent', 'weather_agent']]);
+    assert.deepStrictEqual(r.toolCalls, [['weather_agent', 'get_weather']]);
+    assert.deepStrictEqual(r.decisions.map(d => [d.decision, d.agent_id]), [
+      ['call transfer_to_weather_agent', 'triage_agent'],
+      ['call get_weather', 'weather_agent'],
+    ]);
+    assert.ok(r.tokens.input > 0 && r.tokens.output === 38 + 39 + 12);
+    assert.ok(r.cost > 0);
+  });
 });
