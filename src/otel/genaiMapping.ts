@@ -116,7 +116,8 @@ export function mapSpans(batch: readonly SpanInput[], options: MapOptions = {}):
   const siblingsAfter = (n: Node): SpanInput[] => {
     const p = parentOf(n);
     if (!p || n.endMs === null) return [];
-    const later = p.children.filter(c => c.startMs >= n.endMs!).sort((a, b) => a.startMs - b.startMs);
+    // Started after the model call did: a streamed answer's tools begin before its span ends.
+    const later = p.children.filter(c => c !== n && c.startMs >= n.startMs).sort((a, b) => a.startMs - b.startMs);
     const out: SpanInput[] = [];
     for (const c of later) {
       if (c.span.operation !== null && MODEL_OPERATIONS.has(c.span.operation)) break;

@@ -83,4 +83,21 @@ describe('otel: real frameworks (recorded fixtures)', function () {
     assert.ok(r.tokens.input > 0 && r.tokens.output === 38 + 39 + 12);
     assert.ok(r.cost > 0);
   });
+
+  it('Mastra (its own exporter): the agent, the tool with arguments and result, the decision from a JSON-string finish reason', async () => {
+    const f = loadFixture('mastra');
+    const r = await replay(f);
+    assert.deepStrictEqual(ids(r), ['weather-agent']);
+    assert.strictEqual(r.agents[0].metadata.name, 'Weather Agent');
+    assert.strictEqual(r.tasks.length, 1);
+    assert.strictEqual(r.tasks[0].status, 'completed');
+    assert.deepStrictEqual(r.toolCalls, [['weather-agent', 'get_weather']]);
+    const call = r.messages.find(m => m.message_type === 'tool_call')!.content as Record<string, unknown>;
+    assert.deepStrictEqual([call.arguments, call.result], [{ city: 'Paris' }, { city: 'Paris', weather: 'sunny' }]);
+    // finish_reasons arrive as '["tool-calls"]'; the call is named by the tool span that followed.
+    assert.deepStrictEqual(r.decisions.map(d => [d.decision, d.agent_id]), [['call get_weather', 'weather-agent']]);
+    assert.deepStrictEqual(r.tokens, { input: 28 + 91, output: 38 + 12 });
+    assert.ok(r.cost > 0);
+    assert.ok(f.requests.some(x => x.path === '/v1/logs'), 'its logs (no GenAI events) are read past');
+  });
 });
