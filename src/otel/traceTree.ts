@@ -130,7 +130,7 @@ function firstStart(n: TraceTreeNode): string {
   return n.children[0]?.span?.start_time ?? '';
 }
 
-/** "1.2 s · error · 180→70 tokens · $0.02" (a "+" when some tokens are of models without a price) */
+/** "1.2 s · error · 180→70 tokens · $0.02" (a "+" when some tokens are of models without a price; "no price" when none has one) */
 export function describeTraceNode(n: TraceTreeNode): string {
   const parts: string[] = [];
   if (n.inProgress) parts.push('running');
@@ -138,5 +138,7 @@ export function describeTraceNode(n: TraceTreeNode): string {
   if (n.status === 'error') parts.push('error');
   if (n.tokens.input || n.tokens.output) parts.push(`${n.tokens.input}→${n.tokens.output} tokens`);
   if (n.cost > 0) parts.push(`${formatCost(n.cost)}${n.unpriced ? '+' : ''}`);
+  // Tokens of a model the price table does not know: said so, never "$0".
+  else if (n.unpriced) parts.push('no price');
   return parts.join(' · ');
 }

@@ -1,6 +1,7 @@
 // Google Agent Development Kit (scope gcp.vertex.agent): invoke_agent and execute_tool spans in
 // GenAI terms, model calls named call_llm, and request, response, tool arguments and results as
 // JSON strings under gcp.vertex.agent.*. transfer_to_agent names its target in its arguments.
+// Gemini says STOP even when it calls functions: the calls are read from the response's parts.
 import type { Json } from '../../core/types';
 import { isObj, jsonAttr, str } from './read';
 import { OP, type Convention, type SpanReading, type ToolCallPart } from './types';
@@ -46,7 +47,9 @@ export const googleAdk: Convention = {
       const args = notEmpty(jsonAttr(a, 'gcp.vertex.agent.tool_call_args'));
       out.tool_arguments = args;
       out.tool_result = notEmpty(jsonAttr(a, 'gcp.vertex.agent.tool_response'));
-      if (tool === 'transfer_to_agent' && isObj(args) && typeof args.agent_name === 'string') out.handoff_to = args.agent_name;
+      // agent_name in the Python ADK, agentName in ADK JS.
+      const target = isObj(args) ? args.agent_name ?? args.agentName : undefined;
+      if (tool === 'transfer_to_agent' && typeof target === 'string') out.handoff_to = target;
     }
     return out;
   },

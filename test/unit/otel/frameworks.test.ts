@@ -100,4 +100,24 @@ describe('otel: real frameworks (recorded fixtures)', function () {
     assert.ok(r.cost > 0);
     assert.ok(f.requests.some(x => x.path === '/v1/logs'), 'its logs (no GenAI events) are read past');
   });
+
+  it('Google ADK JS (native): call_llm as model calls, transfer_to_agent as a handoff to the named agent, arguments and results, Gemini priced', async () => {
+    const r = await replay(loadFixture('google-adk'));
+    assert.deepStrictEqual(ids(r), ['coordinator', 'weather_agent'], 'no agent named "agent"');
+    assert.strictEqual(r.tasks.length, 1);
+    assert.strictEqual(r.tasks[0].status, 'completed');
+    const handoffs = r.messages.filter(m => m.message_type === 'handoff').map(m => [m.from_agent, m.to_agent]);
+    assert.deepStrictEqual(handoffs, [['coordinator', 'weather_agent']]);
+    assert.deepStrictEqual(r.toolCalls, [['coordinator', 'transfer_to_agent'], ['weather_agent', 'get_weather']]);
+    const weather = r.messages.find(m => m.to_agent === 'tool:get_weather')!.content as Record<string, unknown>;
+    assert.deepStrictEqual([weather.arguments, weather.result], [{ city: 'Paris' }, { city: 'Paris', weather: 'sunny' }]);
+    // Gemini finishes with STOP even when it calls functions: the choice is read from the response's parts.
+    // (The coordinator's model call ends last: the weather agent runs inside it.)
+    assert.deepStrictEqual(r.decisions.map(d => [d.decision, d.agent_id]).sort(), [
+      ['call get_weather', 'weather_agent'],
+      ['call transfer_to_agent', 'coordinator'],
+    ]);
+    assert.ok(r.tokens.input > 0 && r.tokens.output === 30);
+    assert.ok(r.cost > 0, 'gemini-2.5-flash has a price');
+  });
 });

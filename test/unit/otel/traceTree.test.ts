@@ -16,18 +16,19 @@ describe('otel: trace tree', () => {
       assert.strictEqual((await exportSpans(exporter(h.base, 'json'), spans)).code, 0);
       const tree = buildTraceTree(await h.engine.getSpans());
       assert.deepStrictEqual(tree.flatMap(n => outline(n)), [
-        // The run itself succeeded: the failed tool shows its error where it happened.
-        'conversation conv-1 [11.0 s · 180→70 tokens]',
-        '  workflow invoke_workflow research [11.0 s · 180→70 tokens]',
-        '    agent Planner [9.0 s · 180→70 tokens]',
+        // The run itself succeeded: the failed tool shows its error where it happened. Without a
+        // price table, tokens have no price (said so, never $0).
+        'conversation conv-1 [11.0 s · 180→70 tokens · no price]',
+        '  workflow invoke_workflow research [11.0 s · 180→70 tokens · no price]',
+        '    agent Planner [9.0 s · 180→70 tokens · no price]',
         '      plan plan [1.0 s]',
-        '      model chat gpt-4o-2024-08-06 [1.0 s · 100→20 tokens]',
+        '      model chat gpt-4o-2024-08-06 [1.0 s · 100→20 tokens · no price]',
         '      tool search [1.0 s]',
         '      tool fetch_page [1.0 s · error]',
-        '      model chat gpt-4o [1.0 s · 50→10 tokens]',
+        '      model chat gpt-4o [1.0 s · 50→10 tokens · no price]',
         '      tool transfer_to_Writer [100 ms]',
-        '      agent Writer [2.3 s · 30→40 tokens]',
-        '        model chat gpt-4o-mini [1.0 s · 30→40 tokens]',
+        '      agent Writer [2.3 s · 30→40 tokens · no price]',
+        '        model chat gpt-4o-mini [1.0 s · 30→40 tokens · no price]',
       ]);
       const writer = tree[0].children[0].children[0].children.find(n => n.label === 'Writer')!;
       assert.strictEqual(writer.agentId, 'writer');
