@@ -120,4 +120,20 @@ describe('otel: real frameworks (recorded fixtures)', function () {
     assert.ok(r.tokens.input > 0 && r.tokens.output === 30);
     assert.ok(r.cost > 0, 'gemini-2.5-flash has a price');
   });
+
+  it('VoltAgent 2 (native, no gen_ai.*): supervisor and sub-agent, the delegation, tools by name and agent, tokens', async () => {
+    const r = await replay(loadFixture('voltagent'));
+    assert.deepStrictEqual(ids(r), ['supervisor', 'weather_agent']);
+    assert.strictEqual(r.tasks.length, 1);
+    assert.strictEqual(r.tasks[0].status, 'completed');
+    assert.deepStrictEqual(r.toolCalls.sort(), [['supervisor', 'delegate_task'], ['weather_agent', 'get_weather']]);
+    const between = r.messages.filter(m => m.message_type !== 'tool_call').map(m => [m.message_type, m.from_agent, m.to_agent]).sort();
+    assert.deepStrictEqual(between, [['delegation', 'supervisor', 'weather_agent'], ['handoff', 'supervisor', 'weather_agent']]);
+    const weather = r.messages.find(m => m.to_agent === 'tool:get_weather')!.content as Record<string, unknown>;
+    assert.deepStrictEqual([weather.arguments, weather.result], [{ city: 'Paris' }, { city: 'Paris', weather: 'sunny' }]);
+    // Its model spans cover a whole tool loop and end with "stop": no choice of tools is visible.
+    assert.deepStrictEqual(r.decisions, []);
+    assert.deepStrictEqual(r.tokens, { input: 832 + 91, output: 12 + 12 });
+    assert.ok(r.cost > 0);
+  });
 });
