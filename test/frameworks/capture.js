@@ -44,4 +44,12 @@ function writeFixture(name, packages, scenario, requests) {
   console.log(`[frameworks] ${name}: ${requests.length} request(s), ${spans} span(s) -> ${path.relative(process.cwd(), file)}`);
 }
 
-module.exports = { startCapture, writeFixture, versionOf };
+/** Runs a recording script: an error fails the process (npm run test:frameworks sees it). */
+function run(main) {
+  main().catch(e => {
+    console.error(e);
+    process.exitCode = 1;
+  });
+}
+
+module.exports = { startCapture, writeFixture, versionOf, run };

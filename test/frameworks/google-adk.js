@@ -2,7 +2,7 @@
 // transfers to a weather agent, which calls get_weather; the model is a fake Gemini (a BaseLlm
 // answering from the request's offered tools), named as Gemini so its price can be looked up.
 'use strict';
-const { startCapture, writeFixture } = require('./capture');
+const { run, startCapture, writeFixture } = require('./capture');
 const { startTracing } = require('./tracing');
 
 async function main() {
@@ -58,7 +58,4 @@ async function main() {
   }, capture.requests);
 }
 
-main().catch(e => {
-  console.error(e);
-  process.exitCode = 1;
-});
+run(main);

@@ -1,7 +1,7 @@
 // LangGraph JS (a ReAct agent graph) instrumented by OpenInference, with ChatOpenAI against the
 // fake model: the model asks for get_weather, the tool node runs it, the model answers.
 'use strict';
-const { startCapture, writeFixture } = require('./capture');
+const { run, startCapture, writeFixture } = require('./capture');
 const { startTracing } = require('./tracing');
 const { startFakeOpenAI, once } = require('./fakeOpenAI');
 
@@ -35,7 +35,4 @@ async function main() {
   }, capture.requests);
 }
 
-main().catch(e => {
-  console.error(e);
-  process.exitCode = 1;
-});
+run(main);

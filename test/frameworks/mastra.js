@@ -1,7 +1,7 @@
 // Mastra with its own OpenTelemetry exporter (@mastra/otel-exporter, OTLP/JSON), an agent on the
 // fake model through @ai-sdk/openai: it calls get_weather, then answers.
 'use strict';
-const { startCapture, writeFixture } = require('./capture');
+const { run, startCapture, writeFixture } = require('./capture');
 const { startFakeOpenAI, once } = require('./fakeOpenAI');
 
 async function main() {
@@ -42,7 +42,4 @@ async function main() {
   }, capture.requests);
 }
 
-main().catch(e => {
-  console.error(e);
-  process.exitCode = 1;
-});
+run(main);

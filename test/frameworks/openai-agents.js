@@ -1,7 +1,7 @@
 // OpenAI Agents JS with the OpenInference tracing processor, against the fake model (chat
 // completions): a triage agent hands off to a weather agent, which calls get_weather and answers.
 'use strict';
-const { startCapture, writeFixture } = require('./capture');
+const { run, startCapture, writeFixture } = require('./capture');
 const { startTracing } = require('./tracing');
 const { startFakeOpenAI } = require('./fakeOpenAI');
 
@@ -42,7 +42,4 @@ async function main() {
   }, capture.requests);
 }
 
-main().catch(e => {
-  console.error(e);
-  process.exitCode = 1;
-});
+run(main);

@@ -4,7 +4,7 @@
 const { generateText, tool, stepCountIs } = require('ai');
 const { MockLanguageModelV3 } = require('ai/test');
 const { z } = require('zod');
-const { startCapture, writeFixture } = require('./capture');
+const { run, startCapture, writeFixture } = require('./capture');
 const { startTracing } = require('./tracing');
 
 const usage = (input, output) => ({
@@ -58,7 +58,4 @@ async function main() {
   }, capture.requests);
 }
 
-main().catch(e => {
-  console.error(e);
-  process.exitCode = 1;
-});
+run(main);

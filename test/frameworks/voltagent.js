@@ -4,7 +4,7 @@
 'use strict';
 const { BatchSpanProcessor } = require('@opentelemetry/sdk-trace-base');
 const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-http');
-const { startCapture, writeFixture } = require('./capture');
+const { run, startCapture, writeFixture } = require('./capture');
 const { startFakeOpenAI } = require('./fakeOpenAI');
 
 async function main() {
@@ -42,7 +42,4 @@ async function main() {
   }, capture.requests);
 }
 
-main().catch(e => {
-  console.error(e);
-  process.exitCode = 1;
-});
+run(main);

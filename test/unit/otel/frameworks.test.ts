@@ -136,4 +136,18 @@ describe('otel: real frameworks (recorded fixtures)', function () {
     assert.deepStrictEqual(r.tokens, { input: 832 + 91, output: 12 + 12 });
     assert.ok(r.cost > 0);
   });
+
+  it('LangGraph JS + OpenLLMetry (Traceloop): spans the instrumentation leaves unlinked still end as runs; the tool by its name, not its class', async () => {
+    const r = await replay(loadFixture('langgraph-traceloop'));
+    // Every span is a root of its own trace (the instrumentation links none): a run each, all ended.
+    assert.strictEqual(r.tasks.length, 14);
+    assert.ok(ended(r));
+    assert.deepStrictEqual(ids(r), [], 'no agent spans');
+    assert.deepStrictEqual(r.toolCalls, [['langgraph-weather', 'get_weather']], 'named get_weather, not DynamicStructuredTool; from the service');
+    const call = r.messages.find(m => m.message_type === 'tool_call')!.content as Record<string, unknown>;
+    assert.deepStrictEqual([call.arguments, call.result, call.tool_call_id], [{ city: 'Paris' }, { city: 'Paris', weather: 'sunny' }, 'call_1']);
+    // "tool_call" as the finish reason; the model span does not say which.
+    assert.deepStrictEqual(r.decisions.map(d => d.decision), ['call tools (not captured)']);
+    assert.deepStrictEqual(r.tokens, { input: 14 + 87, output: 38 + 12 });
+  });
 });
