@@ -44,11 +44,14 @@ function writeFixture(name, packages, scenario, requests) {
   console.log(`[frameworks] ${name}: ${requests.length} request(s), ${spans} span(s) -> ${path.relative(process.cwd(), file)}`);
 }
 
-/** Runs a recording script: an error fails the process (npm run test:frameworks sees it). */
+/**
+ * Runs a recording script: an error fails the process (npm run test:frameworks sees it). It ends
+ * once the fixture is written: some frameworks keep timers of their own running.
+ */
 function run(main) {
-  main().catch(e => {
+  main().then(() => process.exit(0), e => {
     console.error(e);
-    process.exitCode = 1;
+    process.exit(1);
   });
 }
 
