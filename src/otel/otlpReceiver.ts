@@ -8,7 +8,7 @@ import { EngineClosedError, PersistenceError, ValidationError } from '../core/er
 import { errorText } from '../core/errorText';
 import { silentLogger, type Logger } from '../core/ports';
 import { SerialQueue } from '../core/serialQueue';
-import type { JsonObject, SpanInput } from '../core/types';
+import type { BatchEvent, JsonObject, SpanInput } from '../core/types';
 import { checkRequest } from '../server/auth';
 import { HttpError, readRawBody } from '../server/http';
 import type { ServerMount } from '../server/server';
@@ -27,6 +27,9 @@ export const OTLP_LOGS_PATH = '/v1/logs';
 export const DEFAULT_OTLP_LOGS_MAX_BYTES = 4 * 1024 * 1024;
 /** Spans whose log content arrived before them, waiting (oldest dropped first). */
 const PENDING_LOG_SPANS = 10_000;
+export const DEFAULT_RUN_QUIET_MS = 5 * 60_000;
+/** Runs watched for quiet at once (the oldest forgotten first: they stay in progress). */
+const OPEN_RUNS_WATCHED = 10_000;
 
 type Encoding = 'protobuf' | 'json';
 const CONTENT_TYPES: Record<Encoding, string> = { protobuf: 'application/x-protobuf', json: 'application/json' };
@@ -42,6 +45,11 @@ export interface OtlpReceiverOptions {
    */
   token: string | (() => string);
   maxBytes?: number;
+  /**
+   * A run whose root span never arrives (its process died, or the root lives elsewhere) is
+   * completed after this long without a span of it, saying so. Default 5 minutes; 0: never.
+   */
+  runQuietMs?: number;
   /** What one request may hold (otlpLimits.ts); default: the defaults overridden by JARVIS_OTLP_* variables. */
   limits?: Partial<OtlpLimits>;
   logger?: Logger;
@@ -131,6 +139,10 @@ export class OtlpTraceReceiver {
   readonly counters: OtlpCounters = { requests: 0, spans: 0, rejected: 0, droppedAttributes: 0, ignored: { metrics: 0 }, logRequests: 0, logEvents: 0 };
   /** Log content of spans not stored yet, by trace:span (insertion order: oldest first). */
   private readonly pendingLogs = new Map<string, JsonObject>();
+  /** Runs in progress: trace id → when a span of it last arrived (ms). */
+  private readonly openRuns = new Map<string, number>();
+  private quietTimer: NodeJS.Timeout | undefined;
+  private readonly runQuietMs: number;
   private readonly queue = new SerialQueue();
   private readonly maxBytes: number;
   readonly limits: OtlpLimits;
@@ -138,6 +150,7 @@ export class OtlpTraceReceiver {
 
   constructor(private readonly options: OtlpReceiverOptions) {
     this.maxBytes = options.maxBytes ?? DEFAULT_OTLP_MAX_BYTES;
+    this.runQuietMs = options.runQuietMs ?? DEFAULT_RUN_QUIET_MS;
     this.logger = options.logger ?? silentLogger;
     this.limits = { ...otlpLimitsFromEnv(process.env, this.logger), ...options.limits };
   }
@@ -311,6 +324,63 @@ export class OtlpTraceReceiver {
     const known = await this.knownSpans(decoded);
     const mapped = mapSpans(decoded.spans, { known, remoteParents: decoded.remoteParents });
     await engine.writeSpans(mapped.spans, mapped.events);
+    this.watchRuns(decoded.spans);
+  }
+
+  /** Runs still in progress after this batch are watched for quiet; ended ones are not. */
+  private watchRuns(spans: readonly SpanInput[]): void {
+    if (this.runQuietMs <= 0) return;
+    const now = Date.now();
+    const seen = new Set<string>();
+    for (const s of spans) {
+      if (seen.has(s.trace_id)) continue;
+      seen.add(s.trace_id);
+      const task = this.options.engine.getTask(taskIdForTrace(s.trace_id));
+      this.openRuns.delete(s.trace_id);
+      if (task?.status === 'in_progress') this.openRuns.set(s.trace_id, now);
+    }
+    while (this.openRuns.size > OPEN_RUNS_WATCHED) this.openRuns.delete(this.openRuns.keys().next().value as string);
+    this.scheduleQuietCheck();
+  }
+
+  private scheduleQuietCheck(): void {
+    if (this.quietTimer || this.openRuns.size === 0) return;
+    // Unref'd: watching runs must not keep a process alive.
+    this.quietTimer = setTimeout(() => {
+      this.quietTimer = undefined;
+      this.closeQuietRuns().then(() => this.scheduleQuietCheck(), e => {
+        this.openRuns.clear();
+        this.logger.warn(`[otlp] could not end quiet runs: ${errorText(e)}`);
+      });
+    }, Math.max(1_000, Math.min(this.runQuietMs / 4, 60_000)));
+    this.quietTimer.unref();
+  }
+
+  /**
+   * Completes the runs in progress that no span has reached for the quiet period, saying so in the
+   * task's metadata (a later span of the run takes it back to in progress). Returns how many.
+   */
+  async closeQuietRuns(now = Date.now()): Promise<number> {
+    const events: BatchEvent[] = [];
+    for (const [traceId, last] of this.openRuns) {
+      if (now - last < this.runQuietMs) continue;
+      this.openRuns.delete(traceId);
+      const taskId = taskIdForTrace(traceId);
+      if (this.options.engine.getTask(taskId)?.status !== 'in_progress') continue;
+      events.push({
+        type: 'task', event_id: `otel:${traceId}:quiet:${last}`, task_id: taskId, status: 'completed', percentage: 100,
+        metadata: { ended_by: 'quiet', ended_note: `no span for ${Math.round(this.runQuietMs / 1000)} s; the run's root span never arrived` },
+      });
+    }
+    if (events.length > 0) await this.queue.run(() => this.options.engine.writeBatch(events));
+    return events.length;
+  }
+
+  /** Stops watching runs (the server closes). */
+  dispose(): void {
+    clearTimeout(this.quietTimer);
+    this.quietTimer = undefined;
+    this.openRuns.clear();
   }
 
   /**
