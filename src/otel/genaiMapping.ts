@@ -301,12 +301,28 @@ function toolChoice(s: SpanInput, out: SpanReading, followingTools: SpanInput[],
   };
 }
 
+// Every batch of a trace lists all its finished subtasks again, stored spans included (read back
+// as new objects, so the reading cache misses): their labels are kept by span, so a long trace's
+// stored spans are not read through the conventions (JSON parsing included) once per batch.
+const LABELS_KEPT = 50_000;
+const labels = new Map<string, string>();
+
 function subtaskLabel(s: SpanInput): string {
-  if (s.operation === OP.executeTool) {
-    const call = reading(s).tool_call_id;
-    return `tool ${s.tool_name ?? s.name}${call ? ` (${call})` : ''}`;
+  if (s.operation !== OP.executeTool && s.operation !== OP.workflowStep) return plainLabel(s);
+  const key = spanKey(s.trace_id, s.span_id);
+  let label = labels.get(key);
+  if (label === undefined) {
+    const r = reading(s);
+    label = s.operation === OP.executeTool
+      ? `tool ${s.tool_name ?? s.name}${r.tool_call_id ? ` (${r.tool_call_id})` : ''}`
+      : `step ${r.step_name ?? s.name}`;
+    labels.set(key, label);
+    if (labels.size > LABELS_KEPT) labels.delete(labels.keys().next().value as string);
   }
-  if (s.operation === OP.workflowStep) return `step ${reading(s).step_name ?? s.name}`;
+  return label;
+}
+
+function plainLabel(s: SpanInput): string {
   if (s.operation === OP.invokeAgent) return `agent ${s.agent_name ?? s.agent_id ?? s.name}`;
   if (s.operation === OP.plan) return `plan ${s.span_id.slice(0, 8)}`;
   return s.name;

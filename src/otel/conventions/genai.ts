@@ -21,9 +21,13 @@ const OPERATION_ALIASES: Record<string, string> = {
 const TRANSFER_TOOL = /^transfer_to_(.+)$/;
 
 export function hasGenAiKey(attrs: object): boolean {
+  if ('gen_ai.operation.name' in attrs) return true;
   for (const k in attrs) if (k.startsWith('gen_ai.')) return true;
   return false;
 }
+
+// Operations whose output (messages, tool calls, finish reasons) the mapping reads.
+const ANSWERING = new Set(['chat', 'text_completion', 'generate_content', 'plan']);
 
 function operation(span: RawSpan): string | null {
   const op = str(span.attributes, 'gen_ai.operation.name');
@@ -93,20 +97,27 @@ export const genAi: Convention = {
       conversation_id: str(a, 'gen_ai.conversation.id'),
       tool_name: str(a, 'gen_ai.tool.name') ?? (op === OP.executeTool ? nameAfter(span.name, OP.executeTool) : null),
       tool_call_id: str(a, 'gen_ai.tool.call.id'),
-      tool_arguments: jsonAttr(a, 'gen_ai.tool.call.arguments'),
-      tool_result: jsonAttr(a, 'gen_ai.tool.call.result'),
       model: str(a, 'gen_ai.response.model', 'gen_ai.request.model'),
       provider: str(a, 'gen_ai.provider.name', 'gen_ai.system'),
       input_tokens: num(a, 'gen_ai.usage.input_tokens', 'gen_ai.usage.prompt_tokens'),
       output_tokens: num(a, 'gen_ai.usage.output_tokens', 'gen_ai.usage.completion_tokens'),
       finish_reasons: finishReasons(a['gen_ai.response.finish_reasons']),
-      input: jsonAttr(a, 'gen_ai.input.messages'),
       workflow_name: str(a, 'gen_ai.workflow.name'),
     };
+    // JSON only where the mapping uses it: every span passes here while it is decoded.
+    if (op === OP.executeTool) {
+      out.tool_arguments = jsonAttr(a, 'gen_ai.tool.call.arguments');
+      out.tool_result = jsonAttr(a, 'gen_ai.tool.call.result');
+    }
+    if (op === OP.invokeAgent || op === OP.plan) out.input = jsonAttr(a, 'gen_ai.input.messages');
     if (op === OP.invokeWorkflow && !out.workflow_name) out.workflow_name = nameAfter(span.name, OP.invokeWorkflow);
     if (op === OP.invokeAgent && !out.agent_name && !out.agent_id) out.agent_name = nameAfter(span.name, OP.invokeAgent);
-    readOutputMessages(jsonAttr(a, 'gen_ai.output.messages'), out);
-    readIndexed(span, out);
+    // Model calls named by another convention (OpenInference LLM, ADK call_llm) have no GenAI
+    // operation here but may carry the messages: read them unless the span is something else.
+    if (op === null || ANSWERING.has(op)) {
+      readOutputMessages(jsonAttr(a, 'gen_ai.output.messages'), out);
+      readIndexed(span, out);
+    }
     const transfer = out.tool_name ? TRANSFER_TOOL.exec(out.tool_name) : null;
     // transfer_to_agent is Google ADK's, with the target in its arguments (googleAdk.ts).
     if (transfer && transfer[1] !== 'agent') out.handoff_to = transfer[1];
