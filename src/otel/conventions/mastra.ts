@@ -19,20 +19,10 @@ export const mastra: Convention = {
     const type = (str(a, 'mastra.span.type') ?? '').toLowerCase();
     const operation = TYPE[type] ?? null;
     const out: Partial<SpanReading> = { operation };
-    if (operation === OP.workflowStep) {
-      out.step_name = nameAfter(span.name, 'workflow_step') ?? span.name;
-      out.input = jsonAttr(a, 'mastra.workflow_step.input');
-      out.output = jsonAttr(a, 'mastra.workflow_step.output');
-    }
-    if (operation === OP.invokeWorkflow) {
-      out.workflow_name = nameAfter(span.name, OP.invokeWorkflow) ?? nameAfter(span.name, 'workflow_run') ?? span.name;
-      out.input = jsonAttr(a, 'mastra.workflow_run.input');
-      out.output = jsonAttr(a, 'mastra.workflow_run.output');
-    }
-    if (operation === OP.invokeAgent) {
-      out.input = jsonAttr(a, 'mastra.agent_run.input');
-      out.output = jsonAttr(a, 'mastra.agent_run.output');
-    }
+    if (operation === OP.workflowStep) out.step_name = nameAfter(span.name, 'workflow_step') ?? span.name;
+    if (operation === OP.invokeWorkflow) out.workflow_name = nameAfter(span.name, OP.invokeWorkflow) ?? nameAfter(span.name, 'workflow_run') ?? span.name;
+    // What a delegation carried (the mapping reads no other input or output).
+    if (operation === OP.invokeAgent) out.input = jsonAttr(a, 'mastra.agent_run.input');
     return out;
   },
 };

@@ -72,12 +72,14 @@ export const openInference: Convention = {
       provider: str(a, 'llm.provider', 'llm.system'),
       input_tokens: num(a, 'llm.token_count.prompt'),
       output_tokens: num(a, 'llm.token_count.completion'),
-      input: jsonAttr(a, 'input.value'),
-      output: jsonAttr(a, 'output.value'),
       step_name: operation === OP.workflowStep ? node : null,
       workflow_name: operation === OP.invokeWorkflow ? span.name : null,
       finish_reasons: finishReasons(a['llm.finish_reason']),
     };
+    // input.value and output.value can be a whole conversation on every CHAIN span: parsed only
+    // where the mapping reads them.
+    if (operation === OP.invokeAgent || operation === OP.plan || handoff) out.input = jsonAttr(a, 'input.value');
+    if (operation === OP.plan || handoff) out.output = jsonAttr(a, 'output.value');
     if (handoff) {
       const from = out.input;
       const to = out.output;

@@ -39,8 +39,10 @@ export const traceloop: Convention = {
     // gen_ai.operation.name, when there, says it better (newer versions mark tools as kind "task").
     let operation: string | null = kind && !('gen_ai.operation.name' in a) ? KIND[kind] ?? null : null;
     if (!operation && requestType) operation = requestType === 'chat' ? OP.chat : requestType === 'completion' ? 'text_completion' : requestType === 'embedding' ? 'embeddings' : null;
-    const input = jsonAttr(a, 'traceloop.entity.input');
-    const output = jsonAttr(a, 'traceloop.entity.output');
+    const isTool = operation === OP.executeTool || str(a, 'gen_ai.operation.name') === OP.executeTool;
+    // The entity's input and output can be a whole conversation: parsed where the mapping reads them.
+    const input = isTool || operation === OP.invokeAgent ? jsonAttr(a, 'traceloop.entity.input') : undefined;
+    const output = isTool ? jsonAttr(a, 'traceloop.entity.output') : undefined;
     const out: Partial<SpanReading> = {
       operation,
       conversation_id: str(a, 'traceloop.association.properties.session_id', 'traceloop.association.properties.thread_id'),
@@ -51,7 +53,7 @@ export const traceloop: Convention = {
     };
     if (operation === OP.invokeAgent) out.agent_name = entity;
     if (operation === OP.workflowStep) out.step_name = entity;
-    if (operation === OP.executeTool || str(a, 'gen_ai.operation.name') === OP.executeTool) {
+    if (isTool) {
       out.tool_name = entity && CLASS_NAMES.test(entity) ? toolNameIn(output) ?? toolNameIn(input) ?? entity : entity;
       const args = parsed(input);
       // { args: ['{"city":"Paris"}'] }: the one argument, parsed.

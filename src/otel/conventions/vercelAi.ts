@@ -44,7 +44,6 @@ export const vercelAi: Convention = {
     } else if (MODEL_CALL.has(id)) {
       out.operation = OP.chat;
       out.tool_calls = toolCalls(jsonAttr(a, 'ai.response.toolCalls'));
-      out.input = jsonAttr(a, 'ai.prompt.messages');
     } else if (id === 'ai.toolCall') {
       out.operation = OP.executeTool;
       out.tool_name = str(a, 'ai.toolCall.name');

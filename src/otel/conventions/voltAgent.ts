@@ -26,9 +26,10 @@ export const voltAgent: Convention = {
       input_tokens: num(a, 'llm.usage.prompt_tokens', 'usage.prompt_tokens', 'usage.input_tokens'),
       output_tokens: num(a, 'llm.usage.completion_tokens', 'usage.completion_tokens', 'usage.output_tokens'),
       finish_reasons: finishReasons(a['llm.finish_reason']),
-      input: jsonAttr(a, 'input'),
-      output: jsonAttr(a, 'output'),
     };
+    // Inputs and outputs parsed where the mapping reads them: tools, and a delegation's input.
+    if (operation === OP.executeTool || operation === OP.invokeAgent) out.input = jsonAttr(a, 'input');
+    if (operation === OP.executeTool) out.output = jsonAttr(a, 'output');
     if (operation === OP.executeTool) {
       out.tool_name = str(a, 'tool.name', 'span.label');
       out.tool_call_id = str(a, 'tool.call.id');
