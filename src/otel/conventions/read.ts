@@ -1,6 +1,7 @@
 // Small readers the conventions share: first non-empty string or count among keys, JSON sent as
 // strings, finish reasons in any of their spellings.
 import type { Json, JsonObject } from '../../core/types';
+import { findUnstorableField } from '../../core/validate';
 
 export function str(attrs: JsonObject, ...keys: string[]): string | null {
   for (const k of keys) {
@@ -24,16 +25,22 @@ export function isObj(v: unknown): v is JsonObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** A string holding a JSON object or array is parsed (the conventions allow either); others as they are. */
+/**
+ * A string holding a JSON object or array is parsed (the conventions allow either); others as they
+ * are. Escapes can spell what the store refuses ("\\u0000", a lone "\\ud800"): such a value stays
+ * the string it arrived as, so one attribute cannot make a whole export fail.
+ */
 export function parsed(v: Json | undefined): Json | undefined {
   if (typeof v !== 'string') return v;
   const t = v.trimStart();
   if (!t.startsWith('{') && !t.startsWith('[')) return v;
+  let out: Json;
   try {
-    return JSON.parse(v) as Json;
+    out = JSON.parse(v) as Json;
   } catch {
     return v;
   }
+  return v.includes('\\u') && findUnstorableField('', out) ? v : out;
 }
 
 /** A JSON-valued attribute, the first of the keys present. */
