@@ -1,5 +1,6 @@
 // The Traces view's model, built from the spans the engine stored for an ingested run.
 import * as assert from 'assert';
+import type { Span } from '../../../src/core/types';
 import { buildTraceTree, describeTraceNode, type TraceTreeNode } from '../../../src/otel/traceTree';
 import { runSpans } from './scenario';
 import { exporter, exportSpans, startHarness } from './support';
@@ -52,4 +53,30 @@ describe('otel: trace tree', () => {
       await h.close();
     }
   });
+
+  it('groups a conversation by run: a run whose top is several spans gets a node of its own', () => {
+    let id = 0;
+    const span = (trace: string, spanId: string, parent: string | null, name: string, op: string | null, start: number, end: number): Span => ({
+      id: ++id, trace_id: trace, span_id: spanId, parent_span_id: parent, name, kind: 1,
+      start_time: new Date(Date.UTC(2025, 5, 1, 10, 0, start)).toISOString(), end_time: new Date(Date.UTC(2025, 5, 1, 10, 0, end)).toISOString(),
+      duration_ms: (end - start) * 1000, status: 'ok', status_message: null, operation: op, agent_id: null, agent_name: null,
+      conversation_id: 'c', task_id: `otel-${trace}`, tool_name: null, model: null, input_tokens: null, output_tokens: null, attributes: {}, resource: {}, scope: null,
+    });
+    const a = 'a'.repeat(32);
+    const b = 'b'.repeat(32);
+    const tree = buildTraceTree([
+      span(a, '1'.repeat(16), null, 'invoke_agent A', 'invoke_agent', 0, 4),
+      // Run b's root span never arrived: two tool calls under a parent not stored.
+      span(b, '2'.repeat(16), '9'.repeat(16), 'execute_tool x', 'execute_tool', 5, 6),
+      span(b, '3'.repeat(16), '9'.repeat(16), 'execute_tool y', 'execute_tool', 7, 9),
+    ]);
+    assert.deepStrictEqual(tree.flatMap(n => outline(n)), [
+      'conversation c [9.0 s]',
+      '  agent invoke_agent A [4.0 s]',
+      '  workflow run bbbbbbbb [4.0 s]',
+      '    tool execute_tool x [1.0 s]',
+      '    tool execute_tool y [2.0 s]',
+    ]);
+  });
 });
+
