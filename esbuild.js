@@ -16,6 +16,8 @@ function addDir(dir) {
   if (!fs.existsSync(dir)) return;
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
     const p = path.join(dir, e.name);
+    // test/frameworks installs real frameworks beside their scripts: never bundled as tests.
+    if (e.name === 'node_modules') continue;
     if (e.isDirectory()) addDir(p);
     else if (e.name.endsWith('.ts') && !e.name.endsWith('.d.ts')) internal[p.replace(/\.ts$/, '')] = p;
   }

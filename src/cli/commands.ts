@@ -405,6 +405,7 @@ async function exportThroughServer(s: RemoteServer): Promise<unknown> {
     decisions: ((await get('/decisions?limit=10000')) as { decisions: unknown }).decisions,
     messages: ((await get('/messages?limit=10000')) as { messages: unknown }).messages,
     checkpoints: ((await get('/checkpoints?limit=10000')) as { checkpoints: unknown }).checkpoints,
+    spans: ((await get('/spans?limit=10000')) as { spans: unknown }).spans,
     recovery_reports: ((await get('/recovery-reports')) as { reports: unknown }).reports,
   };
 }

@@ -169,7 +169,7 @@ export class Archive {
       .sort((a, b) => b.max_ids![table] - a.max_ids![table]);
     for (const seg of segments) {
       if (since && seg.max_ts < since) continue;
-      const beforeId = out.length ? idOf(out[out.length - 1]) : undefined;
+      const beforeId = out.length ? idOf(out[out.length - 1]) : query.beforeId;
       const more = await this.withSegment(seg.name, s => read(s, { ...q, limit: limit - out.length, beforeId }));
       if (more) out.push(...more);
       if (out.length >= limit) break;

@@ -626,6 +626,8 @@ export class ContextEngine implements ContextEngineApi {
       decisions: (await this.getDecisions({ limit: 10_000 })) as unknown as Json,
       messages: (await this.getMessages({ limit: 10_000 })) as unknown as Json,
       checkpoints: this.listCheckpoints(10_000) as unknown as Json,
+      // What arrived over OTLP, newest first.
+      spans: (await this.getSpans({ limit: 10_000 })) as unknown as Json,
     };
   }
 

@@ -188,6 +188,8 @@ export interface ListQuery {
   task_id?: string;
   /** Only the live database: skips the archive segments (on disk) for a hot path. */
   live_only?: boolean;
+  /** Only rows with a smaller id: the next page back (GET /spans?before=). */
+  beforeId?: number;
 }
 
 export interface CleanupResult {
@@ -346,6 +348,8 @@ export interface SpanQuery {
   conversation_id?: string;
   agent_id?: string;
   task_id?: string;
+  /** Only spans stored before this row id: the next page back. */
+  beforeId?: number;
 }
 
 export interface TokenUsage {

@@ -9,9 +9,9 @@
 // derived when a later batch brings the missing ancestor (the stored span is then re-sent with
 // its agent filled in).
 import type { BatchEvent, Json, JsonObject, SpanInput, TaskStatus } from '../core/types';
-import {
-  bounded, finishedWithToolCalls, jsonAttr, MODEL_OPERATIONS, modelOutput, OP, providerOf, str,
-} from './genaiAttributes';
+import { readSpan } from './conventions';
+import type { SpanReading } from './conventions/types';
+import { bounded, finishedWithToolCalls, MODEL_OPERATIONS, OP, str } from './genaiAttributes';
 import { spanKey } from './otlpDecode';
 
 export const OTEL_TASK_PREFIX = 'otel-';
@@ -33,8 +33,10 @@ export interface Mapped {
 
 const AGENT_OPS = new Set<string>([OP.invokeAgent, OP.createAgent]);
 const TASK_ANCHOR_OPS = new Set<string>([OP.invokeWorkflow, OP.invokeAgent]);
-const SUBTASK_OPS = new Set<string>([OP.executeTool, OP.invokeAgent, OP.invokeWorkflow, OP.plan]);
-const HANDOFF_TOOL = /^transfer_to_(.+)$/;
+const SUBTASK_OPS = new Set<string>([OP.executeTool, OP.invokeAgent, OP.invokeWorkflow, OP.workflowStep, OP.plan]);
+
+/** What the conventions read off a span (cached per span's attributes). */
+export const reading = (s: SpanInput): SpanReading => readSpan(s);
 
 interface Node {
   span: SpanInput;
@@ -114,7 +116,8 @@ export function mapSpans(batch: readonly SpanInput[], options: MapOptions = {}):
   const siblingsAfter = (n: Node): SpanInput[] => {
     const p = parentOf(n);
     if (!p || n.endMs === null) return [];
-    const later = p.children.filter(c => c.startMs >= n.endMs!).sort((a, b) => a.startMs - b.startMs);
+    // Started after the model call did: a streamed answer's tools begin before its span ends.
+    const later = p.children.filter(c => c !== n && c.startMs >= n.startMs).sort((a, b) => a.startMs - b.startMs);
     const out: SpanInput[] = [];
     for (const c of later) {
       if (c.span.operation !== null && MODEL_OPERATIONS.has(c.span.operation)) break;
@@ -184,10 +187,12 @@ export function mapSpans(batch: readonly SpanInput[], options: MapOptions = {}):
 
     if (AGENT_OPS.has(s.operation) && s.agent_id && n.fresh) events.push(agentEvent(s, id('agent')));
 
+    const rd = reading(s);
+
     if (s.operation === OP.invokeAgent && s.agent_id && ready && r.callerAgent && r.callerAgent !== s.agent_id) {
       events.push({
         type: 'message', event_id: id('delegation'), from_agent: r.callerAgent, to_agent: s.agent_id, message_type: 'delegation',
-        content: spanContent(s, { input: bounded(jsonAttr(s.attributes, 'gen_ai.input.messages', 'input.value')) }),
+        content: spanContent(s, { input: bounded(rd.input) }),
       });
     }
 
@@ -198,35 +203,34 @@ export function mapSpans(batch: readonly SpanInput[], options: MapOptions = {}):
         type: 'message', event_id: id('tool'), from_agent: from, to_agent: `${TOOL_RECIPIENT_PREFIX}${tool}`, message_type: 'tool_call',
         content: spanContent(s, {
           tool_name: tool,
-          tool_call_id: str(s.attributes, 'gen_ai.tool.call.id', 'tool_call.id'),
-          arguments: bounded(jsonAttr(s.attributes, 'gen_ai.tool.call.arguments', 'tool.parameters', 'input.value', 'traceloop.entity.input')),
-          result: bounded(jsonAttr(s.attributes, 'gen_ai.tool.call.result', 'output.value', 'traceloop.entity.output')),
+          tool_call_id: rd.tool_call_id,
+          arguments: bounded(rd.tool_arguments),
+          result: bounded(rd.tool_result),
         }),
       });
-      // OpenAI Agents SDK hands off through a tool named transfer_to_<agent>.
-      const handoff = HANDOFF_TOOL.exec(tool);
-      if (handoff) {
+      // A tool that transfers control (transfer_to_<agent>, ADK's transfer_to_agent, a sub-agent call).
+      if (rd.handoff_to) {
         events.push({
-          type: 'message', event_id: id('handoff'), from_agent: from, to_agent: agentIdByName.get(handoff[1]) ?? handoff[1], message_type: 'handoff',
+          type: 'message', event_id: id('handoff'), from_agent: from, to_agent: agentIdByName.get(rd.handoff_to) ?? rd.handoff_to, message_type: 'handoff',
           content: spanContent(s, { tool_name: tool }),
         });
       }
     }
 
-    if (isHandoffSpan(s) && ready) {
-      // "Handoff: A -> B", "handoff to B", or the names in attributes.
-      const named = /^handoff:?\s*(?:(.+?)\s*->\s*(.+)|to\s+(.+))$/i.exec(s.name);
-      const to = str(s.attributes, 'gen_ai.handoff.to_agent', 'to_agent', 'openai.agents.handoff.to_agent') ?? (named?.[2] ?? named?.[3])?.trim();
-      const from = str(s.attributes, 'gen_ai.handoff.from_agent', 'from_agent', 'openai.agents.handoff.from_agent') ?? named?.[1]?.trim() ?? r.agent;
+    if (s.operation === OP.handoff && ready) {
+      const to = rd.handoff_to;
+      const from = rd.handoff_from ?? r.agent;
       if (to && from) {
         events.push({ type: 'message', event_id: id('handoff'), from_agent: from, to_agent: agentIdByName.get(to) ?? to, message_type: 'handoff', content: spanContent(s, {}) });
       }
     }
 
-    if (s.operation === OP.plan && ready) events.push(planDecision(s, r.agent, id('plan')));
+    if (s.operation === OP.plan && ready) events.push(planDecision(s, rd, r.agent, id('plan')));
 
     if (MODEL_OPERATIONS.has(s.operation) && ready) {
-      const d = toolChoice(n.span, siblingsAfter(n), r.agent, id('tool_choice'));
+      // Named by the model's own output, or not (yet): log events naming the calls may come
+      // later, and are then a decision of their own rather than lost to the first one's id.
+      const d = toolChoice(n.span, rd, siblingsAfter(n), r.agent, id(rd.tool_calls.length ? 'tool_choice' : 'tool_choice_unnamed'));
       if (d) events.push(d);
     }
   }
@@ -239,10 +243,6 @@ export function mapSpans(batch: readonly SpanInput[], options: MapOptions = {}):
   }
   for (const [traceId, touched] of taskTouched) events.push(...taskEvents(traceId, touched, byTrace.get(traceId)!, nodes, resolve));
   return { spans: outSpans, events };
-}
-
-function isHandoffSpan(s: SpanInput): boolean {
-  return s.operation === OP.handoff;
 }
 
 function spanContent(s: SpanInput, extra: Record<string, Json | null>): JsonObject {
@@ -262,7 +262,7 @@ function agentEvent(s: SpanInput, eventId: string): BatchEvent {
   if (description) metadata.description = description;
   const version = str(s.attributes, 'gen_ai.agent.version');
   if (version) metadata.version = version;
-  const provider = providerOf(s.attributes);
+  const provider = reading(s).provider;
   if (provider) metadata.provider = provider;
   if (s.model) metadata.model = s.model;
   if (s.conversation_id) metadata.conversation_id = s.conversation_id;
@@ -274,12 +274,11 @@ function agentEvent(s: SpanInput, eventId: string): BatchEvent {
   };
 }
 
-function planDecision(s: SpanInput, agent: string | null, eventId: string): BatchEvent {
-  const out = modelOutput(s.attributes);
-  const text = out.text || (str(s.attributes, 'output.value', 'traceloop.entity.output') ?? '');
+function planDecision(s: SpanInput, out: SpanReading, agent: string | null, eventId: string): BatchEvent {
+  const text = out.output_text || (typeof out.output === 'string' ? out.output : '');
   return {
     type: 'decision', event_id: eventId, decision_type: 'plan',
-    context: spanContent(s, { input: bounded(jsonAttr(s.attributes, 'gen_ai.input.messages', 'input.value', 'traceloop.entity.input')) }),
+    context: spanContent(s, { input: bounded(out.input) }),
     decision: text ? (bounded(text, 2_000) as string) : s.name,
     reasoning: out.reasoning || text || '(not captured)',
     outcome: s.status === 'error' ? { status: 'error', error: s.status_message } : null,
@@ -288,26 +287,42 @@ function planDecision(s: SpanInput, agent: string | null, eventId: string): Batc
 }
 
 /** A model call that ended in tool calls is the agent choosing tools. */
-function toolChoice(s: SpanInput, followingTools: SpanInput[], agent: string | null, eventId: string): BatchEvent | undefined {
-  const out = modelOutput(s.attributes);
+function toolChoice(s: SpanInput, out: SpanReading, followingTools: SpanInput[], agent: string | null, eventId: string): BatchEvent | undefined {
   if (!finishedWithToolCalls(out)) return undefined;
-  let calls: Json[] = out.toolCalls.map(c => ({ name: c.name, id: c.id, arguments: bounded(c.arguments ?? undefined, 2_000) }));
-  if (calls.length === 0) calls = followingTools.map(t => ({ name: t.tool_name ?? t.name, id: str(t.attributes, 'gen_ai.tool.call.id') }));
+  let calls: Json[] = out.tool_calls.map(c => ({ name: c.name, id: c.id, arguments: bounded(c.arguments ?? undefined, 2_000) }));
+  if (calls.length === 0) calls = followingTools.map(t => ({ name: t.tool_name ?? t.name, id: reading(t).tool_call_id }));
   const names = calls.map(c => (c as JsonObject).name as string);
   return {
     type: 'decision', event_id: eventId, decision_type: 'tool_choice',
     context: spanContent(s, { model: s.model, tool_calls: calls }),
     decision: names.length ? `call ${names.join(', ')}` : 'call tools (not captured)',
-    reasoning: out.reasoning || out.text || '(not captured)',
+    reasoning: out.reasoning || out.output_text || '(not captured)',
     agent_id: agent, task_id: s.task_id,
   };
 }
 
+// Every batch of a trace lists all its finished subtasks again, stored spans included (read back
+// as new objects, so the reading cache misses): their labels are kept by span, so a long trace's
+// stored spans are not read through the conventions (JSON parsing included) once per batch.
+const LABELS_KEPT = 50_000;
+const labels = new Map<string, string>();
+
 function subtaskLabel(s: SpanInput): string {
-  if (s.operation === OP.executeTool) {
-    const call = str(s.attributes, 'gen_ai.tool.call.id');
-    return `tool ${s.tool_name ?? s.name}${call ? ` (${call})` : ''}`;
+  if (s.operation !== OP.executeTool && s.operation !== OP.workflowStep) return plainLabel(s);
+  const key = spanKey(s.trace_id, s.span_id);
+  let label = labels.get(key);
+  if (label === undefined) {
+    const r = reading(s);
+    label = s.operation === OP.executeTool
+      ? `tool ${s.tool_name ?? s.name}${r.tool_call_id ? ` (${r.tool_call_id})` : ''}`
+      : `step ${r.step_name ?? s.name}`;
+    labels.set(key, label);
+    if (labels.size > LABELS_KEPT) labels.delete(labels.keys().next().value as string);
   }
+  return label;
+}
+
+function plainLabel(s: SpanInput): string {
   if (s.operation === OP.invokeAgent) return `agent ${s.agent_name ?? s.agent_id ?? s.name}`;
   if (s.operation === OP.plan) return `plan ${s.span_id.slice(0, 8)}`;
   return s.name;
@@ -333,6 +348,15 @@ function taskEvents(traceId: string, touched: Node[], all: Node[], nodes: Map<st
       || (n.span.operation === OP.invokeWorkflow && anchor.span.operation !== OP.invokeWorkflow)
       || (n.span.operation === anchor.span.operation && n.startMs < anchor.startMs);
     if (better) anchor = n;
+  }
+  // No workflow or agent span at the top (a bare generateText, a LangGraph graph, model calls on
+  // their own): the run is the trace's root span, and ends with it.
+  if (!anchor) {
+    for (const n of all) {
+      const p = n.span.parent_span_id;
+      if ((p !== null && nodes.has(spanKey(traceId, p))) || !resolve(n).complete) continue;
+      if (!anchor || n.startMs < anchor.startMs) anchor = n;
+    }
   }
   const anchorDone = anchor !== undefined && anchor.endMs !== null;
 
@@ -394,7 +418,7 @@ function taskEvents(traceId: string, touched: Node[], all: Node[], nodes: Map<st
     if (s.status_message) extra.error = s.status_message;
     events.push({
       type: 'task', event_id: `otel:${traceId}:${s.span_id}:task`, task_id: taskId,
-      description: str(s.attributes, 'gen_ai.workflow.name') ?? s.name,
+      description: reading(s).workflow_name ?? s.name,
       status, percentage: status === 'completed' ? 100 : percentage,
       agent_id: resolve(anchor).agent, ...lists, metadata: metadata(extra),
     });

@@ -153,7 +153,7 @@ class Collector {
     const attributes = s.attributes.result();
     this.out.droppedAttributes += s.attributes.dropped;
     const status = STATUS[s.statusCode] ?? 'unset';
-    const g = genAiFields(attributes, name);
+    const g = genAiFields(attributes, name, scope);
     const span: SpanInput = {
       trace_id: traceId,
       span_id: spanId,
@@ -882,3 +882,17 @@ function isSpanPath(isObject: boolean[], keyOf: (string | undefined)[]): boolean
 export function decodeTraces(encoding: 'protobuf' | 'json', body: Buffer, limits: OtlpLimits): Promise<DecodedTraces> {
   return runSliced(encoding === 'protobuf' ? protobufSteps(body, limits) : jsonSteps(body.toString('utf8'), limits));
 }
+
+// ---- shared with the logs decoder (otlpLogs.ts) --------------------------------------------------
+
+/** An AnyValue within the limits of one attribute (budget, depth, length); throws on too deep a value. */
+export function protobufAnyValue(r: Reader, end: number, limits: OtlpLimits): Json {
+  return pbValue(r, end, 0, { left: limits.maxAttributes }, limits);
+}
+
+export function jsonAnyValue(v: unknown, limits: OtlpLimits): Json {
+  return jsonValue(v, 0, { left: limits.maxAttributes }, limits);
+}
+
+export const protobufField = { subEnd, skipField, checkWire, atEnd, hex, WIRE };
+export { jsonId as jsonHexId };

@@ -8,12 +8,13 @@ import { EngineClosedError, PersistenceError, ValidationError } from '../core/er
 import { errorText } from '../core/errorText';
 import { silentLogger, type Logger } from '../core/ports';
 import { SerialQueue } from '../core/serialQueue';
-import type { SpanInput } from '../core/types';
+import type { BatchEvent, JsonObject, SpanInput } from '../core/types';
 import { checkRequest } from '../server/auth';
 import { HttpError, readRawBody } from '../server/http';
 import type { ServerMount } from '../server/server';
 import { mapSpans, taskIdForTrace } from './genaiMapping';
 import { decodeTraces, OtlpDecodeError, spanKey, type DecodedTraces } from './otlpDecode';
+import { attributesFromEvents, decodeJsonLogs, decodeProtobufLogs, type DecodedLogs } from './otlpLogs';
 import { otlpLimitsFromEnv, type OtlpLimits } from './otlpLimits';
 import { encodeExportResponse, encodeRpcStatus } from './otlpProto';
 
@@ -21,6 +22,14 @@ export const OTLP_TRACES_PATH = '/v1/traces';
 /** Per request, on the wire and again after decompression. */
 export const DEFAULT_OTLP_MAX_BYTES = 16 * 1024 * 1024;
 const KNOWN_SPANS_LIMIT = 10_000;
+export const OTLP_LOGS_PATH = '/v1/logs';
+/** Logs are parsed in one go (no slicing as for traces): a smaller body keeps the event loop free. */
+export const DEFAULT_OTLP_LOGS_MAX_BYTES = 4 * 1024 * 1024;
+/** Spans whose log content arrived before them, waiting (oldest dropped first). */
+const PENDING_LOG_SPANS = 10_000;
+export const DEFAULT_RUN_QUIET_MS = 5 * 60_000;
+/** Runs watched for quiet at once (the oldest forgotten first: they stay in progress). */
+const OPEN_RUNS_WATCHED = 10_000;
 
 type Encoding = 'protobuf' | 'json';
 const CONTENT_TYPES: Record<Encoding, string> = { protobuf: 'application/x-protobuf', json: 'application/json' };
@@ -36,6 +45,11 @@ export interface OtlpReceiverOptions {
    */
   token: string | (() => string);
   maxBytes?: number;
+  /**
+   * A run whose root span never arrives (its process died, or the root lives elsewhere) is
+   * completed after this long without a span of it, saying so. Default 5 minutes; 0: never.
+   */
+  runQuietMs?: number;
   /** What one request may hold (otlpLimits.ts); default: the defaults overridden by JARVIS_OTLP_* variables. */
   limits?: Partial<OtlpLimits>;
   logger?: Logger;
@@ -47,12 +61,15 @@ export interface OtlpCounters {
   rejected: number;
   /** Attributes over the limits, dropped. */
   droppedAttributes: number;
-  /** Metrics and logs exports answered 200 and dropped. */
+  /** Metrics exports answered 200 and dropped. */
   ignored: Record<IgnoredSignal, number>;
+  /** Log exports read, and the GenAI events in them that named a span. */
+  logRequests: number;
+  logEvents: number;
 }
 
-export type IgnoredSignal = 'metrics' | 'logs';
-export const OTLP_IGNORED_PATHS: Record<IgnoredSignal, string> = { metrics: '/v1/metrics', logs: '/v1/logs' };
+export type IgnoredSignal = 'metrics';
+export const OTLP_IGNORED_PATHS: Record<IgnoredSignal, string> = { metrics: '/v1/metrics' };
 
 class OtlpError extends Error {
   constructor(readonly status: number, readonly rpcCode: number, message: string, readonly headers: Record<string, string> = {}) {
@@ -119,7 +136,13 @@ function sendStatus(res: ServerResponse, enc: Encoding, e: OtlpError): void {
  * trace must not be mapped side by side. Writes are still durable before each 200.
  */
 export class OtlpTraceReceiver {
-  readonly counters: OtlpCounters = { requests: 0, spans: 0, rejected: 0, droppedAttributes: 0, ignored: { metrics: 0, logs: 0 } };
+  readonly counters: OtlpCounters = { requests: 0, spans: 0, rejected: 0, droppedAttributes: 0, ignored: { metrics: 0 }, logRequests: 0, logEvents: 0 };
+  /** Log content of spans not stored yet, by trace:span (insertion order: oldest first). */
+  private readonly pendingLogs = new Map<string, JsonObject>();
+  /** Runs in progress: trace id → when a span of it last arrived (ms). */
+  private readonly openRuns = new Map<string, number>();
+  private quietTimer: NodeJS.Timeout | undefined;
+  private readonly runQuietMs: number;
   private readonly queue = new SerialQueue();
   private readonly maxBytes: number;
   readonly limits: OtlpLimits;
@@ -127,6 +150,7 @@ export class OtlpTraceReceiver {
 
   constructor(private readonly options: OtlpReceiverOptions) {
     this.maxBytes = options.maxBytes ?? DEFAULT_OTLP_MAX_BYTES;
+    this.runQuietMs = options.runQuietMs ?? DEFAULT_RUN_QUIET_MS;
     this.logger = options.logger ?? silentLogger;
     this.limits = { ...otlpLimitsFromEnv(process.env, this.logger), ...options.limits };
   }
@@ -155,16 +179,75 @@ export class OtlpTraceReceiver {
   }
 
   /**
-   * Metrics and logs: an SDK pointed here by OTEL_EXPORTER_OTLP_ENDPOINT sends them too. They are
+   * POST /v1/logs: GenAI events become their span's message attributes, now if the span is stored,
+   * else when it arrives. Other log records are read past.
+   */
+  async handleLogs(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const enc = mediaType(req.headers['content-type']) ?? 'json';
+    try {
+      const encoding = this.checkExport(req, OTLP_LOGS_PATH);
+      const max = Math.min(this.maxBytes, DEFAULT_OTLP_LOGS_MAX_BYTES);
+      let body = await readRawBody(req, max, () => tooLarge(max));
+      if (encoding === 'gzip') body = await gunzip(body, max);
+      const decoded = this.decodeLogs(enc, body);
+      await this.queue.run(() => this.attachLogs(decoded));
+      this.counters.logRequests++;
+      this.counters.logEvents += decoded.events.length;
+      send(res, 200, enc, enc === 'protobuf' ? new Uint8Array(0) : '{}');
+    } catch (e) {
+      this.fail(req, res, enc, e);
+    }
+  }
+
+  private decodeLogs(enc: Encoding, body: Buffer): DecodedLogs {
+    try {
+      return enc === 'protobuf' ? decodeProtobufLogs(body, this.limits) : decodeJsonLogs(body.toString('utf8'), this.limits);
+    } catch (e) {
+      if (e instanceof OtlpDecodeError) throw new OtlpError(400, RPC.invalidArgument, e.message);
+      throw e;
+    }
+  }
+
+  /** Stored spans get their content and are mapped again (new events only); the others wait. */
+  private async attachLogs(decoded: DecodedLogs): Promise<void> {
+    const bySpan = attributesFromEvents(decoded.events);
+    if (bySpan.size === 0) return;
+    const traces = new Set<string>();
+    for (const e of decoded.events) traces.add(e.trace_id);
+    const updated: SpanInput[] = [];
+    const known: SpanInput[] = [];
+    for (const traceId of traces) {
+      const stored = await this.options.engine.getSpans({ trace_id: traceId, limit: KNOWN_SPANS_LIMIT, live_only: true });
+      for (const s of stored) {
+        const extra = bySpan.get(spanKey(s.trace_id, s.span_id));
+        if (!extra) {
+          known.push(s);
+          continue;
+        }
+        bySpan.delete(spanKey(s.trace_id, s.span_id));
+        updated.push({ ...s, attributes: withMissing(s.attributes, extra) });
+      }
+    }
+    for (const [key, extra] of bySpan) {
+      this.pendingLogs.set(key, withMissing(this.pendingLogs.get(key) ?? {}, extra));
+      if (this.pendingLogs.size > PENDING_LOG_SPANS) this.pendingLogs.delete(this.pendingLogs.keys().next().value as string);
+    }
+    if (updated.length === 0) return;
+    const mapped = mapSpans(updated, { known });
+    await this.options.engine.writeSpans(mapped.spans, mapped.events);
+  }
+
+  /**
+   * Metrics: an SDK pointed here by OTEL_EXPORTER_OTLP_ENDPOINT sends them too. They are
    * checked like traces, then answered 200 and dropped, so the orchestrator's console is not
-   * filled with export errors for signals nobody asked Jarvis Context to keep.
+   * filled with export errors for a signal nobody asked Jarvis Context to keep.
    */
   async handleIgnored(signal: IgnoredSignal, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const enc = mediaType(req.headers['content-type']) ?? 'json';
     try {
       this.checkExport(req, OTLP_IGNORED_PATHS[signal]);
       await readRaw(req, this.maxBytes);
-      if (this.counters.ignored[signal]++ === 0) this.logger.info(`[otlp] ${signal} exports are accepted and dropped: Jarvis Context keeps traces only`);
+      if (this.counters.ignored[signal]++ === 0) this.logger.info(`[otlp] ${signal} exports are accepted and dropped: Jarvis Context keeps traces and GenAI log events only`);
       // An empty Export<Signal>ServiceResponse: full success, nothing to report.
       send(res, 200, enc, enc === 'protobuf' ? new Uint8Array(0) : '{}');
     } catch (e) {
@@ -229,9 +312,75 @@ export class OtlpTraceReceiver {
   private async store(decoded: DecodedTraces): Promise<void> {
     if (decoded.spans.length === 0) return;
     const engine = this.options.engine;
+    if (this.pendingLogs.size > 0) {
+      for (const s of decoded.spans) {
+        const key = spanKey(s.trace_id, s.span_id);
+        const extra = this.pendingLogs.get(key);
+        if (!extra) continue;
+        this.pendingLogs.delete(key);
+        s.attributes = withMissing(s.attributes, extra);
+      }
+    }
     const known = await this.knownSpans(decoded);
     const mapped = mapSpans(decoded.spans, { known, remoteParents: decoded.remoteParents });
     await engine.writeSpans(mapped.spans, mapped.events);
+    this.watchRuns(decoded.spans);
+  }
+
+  /** Runs still in progress after this batch are watched for quiet; ended ones are not. */
+  private watchRuns(spans: readonly SpanInput[]): void {
+    if (this.runQuietMs <= 0) return;
+    const now = Date.now();
+    const seen = new Set<string>();
+    for (const s of spans) {
+      if (seen.has(s.trace_id)) continue;
+      seen.add(s.trace_id);
+      const task = this.options.engine.getTask(taskIdForTrace(s.trace_id));
+      this.openRuns.delete(s.trace_id);
+      if (task?.status === 'in_progress') this.openRuns.set(s.trace_id, now);
+    }
+    while (this.openRuns.size > OPEN_RUNS_WATCHED) this.openRuns.delete(this.openRuns.keys().next().value as string);
+    this.scheduleQuietCheck();
+  }
+
+  private scheduleQuietCheck(): void {
+    if (this.quietTimer || this.openRuns.size === 0) return;
+    // Unref'd: watching runs must not keep a process alive.
+    this.quietTimer = setTimeout(() => {
+      this.quietTimer = undefined;
+      this.closeQuietRuns().then(() => this.scheduleQuietCheck(), e => {
+        this.openRuns.clear();
+        this.logger.warn(`[otlp] could not end quiet runs: ${errorText(e)}`);
+      });
+    }, Math.max(1_000, Math.min(this.runQuietMs / 4, 60_000)));
+    this.quietTimer.unref();
+  }
+
+  /**
+   * Completes the runs in progress that no span has reached for the quiet period, saying so in the
+   * task's metadata (a later span of the run takes it back to in progress). Returns how many.
+   */
+  async closeQuietRuns(now = Date.now()): Promise<number> {
+    const events: BatchEvent[] = [];
+    for (const [traceId, last] of this.openRuns) {
+      if (now - last < this.runQuietMs) continue;
+      this.openRuns.delete(traceId);
+      const taskId = taskIdForTrace(traceId);
+      if (this.options.engine.getTask(taskId)?.status !== 'in_progress') continue;
+      events.push({
+        type: 'task', event_id: `otel:${traceId}:quiet:${last}`, task_id: taskId, status: 'completed', percentage: 100,
+        metadata: { ended_by: 'quiet', ended_note: `no span for ${Math.round(this.runQuietMs / 1000)} s; the run's root span never arrived` },
+      });
+    }
+    if (events.length > 0) await this.queue.run(() => this.options.engine.writeBatch(events));
+    return events.length;
+  }
+
+  /** Stops watching runs (the server closes). */
+  dispose(): void {
+    clearTimeout(this.quietTimer);
+    this.quietTimer = undefined;
+    this.openRuns.clear();
   }
 
   /**
@@ -289,18 +438,26 @@ export class OtlpTraceReceiver {
   }
 }
 
+/** The attributes with those of `extra` they do not have yet (a span's own attributes win). */
+function withMissing(attributes: JsonObject, extra: JsonObject): JsonObject {
+  const out: JsonObject = { ...attributes };
+  for (const k of Object.keys(extra)) if (out[k] === undefined) out[k] = extra[k];
+  return out;
+}
+
 /** POST /v1/traces as a mount of the REST server (`JarvisServer.start({ mounts: [...] })`). */
 export function otlpTracesMount(options: OtlpReceiverOptions): ServerMount & { receiver: OtlpTraceReceiver } {
   const receiver = new OtlpTraceReceiver(options);
   return { path: OTLP_TRACES_PATH, receiver, handle: (req, res) => receiver.handle(req, res) };
 }
 
-/** What the server mounts for OTLP: traces kept, metrics and logs accepted and dropped. */
+/** What the server mounts for OTLP: traces kept, GenAI log events attached to their spans, metrics accepted and dropped. */
 export function otlpMounts(options: OtlpReceiverOptions): [ServerMount & { receiver: OtlpTraceReceiver }, ...ServerMount[]] {
   const traces = otlpTracesMount(options);
+  const logs: ServerMount = { path: OTLP_LOGS_PATH, handle: (req, res) => traces.receiver.handleLogs(req, res) };
   const ignored = (Object.keys(OTLP_IGNORED_PATHS) as IgnoredSignal[]).map((signal): ServerMount => ({
     path: OTLP_IGNORED_PATHS[signal],
     handle: (req, res) => traces.receiver.handleIgnored(signal, req, res),
   }));
-  return [traces, ...ignored];
+  return [traces, logs, ...ignored];
 }

@@ -90,8 +90,9 @@ export function buildTraceTree(spans: readonly Span[], prices: PriceTable = {}):
     if (parent) parent.children.push(node);
     else conversationOf(s).children.push(node);
   }
+  for (const c of conversations.values()) groupRuns(c);
   const finish = (n: TraceTreeNode): void => {
-    n.children.sort((a, b) => (a.span?.start_time ?? '').localeCompare(b.span?.start_time ?? ''));
+    n.children.sort((a, b) => startOf(a).localeCompare(startOf(b)));
     for (const c of n.children) {
       finish(c);
       n.tokens.input += c.tokens.input;
@@ -102,19 +103,32 @@ export function buildTraceTree(spans: readonly Span[], prices: PriceTable = {}):
   };
   for (const c of conversations.values()) {
     finish(c);
-    let start = Infinity;
-    let end = -Infinity;
-    for (const child of c.children) {
-      const s = child.span!;
-      start = Math.min(start, Date.parse(s.start_time));
-      if (s.end_time === null) c.inProgress = true;
-      else end = Math.max(end, Date.parse(s.end_time));
-      c.status = worse(c.status, child.status);
-    }
-    c.durationMs = end >= start ? end - start : null;
+    for (const run of c.children) if (!run.span) summarize(run);
+    summarize(c);
   }
   // Newest conversation first, as the other lists.
   return [...conversations.values()].sort((a, b) => firstStart(b).localeCompare(firstStart(a)));
+}
+
+/**
+ * A conversation holds the runs (traces) that shared it. A run with one top node is that node; a
+ * run whose top is several nodes (its root span not stored, or not a GenAI span) gets a node of its
+ * own, so its spans are not mixed with the other runs'.
+ */
+function groupRuns(c: TraceTreeNode): void {
+  const byTrace = new Map<string, TraceTreeNode[]>();
+  for (const n of c.children) {
+    const t = n.span!.trace_id;
+    const list = byTrace.get(t);
+    if (list) list.push(n);
+    else byTrace.set(t, [n]);
+  }
+  if (byTrace.size < 2) return;
+  c.children = [...byTrace].map(([traceId, nodes]) => nodes.length === 1 ? nodes[0] : {
+    key: `run:${traceId}`, kind: 'workflow' as const, label: `run ${traceId.slice(0, 8)}`, span: undefined,
+    durationMs: null, status: 'unset' as SpanStatus, inProgress: false, tokens: { input: 0, output: 0 }, cost: 0, unpriced: false,
+    agentId: null, taskId: nodes[0].taskId, children: nodes,
+  });
 }
 
 /** What a span's own tokens cost (model calls carry the tokens; an agent span's own are rare). */
@@ -126,11 +140,30 @@ function ownCost(s: Span, prices: PriceTable): { cost: number; unpriced: boolean
   return price ? { cost: costUsd(input, output, price), unpriced: false } : { cost: 0, unpriced: true };
 }
 
-function firstStart(n: TraceTreeNode): string {
-  return n.children[0]?.span?.start_time ?? '';
+/** A span node's start, or its first child's (conversations and runs have no span of their own). */
+function startOf(n: TraceTreeNode): string {
+  return n.span?.start_time ?? (n.children.length ? startOf(n.children[0]) : '');
 }
 
-/** "1.2 s · error · 180→70 tokens · $0.02" (a "+" when some tokens are of models without a price) */
+function firstStart(n: TraceTreeNode): string {
+  return n.children.length ? startOf(n.children[0]) : '';
+}
+
+/** A node without a span of its own: from the first start to the last end of its children. */
+function summarize(n: TraceTreeNode): void {
+  let start = Infinity;
+  let end = -Infinity;
+  for (const child of n.children) {
+    start = Math.min(start, Date.parse(startOf(child)));
+    if (child.inProgress) n.inProgress = true;
+    const childEnd = child.span ? (child.span.end_time === null ? null : Date.parse(child.span.end_time)) : child.durationMs === null ? null : Date.parse(startOf(child)) + child.durationMs;
+    if (childEnd !== null) end = Math.max(end, childEnd);
+    n.status = worse(n.status, child.status);
+  }
+  n.durationMs = end >= start ? end - start : null;
+}
+
+/** "1.2 s · error · 180→70 tokens · $0.02" (a "+" when some tokens are of models without a price; "no price" when none has one) */
 export function describeTraceNode(n: TraceTreeNode): string {
   const parts: string[] = [];
   if (n.inProgress) parts.push('running');
@@ -138,5 +171,7 @@ export function describeTraceNode(n: TraceTreeNode): string {
   if (n.status === 'error') parts.push('error');
   if (n.tokens.input || n.tokens.output) parts.push(`${n.tokens.input}→${n.tokens.output} tokens`);
   if (n.cost > 0) parts.push(`${formatCost(n.cost)}${n.unpriced ? '+' : ''}`);
+  // Tokens of a model the price table does not know: said so, never "$0".
+  else if (n.unpriced) parts.push('no price');
   return parts.join(' · ');
 }

@@ -7,6 +7,7 @@ import type { ContextEngineApi } from '../core/engineApi';
 import type { AgentUpdate, BatchEvent, DecisionInput, Json, JsonObject, MessageInput, TaskUpdate } from '../core/types';
 import { clientName, fieldError, HttpError } from './http';
 import { search } from './search';
+import { listSpans } from './spansRoute';
 import { PROMETHEUS_CONTENT_TYPE, renderPrometheus, wantsPrometheus, type ServerCounters } from './prometheus';
 import type { EventStreams } from './sse';
 import type { TeamReader } from '../team/teamMode';
@@ -183,6 +184,8 @@ const routes: Route[] = [
   },
   // While a resume point is pending, its context and resume_point_id (see "Acting on what was recorded").
   { method: 'GET', path: '/context', handle: async ({ engine }) => ok(await engine.getRestoreContext()) },
+  // What arrived over OTLP (spansRoute.ts).
+  { method: 'GET', path: '/spans', handle: async ({ engine, query }) => ok(await listSpans(engine, query)) },
   {
     method: 'GET',
     path: '/search',

@@ -11,6 +11,27 @@ describe('cost', function () {
     assert.strictEqual(priceFor(null, DEFAULT_PRICES), undefined);
   });
 
+  it('knows the models people use, under the names their providers and hosts give them', function () {
+    const same = (model: string, name: string) => assert.deepStrictEqual(priceFor(model, DEFAULT_PRICES), DEFAULT_PRICES[name], `${model} as ${name}`);
+    same('gpt-5-mini-2025-08-07', 'gpt-5-mini');
+    same('o4-mini', 'o4-mini');
+    same('claude-sonnet-4-5-20250929', 'claude-sonnet-4-5');
+    same('us.anthropic.claude-3-5-sonnet-20241022-v2:0', 'claude-3-5-sonnet');
+    same('models/gemini-2.5-flash', 'gemini-2.5-flash');
+    same('gemini-2.5-flash-lite', 'gemini-2.5-flash-lite');
+    same('gemini-2.5-flash-preview-05-20', 'gemini-2.5-flash');
+    same('mistral-large-latest', 'mistral-large');
+    same('mistral-small-2503', 'mistral-small');
+    same('llama-3.3-70b-versatile', 'llama-3.3-70b');
+    same('meta-llama/Llama-3.3-70B-Instruct-Turbo', 'llama-3.3-70b');
+    same('meta-llama/Meta-Llama-3.1-8B-Instruct', 'llama-3.1-8b');
+    same('deepseek-ai/DeepSeek-V3', 'deepseek-v3');
+    same('openai/gpt-oss-120b', 'gpt-oss-120b');
+    // Unknown models have no price (the views say so), never a price of 0.
+    for (const m of ['my-finetune-v1', 'gpt-4o-mini-tts-ish', 'gemini-9-ultra', 'llama-3.3-70b-mini']) assert.strictEqual(priceFor(m, DEFAULT_PRICES), undefined, m);
+    for (const p of Object.values(DEFAULT_PRICES)) assert.ok(p.input > 0 && p.output > 0);
+  });
+
   it('turns tokens into dollars and dollars into text', function () {
     assert.strictEqual(costUsd(1_000_000, 500_000, { input: 2.5, output: 10 }), 7.5);
     assert.strictEqual(formatCost(7.5), '$7.50');
@@ -28,9 +49,13 @@ describe('cost', function () {
     assert.deepStrictEqual([...t.tasks], [['t1', 1], ['t2', 2]]);
   });
 
-  it('keeps only well-formed entries of the setting; a non-object falls back to the defaults', function () {
-    assert.deepStrictEqual(sanitizePrices({ a: { input: 1, output: 2 }, b: { input: -1, output: 2 }, c: 'x', d: { input: 1 } }), { a: { input: 1, output: 2 } });
+  it('adds the well-formed entries of the setting to the built-in table, replacing those of the same name', function () {
+    const t = sanitizePrices({ a: { input: 1, output: 2 }, b: { input: -1, output: 2 }, c: 'x', d: { input: 1 }, 'gpt-4o': { input: 9, output: 9 } });
+    assert.deepStrictEqual(t.a, { input: 1, output: 2 });
+    assert.deepStrictEqual([t.b, t.c, t.d], [undefined, undefined, undefined]);
+    assert.deepStrictEqual(t['gpt-4o'], { input: 9, output: 9 });
+    assert.deepStrictEqual(t['claude-3-5-haiku'], DEFAULT_PRICES['claude-3-5-haiku'], 'the rest of the table stays');
     assert.strictEqual(sanitizePrices(undefined), DEFAULT_PRICES);
-    assert.deepStrictEqual(sanitizePrices({}), {});
+    assert.deepStrictEqual(sanitizePrices({}), DEFAULT_PRICES);
   });
 });

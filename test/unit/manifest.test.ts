@@ -76,7 +76,8 @@ describe('package.json manifest', function () {
       [SETTINGS.serverPort]: CONFIG_DEFAULTS.serverPort,
       [SETTINGS.retentionDays]: CONFIG_DEFAULTS.retentionDays,
       [SETTINGS.otelTerminalEnvironment]: CONFIG_DEFAULTS.otelTerminalEnvironment,
-      [SETTINGS.costPrices]: CONFIG_DEFAULTS.costPrices,
+      // The setting adds to the built-in price table (cost.ts), which is the effective default.
+      [SETTINGS.costPrices]: {},
       [SETTINGS.alertsLoopRepeats]: CONFIG_DEFAULTS.alerts.loopRepeats,
       [SETTINGS.alertsLoopWindowSeconds]: CONFIG_DEFAULTS.alerts.loopWindowSeconds,
       [SETTINGS.alertsStalledTaskMinutes]: CONFIG_DEFAULTS.alerts.stalledTaskMinutes,
