@@ -19,6 +19,8 @@ export interface LgRun {
   checkpoint_ns: string;
   /** Newest first. */
   steps: LgStep[];
+  /** A subgraph's run: the step of the thread's own run it ran from (metadata.parents), when shown. */
+  fromStep?: number;
 }
 
 /** Node name of a task path: `~__pregel_pull, agent` → `agent`; push tasks name their node after the marker too. */
@@ -54,7 +56,14 @@ export function groupRuns(summaries: LgSummary[]): LgRun[] {
     const parent = s.parent_checkpoint_id === null ? undefined : byId.get(key + '\u0000' + s.parent_checkpoint_id);
     run.steps.push({ summary: s, step: typeof s.metadata.step === 'number' ? s.metadata.step : undefined, source, writers: writersOf(s, source, parent) });
   }
-  for (const run of runs.values()) run.steps.sort((a, b) => (a.summary.checkpoint_id < b.summary.checkpoint_id ? 1 : -1));
+  for (const run of runs.values()) {
+    run.steps.sort((a, b) => (a.summary.checkpoint_id < b.summary.checkpoint_id ? 1 : -1));
+    // Runs of one subgraph look alike: the step they ran from tells them apart.
+    const parents = run.steps[0].summary.metadata.parents;
+    const root = run.checkpoint_ns && parents !== null && typeof parents === 'object' ? (parents as Record<string, unknown>)[''] : undefined;
+    const from = typeof root === 'string' ? byId.get(runKey({ thread_id: run.thread_id, checkpoint_ns: '' }) + '\u0000' + root)?.metadata.step : undefined;
+    if (typeof from === 'number') run.fromStep = from;
+  }
   const newest = (r: LgRun) => r.steps[0].summary.checkpoint_id;
   const threadNewest = new Map<string, string>();
   for (const r of runs.values()) if ((threadNewest.get(r.thread_id) ?? '') < newest(r)) threadNewest.set(r.thread_id, newest(r));
@@ -73,15 +82,18 @@ export function namespaceName(ns: string): string {
   return ns.split('|').map(part => visibleId(part.split(':')[0])).join(' › ');
 }
 
-/** The run's row: "thread-7" or "thread-7 › sub", with "6 steps · 2 min ago". */
+/**
+ * The run's row: "thread-7", or "thread-7 › sub" with "from step 4", and the age of its newest
+ * checkpoint; the count in the hover.
+ */
 export function runItem(r: LgRun, now?: number): { label: string; description: string; tooltip: string } {
   const label = visibleId(r.thread_id) + (r.checkpoint_ns ? ` › ${namespaceName(r.checkpoint_ns)}` : '');
   const n = r.steps.length;
-  const description = `${n} checkpoint${n === 1 ? '' : 's'} · ${ago(r.steps[0].summary.created_at, now)}`;
+  const from = r.fromStep === undefined ? '' : `from step ${r.fromStep}`;
   const lines = [`LangGraph thread ${visibleId(r.thread_id)}`];
-  if (r.checkpoint_ns) lines.push(`Subgraph namespace ${visibleId(r.checkpoint_ns)}`);
-  lines.push(`${n} checkpoint${n === 1 ? '' : 's'} shown, the newest ${ago(r.steps[0].summary.created_at, now)}`);
-  return { label, description, tooltip: lines.join('\n') };
+  if (r.checkpoint_ns) lines.push(`Subgraph namespace ${visibleId(r.checkpoint_ns)}${from ? `, run ${from} of the thread` : ''}`);
+  lines.push(`${n} checkpoint${n === 1 ? '' : 's'}, the newest ${ago(r.steps[0].summary.created_at, now)}`);
+  return { label, description: `${from ? `${from} · ` : ''}${ago(r.steps[0].summary.created_at, now)}`, tooltip: lines.join('\n') };
 }
 
 /** What wrote the checkpoint, in a few words: "agent", "tools, audit", "input", "fork of step 2". */
@@ -96,12 +108,14 @@ export function writerText(s: LgStep, parentStep?: number): string {
 }
 
 /**
- * The checkpoint's row: label "2 agent" (step, then who wrote it: what a reader scans for) and
- * description "loop · 20 s ago"; everything else in the hover.
+ * The checkpoint's row: label "2  agent" (step, then who wrote it: what a reader scans for) and
+ * description "loop · 20 s ago", the source left out where the label says it ("input", "fork of
+ * step 2"); everything else in the hover.
  */
 export function stepItem(s: LgStep, parentStep: number | undefined, now?: number): { label: string; description: string } {
   const step = s.step === undefined ? '?' : String(s.step);
-  return { label: `${step}  ${writerText(s, parentStep)}`, description: `${s.source || 'no source'} · ${ago(s.summary.created_at, now)}` };
+  const said = s.writers.length === 0 && (s.source === 'input' || s.source === 'fork');
+  return { label: `${step}  ${writerText(s, parentStep)}`, description: `${said ? '' : `${s.source || 'no source'} · `}${ago(s.summary.created_at, now)}` };
 }
 
 const SOURCE_MEANINGS: Record<string, string> = {

@@ -96,7 +96,7 @@ export async function editLgDraft(s: WorkspaceSession & { engine: Engine }, draf
   const t = tupleOf(s.engine, k);
   const { draft } = drafts.prepareLangGraph(s.key, k, `Edit and fork ${lgTitle(t)}`, `${lgTitle(t)} channel values`, channelValues(t).values);
   await showDocument(draft);
-  void vscode.window.setStatusBarMessage(`$(edit) Jarvis: edit the channel values of ${lgTitle(t)}, then save to see the diff and fork`, 6000);
+  void vscode.window.setStatusBarMessage('$(edit) Jarvis: edit the values, then save to see the diff and fork', 6000);
   return draft;
 }
 

@@ -25,8 +25,8 @@ describe('LangGraph in the Checkpoints view (text)', () => {
     const list = [
       summary('t2', '', '05', null, { source: 'input', step: -1 }),
       summary('t1', '', '04', '03', { source: 'fork', step: 2 }),
-      summary('t1', sub, '03b', '03a', { source: 'loop', step: 0 }),
-      summary('t1', sub, '03a', null, { source: 'input', step: -1 }, ['~__pregel_pull, s1']),
+      summary('t1', sub, '03b', '03a', { source: 'loop', step: 0, parents: { '': '03' } }),
+      summary('t1', sub, '03a', null, { source: 'input', step: -1, parents: { '': '03' } }, ['~__pregel_pull, s1']),
       summary('t1', '', '03', '02', { source: 'loop', step: 2 }, ['~__pregel_pull, tools', '~__pregel_pull, audit']),
       summary('t1', '', '02', '01', { source: 'loop', step: 1 }, ['~__pregel_pull, audit', '~__pregel_pull, agent']),
       summary('t1', '', '01', '00', { source: 'loop', step: 0 }, ['~__pregel_pull, plan']),
@@ -41,12 +41,14 @@ describe('LangGraph in the Checkpoints view (text)', () => {
     assert.deepStrictEqual(runs[2].steps.map(s => s.writers), [['s1'], []]);
     // What the rows say.
     assert.deepStrictEqual(stepItem(t1.steps[1], 1, NOW), { label: '2  audit, agent', description: 'loop · 10 s ago' });
-    assert.deepStrictEqual(stepItem(t1.steps[0], 2, NOW), { label: '2  fork of step 2', description: 'fork · 10 s ago' });
-    assert.strictEqual(stepItem(t1.steps[4], undefined, NOW).label, '-1  input');
+    assert.deepStrictEqual(stepItem(t1.steps[0], 2, NOW), { label: '2  fork of step 2', description: '10 s ago' });
+    assert.deepStrictEqual(stepItem(t1.steps[4], undefined, NOW), { label: '-1  input', description: '10 s ago' });
     assert.deepStrictEqual(runItem(t1, NOW).label, 't1');
-    assert.strictEqual(runItem(t1, NOW).description, '5 checkpoints · 10 s ago');
+    assert.strictEqual(runItem(t1, NOW).description, '10 s ago');
+    assert.match(runItem(t1, NOW).tooltip, /^LangGraph thread t1\n5 checkpoints, the newest 10 s ago$/);
     assert.strictEqual(runItem(runs[2], NOW).label, 't1 › sub');
-    assert.match(runItem(runs[2], NOW).tooltip, /Subgraph namespace sub:e215cccf/);
+    assert.strictEqual(runItem(runs[2], NOW).description, 'from step 2 · 10 s ago');
+    assert.match(runItem(runs[2], NOW).tooltip, /Subgraph namespace sub:e215cccf-0b6f-5b5b-8d0a-f0195ce47b0f, run from step 2 of the thread/);
     assert.strictEqual(namespaceName('outer:1|inner:2'), 'outer › inner');
   });
 
@@ -57,6 +59,7 @@ describe('LangGraph in the Checkpoints view (text)', () => {
     ]);
     assert.deepStrictEqual(run.steps[1].writers, ['agent']);
     assert.strictEqual(writerText(run.steps[0], 2), 'edit of step 2');
+    assert.strictEqual(stepItem(run.steps[0], 2, NOW).description, 'update · 10 s ago');
     const lines = stepTooltipLines(run.steps[1], undefined);
     assert.strictEqual(lines[0], 'Step 2 — agent');
     assert.match(lines[1], /^Source: loop \(made by the graph as a step ran\)$/);

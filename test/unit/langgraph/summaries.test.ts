@@ -20,6 +20,7 @@ describe('LangGraph: the runs and steps the Checkpoints view shows', function ()
       const steps = (i: number) => runs[i].steps.map(x => `${x.step} ${x.source} ${x.writers.join('+')}`);
       assert.deepStrictEqual(steps(0), ['5 loop sub', '4 loop agent', '3 loop audit+tools', '2 loop agent', '1 loop plan', '0 loop start', '-1 input ']);
       assert.deepStrictEqual(steps(1), ['2 loop s2', '1 loop s1', '0 loop start', '-1 input ']);
+      assert.strictEqual(runs[1].fromStep, 4, 'the subgraph ran from step 4 (its tasks: sub)');
       const newest = s.engine.langgraph.summaries(3);
       assert.deepStrictEqual(newest.map(x => x.metadata.step), [5, 2, 1]);
       assert.deepStrictEqual(newest[0].task_paths, []);
