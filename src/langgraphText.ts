@@ -83,11 +83,12 @@ export function namespaceName(ns: string): string {
 }
 
 /**
- * The run's row: "thread-7", or "thread-7 › sub" with "from step 4", and the age of its newest
- * checkpoint; the count in the hover.
+ * The run's row: "thread-7", or "thread-7 › sub" with "from step 4" ("sub" alone when drawn under
+ * the thread's own run, `nested`), and the age of its newest checkpoint; the count in the hover.
  */
-export function runItem(r: LgRun, now?: number): { label: string; description: string; tooltip: string } {
-  const label = visibleId(r.thread_id) + (r.checkpoint_ns ? ` › ${namespaceName(r.checkpoint_ns)}` : '');
+export function runItem(r: LgRun, nested: boolean, now?: number): { label: string; description: string; tooltip: string } {
+  const ns = r.checkpoint_ns ? namespaceName(r.checkpoint_ns) : '';
+  const label = nested && ns ? ns : visibleId(r.thread_id) + (ns ? ` › ${ns}` : '');
   const n = r.steps.length;
   const from = r.fromStep === undefined ? '' : `from step ${r.fromStep}`;
   const lines = [`LangGraph thread ${visibleId(r.thread_id)}`];

@@ -42,6 +42,9 @@ export class CheckpointsView extends SessionTree<CheckpointNode> {
   /** LangGraph checkpoints read, newest first, over every thread. */
   static readonly LG_LIMIT = 500;
   private runs: LgRun[] = [];
+  /** Subgraph runs drawn under their thread's own run (by run node key), after its checkpoints. */
+  private subRuns = new Map<string, LgRun[]>();
+  private rootOf = new Map<string, LgRun>();
   private lgSteps = new Map<string, { run: LgRun; step: LgStep; parentStep: number | undefined }>();
   private checkpoints: CheckpointInfo[] = [];
   private byId = new Map<number, CheckpointInfo>();
@@ -64,6 +67,15 @@ export class CheckpointsView extends SessionTree<CheckpointNode> {
     this.resume = engine?.getPendingResumePoint();
     this.runs = engine ? groupRuns(engine.langgraph.summaries(CheckpointsView.LG_LIMIT)) : [];
     this.lgSteps = new Map();
+    this.subRuns = new Map();
+    this.rootOf = new Map();
+    const roots = new Map(this.runs.filter(r => r.checkpoint_ns === '').map(r => [r.thread_id, r]));
+    for (const run of this.runs) {
+      const root = run.checkpoint_ns === '' ? undefined : roots.get(run.thread_id);
+      if (!root) continue;
+      this.rootOf.set(lgRunKey(run), root);
+      this.subRuns.set(lgRunKey(root), [...(this.subRuns.get(lgRunKey(root)) ?? []), run]);
+    }
     for (const run of this.runs) {
       const stepOf = new Map(run.steps.map(s => [s.summary.checkpoint_id, s.step]));
       for (const step of run.steps) {
@@ -76,7 +88,7 @@ export class CheckpointsView extends SessionTree<CheckpointNode> {
     const now = ageNow();
     const signatures = new Map(this.checkpoints.map(c => [`c:${c.checkpoint_id}`, `${ago(c.created_at, now)}|${c.checkpoint_id === this.resume?.checkpoint_id}`]));
     if (this.resume) signatures.set(RESUME_NODE_KEY, String(this.resume.resume_point_id));
-    for (const run of this.runs) signatures.set(lgRunKey(run), runItem(run, now).description);
+    for (const run of this.runs) signatures.set(lgRunKey(run), runItem(run, this.rootOf.has(lgRunKey(run)), now).description);
     for (const [key, s] of this.lgSteps) signatures.set(key, stepItem(s.step, s.parentStep, now).description);
     const lgStructure = this.runs.map(r => `${runKey(r)}:${r.steps.map(s => s.summary.checkpoint_id).join(',')}`).join(';');
     return {
@@ -140,10 +152,10 @@ export class CheckpointsView extends SessionTree<CheckpointNode> {
     if (element?.lg) {
       if (element.lg.checkpoint_id !== undefined) return [];
       const run = this.runs.find(r => lgRunKey(r) === element.key);
-      return run ? run.steps.map(s => this.lgStepNode(s)) : [];
+      return run ? [...run.steps.map(s => this.lgStepNode(s)), ...(this.subRuns.get(element.key) ?? []).map(r => this.lgRunNode(r))] : [];
     }
     if (element) return element.key === RESUME_NODE_KEY ? [] : (this.forks.get(element.id) ?? []).map(nodeOf);
-    const top = [...this.runs.map(r => this.lgRunNode(r)), ...this.checkpoints.filter(c => c.parent_id === null || !this.byId.has(c.parent_id)).map(nodeOf)];
+    const top = [...this.topRuns().map(r => this.lgRunNode(r)), ...this.checkpoints.filter(c => c.parent_id === null || !this.byId.has(c.parent_id)).map(nodeOf)];
     if (!this.resume) return top;
     const r = this.resume;
     return [this.node(RESUME_NODE_KEY, () => ({ key: RESUME_NODE_KEY, id: r.checkpoint_id })), ...top];
@@ -152,7 +164,8 @@ export class CheckpointsView extends SessionTree<CheckpointNode> {
   override getParent(element: CheckpointNode): CheckpointNode | undefined {
     if (element.lg) {
       const s = this.lgSteps.get(element.key);
-      return s && element.lg.checkpoint_id !== undefined ? this.lgRunNode(s.run) : undefined;
+      const root = this.rootOf.get(element.key);
+      return s && element.lg.checkpoint_id !== undefined ? this.lgRunNode(s.run) : root && this.lgRunNode(root);
     }
     const c = element.key === RESUME_NODE_KEY ? undefined : this.byId.get(element.id);
     if (!c || c.parent_id === null || !this.byId.has(c.parent_id)) return undefined;
@@ -187,11 +200,16 @@ export class CheckpointsView extends SessionTree<CheckpointNode> {
     return item;
   }
 
+  /** Runs drawn at the top: each thread's own, and subgraph runs whose thread's own run is not loaded. */
+  private topRuns(): LgRun[] {
+    return this.runs.filter(r => !this.rootOf.has(lgRunKey(r)));
+  }
+
   private lgRunItem(element: CheckpointNode): vscode.TreeItem {
     const run = this.runs.find(r => lgRunKey(r) === element.key);
-    const text = run && runItem(run);
-    // The newest run open, the others closed: a long history stays one line a thread.
-    const state = run === this.runs[0] ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed;
+    const text = run && runItem(run, this.rootOf.has(element.key));
+    // The newest thread open, the rest closed: a long history stays one line a run.
+    const state = run && run === this.topRuns()[0] ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed;
     const item = new vscode.TreeItem(text?.label ?? element.key, state);
     item.id = element.key;
     if (!run || !text) return item;

@@ -43,12 +43,13 @@ describe('LangGraph in the Checkpoints view (text)', () => {
     assert.deepStrictEqual(stepItem(t1.steps[1], 1, NOW), { label: '2  audit, agent', description: 'loop · 10 s ago' });
     assert.deepStrictEqual(stepItem(t1.steps[0], 2, NOW), { label: '2  fork of step 2', description: '10 s ago' });
     assert.deepStrictEqual(stepItem(t1.steps[4], undefined, NOW), { label: '-1  input', description: '10 s ago' });
-    assert.deepStrictEqual(runItem(t1, NOW).label, 't1');
-    assert.strictEqual(runItem(t1, NOW).description, '10 s ago');
-    assert.match(runItem(t1, NOW).tooltip, /^LangGraph thread t1\n5 checkpoints, the newest 10 s ago$/);
-    assert.strictEqual(runItem(runs[2], NOW).label, 't1 › sub');
-    assert.strictEqual(runItem(runs[2], NOW).description, 'from step 2 · 10 s ago');
-    assert.match(runItem(runs[2], NOW).tooltip, /Subgraph namespace sub:e215cccf-0b6f-5b5b-8d0a-f0195ce47b0f, run from step 2 of the thread/);
+    assert.deepStrictEqual(runItem(t1, false, NOW).label, 't1');
+    assert.strictEqual(runItem(t1, false, NOW).description, '10 s ago');
+    assert.match(runItem(t1, false, NOW).tooltip, /^LangGraph thread t1\n5 checkpoints, the newest 10 s ago$/);
+    assert.strictEqual(runItem(runs[2], false, NOW).label, 't1 › sub');
+    assert.strictEqual(runItem(runs[2], true, NOW).label, 'sub');
+    assert.strictEqual(runItem(runs[2], false, NOW).description, 'from step 2 · 10 s ago');
+    assert.match(runItem(runs[2], false, NOW).tooltip, /Subgraph namespace sub:e215cccf-0b6f-5b5b-8d0a-f0195ce47b0f, run from step 2 of the thread/);
     assert.strictEqual(namespaceName('outer:1|inner:2'), 'outer › inner');
   });
 

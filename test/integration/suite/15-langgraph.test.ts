@@ -39,7 +39,7 @@ describe('LangGraph threads in Checkpoints', function () {
   const runNode = () => view().langGraphRuns().find(n => n.lg?.thread_id === thread && n.lg.checkpoint_ns === '');
   const steps = (): CheckpointNode[] => {
     const run = runNode();
-    return run ? view().getChildren(run) : [];
+    return run ? view().getChildren(run).filter(n => n.lg?.checkpoint_id !== undefined) : [];
   };
   const rows = () => steps().map(n => view().describeNode(n));
 
@@ -58,10 +58,12 @@ describe('LangGraph threads in Checkpoints', function () {
     assert.deepStrictEqual(rows().map(r => r.description.split(' · ').length === 2 ? r.description.split(' · ')[0] : ''), ['loop', 'loop', 'loop', 'loop', 'loop', 'loop', '']);
     assert.match(rows()[3].tooltip, /\*\*Step 2 — agent\*\*/);
     assert.match(rows()[3].tooltip, /Tasks that ran from it: audit, tools/);
-    // The subgraph's namespace is a run of its own, named by its node.
+    // The subgraph's namespace is a run of its own, named by its node, under the thread's own run.
     const sub = view().langGraphRuns().find(n => n.lg?.thread_id === thread && n.lg.checkpoint_ns.startsWith('sub:'));
     assert.ok(sub, 'no run for the subgraph');
-    assert.strictEqual(view().describeNode(sub).label, `${thread} › sub`);
+    assert.deepStrictEqual(view().getChildren(runNode()).slice(-1), [sub]);
+    assert.strictEqual(view().getParent(sub)?.key, runNode()!.key);
+    assert.strictEqual(view().describeNode(sub).label, 'sub');
     assert.match(view().describeNode(sub).description, /^from step 4 · /);
     assert.deepStrictEqual(view().getChildren(sub).map(n => view().describeNode(n).label), ['2  s2', '1  s1', '0  start', '-1  input']);
     // The thread is on top (above the orchestrator's own checkpoints) and open.
