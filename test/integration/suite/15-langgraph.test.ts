@@ -8,7 +8,9 @@ import * as fs from 'fs';
 import * as vscode from 'vscode';
 import { JarvisSaver } from '../../../clients/typescript/src/langgraph';
 import type { LgCheckpointKey } from '../../../src/core/langgraph';
+import { lgStepKey } from '../../../src/timeline/model';
 import type { CheckpointNode } from '../../../src/views/checkpointsView';
+import type { Pages } from '../../../src/views/pages/pages';
 import { buildGraph, effects } from '../../unit/langgraph/graph';
 import { activate, closeAllEditors, diffTabOf, harnessFile, replaceAll, saveDraft, screenshot, sleep, type TestApi, waitFor } from '../harness';
 
@@ -114,6 +116,21 @@ describe('LangGraph threads in Checkpoints', function () {
     assert.ok(!again.log.includes('plan'), JSON.stringify(again.log));
     assert.deepStrictEqual(effects(eff), { plan: 1, agent: 3, tool: 2, audit: 2, s1: 2, s2: 2 });
     assert.deepStrictEqual((await graph.getState(config)).values.log, again.log);
+  });
+
+  it('the run timeline draws the thread as a lane of steps by node; a click opens the step\'s channel values', async function () {
+    await vscode.commands.executeCommand('jarvis.showTimeline');
+    const pages = (api.testing as unknown as { pages: Pages }).pages;
+    const page = await waitFor(() => pages.open.timelines[0], 'the timeline page');
+    const r = await page.whenRendered(x => x.lanes.includes(thread));
+    assert.ok(r.bars >= 6, `${r.bars} bars`);
+    await screenshot('langgraph-timeline');
+    const step2 = steps().find(n => view().lgStep(n)?.step === 2 && view().lgStep(n)?.source === 'loop')!;
+    await page.click(lgStepKey(step2.lg as LgCheckpointKey));
+    const editor = await waitFor(() => (vscode.window.activeTextEditor?.document.uri.path.startsWith('/langgraph/') ? vscode.window.activeTextEditor : undefined), 'the channel values opened from the timeline');
+    assert.match(editor.document.uri.path, /step 2 channel values\.json$/);
+    assert.ok(Array.isArray(JSON.parse(editor.document.getText()).log));
+    await closeAllEditors();
   });
 
   it('Resume from This Checkpoint on step 1: the next invoke(null) continues from step 1', async function () {
