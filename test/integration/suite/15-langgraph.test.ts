@@ -12,7 +12,7 @@ import { lgStepKey } from '../../../src/timeline/model';
 import type { CheckpointNode } from '../../../src/views/checkpointsView';
 import type { Pages } from '../../../src/views/pages/pages';
 import { buildGraph, effects } from '../../unit/langgraph/graph';
-import { activate, closeAllEditors, diffTabOf, harnessFile, replaceAll, saveDraft, screenshot, sleep, type TestApi, waitFor } from '../harness';
+import { activate, closeAllEditors, diffTabOf, harnessFile, replaceAll, saveDraft, screenshot, type TestApi, waitFor } from '../harness';
 
 const OTHER_VIEWS = ['jarvis.alerts', 'jarvis.agents', 'jarvis.tasks', 'jarvis.decisions'];
 
@@ -153,7 +153,6 @@ describe('LangGraph threads in Checkpoints', function () {
     for (const v of OTHER_VIEWS) await vscode.commands.executeCommand(`${v}.toggleVisibility`);
     await vscode.commands.executeCommand('jarvis.checkpoints.focus');
     await view().whenIdle();
-    await sleep(800); // the tree paints after the model: no event says it has
     const png = await screenshot('langgraph').finally(async () => {
       for (const v of OTHER_VIEWS) await vscode.commands.executeCommand(`${v}.toggleVisibility`);
     });
