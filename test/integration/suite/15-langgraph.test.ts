@@ -2,7 +2,8 @@
 // tests) runs with JarvisSaver against the extension's own server; its thread and steps show in
 // Checkpoints; Compare with Previous diffs channel values; Edit and Fork… on step 2 with an edited
 // channel value makes the graph's next invoke(null) follow the edit; Resume from This Checkpoint
-// makes it continue from the chosen step.
+// makes it continue from the chosen step; the run timeline draws the thread's steps; a value that
+// is not JSON stays a read-only note that a fork leaves as it was.
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as vscode from 'vscode';
@@ -12,7 +13,7 @@ import { lgStepKey } from '../../../src/timeline/model';
 import type { CheckpointNode } from '../../../src/views/checkpointsView';
 import type { Pages } from '../../../src/views/pages/pages';
 import { buildGraph, effects } from '../../unit/langgraph/graph';
-import { activate, closeAllEditors, diffTabOf, harnessFile, replaceAll, saveDraft, screenshot, type TestApi, waitFor } from '../harness';
+import { activate, closeAllEditors, diffTabOf, harnessFile, replaceAll, rest, saveDraft, screenshot, type TestApi, waitFor } from '../harness';
 
 const OTHER_VIEWS = ['jarvis.alerts', 'jarvis.agents', 'jarvis.tasks', 'jarvis.decisions'];
 
@@ -157,5 +158,49 @@ describe('LangGraph threads in Checkpoints', function () {
       for (const v of OTHER_VIEWS) await vscode.commands.executeCommand(`${v}.toggleVisibility`);
     });
     if (png) assert.ok(fs.statSync(png).size > 10_000, 'screenshot too small');
+  });
+  it('Edit and Fork… shows a value that is not JSON as a read-only note: changing it is refused, the fork leaves it as it was', async function () {
+    // A checkpoint as a saver writes it over REST: one JSON channel, one written by another serializer.
+    const opaqueThread = `${thread}-opaque`;
+    const b64 = (x: string | Buffer) => Buffer.from(x).toString('base64');
+    const id = '1f1f0000-0000-6000-8000-000000000001';
+    const raw = Buffer.from([0x82, 0xa1, 0x61, 0x01, 0xff]);
+    const put = await rest(api, 'POST', '/langgraph/checkpoints', {
+      thread_id: opaqueThread, checkpoint_ns: '', checkpoint_id: id, parent_checkpoint_id: null,
+      checkpoint: { type: 'json', data: b64(JSON.stringify({ v: 4, id, ts: new Date().toISOString(), channel_versions: { notes: 1, blob: 1 }, versions_seen: {} })) },
+      channel_versions: { notes: 1, blob: 1 }, metadata: { source: 'loop', step: 0, parents: {} },
+      blobs: [{ channel: 'notes', version: '1', type: 'json', data: b64('["draft"]') }, { channel: 'blob', version: '1', type: 'msgpack', data: b64(raw) }],
+    });
+    assert.strictEqual(put.status, 201, JSON.stringify(put.json));
+    const node = await waitFor(() => {
+      const run = view().langGraphRuns().find(n => n.lg?.thread_id === opaqueThread);
+      return run && view().getChildren(run)[0];
+    }, 'the thread in Checkpoints');
+    const uri = await vscode.commands.executeCommand<vscode.Uri>('jarvis.editAndFork', node);
+    const editor = await waitFor(() => (vscode.window.activeTextEditor?.document.uri.toString() === uri.toString() ? vscode.window.activeTextEditor : undefined), 'the draft editor');
+    const values = JSON.parse(editor.document.getText());
+    assert.deepStrictEqual(values, { blob: '‹msgpack value, 5 bytes: not JSON, shown read-only and left as it is›', notes: ['draft'] });
+
+    // Changing the note: a diagnostic, no fork.
+    await replaceAll(editor, JSON.stringify({ ...values, blob: 'mine now' }, null, 2) + '\n');
+    await saveDraft(editor.document);
+    const problem = await waitFor(() => vscode.languages.getDiagnostics(uri).find(d => d.source === 'Jarvis Context'), 'the diagnostic on the note');
+    assert.match(problem.message, /^Channel "blob" holds a value that is not JSON/);
+    assert.strictEqual(await vscode.commands.executeCommand('jarvis.confirmFork', uri), undefined, 'forked with a changed note');
+
+    // The note back, the JSON channel edited: the fork has the edit and the other value as it was.
+    await replaceAll(editor, JSON.stringify({ ...values, notes: ['final'] }, null, 2) + '\n');
+    await saveDraft(editor.document);
+    await waitFor(() => vscode.languages.getDiagnostics(uri).every(d => d.source !== 'Jarvis Context'), 'the diagnostic cleared');
+    const fork = await vscode.commands.executeCommand<LgCheckpointKey>('jarvis.confirmFork', uri);
+    assert.ok(fork?.checkpoint_id, 'no fork');
+    const t = (await rest(api, 'GET', `/langgraph/checkpoint?thread_id=${encodeURIComponent(opaqueThread)}&readable=true`)).json;
+    assert.strictEqual(t.checkpoint_id, fork.checkpoint_id);
+    const blob = t.channel_values.find((b: { channel: string }) => b.channel === 'blob');
+    const notes = t.channel_values.find((b: { channel: string }) => b.channel === 'notes');
+    assert.deepStrictEqual([blob.type, blob.data, blob.version], ['msgpack', b64(raw), '1']);
+    assert.deepStrictEqual([notes.json, Number(notes.version) > 1], [['final'], true]);
+    await vscode.commands.executeCommand('notifications.clearAll');
+    await closeAllEditors();
   });
 });
