@@ -2,6 +2,7 @@
 // notification all open documents; the providers that fill them are views/documents.ts and the
 // span documents of views/tracesView.ts.
 import * as vscode from 'vscode';
+import type { LgCheckpointKey } from './core/langgraph';
 import type { RecoveryReport, Span } from './core/types';
 import type { WorkspaceSession } from './host/session';
 
@@ -25,6 +26,7 @@ export function docTitle(text: string): string {
  * workspace folder; a last segment `/<title>` is for the tab and ignored when the content is read:
  *   jarvis-context: /checkpoints/<id>[/<title>].json   /decisions/<id>[/<title>].json
  *                   /recovery/<report file base>.md | .json   (`latest` = the newest report)
+ *                   /langgraph/=<thread>/=<namespace>/<checkpoint id>[/<title>].json  (URI-encoded; channel values)
  *   jarvis-span:    /<trace id>/<span id>[/<title>].json
  */
 export const uris = {
@@ -32,6 +34,11 @@ export const uris = {
     vscode.Uri.from({ scheme: SCHEME, authority: s.key, path: `/checkpoints/${id}${title ? `/${docTitle(title)}` : ''}.json` }),
   decision: (s: WorkspaceSession, id: number, title?: string) =>
     vscode.Uri.from({ scheme: SCHEME, authority: s.key, path: `/decisions/${id}${title ? `/${docTitle(title)}` : ''}.json` }),
+  langgraph: (s: WorkspaceSession, k: LgCheckpointKey, title?: string) =>
+    vscode.Uri.from({
+      scheme: SCHEME, authority: s.key,
+      path: `/langgraph/=${encodeURIComponent(k.thread_id)}/=${encodeURIComponent(k.checkpoint_ns)}/${encodeURIComponent(k.checkpoint_id)}${title ? `/${docTitle(title)}` : ''}.json`,
+    }),
   report: (s: WorkspaceSession, report: RecoveryReport, ext: 'md' | 'json') =>
     vscode.Uri.from({ scheme: SCHEME, authority: s.key, path: `/recovery/${reportBase(report)}.${ext}` }),
   span: (s: WorkspaceSession, span: SpanRef) =>

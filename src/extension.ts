@@ -198,6 +198,10 @@ class JarvisExtension extends Disposable {
         const report = (await session.requireEngine().listRecoveryReports(100)).find(r => r.file === ref.file);
         return report ? this.pages.report(session, report) : undefined;
       }
+      case 'langgraph': {
+        const { thread_id, checkpoint_ns, checkpoint_id } = ref;
+        return vscode.commands.executeCommand(COMMANDS.openCheckpoint, { lg: { thread_id, checkpoint_ns, checkpoint_id } });
+      }
     }
   }
 

@@ -1,5 +1,7 @@
 // The text of an "Edit and Fork…" draft: the orchestrator state as JSON the user edits. No vscode
 // import (unit-tested in plain Node); forkDraftDocuments.ts turns a problem into a diagnostic.
+import { canonicalJson } from './core/canonicalJson';
+import { setOwn } from './core/ownKeys';
 import type { JsonObject } from './core/types';
 
 export type DraftCheck =
@@ -9,6 +11,12 @@ export type DraftCheck =
 
 /** The state a draft holds, or what is wrong with it, in words for a diagnostic. */
 export function checkStateDraft(text: string): DraftCheck {
+  const r = parseObjectDraft(text, 'The orchestrator state');
+  return r.ok ? { ok: true, state: r.value as JsonObject } : r;
+}
+
+/** A draft's text as a JSON object, or where and why it is not one. */
+function parseObjectDraft(text: string, what: string): { ok: true; value: Record<string, unknown> } | { ok: false; message: string; offset: number } {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -21,10 +29,38 @@ export function checkStateDraft(text: string): DraftCheck {
     return { ok: false, message: `Not valid JSON: ${why}. Nothing was stored; fix it and save again.`, offset };
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    const what = value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
-    return { ok: false, message: `The orchestrator state must be a JSON object ({ … }), not ${what}. Nothing was stored.`, offset: 0 };
+    const kind = value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
+    return { ok: false, message: `${what} must be a JSON object ({ … }), not ${kind}. Nothing was stored.`, offset: 0 };
   }
-  return { ok: true, state: value as JsonObject };
+  return { ok: true, value: value as Record<string, unknown> };
+}
+
+export type ChannelDraftCheck =
+  | { ok: true; /** Channel → new value: the channels whose value the draft changed. */ edits: Record<string, unknown> }
+  | { ok: false; message: string; offset: number };
+
+/**
+ * What a LangGraph Edit and Fork… draft changes. `original`: the channel values as the draft
+ * started (channel → value, notes for `opaque` ones); `channels`: every channel of the checkpoint.
+ * An opaque (non-JSON) value must stay as its note; a channel left out is left as it is.
+ */
+export function checkChannelDraft(text: string, original: Record<string, unknown>, opaque: ReadonlySet<string>, channels: readonly string[]): ChannelDraftCheck {
+  const r = parseObjectDraft(text, 'The channel values');
+  if (!r.ok) return r;
+  const edits: Record<string, unknown> = {};
+  const at = (channel: string) => Math.max(0, text.indexOf(JSON.stringify(channel)));
+  for (const [channel, value] of Object.entries(r.value)) {
+    if (!Object.hasOwn(original, channel)) {
+      if (!channels.includes(channel)) {
+        return { ok: false, message: `This checkpoint has no channel "${channel}": only its channels can be edited. Nothing was stored.`, offset: at(channel) };
+      }
+    } else if (canonicalJson(value) === canonicalJson(original[channel])) continue;
+    if (opaque.has(channel)) {
+      return { ok: false, message: `Channel "${channel}" holds a value that is not JSON: it is shown read-only and cannot be edited here. Put its note back as it was. Nothing was stored.`, offset: at(channel) };
+    }
+    setOwn(edits, channel, value);
+  }
+  return { ok: true, edits };
 }
 
 /** Line and column (0-based) of an offset, for a diagnostic's range. */
@@ -34,6 +70,6 @@ export function positionAt(text: string, offset: number): { line: number; charac
 }
 
 /** What the draft starts as: the state pretty-printed, as the diff against the checkpoint shows it. */
-export function draftText(state: JsonObject): string {
+export function draftText(state: Record<string, unknown>): string {
   return JSON.stringify(state, null, 2) + '\n';
 }

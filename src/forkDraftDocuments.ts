@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import { docTitle } from './documentUris';
 import { checkStateDraft, draftText, positionAt } from './forkDraft';
 import type { JsonObject } from './core/types';
+import type { LgCheckpointKey } from './core/langgraph';
 
 export const FORK_SCHEME = 'jarvis-fork';
 
@@ -30,6 +31,44 @@ export function parseDraftUri(uri: vscode.Uri): DraftRef | undefined {
   return m ? { sessionKey: uri.authority, checkpointId: Number(m[1]), original: !!m[2] } : undefined;
 }
 
+/** A draft of a LangGraph checkpoint's channel values, or those values beside it. */
+export interface LgDraftRef {
+  sessionKey: string;
+  key: LgCheckpointKey;
+  original: boolean;
+}
+
+/**
+ *   jarvis-fork://<session key>/langgraph/=<thread>/=<namespace>/<checkpoint id>[/original]/<title>.json
+ * (thread and namespace URI-encoded; `=` keeps an empty namespace a segment).
+ */
+export function lgDraftUri(sessionKey: string, key: LgCheckpointKey, title: string, original = false): vscode.Uri {
+  const at = `/langgraph/=${encodeURIComponent(key.thread_id)}/=${encodeURIComponent(key.checkpoint_ns)}/${encodeURIComponent(key.checkpoint_id)}`;
+  return vscode.Uri.from({ scheme: FORK_SCHEME, authority: sessionKey, path: `${at}${original ? '/original' : ''}/${docTitle(title)}.json` });
+}
+
+export function parseLgDraftUri(uri: vscode.Uri): LgDraftRef | undefined {
+  if (uri.scheme !== FORK_SCHEME) return undefined;
+  const m = /^\/langgraph\/=([^/]*)\/=([^/]*)\/([^/]+)(\/original)?\/[^/]+\.json$/.exec(uri.path);
+  if (!m) return undefined;
+  try {
+    const key = { thread_id: decodeURIComponent(m[1]), checkpoint_ns: decodeURIComponent(m[2]), checkpoint_id: decodeURIComponent(m[3]) };
+    return { sessionKey: uri.authority, key, original: !!m[4] };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Which draft a document belongs to (the draft and its original share it); undefined for other documents. */
+export function draftOf(uri: vscode.Uri): string | undefined {
+  if (!parseDraftUri(uri) && !parseLgDraftUri(uri)) return undefined;
+  return `${uri.authority}${uri.path.replace(/(\/original)?\/[^/]+\.json$/, '')}`;
+}
+
+function isOriginal(uri: vscode.Uri): boolean {
+  return !!(parseDraftUri(uri)?.original ?? parseLgDraftUri(uri)?.original);
+}
+
 interface Entry {
   bytes: Uint8Array;
   ctime: number;
@@ -47,9 +86,16 @@ export class ForkDrafts implements vscode.FileSystemProvider, vscode.Disposable 
 
   /** Puts the draft and its original in place; an open draft keeps the user's edits. */
   prepare(sessionKey: string, checkpointId: number, title: string, state: JsonObject): { draft: vscode.Uri; original: vscode.Uri } {
-    const draft = draftUri(sessionKey, checkpointId, title);
-    const original = draftUri(sessionKey, checkpointId, `Checkpoint #${checkpointId} state`, true);
-    const bytes = new TextEncoder().encode(draftText(state));
+    return this.place(draftUri(sessionKey, checkpointId, title), draftUri(sessionKey, checkpointId, `Checkpoint #${checkpointId} state`, true), state);
+  }
+
+  /** The same for a LangGraph checkpoint's channel values (channel → value). */
+  prepareLangGraph(sessionKey: string, key: LgCheckpointKey, title: string, originalTitle: string, values: Record<string, unknown>): { draft: vscode.Uri; original: vscode.Uri } {
+    return this.place(lgDraftUri(sessionKey, key, title), lgDraftUri(sessionKey, key, originalTitle, true), values);
+  }
+
+  private place(draft: vscode.Uri, original: vscode.Uri, value: Record<string, unknown>): { draft: vscode.Uri; original: vscode.Uri } {
+    const bytes = new TextEncoder().encode(draftText(value));
     this.put(original, bytes);
     if (!this.files.has(draft.toString())) this.put(draft, bytes);
     return { draft, original };
@@ -63,10 +109,15 @@ export class ForkDrafts implements vscode.FileSystemProvider, vscode.Disposable 
 
   /** Checks a saved draft: a diagnostic where it breaks, or the state it holds. */
   check(uri: vscode.Uri, text: string): JsonObject | undefined {
-    const r = checkStateDraft(text);
+    const r = this.checkWith(uri, checkStateDraft(text), text);
+    return r?.state;
+  }
+
+  /** A check's problem as a diagnostic on the draft (none when it passed); the check's result when it passed. */
+  checkWith<T extends { ok: true }>(uri: vscode.Uri, r: T | { ok: false; message: string; offset: number }, text: string): T | undefined {
     if (r.ok) {
       this.diagnostics.delete(uri);
-      return r.state;
+      return r;
     }
     const at = positionAt(text, r.offset);
     const pos = new vscode.Position(at.line, at.character);
@@ -97,7 +148,7 @@ export class ForkDrafts implements vscode.FileSystemProvider, vscode.Disposable 
 
   stat(uri: vscode.Uri): vscode.FileStat {
     const e = this.entry(uri);
-    const readonly = parseDraftUri(uri)?.original ? vscode.FilePermission.Readonly : undefined;
+    const readonly = isOriginal(uri) ? vscode.FilePermission.Readonly : undefined;
     return { type: vscode.FileType.File, ctime: e.ctime, mtime: e.mtime, size: e.bytes.byteLength, permissions: readonly };
   }
 
@@ -114,8 +165,7 @@ export class ForkDrafts implements vscode.FileSystemProvider, vscode.Disposable 
   }
 
   writeFile(uri: vscode.Uri, content: Uint8Array): void {
-    const ref = parseDraftUri(uri);
-    if (!ref || ref.original || !this.files.has(uri.toString())) throw vscode.FileSystemError.NoPermissions(uri);
+    if (!draftOf(uri) || isOriginal(uri) || !this.files.has(uri.toString())) throw vscode.FileSystemError.NoPermissions(uri);
     this.put(uri, content);
     // Saving only keeps the text; what it means is worked out after the editor has its answer.
     const text = new TextDecoder().decode(content);

@@ -3,9 +3,10 @@ import type { CheckpointInfo, CheckpointResult } from '../core/types';
 import { showDocument, uris } from '../documentUris';
 import { CHECKPOINT_KIND_TITLES, checkpointTitle, shortTime } from '../format';
 import { COMMANDS } from '../ids';
+import { compareLg, compareLgWithPrevious, lgKeyOf, openLgCheckpoint } from './langgraphCommands';
 import { type CommandContext, registerCommand, requireSession, UserFacingError } from './run';
 
-/** A checkpoint id, or a node of the Checkpoints view (which carries its id). */
+/** A checkpoint id, or a node of the Checkpoints view (which carries its id, or `lg` for LangGraph's). */
 export type CheckpointRef = number | string | { id: number } | undefined;
 
 export function idOf(ref: CheckpointRef): number | undefined {
@@ -68,6 +69,8 @@ export function registerCheckpointCommands(ctx: CommandContext): vscode.Disposab
 
     registerCommand(ctx, COMMANDS.openCheckpoint, async (ref?: CheckpointRef) => {
       const s = requireSession(ctx);
+      const lg = lgKeyOf(ref);
+      if (lg) return openLgCheckpoint(s, lg);
       const id = idOf(ref) ?? (await pickCheckpoint(s.engine.listCheckpoints(200), 'Checkpoint to open'));
       if (id === undefined) return undefined;
       const c = s.engine.listCheckpoints(10_000).find(x => x.checkpoint_id === id);
@@ -78,6 +81,8 @@ export function registerCheckpointCommands(ctx: CommandContext): vscode.Disposab
 
     registerCommand(ctx, COMMANDS.compareWithPrevious, async (ref?: CheckpointRef) => {
       const s = requireSession(ctx);
+      const lg = lgKeyOf(ref);
+      if (lg) return compareLgWithPrevious(s, lg);
       const id = idOf(ref);
       if (id === undefined) throw new UserFacingError('Pick a checkpoint in the Checkpoints view.');
       const all = s.engine.listCheckpoints(10_000);
@@ -91,6 +96,9 @@ export function registerCheckpointCommands(ctx: CommandContext): vscode.Disposab
       const s = requireSession(ctx);
       // From the tree with two items selected, VS Code passes (clicked, [selected...]).
       if (Array.isArray(b)) {
+        const lg = b.map(lgKeyOf);
+        if (lg.length === 2 && lg[0] && lg[1]) return compareLg(s, lg[0], lg[1]);
+        if (lg.some(k => k)) throw new UserFacingError('Compare two LangGraph checkpoints, or two of the orchestrator\'s: not one of each.');
         const ids = b.map(idOf).filter((x): x is number => x !== undefined);
         if (ids.length === 2) return diff(ids[0], ids[1]);
         b = undefined;

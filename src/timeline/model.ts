@@ -3,6 +3,8 @@
 // engine reads; drawn by the webview (src/webview/timeline.ts). No vscode import: unit-tested in Node.
 import { costTotals, costUsd, formatCost, priceFor, type PriceTable } from '../cost';
 import type { ContextEngineApi } from '../core/engineApi';
+import type { LgSummary } from '../core/langgraph';
+import { groupRuns, namespaceName, stepTooltipLines, writerText } from '../langgraphText';
 import type { Agent, Alert, CheckpointInfo, Decision, Message, RecoveryReport, Span, Task } from '../core/types';
 import { checkpointTitle, decisionTypeLabel, duration, statusLabel, visibleId } from '../format';
 import type { BarState, TimelineBar, TimelineLane, TimelineMarker, TimelineModel, TimelineOutage } from './protocol';
@@ -20,16 +22,23 @@ export interface TimelineInput {
   alerts: Alert[];
   reports: RecoveryReport[];
   prices: PriceTable;
+  /** LangGraph checkpoints (engine.langgraph.summaries): each thread a lane, its steps as bars. */
+  langgraph?: LgSummary[];
   truncated?: boolean;
 }
 
 /** How much of each kind the timeline reads (newest first); more would not be readable anyway. */
-export const TIMELINE_LIMITS = { spans: 3_000, decisions: 1_000, messages: 1_000, checkpoints: 500, alerts: 200, reports: 20 } as const;
+export const TIMELINE_LIMITS = { spans: 3_000, decisions: 1_000, messages: 1_000, checkpoints: 500, alerts: 200, reports: 20, langgraph: 1_000 } as const;
 
 /** A pause this long between two items ends a run: the view opens on the newest run, not on weeks of history. */
 export const RUN_GAP_MS = 30 * 60_000;
 
 export const RUN_LANE = 'run';
+/** A LangGraph thread's lane; U+0000 keeps it apart from every agent id (ids never hold it). */
+export const LANGGRAPH_LANE = (threadId: string): string => `\u0000langgraph:${threadId}`;
+/** A LangGraph step's bar (the page finds items by key with a CSS selector: no U+0000 here). */
+export const lgStepKey = (k: { thread_id: string; checkpoint_ns: string; checkpoint_id: string }): string =>
+  `langgraph:${encodeURIComponent(k.thread_id)}:${encodeURIComponent(k.checkpoint_ns)}:${encodeURIComponent(k.checkpoint_id)}`;
 export const UNASSIGNED_LANE = 'unassigned';
 
 const ms = (iso: string | null | undefined): number => (iso ? Date.parse(iso) : NaN);
@@ -115,6 +124,33 @@ export function buildTimeline(input: TimelineInput): TimelineModel {
     });
   }
 
+  // LangGraph: a step is the time from its parent checkpoint to the one its nodes wrote; a
+  // subgraph's steps share their thread's lane, on rows of their own where they overlap.
+  let steps = 0;
+  for (const run of groupRuns(input.langgraph ?? [])) {
+    const byId = new Map(run.steps.map(x => [x.summary.checkpoint_id, x]));
+    for (const x of run.steps) {
+      // The input (no parent) is where the first step's bar begins, not a bar of its own; a fork
+      // or an edit is made outside the graph, and the step after it began at an invoke whose
+      // time is not recorded: both are drawn at their moment alone.
+      const parent = x.summary.parent_checkpoint_id === null ? undefined : byId.get(x.summary.parent_checkpoint_id);
+      if (!parent) continue;
+      const end = ms(x.summary.created_at);
+      const timed = x.source === 'loop' && (parent.source === 'loop' || parent.source === 'input');
+      const start = timed ? Math.min(ms(parent.summary.created_at), end) : end;
+      if (!Number.isFinite(start) || !Number.isFinite(end)) continue;
+      const { thread_id, checkpoint_ns, checkpoint_id } = x.summary;
+      const what = writerText(x, parent.step);
+      steps++;
+      bars.push({
+        key: lgStepKey(x.summary), kind: 'step', lane: LANGGRAPH_LANE(thread_id), row: 0, start, end, open: false,
+        state: 'done', label: short(`${checkpoint_ns ? `${namespaceName(checkpoint_ns)}: ` : ''}${what}`, 80),
+        detail: [...stepTooltipLines(x, parent.step), timed ? `took ${duration(end - start)}` : 'its start is not recorded (after a fork or an edit)'],
+        ref: { kind: 'langgraph', thread_id, checkpoint_ns, checkpoint_id },
+      });
+    }
+  }
+
   for (const d of input.decisions) {
     const t = ms(d.ts);
     if (!Number.isFinite(t)) continue;
@@ -187,6 +223,10 @@ export function buildTimeline(input: TimelineInput): TimelineModel {
   const laneKeys = [...first.keys()].filter(k => k !== RUN_LANE && k !== UNASSIGNED_LANE).sort((a, b) => first.get(a)! - first.get(b)! || a.localeCompare(b));
   const lanes: TimelineLane[] = [{ key: RUN_LANE, label: 'Run', detail: 'checkpoints, crashes', rows: 0 }];
   for (const key of laneKeys) {
+    if (key.startsWith(LANGGRAPH_LANE(''))) {
+      lanes.push({ key, label: visibleId(key.slice(LANGGRAPH_LANE('').length)), detail: 'LangGraph thread', rows: 0 });
+      continue;
+    }
     const a = agentsById.get(key);
     const cost = costs.agents.get(key);
     const state = !a ? 'traced' : a.status === 'completed' || a.status === 'done' ? 'done' : a.health === 'healthy' ? a.status : `${a.status}, ${a.health}`;
@@ -198,7 +238,8 @@ export function buildTimeline(input: TimelineInput): TimelineModel {
   for (const lane of lanes) {
     const mine = bars.filter(b => b.lane === lane.key);
     const taskRows = pack(mine.filter(b => b.kind === 'task'), 0);
-    lane.rows = taskRows + pack(mine.filter(b => b.kind === 'span'), taskRows);
+    const spanRows = pack(mine.filter(b => b.kind === 'span'), taskRows);
+    lane.rows = taskRows + spanRows + pack(mine.filter(b => b.kind === 'step'), taskRows + spanRows);
   }
 
   const times = [...bars.flatMap(b => [b.start, b.end]), ...markers.map(m => m.t), ...outages.flatMap(o => [o.start, o.end])];
@@ -216,8 +257,9 @@ export function buildTimeline(input: TimelineInput): TimelineModel {
   const runCost = [...costs.agents.values()].reduce((n, c) => n + c, 0);
   const count = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
   const summary = [
-    count(laneKeys.length, 'agent'), count(input.tasks.length, 'task'), count(input.spans.length, 'span'),
+    count(laneKeys.filter(k => !k.startsWith(LANGGRAPH_LANE(''))).length, 'agent'), count(input.tasks.length, 'task'), count(input.spans.length, 'span'),
     count(input.decisions.length, 'decision'), count(input.messages.length, 'message'), count(input.checkpoints.length, 'checkpoint'),
+    ...(steps ? [count(steps, 'LangGraph step')] : []),
     ...(outages.length ? [count(outages.length, 'crash', 'crashes')] : []),
     ...(runCost ? [`cost ${formatCost(runCost)}`] : []),
   ].join(' · ');
@@ -236,9 +278,10 @@ export async function readTimeline(engine: ContextEngineApi, prices: PriceTable,
   ]);
   const checkpoints = engine.listCheckpoints(TIMELINE_LIMITS.checkpoints);
   const alerts = engine.getAlerts({ limit: TIMELINE_LIMITS.alerts });
+  const langgraph = engine.langgraph.summaries(TIMELINE_LIMITS.langgraph);
   const truncated = decisions.length >= TIMELINE_LIMITS.decisions || messages.length >= TIMELINE_LIMITS.messages
-    || spans.length >= TIMELINE_LIMITS.spans || checkpoints.length >= TIMELINE_LIMITS.checkpoints;
+    || spans.length >= TIMELINE_LIMITS.spans || checkpoints.length >= TIMELINE_LIMITS.checkpoints || langgraph.length >= TIMELINE_LIMITS.langgraph;
   return buildTimeline({
-    now, tasks: engine.getTasks(), agents: engine.getAgents(), decisions, messages, spans, checkpoints, alerts, reports, prices, truncated,
+    now, tasks: engine.getTasks(), agents: engine.getAgents(), decisions, messages, spans, checkpoints, alerts, reports, prices, langgraph, truncated,
   });
 }

@@ -10,15 +10,17 @@ export type TimelineRef =
   | { kind: 'message'; id: number }
   | { kind: 'checkpoint'; id: number }
   | { kind: 'alert'; id: number }
-  | { kind: 'report'; file: string };
+  | { kind: 'report'; file: string }
+  | { kind: 'langgraph'; thread_id: string; checkpoint_ns: string; checkpoint_id: string };
 
-export type BarKind = 'task' | 'span';
+/** `step`: a LangGraph step, from its parent checkpoint to the checkpoint it wrote. */
+export type BarKind = 'task' | 'span' | 'step';
 export type MarkerKind = 'decision' | 'message' | 'checkpoint' | 'alert' | 'crash';
 /** How a bar is coloured: the state of the task or span. */
 export type BarState = 'running' | 'done' | 'failed' | 'waiting' | 'blocked';
 
 export interface TimelineLane {
-  /** `run` (checkpoints, crashes, alerts of no agent), an agent id, or `unassigned`. */
+  /** `run` (checkpoints, crashes, alerts of no agent), an agent id, `unassigned`, or a LangGraph thread's (LANGGRAPH_LANE). */
   key: string;
   label: string;
   /** Second line: health or status, and cost. */

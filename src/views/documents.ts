@@ -4,6 +4,7 @@ import type { RecoveryReport } from '../core/types';
 import { reportBase } from '../documentUris';
 import { canonicalJson } from '../format';
 import { Disposable } from '../host/lifecycle';
+import { channelValues } from '../langgraphText';
 import type { Sessions } from '../host/sessions';
 
 /**
@@ -30,6 +31,12 @@ export class JarvisDocuments extends Disposable implements vscode.TextDocumentCo
       const d = await engine.getDecision(Number(m[1]));
       if (!d) throw new Error(`decision ${m[1]} not found`);
       return canonicalJson(d);
+    }
+    if ((m = /^\/langgraph\/=([^/]*)\/=([^/]*)\/([^/]+?)(?:\/[^/]*)?\.json$/.exec(p))) {
+      const [thread, ns, id] = [m[1], m[2], m[3]].map(decodeURIComponent);
+      const t = engine.langgraph.getTuple(thread, ns, id, true);
+      if (!t) throw new Error(`LangGraph checkpoint ${id} of thread ${thread} not found (deleted or pruned?)`);
+      return canonicalJson(channelValues(t).values);
     }
     if ((m = /^\/recovery\/(.+)\.(md|json)$/.exec(p))) {
       const report = await findReport(engine, m[1]);

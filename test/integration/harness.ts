@@ -1,4 +1,5 @@
 // Helpers for suites running inside the extension host.
+import * as assert from 'assert';
 import * as fs from 'fs';
 import * as net from 'net';
 import * as path from 'path';
@@ -116,4 +117,27 @@ export async function terminalEnv(name: string): Promise<string> {
   } finally {
     terminal.dispose();
   }
+}
+
+/** Replaces the whole text of an editor. */
+export async function replaceAll(editor: vscode.TextEditor, text: string): Promise<void> {
+  const doc = editor.document;
+  const all = new vscode.Range(doc.positionAt(0), doc.positionAt(doc.getText().length));
+  assert.ok(await editor.edit(b => b.replace(all, text)), 'the edit was not applied');
+}
+
+/**
+ * Saves, again if the first one is refused: a save in the first moments after the workbench
+ * opened the draft (long before a person types) can be refused while the editor still resolves it.
+ */
+export async function saveDraft(doc: vscode.TextDocument): Promise<void> {
+  await waitFor(async () => (await doc.save()) || !doc.isDirty, 'the draft saved', 10_000);
+}
+
+/** The diff editor whose right side is `uri`, if one is open. */
+export function diffTabOf(uri: vscode.Uri): vscode.TabInputTextDiff | undefined {
+  for (const tab of vscode.window.tabGroups.all.flatMap(g => g.tabs)) {
+    if (tab.input instanceof vscode.TabInputTextDiff && tab.input.modified.toString() === uri.toString()) return tab.input;
+  }
+  return undefined;
 }

@@ -1,5 +1,5 @@
 import * as assert from 'assert';
-import { checkStateDraft, draftText, positionAt } from '../../src/forkDraft';
+import { checkChannelDraft, checkStateDraft, draftText, positionAt } from '../../src/forkDraft';
 
 // What "Edit and Fork…" makes of a saved draft: the state, or a message and the place it breaks.
 
@@ -33,5 +33,36 @@ describe('fork drafts', () => {
       assert.ok(!r.ok, text);
       if (!r.ok) assert.strictEqual(r.message, `The orchestrator state must be a JSON object ({ … }), not ${what}. Nothing was stored.`);
     }
+  });
+});
+
+// A LangGraph checkpoint's channel values as a draft: what it changes, and what it may not.
+describe('LangGraph channel drafts', () => {
+  const original = { log: ['plan', 'agent'], messages: [], blob: '‹msgpack value, 12 bytes: not JSON, shown read-only and left as it is›' };
+  const opaque = new Set(['blob']);
+  const channels = ['log', 'messages', 'blob', 'branch:to:agent'];
+
+  it('only the channels whose value changed are edits; an unchanged draft edits nothing', () => {
+    assert.deepStrictEqual(checkChannelDraft(draftText(original), original, opaque, channels), { ok: true, edits: {} });
+    const text = draftText({ ...original, log: ['edited'] });
+    assert.deepStrictEqual(checkChannelDraft(text, original, opaque, channels), { ok: true, edits: { log: ['edited'] } });
+    // Key order and spacing are not edits; a channel left out is left as it is.
+    assert.deepStrictEqual(checkChannelDraft('{"messages":[],"log":["plan","agent"]}', original, opaque, channels), { ok: true, edits: {} });
+    // A channel of the checkpoint without a stored value may be given one.
+    assert.deepStrictEqual(checkChannelDraft('{"branch:to:agent":null}', original, opaque, channels), { ok: true, edits: { 'branch:to:agent': null } });
+  });
+
+  it('a value that is not JSON stays as its note; an unknown channel is refused; bad JSON as for the state', () => {
+    const text = draftText({ ...original, blob: 'changed' });
+    const r = checkChannelDraft(text, original, opaque, channels);
+    assert.ok(!r.ok);
+    if (r.ok) return;
+    assert.match(r.message, /^Channel "blob" holds a value that is not JSON: it is shown read-only/);
+    assert.deepStrictEqual(positionAt(text, r.offset), { line: 6, character: 2 });
+    const unknown = checkChannelDraft('{"nope": 1}', original, opaque, channels);
+    assert.ok(!unknown.ok && /no channel "nope"/.test(unknown.message) && unknown.offset === 1);
+    const array = checkChannelDraft('[]', original, opaque, channels);
+    assert.ok(!array.ok && array.message === 'The channel values must be a JSON object ({ … }), not an array. Nothing was stored.');
+    assert.ok(!checkChannelDraft('{"log": [}', original, opaque, channels).ok);
   });
 });

@@ -9,7 +9,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { DEFAULT_PRICES } from '../../src/cost';
 import type { SpanInput } from '../../src/core/types';
-import { buildTimeline, readTimeline, RUN_LANE, UNASSIGNED_LANE } from '../../src/timeline/model';
+import { buildTimeline, LANGGRAPH_LANE, readTimeline, RUN_LANE, UNASSIGNED_LANE } from '../../src/timeline/model';
 import type { ScriptCall } from './support/crashWriter';
 import { openEngine, tempDir } from './support/fixtures';
 
@@ -114,5 +114,34 @@ describe('run timeline model', function () {
     assert.deepStrictEqual(m.lanes.map(l => l.key), [RUN_LANE]);
     assert.ok(m.end > m.start && m.end === now);
     assert.strictEqual(m.summary, '0 agents · 0 tasks · 0 spans · 0 decisions · 0 messages · 0 checkpoints');
+  });
+  it('a LangGraph thread is a lane, its steps bars from the parent checkpoint to the one the nodes wrote; a subgraph on rows of its own', () => {
+    const now = Date.parse('2026-12-07T20:00:00Z');
+    const at = (s: number) => new Date(now - 60_000 + s * 1000).toISOString();
+    const c = (ns: string, id: string, parent: string | null, step: number, t: number, paths: string[] = [], parents = {}) =>
+      ({ thread_id: 'bot', checkpoint_ns: ns, checkpoint_id: id, parent_checkpoint_id: parent, created_at: at(t), metadata: { source: step < 0 ? 'input' : 'loop', step, parents }, task_paths: paths });
+    const m = buildTimeline({
+      now, tasks: [], agents: [], decisions: [], messages: [], spans: [], checkpoints: [], alerts: [], reports: [], prices: DEFAULT_PRICES,
+      langgraph: [
+        c('sub:1', 's1', 's0', 0, 9, [], { '': '02' }), c('sub:1', 's0', null, -1, 8, ['~__pregel_pull, s1'], { '': '02' }),
+        { ...c('', '05', '04', 2, 40), metadata: { source: 'loop', step: 2 } }, { ...c('', '04', '02', 1, 30), metadata: { source: 'fork', step: 1 } },
+        c('', '03', '02', 2, 10), c('', '02', '01', 1, 7, ['~__pregel_pull, sub']), c('', '01', '00', 0, 2, ['~__pregel_pull, agent']), c('', '00', null, -1, 1, ['~__pregel_pull, __start__']),
+      ],
+    });
+    const lane = m.lanes.find(l => l.key === LANGGRAPH_LANE('bot'));
+    assert.ok(lane, m.lanes.map(l => l.key).join(','));
+    assert.deepStrictEqual([lane.label, lane.detail], ['bot', 'LangGraph thread']);
+    const bars = m.bars.filter(b => b.lane === lane.key);
+    // The inputs are where the first bars begin.
+    // A fork, and the step after it (its invoke's start is not recorded), are drawn at their moment.
+    assert.deepStrictEqual(bars.map(b => [b.label, b.kind, (b.end - b.start) / 1000]), [
+      ['start', 'step', 1], ['agent', 'step', 5], ['sub', 'step', 3], ['sub: s1', 'step', 1], ['fork of step 1', 'step', 0], ['—', 'step', 0],
+    ]);
+    assert.match(bars[5].detail.at(-1)!, /start is not recorded/);
+    // The subgraph ran inside the "sub" step: its bars sit on a row below.
+    assert.strictEqual(lane.rows, 2);
+    assert.deepStrictEqual(bars.find(b => b.label === 'agent')!.ref, { kind: 'langgraph', thread_id: 'bot', checkpoint_ns: '', checkpoint_id: '02' });
+    assert.deepStrictEqual(bars.map(b => b.row), [0, 0, 0, 1, 0, 0]);
+    assert.match(m.summary, /^0 agents · .* · 6 LangGraph steps$/);
   });
 });

@@ -4,11 +4,12 @@ import type { EngineContext } from '../engineContext';
 import type { JournalOp } from '../ops';
 import type { ApplyResult } from '../store';
 import { buildFork } from './fork';
-import { getTuple, listTuples } from './read';
-import type { LgAction, LgListQuery, LgPruneStrategy, LgTuple } from './types';
+import { getTuple, listSummaries, listTuples } from './read';
+import type { LgAction, LgListQuery, LgPruneStrategy, LgSummary, LgTuple } from './types';
 import { checkLgCheckpoint, checkLgFork, checkLgKey, checkLgKeys, checkLgListQuery, checkLgStrategy, checkLgWrites } from './validate';
 
-export type { LgAction, LgBlob, LgCheckpointInput, LgListQuery, LgPendingWrite, LgPruneStrategy, LgTuple, LgTyped, LgWrite, LgWritesInput } from './types';
+export type { LgForkInput } from './fork';
+export type { LgAction, LgBlob, LgCheckpointInput, LgListQuery, LgPendingWrite, LgPruneStrategy, LgSummary, LgTuple, LgTyped, LgWrite, LgWritesInput } from './types';
 
 /** Where a checkpoint lives: LangGraph's config keys. */
 export interface LgCheckpointKey {
@@ -24,6 +25,8 @@ export interface LangGraphApi {
   /** The newest checkpoint of the namespace, or the one named; `readable` renders JSON values. */
   getTuple(threadId: string, checkpointNs: string, checkpointId?: string, readable?: boolean): LgTuple | undefined;
   list(query: LgListQuery): LgTuple[];
+  /** The newest `limit` checkpoints of every thread, newest first, without values (the Checkpoints view). */
+  summaries(limit: number): LgSummary[];
   deleteThread(threadId: string): Promise<void>;
   deleteForRuns(runIds: unknown): Promise<void>;
   copyThread(sourceThreadId: string, targetThreadId: string): Promise<void>;
@@ -53,6 +56,10 @@ export class LangGraphCheckpoints implements LangGraphApi {
 
   list(query: LgListQuery): LgTuple[] {
     return listTuples(this.ctx.store, this.ctx.log, checkLgListQuery(query));
+  }
+
+  summaries(limit: number): LgSummary[] {
+    return listSummaries(this.ctx.store, this.ctx.log, limit);
   }
 
   deleteThread(threadId: string): Promise<void> {

@@ -4,7 +4,7 @@ import type { Logger } from '../ports';
 import type { Store } from '../store';
 import type { Row } from '../rows';
 import { isPlainObject } from '../validate';
-import type { LgBlob, LgListQuery, LgPendingWrite, LgTuple } from './types';
+import type { LgBlob, LgListQuery, LgPendingWrite, LgSummary, LgTuple } from './types';
 
 const CHECKPOINT_COLUMNS = 'thread_id, ns, checkpoint_id, parent_id, type, data, channel_versions, metadata, created_at';
 
@@ -16,6 +16,31 @@ export function getTuple(store: Store, log: Logger, thread: string, ns: string, 
     ? store.get(`SELECT ${CHECKPOINT_COLUMNS} FROM lg_checkpoints WHERE thread_id = ? AND ns = ? ORDER BY checkpoint_id DESC LIMIT 1`, [thread, ns])
     : store.get(`SELECT ${CHECKPOINT_COLUMNS} FROM lg_checkpoints WHERE thread_id = ? AND ns = ? AND checkpoint_id = ?`, [thread, ns, checkpointId]);
   return row && toTuple(store, log, row, readable);
+}
+
+/**
+ * The newest `limit` checkpoints of every thread, newest first, without their values: what a list
+ * of them shows. `tasks`: the task paths of the writes stored against each (what ran from it).
+ */
+export function listSummaries(store: Store, log: Logger, limit: number): LgSummary[] {
+  const out: LgSummary[] = [];
+  for (const r of store.all(`SELECT thread_id, ns, checkpoint_id, parent_id, metadata, created_at FROM lg_checkpoints
+    ORDER BY checkpoint_id DESC, thread_id, ns LIMIT ?`, [limit])) {
+    const metadata = parseObject(r.metadata);
+    if (!metadata) {
+      log.warn(`[langgraph] skipped LangGraph checkpoint ${String(r.thread_id)}/${String(r.checkpoint_id)}: its stored metadata is malformed`);
+      continue;
+    }
+    const key = [String(r.thread_id), String(r.ns), String(r.checkpoint_id)];
+    out.push({
+      thread_id: key[0], checkpoint_ns: key[1], checkpoint_id: key[2],
+      parent_checkpoint_id: r.parent_id === null || r.parent_id === undefined ? null : String(r.parent_id),
+      created_at: String(r.created_at), metadata,
+      task_paths: store.all('SELECT DISTINCT task_path FROM lg_writes WHERE thread_id = ? AND ns = ? AND checkpoint_id = ? ORDER BY task_path', key)
+        .map(w => String(w.task_path)),
+    });
+  }
+  return out;
 }
 
 /** Newest first (checkpoint ids sort by time); the metadata filter is applied before the limit. */

@@ -94,3 +94,15 @@ export interface LgListQuery {
   /** Add `json` to values the serializer wrote as JSON. */
   readable?: boolean;
 }
+
+/** A checkpoint as a list of them shows it: no values, no checkpoint body. */
+export interface LgSummary {
+  thread_id: string;
+  checkpoint_ns: string;
+  checkpoint_id: string;
+  parent_checkpoint_id: string | null;
+  created_at: string;
+  metadata: Record<string, unknown>;
+  /** Task paths of the writes stored against this checkpoint (the tasks that ran from it), sorted. */
+  task_paths: string[];
+}

@@ -50,6 +50,7 @@ svg { display: block; user-select: none; font-family: var(--vscode-font-family);
 .bar rect { stroke-width: 1; }
 .bar.task rect { fill-opacity: .85; }
 .bar.span rect { fill-opacity: .45; }
+.bar.step rect { fill-opacity: .6; }
 .bar.running rect { fill: var(--vscode-charts-blue); stroke: var(--vscode-charts-blue); }
 .bar.done rect { fill: var(--vscode-charts-green); stroke: var(--vscode-charts-green); }
 .bar.failed rect { fill: var(--vscode-charts-red); stroke: var(--vscode-charts-red); }
@@ -57,7 +58,7 @@ svg { display: block; user-select: none; font-family: var(--vscode-font-family);
 .bar.waiting rect { fill: transparent; stroke: var(--vscode-descriptionForeground); stroke-dasharray: 3 2; }
 .bar.open rect { stroke-dasharray: 4 2; }
 .bar-label { fill: var(--vscode-editor-background); font-size: 11px; pointer-events: none; }
-.bar.span .bar-label, .bar.waiting .bar-label { fill: var(--vscode-foreground); }
+.bar.span .bar-label, .bar.step .bar-label, .bar.waiting .bar-label { fill: var(--vscode-foreground); }
 .item:hover rect:not(.hit), .item.selected rect:not(.hit) { stroke: var(--vscode-focusBorder); stroke-width: 2; }
 .marker path, .marker circle { stroke: var(--vscode-editor-background); stroke-width: 1; }
 .marker.decision path { fill: var(--vscode-charts-purple); }

@@ -8,28 +8,7 @@ import * as vscode from 'vscode';
 import type { CheckpointResult, ResumePointInfo } from '../../../src/core/types';
 import { parseDraftUri } from '../../../src/forkDraftDocuments';
 import { RESUME_NODE_KEY } from '../../../src/views/checkpointsView';
-import { activate, closeAllEditors, rest, screenshot, sleep, type TestApi, waitFor } from '../harness';
-
-async function replaceAll(editor: vscode.TextEditor, text: string): Promise<void> {
-  const doc = editor.document;
-  const all = new vscode.Range(doc.positionAt(0), doc.positionAt(doc.getText().length));
-  assert.ok(await editor.edit(b => b.replace(all, text)), 'the edit was not applied');
-}
-
-/**
- * Saves, again if the first one is refused: a save in the first moments after the workbench
- * opened the draft (long before a person types) can be refused while the editor still resolves it.
- */
-async function save(doc: vscode.TextDocument): Promise<void> {
-  await waitFor(async () => (await doc.save()) || !doc.isDirty, 'the draft saved', 10_000);
-}
-
-function diffTabOf(uri: vscode.Uri): vscode.TabInputTextDiff | undefined {
-  for (const tab of vscode.window.tabGroups.all.flatMap(g => g.tabs)) {
-    if (tab.input instanceof vscode.TabInputTextDiff && tab.input.modified.toString() === uri.toString()) return tab.input;
-  }
-  return undefined;
-}
+import { activate, closeAllEditors, diffTabOf, replaceAll, rest, saveDraft as save, screenshot, sleep, type TestApi, waitFor } from '../harness';
 
 describe('resume and fork', function () {
   let api: TestApi;
