@@ -7,7 +7,7 @@ const path = require('path');
 
 const SCRIPTS = [
   'vercel-ai.js', 'openai-sdk.js', 'langgraph-openinference.js', 'langgraph-traceloop.js',
-  'openai-agents.js', 'mastra.js', 'voltagent.js', 'google-adk.js',
+  'openai-agents.js', 'mastra.js', 'voltagent.js', 'google-adk.js', 'openai-sdk-traceloop.js', 'genkit.js',
 ];
 
 const only = process.argv.slice(2);

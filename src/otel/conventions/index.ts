@@ -3,6 +3,7 @@
 // framework is a file beside these and a line in CONVENTIONS.
 import type { JsonObject } from '../../core/types';
 import { genAi } from './genai';
+import { genkit } from './genkit';
 import { googleAdk } from './googleAdk';
 import { mastra } from './mastra';
 import { openInference } from './openinference';
@@ -12,7 +13,7 @@ import { emptyReading, OP, type Convention, type RawSpan, type SpanReading } fro
 import { vercelAi } from './vercelAi';
 import { voltAgent } from './voltAgent';
 
-export const CONVENTIONS: readonly Convention[] = [vercelAi, googleAdk, mastra, voltAgent, openInference, traceloop, genAi];
+export const CONVENTIONS: readonly Convention[] = [vercelAi, googleAdk, genkit, mastra, voltAgent, openInference, traceloop, genAi];
 
 const MAX_ID = 256;
 const clip = (s: string | null): string | null => (s !== null && s.length > MAX_ID ? s.slice(0, MAX_ID) : s);

@@ -150,4 +150,37 @@ describe('otel: real frameworks (recorded fixtures)', function () {
     assert.deepStrictEqual(r.decisions.map(d => d.decision), ['call tools (not captured)']);
     assert.deepStrictEqual(r.tokens, { input: 14 + 87, output: 38 + 12 });
   });
+
+  it('OpenAI Node SDK + OpenLLMetry (Traceloop): the chosen tool named from the span itself (gen_ai.output.messages), each call a run', async () => {
+    const f = loadFixture('openai-sdk-traceloop');
+    assert.deepStrictEqual(f.requests.map(x => x.path), ['/v1/traces'], 'content on the spans, no log events');
+    const r = await replay(f);
+    assert.deepStrictEqual(ids(r), [], 'the bare SDK names no agent');
+    assert.strictEqual(r.tasks.length, 2, 'two traces, two runs');
+    assert.ok(ended(r));
+    assert.deepStrictEqual(r.toolCalls, [], 'the tool ran outside any instrumentation');
+    // "tool_call" as the finish reason, the call in the output messages' parts: one decision, named.
+    assert.deepStrictEqual(r.decisions.map(d => [d.decision_type, d.decision]), [['tool_choice', 'call get_weather']]);
+    const named = r.decisions[0].context as { tool_calls: { name: string; arguments: unknown }[] };
+    assert.deepStrictEqual(named.tool_calls[0].arguments, { city: 'Paris' });
+    assert.deepStrictEqual(r.tokens, { input: 14 + 77, output: 38 + 12 });
+    assert.ok(r.cost > 0);
+  });
+
+  it('Genkit (its own genkit:* spans, no gen_ai.*): a flow and a bare generate as runs, tools with arguments and results, choices read from toolRequest parts', async () => {
+    const r = await replay(loadFixture('genkit'));
+    assert.deepStrictEqual(ids(r), [], 'Genkit has flows, not agents');
+    assert.deepStrictEqual(r.tasks.map(t => [t.description, t.status, t.completed_subtasks]).sort(), [
+      ['generate', 'completed', ['tool get_weather']],
+      ['weatherFlow', 'completed', ['tool get_weather']],
+    ]);
+    assert.deepStrictEqual(r.toolCalls, [['genkit-weather', 'get_weather'], ['genkit-weather', 'get_weather']]);
+    const call = r.messages.find(m => m.message_type === 'tool_call')!.content as Record<string, unknown>;
+    assert.deepStrictEqual([call.arguments, call.result], [{ city: 'Paris' }, { city: 'Paris', weather: 'sunny' }]);
+    // Genkit finishes with "stop" even when the model asks for tools: the choice comes from its toolRequest parts.
+    assert.deepStrictEqual(r.decisions.map(d => [d.decision_type, d.decision]), [['tool_choice', 'call get_weather'], ['tool_choice', 'call get_weather']]);
+    // The model spans' usage only (the generate spans around them repeat it); "fake/gpt-4o-mini" priced as gpt-4o-mini.
+    assert.deepStrictEqual(r.tokens, { input: 2 * (120 + 160), output: 2 * (20 + 8) });
+    assert.ok(r.cost > 0);
+  });
 });
