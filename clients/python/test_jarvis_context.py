@@ -323,8 +323,9 @@ class WithServerTest(TempDirTest):
         self.servers.append(server)
         # Nothing is called on cm: its background drain finds the server and sends everything.
         reader = self.manager(self.folder)
+        # The server stores a batch before the client hears back and trims its spool: wait for both.
         deadline = time.monotonic() + 30
-        while reader.get_context_status()["counts"]["messages"] < 20 and time.monotonic() < deadline:
+        while (reader.get_context_status()["counts"]["messages"] < 20 or cm.pending_spooled() > 0) and time.monotonic() < deadline:
             time.sleep(0.05)
         self.assertEqual(cm.pending_spooled(), 0)
         self.assertEqual([m["content"]["i"] for m in reversed(reader.get_messages(limit=100))], list(range(20)))
