@@ -71,7 +71,22 @@ function p50(xs: number[]): number {
 
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
+/** The stock saver's native SQLite binding, when this machine has one (npm may not have run its install script). */
+function sqliteMissing(): string | undefined {
+  try {
+    SqliteSaver.fromConnString(':memory:').db.close();
+    return undefined;
+  } catch (e) {
+    return (e as Error).message.split('\n')[0];
+  }
+}
+
 export async function runLangGraphBench(log: (s: string) => void): Promise<object> {
+  const missing = sqliteMissing();
+  if (missing) {
+    log(`langgraph: skipped, the stock SQLite saver does not load here (${missing}); \`npm rebuild better-sqlite3\` builds its binding`);
+    return { skipped: `the stock SQLite saver does not load: ${missing}` };
+  }
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'jarvis-bench-lg-'));
   const folder = path.join(root, 'jarvis');
   const server = await startServe(folder);
