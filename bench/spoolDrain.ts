@@ -9,7 +9,8 @@ import * as path from 'path';
 import { JarvisContextManager, type BatchEvent } from 'jarvis-context-client';
 import { findCli } from '../test/unit/support/serveProcess';
 
-const TOKEN = 'spool-drain-bench-token-0123456789abcdef';
+// The shape of a token the server makes (43 base64url characters): it replaces any other.
+const TOKEN = 'spool-drain-bench-token-0123456789abcdefABC';
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -31,8 +32,8 @@ export async function runSpoolDrainBench(log: (s: string) => void, events = 10_0
   const clientFolder = path.join(root, 'client');
   // The server's folder is another one: it must not take the client's spool in by itself.
   const serverFolder = path.join(root, 'server');
-  fs.mkdirSync(serverFolder, { recursive: true });
-  fs.writeFileSync(path.join(serverFolder, 'endpoint_token'), TOKEN + '\n');
+  fs.mkdirSync(serverFolder, { recursive: true, mode: 0o700 });
+  fs.writeFileSync(path.join(serverFolder, 'endpoint_token'), TOKEN + '\n', { mode: 0o600 });
   const port = await freePort();
   const cm = new JarvisContextManager({ url: `http://127.0.0.1:${port}`, token: TOKEN, contextPath: clientFolder, onRecordError: () => undefined });
   const t0 = Date.now();
