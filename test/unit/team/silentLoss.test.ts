@@ -2,16 +2,49 @@
 // (an older image loaded, a folder restored from a backup, the database and journal gone, one
 // folder running in two places) and each record PostgreSQL refuses, with real servers against a
 // real PostgreSQL. Every acknowledged decision must be in PostgreSQL exactly once, in the table
-// that scope=team reads, and the team status must say what happened.
+// that scope=team reads; every other kind (tasks, agents, messages, context, batches, spans,
+// LangGraph puts, recovery points) once in the events and in its table; and the team status must
+// say what happened.
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { encodeRecord } from '../../../src/core/journal';
 import { appendToJournal, journalText, tempDir } from '../support/fixtures';
 import { startPg, type PgServer } from '../support/pgServer';
+import { request } from '../server/support';
 import { pgQuery, startTeamServe, waitFor, type TeamServe } from './support';
 
 const SCHEMA = 'jarvis_context';
+
+interface Written {
+  kind: 'task' | 'agent' | 'message' | 'context' | 'batch' | 'spans' | 'langgraph' | 'checkpoint';
+  marker: string;
+  /** The table that holds a row per write of this kind, and the column holding the marker. */
+  table?: { name: string; column: string };
+}
+
+const hex = (n: number, width: number): string => n.toString(16).padStart(width, '0');
+
+/** An OTLP/JSON export of one span named `name`. */
+function otlpSpan(name: string, i: number): object {
+  const start = BigInt(Date.now()) * 1_000_000n;
+  return { resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'silent-loss' } }] }, scopeSpans: [{ spans: [{
+    traceId: hex(i, 32), spanId: hex(i, 16), name, kind: 1,
+    startTimeUnixNano: String(start), endTimeUnixNano: String(start + 1_000_000n), status: {},
+  }] }] }] };
+}
+
+/** A LangGraph checkpoint put on thread `thread`, one channel. */
+function langgraphPut(thread: string, i: number): object {
+  const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64');
+  const id = hex(i, 8);
+  return {
+    thread_id: thread, checkpoint_ns: '', checkpoint_id: id, parent_checkpoint_id: null,
+    checkpoint: { type: 'json', data: b64({ v: 4, id, ts: new Date().toISOString(), channel_versions: { a: 1 }, versions_seen: {} }) },
+    channel_versions: { a: 1 }, metadata: { source: 'loop', step: i, parents: {} },
+    blobs: [{ channel: 'a', version: '1', type: 'json', data: b64({ i }) }],
+  };
+}
 
 describe('team mode: no silent loss when a history repeats itself', function () {
   this.timeout(240_000);
@@ -61,6 +94,58 @@ describe('team mode: no silent loss when a history repeats itself', function () 
       assert.deepStrictEqual(names.filter(n => !listed.includes(n)), [], 'scope=team lists every decision');
     }
   };
+  /**
+   * One acknowledged write of every kind a folder replicates, each carrying a marker of its own:
+   * task, agent, message, context, a batch, a recovery point, OpenTelemetry spans, a LangGraph put.
+   */
+  const writeEveryKind = async (s: TeamServe, prefix: string, from: number, to: number): Promise<Written[]> => {
+    const out: Written[] = [];
+    const ok = async (kind: Written['kind'], marker: string, r: Promise<{ status: number; json: any }>, table?: Written['table']) => {
+      const a = await r;
+      assert.ok(a.status === 200 || a.status === 201, `${kind} ${marker}: ${a.status} ${JSON.stringify(a.json)}`);
+      out.push({ kind, marker, ...(table ? { table } : {}) });
+    };
+    const origin = new URL(s.url).origin;
+    for (let i = from; i <= to; i++) {
+      const m = (k: string) => `mk:${prefix}:${k}:${i}:`;
+      await ok('task', m('task'), s.req('PUT', `/tasks/${encodeURIComponent(m('task'))}`, { status: 'in_progress', percentage: i % 100, description: 'step' }),
+        { name: 'tasks', column: 'task_id' });
+      await ok('agent', m('agent'), s.req('PUT', `/agents/${encodeURIComponent(m('agent'))}`, { status: 'busy' }), { name: 'agents', column: 'agent_id' });
+      await ok('message', m('message'), s.req('POST', '/messages', { from_agent: 'planner', to_agent: 'coder', message_type: 'note', content: { tag: m('message') } }),
+        { name: 'messages', column: "body->'content'->>'tag'" });
+      await ok('context', m('context'), s.req('PUT', '/context', { tag: m('context') }));
+      await ok('batch', m('batch'), s.req('POST', '/events', { events: [
+        { type: 'decision', decision_type: 'batched', context: {}, decision: m('batch'), reasoning: 'r' },
+        { type: 'message', from_agent: 'coder', to_agent: 'planner', message_type: 'note', content: { tag: `${m('batch')}msg` } },
+      ] }));
+      await ok('spans', m('spans'), request(origin, '/v1/traces', s.token, { method: 'POST', body: otlpSpan(m('spans'), i) }),
+        { name: 'spans', column: "body->>'name'" });
+      await ok('langgraph', m('langgraph'), s.req('POST', '/langgraph/checkpoints', langgraphPut(m('langgraph'), i)));
+      if (i % 5 === 0) await ok('checkpoint', m('checkpoint'), s.req('POST', '/recovery-points', { label: m('checkpoint') }), { name: 'checkpoints', column: 'label' });
+    }
+    return out;
+  };
+  /**
+   * Each write's record in PostgreSQL's events once, under its kind, and its row where the kind has
+   * a table. `perOrigin`: a copied folder's records are once under each origin that holds them.
+   */
+  const assertEveryKindOnce = async (url: string, written: Written[], perOrigin = false): Promise<void> => {
+    const rows = await pgQuery<{ kind: string; origin: string; body: string }>(url, `SELECT kind, origin, body::text AS body FROM ${SCHEMA}.events`);
+    const problems: string[] = [];
+    for (const w of written) {
+      const holders = rows.filter(r => r.kind === w.kind && r.body.includes(`"${w.marker}"`)).map(r => r.origin);
+      const once = perOrigin ? holders.length >= 1 && new Set(holders).size === holders.length : holders.length === 1;
+      if (!once) problems.push(`${w.marker} in events ${holders.length} times`);
+    }
+    const byTable = new Map<string, Written[]>();
+    for (const w of written) if (w.table) byTable.set(w.table.name, [...byTable.get(w.table.name) ?? [], w]);
+    for (const [name, ws] of byTable) {
+      const have = new Set((await pgQuery<{ k: string }>(url, `SELECT ${ws[0].table!.column} AS k FROM ${SCHEMA}.${name}`)).map(r => r.k));
+      for (const w of ws) if (!have.has(w.marker)) problems.push(`${w.marker} has no row in ${name}`);
+    }
+    const kinds = [...new Set(written.map(w => w.kind))].sort();
+    assert.deepStrictEqual(problems.slice(0, 10), [], `${problems.length} of ${written.length} writes (${kinds.join(', ')}) not replicated once`);
+  };
   const images = (folder: string): string[] => fs.readdirSync(path.join(folder, 'checkpoints')).filter(f => f.startsWith('image_')).sort();
 
   before(async () => { pg = await startPg(); });
@@ -74,10 +159,12 @@ describe('team mode: no silent loss when a history repeats itself', function () 
     const folder = tempDir();
     let s = await serve(folder, url);
     const names = await decide(s, 'a', 1, 60);
+    const written = await writeEveryKind(s, 'a', 1, 5);
     await drained(s);
     await stop(s);
     s = await serve(folder, url);
     names.push(...await decide(s, 'a', 61, 120));
+    written.push(...await writeEveryKind(s, 'a', 6, 10));
     await drained(s);
     await stop(s);
     const imgs = images(folder);
@@ -89,12 +176,17 @@ describe('team mode: no silent loss when a history repeats itself', function () 
     const report = (await s.req('GET', '/recovery-report')).json;
     assert.strictEqual(report.loaded_from, 'recovery_checkpoint');
     assert.ok(report.new_history, 'a new history');
-    assert.strictEqual(report.lost_records.by_kind.decision, 60, JSON.stringify(report.lost_records));
+    // 60 decisions and the 5 in the batches of the second run; a message of its own and one in each batch.
+    assert.strictEqual(report.lost_records.by_kind.decision, 65, JSON.stringify(report.lost_records));
+    assert.strictEqual(report.lost_records.by_kind.message, 10, JSON.stringify(report.lost_records));
+    assert.strictEqual(report.lost_records.by_kind.span, 5, JSON.stringify(report.lost_records));
     // Locally the decision ids of the older image are handed out again: in PostgreSQL they belong to another history.
     names.push(...await decide(s, 'b', 1, 80));
+    written.push(...await writeEveryKind(s, 'b', 1, 5));
     const t = await drained(s);
     assert.notStrictEqual(t.epoch, '', 'the folder is in a new history');
     await assertAllOnce(url, names, s);
+    await assertEveryKindOnce(url, written);
   });
 
   it('a folder restored from a backup: its new records collide with what PostgreSQL holds, are kept as a conflict and sent as a new history', async () => {
@@ -103,11 +195,13 @@ describe('team mode: no silent loss when a history repeats itself', function () 
     const backup = tempDir();
     let s = await serve(folder, url);
     const names = await decide(s, 'before', 1, 50);
+    const written = await writeEveryKind(s, 'before', 1, 5);
     await drained(s);
     await stop(s);
     fs.cpSync(folder, backup, { recursive: true });
     s = await serve(folder, url);
     names.push(...await decide(s, 'lost-locally', 1, 100));
+    written.push(...await writeEveryKind(s, 'lost-locally', 1, 5));
     await drained(s);
     await stop(s);
     fs.rmSync(folder, { recursive: true });
@@ -115,12 +209,14 @@ describe('team mode: no silent loss when a history repeats itself', function () 
 
     s = await serve(folder, url);
     names.push(...await decide(s, 'after-restore', 1, 120));
+    written.push(...await writeEveryKind(s, 'after-restore', 1, 5));
     const t = await drained(s);
     assert.ok(t.conflicts >= 1, JSON.stringify(t));
     assert.ok(t.last_conflict && t.last_conflict.new_epoch === t.epoch, JSON.stringify(t.last_conflict));
     const kept = await pgQuery(url, `SELECT seq, new_epoch FROM ${SCHEMA}.conflicts`);
     assert.ok(kept.length >= 1, 'the conflict is kept in PostgreSQL');
     await assertAllOnce(url, names, s);
+    await assertEveryKindOnce(url, written);
   });
 
   it('the database and the journal both gone: the newest image loads (never empty), a report is written, new records reach PostgreSQL', async () => {
@@ -128,6 +224,7 @@ describe('team mode: no silent loss when a history repeats itself', function () 
     const folder = tempDir();
     let s = await serve(folder, url);
     const names = await decide(s, 'c', 1, 40);
+    const written = await writeEveryKind(s, 'c', 1, 5);
     await drained(s);
     await stop(s);
     fs.unlinkSync(path.join(folder, 'jarvis_context.db'));
@@ -136,10 +233,12 @@ describe('team mode: no silent loss when a history repeats itself', function () 
     const report = await s.req('GET', '/recovery-report');
     assert.strictEqual(report.status, 200);
     assert.strictEqual(report.json.loaded_from, 'recovery_checkpoint');
-    assert.strictEqual((await s.req('GET', '/decisions?limit=1000')).json.decisions.length, 40, 'the image\'s history is there');
+    assert.strictEqual((await s.req('GET', '/decisions?limit=1000')).json.decisions.length, 45, 'the image\'s history is there (40, and 5 in batches)');
     names.push(...await decide(s, 'd', 1, 60));
+    written.push(...await writeEveryKind(s, 'd', 1, 5));
     await drained(s);
     await assertAllOnce(url, names, s);
+    await assertEveryKindOnce(url, written);
   });
 
   it('one folder copied and both copies running at once: the newcomer takes an origin of its own, both are shown, nothing is dropped', async () => {
@@ -148,14 +247,17 @@ describe('team mode: no silent loss when a history repeats itself', function () 
     const b = tempDir();
     let sa = await serve(a, url);
     const names = await decide(sa, 'seed', 1, 10);
+    const written = await writeEveryKind(sa, 'seed', 1, 5);
     await drained(sa);
     await stop(sa);
     fs.cpSync(a, b, { recursive: true });
     sa = await serve(a, url);
     await drained(sa);
     const sb = await serve(b, url);
-    const [na, nb] = await Promise.all([decide(sa, 'from-a', 1, 150), decide(sb, 'from-b', 1, 150)]);
+    const [na, nb, wa, wb] = await Promise.all([decide(sa, 'from-a', 1, 150), decide(sb, 'from-b', 1, 150),
+      writeEveryKind(sa, 'from-a', 1, 5), writeEveryKind(sb, 'from-b', 1, 5)]);
     names.push(...na, ...nb);
+    written.push(...wa, ...wb);
     const [ta, tb] = await Promise.all([drained(sa), drained(sb)]);
     assert.notStrictEqual(ta.origin.id, tb.origin.id, 'the newcomer took an origin of its own');
     const origins = await waitFor('both origins listed', async () => {
@@ -164,9 +266,11 @@ describe('team mode: no silent loss when a history repeats itself', function () 
     });
     assert.deepStrictEqual(new Set(origins.map(o => o.folder)), new Set([a, b].map(f => path.resolve(f))));
     // The seed decisions were replicated under the first origin; the newcomer's copy of them is its own history.
-    const rows = await pgQuery<{ d: string }>(url, `SELECT body->>'decision' AS d FROM ${SCHEMA}.decisions WHERE body->>'decision' NOT LIKE 'seed-%'`);
+    const rows = await pgQuery<{ d: string }>(url,
+      `SELECT body->>'decision' AS d FROM ${SCHEMA}.decisions WHERE body->>'decision' NOT LIKE 'seed-%' AND body->>'decision' NOT LIKE 'mk:%'`);
     const got = rows.map(r => r.d).sort();
     assert.deepStrictEqual(got, [...na, ...nb].sort());
+    await assertEveryKindOnce(url, written, true);
   });
 
   it('a record PostgreSQL refuses (from an older version\'s journal) stalls visibly, goes aside, and never blocks the records behind it', async () => {
