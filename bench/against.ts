@@ -13,7 +13,7 @@ import { compareRounds, flatten, formatVerdicts } from './compare';
 
 const SECTION_KEYS: Record<string, string> = {
   busyday: 'busy_day', engine: 'engine', http: 'http', otel: 'otel', spool: 'spool_drain',
-  alerts: 'alerts', search: 'search', team: 'team', timeline: 'timeline',
+  alerts: 'alerts', search: 'search', team: 'team', timeline: 'timeline', langgraph: 'langgraph',
 };
 
 export interface AgainstOptions {
