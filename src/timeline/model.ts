@@ -33,7 +33,7 @@ export interface TimelineInput {
 /** How much of each kind the timeline reads (newest first); more would not be readable anyway. */
 export const TIMELINE_LIMITS = { spans: 3_000, decisions: 1_000, messages: 1_000, checkpoints: 500, alerts: 200, reports: 20, langgraph: 1_000,
   /** Tasks a crash or resume cut whose updates are read, and updates read per task. */
-  cutTasks: 500, taskEvents: 1_000 } as const;
+  cutTasks: 200, taskEvents: 500 } as const;
 
 /** A pause this long between two items ends a run: the view opens on the newest run, not on weeks of history. */
 export const RUN_GAP_MS = 30 * 60_000;

@@ -82,9 +82,8 @@ function points(t: Task, events: readonly TaskEvent[]): Point[] {
   const out: Point[] = [];
   let status: TaskStatus = 'pending';
   let percentage = 0;
-  for (const e of [...events].sort((a, b) => ms(a.ts) - ms(b.ts) || a.id - b.id)) {
-    const at = ms(e.ts);
-    if (!Number.isFinite(at) || e.task_id !== t.task_id) continue;
+  const timed = events.map(e => ({ at: ms(e.ts), e })).filter(x => Number.isFinite(x.at) && x.e.task_id === t.task_id);
+  for (const { at, e } of timed.sort((a, b) => a.at - b.at || a.e.id - b.e.id)) {
     const c = e.changes ?? {};
     if (typeof c.status === 'string') status = c.status;
     if (typeof c.percentage === 'number' && Number.isFinite(c.percentage)) percentage = c.percentage;
