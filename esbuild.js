@@ -37,6 +37,10 @@ async function main() {
     format: 'cjs',
     // pg's optional native binding is never installed: its require sits behind a lazy getter.
     external: ['vscode', 'sql.js/dist/sql-wasm.wasm', 'mocha', '@vscode/test-electron', 'playwright-core', 'pg-native'],
+    // pg probes `navigator` for Cloudflare Workers when it loads (sql.js reads its language for a
+    // locale): in VS Code's extension host that global is a getter that logs a PendingMigrationError
+    // as an error. Node is neither a Worker nor a browser.
+    define: { navigator: 'undefined', 'globalThis.navigator': 'undefined' },
     sourcemap: !production,
     minify: production,
     logLevel: 'warning',

@@ -4,7 +4,9 @@ import type { Json } from './types';
 // built from the same text the match is confirmed on.
 //
 // A query word matches when it occurs in the record's text as a substring after NFKC and case
-// folding; the index finds the records that may hold it, by prefix. For every run of letters,
+// folding, or, for a word of five letters or more, when a word of the text starts with its stem
+// (stemOf: the word less a short ending), so other forms of it match: "ошибки" finds "Ошибка",
+// "failed" finds "failure". The index finds the records that may hold it, by prefix. For every run of letters,
 // digits and marks in the folded text it stores (each cut to SUFFIX_CHARS characters):
 // - the run itself: a word is found by any start of it ("verbind" finds "verbindung");
 // - for a run of LONG_RUN characters or more (German compounds, identifiers run together), every
@@ -98,7 +100,8 @@ function addRunTerms(run: string, out: Set<string>, ascii: boolean): void {
  */
 export function matchQuery(terms: string[]): string | undefined {
   const pieces = new Set<string>();
-  for (const t of terms) for (const m of t.matchAll(RUN)) pieces.add(Array.from(m[0]).slice(0, SUFFIX_CHARS).join(''));
+  // The stem is a prefix of the word: records with the word itself are found by it too.
+  for (const t of terms) for (const m of (stemOf(t) ?? t).matchAll(RUN)) pieces.add(Array.from(m[0]).slice(0, SUFFIX_CHARS).join(''));
   if (pieces.size === 0) return undefined;
   const long = [...pieces].filter(p => Array.from(p).length > 2 || NO_SPACES.test(p));
   return (long.length ? long : [...pieces]).map(p => `${p}*`).join(' ');
@@ -131,8 +134,38 @@ export function spanCandidate(s: SpanFields): SearchCandidate {
     text: [s.name, s.agent_id ?? '', s.tool_name ?? '', s.model ?? '', s.status_message ?? '', json(s.attributes as Json)].join('\n') };
 }
 
-/** Whether every (folded) term occurs in the candidate's text. */
+/** Words of letters this long or longer match their other forms too. */
+export const STEM_MIN = 5;
+const LETTERS = /^[\p{L}\p{M}]+$/u;
+const WORD_CHAR = /[\p{L}\p{N}\p{M}]/u;
+
+/**
+ * The start the forms of a (folded) query word share, by a light rule for any language written
+ * with spaces: a word of letters only loses its last letter at 5 letters, two at 6 or 7, three
+ * at 8 or more ("ошибки" → "ошиб", "connection" → "connect"); shorter words, words with digits and
+ * scripts without spaces are matched as they are (undefined).
+ */
+export function stemOf(term: string): string | undefined {
+  if (!LETTERS.test(term) || NO_SPACES.test(term)) return undefined;
+  const chars = Array.from(term);
+  const drop = chars.length >= 8 ? 3 : chars.length >= 6 ? 2 : chars.length >= STEM_MIN ? 1 : 0;
+  return drop ? chars.slice(0, chars.length - drop).join('') : undefined;
+}
+
+/** Where a (folded) query word matches in folded text: the word anywhere, else its stem at a word's start; -1 when it does not. */
+export function matchAt(folded: string, term: string): number {
+  const at = folded.indexOf(term);
+  const stem = at < 0 ? stemOf(term) : undefined;
+  if (!stem) return at;
+  for (let i = folded.indexOf(stem); i >= 0; i = folded.indexOf(stem, i + 1)) {
+    const before = Array.from(folded.slice(Math.max(0, i - 2), i)).pop();
+    if (before === undefined || !WORD_CHAR.test(before)) return i;
+  }
+  return -1;
+}
+
+/** Whether every (folded) term matches the candidate's text. */
 export function matchesAll(c: SearchCandidate, terms: string[]): boolean {
   const folded = fold(c.text);
-  return terms.every(t => folded.includes(t));
+  return terms.every(t => matchAt(folded, t) >= 0);
 }

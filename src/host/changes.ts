@@ -26,31 +26,39 @@ export class ChangeBatch {
   }
 }
 
+/** Changes the user must hear of at once: never held back to join a batch. */
+const URGENT: ReadonlySet<ChangeKind> = new Set<ChangeKind>(['alert', 'recovery', 'resume', 'persistence']);
+
 /**
- * Coalesces bursts: the first event starts a short timer, later ones join the batch; a steady
- * stream still flushes every `maxWaitMs`, so 1,000 writes cost a handful of repaints, not 1,000.
+ * Coalesces bursts without delaying the first change: a change after a quiet spell is delivered
+ * at once (on the next turn, so the events of one group commit travel together), later ones join
+ * a batch delivered `gapMs` after the previous delivery. A steady stream thus costs at most one
+ * repaint per gap, however many writes it carries, and an urgent kind (an alert, a recovery)
+ * never waits for the gap.
  */
 export class ChangeDebouncer {
   private batch: ChangeBatch | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private firstAt = 0;
+  private timerAt = 0;
+  private lastFlush = -Infinity;
 
   constructor(
     private readonly flush: (batch: ChangeBatch) => void,
-    private readonly delayMs = 100,
-    private readonly maxWaitMs = 500,
+    private readonly gapMs = 100,
+    private readonly now: () => number = () => performance.now(),
   ) {}
 
   push(event: ChangeEvent | 'all'): void {
-    if (!this.batch) {
-      this.batch = new ChangeBatch();
-      this.firstAt = Date.now();
-    }
+    if (!this.batch) this.batch = new ChangeBatch();
     if (event === 'all') this.batch.all = true;
     else this.batch.add(event);
+    const urgent = event !== 'all' && URGENT.has(event.kind);
+    const at = urgent ? 0 : Math.max(0, this.lastFlush + this.gapMs - this.now());
+    // A timer already due sooner stays; one due later is brought forward.
+    if (this.timer && this.timerAt <= this.now() + at) return;
     if (this.timer) clearTimeout(this.timer);
-    const wait = Math.max(0, Math.min(this.delayMs, this.firstAt + this.maxWaitMs - Date.now()));
-    this.timer = setTimeout(() => this.fire(), wait);
+    this.timerAt = this.now() + at;
+    this.timer = setTimeout(() => this.fire(), at);
   }
 
   /** Delivers the pending batch now: a state change (opened, failed, closed) is not a burst to wait out. */
@@ -63,7 +71,9 @@ export class ChangeDebouncer {
     const b = this.batch;
     this.batch = undefined;
     this.timer = undefined;
-    if (b) this.flush(b);
+    if (!b) return;
+    this.lastFlush = this.now();
+    this.flush(b);
   }
 
   dispose(): void {

@@ -10,7 +10,7 @@
 // (src/core/searchText.ts says how); tasks, agents and checkpoint labels are few and read here.
 import type { ContextEngineApi } from '../core/engineApi';
 import type { Json } from '../core/types';
-import { fold, matchesAll, queryTerms, type SearchCandidate, type SearchKind } from '../core/searchText';
+import { fold, matchAt, matchesAll, queryTerms, type SearchCandidate, type SearchKind } from '../core/searchText';
 
 export { fold, queryTerms, type SearchKind };
 
@@ -50,7 +50,7 @@ function snippet(text: string, folded: string, term: string): string {
   const one = (s: string) => s.replace(/\s+/g, ' ').trim();
   // NFKC and case folding can change lengths: find the position in the folded text, then cut the
   // original text around the same index (close enough for a preview).
-  const at = Math.max(0, folded.indexOf(term));
+  const at = Math.max(0, matchAt(folded, term));
   const start = Math.max(0, at - 50);
   const cut = one(text.slice(start, start + 140));
   return (start > 0 ? '…' : '') + cut + (start + 140 < text.length ? '…' : '');
@@ -64,8 +64,9 @@ export async function search(engine: ContextEngineApi, q: string, limit = 20): P
     const title = fold(c.title);
     let score = 0;
     for (const t of terms) {
-      score += title.includes(t) ? 3 : 1;
-      if (title === t || title.startsWith(t)) score += 2;
+      const at = matchAt(title, t);
+      score += at >= 0 ? 3 : 1;
+      if (title === t || at === 0) score += 2;
     }
     return { score, c };
   });

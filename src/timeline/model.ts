@@ -5,9 +5,10 @@ import { costTotals, costUsd, formatCost, priceFor, type PriceTable } from '../c
 import type { ContextEngineApi } from '../core/engineApi';
 import type { LgSummary } from '../core/langgraph';
 import { groupRuns, namespaceName, stepTooltipLines, writerText } from '../langgraphText';
-import type { Agent, Alert, CheckpointInfo, Decision, Message, RecoveryReport, Span, Task } from '../core/types';
+import type { Agent, Alert, CheckpointInfo, Decision, Message, RecoveryReport, Span, Task, TaskEvent } from '../core/types';
 import { checkpointTitle, decisionTypeLabel, duration, statusLabel, visibleId } from '../format';
-import type { BarState, TimelineBar, TimelineLane, TimelineMarker, TimelineModel, TimelineOutage } from './protocol';
+import type { BarState, TimelineBar, TimelineFork, TimelineLane, TimelineMarker, TimelineModel, TimelineOutage } from './protocol';
+import { breaksCrossing, runBreaks, type RunBreak, type TaskSegment, taskSegments, TERMINAL } from './reruns';
 
 export type * from './protocol';
 
@@ -24,11 +25,15 @@ export interface TimelineInput {
   prices: PriceTable;
   /** LangGraph checkpoints (engine.langgraph.summaries): each thread a lane, its steps as bars. */
   langgraph?: LgSummary[];
+  /** The updates of the tasks that a crash or a resume cut (readTimeline reads them), by task id. */
+  taskEvents?: ReadonlyMap<string, TaskEvent[]>;
   truncated?: boolean;
 }
 
 /** How much of each kind the timeline reads (newest first); more would not be readable anyway. */
-export const TIMELINE_LIMITS = { spans: 3_000, decisions: 1_000, messages: 1_000, checkpoints: 500, alerts: 200, reports: 20, langgraph: 1_000 } as const;
+export const TIMELINE_LIMITS = { spans: 3_000, decisions: 1_000, messages: 1_000, checkpoints: 500, alerts: 200, reports: 20, langgraph: 1_000,
+  /** Tasks a crash or resume cut whose updates are read, and updates read per task. */
+  cutTasks: 200, taskEvents: 500 } as const;
 
 /** A pause this long between two items ends a run: the view opens on the newest run, not on weeks of history. */
 export const RUN_GAP_MS = 30 * 60_000;
@@ -42,9 +47,8 @@ export const lgStepKey = (k: { thread_id: string; checkpoint_ns: string; checkpo
 export const UNASSIGNED_LANE = 'unassigned';
 
 const ms = (iso: string | null | undefined): number => (iso ? Date.parse(iso) : NaN);
-const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
 
-function taskState(t: Task): BarState {
+function taskState(t: Pick<Task, 'status'>): BarState {
   switch (t.status) {
     case 'completed': return 'done';
     case 'failed': case 'cancelled': return 'failed';
@@ -57,6 +61,18 @@ function taskState(t: Task): BarState {
 function short(text: string, max: number): string {
   const one = text.replace(/\s+/g, ' ').trim();
   return one.length > max ? one.slice(0, max - 1) + '…' : one;
+}
+
+/** What cut a stretch of a task: "when the engine crashed", "before the resume from #3". */
+function cutText(b: RunBreak): string {
+  return b.kind === 'crash' ? 'when the engine crashed' : `before the resume${b.parentId !== undefined ? ` from #${b.parentId}` : ''}`;
+}
+
+/** What a stretch after a break came after. */
+function afterText(seg: TaskSegment): string {
+  const b = seg.after!;
+  if (b.kind === 'resume') return `after the resume from ${b.parentId !== undefined ? `checkpoint #${b.parentId}` : 'a checkpoint'}${b.forkId !== undefined ? ` (fork #${b.forkId})` : ''}`;
+  return seg.reached !== undefined ? `after the crash, starting over (it had reached ${Math.round(seg.reached)}%)` : 'after the crash, from where it was';
 }
 
 /** Lays bars into the fewest rows where none overlap (sorted by start, first row that is free). */
@@ -80,23 +96,38 @@ export function buildTimeline(input: TimelineInput): TimelineModel {
   const agentIds = new Set(input.agents.map(a => a.agent_id));
   const laneOf = (agent: string | null | undefined): string => (agent && agentIds.has(agent) ? agent : agent ? (agentIds.add(agent), agent) : UNASSIGNED_LANE);
 
+  const breaks = runBreaks(input.reports, input.decisions);
+  const checkpointsById = new Map(input.checkpoints.map(c => [c.checkpoint_id, c]));
+  /** Which tasks ran again after each resume (its decision id), for the resume's marker. */
+  const rerunAfter = new Map<number, string[]>();
   for (const t of input.tasks) {
-    const start = ms(t.created_at);
-    if (!Number.isFinite(start)) continue;
-    const open = !TERMINAL.has(t.status);
-    const end = open ? Math.max(now, start) : Math.max(ms(t.updated_at), start);
+    if (!Number.isFinite(ms(t.created_at))) continue;
     const cost = costs.tasks.get(t.task_id);
-    const detail = [
-      `Task ${visibleId(t.task_id)}`,
-      `${statusLabel(t.status)} · ${Math.round(t.percentage)}%`,
-      `${open ? 'running for' : 'took'} ${duration(end - start)}`,
-      ...(t.agent_id ? [`agent ${visibleId(t.agent_id)}`] : []),
-      ...(t.blockers.length && !TERMINAL.has(t.status) ? [`blocked by ${t.blockers.join(', ')}`] : []),
-      ...(cost ? [`cost ${formatCost(cost)}`] : []),
-    ];
-    bars.push({
-      key: `task:${t.task_id}`, kind: 'task', lane: laneOf(t.agent_id), row: 0, start, end, open, state: taskState(t),
-      label: short(t.description || visibleId(t.task_id), 80), detail, ref: { kind: 'task', id: t.task_id },
+    const label = short(t.description || visibleId(t.task_id), 80);
+    const segments = taskSegments(t, input.taskEvents?.get(t.task_id) ?? [], breaks, now);
+    segments.forEach((seg, i) => {
+      const current = i === segments.length - 1;
+      if (seg.part === 'rerun' && seg.after?.decision) {
+        const list = rerunAfter.get(seg.after.decision.id) ?? [];
+        if (!list.includes(t.task_id)) list.push(t.task_id);
+        rerunAfter.set(seg.after.decision.id, list);
+      }
+      const detail = [
+        `Task ${visibleId(t.task_id)}${seg.part === 'rerun' ? ' — ran again' : seg.part === 'continued' ? ' — went on' : ''}`,
+        `${statusLabel(seg.status)} · ${Math.round(seg.percentage)}%${seg.endedBy ? ` ${cutText(seg.endedBy)}` : ''}`,
+        ...(seg.after ? [afterText(seg)] : []),
+        `${seg.open ? 'running for' : seg.part === 'whole' ? 'took' : 'ran'} ${duration(seg.end - seg.start)}`,
+        ...(t.agent_id ? [`agent ${visibleId(t.agent_id)}`] : []),
+        ...(current && t.blockers.length && !TERMINAL.has(t.status) ? [`blocked by ${t.blockers.join(', ')}`] : []),
+        ...(current && cost ? [`cost ${formatCost(cost)}`] : []),
+      ];
+      bars.push({
+        // The current stretch keeps the task's key (what the sidebar reveals); earlier ones are numbered.
+        key: current ? `task:${t.task_id}` : `task:${t.task_id}~${i}`, kind: 'task', lane: laneOf(t.agent_id), row: 0,
+        start: seg.start, end: seg.end, open: seg.open, state: taskState(seg),
+        ...(seg.part !== 'whole' ? { part: seg.part } : {}),
+        label: seg.part === 'rerun' ? `↻ ${label}` : label, detail, ref: { kind: 'task', id: t.task_id },
+      });
     });
   }
 
@@ -151,9 +182,10 @@ export function buildTimeline(input: TimelineInput): TimelineModel {
     }
   }
 
+  const resumes = new Set(breaks.flatMap(b => (b.decision ? [b.decision.id] : [])));
   for (const d of input.decisions) {
     const t = ms(d.ts);
-    if (!Number.isFinite(t)) continue;
+    if (!Number.isFinite(t) || resumes.has(d.id)) continue;
     markers.push({
       key: `decision:${d.id}`, kind: 'decision', lane: d.agent_id ? laneOf(d.agent_id) : RUN_LANE, t,
       label: short(d.decision, 60),
@@ -195,21 +227,37 @@ export function buildTimeline(input: TimelineInput): TimelineModel {
     });
   }
 
-  for (const r of input.reports) {
-    if (r.trigger !== 'crash') continue;
-    const recovered = ms(r.created_at);
-    if (!Number.isFinite(recovered)) continue;
-    const last = ms(r.crash_frontier?.last_activity_at);
-    const crashAt = Number.isFinite(last) && last <= recovered ? last : recovered;
-    if (recovered > crashAt) outages.push({ start: crashAt, end: recovered, label: `down ${duration(recovered - crashAt)}` });
+  const forks: TimelineFork[] = [];
+  for (const b of breaks) {
+    if (b.kind === 'crash') {
+      const r = b.report!;
+      const known = Number.isFinite(ms(r.crash_frontier?.last_activity_at)) && b.start < b.end;
+      if (b.end > b.start) outages.push({ start: b.start, end: b.end, label: `down ${duration(b.end - b.start)}` });
+      markers.push({
+        key: `crash:${r.file}`, kind: 'crash', lane: RUN_LANE, t: b.start, label: 'Crash',
+        detail: [
+          'Crash: the engine stopped without closing',
+          known ? `down ${duration(b.end - b.start)}, from its last write to the recovery` : 'recovered at this moment',
+          `${r.incomplete_tasks.length} incomplete task${r.incomplete_tasks.length === 1 ? '' : 's'}: click to open the recovery report`,
+        ],
+        ref: { kind: 'report', file: r.file },
+      });
+      continue;
+    }
+    const d = b.decision!;
+    const parent = b.parentId !== undefined ? checkpointsById.get(b.parentId) : undefined;
+    const from = parent ? ms(parent.created_at) : NaN;
+    const again = rerunAfter.get(d.id) ?? [];
+    const key = `fork:${d.id}`;
+    forks.push({ key, from: Number.isFinite(from) && from <= b.start ? from : null, at: b.start });
     markers.push({
-      key: `crash:${r.file}`, kind: 'crash', lane: RUN_LANE, t: crashAt, label: 'Crash',
+      key, kind: 'fork', lane: RUN_LANE, t: b.start, label: b.parentId !== undefined ? `Resumed from #${b.parentId}` : 'Resumed',
       detail: [
-        'Crash: the engine stopped without closing',
-        Number.isFinite(last) ? `down ${duration(recovered - crashAt)}, from its last write to the recovery` : 'recovered at this moment',
-        `${r.incomplete_tasks.length} incomplete task${r.incomplete_tasks.length === 1 ? '' : 's'}: click to open the recovery report`,
+        `Resumed from ${parent ? checkpointTitle(parent) : b.parentId !== undefined ? `checkpoint #${b.parentId}` : 'a checkpoint'}${b.edited ? ', its state edited' : ''}`,
+        ...(b.forkId !== undefined ? [`recorded as fork #${b.forkId}; the history before it is kept`] : []),
+        again.length ? `ran again: ${again.slice(0, 8).map(visibleId).join(', ')}${again.length > 8 ? ` and ${again.length - 8} more` : ''}` : 'no task has run again since',
       ],
-      ref: { kind: 'report', file: r.file },
+      ref: b.forkId !== undefined ? { kind: 'checkpoint', id: b.forkId } : { kind: 'decision', id: d.id },
     });
   }
 
@@ -243,6 +291,7 @@ export function buildTimeline(input: TimelineInput): TimelineModel {
   }
 
   const times = [...bars.flatMap(b => [b.start, b.end]), ...markers.map(m => m.t), ...outages.flatMap(o => [o.start, o.end])];
+  const reruns = bars.filter(b => b.part === 'rerun').length;
   const start = times.length ? Math.min(...times) : now - 60_000;
   const end = Math.max(times.length ? Math.max(...times) : now, start + 1_000);
   // The newest run: walk back from the newest moment until a pause of RUN_GAP_MS. Bars count
@@ -261,11 +310,13 @@ export function buildTimeline(input: TimelineInput): TimelineModel {
     count(input.decisions.length, 'decision'), count(input.messages.length, 'message'), count(input.checkpoints.length, 'checkpoint'),
     ...(steps ? [count(steps, 'LangGraph step')] : []),
     ...(outages.length ? [count(outages.length, 'crash', 'crashes')] : []),
+    ...(forks.length ? [count(forks.length, 'resume')] : []),
+    ...(reruns ? [`${count(reruns, 'task')} ran again`] : []),
     ...(runCost ? [`cost ${formatCost(runCost)}`] : []),
   ].join(' · ');
   bars.sort((a, b) => a.start - b.start);
   markers.sort((a, b) => a.t - b.t);
-  return { start, end, runStart: Math.max(start, runStart), now, lanes, bars, markers, outages, summary, truncated: !!input.truncated };
+  return { start, end, runStart: Math.max(start, runStart), now, lanes, bars, markers, outages, forks, summary, truncated: !!input.truncated };
 }
 
 /** Reads everything the timeline draws from one engine. */
@@ -279,9 +330,17 @@ export async function readTimeline(engine: ContextEngineApi, prices: PriceTable,
   const checkpoints = engine.listCheckpoints(TIMELINE_LIMITS.checkpoints);
   const alerts = engine.getAlerts({ limit: TIMELINE_LIMITS.alerts });
   const langgraph = engine.langgraph.summaries(TIMELINE_LIMITS.langgraph);
+  const tasks = engine.getTasks();
+  const breaks = runBreaks(reports, decisions);
+  const taskEvents = new Map<string, TaskEvent[]>();
+  if (breaks.length) {
+    for (const t of tasks.filter(t => breaksCrossing(t, breaks, now).length).slice(0, TIMELINE_LIMITS.cutTasks)) {
+      taskEvents.set(t.task_id, engine.getTaskEvents(t.task_id, TIMELINE_LIMITS.taskEvents));
+    }
+  }
   const truncated = decisions.length >= TIMELINE_LIMITS.decisions || messages.length >= TIMELINE_LIMITS.messages
     || spans.length >= TIMELINE_LIMITS.spans || checkpoints.length >= TIMELINE_LIMITS.checkpoints || langgraph.length >= TIMELINE_LIMITS.langgraph;
   return buildTimeline({
-    now, tasks: engine.getTasks(), agents: engine.getAgents(), decisions, messages, spans, checkpoints, alerts, reports, prices, langgraph, truncated,
+    now, tasks, agents: engine.getAgents(), decisions, messages, spans, checkpoints, alerts, reports, prices, langgraph, taskEvents, truncated,
   });
 }

@@ -15,7 +15,7 @@ export type TimelineRef =
 
 /** `step`: a LangGraph step, from its parent checkpoint to the checkpoint it wrote. */
 export type BarKind = 'task' | 'span' | 'step';
-export type MarkerKind = 'decision' | 'message' | 'checkpoint' | 'alert' | 'crash';
+export type MarkerKind = 'decision' | 'message' | 'checkpoint' | 'alert' | 'crash' | 'fork';
 /** How a bar is coloured: the state of the task or span. */
 export type BarState = 'running' | 'done' | 'failed' | 'waiting' | 'blocked';
 
@@ -40,6 +40,11 @@ export interface TimelineBar {
   end: number;
   open: boolean;
   state: BarState;
+  /**
+   * A task cut by a crash or a resume: `before` what ran up to it; after it, `rerun` (resumed from a
+   * checkpoint, or started over) or `continued` (went on from where it was).
+   */
+  part?: 'before' | 'rerun' | 'continued';
   label: string;
   /** Hover and the details strip, one fact per line. */
   detail: string[];
@@ -63,6 +68,14 @@ export interface TimelineOutage {
   label: string;
 }
 
+/** A resume: the run went on from an earlier checkpoint (`from`, where it branched; null when not read) at `at`. */
+export interface TimelineFork {
+  /** The resume's marker. */
+  key: string;
+  from: number | null;
+  at: number;
+}
+
 export interface TimelineModel {
   /** Where the items begin and end (ms since the epoch); `end` is at least the newest item. */
   start: number;
@@ -74,6 +87,7 @@ export interface TimelineModel {
   bars: TimelineBar[];
   markers: TimelineMarker[];
   outages: TimelineOutage[];
+  forks: TimelineFork[];
   /** One line over the lanes: counts and the cost of the run. */
   summary: string;
   /** Something was left out for size (the newest are kept). */
@@ -98,4 +112,4 @@ export type TimelineToHost =
   /** An item was clicked (or Enter pressed on it): reveal it in the sidebar. */
   | { type: 'reveal'; ref: TimelineRef; key: string }
   /** After each draw: what is on screen (tests read it). */
-  | { type: 'rendered'; lanes: string[]; bars: number; markers: number; crashes: number; outages: number; selected: string | null; viewStart: number; viewEnd: number; width: number };
+  | { type: 'rendered'; lanes: string[]; bars: number; markers: number; crashes: number; outages: number; forks: number; reruns: number; selected: string | null; viewStart: number; viewEnd: number; width: number };

@@ -14,7 +14,7 @@ export function summarize(report: RecoveryReport): string {
   ].join(', ');
 }
 
-/** "Away about 14 s; 1 orchestrator reconnected; 26 spooled events taken in." */
+/** "Away about 14 s; 1 orchestrator reconnected; 20 spooled events taken in at restart, 6 more sent by orchestrators since." */
 export function returnSummary(report: RecoveryReport, since: SinceStart | undefined): string {
   const parts: string[] = [];
   const from = report.crash_frontier.last_activity_at;
@@ -23,10 +23,22 @@ export function returnSummary(report: RecoveryReport, since: SinceStart | undefi
   if (since) {
     const n = since.clients.length;
     parts.push(n === 0 ? 'no orchestrator has reported since' : `${count(n, 'orchestrator')} reconnected`);
-    const spooled = (since.spool_at_start?.accepted ?? 0) + since.spool_from_clients.accepted;
-    if (spooled > 0) parts.push(`${count(spooled, 'spooled event')} taken in`);
+    const spooled = spooledText(report, since);
+    if (spooled) parts.push(spooled);
   }
   return parts.join('; ');
+}
+
+/**
+ * Spooled events after the crash, counted as the report counts them: those the server took from
+ * the spool when it came back (the report's figure, and the log's), then, apart, those that
+ * orchestrators sent from their own spools as they reconnected, which the report predates.
+ */
+function spooledText(report: RecoveryReport, since: SinceStart): string {
+  const atRestart = report.spool_intake?.accepted ?? since.spool_at_start?.accepted ?? 0;
+  const fromClients = since.spool_from_clients.accepted;
+  if (atRestart > 0) return `${count(atRestart, 'spooled event')} taken in at restart${fromClients > 0 ? `, ${fromClients.toLocaleString('en-US')} more sent by orchestrators since` : ''}`;
+  return fromClients > 0 ? `${count(fromClients, 'spooled event')} sent by orchestrators since` : '';
 }
 
 /** The whole notification text. */

@@ -31,6 +31,7 @@ export abstract class SessionTree<N extends TreeNode> extends Disposable impleme
   private signatures = new Map<string, string>();
   private readonly nodes = new Map<string, N>();
   private readonly loading = new SerialQueue();
+  private queued = false;
   private _loaded = 0;
   private ticker: vscode.Disposable | undefined;
   /** Views that show ages ("20 s ago") set this: they reload on the age clock while visible. */
@@ -88,7 +89,14 @@ export abstract class SessionTree<N extends TreeNode> extends Disposable impleme
 
   update(batch: ChangeBatch): void {
     if (!batch.has(...this.kinds)) return;
-    this.loading.run(() => this.reload()).catch(err => {
+    // A load queued and not started yet will read what this batch changed: changes arriving faster
+    // than a load takes must not pile loads up.
+    if (this.queued) return;
+    this.queued = true;
+    this.loading.run(() => {
+      this.queued = false;
+      return this.reload();
+    }).catch(err => {
       this.log.error(`[views] ${this.constructor.name} failed to load: ${errorWithStack(err)}`);
     });
   }

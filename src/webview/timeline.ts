@@ -134,7 +134,22 @@ function draw(): void {
   }
   if (m.now >= view.start && m.now <= view.end) el('line', { x1: x(m.now), x2: x(m.now), y1: AXIS_H - 6, y2: total, class: 'now' }, plot);
 
+  // A resume: from the checkpoint the run branched at to the moment it went on from it.
+  let forks = 0;
+  const run = tops.get('run');
+  for (const f of m.forks) {
+    if (!run || f.from === null || f.at < view.start || f.from > view.end) continue;
+    const y = run.top + MARK_ROW / 2 + 1;
+    const x1 = x(f.from);
+    const x2 = x(f.at);
+    el('path', { d: `M${x1} ${y} C${x1} ${y + 16} ${x2} ${y + 16} ${x2} ${y}`, class: 'fork-arc' }, plot);
+    forks++;
+  }
+
+  // The stretches of one task cut by a crash or a resume, joined by a seam across the break.
+  const seams = new Map<string, { x: number; y: number }>();
   let bars = 0;
+  let reruns = 0;
   for (const b of m.bars) {
     if (b.end < view.start || b.start > view.end) continue;
     const lane = tops.get(b.lane);
@@ -142,7 +157,13 @@ function draw(): void {
     const x1 = x(b.start);
     const bw = Math.max(3, x(Math.max(b.end, b.start + MIN_SPAN_MS)) - x1);
     const y = lane.top + MARK_ROW + b.row * ROW;
-    const g = el('g', { class: `item bar ${b.kind} ${b.state}${b.open ? ' open' : ''}${b.key === selected ? ' selected' : ''}`, 'data-key': b.key }, plot);
+    const g = el('g', { class: `item bar ${b.kind} ${b.state}${b.part ? ` ${b.part}` : ''}${b.open ? ' open' : ''}${b.key === selected ? ' selected' : ''}`, 'data-key': b.key }, plot);
+    if (b.part && b.ref.kind === 'task') {
+      const prev = seams.get(b.ref.id);
+      if (prev && b.part !== 'before') el('line', { x1: prev.x, y1: prev.y, x2: x1, y2: y + ROW / 2, class: 'seam' }, plot);
+      seams.set(b.ref.id, { x: x1 + bw, y: y + ROW / 2 });
+      if (b.part === 'rerun') reruns++;
+    }
     el('rect', { x: x1, y: y + 2, width: bw, height: ROW - 5, rx: 3 }, g);
     const room = bw - 8;
     if (room > 24) el('text', { x: Math.max(x1, LABEL_W) + 4, y: y + 14, class: 'bar-label' }, g).textContent = fit(b.label, Math.min(room, x1 + bw - LABEL_W - 8), 6.6);
@@ -173,7 +194,7 @@ function draw(): void {
   range.textContent = `${moment(view.start, true)} – ${sameDayView ? clock(view.end, true) : moment(view.end, true)} · ${span(view.end - view.start)} shown${view.follow ? ' · following' : ''}`;
   showDetails();
   vscode.setState({ view, selected, folder: document.body.dataset.folder });
-  vscode.postMessage({ type: 'rendered', lanes: m.lanes.map(l => l.label), bars, markers, crashes, outages, selected, viewStart: view.start, viewEnd: view.end, width: w });
+  vscode.postMessage({ type: 'rendered', lanes: m.lanes.map(l => l.label), bars, markers, crashes, outages, forks, reruns, selected, viewStart: view.start, viewEnd: view.end, width: w });
 }
 
 function marker(g: SVGGElement, mk: TimelineMarker, px: number, cy: number, laneTop: number, total: number): void {
@@ -191,6 +212,11 @@ function marker(g: SVGGElement, mk: TimelineMarker, px: number, cy: number, lane
       break;
     case 'alert':
       el('path', { d: `M${px} ${cy - 7} L${px + 7} ${cy + 6} L${px - 7} ${cy + 6} Z` }, g);
+      break;
+    case 'fork':
+      el('line', { x1: px, x2: px, y1: laneTop, y2: total, class: 'rule' }, g);
+      // A branch: a stem and the arm that leaves it.
+      el('path', { d: `M${px} ${cy + 7} L${px} ${cy - 7} M${px} ${cy + 2} Q${px} ${cy - 3} ${px + 7} ${cy - 6}` }, g);
       break;
     case 'crash':
       el('line', { x1: px, x2: px, y1: AXIS_H, y2: total, class: 'rule' }, g);

@@ -58,6 +58,10 @@ export async function waitFor<T>(check: () => T | Promise<T>, what: string, time
 
 export const sleep = (ms: number) => new Promise<void>(r => setTimeout(r, ms));
 
+/** `p`, or a failure naming `what` after `ms`. */
+export const within = <T>(p: Promise<T>, ms: number, what: string): Promise<T> =>
+  Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms))]);
+
 /** Asks the driver for a screenshot of the workbench; resolves with the PNG path (none outside the driver). */
 export async function screenshot(name: string, timeoutMs = 20_000): Promise<string | undefined> {
   const out = process.env.HARNESS_OUT;

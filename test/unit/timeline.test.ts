@@ -8,10 +8,10 @@ import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { DEFAULT_PRICES } from '../../src/cost';
-import type { SpanInput } from '../../src/core/types';
+import type { CheckpointInfo, Decision, RecoveryReport, SpanInput, Task, TaskEvent, TaskStatus } from '../../src/core/types';
 import { buildTimeline, LANGGRAPH_LANE, readTimeline, RUN_LANE, UNASSIGNED_LANE } from '../../src/timeline/model';
 import type { ScriptCall } from './support/crashWriter';
-import { openEngine, tempDir } from './support/fixtures';
+import { FakeClock, openEngine, tempDir } from './support/fixtures';
 
 const WRITER = path.join(__dirname, 'support', 'crashWriter.js');
 
@@ -62,7 +62,10 @@ describe('run timeline model', function () {
       const tasks = m.bars.filter(b => b.kind === 'task');
       assert.deepStrictEqual(tasks.map(b => `${b.lane}/${b.ref.kind === 'task' && b.ref.id}/${b.state}`).sort(),
         ['coder/build/running', 'coder/fix/done', 'planner/plan/running', 'unassigned/orphan/waiting']);
-      assert.ok(tasks.find(b => b.label === 'Build it')!.open && !tasks.find(b => b.label === 'Fix the parser')!.open);
+      // Not heard of since the crash: drawn up to it, never across the outage.
+      const build = tasks.find(b => b.label === 'Build it')!;
+      assert.deepStrictEqual([build.open, build.part, build.end], [false, 'before', m.outages[0].start]);
+      assert.ok(!tasks.find(b => b.label === 'Fix the parser')!.open);
       // Spans sit below the lane's tasks; a tool call reads as its tool.
       const spans = m.bars.filter(b => b.kind === 'span');
       const planTaskRows = m.bars.filter(b => b.lane === 'planner' && b.kind === 'task').map(b => b.row);
@@ -87,6 +90,118 @@ describe('run timeline model', function () {
       assert.ok(m.lanes.find(l => l.key === 'planner')!.detail.endsWith(`$${price.toFixed(2)}`), m.lanes[1].detail);
       assert.match(m.summary, /^2 agents · 4 tasks · 2 spans · 1 decision · 1 message · \d+ checkpoints? · 1 crash · cost \$\d+\.\d\d$/);
       assert.ok(m.start <= Math.min(...m.bars.map(b => b.start)) && m.end >= Math.max(...m.bars.map(b => b.end)));
+    } finally {
+      await engine.close();
+    }
+  });
+
+  describe('after a crash and a resume', function () {
+    const now = Date.parse('2026-12-01T12:00:00Z');
+    const at = (minutesAgo: number) => new Date(now - minutesAgo * 60_000).toISOString();
+    const t = (minutesAgo: number) => now - minutesAgo * 60_000;
+    let nextEvent = 1;
+    /** A task with its updates: [minutes ago, status, percentage]. */
+    function task(id: string, updates: [number, TaskStatus, number][]): { task: Task; events: TaskEvent[] } {
+      const last = updates[updates.length - 1];
+      return {
+        task: { task_id: id, description: id, status: last[1], percentage: last[2], completed_subtasks: [], blockers: [], agent_id: 'coder', metadata: {}, created_at: at(updates[0][0]), updated_at: at(last[0]) },
+        events: updates.map(([m, status, percentage]) => ({ id: nextEvent++, ts: at(m), task_id: id, changes: { status, percentage } })),
+      };
+    }
+    // The engine's last write 10 minutes ago, the recovery 5 minutes ago.
+    const crash = { file: 'recovery_report_1.json', created_at: at(5), trigger: 'crash', incomplete_tasks: [], crash_frontier: { last_activity_at: at(10) } } as unknown as RecoveryReport;
+    const checkpoint = (id: number, minutesAgo: number, kind: CheckpointInfo['kind'], label: string | null, parent_id: number | null = null): CheckpointInfo =>
+      ({ checkpoint_id: id, created_at: at(minutesAgo), label, kind, snapshot_id: id, content_hash: '', size: 0, file: null, parent_id });
+    const resume = (minutesAgo: number, context: unknown): Decision =>
+      ({ id: 40, ts: at(minutesAgo), decision_type: 'resume', context, decision: 'Orchestrator resumed from checkpoint #7 (fork #9)', reasoning: '' } as Decision);
+    const build = (tasks: { task: Task; events: TaskEvent[] }[], decisions: Decision[] = [], checkpoints: CheckpointInfo[] = []) => buildTimeline({
+      now, tasks: tasks.map(x => x.task), agents: [], decisions, messages: [], spans: [], checkpoints, alerts: [], reports: [crash], prices: DEFAULT_PRICES,
+      taskEvents: new Map(tasks.map(x => [x.task.task_id, x.events])),
+    });
+    const barsOf = (m: ReturnType<typeof buildTimeline>, id: string) => m.bars.filter(b => b.ref.kind === 'task' && b.ref.id === id);
+    const noBarAcross = (m: ReturnType<typeof buildTimeline>) => {
+      for (const b of m.bars) for (const o of m.outages) assert.ok(b.end <= o.start || b.start >= o.end, `${b.key} spans the outage`);
+    };
+
+    it('draws the fork: where the run branched, the task cut at the crash, and its steps run again after the resume, drawn apart', () => {
+      const oauth = task('oauth', [[20, 'in_progress', 10], [15, 'in_progress', 40], [10, 'in_progress', 60], [3, 'in_progress', 40], [1, 'completed', 100]]);
+      const m = build([oauth], [resume(4, { resume_point_id: 1, checkpoint_id: 9, parent_id: 7, edited: false, by: 'orchestrator' })],
+        [checkpoint(7, 16, 'recovery', 'before-login'), checkpoint(9, 4.5, 'fork', 'fork of #7', 7)]);
+      const [before, again] = barsOf(m, 'oauth');
+      assert.deepStrictEqual(barsOf(m, 'oauth').map(b => [b.key, b.part, b.state, b.open]),
+        [['task:oauth~0', 'before', 'running', false], ['task:oauth', 'rerun', 'done', false]]);
+      // Up to the engine's last write, then from the first update after the resume.
+      assert.deepStrictEqual([before.start, before.end, again.start, again.end], [t(20), t(10), t(3), t(1)]);
+      assert.strictEqual(before.detail[1], 'in progress · 60% when the engine crashed');
+      assert.strictEqual(again.label, '↻ oauth');
+      assert.strictEqual(again.detail[0], 'Task oauth — ran again');
+      assert.ok(again.detail.includes('after the resume from checkpoint #7 (fork #9)'), again.detail.join(' | '));
+      noBarAcross(m);
+      // The resume is a marker of its own (its decision is not drawn twice), branching from #7.
+      const fork = m.markers.find(k => k.kind === 'fork')!;
+      assert.deepStrictEqual([fork.t, fork.label, fork.ref], [t(4), 'Resumed from #7', { kind: 'checkpoint', id: 9 }]);
+      assert.match(fork.detail[0], /^Resumed from .*before-login/);
+      assert.strictEqual(fork.detail.at(-1), 'ran again: oauth');
+      assert.strictEqual(m.markers.filter(k => k.kind === 'decision').length, 0);
+      assert.deepStrictEqual(m.forks, [{ key: fork.key, from: t(16), at: t(4) }]);
+      assert.match(m.summary, / · 1 crash · 1 resume · 1 task ran again$/);
+    });
+
+    it('after a crash alone: a task that went on, one that started over, one not heard of since, one done before it', () => {
+      const m = build([
+        task('went-on', [[20, 'in_progress', 20], [12, 'in_progress', 50], [3, 'in_progress', 70]]),
+        task('over', [[20, 'in_progress', 20], [11, 'in_progress', 80], [2, 'in_progress', 10]]),
+        task('silent', [[19, 'in_progress', 30], [14, 'in_progress', 45]]),
+        task('done', [[30, 'in_progress', 0], [25, 'completed', 100]]),
+        task('new', [[4, 'in_progress', 5]]),
+      ]);
+      const parts = (id: string) => barsOf(m, id).map(b => b.part ?? 'whole');
+      assert.deepStrictEqual(parts('went-on'), ['before', 'continued']);
+      assert.deepStrictEqual(parts('over'), ['before', 'rerun']);
+      assert.deepStrictEqual(parts('silent'), ['before']);
+      assert.deepStrictEqual(parts('done'), ['whole']);
+      assert.deepStrictEqual(parts('new'), ['whole']);
+      assert.ok(barsOf(m, 'went-on')[1].detail.includes('after the crash, from where it was'));
+      assert.ok(barsOf(m, 'over')[1].detail.includes('after the crash, starting over (it had reached 80%)'));
+      // Not heard of since the crash: drawn up to it, not across the outage to now.
+      const silent = barsOf(m, 'silent')[0];
+      assert.deepStrictEqual([silent.key, silent.end, silent.open], ['task:silent', t(10), false]);
+      assert.ok(barsOf(m, 'new')[0].open && barsOf(m, 'new')[0].end === now);
+      noBarAcross(m);
+      // Each task's stretches share its lane row where they fit, one after the other.
+      for (const id of ['went-on', 'over']) assert.ok(barsOf(m, id)[0].end <= barsOf(m, id)[1].start);
+    });
+
+    it('reads a resume decision of another shape as a resume with no fork to name', () => {
+      const m = build([task('x', [[20, 'in_progress', 10], [2, 'in_progress', 20]])], [resume(4, ['not', 'an', 'object'])]);
+      const fork = m.markers.find(k => k.kind === 'fork')!;
+      assert.deepStrictEqual([fork.label, fork.ref], ['Resumed', { kind: 'decision', id: 40 }]);
+      assert.deepStrictEqual(m.forks, [{ key: fork.key, from: null, at: t(4) }]);
+      assert.deepStrictEqual(barsOf(m, 'x').map(b => b.part), ['before', 'rerun']);
+    });
+  });
+
+  it('reads the updates of the tasks a resume cut from the engine', async () => {
+    const clock = new FakeClock();
+    const engine = await openEngine(tempDir(), { clock });
+    try {
+      await engine.updateTaskProgress('index', { description: 'Index the docs', status: 'in_progress', percentage: 30 });
+      const cp = await engine.checkpoint('half-way');
+      clock.advance(60_000);
+      await engine.updateTaskProgress('index', { percentage: 70 });
+      clock.advance(60_000);
+      await engine.setResumePoint({ checkpoint_id: cp.checkpoint_id });
+      clock.advance(60_000);
+      await engine.clearResumePoint('orchestrator');
+      clock.advance(60_000);
+      await engine.updateTaskProgress('index', { percentage: 40 });
+      const m = await readTimeline(engine, DEFAULT_PRICES, clock.now());
+      const bars = m.bars.filter(b => b.ref.kind === 'task' && b.ref.id === 'index');
+      assert.deepStrictEqual(bars.map(b => [b.part, (b.end - b.start) / 60_000]), [['before', 1], ['rerun', 0]]);
+      const fork = m.markers.find(k => k.kind === 'fork');
+      assert.ok(fork, JSON.stringify(m.markers.map(k => k.kind)));
+      assert.strictEqual(fork.label, `Resumed from #${cp.checkpoint_id}`);
+      assert.strictEqual(m.forks[0].from, Date.parse(cp.created_at));
     } finally {
       await engine.close();
     }

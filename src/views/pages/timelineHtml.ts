@@ -28,6 +28,8 @@ header .tools { display: flex; gap: 2px; }
 .legend .sw { display: inline-block; width: 18px; height: 9px; border-radius: 2px; margin-right: 4px; vertical-align: middle; }
 .sw.running { background: var(--vscode-charts-blue); } .sw.done { background: var(--vscode-charts-green); }
 .sw.failed { background: var(--vscode-charts-red); } .sw.blocked { background: var(--vscode-charts-yellow); }
+.sw.rerun { background: var(--vscode-charts-blue); outline: 2px solid var(--vscode-charts-orange); outline-offset: -2px; }
+.c-fork { color: var(--vscode-charts-orange); }
 .sw.waiting { background: transparent; border: 1px dashed var(--vscode-descriptionForeground); height: 7px; }
 .c-decision { color: var(--vscode-charts-purple); } .c-message { color: var(--vscode-charts-blue); }
 .c-checkpoint { color: var(--vscode-charts-green); } .c-alert { color: var(--vscode-editorWarning-foreground); } .c-crash { color: var(--vscode-charts-red); }
@@ -57,8 +59,12 @@ svg { display: block; user-select: none; font-family: var(--vscode-font-family);
 .bar.blocked rect { fill: var(--vscode-charts-yellow); stroke: var(--vscode-charts-yellow); }
 .bar.waiting rect { fill: transparent; stroke: var(--vscode-descriptionForeground); stroke-dasharray: 3 2; }
 .bar.open rect { stroke-dasharray: 4 2; }
+.bar.before rect { fill-opacity: .4; }
+.bar.rerun rect { stroke: var(--vscode-charts-orange); stroke-width: 2; }
+.seam { stroke: var(--vscode-descriptionForeground); stroke-dasharray: 1 3; opacity: .8; }
+.fork-arc { stroke: var(--vscode-charts-orange); stroke-width: 1.5; stroke-dasharray: 5 3; fill: none; }
 .bar-label { fill: var(--vscode-editor-background); font-size: 11px; pointer-events: none; }
-.bar.span .bar-label, .bar.step .bar-label, .bar.waiting .bar-label { fill: var(--vscode-foreground); }
+.bar.span .bar-label, .bar.step .bar-label, .bar.waiting .bar-label, .bar.before .bar-label { fill: var(--vscode-foreground); }
 .item:hover rect:not(.hit), .item.selected rect:not(.hit) { stroke: var(--vscode-focusBorder); stroke-width: 2; }
 .marker path, .marker circle { stroke: var(--vscode-editor-background); stroke-width: 1; }
 .marker.decision path { fill: var(--vscode-charts-purple); }
@@ -68,6 +74,7 @@ svg { display: block; user-select: none; font-family: var(--vscode-font-family);
 .marker.alert path { fill: var(--vscode-editorWarning-foreground); }
 .marker.crash line { stroke: var(--vscode-charts-red); stroke-width: 2; } .marker.crash .cross { stroke: var(--vscode-charts-red); stroke-width: 3; fill: none; }
 .marker.selected path, .marker.selected circle, .marker:hover path, .marker:hover circle { stroke: var(--vscode-focusBorder); stroke-width: 2; }
+.marker.fork path { fill: none; stroke: var(--vscode-charts-orange); stroke-width: 2.5; } .marker.fork line { stroke: var(--vscode-charts-orange); stroke-width: 2; opacity: .7; }
 .hit { fill: transparent; }
 `;
 
@@ -86,6 +93,8 @@ export function timelineHtml(o: TimelineHtmlOptions): SafeHtml {
     '<span class="c-checkpoint"><i class="codicon codicon-bookmark"></i>checkpoint</span>',
     '<span class="c-alert"><i class="codicon codicon-warning"></i>alert</span>',
     '<span class="c-crash"><i class="codicon codicon-debug-disconnect"></i>crash</span>',
+    '<span class="c-fork"><i class="codicon codicon-repo-forked"></i>resumed from a checkpoint</span>',
+    '<span><span class="sw rerun"></span>↻ ran again</span>',
   ].join(''));
   return html`<!DOCTYPE html>
 <html lang="en">

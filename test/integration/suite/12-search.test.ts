@@ -25,6 +25,12 @@ describe('Search Context', function () {
     assert.strictEqual(path.posix.basename(uri.path), `Decision #${results[0].id} — Сообщить о сбое базы данных.json`);
   });
 
+  it('finds other forms of a word: "ошибки" finds "Ошибка"', async function () {
+    await api.logDecision({ decision_type: 'escalation', context: null, decision: 'Ошибка подключения к очереди', reasoning: 'брокер недоступен' });
+    const results = await vscode.commands.executeCommand<SearchResult[]>('jarvis.search', 'ошибки очереди');
+    assert.deepStrictEqual(results.map(r => [r.kind, r.title]), [['decision', 'Ошибка подключения к очереди']]);
+  });
+
   it('finds tasks and agents too', async function () {
     await api.updateTaskProgress('search-task', { description: 'Datenbankmigration vorbereiten', status: 'pending', percentage: 0 });
     const results = await vscode.commands.executeCommand<SearchResult[]>('jarvis.search', 'migration');

@@ -8,7 +8,7 @@ import initSqlJs, { type Database } from 'sql.js';
 import type { ContextEngine } from '../../../src/core';
 import { ARCHIVE_DIR, DB_FILE } from '../../../src/core/fileNames';
 import { Store } from '../../../src/core/store';
-import { fold, indexTerms, LONG_RUN, matchQuery, queryTerms } from '../../../src/core/searchText';
+import { fold, indexTerms, LONG_RUN, matchAt, matchQuery, queryTerms, stemOf } from '../../../src/core/searchText';
 import { indexStep, matchIds } from '../../../src/core/searchIndex';
 import type { BatchEvent } from '../../../src/core/types';
 import { search } from '../../../src/server/search';
@@ -89,8 +89,47 @@ describe('core: search index', function () {
     assert.ok(indexTerms('Datenbankverbindungsfehler').split(' ').includes('verbindungsf'));
     assert.deepStrictEqual(indexTerms('接続を'), '接続を 続を を');
     assert.strictEqual(indexTerms('Failed 12345'), 'failed 12345', 'short words are stored whole');
-    assert.strictEqual(matchQuery(queryTerms('Verbindung, a')), 'verbindung*', 'pieces of one or two characters are left to the check');
+    assert.strictEqual(matchQuery(queryTerms('Verbindung, a')), 'verbind*', 'pieces of one or two characters are left to the check');
     assert.strictEqual(matchQuery(queryTerms('接')), '接*');
+  });
+
+  it('a word finds its other forms through the index: Cyrillic, accents, any case; not words that merely contain its stem', async () => {
+    assert.strictEqual(stemOf('ошибки'), 'ошиб');
+    assert.strictEqual(stemOf('connection'), 'connect');
+    assert.strictEqual(stemOf('tasks'), 'task');
+    for (const kept of ['data', 'café', 'error404', 'データベース']) assert.strictEqual(stemOf(fold(kept)), undefined, kept);
+    const texts = [
+      'Ошибка соединения с базой', // 1
+      'ОШИБОК больше нет', // 2
+      'Надел ошейник на собаку', // 3
+      'Re\u0301seau indisponible', // 4: decomposed accent
+      'Failure of the nightly job', // 5
+      'A terror of a bug', // 6
+      'The date is fixed', // 7
+      'безошибочный план', // 8: the stem inside a word, not at its start
+    ];
+    const s = Store.open(await sql(), undefined);
+    try {
+      s.exec('BEGIN');
+      texts.forEach((text, i) => s.applyOp({ o: 'decision', t: 0, id: i + 1, d: { decision_type: 'x', context: null, decision: text, reasoning: '' } }));
+      while (indexStep(s, 128));
+      s.exec('COMMIT');
+      // What the index returns, then what the check keeps: the path search takes.
+      const found = (q: string) => {
+        const terms = queryTerms(q);
+        return matchIds(s, 'decision', matchQuery(terms)!, 100)
+          .filter(id => terms.every(t => matchAt(fold(texts[id - 1]), t) >= 0)).sort((a, b) => a - b);
+      };
+      assert.deepStrictEqual(found('ошибки'), [1, 2]);
+      assert.deepStrictEqual(found('ОШИБКА'), [1, 2]);
+      assert.deepStrictEqual(found('réseaux'), [4]);
+      assert.deepStrictEqual(found('failed job'), [5]);
+      assert.deepStrictEqual(found('errors'), [], '"erro" inside "terror" is no form of "errors"');
+      assert.deepStrictEqual(found('data'), [], 'a short word is matched as it is');
+      assert.deepStrictEqual(found('ошибочный'), [8], 'the word itself still matches inside a longer one');
+    } finally {
+      s.close();
+    }
   });
 
   it('finds a live match older than the newest 10 000 decisions, and a message among 10 000 newer', async () => {

@@ -20,8 +20,22 @@ const since = (over: Partial<SinceStart> = {}): SinceStart => ({
 describe('crash notification', function () {
   it('says how long the server was away, who reconnected and how many spooled events were taken in', function () {
     assert.strictEqual(crashNotice(report(), since()),
-      'Jarvis Context recovered from a crash: away about 14 s; 1 orchestrator reconnected; 26 spooled events taken in. ' +
+      'Jarvis Context recovered from a crash: away about 14 s; 1 orchestrator reconnected; 20 spooled events taken in at restart, 6 more sent by orchestrators since. ' +
       '2 incomplete tasks, 0 stale agents, 1 journal record replayed.');
+  });
+
+  it('gives the spool the figure the report and the log give, and what orchestrators sent afterwards apart', function () {
+    // The report (and the log's "[spool] took in 207") count what the server took from the spool
+    // files on its way back; orchestrators then send what they spooled after it had read them.
+    const r = report({ spool_intake: { accepted: 207, duplicates: 0, rejected: 0, unreadable_lines: 0 } });
+    const s = since({ spool_at_start: { accepted: 207, duplicates: 0, rejected: 0, unreadable_lines: 0 }, spool_from_clients: { accepted: 2, duplicates: 207 } });
+    const text = crashNotice(r, s);
+    assert.match(text, /; 207 spooled events taken in at restart, 2 more sent by orchestrators since\. /);
+    assert.doesNotMatch(text, /209/);
+    assert.strictEqual(returnSummary(r, since({ spool_at_start: r.spool_intake!, spool_from_clients: { accepted: 0, duplicates: 3 } })).split('; ')[2],
+      '207 spooled events taken in at restart');
+    assert.strictEqual(returnSummary(report({ spool_intake: null }), since({ spool_at_start: null, spool_from_clients: { accepted: 1, duplicates: 0 } })).split('; ')[2],
+      '1 spooled event sent by orchestrators since');
   });
 
   it('says so when no orchestrator has come back, and leaves out what it cannot know', function () {
