@@ -4,6 +4,7 @@ import { ENGINE_SETTINGS, LIVE_ENGINE_SETTINGS, readConfig, SERVER_SETTINGS, SET
 import { CONTEXT_KEYS, setContextKey } from './contextKeys';
 import { Disposable } from './lifecycle';
 import { type SessionDeps, WorkspaceSession } from './session';
+import { cliStoreIn } from './storage';
 
 export type SessionsDeps = Omit<SessionDeps, 'terminalEnv' | 'folderCount'> & {
   env: vscode.GlobalEnvironmentVariableCollection;
@@ -34,7 +35,7 @@ export class Sessions extends Disposable {
     this._register(vscode.workspace.onDidGrantWorkspaceTrust(() => {
       for (const s of this.all) {
         const config = readConfig(s.folder);
-        if (config.contextPath || config.teamProject) void s.reopen(config);
+        if (config.contextPath || config.teamProject || cliStoreIn(s.folder)) void s.reopen(config);
       }
     }));
   }
