@@ -52,7 +52,7 @@ const PARTS_OF: Record<ChangeKind, Part[]> = {
  */
 export async function findHoldingServer(folder: string, timeoutMs = 3_000): Promise<Endpoint | undefined> {
   const endpoint = readEndpoint(folder);
-  if (!endpoint || endpoint.pid === process.pid || !isProcessAlive(endpoint.pid)) return undefined;
+  if (!endpoint || !isProcessAlive(endpoint.pid)) return undefined;
   try {
     const r = await new RemoteServer(endpoint).request('GET', '/status', undefined, timeoutMs);
     return r.status === 200 && isObject(r.body) ? endpoint : undefined;
