@@ -4,7 +4,8 @@ import { ENGINE_SETTINGS, LIVE_ENGINE_SETTINGS, readConfig, SERVER_SETTINGS, SET
 import { CONTEXT_KEYS, setContextKey } from './contextKeys';
 import { Disposable } from './lifecycle';
 import { type SessionDeps, WorkspaceSession } from './session';
-import { cliStoreIn } from './storage';
+import { CLI_STORE, cliStoreIn } from './storage';
+import { ENDPOINT_FILE } from '../server/endpointFile';
 
 export type SessionsDeps = Omit<SessionDeps, 'terminalEnv' | 'folderCount'> & {
   env: vscode.GlobalEnvironmentVariableCollection;
@@ -82,7 +83,10 @@ export class Sessions extends Disposable {
         terminalEnv: folders.length > 1 ? this.deps.env.getScoped({ workspaceFolder: folder }) : this.deps.env,
       });
       this.byKey.set(session.key, session);
-      this.subscriptions.set(session.key, session.onDidChange(batch => this._onDidChange.fire({ session, batch })));
+      this.subscriptions.set(session.key, vscode.Disposable.from(
+        session.onDidChange(batch => this._onDidChange.fire({ session, batch })),
+        this.watchCliStore(session),
+      ));
       starting.push(session.start(readConfig(folder)));
     }
     if (!this._current || !this.byKey.has(this._current.key)) {
@@ -91,6 +95,20 @@ export class Sessions extends Disposable {
     }
     setContextKey(CONTEXT_KEYS.state, this._current ? this._current.state : 'noFolder');
     await Promise.all([...closing, ...starting]);
+  }
+
+  /**
+   * `jarvis-context serve` started in the folder after the session opened: the store the README
+   * sets up is there now, so the session shows it (attaching to that server) instead of its own.
+   */
+  private watchCliStore(session: WorkspaceSession): vscode.Disposable {
+    const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(session.folder, `${CLI_STORE}/${ENDPOINT_FILE}`), false, true, true);
+    watcher.onDidCreate(() => {
+      const config = readConfig(session.folder);
+      const store = vscode.workspace.isTrusted && !config.contextPath ? cliStoreIn(session.folder) : undefined;
+      if (store && session.storagePath !== store) void session.reopen(config);
+    });
+    return watcher;
   }
 
   private onConfigChange(e: vscode.ConfigurationChangeEvent): void {

@@ -32,10 +32,13 @@ export function storageFolderFor(
   return path.join(storageUri.fsPath, `${safe}-${hash}`);
 }
 
+/** The CLI's default store, relative to the folder it runs in. */
+export const CLI_STORE = path.posix.normalize(DEFAULTS.cliContextPath);
+
 /** The CLI's default store (`./memory/context/jarvis` run from the folder) when the folder holds one. */
 export function cliStoreIn(folder: vscode.WorkspaceFolder): string | undefined {
   if (folder.uri.scheme !== 'file') return undefined;
-  const store = path.resolve(folder.uri.fsPath, DEFAULTS.cliContextPath);
+  const store = path.resolve(folder.uri.fsPath, CLI_STORE);
   try {
     return fs.statSync(store).isDirectory() ? store : undefined;
   } catch {

@@ -7,6 +7,7 @@ import * as http from 'http';
 import type { AddressInfo } from 'net';
 import * as path from 'path';
 import type { ContextEngine } from '../../../src/core/engine';
+import type { ContextEngineApi } from '../../../src/core/engineApi';
 import type { ChangeEvent } from '../../../src/core/types';
 import { findHoldingServer, NotOfferedError, RemoteEngine } from '../../../src/host/remoteEngine';
 import { ENDPOINT_FILE, type Endpoint } from '../../../src/server/endpointFile';
@@ -92,9 +93,10 @@ describe('remote engine: a store held by another server', function () {
 
     it('a bad write is the server\'s readable refusal, and what the API does not offer says so', async () => {
       await assert.rejects(remote.updateTaskProgress('t', { percentage: 250 }), /400.*percentage/);
-      await assert.rejects(remote.searchHistory('x'), (e: Error) => e instanceof NotOfferedError && e.message.includes(server.url) && /opens the store itself/.test(e.message));
+      const api: ContextEngineApi = remote; // as the views and commands call it
+      await assert.rejects(api.searchHistory('x'), (e: Error) => e instanceof NotOfferedError && e.message.includes(server.url) && /opens the store itself/.test(e.message));
       await assert.rejects(remote.exportAll(), NotOfferedError);
-      assert.throws(() => remote.getTaskEvents('oauth'), NotOfferedError);
+      assert.throws(() => api.getTaskEvents('oauth'), NotOfferedError);
       assert.deepStrictEqual(remote.langgraph.summaries(10), [], 'the Checkpoints view still draws');
       assert.strictEqual(await remote.getCheckpointSnapshot(999), undefined, '404 is "none"');
       assert.strictEqual(await remote.dismissAlert(999), undefined);
