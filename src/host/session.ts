@@ -289,7 +289,7 @@ export class WorkspaceSession extends Disposable {
     await team?.close().catch(err => this.log.error(`stopping team replication failed: ${errorText(err)}`));
     try {
       await engine.close();
-      this.log.info(`engine closed on ${engine.folder}`);
+      this.log.info(engine instanceof RemoteEngine ? `detached from the server at ${engine.url}` : `engine closed on ${engine.folder}`);
     } catch (err) {
       this.log.error(`closing the engine failed: ${errorWithStack(err)}`);
     }

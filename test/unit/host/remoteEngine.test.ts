@@ -144,6 +144,30 @@ describe('remote engine: a store held by another server', function () {
       }
     });
 
+    it('sees `jarvis-context serve` stopped with SIGTERM go away too, and the store it leaves is no crash', async () => {
+      const dir = tempDir();
+      const serve = await startServe(dir);
+      try {
+        const remote = await RemoteEngine.connect(dir, (await findHoldingServer(dir))!, new MemoryLogger());
+        let gone = false;
+        remote.onDidGoAway(() => (gone = true));
+        await remote.updateTaskProgress('t1', { status: 'completed', percentage: 100 });
+        serve.child.kill('SIGTERM');
+        await waitFor('gone', async () => gone);
+        await serve.exited;
+        assert.strictEqual(fs.existsSync(path.join(dir, ENDPOINT_FILE)), false, 'a clean stop removes endpoint.json');
+        const engine = await openEngine(dir);
+        try {
+          assert.strictEqual(engine.recoveryReport, undefined, 'a clean exit is not reported as a crash');
+          assert.strictEqual(engine.getTask('t1')?.status, 'completed');
+        } finally {
+          await engine.close();
+        }
+      } finally {
+        serve.child.kill('SIGKILL');
+      }
+    });
+
     it('refuses endpoint.json files a server of ours does not write', async () => {
       const dir = tempDir();
       const engine = await openEngine(dir);
