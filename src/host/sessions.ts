@@ -7,6 +7,9 @@ import { type SessionDeps, WorkspaceSession } from './session';
 import { CLI_STORE, cliStoreIn } from './storage';
 import { ENDPOINT_FILE } from '../server/endpointFile';
 
+/** How often a folder is looked at for a CLI store that appeared (one stat a folder). */
+const CLI_STORE_LOOK_MS = 3_000;
+
 export type SessionsDeps = Omit<SessionDeps, 'terminalEnv' | 'folderCount'> & {
   env: vscode.GlobalEnvironmentVariableCollection;
 };
@@ -100,15 +103,23 @@ export class Sessions extends Disposable {
   /**
    * `jarvis-context serve` started in the folder after the session opened: the store the README
    * sets up is there now, so the session shows it (attaching to that server) instead of its own.
+   * The file watcher says so at once; a look every few seconds covers a watcher that missed it
+   * (the workbench restarts its watcher process after a failure, losing what it was asked).
    */
   private watchCliStore(session: WorkspaceSession): vscode.Disposable {
-    const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(session.folder, `${CLI_STORE}/${ENDPOINT_FILE}`), false, true, true);
-    watcher.onDidCreate(() => {
+    let reopening = false;
+    const check = (): void => {
+      if (reopening || session.state === 'starting' || session.state === 'closed') return;
       const config = readConfig(session.folder);
       const store = vscode.workspace.isTrusted && !config.contextPath ? cliStoreIn(session.folder) : undefined;
-      if (store && session.storagePath !== store) void session.reopen(config);
-    });
-    return watcher;
+      if (!store || session.storagePath === store) return;
+      reopening = true;
+      void session.reopen(config).finally(() => (reopening = false));
+    };
+    const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(session.folder, `${CLI_STORE}/${ENDPOINT_FILE}`), false, true, true);
+    watcher.onDidCreate(check);
+    const timer = setInterval(check, CLI_STORE_LOOK_MS);
+    return vscode.Disposable.from(watcher, { dispose: () => clearInterval(timer) });
   }
 
   private onConfigChange(e: vscode.ConfigurationChangeEvent): void {

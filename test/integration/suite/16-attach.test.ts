@@ -98,6 +98,8 @@ describe('a folder holding the store jarvis-context serve sets up', function () 
     fs.writeFileSync(harnessFile('attach-latency.txt'), `attached: write → Tasks view p50 ${ms[9]!.toFixed(0)} ms, p95 ${ms[18]!.toFixed(0)} ms, max ${ms[19]!.toFixed(0)} ms\n`);
     assert.ok(ms[18]! < 1000, `write → Tasks view p95 ${ms[18]!.toFixed(0)} ms`);
 
+    // The sidebar beside the page: the CLI's agent and tasks as drawn from the attached store.
+    await vscode.commands.executeCommand('workbench.view.extension.jarvis');
     await vscode.commands.executeCommand(COMMANDS.showStatus);
     const pages = (api.testing as unknown as { pages: Pages }).pages;
     const page = await waitFor(() => pages.open.statuses[0], 'the status page');
