@@ -105,9 +105,16 @@ export class RemoteEngine implements ContextEngineApi {
 
   /** Reads what the views need, then follows GET /stream. Rejects when the server does not answer as ours does. */
   static async connect(folder: string, endpoint: Endpoint, log: Logger): Promise<RemoteEngine> {
-    const engine = new RemoteEngine(folder, endpoint, await readAll(new RemoteServer(endpoint)), log);
-    engine.follow();
-    return engine;
+    // The stream first: a change made while the cache is read is then in both, never in neither.
+    const stream = await openStream(endpoint);
+    try {
+      const engine = new RemoteEngine(folder, endpoint, await readAll(new RemoteServer(endpoint)), log);
+      engine.consume(stream);
+      return engine;
+    } catch (err) {
+      stream.req.destroy();
+      throw err;
+    }
   }
 
   get url(): string {
@@ -135,26 +142,21 @@ export class RemoteEngine implements ContextEngineApi {
 
   // --- the stream and the cache ---
 
+  /** Follows the stream again after a dropped connection; what changed meanwhile is read again. */
   private follow(): void {
-    const url = new URL(this.endpoint.url + '/stream');
-    const req = http.get(url, { headers: { Authorization: `Bearer ${this.endpoint.token}`, Accept: 'text/event-stream' } }, res => {
-      if (res.statusCode !== 200) {
-        res.resume();
-        req.destroy(new Error(`GET /stream answered ${res.statusCode}`));
+    openStream(this.endpoint).then(stream => {
+      if (this.closed) {
+        stream.req.destroy();
         return;
       }
-      res.setEncoding('utf8');
-      let buffer = '';
-      res.on('data', (chunk: string) => {
-        buffer += chunk;
-        let end: number;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
-          this.onEvent(buffer.slice(0, end));
-          buffer = buffer.slice(end + 2);
-        }
-        if (buffer.length > MAX_EVENT_BYTES) req.destroy(new Error('an event of GET /stream is over 1 MiB'));
-      });
+      this.consume(stream);
+      this.changed(ALL_PARTS, { kind: 'recovery', ids: [], at: new Date().toISOString() });
+    }, err => {
+      if (!this.closed) void this.streamEnded(errorText(err));
     });
+  }
+
+  private consume({ req, res }: OpenStream): void {
     this.stream = req;
     let ended = false;
     const end = (why: string): void => {
@@ -164,6 +166,19 @@ export class RemoteEngine implements ContextEngineApi {
     };
     req.on('error', err => end(errorText(err)));
     req.on('close', () => end('the stream closed'));
+    res.on('close', () => end('the stream closed'));
+    if (req.destroyed || res.destroyed) end('the stream closed');
+    res.setEncoding('utf8');
+    let buffer = '';
+    res.on('data', (chunk: string) => {
+      buffer += chunk;
+      let at: number;
+      while ((at = buffer.indexOf('\n\n')) >= 0) {
+        this.onEvent(buffer.slice(0, at));
+        buffer = buffer.slice(at + 2);
+      }
+      if (buffer.length > MAX_EVENT_BYTES) req.destroy(new Error('an event of GET /stream is over 1 MiB'));
+    });
   }
 
   private onEvent(block: string): void {
@@ -241,7 +256,6 @@ export class RemoteEngine implements ContextEngineApi {
     if (alive) {
       this.log.info(`[remote] GET /stream ended (${why}); following it again`);
       this.follow();
-      this.changed(ALL_PARTS, { kind: 'recovery', ids: [], at: new Date().toISOString() });
       return;
     }
     this.log.info(`[remote] the server at ${this.endpoint.url} (pid ${this.endpoint.pid}) has gone away (${why})`);
@@ -513,6 +527,32 @@ async function readResume(server: RemoteServer): Promise<ResumePointInfo | undef
   if (r.status !== 200 || !isResumePoint(r.body)) throw new Error(`GET /resume-point answered ${r.status}`);
   const { resume_point_id, checkpoint_id, parent_id, edited, created_at, label, cleared_at, cleared_by } = r.body;
   return { resume_point_id, checkpoint_id, parent_id, edited: edited === true, created_at, label: str(label) ? label : null, cleared_at: cleared_at ?? null, cleared_by: cleared_by ?? null };
+}
+
+interface OpenStream {
+  req: http.ClientRequest;
+  res: http.IncomingMessage;
+}
+
+/** GET /stream, resolved once the server answered 200 (it then sends every change from that moment on). */
+function openStream(endpoint: Endpoint): Promise<OpenStream> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(new URL(endpoint.url + '/stream'), {
+      headers: { Authorization: `Bearer ${endpoint.token}`, Accept: 'text/event-stream' }, timeout: READ_TIMEOUT_MS,
+    }, res => {
+      if (res.statusCode !== 200) {
+        res.resume();
+        req.destroy();
+        reject(new Error(`GET /stream answered ${res.statusCode}`));
+        return;
+      }
+      // Quiet between heartbeats: only the answer's start had a deadline.
+      req.setTimeout(0);
+      resolve({ req, res });
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET /stream: no answer within ${READ_TIMEOUT_MS} ms`)));
+    req.on('error', reject);
+  });
 }
 
 async function readAll(server: RemoteServer): Promise<Cache> {

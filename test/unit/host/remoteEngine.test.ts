@@ -207,6 +207,8 @@ describe('remote engine: a store held by another server', function () {
     let url: string;
     let stream: http.ServerResponse | undefined;
     const answers: Record<string, unknown> = {};
+    /** Answers a read in place of `answers` (to act between the stream opening and the reads). */
+    let hooks: Record<string, () => unknown> = {};
 
     beforeEach(async () => {
       const status = { session_id: 's', started_at: '2026-01-01T00:00:00Z', storage_path: '/x', counts: { agents: 0, tasks: 0, decisions: 0, messages: 0, snapshots: 0 }, persistence: 'ok' };
@@ -224,7 +226,7 @@ describe('remote engine: a store held by another server', function () {
           stream = res;
           return;
         }
-        const body = answers[route];
+        const body = hooks[route] ? hooks[route]!() : answers[route];
         res.writeHead(body === undefined ? 404 : 200, { 'Content-Type': 'application/json' });
         res.end(JSON.stringify(body ?? { error: { code: 'not_found', message: 'none' } }));
       });
@@ -233,6 +235,7 @@ describe('remote engine: a store held by another server', function () {
     });
 
     afterEach(async () => {
+      hooks = {};
       stream?.destroy();
       fake.closeAllConnections();
       await new Promise(r => fake.close(r));
@@ -242,6 +245,24 @@ describe('remote engine: a store held by another server', function () {
       const remote = await RemoteEngine.connect('/x', { url, token: 't', pid: process.pid }, new MemoryLogger());
       try {
         assert.deepStrictEqual(remote.getAgents().map(a => a.agent_id), ['ok']);
+      } finally {
+        await remote.close();
+      }
+    });
+
+    it('a change made while the cache is being read is not lost: the stream is open before the reads', async () => {
+      const late = { task_id: 'late', status: 'in_progress', percentage: 5, updated_at: '2026-01-01T00:00:00Z', blockers: [], completed_subtasks: [] };
+      hooks['/task-progress'] = () => {
+        delete hooks['/task-progress'];
+        const stale = answers['/task-progress'];
+        answers['/task-progress'] = { tasks: [late] };
+        assert.ok(stream, 'the stream is open when the tasks are read');
+        stream.write('event: change\ndata: {"kind":"task","ids":["late"],"at":"2026-01-01T00:00:00Z"}\n\n');
+        return stale;
+      };
+      const remote = await RemoteEngine.connect('/x', { url, token: 't', pid: process.pid }, new MemoryLogger());
+      try {
+        await waitFor('the late task in the cache', async () => remote.getTask('late'), 5_000);
       } finally {
         await remote.close();
       }
