@@ -116,7 +116,7 @@ describe('a folder holding the store jarvis-context serve sets up', function () 
     cli!.child.kill('SIGKILL');
     await cli!.exited;
 
-    await waitFor(() => session.holder?.kind === 'own' && session.state === 'ready', 'the session holding the store itself', 30_000);
+    await waitFor(() => session.holder?.kind === 'own' && session.state === 'ready' && session.server, 'the session holding the store itself, with its server', 30_000);
     const engine = session.engine!;
     assert.strictEqual(engine.folder, store);
     assert.ok(engine.recoveryReport, 'the kill was a crash, recovered');
