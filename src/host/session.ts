@@ -162,12 +162,12 @@ export class WorkspaceSession extends Disposable {
   /**
    * Attaches to the live server holding the store, or opens it here when none does. A store held
    * without a server to attach to (one starting, or closing after its server) is waited for.
-   * False when the session was closed meanwhile.
+   * False when the session was disposed meanwhile (the window is closing).
    */
   private async openOrAttach(folder: string, config: JarvisConfig): Promise<boolean> {
     const deadline = Date.now() + HELD_WAIT_MS;
     for (;;) {
-      if (this._state === 'closed') return false;
+      if (this.isDisposed) return false;
       const endpoint = await findHoldingServer(folder);
       if (endpoint) {
         try {
@@ -198,7 +198,8 @@ export class WorkspaceSession extends Disposable {
     const gone = remote.onDidGoAway(() => void this.takeOver(remote));
     this.engineSubscription = { dispose: () => { changes.dispose(); gone.dispose(); } };
     this._state = 'ready';
-    this.log.info(`attached to the server at ${url} (pid ${pid}) holding ${remote.folder}`);
+    this.log.info(`attached to the server at ${url} (pid ${pid}) holding ${remote.folder}; ` +
+      'its own settings apply (checkpoint interval, staleness, alerts), not this window\'s');
   }
 
   /** The server that held the store went away: open it here (recovering it when it crashed). */
