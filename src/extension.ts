@@ -76,7 +76,7 @@ class JarvisExtension extends Disposable {
         startServer: options => {
           // The same port and token take OpenTelemetry traces (POST /v1/traces).
           const token = options.token ?? loadOrCreateToken(options.engine.folder, options.logger);
-          return JarvisServer.start({ ...options, token, mounts: otlpMounts({ engine: options.engine, token, logger: options.logger }) });
+          return JarvisServer.start({ ...options, token, holder: 'VS Code', mounts: otlpMounts({ engine: options.engine, token, logger: options.logger }) });
         },
         logger: component => channelLogger(this.log, component),
         env: context.environmentVariableCollection,

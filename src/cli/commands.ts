@@ -7,7 +7,7 @@ import { configFromEnv, DEFAULTS } from '../core/config';
 import { ContextEngine } from '../core/engine';
 import type { Logger } from '../core/ports';
 import { writeFileAtomicSync } from '../core/atomicFile';
-import { ValidationError } from '../core/errors';
+import { SecondWriterError, ValidationError } from '../core/errors';
 import { errorText } from '../core/errorText';
 import type { RecoveryReport } from '../core/types';
 import { checkCleanupDays, checkLabel } from '../core/validate';
@@ -107,6 +107,15 @@ async function withTarget<T>(
   } finally {
     await engine.close();
   }
+}
+
+/** Who holds the folder, said so the user knows where to look (VS Code's window, another terminal). */
+async function heldBy(folder: string, e: SecondWriterError): Promise<Error> {
+  const server = await findServer(folder);
+  if (!server) return e;
+  const { url, pid, holder } = server.endpoint;
+  return new CliError(`${holder === 'VS Code' ? 'VS Code\'s server' : 'the server'} at ${url} (pid ${pid}) holds ${folder}. ` +
+    `Clients and the other commands use it as it is; to serve from here, stop it first${holder === 'VS Code' ? ' (close the folder in VS Code)' : ''}.`);
 }
 
 interface WatchdogFlags {
@@ -215,7 +224,7 @@ const commands: Record<string, Command> = {
         // One token for the REST API and OTLP's POST /v1/traces on the same port.
         const token = loadOrCreateToken(engine.folder, ctx.logger);
         server = await JarvisServer.start({
-          engine, port, token, logger: ctx.logger, mounts: otlpMounts({ engine, token, logger: ctx.logger }),
+          engine, port, token, logger: ctx.logger, mounts: otlpMounts({ engine, token, logger: ctx.logger }), holder: 'jarvis-context serve',
           ...(team ? { team } : {}),
         });
       } catch (e) {
@@ -223,7 +232,7 @@ const commands: Record<string, Command> = {
         process.off('SIGTERM', onTerm);
         await team?.close();
         await engine?.close();
-        throw e;
+        throw e instanceof SecondWriterError ? await heldBy(ctx.folder, e) : e;
       }
       if (teamConfig) ctx.io.out(`team mode: project ${teamConfig.project}, database ${redactUrl(teamConfig.databaseUrl)}, schema ${teamConfig.schema}\n`);
       if (engine.recoveryReport) ctx.io.err(`Recovered from a crash of the last writer; report: ${engine.recoveryReport.file}\n`);

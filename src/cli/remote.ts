@@ -19,6 +19,9 @@ export function isProcessAlive(pid: number): boolean {
   }
 }
 
+/** An answer larger than this is not one of ours: the request fails rather than buffering it. */
+const MAX_ANSWER_BYTES = 256 * 1024 * 1024;
+
 export interface RemoteAnswer {
   status: number;
   body: unknown;
@@ -44,7 +47,12 @@ export class RemoteServer {
         },
         res => {
           const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
+          let size = 0;
+          res.on('data', (c: Buffer) => {
+            size += c.length;
+            if (size > MAX_ANSWER_BYTES) req.destroy(new Error(`the answer from ${url.origin} is over ${MAX_ANSWER_BYTES} bytes`));
+            else chunks.push(c);
+          });
           res.on('end', () => {
             const text = Buffer.concat(chunks).toString('utf8');
             let parsed: unknown = text;
@@ -65,8 +73,8 @@ export class RemoteServer {
   }
 
   /** The body of a 2xx answer; otherwise a RemoteError with the server's message. */
-  async call(method: string, route: string, body?: unknown): Promise<unknown> {
-    const r = await this.request(method, route, body);
+  async call(method: string, route: string, body?: unknown, timeoutMs?: number): Promise<unknown> {
+    const r = await this.request(method, route, body, timeoutMs);
     if (r.status >= 200 && r.status < 300) return r.body;
     const err = (r.body as { error?: { code?: string; message?: string } } | undefined)?.error;
     throw new RemoteError(r.status, err?.code ?? 'http_error', `The server answered ${r.status}: ${err?.message ?? String(r.body)}`);

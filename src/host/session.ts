@@ -11,11 +11,20 @@ import { alertSettingsOf, type JarvisConfig } from './config';
 import { Disposable } from './lifecycle';
 import type { RunningServer, ServerStarter } from './server';
 import { storageFolderFor } from './storage';
-import { ValidationError } from '../core/errors';
+import { SecondWriterError, ValidationError } from '../core/errors';
+import type { Holder } from '../server/endpointFile';
+import { findHoldingServer, RemoteEngine } from './remoteEngine';
 import { checkTeamConfig } from '../team/teamConfig';
 import { TeamMode, type ReplicatedEngine } from '../team/teamMode';
 
 export type SessionState = 'starting' | 'ready' | 'failed' | 'closed';
+
+/** Who holds the store the session shows: this window, or a live server the session attached to. */
+export type StoreHolder = { kind: 'own' } | { kind: 'attached'; url: string; pid: number; holder: Holder | undefined };
+
+/** How long a store held by another process without a server to attach to (one starting, or one closing) is waited for. */
+const HELD_WAIT_MS = 15_000;
+const HELD_POLL_MS = 200;
 
 export interface SessionDeps {
   storageUri: vscode.Uri | undefined;
@@ -44,6 +53,8 @@ export class WorkspaceSession extends Disposable {
   private _state: SessionState = 'starting';
   private _error: unknown;
   private _storagePath: string | undefined;
+  private _holder: StoreHolder | undefined;
+  private config: JarvisConfig | undefined;
   private engineSubscription: { dispose(): void } | undefined;
   private readonly queue = new SerialQueue();
   private readonly log: Logger;
@@ -77,6 +88,10 @@ export class WorkspaceSession extends Disposable {
   }
   get storagePath(): string | undefined {
     return this._engine?.folder ?? this._storagePath;
+  }
+  /** Set while the engine is open: opened here, or attached to the server holding the store. */
+  get holder(): StoreHolder | undefined {
+    return this._engine ? this._holder : undefined;
   }
 
   /** The engine, or an error saying why there is none (for commands and the exported API). */
@@ -131,30 +146,10 @@ export class WorkspaceSession extends Disposable {
     this.debouncer.push('all');
     const folder = storageFolderFor(this.deps.storageUri, this.folder, this.deps.folderCount(), config);
     this._storagePath = folder;
+    this.config = config;
     try {
       if (!folder) throw new Error('no storage folder: set jarvis.contextPath (this window has no local workspace storage)');
-      // Built before the engine opens: its outbox must see the journal from the first record on.
-      const team = await this.teamFor(folder, config);
-      const engine = await this.deps.openEngine({
-        ...(team ? { journalTap: team.journalTap } : {}),
-        folder,
-        wasmBinary: await this.deps.readWasm(),
-        logger: this.deps.logger(),
-        checkpointIntervalMs: config.checkpointIntervalSeconds * 1000,
-        historySize: config.historySize,
-        staleAfterMs: config.staleAgentMinutes * 60_000,
-        imageCount: config.imagesKeep,
-        imageBytes: config.imagesMaxMegabytes * 1024 * 1024,
-        alerts: alertSettingsOf(config),
-      });
-      this._engine = engine;
-      if (team && isReplicated(engine)) {
-        await team.attach(engine);
-        this._team = team;
-      }
-      this.engineSubscription = engine.onDidChange(e => this.debouncer.push(e));
-      this._state = 'ready';
-      this.log.info(`engine open on ${engine.folder}${engine.recoveryReport ? ' (recovered from a crash)' : ''}`);
+      if (!(await this.openOrAttach(folder, config))) return;
     } catch (err) {
       this._state = 'failed';
       this._error = err;
@@ -162,6 +157,90 @@ export class WorkspaceSession extends Disposable {
     }
     this.debouncer.push('all');
     this.debouncer.flushNow();
+  }
+
+  /**
+   * Attaches to the live server holding the store, or opens it here when none does. A store held
+   * without a server to attach to (one starting, or closing after its server) is waited for.
+   * False when the session was disposed meanwhile (the window is closing).
+   */
+  private async openOrAttach(folder: string, config: JarvisConfig): Promise<boolean> {
+    const deadline = Date.now() + HELD_WAIT_MS;
+    for (;;) {
+      if (this.isDisposed) return false;
+      const endpoint = await findHoldingServer(folder);
+      if (endpoint) {
+        try {
+          const remote = await RemoteEngine.connect(folder, endpoint, this.deps.logger());
+          this.attached(remote);
+          return true;
+        } catch (err) {
+          if (Date.now() > deadline) throw err;
+          this.log.warn(`could not attach to the server at ${endpoint.url}: ${errorText(err)}; trying again`);
+        }
+      } else {
+        try {
+          await this.openOwn(folder, config);
+          return true;
+        } catch (err) {
+          if (!(err instanceof SecondWriterError) || Date.now() > deadline) throw err;
+        }
+      }
+      await new Promise(resolve => setTimeout(resolve, HELD_POLL_MS));
+    }
+  }
+
+  private attached(remote: RemoteEngine): void {
+    const { url, pid, holder } = remote.endpoint;
+    this._engine = remote;
+    this._holder = { kind: 'attached', url, pid, holder };
+    const changes = remote.onDidChange(e => this.debouncer.push(e));
+    const gone = remote.onDidGoAway(() => void this.takeOver(remote));
+    this.engineSubscription = { dispose: () => { changes.dispose(); gone.dispose(); } };
+    this._state = 'ready';
+    this.log.info(`attached to the server at ${url} (pid ${pid}) holding ${remote.folder}; ` +
+      'its own settings apply (checkpoint interval, staleness, alerts), not this window\'s');
+  }
+
+  /** The server that held the store went away: open it here (recovering it when it crashed). */
+  private takeOver(remote: RemoteEngine): Promise<void> {
+    return this.enqueue(async () => {
+      if (this._engine !== remote || !this.config) return;
+      this.log.info(`the server at ${remote.url} has gone away; opening ${remote.folder} here`);
+      await this.stopServer();
+      await this.closeEngine();
+      await this.openEngine(this.config);
+      if (this._engine) await this.startServer(this.config);
+    });
+  }
+
+  private async openOwn(folder: string, config: JarvisConfig): Promise<void> {
+    // Built before the engine opens: its outbox must see the journal from the first record on.
+    const team = await this.teamFor(folder, config);
+    const engine = await this.deps.openEngine({
+      ...(team ? { journalTap: team.journalTap } : {}),
+      folder,
+      wasmBinary: await this.deps.readWasm(),
+      logger: this.deps.logger(),
+      checkpointIntervalMs: config.checkpointIntervalSeconds * 1000,
+      historySize: config.historySize,
+      staleAfterMs: config.staleAgentMinutes * 60_000,
+      imageCount: config.imagesKeep,
+      imageBytes: config.imagesMaxMegabytes * 1024 * 1024,
+      alerts: alertSettingsOf(config),
+    }).catch(async (err: unknown) => {
+      await team?.close().catch(() => undefined);
+      throw err;
+    });
+    this._engine = engine;
+    this._holder = { kind: 'own' };
+    if (team && isReplicated(engine)) {
+      await team.attach(engine);
+      this._team = team;
+    }
+    this.engineSubscription = engine.onDidChange(e => this.debouncer.push(e));
+    this._state = 'ready';
+    this.log.info(`engine open on ${engine.folder}${engine.recoveryReport ? ' (recovered from a crash)' : ''}`);
   }
 
   /** Team mode for the folder when jarvis.team.project is set and a database URL was given; never waits for it. */
@@ -211,13 +290,24 @@ export class WorkspaceSession extends Disposable {
     await team?.close().catch(err => this.log.error(`stopping team replication failed: ${errorText(err)}`));
     try {
       await engine.close();
-      this.log.info(`engine closed on ${engine.folder}`);
+      this.log.info(engine instanceof RemoteEngine ? `detached from the server at ${engine.url}` : `engine closed on ${engine.folder}`);
     } catch (err) {
       this.log.error(`closing the engine failed: ${errorWithStack(err)}`);
     }
   }
 
   private async startServer(config: JarvisConfig): Promise<void> {
+    if (this._engine instanceof RemoteEngine) {
+      // Terminals, the example and "Copy Server URL" reach the server that holds the store.
+      const { url, token } = this._engine.endpoint;
+      this._server = { url, token, close: async () => undefined };
+      this.deps.terminalEnv.replace(ENV_URL, url);
+      this.deps.terminalEnv.replace(ENV_TOKEN, token);
+      this.deps.terminalEnv.replace(ENV_PATH, this._engine.folder);
+      this.applyTerminalEnvironment(config);
+      this.debouncer.push('all');
+      return;
+    }
     if (!config.serverEnabled || !this._engine) return;
     if (!this.deps.startServer) {
       this.log.warn('REST server not available in this build');

@@ -4,6 +4,11 @@ import { ENGINE_SETTINGS, LIVE_ENGINE_SETTINGS, readConfig, SERVER_SETTINGS, SET
 import { CONTEXT_KEYS, setContextKey } from './contextKeys';
 import { Disposable } from './lifecycle';
 import { type SessionDeps, WorkspaceSession } from './session';
+import { CLI_STORE, cliStoreIn } from './storage';
+import { ENDPOINT_FILE } from '../server/endpointFile';
+
+/** How often a folder is looked at for a CLI store that appeared (one stat a folder). */
+const CLI_STORE_LOOK_MS = 3_000;
 
 export type SessionsDeps = Omit<SessionDeps, 'terminalEnv' | 'folderCount'> & {
   env: vscode.GlobalEnvironmentVariableCollection;
@@ -34,7 +39,7 @@ export class Sessions extends Disposable {
     this._register(vscode.workspace.onDidGrantWorkspaceTrust(() => {
       for (const s of this.all) {
         const config = readConfig(s.folder);
-        if (config.contextPath || config.teamProject) void s.reopen(config);
+        if (config.contextPath || config.teamProject || cliStoreIn(s.folder)) void s.reopen(config);
       }
     }));
   }
@@ -81,7 +86,10 @@ export class Sessions extends Disposable {
         terminalEnv: folders.length > 1 ? this.deps.env.getScoped({ workspaceFolder: folder }) : this.deps.env,
       });
       this.byKey.set(session.key, session);
-      this.subscriptions.set(session.key, session.onDidChange(batch => this._onDidChange.fire({ session, batch })));
+      this.subscriptions.set(session.key, vscode.Disposable.from(
+        session.onDidChange(batch => this._onDidChange.fire({ session, batch })),
+        this.watchCliStore(session),
+      ));
       starting.push(session.start(readConfig(folder)));
     }
     if (!this._current || !this.byKey.has(this._current.key)) {
@@ -90,6 +98,28 @@ export class Sessions extends Disposable {
     }
     setContextKey(CONTEXT_KEYS.state, this._current ? this._current.state : 'noFolder');
     await Promise.all([...closing, ...starting]);
+  }
+
+  /**
+   * `jarvis-context serve` started in the folder after the session opened: the store the README
+   * sets up is there now, so the session shows it (attaching to that server) instead of its own.
+   * The file watcher says so at once; a look every few seconds covers a watcher that missed it
+   * (the workbench restarts its watcher process after a failure, losing what it was asked).
+   */
+  private watchCliStore(session: WorkspaceSession): vscode.Disposable {
+    let reopening = false;
+    const check = (): void => {
+      if (reopening || session.state === 'starting' || session.state === 'closed') return;
+      const config = readConfig(session.folder);
+      const store = vscode.workspace.isTrusted && !config.contextPath ? cliStoreIn(session.folder) : undefined;
+      if (!store || session.storagePath === store) return;
+      reopening = true;
+      void session.reopen(config).finally(() => (reopening = false));
+    };
+    const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(session.folder, `${CLI_STORE}/${ENDPOINT_FILE}`), false, true, true);
+    watcher.onDidCreate(check);
+    const timer = setInterval(check, CLI_STORE_LOOK_MS);
+    return vscode.Disposable.from(watcher, { dispose: () => clearInterval(timer) });
   }
 
   private onConfigChange(e: vscode.ConfigurationChangeEvent): void {

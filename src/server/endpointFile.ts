@@ -13,11 +13,19 @@ export const TOKEN_FILE = 'endpoint_token';
 /** The port the folder's server last listened on: the next start takes it again when it is free. */
 export const PORT_FILE = 'endpoint_port';
 
+/** Who runs the server: said to a second writer that finds the store held. */
+export const HOLDERS = ['VS Code', 'jarvis-context serve'] as const;
+export type Holder = (typeof HOLDERS)[number];
+
 export interface Endpoint {
   url: string;
   token: string;
   pid: number;
+  holder?: Holder;
 }
+
+/** A real endpoint.json is a few hundred bytes; a larger one is not read. */
+const MAX_ENDPOINT_BYTES = 16 * 1024;
 
 /**
  * The folder's token, created on first use. One we did not make (its shape is not ours, or the file
@@ -65,14 +73,17 @@ export function readEndpoint(folder: string): Endpoint | undefined {
     // Ours only: written by this user, 0600, never a link (a cloned repository or another user
     // of the machine could otherwise point the CLI, and its token, at a server of theirs).
     const st = fs.lstatSync(file);
-    if (!st.isFile() || privateFileProblem({ isDirectory: false, mode: st.mode, uid: st.uid })) return undefined;
+    if (!st.isFile() || st.size > MAX_ENDPOINT_BYTES || privateFileProblem({ isDirectory: false, mode: st.mode, uid: st.uid })) return undefined;
     raw = fs.readFileSync(file, 'utf8');
   } catch {
     return undefined;
   }
   try {
     const v = JSON.parse(raw) as Partial<Endpoint>;
-    if (isEndpoint(v)) return { url: v.url, token: v.token, pid: v.pid };
+    if (isEndpoint(v)) {
+      const holder = HOLDERS.find(h => h === v.holder);
+      return { url: v.url, token: v.token, pid: v.pid, ...(holder ? { holder } : {}) };
+    }
   } catch {
     // A damaged file is as good as none: the server rewrites it on start.
   }

@@ -8,7 +8,7 @@ import { silentLogger, type Logger } from '../core/ports';
 import { nodeFileSystem } from '../core/nodeFs';
 import { ingestSpool } from '../core/spool';
 import { checkRequest } from './auth';
-import { loadLastPort, loadOrCreateToken, removeEndpoint, saveLastPort, writeEndpoint, type Endpoint } from './endpointFile';
+import { loadLastPort, loadOrCreateToken, removeEndpoint, saveLastPort, writeEndpoint, type Endpoint, type Holder } from './endpointFile';
 import { clientName, DEFAULT_MAX_BODY_BYTES, HttpError, parseJson, readBody, sendEmpty, sendError, sendJson, sendText } from './http';
 import type { ServerCounters } from './prometheus';
 import { BASE_PATH, matchRoute, type RouteContext } from './routes';
@@ -41,6 +41,8 @@ export interface ServerOptions {
   maxStreamBufferBytes?: number;
   /** Write endpoint.json into the engine's folder (default true). */
   writeEndpointFile?: boolean;
+  /** Who runs this server, written to endpoint.json. */
+  holder?: Holder;
   /** How long close() waits for requests in flight before cutting connections. Default 10 s. */
   closeTimeoutMs?: number;
   mounts?: ServerMount[];
@@ -176,7 +178,7 @@ export class JarvisServer implements Disposable {
     });
     if (keepsEndpoint) {
       try {
-        s.endpoint = { url: s.url, token, pid: process.pid };
+        s.endpoint = { url: s.url, token, pid: process.pid, ...(options.holder ? { holder: options.holder } : {}) };
         writeEndpoint(options.engine.folder, s.endpoint);
         saveLastPort(options.engine.folder, bound);
       } catch (e) {

@@ -5,6 +5,7 @@ import { alignedInterval, Disposable } from '../host/lifecycle';
 import type { Sessions } from '../host/sessions';
 import { COMMANDS, STATUS_BAR_ID } from '../ids';
 import type { TeamMode } from '../team/teamMode';
+import { holderText } from './pages/statusHtml';
 
 /** How many checkpoints the status bar counts at most (the Checkpoints view lists 200). */
 const COUNT_LIMIT = 10_000;
@@ -126,7 +127,8 @@ export class StatusBar extends Disposable {
         }
         md.appendMarkdown(c ? `Newest checkpoint: ${mdEscape(checkpointTitle(c))}, ${shortTime(c.created_at)} (${ago(c.created_at)})  \n` : 'No checkpoint yet  \n');
         md.appendMarkdown(`${plural(this.count, 'checkpoint')} · ${plural(st.counts.agents, 'agent')} · ${plural(st.counts.tasks, 'task')} · ${plural(st.counts.decisions, 'decision')}\n\n`);
-        md.appendMarkdown(`Storage: ${mdEscape(st.storage_path)}${session.server ? `  \nServer: ${mdEscape(session.server.url)}` : ''}\n\n`);
+        md.appendMarkdown(`Storage: ${mdEscape(st.storage_path)}  \n${mdEscape(`Store ${holderText(session.holder ?? { kind: 'own' })}`)}` +
+          `${session.server && session.holder?.kind !== 'attached' ? `  \nServer: ${mdEscape(session.server.url)}` : ''}\n\n`);
         if (team) md.appendMarkdown(`${teamLine(team)}\n\n`);
         md.appendMarkdown('Click for the status page.');
         tooltip = md;

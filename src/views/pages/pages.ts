@@ -169,6 +169,7 @@ export class Pages extends Disposable {
       status: engine.getStatus(),
       metrics: engine.getMetrics(),
       serverUrl: session.server?.url ?? null,
+      holder: session.holder ?? { kind: 'own' },
       checkpoints: { count: checkpoints.length, newest: newest ? { title: checkpointTitle(newest), created_at: newest.created_at } : null },
     };
   }

@@ -1,6 +1,7 @@
 // Status and metrics as a page: figures rounded for reading, sizes in KB/MB, counts in cards.
 // No vscode import (unit-tested in plain Node).
 import type { EngineMetrics, EngineStatus } from '../../core/types';
+import type { StoreHolder } from '../../host/session';
 import { ago, shortTime } from '../../format';
 import { button, html, joinHtml, type SafeHtml } from './html';
 
@@ -38,8 +39,15 @@ export interface StatusPageData {
   status: EngineStatus;
   metrics: EngineMetrics;
   serverUrl: string | null;
+  /** Who holds the store: this window, or the server the window attached to. */
+  holder: StoreHolder;
   /** The checkpoints the Checkpoints view lists, and the newest of them. */
   checkpoints: { count: number; newest: { title: string; created_at: string } | null };
+}
+
+/** "opened by VS Code", or "attached to the server at URL (pid N, jarvis-context serve)". */
+export function holderText(h: StoreHolder): string {
+  return h.kind === 'own' ? 'opened by VS Code' : `attached to the server at ${h.url} (pid ${h.pid}${h.holder ? `, ${h.holder}` : ''})`;
 }
 
 export function statusTitle(folderName: string): string {
@@ -54,6 +62,7 @@ export function renderStatusBody(d: StatusPageData, now?: number): SafeHtml {
   const ok = s.persistence === 'ok';
   const recording = ok ? '● Recording: every write reaches the disk as it happens' : `● Not saving: ${s.persistence_error ?? 'unknown error'} (writes are still journaled)`;
   out.push(html`<p class="sub"><span class="${ok ? 'ok' : 'bad'}">${recording}</span> · running since ${shortTime(s.started_at, now)}${s.recovered_from_crash ? html` · <span class="warn">recovered from a crash</span>` : ''}</p>`);
+  out.push(html`<p class="sub">Store ${holderText(d.holder)}: <code>${s.storage_path}</code></p>`);
   out.push(html`<div class="toolbar">${[
     button(STATUS_ACTIONS.createCheckpoint, 'Create Checkpoint'),
     d.serverUrl ? button(STATUS_ACTIONS.copyServerInfo, 'Copy Server URL and Token', { secondary: true }) : '',
@@ -77,6 +86,7 @@ ${m.recovery.last_ms !== null ? html`<dt>Last recovery</dt><dd>${millis(m.recove
   const st = m.storage_bytes;
   out.push(html`<h2>Storage</h2><dl class="facts">
 <dt>Folder</dt><dd><code>${s.storage_path}</code></dd>
+<dt>Held</dt><dd>${holderText(d.holder)}</dd>
 <dt>On disk</dt><dd>${bytes(st.total)}: database ${bytes(st.database)}, journal ${bytes(st.journal)}, images ${bytes(st.images)}, archive ${bytes(st.archive)}</dd>
 <dt>Growth</dt><dd>${figure(m.storage.growth_rate_mb_per_day)} MB a day</dd>
 <dt>Memory</dt><dd>${bytes(m.memory_bytes)}</dd>

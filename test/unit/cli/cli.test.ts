@@ -240,6 +240,22 @@ describe('cli', function () {
     }
   });
 
+  it('serve on a folder another server holds names that server, its URL and its pid', async () => {
+    const folder = dir();
+    const s = await serve(folder);
+    try {
+      const second = await cli(['serve', '--path', folder, '--port', '0']);
+      assert.strictEqual(second.code, 1);
+      const ep = JSON.parse(fs.readFileSync(path.join(folder, 'endpoint.json'), 'utf8')) as { url: string; pid: number; holder: string };
+      assert.strictEqual(ep.holder, 'jarvis-context serve');
+      assert.ok(second.stderr.includes(`the server at ${ep.url} (pid ${ep.pid}) holds ${folder}`), second.stderr);
+      assert.match(second.stderr, /stop it first/);
+    } finally {
+      s.child.kill('SIGTERM');
+      await s.exit;
+    }
+  });
+
   it('exits 1 with the engine\'s message when another process owns the folder', async () => {
     const folder = dir();
     const s = await serve(folder);

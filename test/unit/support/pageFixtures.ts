@@ -76,7 +76,7 @@ export function fixtureStatus(): StatusPageData {
     memory_bytes: 1 << 20, events_total: 3, dedup_hits: 1, recovery: { last_ms: 15 }, snapshot_rates: { hourly: 1.5, daily: 2 },
     activity: { messages_per_hour: 3, decisions_per_hour: 0.25 }, storage: { growth_rate_mb_per_day: 0.5 },
   } as EngineMetrics;
-  return { folderName: 'ws', status, metrics, serverUrl: 'http://127.0.0.1:41234/api/jarvis/context', checkpoints: { count: 4, newest: { title: 'before survey', created_at: T2 } } };
+  return { folderName: 'ws', status, metrics, serverUrl: 'http://127.0.0.1:41234/api/jarvis/context', holder: { kind: 'attached', url: 'http://127.0.0.1:41234/api/jarvis/context', pid: 4242, holder: 'jarvis-context serve' }, checkpoints: { count: 4, newest: { title: 'before survey', created_at: T2 } } };
 }
 
 export function fixtureTimelineShell(): TimelineHtmlOptions {

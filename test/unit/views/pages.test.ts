@@ -7,6 +7,7 @@ import { renderReportBody as reportSafeHtml, reportTitle } from '../../../src/vi
 import { timelineHtml as timelineSafeHtml } from '../../../src/views/pages/timelineHtml';
 import { renderRecoveryReport } from '../../../src/core/reportMarkdown';
 import { bytes, figure, millis, renderStatusBody as statusSafeHtml } from '../../../src/views/pages/statusHtml';
+import { fixtureStatus } from '../support/pageFixtures';
 
 const renderReportBody = (...a: Parameters<typeof reportSafeHtml>): string => String(reportSafeHtml(...a));
 const renderStatusBody = (...a: Parameters<typeof statusSafeHtml>): string => String(statusSafeHtml(...a));
@@ -138,12 +139,20 @@ describe('pages', function () {
       memory_bytes: 1 << 20, events_total: 3, dedup_hits: 1, recovery: { last_ms: null }, snapshot_rates: { hourly: 1.333333, daily: 2 },
       activity: { messages_per_hour: 0, decisions_per_hour: 0.25 }, storage: { growth_rate_mb_per_day: 0.0123 },
     } as EngineMetrics;
-    const body = renderStatusBody({ folderName: 'ws', status, metrics, serverUrl: null, checkpoints: { count: 1, newest: null } });
+    const body = renderStatusBody({ folderName: 'ws', status, metrics, serverUrl: null, holder: { kind: 'own' }, checkpoints: { count: 1, newest: null } });
+    assert.ok(body.includes('Store opened by VS Code: <code>/x</code>'), body);
     assert.doesNotMatch(body, /\d\.\d{3,}/);
     assert.ok(body.includes('41 ms on average'), body);
     assert.ok(body.includes('<div class="label">agent</div>') && body.includes('<div class="label">tasks</div>'));
     assert.ok(body.includes('none yet'), 'compactions');
     assert.doesNotMatch(body, /copyServerInfo/, 'no server, no copy button');
+  });
+
+  it('the status page says which server holds a store it is attached to, and where the store is', function () {
+    const d = fixtureStatus();
+    const body = renderStatusBody(d);
+    assert.ok(body.includes('Store attached to the server at http://127.0.0.1:41234/api/jarvis/context (pid 4242, jarvis-context serve): <code>'), body);
+    assert.ok(body.includes('<dt>Held</dt><dd>attached to the server at'), body);
   });
 
   it('html`…` escapes every interpolation for where it sits, and refuses the places it cannot make safe', function () {
