@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
+import type { LgSummary } from '../core/langgraph/types';
 import type { Alert, CheckpointInfo, ResumePointInfo } from '../core/types';
-import { AGE_STEP_MS, ago, checkpointTitle, mdEscape, shortTime } from '../format';
+import { AGE_STEP_MS, ago, checkpointTitle, mdEscape, shortTime, visibleId } from '../format';
 import { alignedInterval, Disposable } from '../host/lifecycle';
 import type { Sessions } from '../host/sessions';
 import { COMMANDS, STATUS_BAR_ID } from '../ids';
@@ -19,6 +20,8 @@ export class StatusBar extends Disposable {
   private readonly item = this._register(vscode.window.createStatusBarItem(STATUS_BAR_ID, vscode.StatusBarAlignment.Left, 10));
   /** Read from the engine on changes only; the clock only moves the age. */
   private newest: CheckpointInfo | undefined;
+  /** The newest LangGraph step, when it is newer than every checkpoint of ours. */
+  private newestStep: LgSummary | undefined;
   private count = 0;
   private alertCount = 0;
   private persistenceFailing = false;
@@ -30,7 +33,7 @@ export class StatusBar extends Disposable {
     this.item.command = { command: COMMANDS.showStatus, title: 'Show Jarvis Context Status' };
     this._register(sessions.onDidChange(({ session, batch }) => {
       if (session !== sessions.current) return;
-      if (batch.has('checkpoint', 'recovery', 'cleanup', 'resume')) this.refresh();
+      if (batch.has('checkpoint', 'recovery', 'cleanup', 'resume', 'langgraph')) this.refresh();
       else this.render();
     }));
     this._register(sessions.onDidChangeCurrent(() => this.refresh()));
@@ -75,6 +78,9 @@ export class StatusBar extends Disposable {
     const all = engine ? engine.listCheckpoints(COUNT_LIMIT) : [];
     this.newest = all[0];
     this.count = all.length;
+    // A graph that checkpoints through JarvisSaver has checkpoints too: its newest step counts.
+    const step = engine?.langgraph.summaries(1)[0];
+    this.newestStep = step && (!this.newest || Date.parse(step.created_at) > Date.parse(this.newest.created_at)) ? step : undefined;
     this.resume = engine?.getPendingResumePoint();
     this.render();
   }
@@ -98,13 +104,15 @@ export class StatusBar extends Disposable {
       warn = st.persistence === 'degraded';
       alerts = warn ? [] : engine.getAlerts({ active: true, limit: 1000 });
       const c = this.newest;
+      const lg = this.newestStep;
+      const newestAt = lg?.created_at ?? c?.created_at;
       const r = this.resume;
       text = warn ? '$(warning) Jarvis: not saving'
         // A pending resume point changes what the next orchestrator start does: it shows until
         // restored or cancelled, beside the alerts when there are any.
         : alerts.length ? `$(warning) Jarvis: ${plural(alerts.length, 'alert')}${r ? ` · resume from #${r.parent_id}` : ''}`
         : r ? `$(debug-continue) Jarvis: resume from #${r.parent_id}`
-          : `$(database) Jarvis: ${c ? `checkpoint ${ago(c.created_at)}` : 'no checkpoint yet'}`;
+          : `$(database) Jarvis: ${newestAt ? `checkpoint ${ago(newestAt)}` : 'no checkpoint yet'}`;
       const team = session.team?.replication();
       // Team replication: said only when it is not keeping up (the local store is unaffected).
       if (!warn && team && team.state !== 'replicating') text += ` · team ${team.state}`;
@@ -125,7 +133,8 @@ export class StatusBar extends Disposable {
           md.appendMarkdown(`**Resume point pending**: the next orchestrator start restores checkpoint #${r.parent_id}${r.label ? ` ${mdEscape(`"${r.label}"`)}` : ''}` +
             `${r.edited ? ' with an edited state' : ''} (fork #${r.checkpoint_id}, ${ago(r.created_at)}). Cancel it with **Cancel Resume Point**.\n\n`);
         }
-        md.appendMarkdown(c ? `Newest checkpoint: ${mdEscape(checkpointTitle(c))}, ${shortTime(c.created_at)} (${ago(c.created_at)})  \n` : 'No checkpoint yet  \n');
+        md.appendMarkdown(lg ? `Newest checkpoint: LangGraph ${typeof lg.metadata.step === 'number' ? `step ${lg.metadata.step}` : 'step'} of thread ${mdEscape(visibleId(lg.thread_id))}, ${shortTime(lg.created_at)} (${ago(lg.created_at)})  \n`
+          : c ? `Newest checkpoint: ${mdEscape(checkpointTitle(c))}, ${shortTime(c.created_at)} (${ago(c.created_at)})  \n` : 'No checkpoint yet  \n');
         md.appendMarkdown(`${plural(this.count, 'checkpoint')} · ${plural(st.counts.agents, 'agent')} · ${plural(st.counts.tasks, 'task')} · ${plural(st.counts.decisions, 'decision')}\n\n`);
         md.appendMarkdown(`Storage: ${mdEscape(st.storage_path)}  \n${mdEscape(`Store ${holderText(session.holder ?? { kind: 'own' })}`)}` +
           `${session.server && session.holder?.kind !== 'attached' ? `  \nServer: ${mdEscape(session.server.url)}` : ''}\n\n`);

@@ -73,6 +73,16 @@ describe('LangGraph threads in Checkpoints', function () {
     assert.strictEqual(view().getChildren().find(n => n.lg)?.key, runNode()!.key);
     assert.strictEqual(view().getTreeItem(runNode()!).collapsibleState, vscode.TreeItemCollapsibleState.Expanded);
     assert.strictEqual(view().getParent(steps()[0])?.key, runNode()!.key);
+    // The status bar counts the graph's steps as checkpoints: its newest names the thread's last
+    // step, unless a checkpoint of the orchestrator's own came after it.
+    const engine = api.testing.sessions.current!.engine!;
+    await waitFor(() => {
+      const newestStep = engine.langgraph.summaries(1)[0];
+      const own = engine.listCheckpoints(1)[0];
+      if (own && Date.parse(own.created_at) > Date.parse(newestStep.created_at)) return true;
+      return api.testing.statusBar.tooltipText.includes(`Newest checkpoint: LangGraph step ${newestStep.metadata.step} of thread ${thread}`)
+        && /checkpoint (just now|\d+ s ago)/.test(api.testing.statusBar.text);
+    }, 'the status bar names the newest LangGraph step');
   });
 
   it('Compare with Previous diffs the channel values of step 2 against step 1', async function () {
