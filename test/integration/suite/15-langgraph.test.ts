@@ -80,7 +80,7 @@ describe('LangGraph threads in Checkpoints', function () {
       const newestStep = engine.langgraph.summaries(1)[0];
       const own = engine.listCheckpoints(1)[0];
       if (own && Date.parse(own.created_at) > Date.parse(newestStep.created_at)) return true;
-      return api.testing.statusBar.tooltipText.includes(`Newest checkpoint: LangGraph step ${newestStep.metadata.step} of thread ${thread}`)
+      return api.testing.statusBar.tooltipText.replace(/\\(.)/g, '$1').includes(`Newest checkpoint: LangGraph step ${newestStep.metadata.step} of thread ${thread}`)
         && /checkpoint (just now|\d+ s ago)/.test(api.testing.statusBar.text);
     }, 'the status bar names the newest LangGraph step');
   });
