@@ -72,7 +72,9 @@ class JarvisExtension extends Disposable {
       new Sessions({
         storageUri: context.storageUri,
         readWasm: () => (wasm ??= readWasmBytes(context.extensionUri)),
-        openEngine: options => ContextEngine.open(options),
+        // A reloading window starts its new host while the old one still closes (VS Code gives
+        // deactivate 5 s); a host exiting before its close ends still leaves no crash behind.
+        openEngine: options => ContextEngine.open({ ...options, ownerWaitMs: 6_000, releaseOnCleanExit: true }),
         startServer: options => {
           // The same port and token take OpenTelemetry traces (POST /v1/traces).
           const token = options.token ?? loadOrCreateToken(options.engine.folder, options.logger);
@@ -223,7 +225,9 @@ let extension: JarvisExtension | undefined;
 
 export async function activate(context: vscode.ExtensionContext): Promise<JarvisContextExtensionApi> {
   extension = new JarvisExtension(context);
-  context.subscriptions.push(extension);
+  // VS Code disposes the subscriptions right after calling deactivate(), without waiting for it:
+  // the extension (its log channel, views, sessions) goes only once deactivate has closed the engines.
+  context.subscriptions.push({ dispose: () => void deactivate() });
   await extension.start();
   const api = createApi(extension.sessions);
   if (context.extensionMode === vscode.ExtensionMode.Test) {
@@ -233,12 +237,15 @@ export async function activate(context: vscode.ExtensionContext): Promise<Jarvis
   return api;
 }
 
-/** Closes every engine cleanly: final checkpoint, crash marker removed. */
+/** Closes every engine cleanly (final checkpoint, crash marker removed), then the rest. */
 export async function deactivate(): Promise<void> {
   const e = extension;
   extension = undefined;
   if (!e) return;
-  await e.sessions.closeAll();
-  e.dispose();
-  onDisposalError(undefined);
+  try {
+    await e.sessions.closeAll();
+  } finally {
+    e.dispose();
+    onDisposalError(undefined);
+  }
 }

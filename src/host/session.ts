@@ -115,9 +115,13 @@ export class WorkspaceSession extends Disposable {
   /** Server down, final checkpoint, marker removed. */
   close(): Promise<void> {
     return this.enqueue(async () => {
-      await this.stopServer();
-      await this.closeEngine();
-      this._state = 'closed';
+      try {
+        await this.stopServer();
+      } finally {
+        // Whatever the server did, the engine closes: its marker must go on a clean exit.
+        await this.closeEngine();
+        this._state = 'closed';
+      }
     });
   }
 
