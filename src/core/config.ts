@@ -42,6 +42,8 @@ export interface EngineOptions {
    * journal already, so the next open replays it without reporting a crash. Default false.
    */
   releaseOnCleanExit?: boolean;
+  /** Called as soon as open knows the last run crashed, before the (longer) recovery runs. */
+  onRecovering?: () => void;
   /**
    * false: the search index is not caught up (writes never touch it anyway); search then reads
    * every row written since. For measuring what the index costs (the search bench); a later open

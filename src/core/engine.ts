@@ -160,6 +160,7 @@ export class ContextEngine implements ContextEngineApi {
       previousRun = { pid: other.pid, host: other.host, started_at: other.started_at };
     }
     const crashed = found.kind !== 'none';
+    if (crashed) options.onRecovering?.();
     openFolders.add(folder);
     try {
       const marker: MarkerInfo = { pid, host, started_at: iso(clock.now()), session_id: randomUUID() };

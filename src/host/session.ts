@@ -15,7 +15,8 @@ import { ValidationError } from '../core/errors';
 import { checkTeamConfig } from '../team/teamConfig';
 import { TeamMode, type ReplicatedEngine } from '../team/teamMode';
 
-export type SessionState = 'starting' | 'ready' | 'failed' | 'closed';
+/** `recovering`: starting, and the last run crashed (the views say so while the store loads). */
+export type SessionState = 'starting' | 'recovering' | 'ready' | 'failed' | 'closed';
 
 export interface SessionDeps {
   storageUri: vscode.Uri | undefined;
@@ -88,6 +89,12 @@ export class WorkspaceSession extends Disposable {
     throw new Error('Jarvis Context is still starting; try again in a moment.');
   }
 
+  /** The engine once the operations asked for so far (opening it, say) are done. */
+  async engineWhenOpen(): Promise<ContextEngineApi> {
+    await this.queue.idle();
+    return this.requireEngine();
+  }
+
   start(config: JarvisConfig): Promise<void> {
     return this.enqueue(async () => {
       await this.openEngine(config);
@@ -150,6 +157,11 @@ export class WorkspaceSession extends Disposable {
         imageCount: config.imagesKeep,
         imageBytes: config.imagesMaxMegabytes * 1024 * 1024,
         alerts: alertSettingsOf(config),
+        onRecovering: () => {
+          this._state = 'recovering';
+          this.debouncer.push('all');
+          this.debouncer.flushNow();
+        },
       });
       this._engine = engine;
       if (team && isReplicated(engine)) {

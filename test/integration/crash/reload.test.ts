@@ -57,7 +57,15 @@ describe('phase reload (a window reload is a clean exit)', function () {
     const messages = new Set((await engine.getMessages({ agent_id: 'reloader', limit: 1000 })).map(m => m.id));
     for (const id of note.acked) assert.ok(messages.has(id), `acknowledged message ${id} lost in the reload`);
     assert.strictEqual(engine.getTask('reload-task')?.percentage, 40);
+    // The timeline tab left open came back (when the workbench saved it before the page went, see
+    // verify.test.ts) as soon as the folder's session existed, maybe before its engine opened: it
+    // is drawn, and Show Run Timeline reveals it rather than opening a second one.
+    const pages = (api.testing as unknown as { pages: Pages }).pages;
+    const restored = pages.open.timelines[0];
     assert.strictEqual(await crashesOnTimeline(api), note.crashes);
+    if (restored) assert.strictEqual(pages.open.timelines[0], restored, 'Show Run Timeline made another page');
+    const tabs = vscode.window.tabGroups.all.flatMap(g => g.tabs).filter(t => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('jarvis.timeline'));
+    assert.strictEqual(tabs.length, 1, `${tabs.length} timeline tabs`);
   });
 });
 
@@ -66,6 +74,6 @@ async function crashesOnTimeline(api: TestApi): Promise<number> {
   await vscode.commands.executeCommand('jarvis.showTimeline');
   const pages = (api.testing as unknown as { pages: Pages }).pages;
   const page = await waitFor(() => pages.open.timelines[0], 'the timeline page');
-  const r = await page.whenRendered();
+  const r = await page.whenRendered(x => x.lanes.length > 0);
   return r.crashes;
 }
