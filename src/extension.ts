@@ -250,6 +250,7 @@ export async function deactivate(): Promise<void> {
   const e = extension;
   extension = undefined;
   if (!e) return;
+  e.offers.dispose(); // no crash notification may start while the window goes
   try {
     await e.sessions.closeAll();
   } finally {

@@ -57,8 +57,10 @@ const openFolders = new Set<string>();
 
 /** Engines whose marker goes when the process exits cleanly without their close() (releaseOnCleanExit). */
 const releasedOnExit = new Set<ContextEngine>();
+let exitHooked = false;
 function releaseOnCleanExit(engine: ContextEngine): void {
-  if (releasedOnExit.size === 0) {
+  if (!exitHooked) {
+    exitHooked = true;
     process.once('exit', code => {
       if (code === 0) for (const e of releasedOnExit) e.releaseNow();
     });
