@@ -24,6 +24,10 @@ export async function activateAndWatch(name: string, tasks: number): Promise<{ a
   };
   await waitFor(() => look().tasks >= tasks, `${tasks} tasks in the Tasks view`, 120_000);
   figure(name, Date.now() - testing.activatedAt);
+  // The other views of the container, loaded from the same store.
+  const { agents, decisions, checkpoints } = api.testing.views;
+  await Promise.all([agents, decisions, checkpoints].map(v => v.whenIdle()));
+  figure(name.replace(/_ms$/, '_all_views_ms'), Date.now() - testing.activatedAt);
   await waitFor(() => look().message === undefined, 'the Tasks view\'s message gone', 10_000);
   return { api, seen };
 }
