@@ -40,6 +40,40 @@ export interface DayFigures {
   wall_s: number;
 }
 
+/**
+ * One task of the busy day: assigned, reported at 25, 50, 75 and 100 % with three messages, a
+ * heartbeat and a recovery point at each step, reviewed, and the context updated (23 writes).
+ * Returns the recovery points' times.
+ */
+export async function busyTask(e: ContextEngine, i: number, history: JsonObject[]): Promise<number[]> {
+  const id = `task-${String(i).padStart(4, '0')}`;
+  const agent = AGENTS[i % AGENTS.length];
+  await e.logDecision({
+    decision_type: 'task_assignment', context: { task: id, candidates: AGENTS, load: { [agent]: i % 3 } },
+    decision: `assign ${id} to ${agent}`, reasoning: `${agent} is free and has the capabilities the task needs`, agent_id: 'planner', task_id: id,
+  });
+  const times: number[] = [];
+  for (const pct of [25, 50, 75, 100]) {
+    await e.updateTaskProgress(id, {
+      description: `Implement part ${i} of the plan: parse, check and store the ${id} records`, status: pct === 100 ? 'completed' : 'in_progress',
+      percentage: pct, agent_id: agent, completed_subtasks: ['design', 'code', 'test', 'review'].slice(0, pct / 25),
+    });
+    for (let k = 1; k <= 3; k++) {
+      await e.logAgentMessage({ from_agent: agent, to_agent: AGENTS[(i + k) % AGENTS.length], message_type: 'status', content: { task: id, percentage: pct, note: `step ${k} done, handing over the notes` } });
+    }
+    await e.updateAgentState(agent, { status: pct === 100 ? 'idle' : 'busy', current_task: pct === 100 ? null : id, capabilities: ['code', 'review', 'test'] });
+    const r0 = performance.now();
+    await e.markRecoveryPoint(`${id} at ${pct} %`);
+    times.push(performance.now() - r0);
+  }
+  await e.logDecision({
+    decision_type: 'review', context: { task: id, tests: 'passed' }, decision: `accept ${id}`, reasoning: 'tests pass and the reviewer approved', outcome: 'accepted', agent_id: 'reviewer', task_id: id,
+  });
+  history.push({ role: 'assistant', content: `Finished ${id}; next is task ${i + 1}.` });
+  await e.updateContext({ phase: 'implementation', current_task: id, tasks_done: i + 1, conversation_history: history.slice(-100), settings: { model: 'large', retries: 3 } });
+  return times;
+}
+
 export async function busyDay(tasks: number, log: (s: string) => void = () => undefined): Promise<DayFigures> {
   const dir = tmp(`day${tasks}`);
   const cap = 16 * 1024 * 1024;
@@ -50,34 +84,9 @@ export async function busyDay(tasks: number, log: (s: string) => void = () => un
   const history: JsonObject[] = [];
   let writes = 0;
   for (let i = 0; i < tasks; i++) {
-    const id = `task-${String(i).padStart(4, '0')}`;
-    const agent = AGENTS[i % AGENTS.length];
-    await e.logDecision({
-      decision_type: 'task_assignment', context: { task: id, candidates: AGENTS, load: { [agent]: i % 3 } },
-      decision: `assign ${id} to ${agent}`, reasoning: `${agent} is free and has the capabilities the task needs`, agent_id: 'planner', task_id: id,
-    });
-    const times: number[] = [];
-    for (const pct of [25, 50, 75, 100]) {
-      await e.updateTaskProgress(id, {
-        description: `Implement part ${i} of the plan: parse, check and store the ${id} records`, status: pct === 100 ? 'completed' : 'in_progress',
-        percentage: pct, agent_id: agent, completed_subtasks: ['design', 'code', 'test', 'review'].slice(0, pct / 25),
-      });
-      for (let k = 1; k <= 3; k++) {
-        await e.logAgentMessage({ from_agent: agent, to_agent: AGENTS[(i + k) % AGENTS.length], message_type: 'status', content: { task: id, percentage: pct, note: `step ${k} done, handing over the notes` } });
-      }
-      await e.updateAgentState(agent, { status: pct === 100 ? 'idle' : 'busy', current_task: pct === 100 ? null : id, capabilities: ['code', 'review', 'test'] });
-      writes += 5;
-      const r0 = performance.now();
-      await e.markRecoveryPoint(`${id} at ${pct} %`);
-      times.push(performance.now() - r0);
-    }
+    const times = await busyTask(e, i, history);
     rp.push(times);
-    await e.logDecision({
-      decision_type: 'review', context: { task: id, tests: 'passed' }, decision: `accept ${id}`, reasoning: 'tests pass and the reviewer approved', outcome: 'accepted', agent_id: 'reviewer', task_id: id,
-    });
-    history.push({ role: 'assistant', content: `Finished ${id}; next is task ${i + 1}.` });
-    await e.updateContext({ phase: 'implementation', current_task: id, tasks_done: i + 1, conversation_history: history.slice(-100), settings: { model: 'large', retries: 3 } });
-    writes += 3;
+    writes += 23;
     const c0 = performance.now();
     await e.autoCheckpoint();
     cp.push(performance.now() - c0);

@@ -54,9 +54,9 @@ class JarvisExtension extends Disposable {
   readonly traces: TracesFeature;
   readonly alerts: { view: AlertsView; tree: vscode.TreeView<unknown>; notifications: AlertNotifications };
   readonly team: TeamView;
-  private markStarted!: () => void;
-  /** Resolves once the workspace folders' sessions exist. */
-  private readonly started = new Promise<void>(resolve => (this.markStarted = resolve));
+  private markSessionsMade!: () => void;
+  /** Resolves once the workspace folders' sessions exist (their engines may still be opening). */
+  private readonly sessionsMade = new Promise<void>(resolve => (this.markSessionsMade = resolve));
   /** The sidebar's trees, for tests that look at what is selected. */
   readonly trees: { agents: vscode.TreeView<unknown>; tasks: vscode.TreeView<unknown>; decisions: vscode.TreeView<unknown>; checkpoints: vscode.TreeView<unknown> };
   /** Selects a record in its view; false when the view does not hold it. */
@@ -72,7 +72,9 @@ class JarvisExtension extends Disposable {
       new Sessions({
         storageUri: context.storageUri,
         readWasm: () => (wasm ??= readWasmBytes(context.extensionUri)),
-        openEngine: options => ContextEngine.open(options),
+        // A reloading window starts its new host while the old one still closes (VS Code gives
+        // deactivate 5 s); a host exiting before its close ends still leaves no crash behind.
+        openEngine: options => ContextEngine.open({ ...options, ownerWaitMs: 6_000, releaseOnCleanExit: true }),
         startServer: options => {
           // The same port and token take OpenTelemetry traces (POST /v1/traces).
           const token = options.token ?? loadOrCreateToken(options.engine.folder, options.logger);
@@ -87,9 +89,10 @@ class JarvisExtension extends Disposable {
       extensionUri: context.extensionUri,
       reveal: (session, ref) => this.revealTimelineItem(session, ref),
     }));
-    // A timeline left open is drawn again after a reload, once the folders' sessions are open.
+    // A timeline left open is taken back as soon as the folders' sessions exist; it draws once its
+    // folder's engine is open.
     this._register(vscode.window.registerWebviewPanelSerializer(TIMELINE_VIEW_TYPE, {
-      deserializeWebviewPanel: (panel, state) => this.pages.restoreTimeline(panel, state, this.started),
+      deserializeWebviewPanel: (panel, state) => this.pages.restoreTimeline(panel, state, this.sessionsMade),
     }));
     this.offers = this._register(new RecoveryOffers(this.log, this.pages));
     const documents = this._register(new JarvisDocuments(this.sessions));
@@ -211,9 +214,12 @@ class JarvisExtension extends Disposable {
     setContextKey(CONTEXT_KEYS.serverRunning, !!s?.server);
   }
 
+  /** Opens the folders' sessions; the views, pages and commands are live meanwhile and follow them. */
   async start(): Promise<void> {
-    await this.sessions.syncFolders();
-    this.markStarted();
+    const opening = this.sessions.syncFolders(); // makes the sessions at once, then opens their engines
+    this.markSessionsMade();
+    this.syncState();
+    await opening;
     this.syncState();
     for (const s of this.sessions.all) this.offers.offer(s);
   }
@@ -222,23 +228,33 @@ class JarvisExtension extends Disposable {
 let extension: JarvisExtension | undefined;
 
 export async function activate(context: vscode.ExtensionContext): Promise<JarvisContextExtensionApi> {
+  const activatedAt = Date.now();
   extension = new JarvisExtension(context);
-  context.subscriptions.push(extension);
-  await extension.start();
+  // VS Code disposes the subscriptions right after calling deactivate(), without waiting for it:
+  // the extension (its log channel, views, sessions) goes only once deactivate has closed the engines.
+  context.subscriptions.push({ dispose: () => void deactivate() });
+  // Not awaited: the views are registered and say "Recovering…" while a store loads; the API's
+  // calls wait for their engine.
+  const log = extension.log;
+  extension.start().catch(err => log.error(`[extension] starting the sessions failed: ${errorWithStack(err)}`));
   const api = createApi(extension.sessions);
   if (context.extensionMode === vscode.ExtensionMode.Test) {
     // Integration tests look at the views and the status bar as drawn.
-    Object.assign(api, { testing: { sessions: extension.sessions, views: extension.views, traces: extension.traces, statusBar: extension.statusBar, alerts: extension.alerts, offers: extension.offers, pages: extension.pages, trees: extension.trees, log: extension.log, team: extension.team } });
+    Object.assign(api, { testing: { sessions: extension.sessions, views: extension.views, traces: extension.traces, statusBar: extension.statusBar, alerts: extension.alerts, offers: extension.offers, pages: extension.pages, trees: extension.trees, log: extension.log, team: extension.team, activatedAt } });
   }
   return api;
 }
 
-/** Closes every engine cleanly: final checkpoint, crash marker removed. */
+/** Closes every engine cleanly (final checkpoint, crash marker removed), then the rest. */
 export async function deactivate(): Promise<void> {
   const e = extension;
   extension = undefined;
   if (!e) return;
-  await e.sessions.closeAll();
-  e.dispose();
-  onDisposalError(undefined);
+  e.offers.dispose(); // no crash notification may start while the window goes
+  try {
+    await e.sessions.closeAll();
+  } finally {
+    e.dispose();
+    onDisposalError(undefined);
+  }
 }

@@ -32,6 +32,19 @@ export interface EngineOptions {
   hostname?: string;
   isProcessAlive?: (pid: number) => boolean;
   /**
+   * How long open waits for a live owner of the folder on this host to let go before refusing it
+   * (an editor window reloading starts its new process while the old one still closes). Default 0.
+   */
+  ownerWaitMs?: number;
+  /**
+   * When the process exits with code 0 without close() (a host that cut close short), the crash
+   * marker is removed synchronously if it is still this run's: every acknowledged write is in the
+   * journal already, so the next open replays it without reporting a crash. Default false.
+   */
+  releaseOnCleanExit?: boolean;
+  /** Called as soon as open knows the last run crashed, before the (longer) recovery runs. */
+  onRecovering?: () => void;
+  /**
    * false: the search index is not caught up (writes never touch it anyway); search then reads
    * every row written since. For measuring what the index costs (the search bench); a later open
    * with the index catches up. Default true.

@@ -1,3 +1,4 @@
+import * as nodeFs from 'fs';
 import * as path from 'path';
 import { readFileIfExists, unlinkDurable, writeFileAtomic } from './atomicFile';
 import type { FileSystemPort } from './ports';
@@ -35,6 +36,44 @@ export function writeMarker(fs: FileSystemPort, folder: string, info: MarkerInfo
 
 export async function removeMarker(fs: FileSystemPort, folder: string): Promise<void> {
   await unlinkDurable(fs, path.join(folder, MARKER_FILE));
+}
+
+/**
+ * For a process exiting: removes the marker at once, synchronously and durably, when it is still
+ * the one this run wrote (`sessionId`). False when it is gone or another run's.
+ */
+export function removeOwnMarkerSync(folder: string, sessionId: string): boolean {
+  const file = path.join(folder, MARKER_FILE);
+  try {
+    const info = JSON.parse(nodeFs.readFileSync(file, 'utf8')) as Partial<MarkerInfo>;
+    if (info.session_id !== sessionId) return false;
+    nodeFs.unlinkSync(file);
+    const fd = nodeFs.openSync(folder, 'r');
+    try {
+      nodeFs.fsyncSync(fd);
+    } finally {
+      nodeFs.closeSync(fd);
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The marker once its owner is gone or has let go, or after `timeoutMs` whatever holds it: a
+ * window reloading starts its new process while the old one is still closing the store.
+ */
+export async function markerOnceReleased(
+  fs: FileSystemPort, folder: string, held: (m: MarkerRead) => boolean, timeoutMs: number, pollMs = 50,
+): Promise<MarkerRead> {
+  const until = Date.now() + timeoutMs;
+  let found = await readMarker(fs, folder);
+  while (held(found) && Date.now() < until) {
+    await new Promise(r => setTimeout(r, pollMs));
+    found = await readMarker(fs, folder);
+  }
+  return found;
 }
 
 export function defaultIsProcessAlive(pid: number): boolean {

@@ -9,7 +9,7 @@ import { cleanup } from './cleanup';
 import { Compactor } from './compaction';
 import { resolveAlertSettings, type AlertSettings } from './alertSettings';
 import { resolveOptions, type EngineOptions } from './config';
-import { defaultIsProcessAlive, readMarker, removeMarker, writeMarker, type MarkerInfo } from './crashMarker';
+import { defaultIsProcessAlive, markerOnceReleased, removeMarker, removeOwnMarkerSync, writeMarker, type MarkerInfo, type MarkerRead } from './crashMarker';
 import { writeEmergency } from './emergency';
 import type { EngineContext } from './engineContext';
 import type { ContextEngineApi, Disposable } from './engineApi';
@@ -54,6 +54,19 @@ export { ARCHIVE_DIR, CHECKPOINT_DIR, DB_FILE, JOURNAL_FILE } from './fileNames'
 
 /** Folders open in this process: a second open of the same folder is a second writer. */
 const openFolders = new Set<string>();
+
+/** Engines whose marker goes when the process exits cleanly without their close() (releaseOnCleanExit). */
+const releasedOnExit = new Set<ContextEngine>();
+let exitHooked = false;
+function releaseOnCleanExit(engine: ContextEngine): void {
+  if (!exitHooked) {
+    exitHooked = true;
+    process.once('exit', code => {
+      if (code === 0) for (const e of releasedOnExit) e.releaseNow();
+    });
+  }
+  releasedOnExit.add(engine);
+}
 
 export class ContextEngine implements ContextEngineApi {
   readonly folder: string;
@@ -138,16 +151,18 @@ export class ContextEngine implements ContextEngineApi {
     await fs.syncDir(path.dirname(folder));
 
     const isAlive = options.isProcessAlive ?? defaultIsProcessAlive;
-    const found = await readMarker(fs, folder);
+    const heldHere = (m: MarkerRead) => m.kind === 'present' && m.info.host === host && m.info.pid !== pid && isAlive(m.info.pid);
+    const found = await markerOnceReleased(fs, folder, heldHere, options.ownerWaitMs ?? 0);
     let previousRun: RecoveryReport['previous_run'] = null;
     if (found.kind === 'present') {
       const other = found.info;
       // Another host's pid cannot be checked; a shared folder across hosts is not supported, so
       // a foreign marker is taken as a dead run (containers get new host names on restart).
-      if (other.host === host && other.pid !== pid && isAlive(other.pid)) throw new SecondWriterError(folder, other);
+      if (heldHere(found)) throw new SecondWriterError(folder, other);
       previousRun = { pid: other.pid, host: other.host, started_at: other.started_at };
     }
     const crashed = found.kind !== 'none';
+    if (crashed) options.onRecovering?.();
     openFolders.add(folder);
     try {
       const marker: MarkerInfo = { pid, host, started_at: iso(clock.now()), session_id: randomUUID() };
@@ -156,6 +171,7 @@ export class ContextEngine implements ContextEngineApi {
       const outcome = await loadState(SQL, fs, folder, log, crashed, await options.journalTap?.highestSeq?.() ?? 0);
       const engine = new ContextEngine(SQL, outcome, { ...options, folder }, marker);
       await engine.start(outcome, crashed, previousRun, t0);
+      if (options.releaseOnCleanExit && !options.fs) releaseOnCleanExit(engine);
       return engine;
     } catch (e) {
       openFolders.delete(folder);
@@ -664,6 +680,17 @@ export class ContextEngine implements ContextEngineApi {
     return this.closing;
   }
 
+  /**
+   * The last resort of a process exiting cleanly before close() finished: the marker goes, when it
+   * is still this run's and the store is healthy. Every acknowledged write is in the journal
+   * (flushed before it was acknowledged), so the next open replays it all and reports no crash.
+   */
+  releaseNow(): boolean {
+    releasedOnExit.delete(this);
+    if (this.health.degraded) return false;
+    return removeOwnMarkerSync(this.folder, this.marker.session_id);
+  }
+
   private async doClose(): Promise<void> {
     this.closed = true;
     this.checkpoints.stopTimer();
@@ -685,6 +712,7 @@ export class ContextEngine implements ContextEngineApi {
     } finally {
       store.close();
       openFolders.delete(this.folder);
+      releasedOnExit.delete(this);
       this.listeners.clear();
     }
   }

@@ -30,6 +30,12 @@ const CATCH_UP_QUIET_MS = 250;
 /** ...or this long after the first write it has not indexed, under a steady stream of writes. */
 const CATCH_UP_MAX_WAIT_MS = 1000;
 
+/**
+ * For this long after the store opened the catch-up runs paced, as under writes: the first reads
+ * (an editor's views loading the recovered store) come before it.
+ */
+const OPEN_PACED_MS = 2000;
+
 /** Rows of a segment indexed per step (in memory, off the write path). */
 const SEGMENT_STEP_ROWS = 500;
 
@@ -51,6 +57,7 @@ export class HistorySearch {
   private timer: NodeJS.Timeout | undefined;
   private firstWaiting = 0;
   private lastWrite = 0;
+  private readonly openedAt = performance.now();
   /** Ends the pause between paced steps (closing does not wait it out). */
   private wake: (() => void) | undefined;
 
@@ -127,7 +134,8 @@ export class HistorySearch {
         // Checked before every step: an archive move or cleanup while this runs asks for more.
         while (!isClosed() && !this.stopped) {
           if (!fullyIndexed(store)) {
-            const busy = performance.now() - this.lastWrite < CATCH_UP_QUIET_MS;
+            const now = performance.now();
+            const busy = now - this.lastWrite < CATCH_UP_QUIET_MS || now - this.openedAt < OPEN_PACED_MS;
             const took = await this.writes.io(async () => {
               if (isClosed()) return 0;
               const s0 = performance.now();

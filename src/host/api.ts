@@ -90,14 +90,14 @@ export function createApi(sessions: Sessions): JarvisContextExtensionApi {
   const current = async (): Promise<ContextEngineApi> => {
     const s = sessions.current;
     if (!s) throw new Error('Jarvis Context needs an open workspace folder.');
-    return s.requireEngine();
+    return s.engineWhenOpen();
   };
   const api = managerFor(current, engineEvents(sessions, () => sessions.current?.engine)) as JarvisContextExtensionApi;
   api.forFolder = uri => {
     const engine = async () => {
       const s = sessions.forFolder(uri);
       if (!s) throw new Error(`${uri.toString()} is not in an open workspace folder.`);
-      return s.requireEngine();
+      return s.engineWhenOpen();
     };
     return managerFor(engine, engineEvents(sessions, () => sessions.forFolder(uri)?.engine));
   };

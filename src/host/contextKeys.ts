@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 
 /** Context keys used in package.json `when` clauses (viewsWelcome, menus). */
 export const CONTEXT_KEYS = {
-  state: 'jarvis.state', // 'noFolder' | 'starting' | 'ready' | 'failed'
+  state: 'jarvis.state', // 'noFolder' | 'starting' | 'recovering' | 'ready' | 'failed'
   hasAgents: 'jarvis.hasAgents',
   hasTasks: 'jarvis.hasTasks',
   hasDecisions: 'jarvis.hasDecisions',

@@ -10,10 +10,22 @@ export const LOG_CHANNEL_NAME = 'Jarvis Context';
 export function channelLogger(channel: vscode.LogOutputChannel, component?: string): Logger {
   const p = (m: string) => (component ? `[${component}] ${m}` : m);
   return {
-    trace: (m, ...a) => channel.trace(p(m), ...a),
-    debug: (m, ...a) => channel.debug(p(m), ...a),
-    info: (m, ...a) => channel.info(p(m), ...a),
-    warn: (m, ...a) => channel.warn(p(m), ...a),
-    error: (m, ...a) => channel.error(typeof m === 'string' ? p(m) : m, ...a),
+    trace: (m, ...a) => quiet(() => channel.trace(p(m), ...a)),
+    debug: (m, ...a) => quiet(() => channel.debug(p(m), ...a)),
+    info: (m, ...a) => quiet(() => channel.info(p(m), ...a)),
+    warn: (m, ...a) => quiet(() => channel.warn(p(m), ...a)),
+    error: (m, ...a) => quiet(() => channel.error(typeof m === 'string' ? p(m) : m, ...a)),
   };
+}
+
+/**
+ * A line that cannot be logged is dropped: while the extension host shuts down, the channel throws
+ * "Channel has been closed", and a log line must never stop the store from closing.
+ */
+function quiet(write: () => void): void {
+  try {
+    write();
+  } catch {
+    // the channel is gone: nowhere left to say it
+  }
 }

@@ -17,7 +17,8 @@ import { findHoldingServer, RemoteEngine } from './remoteEngine';
 import { checkTeamConfig } from '../team/teamConfig';
 import { TeamMode, type ReplicatedEngine } from '../team/teamMode';
 
-export type SessionState = 'starting' | 'ready' | 'failed' | 'closed';
+/** `recovering`: starting, and the last run crashed (the views say so while the store loads). */
+export type SessionState = 'starting' | 'recovering' | 'ready' | 'failed' | 'closed';
 
 /** Who holds the store the session shows: this window, or a live server the session attached to. */
 export type StoreHolder = { kind: 'own' } | { kind: 'attached'; url: string; pid: number; holder: Holder | undefined };
@@ -103,6 +104,12 @@ export class WorkspaceSession extends Disposable {
     throw new Error('Jarvis Context is still starting; try again in a moment.');
   }
 
+  /** The engine once the operations asked for so far (opening it, say) are done. */
+  async engineWhenOpen(): Promise<ContextEngineApi> {
+    await this.queue.idle();
+    return this.requireEngine();
+  }
+
   start(config: JarvisConfig): Promise<void> {
     return this.enqueue(async () => {
       await this.openEngine(config);
@@ -130,9 +137,13 @@ export class WorkspaceSession extends Disposable {
   /** Server down, final checkpoint, marker removed. */
   close(): Promise<void> {
     return this.enqueue(async () => {
-      await this.stopServer();
-      await this.closeEngine();
-      this._state = 'closed';
+      try {
+        await this.stopServer();
+      } finally {
+        // Whatever the server did, the engine closes: its marker must go on a clean exit.
+        await this.closeEngine();
+        this._state = 'closed';
+      }
     });
   }
 
@@ -228,6 +239,11 @@ export class WorkspaceSession extends Disposable {
       imageCount: config.imagesKeep,
       imageBytes: config.imagesMaxMegabytes * 1024 * 1024,
       alerts: alertSettingsOf(config),
+      onRecovering: () => {
+        this._state = 'recovering';
+        this.debouncer.push('all');
+        this.debouncer.flushNow();
+      },
     }).catch(async (err: unknown) => {
       await team?.close().catch(() => undefined);
       throw err;

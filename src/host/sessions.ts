@@ -141,7 +141,7 @@ export class Sessions extends Disposable {
 
   /** Closes every engine cleanly (final checkpoint, marker removed). */
   async closeAll(): Promise<void> {
-    await Promise.all(this.all.map(s => s.close()));
+    await Promise.allSettled(this.all.map(s => s.close()));
   }
 
   override dispose(): void {

@@ -8,6 +8,8 @@ import { errorWithStack } from '../core/errorText';
 import { SerialQueue } from '../core/serialQueue';
 import type { Sessions } from '../host/sessions';
 
+export const RECOVERING_MESSAGE = 'Recovering after a crash…';
+
 export interface TreeNode {
   readonly key: string;
 }
@@ -65,6 +67,20 @@ export abstract class SessionTree<N extends TreeNode> extends Disposable impleme
     this._register(view.onDidChangeVisibility(e => sync(e.visible)));
     this._register({ dispose: () => sync(false) });
     sync(view.visible);
+    // While the current folder's store recovers from a crash the view says so; its rows come as
+    // soon as the store is loaded.
+    let saying = false;
+    const say = () => {
+      const recovering = this.sessions.current?.state === 'recovering';
+      if (recovering === saying) return;
+      saying = recovering;
+      // Cleared once the rows of the loaded store are in: the view is never empty in between.
+      if (recovering) view.message = RECOVERING_MESSAGE;
+      else void this.whenIdle().then(() => { if (!saying) view.message = undefined; });
+    };
+    this._register(this.sessions.onDidChange(say));
+    this._register(this.sessions.onDidChangeCurrent(say));
+    say();
     return this;
   }
 

@@ -97,8 +97,10 @@ export class StatusBar extends Disposable {
       tooltip = 'Jarvis Context needs an open folder.';
     } else if (!engine) {
       warn = session.state === 'failed';
-      text = warn ? '$(error) Jarvis: not saving' : '$(sync~spin) Jarvis: starting';
-      tooltip = warn ? 'Jarvis Context could not open its storage. Click for details.' : 'Opening the context store…';
+      const recovering = session.state === 'recovering';
+      text = warn ? '$(error) Jarvis: not saving' : `$(sync~spin) Jarvis: ${recovering ? 'recovering' : 'starting'}`;
+      tooltip = warn ? 'Jarvis Context could not open its storage. Click for details.'
+        : recovering ? 'The last run ended without a clean shutdown: recovering the context store…' : 'Opening the context store…';
     } else {
       const st = engine.getStatus();
       warn = st.persistence === 'degraded';

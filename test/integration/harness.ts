@@ -32,7 +32,15 @@ export type TestApi = JarvisContextExtensionApi & {
   };
 };
 
+/** The extension, activated, with its folders' stores open (activation itself does not wait for them). */
 export async function activate(): Promise<TestApi> {
+  const api = await activateOnly();
+  await waitFor(() => api.testing.sessions.all.every(s => s.state !== 'starting' && s.state !== 'recovering'), 'the stores open', 120_000);
+  return api;
+}
+
+/** The extension, activated; its stores may still be opening. */
+export async function activateOnly(): Promise<TestApi> {
   const ext = vscode.extensions.getExtension<TestApi>(EXTENSION_ID);
   if (!ext) throw new Error(`extension ${EXTENSION_ID} not found`);
   const api = await ext.activate();
@@ -70,6 +78,13 @@ export async function screenshot(name: string, timeoutMs = 20_000): Promise<stri
   console.log(`__HARNESS_SCREENSHOT__ ${name}`);
   await waitFor(() => fs.existsSync(done), `screenshot ${name}`, timeoutMs);
   return path.join(out, name + '.png');
+}
+
+/** A measured figure: a `FIGURE name=value` line in the run's output (figures.txt), for the README. */
+export function figure(name: string, value: number): void {
+  const line = `FIGURE ${name}=${Math.round(value)}`;
+  fs.appendFileSync(harnessFile('figures.txt'), line + '\n');
+  console.log(line);
 }
 
 export function harnessFile(name: string): string {

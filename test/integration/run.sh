@@ -5,6 +5,7 @@
 #   test/integration/run.sh                 main suite, then the crash suite
 #   test/integration/run.sh --only suite    one of them (suite | crash)
 # Env: VERBOSE=1 (browser console), TIMEOUT (s per phase, default 300), HARNESS_GREP (mocha grep),
+#      CRASH_PHASES (the crash suite's phases, default crash,verify,reload,dayprep,day,dayclean),
 #      UPDATE_SCREENSHOTS=1 (copy the screenshots into media/).
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -95,6 +96,7 @@ drive() {
   DRV_PID=
   echo "----- $name: mocha output (from the extension host) -----"
   cat "$out/mocha.log" 2>/dev/null || echo "(no mocha.log)"
+  [ -f "$out/figures.txt" ] && cat "$out/figures.txt"
   if [ -f "$out/result.json" ]; then
     node -e 'const r=require(process.argv[1]);console.log(`${r.passes} passing, ${r.failures} failing, ${r.pending} pending`);for(const f of r.failed)console.log("FAILED "+f.title+"\n"+f.error)' "$out/result.json"
   fi
@@ -112,7 +114,7 @@ if [ -z "$ONLY" ] || [ "$ONLY" = suite ]; then
   drive suite "$ROOT/out/test/integration/suite/index.js" "$RUN/ws-suite" || RC=1
 fi
 if [ -z "$ONLY" ] || [ "$ONLY" = crash ]; then
-  drive crash "$ROOT/out/test/integration/crash/index.js" "$RUN/ws-crash" --phases crash,verify || RC=1
+  drive crash "$ROOT/out/test/integration/crash/index.js" "$RUN/ws-crash" --phases "${CRASH_PHASES:-crash,verify,reload,dayprep,day,dayclean}" || RC=1
 fi
 echo "integration: $(( $(date +%s) - T0 )) s; run dir $RUN (code-server.log, udd/logs/*/exthost*/, out-*/)"
 echo "exit code: $RC"

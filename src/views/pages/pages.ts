@@ -129,11 +129,12 @@ export class Pages extends Disposable {
   }
 
   /**
-   * A timeline VS Code brings back after a reload: drawn again for its folder once the sessions
-   * are open (`started`), closed when that folder is no longer in the workspace.
+   * A timeline VS Code brings back after a reload: taken back for its folder as soon as the
+   * sessions exist (`sessionsMade`, before any engine is open: "Show Run Timeline" then reveals
+   * it), drawn when its engine opens; closed when that folder is no longer in the workspace.
    */
-  async restoreTimeline(panel: vscode.WebviewPanel, state: unknown, started: Promise<void>): Promise<void> {
-    await started;
+  async restoreTimeline(panel: vscode.WebviewPanel, state: unknown, sessionsMade: Promise<void>): Promise<void> {
+    await sessionsMade;
     const key = (state as { folder?: unknown } | undefined)?.folder;
     const session = this.sessions.all.find(s => s.key === key) ?? (key === undefined ? this.sessions.current : undefined);
     if (!session || this.timelines.has(session.key)) {

@@ -29,6 +29,8 @@ export class TimelinePage extends Disposable {
   readonly onDidDispose = this._onDidDispose.event;
   private loading: Promise<void> | undefined;
   private again = false;
+  /** A change was not drawn (the page was hidden or the engine not open yet): drawn when it shows. */
+  private stale = true;
   private model: TimelineModel | undefined;
 
   constructor(
@@ -67,6 +69,10 @@ export class TimelinePage extends Disposable {
     this._register(vscode.workspace.onDidChangeConfiguration(e => {
       if (e.affectsConfiguration(SETTINGS.costPrices)) this.refresh();
     }));
+    // A page that shows again with its webview kept asks nothing itself: what it missed is sent.
+    this._register(this.panel.onDidChangeViewState(e => {
+      if (e.webviewPanel.visible && this.stale) void this.refresh();
+    }));
     this._register(this.panel.onDidDispose(() => {
       this._onDidDispose.fire();
       this.dispose();
@@ -98,28 +104,38 @@ export class TimelinePage extends Disposable {
    * is not read at all, it asks again when it shows.
    */
   refresh(): Promise<void> {
+    this.stale = true;
     if (!this.panel.visible || this.isDisposed) return Promise.resolve();
     if (this.loading) {
       this.again = true;
       return this.loading;
     }
-    this.loading = (async () => {
-      do {
-        this.again = false;
-        const engine = this.session.engine;
-        if (!engine || this.isDisposed || !this.panel.visible) break;
-        const started = Date.now();
-        try {
-          this.model = await readTimeline(engine, readConfig(this.session.folder).costPrices);
-          await this.post({ type: 'model', model: this.model });
-        } catch (err) {
-          this.log.warn(`[timeline] could not read the run: ${errorText(err)}`);
-        }
-        if (this.again) await new Promise(r => setTimeout(r, Math.max(0, REFRESH_MIN_MS - (Date.now() - started))));
-      } while (this.again);
-      this.loading = undefined;
-    })();
-    return this.loading;
+    // Cleared in a later turn, never inside the load: a load that ends without waiting (no engine
+    // yet) would clear it before this assignment and leave the page refusing every later refresh.
+    const loading = this.load().finally(() => {
+      if (this.loading === loading) this.loading = undefined;
+    });
+    this.loading = loading;
+    return loading;
+  }
+
+  /** Reads and sends the model, again while refreshes came in meanwhile. */
+  private async load(): Promise<void> {
+    do {
+      this.again = false;
+      const engine = this.session.engine;
+      if (!engine || this.isDisposed || !this.panel.visible) return;
+      const started = Date.now();
+      try {
+        this.stale = false;
+        this.model = await readTimeline(engine, readConfig(this.session.folder).costPrices);
+        await this.post({ type: 'model', model: this.model });
+      } catch (err) {
+        this.stale = true;
+        this.log.warn(`[timeline] could not read the run: ${errorText(err)}`);
+      }
+      if (this.again) await new Promise(r => setTimeout(r, Math.max(0, REFRESH_MIN_MS - (Date.now() - started))));
+    } while (this.again);
   }
 
   show(): void {
