@@ -79,7 +79,9 @@ describe('OpenTelemetry traces', function () {
       method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${server.token}` }, body: JSON.stringify(exportRequest()),
     });
     assert.strictEqual(r.status, 200);
+    // Traces in the panel, Agents and Tasks in the side bar: both in sight at once
     await vscode.commands.executeCommand('workbench.view.extension.jarvis');
+    await vscode.commands.executeCommand('workbench.view.extension.jarvisPanel');
     const view = traces.view;
     const conv = await waitFor(() => view.getChildren().find(n => view.model(n)?.label === 'it-conv'), 'the conversation in Traces');
     const [agent] = view.getChildren(conv);

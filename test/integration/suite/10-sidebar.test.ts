@@ -16,13 +16,13 @@ describe('a sidebar that reads well', function () {
 
   it('ages tick on one clock while the view is visible, and stop while it is hidden', async function () {
     const view = api.testing.views.checkpoints;
-    await vscode.commands.executeCommand('workbench.view.extension.jarvis');
+    await vscode.commands.executeCommand('workbench.view.extension.jarvisPanel');
     await waitFor(() => view.ticking, 'the age clock of a visible Checkpoints view');
     const before = view.loadCount;
     await waitFor(() => view.loadCount > before, 'a reload on the age clock', 12_000);
-    await vscode.commands.executeCommand('workbench.view.explorer');
+    await vscode.commands.executeCommand('workbench.action.closePanel');
     await waitFor(() => !view.ticking, 'the age clock stopped while hidden');
-    await vscode.commands.executeCommand('workbench.view.extension.jarvis');
+    await vscode.commands.executeCommand('workbench.view.extension.jarvisPanel');
     await waitFor(() => view.ticking, 'the age clock again');
   });
 
