@@ -106,7 +106,7 @@ describe('OpenTelemetry traces', function () {
       return t?.description === 'done · <$0.01' ? t : undefined;
     }, 'the task drawn as done, with its cost');
     assert.ok(task.tooltip.includes('Cost of its traced model calls: \\<$0\\.01'), task.tooltip); // (Markdown-escaped)
-    await waitFor(() => api.testing.views.agents.describe('it-researcher')?.description.endsWith(' · <$0.01'), 'the agent with its cost');
+    await waitFor(() => api.testing.views.agents.describe('it-researcher')?.description.startsWith('done · <$0.01 · '), 'the agent with its cost, before its age');
     assert.doesNotMatch(task.tooltip, /unassigned/);
     assert.ok(task.children.some(c => c.startsWith('it-researcher (')), `no agent under the task: ${task.children.join(', ')}`);
 

@@ -78,7 +78,7 @@ describe('a sidebar that reads well', function () {
       const decisions = await api.testing.sessions.current!.engine!.getDecisions({ limit: 20 });
       assert.ok(decisions.some(d => d.decision === 'Assign task-5 to researcher'));
       await waitFor(() => api.testing.views.decisions.visibleDecisions().includes('Assign task-5 to researcher'), 'the decision drawn');
-      const node = api.testing.views.decisions.getChildren().find(n => api.testing.views.decisions.describe(n.id) === 'Agent assignment');
+      const node = api.testing.views.decisions.getChildren().find(n => api.testing.views.decisions.describe(n.id)?.label.startsWith('Agent assignment: '));
       assert.ok(node, 'no decision described as "Agent assignment"');
     } finally {
       terminal.dispose();
