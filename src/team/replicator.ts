@@ -4,6 +4,7 @@ import { errorText } from '../core/errorText';
 import { epochOf, type Epoch } from '../core/history';
 import type { BatchItemOp, JournalOp } from '../core/ops';
 import type { Logger } from '../core/ports';
+import { agentPart } from '../core/snapshots';
 import { iso } from '../core/time';
 import type { Agent, JsonObject, RecoveryReport } from '../core/types';
 import { newOrigin, type Origin } from './origin';
@@ -778,7 +779,7 @@ class Rows {
 
 /** An agent's row: heard from when this server last heard from it (a time ahead of this clock counts as now). */
 function agentRow(a: Agent, seq: number, now: number): object {
-  const { seconds_since_update: _s, health: _h, stale: _st, ...body } = a;
+  const body = agentPart(a);
   const heard = Math.min(now, Date.parse(a.last_seen) || now);
   return { agent_id: a.agent_id, status: a.status, last_seen: a.last_seen, seq, age: now - heard, body };
 }

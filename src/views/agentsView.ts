@@ -74,7 +74,8 @@ export class AgentsView extends SessionTree<AgentNode> {
     for (const agent of agents) {
       const idle = Date.now() - Date.parse(agent.last_seen);
       const done = finishedFromTraces(agent);
-      const row: AgentRow = { agent, done, stale: !done && (agent.stale || idle > staleMs), seen: ago(agent.last_seen, now) };
+      // at rest (idle, its work done) it is silent by design: never stale
+      const row: AgentRow = { agent, done, stale: !done && !agent.at_rest && (agent.stale || idle > staleMs), seen: ago(agent.last_seen, now) };
       this.rows.set(agent.agent_id, row);
       const g = row.stale ? STALE_GROUP : done ? DONE_GROUP : agent.status || 'unknown';
       (byGroup.get(g) ?? byGroup.set(g, []).get(g)!).push(row);

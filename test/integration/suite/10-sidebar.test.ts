@@ -26,6 +26,35 @@ describe('a sidebar that reads well', function () {
     await waitFor(() => view.ticking, 'the age clock again');
   });
 
+  it('an agent that only sends messages is drawn fresh, an idle one whose work is done is not stale', async function () {
+    this.timeout(60_000);
+    const agents = api.testing.views.agents;
+    const config = vscode.workspace.getConfiguration('jarvis');
+    await api.updateAgentState('chatter', { status: 'busy', current_task: 'chat-task' });
+    await api.updateAgentState('rester', { status: 'idle', current_task: null });
+    await api.updateAgentState('silent', { status: 'busy', current_task: 'silent-task' });
+    await config.update('staleAgentMinutes', 0.05, vscode.ConfigurationTarget.Workspace); // 3 s
+    try {
+      let n = 0;
+      // the chatter says something all along; the silent busy agent is the control that turns stale
+      await waitFor(async () => {
+        await api.logAgentMessage('chatter', 'peer', 'progress', { n: n++ });
+        await vscode.commands.executeCommand('jarvis.refresh');
+        return agents.describe('silent')?.stale;
+      }, 'the silent busy agent drawn as stale', 30_000);
+      assert.ok(n >= 3, `only ${n} messages: the threshold was not waited out`);
+      const chatter = agents.describe('chatter')!;
+      assert.strictEqual(chatter.stale, false);
+      assert.match(chatter.description, /^chat-task · just now$/);
+      const rester = agents.describe('rester')!;
+      assert.strictEqual(rester.stale, false, 'an idle agent with nothing to do drawn as stale');
+      assert.match(rester.description, /^no task · (just now|\d+ s ago)$/);
+      assert.strictEqual(api.testing.sessions.current!.engine!.getAgents().filter(a => a.stale && ['chatter', 'rester'].includes(a.agent_id)).length, 0);
+    } finally {
+      await config.update('staleAgentMinutes', undefined, vscode.ConfigurationTarget.Workspace);
+    }
+  });
+
   it('the status bar names itself and counts what the Checkpoints view lists', async function () {
     await api.updateContext({ step: 'status-bar-count' });
     const r = await vscode.commands.executeCommand<CheckpointResult>('jarvis.createCheckpoint', 'count-me');
@@ -33,7 +62,7 @@ describe('a sidebar that reads well', function () {
     const bar = api.testing.statusBar;
     await waitFor(() => view.get(r.checkpoint_id), 'the new checkpoint listed');
     await waitFor(() => view.getChildren().length === bar.checkpointCount, `the same count (${view.getChildren().length} listed, ${bar.checkpointCount} in the status bar)`);
-    assert.match(bar.tooltipText, new RegExp(`\\b${bar.checkpointCount} checkpoints\\b`));
+    assert.match(bar.tooltipText, new RegExp(`\\b${bar.checkpointCount} checkpoints?\\b`));
     // the newest listed checkpoint's age is the status bar's
     const newest = view.getChildren()[0];
     await sleep(50);
