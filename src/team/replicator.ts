@@ -342,7 +342,7 @@ export class Replicator {
          claim = excluded.claim, claim_until = excluded.claim_until, epoch = excluded.epoch, last_seen = now()
        WHERE ${this.s}.origins.claim IS NULL OR ${this.s}.origins.claim = excluded.claim OR ${this.s}.origins.claim_until < now()
        RETURNING origin`,
-      [this.config.project, this.origin.id, this.origin.host, this.origin.user, this.engine.folder, this.claim, CLAIM_MS, this.currentEpoch()],
+      [this.config.project, this.origin.id, this.origin.host, this.origin.user, this.config.place ?? this.engine.folder, this.claim, CLAIM_MS, this.currentEpoch()],
     );
     return (r.rowCount ?? 0) > 0;
   }
