@@ -745,6 +745,7 @@ class Rows {
         for (const sp of op.spans) {
           const { id, ...rest } = sp;
           this.spans.push({ epoch, id, ts: sp.start_time, trace_id: sp.trace_id, span_id: sp.span_id, body: { id, ...rest } });
+          this.heardFrom(sp.agent_id);
         }
         op.items.forEach(i => this.item(i));
         break;
@@ -757,19 +758,26 @@ class Rows {
     }
   }
 
+  /** A record an agent sent moved its last_seen at home (store.ts): its row goes too. */
+  private heardFrom(agentId: string | null | undefined): void {
+    if (agentId) this.agents.add(agentId);
+  }
+
   private item(op: BatchItemOp): void {
     const { epoch, age } = this;
     switch (op.o) {
-      case 'task': this.tasks.add(op.id); break;
+      case 'task': this.tasks.add(op.id); this.heardFrom(op.u.agent_id); break;
       case 'agent': this.agents.add(op.id); break;
       case 'decision': {
         const d = op.d;
+        this.heardFrom(d.agent_id);
         this.decisions.push({ epoch, id: op.id, ts: iso(op.t), agent_id: d.agent_id ?? null, task_id: d.task_id ?? null, age, body: {
           id: op.id, ts: iso(op.t), decision_type: d.decision_type, context: d.context, decision: d.decision, reasoning: d.reasoning,
           outcome: d.outcome ?? null, agent_id: d.agent_id ?? null, task_id: d.task_id ?? null } });
         break;
       }
       case 'message':
+        this.heardFrom(op.d.from_agent);
         this.messages.push({ epoch, id: op.id, ts: iso(op.t), from_agent: op.d.from_agent, to_agent: op.d.to_agent, age, body: { id: op.id, ts: iso(op.t), ...op.d } });
         break;
       default: break;
