@@ -124,6 +124,7 @@ class JarvisExtension extends Disposable {
     const alertsView = this._register(new AlertsView(this.sessions, this.log));
     const alertsTree = this._register(vscode.window.createTreeView(VIEWS.alerts, { treeDataProvider: alertsView }));
     alertsView.attach(alertsTree);
+    alertsView.badgeAlso(agentsTree as vscode.TreeView<unknown>);
     const notifications = this._register(new AlertNotifications(this.sessions, this.log, {
       show: async (session, alert) => {
         this.sessions.select(session);

@@ -53,7 +53,10 @@ export const INTERNAL_COMMANDS: readonly CommandId[] = [
   COMMANDS.openTeamRecoveryReport,
 ];
 
+/** The activity bar container: what a run is doing now. */
 export const VIEW_CONTAINER = 'jarvis';
+/** The panel container: history and diagnostics, wide enough for long rows. */
+export const PANEL_CONTAINER = 'jarvisPanel';
 
 export const VIEWS = {
   agents: 'jarvis.agents',
@@ -64,6 +67,12 @@ export const VIEWS = {
   alerts: 'jarvis.alerts',
   team: 'jarvis.team',
 } as const;
+
+/** Where each view lives; commands that reveal a view open its container first. */
+export const VIEW_CONTAINERS: Record<typeof VIEW_CONTAINER | typeof PANEL_CONTAINER, readonly string[]> = {
+  [VIEW_CONTAINER]: [VIEWS.agents, VIEWS.tasks, VIEWS.decisions],
+  [PANEL_CONTAINER]: [VIEWS.alerts, VIEWS.checkpoints, VIEWS.traces, VIEWS.team],
+};
 
 export const STATUS_BAR_ID = 'jarvis.status';
 

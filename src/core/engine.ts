@@ -29,7 +29,7 @@ import { loadState, type LoadOutcome } from './recoveryChain';
 import { buildReport, changesSince, latestRecoveryReport, listRecoveryReports, writeReport } from './recoveryReport';
 import { renderRecoveryReport } from './reportMarkdown';
 import { ResumePoints, type ResumeCloser } from './resumePoint';
-import type { ApplyResult } from './store';
+import { type ApplyResult, changesOf } from './store';
 import { IntakeLog, type SpoolResult } from './intake';
 import type { SearchCandidate } from './searchText';
 import { iso } from './time';
@@ -657,10 +657,7 @@ export class ContextEngine implements ContextEngineApi {
   private emitApplied(results: ApplyResult[]): void {
     if (this.listeners.size === 0) return;
     const byKind = new Map<ChangeKind, Set<string>>();
-    for (const r of results) {
-      if (r.kind === 'batch') r.touched?.forEach((ids, k) => addChangeIds(byKind, k as ChangeKind, ids));
-      else addChangeIds(byKind, r.kind, r.ids);
-    }
+    for (const r of results) for (const [k, ids] of changesOf(r)) addChangeIds(byKind, k as ChangeKind, ids);
     byKind.forEach((ids, kind) => this.emit(kind, [...ids]));
   }
 

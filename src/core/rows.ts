@@ -34,14 +34,33 @@ export function toTask(r: Row): Task {
 
 export const HEALTHY_MS = 60_000;
 
+/** Stale past the threshold unless at rest; healthy when heard from within a minute, or at rest. */
+export function agentHealth(ageMs: number, staleAfterMs: number, atRest: boolean): { stale: boolean; health: AgentHealth } {
+  const stale = !atRest && ageMs > staleAfterMs;
+  return { stale, health: stale ? 'stale' : atRest || ageMs < HEALTHY_MS ? 'healthy' : 'warning' };
+}
+
+/** Statuses an agent reports when it has nothing to do (or said it stopped): silence is then expected. */
+export const REST_STATUS = /^(idle|ready|waiting|available|completed|complete|done|finished|stopped|offline|terminated)$/i;
+
+/** At rest: a status of having nothing to do, and no task in progress assigned to it or named its current one. */
+export function isAtRest(status: string, working: boolean): boolean {
+  return REST_STATUS.test(status) && !working;
+}
+
+/**
+ * `r.working` (see AGENT_COLUMNS): a task in progress is assigned to the agent or is its current
+ * task. An agent at rest with none is not stale however long it stays silent.
+ */
 export function toAgent(r: Row, nowMs: number, staleAfterMs: number): Agent {
   const age = Math.max(0, nowMs - Number(r.last_seen_ms));
-  const stale = age > staleAfterMs;
-  const health: AgentHealth = stale ? 'stale' : age < HEALTHY_MS ? 'healthy' : 'warning';
+  const status = String(r.status);
+  const atRest = isAtRest(status, !!Number(r.working));
+  const { stale, health } = agentHealth(age, staleAfterMs, atRest);
   return {
-    agent_id: String(r.agent_id), status: String(r.status), current_task: (r.current_task as string | null) ?? null,
+    agent_id: String(r.agent_id), status, current_task: (r.current_task as string | null) ?? null,
     capabilities: parse(r.capabilities, []), metadata: parse(r.metadata, {}), first_seen: String(r.first_seen),
-    last_seen: String(r.last_seen), seconds_since_update: Math.floor(age / 1000), health, stale,
+    last_seen: String(r.last_seen), seconds_since_update: Math.floor(age / 1000), health, stale, at_rest: atRest,
   };
 }
 

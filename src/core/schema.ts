@@ -36,6 +36,7 @@ CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS task_progress (task_id TEXT PRIMARY KEY, description TEXT NOT NULL, status TEXT NOT NULL,
   percentage REAL NOT NULL, completed_subtasks TEXT NOT NULL, blockers TEXT NOT NULL, agent_id TEXT,
   metadata TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS task_progress_status ON task_progress(status);
 CREATE TABLE IF NOT EXISTS agent_states (agent_id TEXT PRIMARY KEY, status TEXT NOT NULL, current_task TEXT,
   capabilities TEXT NOT NULL, metadata TEXT NOT NULL, first_seen TEXT NOT NULL, last_seen TEXT NOT NULL,
   last_seen_ms INTEGER NOT NULL);

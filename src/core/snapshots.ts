@@ -3,7 +3,7 @@ import { setOwn } from './ownKeys';
 import {
   addHash, diffJson, emptyParts, hashHex, hashParts, partHash, subHash, type SnapshotDelta, type SnapshotParts,
 } from './snapshotDelta';
-import type { ApplyResult } from './store';
+import { type ApplyResult, changesOf } from './store';
 import type { Agent, Decision, Json, JsonObject, Task } from './types';
 
 // Keeps the content of the newest stored snapshot in memory, and which tasks, agents, decisions
@@ -24,9 +24,9 @@ export interface SnapshotSource {
   state(): JsonObject;
 }
 
-/** The fields of an agent that are its state, not derived from the clock when read. */
+/** The fields of an agent that are its state, not derived when read (from the clock, or its tasks). */
 export function agentPart(a: Agent): JsonObject {
-  const { seconds_since_update: _s, health: _h, stale: _st, ...rest } = a;
+  const { seconds_since_update: _s, health: _h, stale: _st, at_rest: _r, ...rest } = a;
   return rest as unknown as JsonObject;
 }
 
@@ -85,10 +85,7 @@ export class SnapshotTracker {
 
   /** Called with every group commit's results. */
   noteApplied(results: ApplyResult[]): void {
-    for (const r of results) {
-      if (r.kind === 'batch') r.touched?.forEach((ids, kind) => this.note(kind, ids));
-      else this.note(r.kind, r.ids);
-    }
+    for (const r of results) for (const [kind, ids] of changesOf(r)) this.note(kind, ids);
   }
 
   private note(kind: string, ids: Iterable<string>): void {

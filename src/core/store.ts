@@ -239,14 +239,14 @@ export class Store {
             op.d.outcome === undefined ? null : JSON.stringify(op.d.outcome), op.d.agent_id ?? null, op.d.task_id ?? null],
         );
         this.counters.decision = Math.max(this.counters.decision, op.id);
-        return { kind: 'decision', ids: [String(op.id)] };
+        return this.seen(op.t, [op.d.agent_id], { kind: 'decision', ids: [String(op.id)] });
       case 'message':
         this.run(
           'INSERT INTO agent_coordination (id, ts, from_agent, to_agent, message_type, content) VALUES (?,?,?,?,?,?)',
           [op.id, iso(op.t), op.d.from_agent, op.d.to_agent, op.d.message_type, JSON.stringify(op.d.content)],
         );
         this.counters.message = Math.max(this.counters.message, op.id);
-        return { kind: 'message', ids: [String(op.id)] };
+        return this.seen(op.t, [op.d.from_agent], { kind: 'message', ids: [String(op.id)] });
       case 'context':
         this.run('INSERT OR REPLACE INTO orchestrator_state (id, body, updated_at) VALUES (1, ?, ?)', [JSON.stringify(op.d), iso(op.t)]);
         return { kind: 'context', ids: [] };
@@ -294,7 +294,7 @@ export class Store {
         for (const s of op.spans) this.insertSpan(op.t, s);
         const r = this.applyBatch(op.t, op.items);
         r.touched!.set('span', new Set(op.spans.map(s => s.trace_id)));
-        return r;
+        return this.seen(op.t, op.spans.map(s => s.agent_id), r);
       }
     }
   }
@@ -320,7 +320,25 @@ export class Store {
     const id = ++this.counters.task_event;
     this.run('INSERT INTO task_events (id, ts, task_id, changes) VALUES (?,?,?,?)', [id, now, taskId, JSON.stringify(u)]);
     this.cacheTask(task);
-    return { kind: 'task', ids: [taskId] };
+    return this.seen(t, [u.agent_id], { kind: 'task', ids: [taskId] });
+  }
+
+  /**
+   * Every record an agent sends is a sign of life: its last_seen moves, inside the record being
+   * applied (no journal record of its own, so a replay moves it the same way). Only agents that
+   * exist; a late spooled record never moves it back; within a second it stays, so a chatty agent
+   * does not repaint the Agents view on every message.
+   */
+  private seen(t: number, agentIds: Iterable<string | null | undefined>, r: ApplyResult): ApplyResult {
+    let touched: Map<string, Set<string>> | undefined;
+    for (const id of new Set(agentIds)) {
+      if (!id) continue;
+      this.run('UPDATE agent_states SET last_seen = ?, last_seen_ms = ? WHERE agent_id = ? AND last_seen_ms <= ?', [iso(t), t, id, t - SEEN_RESOLUTION_MS]);
+      if (this.db.getRowsModified() === 0) continue;
+      touched ??= new Map([...changesOf(r)].map(([k, ids]) => [k, new Set(ids)]));
+      addChangeIds(touched, 'agent', [id]);
+    }
+    return touched ? { ...r, touched } : r;
   }
 
   private applyAgent(t: number, agentId: string, u: AgentUpdate): ApplyResult {
@@ -352,8 +370,7 @@ export class Store {
         }
         this.run('INSERT INTO ingested_events (event_id, ts) VALUES (?, ?)', [item.event_id, iso(t)]);
       }
-      const r = this.applyOp(item);
-      addChangeIds(touched, r.kind, r.ids);
+      for (const [kind, ids] of changesOf(this.applyOp(item))) addChangeIds(touched, kind, ids);
     }
     return { kind: 'batch', ids: [], duplicates, touched };
   }
@@ -513,11 +530,11 @@ export class Store {
   }
 
   getAgents(nowMs: number, staleAfterMs: number): Agent[] {
-    return this.all('SELECT * FROM agent_states ORDER BY agent_id').map(r => toAgent(r, nowMs, staleAfterMs));
+    return this.all(`SELECT ${AGENT_COLUMNS} FROM agent_states a ORDER BY a.agent_id`).map(r => toAgent(r, nowMs, staleAfterMs));
   }
 
   getAgent(agentId: string, nowMs: number, staleAfterMs: number): Agent | undefined {
-    const r = this.get('SELECT * FROM agent_states WHERE agent_id = ?', [agentId]);
+    const r = this.get(`SELECT ${AGENT_COLUMNS} FROM agent_states a WHERE a.agent_id = ?`, [agentId]);
     return r && toAgent(r, nowMs, staleAfterMs);
   }
 
@@ -595,6 +612,18 @@ export class Store {
       snapshots: this.scalar('SELECT COUNT(*) FROM context_snapshots'),
     };
   }
+}
+
+/** How far an agent's last_seen must move before a record other than its own state moves it. */
+const SEEN_RESOLUTION_MS = 1000;
+
+/** An agent's row and whether it has work in progress (its assigned or current task), for toAgent. */
+const AGENT_COLUMNS = `a.*, (a.agent_id IN (SELECT agent_id FROM task_progress WHERE status = 'in_progress' AND agent_id IS NOT NULL)
+  OR a.current_task IN (SELECT task_id FROM task_progress WHERE status = 'in_progress')) AS working`;
+
+/** Every kind a result changed, with its ids: a record's own, or what a batch (or a record with side effects) touched. */
+export function changesOf(r: ApplyResult): Iterable<[string, Iterable<string>]> {
+  return r.touched ?? [[r.kind, r.ids]];
 }
 
 function resumeTouched(checkpointId: number | undefined, decisionId: number, resumeId: number): ApplyResult {

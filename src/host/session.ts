@@ -268,7 +268,9 @@ export class WorkspaceSession extends Disposable {
       return undefined;
     }
     try {
-      const team = new TeamMode(folder, checkTeamConfig({ databaseUrl: url, project: config.teamProject, schema: config.teamSchema })!,
+      // The team knows this store by the workspace folder it serves, not by its storage path.
+      const teamConfig = { ...checkTeamConfig({ databaseUrl: url, project: config.teamProject, schema: config.teamSchema })!, place: this.folder.uri.fsPath };
+      const team = new TeamMode(folder, teamConfig,
         this.deps.logger(), config.staleAgentMinutes > 0 ? config.staleAgentMinutes * 60_000 : undefined);
       return team;
     } catch (err) {

@@ -4,6 +4,7 @@ import { errorText } from '../core/errorText';
 import { epochOf, type Epoch } from '../core/history';
 import type { BatchItemOp, JournalOp } from '../core/ops';
 import type { Logger } from '../core/ports';
+import { agentPart } from '../core/snapshots';
 import { iso } from '../core/time';
 import type { Agent, JsonObject, RecoveryReport } from '../core/types';
 import { newOrigin, type Origin } from './origin';
@@ -341,7 +342,7 @@ export class Replicator {
          claim = excluded.claim, claim_until = excluded.claim_until, epoch = excluded.epoch, last_seen = now()
        WHERE ${this.s}.origins.claim IS NULL OR ${this.s}.origins.claim = excluded.claim OR ${this.s}.origins.claim_until < now()
        RETURNING origin`,
-      [this.config.project, this.origin.id, this.origin.host, this.origin.user, this.engine.folder, this.claim, CLAIM_MS, this.currentEpoch()],
+      [this.config.project, this.origin.id, this.origin.host, this.origin.user, this.config.place ?? this.engine.folder, this.claim, CLAIM_MS, this.currentEpoch()],
     );
     return (r.rowCount ?? 0) > 0;
   }
@@ -744,6 +745,7 @@ class Rows {
         for (const sp of op.spans) {
           const { id, ...rest } = sp;
           this.spans.push({ epoch, id, ts: sp.start_time, trace_id: sp.trace_id, span_id: sp.span_id, body: { id, ...rest } });
+          this.heardFrom(sp.agent_id);
         }
         op.items.forEach(i => this.item(i));
         break;
@@ -756,19 +758,26 @@ class Rows {
     }
   }
 
+  /** A record an agent sent moved its last_seen at home (store.ts): its row goes too. */
+  private heardFrom(agentId: string | null | undefined): void {
+    if (agentId) this.agents.add(agentId);
+  }
+
   private item(op: BatchItemOp): void {
     const { epoch, age } = this;
     switch (op.o) {
-      case 'task': this.tasks.add(op.id); break;
+      case 'task': this.tasks.add(op.id); this.heardFrom(op.u.agent_id); break;
       case 'agent': this.agents.add(op.id); break;
       case 'decision': {
         const d = op.d;
+        this.heardFrom(d.agent_id);
         this.decisions.push({ epoch, id: op.id, ts: iso(op.t), agent_id: d.agent_id ?? null, task_id: d.task_id ?? null, age, body: {
           id: op.id, ts: iso(op.t), decision_type: d.decision_type, context: d.context, decision: d.decision, reasoning: d.reasoning,
           outcome: d.outcome ?? null, agent_id: d.agent_id ?? null, task_id: d.task_id ?? null } });
         break;
       }
       case 'message':
+        this.heardFrom(op.d.from_agent);
         this.messages.push({ epoch, id: op.id, ts: iso(op.t), from_agent: op.d.from_agent, to_agent: op.d.to_agent, age, body: { id: op.id, ts: iso(op.t), ...op.d } });
         break;
       default: break;
@@ -778,7 +787,7 @@ class Rows {
 
 /** An agent's row: heard from when this server last heard from it (a time ahead of this clock counts as now). */
 function agentRow(a: Agent, seq: number, now: number): object {
-  const { seconds_since_update: _s, health: _h, stale: _st, ...body } = a;
+  const body = agentPart(a);
   const heard = Math.min(now, Date.parse(a.last_seen) || now);
   return { agent_id: a.agent_id, status: a.status, last_seen: a.last_seen, seq, age: now - heard, body };
 }

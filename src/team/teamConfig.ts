@@ -8,6 +8,8 @@ export interface TeamConfig {
   project: string;
   /** PostgreSQL schema holding the tables; default `jarvis_context`. */
   schema: string;
+  /** The folder the store serves, shown to the team (VS Code: the workspace folder); default the store's folder. */
+  place?: string;
 }
 
 export const DEFAULT_TEAM_SCHEMA = 'jarvis_context';

@@ -1,7 +1,7 @@
 import type { JournalTap } from '../core/journalTap';
 import { nodeFileSystem } from '../core/nodeFs';
 import type { FileSystemPort, Logger } from '../core/ports';
-import { HEALTHY_MS } from '../core/rows';
+import { agentHealth, isAtRest } from '../core/rows';
 import type { Agent, Decision, ListQuery, Message, RecoveryReport, Task, TaskStatus } from '../core/types';
 import { loadOrCreateOrigin, type Origin } from './origin';
 import { Outbox } from './outbox';
@@ -253,13 +253,16 @@ export class TeamMode implements TeamReader {
 
   /** Health by when each agent was last heard from, by PostgreSQL's clock (never the sender's). */
   async agents(): Promise<WithOrigin<Agent>[]> {
-    const rows = await this.query<{ origin: string; age_ms: number; body: Omit<Agent, 'seconds_since_update' | 'health' | 'stale'> }>(
-      `SELECT origin, body, GREATEST(0, EXTRACT(EPOCH FROM now() - heard_at) * 1000)::float8 AS age_ms
-       FROM $S.agents WHERE project = $1 ORDER BY heard_at DESC LIMIT 10000`, []);
-    return rows.map(({ origin, body, age_ms }) => {
+    // At rest as at home: idle with no task of its origin in progress for it.
+    const rows = await this.query<{ origin: string; age_ms: number; working: boolean; body: Omit<Agent, 'seconds_since_update' | 'health' | 'stale' | 'at_rest'> }>(
+      `SELECT a.origin, a.body, GREATEST(0, EXTRACT(EPOCH FROM now() - a.heard_at) * 1000)::float8 AS age_ms,
+         EXISTS (SELECT 1 FROM $S.tasks t WHERE t.project = a.project AND t.origin = a.origin AND t.status = 'in_progress'
+           AND (t.body->>'agent_id' = a.agent_id OR t.task_id = a.body->>'current_task')) AS working
+       FROM $S.agents a WHERE a.project = $1 ORDER BY a.heard_at DESC LIMIT 10000`, []);
+    return rows.map(({ origin, body, age_ms, working }) => {
       const age = Number(age_ms);
-      const stale = age > this.staleAfterMs;
-      return { ...body, seconds_since_update: Math.floor(age / 1000), health: stale ? 'stale' : age < HEALTHY_MS ? 'healthy' : 'warning', stale, origin };
+      const atRest = isAtRest(String(body.status), working === true);
+      return { ...body, seconds_since_update: Math.floor(age / 1000), ...agentHealth(age, this.staleAfterMs, atRest), at_rest: atRest, origin };
     });
   }
 

@@ -74,7 +74,8 @@ export class AgentsView extends SessionTree<AgentNode> {
     for (const agent of agents) {
       const idle = Date.now() - Date.parse(agent.last_seen);
       const done = finishedFromTraces(agent);
-      const row: AgentRow = { agent, done, stale: !done && (agent.stale || idle > staleMs), seen: ago(agent.last_seen, now) };
+      // at rest (idle, its work done) it is silent by design: never stale
+      const row: AgentRow = { agent, done, stale: !done && !agent.at_rest && (agent.stale || idle > staleMs), seen: ago(agent.last_seen, now) };
       this.rows.set(agent.agent_id, row);
       const g = row.stale ? STALE_GROUP : done ? DONE_GROUP : agent.status || 'unknown';
       (byGroup.get(g) ?? byGroup.set(g, []).get(g)!).push(row);
@@ -136,9 +137,10 @@ export class AgentsView extends SessionTree<AgentNode> {
     item.id = element.key;
     if (!row) return item;
     const a = row.agent;
-    // The sidebar is narrow: what it is doing and how fresh that is; the rest is in the hover.
+    // The sidebar is narrow: what it is doing, what it cost and how fresh that is; the rest is in
+    // the hover. The cost before the age: the age is the shorter loss when a task id is long.
     const cost = this.costs.agents.get(a.agent_id);
-    item.description = `${a.current_task ? visibleId(a.current_task) : row.done ? 'done' : 'no task'} · ${row.seen}${cost ? ` · ${formatCost(cost)}` : ''}`;
+    item.description = [a.current_task ? visibleId(a.current_task) : row.done ? 'done' : 'no task', cost ? formatCost(cost) : '', row.seen].filter(Boolean).join(' · ');
     item.iconPath = statusIcon(row);
     item.contextValue = row.stale ? 'agent.stale' : 'agent';
     const md = new vscode.MarkdownString(undefined, true);

@@ -32,6 +32,8 @@ export class AlertsView extends SessionTree<AlertNode> {
   protected override readonly showsAges = true;
 
   private view: vscode.TreeView<AlertNode> | undefined;
+  /** Views in other containers that carry the same count, so it shows on the activity bar icon too. */
+  private readonly badged: vscode.TreeView<unknown>[] = [];
 
   constructor(sessions: Sessions, log: vscode.LogOutputChannel) {
     super(sessions, ['alert', 'recovery', 'cleanup'], log);
@@ -42,15 +44,27 @@ export class AlertsView extends SessionTree<AlertNode> {
     return super.attach(view);
   }
 
+  /** Shows the active alerts' count on another view as well (the list lives in the panel). */
+  badgeAlso(view: vscode.TreeView<unknown>): void {
+    this.badged.push(view);
+    view.badge = this.view?.badge;
+  }
+
+  /** For tests: the count drawn on the Alerts view and the views badged with it. */
+  get badges(): (number | undefined)[] {
+    return [this.view, ...this.badged].map(v => v?.badge?.value);
+  }
+
   protected async load(engine: ContextEngineApi | undefined): Promise<LoadedModel> {
     const all = engine ? engine.getAlerts({ limit: 200 }) : [];
     this.alerts = all.filter(a => a.active);
     this.ended = all.filter(a => !a.active).slice(0, AlertsView.ENDED_SHOWN);
     this.byId = new Map([...this.alerts, ...this.ended].map(a => [a.id, a]));
     setContextKey(CONTEXT_KEYS.hasAlerts, this.byId.size > 0);
-    // The count on the activity bar icon: seen even while the view is collapsed or the sidebar shut.
+    // The count on the panel tab and the activity bar icon: seen while the list is out of sight.
     const n = this.alerts.length;
-    if (this.view) this.view.badge = n ? { value: n, tooltip: `${n} active alert${n === 1 ? '' : 's'}` } : undefined;
+    const badge = n ? { value: n, tooltip: `${n} active alert${n === 1 ? '' : 's'}` } : undefined;
+    for (const v of [this.view, ...this.badged]) if (v) v.badge = badge;
     const signatures = new Map([...this.byId.values()].map(a => [`a:${a.id}`, `${a.count}|${a.message}|${this.description(a)}`]));
     signatures.set(ENDED_KEY, String(this.ended.length));
     return { structure: `${this.alerts.map(a => a.id).join(',')}|${this.ended.map(a => a.id).join(',')}`, signatures };

@@ -1,13 +1,13 @@
 import * as vscode from 'vscode';
 import type { ContextEngineApi } from '../core/engineApi';
 import type { Decision } from '../core/types';
-import { ago, canonicalJson, decisionTypeLabel, mdCode, mdEscape, short, shortTime } from '../format';
+import { ago, canonicalJson, decisionTypeLabel, mdCode, mdEscape, short, shortTime, visibleId } from '../format';
 import { CONTEXT_KEYS, setContextKey } from '../host/contextKeys';
 import type { Sessions } from '../host/sessions';
 import { COMMANDS } from '../ids';
 import { type LoadedModel, SessionTree } from './sessionTree';
 
-/** Icons for the known decision types (the description names the type; it is the first text cut off). */
+/** Icons for the known decision types (the label names the type too). */
 const TYPE_ICONS: Record<string, string> = {
   agent_assignment: 'person-add', task_assignment: 'tasklist', retry_policy: 'sync', routing: 'git-merge',
   escalation: 'report', plan: 'checklist', planning: 'checklist', tool_choice: 'tools', handoff: 'arrow-swap', delegation: 'arrow-swap',
@@ -43,11 +43,11 @@ export class DecisionsView extends SessionTree<DecisionNode> {
 
   getTreeItem(element: DecisionNode): vscode.TreeItem {
     const d = this.byId.get(element.id);
-    const item = new vscode.TreeItem(d ? short(d.decision, 70) : `#${element.id}`);
+    const item = new vscode.TreeItem(d ? decisionLabel(d) : `#${element.id}`);
     item.id = element.key;
     if (!d) return item;
-    // What kind of decision; when, who and why are in the hover.
-    item.description = decisionTypeLabel(d.decision_type);
+    // Who decided; when and why are in the hover.
+    item.description = d.agent_id ? visibleId(d.agent_id) : '';
     item.iconPath = new vscode.ThemeIcon(TYPE_ICONS[d.decision_type] ?? 'lightbulb');
     item.contextValue = 'decision';
     const md = new vscode.MarkdownString(undefined, true);
@@ -66,13 +66,23 @@ export class DecisionsView extends SessionTree<DecisionNode> {
     return item;
   }
 
-  /** For tests: the description of one decision as drawn. */
-  describe(id: number): string | undefined {
-    return this.byId.has(id) ? String(this.getTreeItem({ key: `d:${id}`, id }).description) : undefined;
+  /** For tests: one decision as drawn. */
+  describe(id: number): { label: string; description: string } | undefined {
+    if (!this.byId.has(id)) return undefined;
+    const item = this.getTreeItem({ key: `d:${id}`, id });
+    return { label: String(item.label), description: String(item.description) };
   }
 
   /** For tests: decision texts in display order. */
   visibleDecisions(): string[] {
     return this.decisions.map(d => d.decision);
   }
+}
+
+/**
+ * "Retry policy: Retry deploy-staging after quota raise". The type comes first: a description after
+ * a long decision is the first text the tree cuts off; the decision's end is in the hover.
+ */
+export function decisionLabel(d: Decision): string {
+  return `${decisionTypeLabel(d.decision_type)}: ${short(d.decision, 70)}`;
 }

@@ -29,21 +29,29 @@ function openBlockers(t: Task): string[] {
   return t.status === 'completed' || t.status === 'cancelled' ? [] : t.blockers;
 }
 
+/** Statuses whose percentage says how far the work got: it leads the label, where no name can push it out. */
+const SHOWS_PERCENTAGE: ReadonlySet<TaskStatus> = new Set(['in_progress', 'blocked', 'failed']);
+
 /**
- * The short description: the essential first, at the default sidebar width. The icon says the
- * status, so the text says what the icon cannot: how far, and what is in the way.
+ * The label: the progress figure first, then the name. A long name is cut at the end by the tree,
+ * so what the icon cannot say (how far) comes before it; the full name is in the hover.
  */
+export function taskLabel(t: Task): string {
+  const name = t.description ? short(t.description, 60) : visibleId(t.task_id);
+  return SHOWS_PERCENTAGE.has(t.status) ? `${Math.round(t.percentage)}% · ${name}` : name;
+}
+
+/** The description, after the name: what is in the way, and the status in words where no figure says it. */
 export function taskDescription(t: Task): string {
-  const pct = `${Math.round(t.percentage)}%`;
   const blockers = openBlockers(t).length;
-  const inTheWay = blockers ? `${blockers} blocker${blockers > 1 ? 's' : ''} · ` : '';
+  const inTheWay = blockers ? `${blockers} blocker${blockers > 1 ? 's' : ''}` : '';
   switch (t.status) {
     case 'completed': return 'done';
     case 'cancelled': return 'cancelled';
-    case 'pending': return inTheWay ? `${inTheWay}pending` : 'pending';
-    case 'failed': return `failed at ${pct}`;
-    case 'blocked': return `${inTheWay}${pct}`;
-    default: return `${inTheWay}${pct}`;
+    case 'pending': return inTheWay ? `${inTheWay} · pending` : 'pending';
+    case 'failed': return inTheWay ? `failed · ${inTheWay}` : 'failed';
+    case 'blocked': return inTheWay || 'blocked';
+    default: return inTheWay;
   }
 }
 
@@ -134,14 +142,14 @@ export class TasksView extends SessionTree<TaskNode> {
         const agents = this.agentsOf(t);
         const hasChildren = blockers.length + t.completed_subtasks.length + (agents.length ? 1 : 0) > 0;
         const item = new vscode.TreeItem(
-          t.description ? short(t.description, 60) : visibleId(t.task_id),
+          taskLabel(t),
           hasChildren ? (blockers.length ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed) : vscode.TreeItemCollapsibleState.None,
         );
         item.id = element.key;
         const [icon, color] = ICONS[t.status];
         item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
         const cost = this.costs.tasks.get(t.task_id);
-        item.description = taskDescription(t) + (cost ? ` · ${formatCost(cost)}` : '');
+        item.description = [taskDescription(t), cost ? formatCost(cost) : ''].filter(Boolean).join(' · ');
         item.contextValue = `task.${t.status}`;
         const md = new vscode.MarkdownString(undefined, true);
         md.appendMarkdown(`**${mdEscape(t.task_id)}** — ${statusLabel(t.status)}, ${Math.round(t.percentage)}%\n\n`);
@@ -175,7 +183,7 @@ export class TasksView extends SessionTree<TaskNode> {
   }
 
   /** For tests: one task as drawn. */
-  describe(taskId: string): { description: string; children: string[]; tooltip: string } | undefined {
+  describe(taskId: string): { label: string; description: string; icon: string; children: string[]; tooltip: string } | undefined {
     const t = this.byId.get(taskId);
     if (!t) return undefined;
     const item = this.getTreeItem({ key: `t:${taskId}`, kind: 'task', taskId });
@@ -183,7 +191,10 @@ export class TasksView extends SessionTree<TaskNode> {
       const c = this.getTreeItem(n);
       return `${String(c.label)} (${String(c.description)})`;
     });
-    return { description: String(item.description), children, tooltip: (item.tooltip as vscode.MarkdownString).value };
+    return {
+      label: String(item.label), description: String(item.description), icon: (item.iconPath as vscode.ThemeIcon).id,
+      children, tooltip: (item.tooltip as vscode.MarkdownString).value,
+    };
   }
 }
 

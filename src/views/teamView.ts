@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { errorText } from '../core/errorText';
-import type { Agent, Decision, Task } from '../core/types';
+import type { Agent, Decision, Task, TaskStatus } from '../core/types';
 import { ago, decisionTypeLabel, mdEscape, short, shortTime, visibleId } from '../format';
 import { CONTEXT_KEYS, setContextKey } from '../host/contextKeys';
 import { COMMANDS } from '../ids';
@@ -8,17 +8,29 @@ import { Disposable } from '../host/lifecycle';
 import type { ChangeBatch } from '../host/changes';
 import type { Sessions } from '../host/sessions';
 import type { TeamMode, TeamOriginInfo, TeamRecoverySummary, TeamStatus, WithOrigin } from '../team/teamMode';
-import { lostText, originDescription, originLabel, recoveryItem } from './teamText';
+import { lostText, orderedOrigins, originDescription, recoveryItem } from './teamText';
 
 // The Team view: every origin (machine and folder) of the project, read from the team database,
-// each with its newest recovery report, agents, unfinished tasks and newest decisions. Read-only;
-// polled while visible. A lost origin opens by itself: its unfinished tasks are what needs a hand.
+// in a stable order, each with its newest recovery report and its agents, unfinished tasks and
+// newest decisions in a group each. Read-only; polled while visible. A lost origin opens by
+// itself: its unfinished tasks are what needs a hand.
 
 const POLL_MS = 3_000;
 const DECISIONS_PER_ORIGIN = 10;
 
+type GroupKind = 'agents' | 'tasks' | 'decisions';
+
+const GROUPS: Record<GroupKind, { label: string; icon: string }> = {
+  agents: { label: 'Agents', icon: 'person' },
+  tasks: { label: 'Unfinished tasks', icon: 'tasklist' },
+  decisions: { label: 'Decisions', icon: 'lightbulb' },
+};
+
+const TASK_ORDER: TaskStatus[] = ['in_progress', 'blocked', 'failed', 'pending'];
+
 type TeamNode =
-  | { kind: 'origin'; key: string; origin: TeamOriginInfo }
+  | { kind: 'origin'; key: string; origin: TeamOriginInfo; label: string }
+  | { kind: 'group'; key: string; origin: TeamOriginInfo; group: GroupKind; count: number }
   | { kind: 'report'; key: string; origin: TeamOriginInfo; report: TeamRecoverySummary }
   | { kind: 'agent'; key: string; agent: WithOrigin<Agent> }
   | { kind: 'task'; key: string; task: WithOrigin<Task> }
@@ -138,19 +150,37 @@ export class TeamView extends Disposable implements vscode.TreeDataProvider<Team
       const notes: TeamNode[] = s.error
         ? [{ kind: 'note', key: 'error', label: s.status.connected ? 'Team database unreadable' : 'Team database offline', detail: s.error }]
         : [];
-      return [...notes, ...s.status.origins.map(origin => ({ kind: 'origin' as const, key: `o:${origin.id}`, origin }))];
+      const origins = orderedOrigins(s.status.origins, s.status.origin.id)
+        .map(({ origin, label }) => ({ kind: 'origin' as const, key: `o:${origin.id}`, origin, label }));
+      return [...notes, ...origins];
     }
-    if (element.kind !== 'origin') return [];
-    const id = element.origin.id;
-    const report = element.origin.last_recovery;
-    return [
-      ...(report ? [{ kind: 'report' as const, key: `r:${id}:${report.file}`, origin: element.origin, report }] : []),
-      ...s.agents.filter(a => a.origin === id).map(agent => ({ kind: 'agent' as const, key: `a:${id}:${agent.agent_id}`, agent })),
-      ...s.tasks.filter(t => t.origin === id && t.status !== 'completed' && t.status !== 'cancelled')
-        .map(task => ({ kind: 'task' as const, key: `t:${id}:${task.task_id}`, task })),
-      ...s.decisions.filter(d => d.origin === id).slice(0, DECISIONS_PER_ORIGIN)
-        .map(decision => ({ kind: 'decision' as const, key: `d:${id}:${decision.id}`, decision })),
-    ];
+    if (element.kind === 'origin') {
+      const o = element.origin;
+      const report = o.last_recovery;
+      const groups = (['agents', 'tasks', 'decisions'] as const)
+        .map(group => ({ kind: 'group' as const, key: `g:${o.id}:${group}`, origin: o, group, count: this.rowsOf(o.id, group).length }))
+        .filter(g => g.count > 0);
+      return [...(report ? [{ kind: 'report' as const, key: `r:${o.id}:${report.file}`, origin: o, report }] : []), ...groups];
+    }
+    return element.kind === 'group' ? this.rowsOf(element.origin.id, element.group) : [];
+  }
+
+  /** One origin's rows of a group, in an order that does not move between refreshes. */
+  private rowsOf(id: string, group: GroupKind): TeamNode[] {
+    const s = this.snapshot;
+    if (!s) return [];
+    switch (group) {
+      case 'agents':
+        return s.agents.filter(a => a.origin === id).sort((a, b) => a.agent_id.localeCompare(b.agent_id))
+          .map(agent => ({ kind: 'agent' as const, key: `a:${id}:${agent.agent_id}`, agent }));
+      case 'tasks':
+        return s.tasks.filter(t => t.origin === id && TASK_ORDER.includes(t.status))
+          .sort((a, b) => TASK_ORDER.indexOf(a.status) - TASK_ORDER.indexOf(b.status) || a.task_id.localeCompare(b.task_id))
+          .map(task => ({ kind: 'task' as const, key: `t:${id}:${task.task_id}`, task }));
+      case 'decisions':
+        return s.decisions.filter(d => d.origin === id).sort((a, b) => b.id - a.id).slice(0, DECISIONS_PER_ORIGIN)
+          .map(decision => ({ kind: 'decision' as const, key: `d:${id}:${decision.id}`, decision }));
+    }
   }
 
   getTreeItem(n: TeamNode): vscode.TreeItem {
@@ -161,13 +191,23 @@ export class TeamView extends Disposable implements vscode.TreeDataProvider<Team
         const self = o.id === s.status.origin.id;
         const lost = o.lost;
         // A lost origin opens by itself (its id changes with it, so the tree applies the state).
-        const item = new vscode.TreeItem(originLabel(o, self),
+        const item = new vscode.TreeItem(n.label,
           lost ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed);
         item.id = `${n.key}${lost ? ':lost' : ''}`;
         item.description = originDescription(o);
-        item.iconPath = new vscode.ThemeIcon(lost ? 'warning' : 'vm');
+        item.iconPath = new vscode.ThemeIcon(lost ? 'warning' : self ? 'home' : 'vm');
         item.contextValue = lost ? 'team.origin.lost' : 'team.origin';
         item.tooltip = new vscode.MarkdownString(`**${mdEscape(o.host)}** · ${mdEscape(o.user)}  \n${o.folder ? `Folder ${mdEscape(o.folder)}  \n` : ''}Origin ${mdEscape(o.id)}  \nLast seen ${shortTime(o.last_seen)} (${ago(o.last_seen)})${lost ? `  \n${mdEscape(lostText(s.status.stale_after_ms))}` : ''}`);
+        return item;
+      }
+      case 'group': {
+        const g = GROUPS[n.group];
+        // Open at once: the agents, and the unfinished tasks (what needs a hand when the origin is lost); decisions on request.
+        const item = new vscode.TreeItem(g.label, n.group === 'decisions' ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.Expanded);
+        item.id = n.key;
+        item.description = n.group === 'decisions' && n.count >= DECISIONS_PER_ORIGIN ? `newest ${n.count}` : String(n.count);
+        item.iconPath = new vscode.ThemeIcon(g.icon);
+        item.contextValue = `team.group.${n.group}`;
         return item;
       }
       case 'report': {

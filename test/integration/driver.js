@@ -55,10 +55,11 @@ function urlFor(env) {
   page.on('console', async msg => {
     const text = msg.text();
     let m;
-    if ((m = /__HARNESS_SCREENSHOT__ (\S+)/.exec(text))) {
+    if ((m = /__HARNESS_SCREENSHOT__ (\S+)(?: (\d+),(\d+),(\d+),(\d+))?/.exec(text))) {
       const file = path.join(opt.out, m[1] + '.png');
+      const clip = m[2] ? { x: +m[2], y: +m[3], width: +m[4], height: +m[5] } : undefined;
       await page.waitForTimeout(800); // let the workbench paint the last changes
-      await page.screenshot({ path: file });
+      await page.screenshot({ path: file, ...(clip ? { clip } : {}) });
       fs.writeFileSync(file + '.done', '');
       console.log(`[driver] screenshot ${file}`);
     } else if ((m = /__HARNESS_KILL_ME__ (\d+)/.exec(text))) {

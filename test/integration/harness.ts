@@ -70,12 +70,15 @@ export const sleep = (ms: number) => new Promise<void>(r => setTimeout(r, ms));
 export const within = <T>(p: Promise<T>, ms: number, what: string): Promise<T> =>
   Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms))]);
 
-/** Asks the driver for a screenshot of the workbench; resolves with the PNG path (none outside the driver). */
-export async function screenshot(name: string, timeoutMs = 20_000): Promise<string | undefined> {
+/**
+ * Asks the driver for a screenshot of the workbench, or of the part of it in `clip` (CSS pixels);
+ * resolves with the PNG path (none outside the driver).
+ */
+export async function screenshot(name: string, timeoutMs = 20_000, clip?: { x: number; y: number; width: number; height: number }): Promise<string | undefined> {
   const out = process.env.HARNESS_OUT;
   if (!out || !process.env.HARNESS_DRIVER) return undefined; // no driver (test:electron): no screenshots
   const done = path.join(out, name + '.png.done');
-  console.log(`__HARNESS_SCREENSHOT__ ${name}`);
+  console.log(`__HARNESS_SCREENSHOT__ ${name}${clip ? ` ${clip.x},${clip.y},${clip.width},${clip.height}` : ''}`);
   await waitFor(() => fs.existsSync(done), `screenshot ${name}`, timeoutMs);
   return path.join(out, name + '.png');
 }

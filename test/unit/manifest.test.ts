@@ -2,7 +2,7 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { COMMANDS, INTERNAL_COMMANDS, TERMINAL_PROFILE, VIEW_CONTAINER, VIEWS } from '../../src/ids';
+import { COMMANDS, INTERNAL_COMMANDS, PANEL_CONTAINER, TERMINAL_PROFILE, VIEW_CONTAINER, VIEW_CONTAINERS, VIEWS } from '../../src/ids';
 import { ALERT_DEFAULTS } from '../../src/core/alertSettings';
 import { CONFIG_DEFAULTS, RESTRICTED_SETTINGS, SETTINGS } from '../../src/host/settings';
 
@@ -41,10 +41,18 @@ describe('package.json manifest', function () {
     assert.deepStrictEqual(hidden, [...INTERNAL_COMMANDS].sort());
   });
 
-  it('contributes the views of VIEWS in one activity bar container', function () {
+  it('contributes the views of VIEWS in an activity bar container and a panel container, as VIEW_CONTAINERS says', function () {
     assert.deepStrictEqual(c.viewsContainers.activitybar.map((v: { id: string }) => v.id), [VIEW_CONTAINER]);
-    const views: string[] = c.views[VIEW_CONTAINER].map((v: { id: string }) => v.id);
-    assert.deepStrictEqual(views.sort(), Object.values(VIEWS).sort());
+    assert.deepStrictEqual(c.viewsContainers.panel.map((v: { id: string }) => v.id), [PANEL_CONTAINER]);
+    assert.deepStrictEqual(Object.keys(c.views).sort(), [VIEW_CONTAINER, PANEL_CONTAINER].sort());
+    for (const [container, ids] of Object.entries(VIEW_CONTAINERS)) {
+      assert.deepStrictEqual(c.views[container].map((v: { id: string }) => v.id), ids, container);
+    }
+    // initialSize is ignored by the workbench: the side bar holds few enough views to share it
+    for (const v of Object.values<{ initialSize?: number }[]>(c.views).flat()) assert.strictEqual(v.initialSize, undefined);
+    assert.ok(c.views[VIEW_CONTAINER].length <= 3, 'more than three views share the side bar');
+    const views: string[] = Object.values<{ id: string }[]>(c.views).flat().map(v => v.id);
+    assert.deepStrictEqual([...views].sort(), Object.values(VIEWS).sort());
     for (const v of views) assert.match(v, /^jarvis\./);
     for (const w of c.viewsWelcome) assert.ok(views.includes(w.view), `welcome for unknown view ${w.view}`);
   });

@@ -51,6 +51,8 @@ export interface Agent {
   seconds_since_update: number;
   health: AgentHealth;
   stale: boolean;
+  /** Idle (or done, stopped…) with no task in progress: its silence is expected, so it is never stale. */
+  at_rest: boolean;
 }
 
 export interface DecisionInput {

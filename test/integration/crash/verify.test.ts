@@ -89,7 +89,8 @@ describe('phase verify (after the extension host was SIGKILLed mid-write)', func
     assert.ok(api.testing.offers.offered.includes(report.file), 'no "Open Recovery Report" notification');
     const incomplete = report.incomplete_tasks.map(t => t.task_id).sort();
     assert.deepStrictEqual(incomplete, ['deploy-staging', 'implement-auth', 'run-py']);
-    assert.deepStrictEqual(report.stale_agents.map(a => a.agent_id).sort(), ['coder-1', 'planner', 'reviewer']);
+    // reviewer is idle with nothing to do: at rest, its silence is no sign of the crash
+    assert.deepStrictEqual(report.stale_agents.map(a => a.agent_id).sort(), ['coder-1', 'planner']);
     await closeAllEditors();
     await vscode.commands.executeCommand('workbench.view.extension.jarvis');
     await waitFor(() => api.testing.views.tasks.visibleTaskIds().includes('implement-auth'), 'tasks drawn');
@@ -98,7 +99,7 @@ describe('phase verify (after the extension host was SIGKILLed mid-write)', func
     const drawn = await page.whenRendered();
     assert.strictEqual(drawn.title, 'Recovered from a crash');
     assert.ok(drawn.headings.includes('Incomplete tasks (3)'), drawn.headings.join(' | '));
-    for (const s of ['implement-auth', 'waiting for OAuth client secret', 'staging cluster quota exceeded', 'reviewer', 'Ask a human for the OAuth client secret', `pid ${killedPid}`]) {
+    for (const s of ['implement-auth', 'waiting for OAuth client secret', 'staging cluster quota exceeded', 'planner', 'Ask a human for the OAuth client secret', `pid ${killedPid}`]) {
       assert.ok(drawn.text.includes(s), `report lacks ${s}`);
     }
     const png = await screenshot('recovery');

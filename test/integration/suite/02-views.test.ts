@@ -25,6 +25,11 @@ export async function writeDemoData(api: TestApi): Promise<void> {
   await api.updateContext({ goal: 'ship OAuth login', sprint: 14, conversation_history: [{ role: 'user', content: 'ship it' }] });
 }
 
+/** A task row as drawn: label, description, icon. */
+function pick(t: { label: string; description: string; icon: string }): [string, string, string] {
+  return [t.label, t.description, t.icon];
+}
+
 describe('views show what is written through the engine', function () {
   let api: TestApi;
 
@@ -56,11 +61,12 @@ describe('views show what is written through the engine', function () {
     assert.deepStrictEqual(tasks.visibleTaskIds().slice(-2), ['write-tests', 'plan-sprint']);
     const auth = tasks.getChildren().find(n => n.taskId === 'implement-auth')!;
     const item = tasks.getTreeItem(auth);
-    // the icon says "in progress"; the text what the icon cannot, short enough for the default width
-    assert.strictEqual(item.description, '1 blocker · 60%');
-    assert.strictEqual(tasks.describe('deploy-staging')!.description, '2 blockers · 20%');
-    assert.strictEqual(tasks.describe('plan-sprint')!.description, 'done');
-    assert.strictEqual(tasks.describe('write-tests')!.description, 'pending');
+    // the icon says "in progress"; the figure leads the label, where no name can push it out
+    assert.strictEqual(item.label, '60% · Implement OAuth login');
+    assert.strictEqual(item.description, '1 blocker');
+    assert.deepStrictEqual(pick(tasks.describe('deploy-staging')!), ['20% · Deploy to staging', '2 blockers', 'debug-pause']);
+    assert.deepStrictEqual(pick(tasks.describe('plan-sprint')!), ['Plan sprint 14', 'done', 'pass-filled']);
+    assert.deepStrictEqual(pick(tasks.describe('write-tests')!), ['Write integration tests', 'pending', 'circle-large-outline']);
     assert.strictEqual((item.iconPath as vscode.ThemeIcon).id, 'play-circle');
     const children = tasks.getChildren(auth).map(n => [n.kind, tasks.getTreeItem(n).label, (tasks.getTreeItem(n).iconPath as vscode.ThemeIcon).id]);
     assert.deepStrictEqual(children, [
@@ -91,6 +97,21 @@ describe('views show what is written through the engine', function () {
     assert.strictEqual(tasks.visibleTaskIds().length, 6);
   });
 
+  it('Tasks: a long name never hides the status and the figure; the hover has it whole', async function () {
+    const tasks = api.testing.views.tasks;
+    const name = 'Implement OAuth login with PKCE for the web app';
+    await api.updateTaskProgress('oauth-pkce', { description: name, status: 'in_progress', percentage: 60, blockers: ['no client id', 'redirect URI not registered'], agent_id: 'coder-1' });
+    const t = await waitFor(() => tasks.describe('oauth-pkce'), 'oauth-pkce drawn');
+    assert.deepStrictEqual(pick(t), [`60% · ${name}`, '2 blockers', 'play-circle']);
+    assert.ok(t.tooltip.includes(name) && t.tooltip.includes('in progress, 60%'), t.tooltip);
+    // the blockers are rows of their own, open at once
+    assert.deepStrictEqual(t.children.slice(0, 2), ['no client id (blocker)', 'redirect URI not registered (blocker)']);
+    const failed = 'Migrate every tenant database to the new schema';
+    await api.updateTaskProgress('oauth-failed', { description: failed, status: 'failed', percentage: 40 });
+    const f = await waitFor(() => tasks.describe('oauth-failed'), 'oauth-failed drawn');
+    assert.deepStrictEqual(pick(f), [`40% · ${failed}`, 'failed', 'error']);
+  });
+
   it('Decisions: newest first, the type in words as description, JSON on open', async function () {
     const decisions = api.testing.views.decisions;
     await waitFor(() => decisions.visibleDecisions().length >= 3, 'decisions');
@@ -101,8 +122,10 @@ describe('views show what is written through the engine', function () {
     ]);
     const node = decisions.getChildren()[1];
     const item = decisions.getTreeItem(node);
-    assert.strictEqual(item.description, 'Retry policy');
-    assert.strictEqual(decisions.describe(decisions.getChildren()[2].id), 'Task assignment');
+    // the type leads the label, where a long decision cannot push it out; who decided after it
+    assert.strictEqual(item.label, 'Retry policy: Retry deploy-staging after quota raise');
+    assert.strictEqual(item.description, 'planner');
+    assert.deepStrictEqual(decisions.describe(decisions.getChildren()[2].id), { label: 'Task assignment: Assign implement-auth to coder-1', description: 'planner' });
     const tip = (item.tooltip as vscode.MarkdownString).value;
     assert.match(tip, /Retry policy \(`retry_policy`\) · #\d+ · \d\d:\d\d:\d\d/);
     assert.ok(tip.includes('quota errors are transient') && tip.includes('"scheduled": true') && tip.includes('"error": "quota"'), tip);

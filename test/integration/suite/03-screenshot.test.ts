@@ -42,5 +42,14 @@ describe('sidebar screenshot', function () {
     await vscode.commands.executeCommand('jarvis.openDecision', retry.id);
     const png = await screenshot('sidebar');
     if (png) assert.ok(fs.statSync(png).size > 10_000, 'screenshot too small');
+    // The walkthrough's picture: the side bar alone, at its size, so its text reads at the walkthrough's
+    // scale; at the default staleness, where a new user's agents are.
+    await vscode.workspace.getConfiguration('jarvis').update('staleAgentMinutes', undefined, vscode.ConfigurationTarget.Workspace);
+    await waitFor(async () => {
+      await vscode.commands.executeCommand('jarvis.refresh');
+      return ['planner', 'coder-1', 'coder-2', 'reviewer'].every(id => agents.describe(id)?.stale === false);
+    }, 'every agent drawn fresh at the default threshold');
+    const side = await screenshot('walkthrough-sidebar', undefined, { x: 0, y: 32, width: 348, height: 560 });
+    if (side) assert.ok(fs.statSync(side).size > 10_000, 'walkthrough screenshot too small');
   });
 });

@@ -21,7 +21,8 @@ describe('an orchestrator writing over HTTP appears in the views', function () {
     assert.match(agents.describe('http-worker')!.description, /^http-task · (just now|\d+ s ago)$/);
     await waitFor(() => tasks.visibleTaskIds().includes('http-task'), 'http-task in Tasks');
     const node = tasks.getChildren().find(n => n.taskId === 'http-task')!;
-    assert.strictEqual(tasks.getTreeItem(node).description, '1 blocker · 45%');
+    assert.strictEqual(tasks.getTreeItem(node).label, '45% · Task sent over HTTP');
+    assert.strictEqual(tasks.getTreeItem(node).description, '1 blocker');
     await waitFor(() => decisions.visibleDecisions()[0] === 'Route over HTTP', 'HTTP decision on top of Decisions');
   });
 

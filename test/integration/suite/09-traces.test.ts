@@ -79,7 +79,9 @@ describe('OpenTelemetry traces', function () {
       method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${server.token}` }, body: JSON.stringify(exportRequest()),
     });
     assert.strictEqual(r.status, 200);
+    // Traces in the panel, Agents and Tasks in the side bar: both in sight at once
     await vscode.commands.executeCommand('workbench.view.extension.jarvis');
+    await vscode.commands.executeCommand('workbench.view.extension.jarvisPanel');
     const view = traces.view;
     const conv = await waitFor(() => view.getChildren().find(n => view.model(n)?.label === 'it-conv'), 'the conversation in Traces');
     const [agent] = view.getChildren(conv);
@@ -104,7 +106,7 @@ describe('OpenTelemetry traces', function () {
       return t?.description === 'done · <$0.01' ? t : undefined;
     }, 'the task drawn as done, with its cost');
     assert.ok(task.tooltip.includes('Cost of its traced model calls: \\<$0\\.01'), task.tooltip); // (Markdown-escaped)
-    await waitFor(() => api.testing.views.agents.describe('it-researcher')?.description.endsWith(' · <$0.01'), 'the agent with its cost');
+    await waitFor(() => api.testing.views.agents.describe('it-researcher')?.description.startsWith('done · <$0.01 · '), 'the agent with its cost, before its age');
     assert.doesNotMatch(task.tooltip, /unassigned/);
     assert.ok(task.children.some(c => c.startsWith('it-researcher (')), `no agent under the task: ${task.children.join(', ')}`);
 

@@ -16,14 +16,43 @@ describe('a sidebar that reads well', function () {
 
   it('ages tick on one clock while the view is visible, and stop while it is hidden', async function () {
     const view = api.testing.views.checkpoints;
-    await vscode.commands.executeCommand('workbench.view.extension.jarvis');
+    await vscode.commands.executeCommand('workbench.view.extension.jarvisPanel');
     await waitFor(() => view.ticking, 'the age clock of a visible Checkpoints view');
     const before = view.loadCount;
     await waitFor(() => view.loadCount > before, 'a reload on the age clock', 12_000);
-    await vscode.commands.executeCommand('workbench.view.explorer');
+    await vscode.commands.executeCommand('workbench.action.closePanel');
     await waitFor(() => !view.ticking, 'the age clock stopped while hidden');
-    await vscode.commands.executeCommand('workbench.view.extension.jarvis');
+    await vscode.commands.executeCommand('workbench.view.extension.jarvisPanel');
     await waitFor(() => view.ticking, 'the age clock again');
+  });
+
+  it('an agent that only sends messages is drawn fresh, an idle one whose work is done is not stale', async function () {
+    this.timeout(60_000);
+    const agents = api.testing.views.agents;
+    const config = vscode.workspace.getConfiguration('jarvis');
+    await api.updateAgentState('chatter', { status: 'busy', current_task: 'chat-task' });
+    await api.updateAgentState('rester', { status: 'idle', current_task: null });
+    await api.updateAgentState('silent', { status: 'busy', current_task: 'silent-task' });
+    await config.update('staleAgentMinutes', 0.05, vscode.ConfigurationTarget.Workspace); // 3 s
+    try {
+      let n = 0;
+      // the chatter says something all along; the silent busy agent is the control that turns stale
+      await waitFor(async () => {
+        await api.logAgentMessage('chatter', 'peer', 'progress', { n: n++ });
+        await vscode.commands.executeCommand('jarvis.refresh');
+        return agents.describe('silent')?.stale;
+      }, 'the silent busy agent drawn as stale', 30_000);
+      assert.ok(n >= 3, `only ${n} messages: the threshold was not waited out`);
+      const chatter = agents.describe('chatter')!;
+      assert.strictEqual(chatter.stale, false);
+      assert.match(chatter.description, /^chat-task · just now$/);
+      const rester = agents.describe('rester')!;
+      assert.strictEqual(rester.stale, false, 'an idle agent with nothing to do drawn as stale');
+      assert.match(rester.description, /^no task · (just now|\d+ s ago)$/);
+      assert.strictEqual(api.testing.sessions.current!.engine!.getAgents().filter(a => a.stale && ['chatter', 'rester'].includes(a.agent_id)).length, 0);
+    } finally {
+      await config.update('staleAgentMinutes', undefined, vscode.ConfigurationTarget.Workspace);
+    }
   });
 
   it('the status bar names itself and counts what the Checkpoints view lists', async function () {
@@ -33,7 +62,7 @@ describe('a sidebar that reads well', function () {
     const bar = api.testing.statusBar;
     await waitFor(() => view.get(r.checkpoint_id), 'the new checkpoint listed');
     await waitFor(() => view.getChildren().length === bar.checkpointCount, `the same count (${view.getChildren().length} listed, ${bar.checkpointCount} in the status bar)`);
-    assert.match(bar.tooltipText, new RegExp(`\\b${bar.checkpointCount} checkpoints\\b`));
+    assert.match(bar.tooltipText, new RegExp(`\\b${bar.checkpointCount} checkpoints?\\b`));
     // the newest listed checkpoint's age is the status bar's
     const newest = view.getChildren()[0];
     await sleep(50);
@@ -78,7 +107,7 @@ describe('a sidebar that reads well', function () {
       const decisions = await api.testing.sessions.current!.engine!.getDecisions({ limit: 20 });
       assert.ok(decisions.some(d => d.decision === 'Assign task-5 to researcher'));
       await waitFor(() => api.testing.views.decisions.visibleDecisions().includes('Assign task-5 to researcher'), 'the decision drawn');
-      const node = api.testing.views.decisions.getChildren().find(n => api.testing.views.decisions.describe(n.id) === 'Agent assignment');
+      const node = api.testing.views.decisions.getChildren().find(n => api.testing.views.decisions.describe(n.id)?.label.startsWith('Agent assignment: '));
       assert.ok(node, 'no decision described as "Agent assignment"');
     } finally {
       terminal.dispose();

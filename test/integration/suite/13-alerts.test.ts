@@ -47,8 +47,9 @@ describe('alerts: a looping agent', function () {
     assert.strictEqual(notifications.notified.slice(notifiedBefore).filter(a => a.id === alert.id).length, 1);
     await waitFor(() => bar.activeAlerts === activeNow() && bar.activeAlerts > 0, 'the status bar counts it');
     assert.strictEqual(bar.warning, true);
-    // the count on the activity bar icon, seen with the view collapsed
+    // the count on the panel tab and, through the Agents view, on the activity bar icon
     await waitFor(() => api.testing.alerts.tree.badge?.value === activeNow(), 'the badge counts the active alerts');
+    assert.deepStrictEqual(view.badges, [activeNow(), activeNow()], 'the Alerts view and the Agents view (the activity bar icon) count them');
     assert.match(api.testing.alerts.tree.badge!.tooltip, /^\d+ active alerts?$/);
     assert.match(bar.text, /^\$\(warning\) Jarvis: \d+ alerts?$/);
     assert.match(bar.tooltipText, /researcher sent the same tool\\_call to tool:web\\_search 5 times/);
@@ -78,6 +79,7 @@ describe('alerts: a looping agent', function () {
     assert.strictEqual((await rest(api, 'GET', '/alerts?active=true')).json.alerts.some((a: { id: number }) => a.id === alert.id), false);
     await waitFor(() => bar.activeAlerts === activeNow(), 'the status bar follows');
     await waitFor(() => (api.testing.alerts.tree.badge?.value ?? 0) === activeNow(), 'the badge follows');
+    assert.deepStrictEqual(view.badges.map(n => n ?? 0), [activeNow(), activeNow()]);
     assert.strictEqual(bar.warning, activeNow() > 0);
   });
 

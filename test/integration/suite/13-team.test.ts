@@ -8,11 +8,16 @@ import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { ChangeBatch } from '../../../src/host/changes';
-import { COMMANDS, VIEWS } from '../../../src/ids';
+import { COMMANDS, PANEL_CONTAINER, VIEW_CONTAINERS, VIEWS } from '../../../src/ids';
 import type { Pages } from '../../../src/views/pages/pages';
 import type { TeamView } from '../../../src/views/teamView';
 
 type TeamNodeOf<V extends TeamView> = ReturnType<V['getChildren']>[number];
+
+/** An origin's rows, through its groups (agents, unfinished tasks, decisions). */
+function rowsUnder(view: TeamView, origin: TeamNodeOf<TeamView>): TeamNodeOf<TeamView>[] {
+  return view.getChildren(origin).flatMap(n => (n.kind === 'group' ? view.getChildren(n) : [n]));
+}
 import { PG_PASSWORD, startPg, type PgServer } from '../../unit/support/pgServer';
 import { findCli } from '../../unit/support/serveProcess';
 import { activate, closeAllEditors, screenshot, type TestApi, waitFor } from '../harness';
@@ -90,14 +95,33 @@ describe('team mode in VS Code', function () {
       return nodes.length === 2 ? nodes : undefined;
     }, 'two origins in the Team view', 30_000);
     const items = origins.map(o => view.getTreeItem(o));
-    assert.ok(items.some(i => String(i.label).endsWith('(this folder)')), 'this folder is labelled');
+    // this folder first, named by its workspace folder (not its storage path); the other by its folder
+    const host = os.hostname();
+    assert.deepStrictEqual(items.map(i => String(i.label)), [
+      `${host}: ${vscode.workspace.workspaceFolders![0].name} (this folder)`, `${host}: ${path.basename(otherFolder)}`,
+    ]);
     assert.ok(items.every(i => /seen /.test(String(i.description))), 'each origin says when it was seen');
-    const otherNode = origins.find(o => !String(view.getTreeItem(o).label).endsWith('(this folder)'))!;
+    const otherNode = origins[1];
     await waitFor(async () => {
       view.update(ChangeBatch.everything());
       await view.whenIdle();
-      return view.getChildren(otherNode).some(n => n.kind === 'decision' && view.getTreeItem(n).label === 'from the other machine');
+      return rowsUnder(view, otherNode).some(n => n.kind === 'decision' && view.getTreeItem(n).label === 'from the other machine');
     }, "the other machine's decision under its origin", 15_000);
+    // grouped: agents, unfinished tasks, decisions, each a row of its own with a count
+    const selfGroups = view.getChildren(origins[0]).filter(n => n.kind === 'group').map(n => [view.getTreeItem(n).label, view.getTreeItem(n).description]);
+    // this folder's agents: every one the suite wrote so far (vscode-agent among them)
+    assert.strictEqual(selfGroups[0][0], 'Agents');
+    assert.ok(Number(selfGroups[0][1]) >= 1, String(selfGroups[0][1]));
+    const selfAgents = view.getChildren(view.getChildren(origins[0]).find(n => n.kind === 'group')!).map(n => String(view.getTreeItem(n).label));
+    assert.ok(selfAgents.includes('vscode-agent'), selfAgents.join(', '));
+    assert.deepStrictEqual(selfAgents, [...selfAgents].sort((a, b) => a.localeCompare(b)), 'agents by name');
+    assert.ok(view.getChildren(otherNode).some(n => n.kind === 'group' && view.getTreeItem(n).label === 'Decisions'));
+    // the order does not move with refreshes (the database lists origins by when each was seen)
+    for (let i = 0; i < 3; i++) {
+      view.update(ChangeBatch.everything());
+      await view.whenIdle();
+      assert.deepStrictEqual(view.getChildren().filter(n => n.kind === 'origin').map(n => String(view.getTreeItem(n).label)), items.map(it => String(it.label)));
+    }
 
     const team = JSON.parse((await call('/team')).text);
     assert.strictEqual(team.connected, true);
@@ -160,21 +184,24 @@ describe('team mode in VS Code', function () {
     }, 'the other origin lost', 60_000);
     const lostItem = view.getTreeItem(lost);
     assert.strictEqual(lostItem.collapsibleState, vscode.TreeItemCollapsibleState.Expanded, 'a lost origin opens by itself');
-    assert.ok(view.getChildren(lost).some(n => n.kind === 'task' && view.getTreeItem(n).label === 'left half done'), 'its unfinished task under it');
+    assert.ok(rowsUnder(view, lost).some(n => n.kind === 'task' && view.getTreeItem(n).label === 'left half done'), 'its unfinished task under it');
+    const tasksGroup = view.getChildren(lost).find(n => n.kind === 'group' && view.getTreeItem(n).label === 'Unfinished tasks')!;
+    assert.strictEqual(view.getTreeItem(tasksGroup).collapsibleState, vscode.TreeItemCollapsibleState.Expanded, 'its unfinished tasks open with it');
     // This folder is never lost.
     const self = view.getChildren().find(n => n.kind === 'origin' && String(view.getTreeItem(n).label).endsWith('(this folder)'))!;
     assert.doesNotMatch(String(view.getTreeItem(self).description), /lost/);
 
-    // The Team view alone in the sidebar for the picture; the others come back after it.
+    // The Team view alone in the panel for the picture; the others come back after it.
     await closeAllEditors();
-    const others = Object.values(VIEWS).filter(v => v !== VIEWS.team);
-    await vscode.commands.executeCommand('vscode.moveViews', { viewIds: others, destinationId: 'workbench.view.explorer' });
-    await vscode.commands.executeCommand('workbench.view.extension.jarvis');
+    const others = VIEW_CONTAINERS[PANEL_CONTAINER].filter(v => v !== VIEWS.team);
+    await vscode.commands.executeCommand(`workbench.view.extension.${PANEL_CONTAINER}`);
+    for (const v of others) await vscode.commands.executeCommand(`${v}.toggleVisibility`);
     await vscode.commands.executeCommand(`${VIEWS.team}.focus`);
     await refreshed();
     await new Promise(r => setTimeout(r, 500));
-    const png = await screenshot('team');
-    for (const v of others) await vscode.commands.executeCommand(`${v}.resetViewLocation`);
+    const png = await screenshot('team').finally(async () => {
+      for (const v of others) await vscode.commands.executeCommand(`${v}.toggleVisibility`);
+    });
     if (png) assert.ok(fs.statSync(png).size > 10_000, 'screenshot too small');
   });
 });

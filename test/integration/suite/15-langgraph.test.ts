@@ -15,7 +15,8 @@ import type { Pages } from '../../../src/views/pages/pages';
 import { buildGraph, effects } from '../../unit/langgraph/graph';
 import { activate, closeAllEditors, diffTabOf, harnessFile, replaceAll, rest, saveDraft, screenshot, type TestApi, waitFor } from '../harness';
 
-const OTHER_VIEWS = ['jarvis.alerts', 'jarvis.agents', 'jarvis.tasks', 'jarvis.decisions'];
+// The views beside Checkpoints in the panel, hidden for the picture.
+const OTHER_VIEWS = ['jarvis.alerts', 'jarvis.traces', 'jarvis.team'];
 
 describe('LangGraph threads in Checkpoints', function () {
   let api: TestApi;
@@ -158,8 +159,7 @@ describe('LangGraph threads in Checkpoints', function () {
 
     await vscode.commands.executeCommand('notifications.clearAll');
     await closeAllEditors();
-    await vscode.commands.executeCommand('workbench.action.closePanel');
-    await vscode.commands.executeCommand('workbench.view.extension.jarvis');
+    await vscode.commands.executeCommand('workbench.view.extension.jarvisPanel');
     // The other views hidden for the picture (shown again after it): the thread as a user scrolls to it.
     for (const v of OTHER_VIEWS) await vscode.commands.executeCommand(`${v}.toggleVisibility`);
     await vscode.commands.executeCommand('jarvis.checkpoints.focus');

@@ -3,19 +3,20 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as zlib from 'zlib';
 import { canonicalJson, ContextEngine, PersistenceError, nodeFileSystem, type FileSystemPort, type JsonObject } from '../../../src/core';
+import { agentPart } from '../../../src/core/snapshots';
 import { FakeClock, openEngine, tempDir } from '../support/fixtures';
 import { mulberry32 } from '../support/rng';
 
 // Checkpoints are stored as deltas; every one must still open as the full state of its moment,
 // through keyframes, reopening, compaction, archiving and cleanup.
 
-/** The context as the engine shows it now, in the shape a snapshot has (clock-derived agent fields left out). */
+/** The context as the engine shows it now, in the shape a snapshot has (derived agent fields left out). */
 function stateNow(e: ContextEngine): JsonObject {
   const c = e.getContext();
   return JSON.parse(canonicalJson({
     state: c.state,
     tasks: c.tasks,
-    agents: c.agents.map(({ seconds_since_update: _s, health: _h, stale: _st, ...a }) => a),
+    agents: c.agents.map(agentPart),
     recent_decisions: c.recent_decisions,
   })) as JsonObject;
 }

@@ -121,6 +121,78 @@ describe('engine: writes and reads', () => {
     assert.deepStrictEqual(a.capabilities, ['search']);
   });
 
+  it('every record an agent sends is a sign of life: a message, a decision, a task naming it, a span', async () => {
+    await f.engine.updateAgentState('a1', { status: 'busy', current_task: 't1' });
+    await f.engine.updateAgentState('other', { status: 'busy', current_task: 't2' });
+    const changes: ChangeEvent[] = [];
+    const sub = f.engine.onDidChange(e => changes.push(e));
+    const seenAfter = async (write: () => Promise<unknown>) => {
+      f.clock.advance(4 * 60_000);
+      const before = f.engine.getAgent('a1')!.last_seen;
+      changes.length = 0;
+      await write();
+      const a = f.engine.getAgent('a1')!;
+      assert.notStrictEqual(a.last_seen, before);
+      assert.strictEqual(a.seconds_since_update, 0);
+      assert.ok(changes.some(c => c.kind === 'agent' && c.ids.includes('a1')), 'no agent change event');
+    };
+    await seenAfter(() => f.engine.logAgentMessage({ from_agent: 'a1', to_agent: 'other', message_type: 'chat', content: 'hi' }));
+    await seenAfter(() => f.engine.logDecision({ decision_type: 'plan', context: {}, decision: 'go', reasoning: 'ready', agent_id: 'a1' }));
+    await seenAfter(() => f.engine.updateTaskProgress('t1', { percentage: 10, agent_id: 'a1' }));
+    await seenAfter(() => f.engine.writeBatch([{ type: 'message', from_agent: 'a1', to_agent: 'other', message_type: 'chat', content: 1 }]));
+    await seenAfter(() => f.engine.writeSpans([{
+      trace_id: 'b'.repeat(32), span_id: '1'.repeat(16), parent_span_id: null, name: 'chat', kind: 1, start_time: new Date(f.clock.now()).toISOString(),
+      end_time: null, status: 'ok', status_message: null, operation: 'chat', agent_id: 'a1', agent_name: null, conversation_id: null, task_id: null,
+      tool_name: null, model: null, input_tokens: null, output_tokens: null, attributes: {}, resource: {}, scope: null,
+    }], []));
+    // the receiver is not heard from by being spoken to; four waits of 4 min made it stale
+    assert.strictEqual(f.engine.getAgent('other')!.stale, true);
+    // a message within the same second does not move it again (no repaint per message)
+    changes.length = 0;
+    f.clock.advance(500);
+    await f.engine.logAgentMessage({ from_agent: 'a1', to_agent: 'other', message_type: 'chat', content: 'again' });
+    assert.ok(!changes.some(c => c.kind === 'agent'), 'an agent change within the second');
+    sub.dispose();
+    // no agent is made up from a message, and a replay after reopening moves last_seen the same way
+    assert.strictEqual(f.engine.getAgent('nobody'), undefined);
+    await f.engine.logAgentMessage({ from_agent: 'nobody', to_agent: 'a1', message_type: 'chat', content: 'x' });
+    assert.strictEqual(f.engine.getAgent('nobody'), undefined);
+    const seen = f.engine.getAgent('a1')!.last_seen;
+    await f.engine.close();
+    f.engine = await openEngine(f.dir, { clock: f.clock });
+    assert.strictEqual(f.engine.getAgent('a1')!.last_seen, seen);
+  });
+
+  it('a late spooled message never moves last_seen back', async () => {
+    await f.engine.updateAgentState('a1', { status: 'busy' });
+    const seen = f.engine.getAgent('a1')!.last_seen;
+    f.clock.advance(-60_000);
+    await f.engine.logAgentMessage({ from_agent: 'a1', to_agent: 'b', message_type: 'chat', content: 'late' });
+    assert.strictEqual(f.engine.getAgent('a1')!.last_seen, seen);
+  });
+
+  it('an agent at rest (idle, done…) with no task in progress is never stale; with one, or busy, it is', async () => {
+    await f.engine.updateAgentState('resting', { status: 'idle', current_task: null });
+    await f.engine.updateAgentState('finished', { status: 'completed', current_task: 't-done' });
+    await f.engine.updateTaskProgress('t-done', { status: 'completed', agent_id: 'finished' });
+    await f.engine.updateAgentState('idle-but-assigned', { status: 'idle' });
+    await f.engine.updateTaskProgress('t-open', { status: 'in_progress', percentage: 30, agent_id: 'idle-but-assigned' });
+    await f.engine.updateAgentState('busy', { status: 'busy', current_task: null });
+    f.clock.advance(60 * 60_000);
+    const byId = new Map(f.engine.getAgents().map(a => [a.agent_id, a]));
+    assert.deepStrictEqual([...byId.values()].map(a => [a.agent_id, a.stale, a.at_rest, a.health]), [
+      ['busy', true, false, 'stale'],
+      ['finished', false, true, 'healthy'],
+      ['idle-but-assigned', true, false, 'stale'],
+      ['resting', false, true, 'healthy'],
+    ]);
+    assert.strictEqual(f.engine.getAgent('resting')!.stale, false, 'getAgent agrees with getAgents');
+    assert.strictEqual(f.engine.getAgent('idle-but-assigned')!.stale, true);
+    // its task done, the idle agent comes to rest
+    await f.engine.updateTaskProgress('t-open', { status: 'completed' });
+    assert.strictEqual(f.engine.getAgent('idle-but-assigned')!.stale, false);
+  });
+
   it('caps the conversation history at historySize', async () => {
     await f.engine.close();
     f.engine = await openEngine(f.dir, { clock: f.clock, historySize: 3 });

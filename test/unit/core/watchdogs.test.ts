@@ -214,6 +214,27 @@ describe('watchdogs: stuck agent', () => {
       await e.close();
     }
   });
+
+  it('an agent that only sends messages is alive, never stuck; one at rest with its work done is never stuck', async () => {
+    const clock = new FakeClock();
+    const e = await open(clock, {}, tempDir(), { staleAfterMs: 5 * MIN });
+    try {
+      await e.updateAgentState('chatty', { status: 'busy', current_task: 't' });
+      await e.updateAgentState('done', { status: 'idle', current_task: null });
+      // nothing but messages, one every 3 s, for twice the staleness threshold
+      for (let s = 0; s < 200; s++) {
+        clock.advance(3000);
+        await e.logAgentMessage({ from_agent: 'chatty', to_agent: 'peer', message_type: 'progress', content: { s } });
+        if (s % 10 === 0) e.checkAlerts();
+      }
+      e.checkAlerts();
+      assert.deepStrictEqual(e.getAlerts(), []);
+      assert.strictEqual(e.getAgent('chatty')!.seconds_since_update, 0);
+      assert.strictEqual(e.getAgent('done')!.stale, false);
+    } finally {
+      await e.close();
+    }
+  });
 });
 
 describe('watchdogs: stalled task', () => {

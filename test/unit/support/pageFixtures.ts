@@ -13,7 +13,7 @@ const task = (over: Partial<Task>): Task => ({
 });
 const agent = (over: Partial<Agent>): Agent => ({
   agent_id: 'researcher', status: 'busy', current_task: 'survey', capabilities: ['search'], metadata: { model: 'large' },
-  first_seen: T, last_seen: T2, seconds_since_update: 400, health: 'stale', stale: true, ...over,
+  first_seen: T, last_seen: T2, seconds_since_update: 400, health: 'stale', stale: true, at_rest: false, ...over,
 });
 const span = (over: Partial<Span>): Span => ({
   id: 7, trace_id: 'trace-1', span_id: 'span-1', parent_span_id: 'span-0', name: 'execute_tool web_search', kind: 1, start_time: T2, end_time: null,

@@ -82,6 +82,26 @@ describe('team mode with a real PostgreSQL', function () {
     noSecret('endpoint.json', fs.readFileSync(path.join(a.folder, 'endpoint.json'), 'utf8'));
   });
 
+  it('an agent heard from by its messages alone stays fresh for the team; an idle one with nothing to do is at rest there', async () => {
+    const url = await newDb();
+    const [a, b] = await Promise.all([
+      serve(tempDir(), ['--database-url', url, '--project', 'shop']),
+      serve(tempDir(), ['--database-url', url, '--project', 'shop']),
+    ]);
+    assert.strictEqual((await a.req('PUT', '/agents/chatty', { status: 'busy', current_task: 'talk' })).status, 200);
+    assert.strictEqual((await a.req('PUT', '/agents/resting', { status: 'idle', current_task: null })).status, 200);
+    const teamAgent = async (id: string): Promise<any> => ((await b.req('GET', '/agent-states?scope=team')).json.agents as any[]).find(x => x.agent_id === id);
+    const first = await waitFor('chatty seen by the other server', async () => (await teamAgent('chatty'))?.last_seen, 10_000, 20);
+    assert.strictEqual((await teamAgent('resting')).at_rest, true);
+    assert.strictEqual((await teamAgent('chatty')).at_rest, false);
+    // last_seen stays within a second (store.ts): wait until that second has passed
+    await waitFor('a second past its last_seen', async () => Date.now() > Date.parse(first) + 1_050, 5_000);
+    assert.strictEqual((await a.req('POST', '/messages', { from_agent: 'chatty', to_agent: 'peer', message_type: 'note', content: 'still here' })).status, 201);
+    const local = ((await a.req('GET', '/agent-states')).json.agents as any[]).find(x => x.agent_id === 'chatty');
+    assert.ok(local.last_seen > first, 'the message did not move last_seen at home');
+    await waitFor('the message moved last_seen for the team', async () => (await teamAgent('chatty'))?.last_seen === local.last_seen, 10_000, 20);
+  });
+
   it('wrong URL, wrong password, unknown host, refused connection: a clear last_error, local writes unaffected, no password anywhere', async () => {
     await newDb();
     const cases: [string, string, RegExp][] = [

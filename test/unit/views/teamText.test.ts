@@ -1,7 +1,7 @@
 // The Team view's words for an origin and its recovery report (src/views/teamText.ts).
 import * as assert from 'assert';
 import type { TeamOriginInfo } from '../../../src/team/teamMode';
-import { lostText, originDescription, originLabel, recoveryItem, recoveryText } from '../../../src/views/teamText';
+import { lostText, orderedOrigins, originDescription, originLabel, placeName, recoveryItem, recoveryText } from '../../../src/views/teamText';
 
 const NOW = Date.parse('2026-12-01T15:10:00.000Z');
 const at = (msAgo: number): string => new Date(NOW - msAgo).toISOString();
@@ -48,5 +48,31 @@ describe('team view text', function () {
     assert.strictEqual(originLabel(origin({ folder: null }), false), 'build-box');
     assert.strictEqual(originDescription(spoofed, NOW), 'al⟨U+200B⟩ice · seen 10 s ago');
     assert.doesNotMatch(originLabel(spoofed, false) + originDescription(spoofed, NOW), /[\u200B-\u200F\u202A-\u202E\u2066-\u2069\uFEFF]/);
+  });
+
+  it('a store is named by the project it serves: <project>/memory/context/jarvis reads as the project', function () {
+    assert.strictEqual(placeName('/home/alice/shop/memory/context/jarvis'), 'shop');
+    assert.strictEqual(placeName('C:\\work\\shop\\memory\\context\\jarvis\\'), 'shop');
+    assert.strictEqual(placeName('/home/alice/shop'), 'shop');
+    assert.strictEqual(placeName('/memory/context/jarvis'), 'jarvis', 'no project above it: the folder itself');
+    assert.strictEqual(placeName('/'), undefined);
+    assert.strictEqual(originLabel(origin({ folder: '/srv/api/memory/context/jarvis' }), false), 'build-box: api');
+  });
+
+  it('origins in a stable order, this folder first, then by name; two that read the same are told apart by their id', function () {
+    const a = origin({ id: 'self-origin', host: 'vm', folder: '/root/zeta' });
+    const b = origin({ id: 'bbbbbbbb-2', host: 'vm', folder: '/root/alpha/memory/context/jarvis' });
+    const c = origin({ id: 'cccccccc-3', host: 'vm', folder: '/other/alpha' });
+    const d = origin({ id: 'dddddddd-4', host: 'laptop', folder: '/home/bob/alpha' });
+    const expected = [
+      ['self-origin', 'vm: zeta (this folder)'],
+      ['dddddddd-4', 'laptop: alpha'],
+      ['bbbbbbbb-2', 'vm: alpha [bbbbbbbb]'],
+      ['cccccccc-3', 'vm: alpha [cccccccc]'],
+    ];
+    // whatever order the database gave them in (it moves with when each was last seen)
+    for (const given of [[a, b, c, d], [d, c, b, a], [c, a, d, b]]) {
+      assert.deepStrictEqual(orderedOrigins(given, 'self-origin').map(r => [r.origin.id, r.label]), expected);
+    }
   });
 });
