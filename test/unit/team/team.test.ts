@@ -91,6 +91,8 @@ describe('team mode with a real PostgreSQL', function () {
     assert.strictEqual((await a.req('PUT', '/agents/chatty', { status: 'busy', current_task: 'talk' })).status, 200);
     assert.strictEqual((await a.req('PUT', '/agents/resting', { status: 'idle', current_task: null })).status, 200);
     const teamAgent = async (id: string): Promise<any> => ((await b.req('GET', '/agent-states?scope=team')).json.agents as any[]).find(x => x.agent_id === id);
+    // Both were written before either is looked for; the other server may see one before the other.
+    await waitFor('resting seen by the other server', async () => (await teamAgent('resting')) !== undefined, 10_000, 20);
     const first = await waitFor('chatty seen by the other server', async () => (await teamAgent('chatty'))?.last_seen, 10_000, 20);
     assert.strictEqual((await teamAgent('resting')).at_rest, true);
     assert.strictEqual((await teamAgent('chatty')).at_rest, false);
