@@ -52,6 +52,13 @@ export class StatusBar extends Disposable {
     return typeof t === 'string' ? t : t?.value ?? '';
   }
 
+  /** What the hover names as the newest checkpoint: ours, or a LangGraph step when that is newer. */
+  get newestTitle(): string | undefined {
+    const lg = this.newestStep;
+    if (lg) return `LangGraph ${typeof lg.metadata.step === 'number' ? `step ${lg.metadata.step}` : 'step'} of thread ${visibleId(lg.thread_id)}`;
+    return this.newest && checkpointTitle(this.newest);
+  }
+
   /** How many checkpoints the tooltip counts (tests hold it equal to the Checkpoints view). */
   get checkpointCount(): number {
     return this.count;
@@ -135,8 +142,8 @@ export class StatusBar extends Disposable {
           md.appendMarkdown(`**Resume point pending**: the next orchestrator start restores checkpoint #${r.parent_id}${r.label ? ` ${mdEscape(`"${r.label}"`)}` : ''}` +
             `${r.edited ? ' with an edited state' : ''} (fork #${r.checkpoint_id}, ${ago(r.created_at)}). Cancel it with **Cancel Resume Point**.\n\n`);
         }
-        md.appendMarkdown(lg ? `Newest checkpoint: LangGraph ${typeof lg.metadata.step === 'number' ? `step ${lg.metadata.step}` : 'step'} of thread ${mdEscape(visibleId(lg.thread_id))}, ${shortTime(lg.created_at)} (${ago(lg.created_at)})  \n`
-          : c ? `Newest checkpoint: ${mdEscape(checkpointTitle(c))}, ${shortTime(c.created_at)} (${ago(c.created_at)})  \n` : 'No checkpoint yet  \n');
+        const title = this.newestTitle;
+        md.appendMarkdown(title && newestAt ? `Newest checkpoint: ${mdEscape(title)}, ${shortTime(newestAt)} (${ago(newestAt)})  \n` : 'No checkpoint yet  \n');
         md.appendMarkdown(`${plural(this.count, 'checkpoint')} · ${plural(st.counts.agents, 'agent')} · ${plural(st.counts.tasks, 'task')} · ${plural(st.counts.decisions, 'decision')}\n\n`);
         md.appendMarkdown(`Storage: ${mdEscape(st.storage_path)}  \n${mdEscape(`Store ${holderText(session.holder ?? { kind: 'own' })}`)}` +
           `${session.server && session.holder?.kind !== 'attached' ? `  \nServer: ${mdEscape(session.server.url)}` : ''}\n\n`);
