@@ -15,6 +15,8 @@ import { BASE_PATH, matchRoute, type RouteContext } from './routes';
 import { DEFAULT_HEARTBEAT_MS, DEFAULT_MAX_STREAM_BUFFER_BYTES, EventStreams, type StreamOptions } from './sse';
 import { Query } from './validate';
 import type { TeamReader } from '../team/teamMode';
+import { DebugSessions } from '../debug/debugSessions';
+import { callerOf, writtenEvents } from '../debug/writtenEvents';
 
 /**
  * Another protocol served beside the REST API on the same port (e.g. OTLP's POST /v1/traces).
@@ -48,6 +50,8 @@ export interface ServerOptions {
   mounts?: ServerMount[];
   /** Team mode (GET /team, scope=team), when the server has a team database. */
   team?: TeamReader;
+  /** A debug session not renewed within this is ended and its holds continue. Default 10 s (JARVIS_DEBUG_LEASE_MS). */
+  debugLeaseMs?: number;
 }
 
 const LOOPBACK_BIND = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -59,6 +63,17 @@ function portFromEnv(logger: Logger): number {
   if (!Number.isInteger(n) || n < 0 || n > 65535) {
     logger.warn(`[server] ignoring JARVIS_CONTEXT_PORT=${raw}: not a port number`);
     return 0;
+  }
+  return n;
+}
+
+function leaseFromEnv(logger: Logger): number | undefined {
+  const raw = process.env.JARVIS_DEBUG_LEASE_MS;
+  if (raw === undefined || raw === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1000 || n > 300_000) {
+    logger.warn(`[server] ignoring JARVIS_DEBUG_LEASE_MS=${raw}: milliseconds from 1000 to 300000`);
+    return undefined;
   }
   return n;
 }
@@ -103,6 +118,8 @@ export class JarvisServer implements Disposable {
   movedFrom: number | undefined;
   private readonly mounts = new Map<string, ServerMount>();
   private team: TeamReader | undefined;
+  /** Debug sessions and the holds their breakpoints created (src/debug). */
+  readonly debug: DebugSessions;
 
   private constructor(
     private readonly server: http.Server,
@@ -114,10 +131,12 @@ export class JarvisServer implements Disposable {
     private readonly maxBodyBytes: number,
     streamOptions: StreamOptions,
     private readonly closeTimeoutMs: number,
+    debugLeaseMs: number | undefined,
   ) {
     const hostInUrl = host === '::1' ? '[::1]' : host;
     this.url = `http://${hostInUrl}:${port}${BASE_PATH}`;
     this.streams = new EventStreams(engine, streamOptions);
+    this.debug = new DebugSessions({ engine, logger, leaseMs: debugLeaseMs, announce: a => this.streams.announceDebug(a) });
   }
 
   static async start(options: ServerOptions): Promise<JarvisServer> {
@@ -164,6 +183,7 @@ export class JarvisServer implements Disposable {
       options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
       { heartbeatMs: options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS, maxBufferedBytes: options.maxStreamBufferBytes ?? DEFAULT_MAX_STREAM_BUFFER_BYTES },
       options.closeTimeoutMs ?? 10_000,
+      options.debugLeaseMs ?? leaseFromEnv(logger),
     );
     for (const m of options.mounts ?? []) s.mounts.set(m.path, m);
     s.team = options.team;
@@ -230,19 +250,29 @@ export class JarvisServer implements Disposable {
         return;
       }
       checkRequest(req.headers, this.token);
+      // While a debug session exists every answer says so: clients then send where they were called from.
+      if (this.debug.active) res.setHeader('Jarvis-Debug', '1');
       const { route, params } = matchRoute(req.method ?? 'GET', url.pathname);
+      let parsed: ReturnType<typeof parseJson>;
       const ctx: RouteContext = {
         engine: this.engine,
         req,
         res,
         params,
         query: new Query(url.searchParams),
-        body: async () => parseJson(await readBody(req, this.maxBodyBytes)),
+        body: async () => (parsed = parseJson(await readBody(req, this.maxBodyBytes))),
         streams: this.streams,
         counters: this.counters,
+        debug: this.debug,
         ...(this.team ? { team: this.team } : {}),
       };
       const answer = await route.handle(ctx);
+      // The write is durable: only now may a breakpoint hold its caller.
+      if (this.debug.active && req.method !== 'GET' && 'body' in answer && answer.status < 300 && !route.path.startsWith('/debug/')) {
+        const events = writtenEvents(route.path, params, parsed, answer.body, url.searchParams);
+        const hold = events.length ? await this.debug.evaluate(events, true, callerOf(req.headers['jarvis-caller'])) : undefined;
+        if (hold && !res.headersSent) res.setHeader('Jarvis-Hold', hold.hold_id);
+      }
       // A write from an orchestrator that names itself: counted, so a crash notification can say
       // who came back. POST /events counts its spooled events itself.
       if (req.method !== 'GET' && route.path !== '/events' && 'status' in answer && answer.status < 300) {
@@ -308,6 +338,8 @@ export class JarvisServer implements Disposable {
     this.closed = (async () => {
       const listenerClosed = new Promise<void>(resolve => this.server.close(() => resolve()));
       this.server.closeIdleConnections();
+      // Held calls are requests in flight of their own: they go on before the server waits for requests.
+      this.debug.closeAll();
       this.streams.closeAll();
       if (this.inFlight > 0) {
         await new Promise<void>(resolve => {

@@ -1,0 +1,338 @@
+// Debug sessions held by the server: each is a lease on a breakpoint state (renewed by PUT, gone
+// when not renewed), and the holds its breakpoints created. A hold keeps one client call waiting
+// (the client long-polls it) until the debugger continues or cancels it, the lease expires, or the
+// server closes: nothing here can keep an orchestrator waiting once nobody debugs it.
+// With no session, `active` is false and the server does nothing else for a write.
+import type { ContextEngineApi } from '../core/engineApi';
+import { errorText } from '../core/errorText';
+import type { Logger } from '../core/ports';
+import {
+  BreakpointError, compileBreakpoint, filterHit, matchEvent, parseFilters, parsePause, pauseHits, scopeOf,
+  type Breakpoint, type DebugEvent, type FilterName, type PauseMode,
+} from './breakpoints';
+
+export const DEFAULT_LEASE_MS = 10_000;
+/** The longest a single GET …/wait or GET /debug/holds?wait= is kept open. */
+export const MAX_WAIT_MS = 30_000;
+const MAX_SESSIONS = 16;
+const MAX_BREAKPOINTS = 500;
+const KEPT_RESOLVED = 200;
+const KEPT_LOGS = 500;
+
+export interface SourceLocation {
+  file: string;
+  line: number;
+  function: string | null;
+}
+
+export type HoldState = 'open' | 'continue' | 'cancel';
+
+export interface Hold {
+  hold_id: string;
+  session_id: string;
+  /** The breakpoint that hit; null for a filter or a pause. */
+  breakpoint_id: string | null;
+  reason: 'breakpoint' | 'filter' | 'pause';
+  filter: FilterName | null;
+  event: { kind: string; name: string | null; record: Record<string, unknown> };
+  agent_id: string | null;
+  task_id: string | null;
+  source: SourceLocation | null;
+  /** false when nobody waits on it (a span over OTLP): the run kept going. */
+  held: boolean;
+  created_at: string;
+  state: HoldState;
+  /** Why it was resolved: the debugger, the lease expired, the server closed, the session ended. */
+  resolved_by: 'debugger' | 'lease_expired' | 'session_ended' | 'server_closed' | 'hold_timeout' | null;
+  resolved_at: string | null;
+}
+
+export interface LogHit {
+  seq: number;
+  session_id: string;
+  breakpoint_id: string;
+  message: string;
+  event_kind: string;
+  agent_id: string | null;
+  task_id: string | null;
+  source: SourceLocation | null;
+  at: string;
+}
+
+interface Session {
+  id: string;
+  breakpoints: Breakpoint[];
+  filters: Set<FilterName>;
+  pause: PauseMode | undefined;
+  leaseMs: number;
+  holdTimeoutMs: number | undefined;
+  timer: NodeJS.Timeout;
+}
+
+export interface SessionInput {
+  breakpoints?: unknown;
+  filters?: unknown;
+  pause?: unknown;
+  lease_ms?: unknown;
+  hold_timeout_ms?: unknown;
+}
+
+export interface DebugAnnouncement {
+  type: 'hold' | 'resolved' | 'log';
+  hold?: Hold;
+  log?: LogHit;
+}
+
+export interface DebugSessionsOptions {
+  engine: ContextEngineApi;
+  logger: Logger;
+  leaseMs?: number;
+  /** Tells the event stream (kind `debug`). */
+  announce(a: DebugAnnouncement): void;
+}
+
+function boundedMs(v: unknown, field: string, min: number, max: number): number | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new BreakpointError(field, `an integer from ${min} to ${max}`);
+  return v;
+}
+
+export class DebugSessions {
+  private readonly sessions = new Map<string, Session>();
+  private readonly holds = new Map<string, Hold>();
+  private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly resolvedOrder: string[] = [];
+  private readonly logs: LogHit[] = [];
+  private feedWaiters = new Set<() => void>();
+  private seq = 0;
+  private nextHold = 1;
+  private readonly prefix = Date.now().toString(36);
+  private readonly leaseMs: number;
+
+  constructor(private readonly options: DebugSessionsOptions) {
+    this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+  }
+
+  /** True while any session holds a lease: the one check a write pays when nobody debugs. */
+  get active(): boolean {
+    return this.sessions.size > 0;
+  }
+
+  /** Sets the whole breakpoint state of a session and renews its lease (idempotent). Hit counts survive a PUT with the same breakpoint. */
+  put(id: string, input: SessionInput): { session_id: string; lease_ms: number; breakpoints: { id: string; name: string; hits: number }[] } {
+    if (!this.sessions.has(id) && this.sessions.size >= MAX_SESSIONS) throw new BreakpointError('session_id', `at most ${MAX_SESSIONS} debug sessions at once`);
+    const raw = input.breakpoints ?? [];
+    if (!Array.isArray(raw)) throw new BreakpointError('breakpoints', 'must be an array');
+    if (raw.length > MAX_BREAKPOINTS) throw new BreakpointError('breakpoints', `at most ${MAX_BREAKPOINTS}`);
+    const compiled = raw.map((b, i) => compileBreakpoint(b, i));
+    const ids = new Set<string>();
+    for (const b of compiled) {
+      if (ids.has(b.id)) throw new BreakpointError('breakpoints', `two breakpoints with id ${JSON.stringify(b.id)}`);
+      ids.add(b.id);
+    }
+    const filters = parseFilters(input.filters);
+    const pause = parsePause(input.pause);
+    const leaseMs = boundedMs(input.lease_ms, 'lease_ms', 1000, 300_000) ?? this.leaseMs;
+    const holdTimeoutMs = boundedMs(input.hold_timeout_ms, 'hold_timeout_ms', 100, 86_400_000);
+    const old = this.sessions.get(id);
+    if (old) {
+      clearTimeout(old.timer);
+      const before = new Map(old.breakpoints.map(b => [b.id, b]));
+      for (const b of compiled) {
+        const prev = before.get(b.id);
+        if (prev && prev.name === b.name) b.hits = prev.hits;
+      }
+    }
+    const timer = setTimeout(() => this.end(id, 'lease_expired'), leaseMs);
+    timer.unref();
+    this.sessions.set(id, { id, breakpoints: compiled, filters, pause, leaseMs, holdTimeoutMs, timer });
+    return { session_id: id, lease_ms: leaseMs, breakpoints: compiled.map(b => ({ id: b.id, name: b.name, hits: b.hits })) };
+  }
+
+  /** Ends a session: its holds continue. False when there was none. */
+  end(id: string, why: 'session_ended' | 'lease_expired' = 'session_ended'): boolean {
+    const s = this.sessions.get(id);
+    if (!s) return false;
+    clearTimeout(s.timer);
+    this.sessions.delete(id);
+    if (why === 'lease_expired') this.options.logger.warn(`[debug] session ${id} was not renewed within ${s.leaseMs} ms: its breakpoints are cleared and its holds continue`);
+    for (const h of [...this.holds.values()]) if (h.session_id === id && h.state === 'open') this.resolve(h.hold_id, 'continue', why);
+    return true;
+  }
+
+  /** Server shutdown: every open hold continues, every session ends. */
+  closeAll(): void {
+    for (const h of [...this.holds.values()]) if (h.state === 'open') this.resolve(h.hold_id, 'continue', 'server_closed');
+    for (const s of this.sessions.values()) clearTimeout(s.timer);
+    this.sessions.clear();
+    for (const w of this.feedWaiters) w();
+    this.feedWaiters.clear();
+  }
+
+  /**
+   * The written events (in order) against every session: logpoints are recorded, and the first
+   * stop (breakpoint, filter or pause) creates a hold, which is returned. Called once the write is
+   * durable. `held` is false when nobody will wait on the hold (OTLP).
+   */
+  async evaluate(events: readonly DebugEvent[], held: boolean, source: SourceLocation | null): Promise<Hold | undefined> {
+    let hold: Hold | undefined;
+    for (const e of events) {
+      const scope = () => scopeOf(this.withState(e));
+      for (const s of this.sessions.values()) {
+        const hits = matchEvent(s.breakpoints, e, scope);
+        for (const h of hits) if (h.log !== undefined) this.log(s.id, h.breakpoint.id, h.log, e, source);
+        if (hold) continue;
+        const stop = hits.find(h => h.log === undefined);
+        const filter = stop ? undefined : filterHit(s.filters, e);
+        const paused = !stop && !filter && pauseHits(s.pause, e);
+        if (!stop && !filter && !paused) continue;
+        if (paused) s.pause = undefined;
+        hold = this.createHold(s, e, stop ? 'breakpoint' : filter ? 'filter' : 'pause', stop?.breakpoint.id ?? null, filter ?? null, held, source);
+      }
+    }
+    if (hold) await this.audit(hold, 'debug_hold', held ? 'held' : 'not held (the run kept going)');
+    return hold;
+  }
+
+  /** A watchdog's alert, for sessions with the `alert` filter: shown, never held (no call waits on it). */
+  async alertRaised(alert: { id: number; kind: string; subject: string; message: string }): Promise<Hold | undefined> {
+    for (const s of this.sessions.values()) {
+      if (!s.filters.has('alert')) continue;
+      const e: DebugEvent = { kind: 'agent', agent_id: null, task_id: null, name: alert.kind, record: { ...alert } };
+      const hold = this.createHold(s, e, 'filter', null, 'alert', false, null);
+      hold.event.kind = 'alert';
+      return hold;
+    }
+    return undefined;
+  }
+
+  private withState(e: DebugEvent): DebugEvent {
+    const engine = this.options.engine;
+    return {
+      ...e,
+      task: e.task ?? (e.task_id !== null ? engine.getTask(e.task_id) ?? null : null),
+      agent: e.agent ?? (e.agent_id !== null ? engine.getAgents().find(a => a.agent_id === e.agent_id) ?? null : null),
+    };
+  }
+
+  private createHold(s: Session, e: DebugEvent, reason: Hold['reason'], breakpointId: string | null, filter: FilterName | null, held: boolean, source: SourceLocation | null): Hold {
+    const hold: Hold = {
+      hold_id: `${this.prefix}-${this.nextHold++}`,
+      session_id: s.id, breakpoint_id: breakpointId, reason, filter,
+      event: { kind: e.kind, name: e.name, record: e.record },
+      agent_id: e.agent_id, task_id: e.task_id, source, held,
+      created_at: new Date().toISOString(), state: held ? 'open' : 'continue',
+      resolved_by: null, resolved_at: null,
+    };
+    this.holds.set(hold.hold_id, hold);
+    if (!held) this.remember(hold.hold_id);
+    else if (s.holdTimeoutMs !== undefined) {
+      const t = setTimeout(() => this.resolve(hold.hold_id, 'continue', 'hold_timeout'), s.holdTimeoutMs);
+      t.unref();
+    }
+    this.bump({ type: 'hold', hold });
+    return hold;
+  }
+
+  /** Continue or cancel an open hold; undefined for an unknown id. Resolving twice keeps the first. */
+  resolve(id: string, action: 'continue' | 'cancel', by: NonNullable<Hold['resolved_by']> = 'debugger'): Hold | undefined {
+    const h = this.holds.get(id);
+    if (!h) return undefined;
+    if (h.state !== 'open') return h;
+    h.state = action;
+    h.resolved_by = by;
+    h.resolved_at = new Date().toISOString();
+    this.remember(id);
+    for (const w of this.waiters.get(id) ?? []) w();
+    this.waiters.delete(id);
+    this.bump({ type: 'resolved', hold: h });
+    if (by !== 'debugger') {
+      this.options.logger.info(`[debug] hold ${id} released (${by}): the held call continues`);
+      void this.audit(h, 'debug_hold_released', `continued: ${by.replace('_', ' ')}`);
+    }
+    return h;
+  }
+
+  get(id: string): Hold | undefined {
+    return this.holds.get(id);
+  }
+
+  openHolds(): Hold[] {
+    return [...this.holds.values()].filter(h => h.state === 'open');
+  }
+
+  /** The hold's state, waiting up to `ms` while it is open. */
+  async wait(id: string, ms: number): Promise<Hold | undefined> {
+    const h = this.holds.get(id);
+    if (!h || h.state !== 'open' || ms <= 0) return h;
+    await new Promise<void>(resolve => {
+      const done = (): void => {
+        clearTimeout(t);
+        this.waiters.get(id)?.delete(done);
+        resolve();
+      };
+      const t = setTimeout(done, Math.min(ms, MAX_WAIT_MS));
+      let set = this.waiters.get(id);
+      if (!set) this.waiters.set(id, (set = new Set()));
+      set.add(done);
+    });
+    return this.holds.get(id);
+  }
+
+  /** For the debugger: open holds and the logpoint lines after `after`, waiting up to `ms` for something newer. */
+  async feed(after: number, ms: number): Promise<{ seq: number; holds: Hold[]; logs: LogHit[] }> {
+    if (this.seq <= after && ms > 0) {
+      await new Promise<void>(resolve => {
+        const done = (): void => {
+          clearTimeout(t);
+          this.feedWaiters.delete(done);
+          resolve();
+        };
+        const t = setTimeout(done, Math.min(ms, MAX_WAIT_MS));
+        this.feedWaiters.add(done);
+      });
+    }
+    return { seq: this.seq, holds: this.openHolds(), logs: this.logs.filter(l => l.seq > after) };
+  }
+
+  private log(sessionId: string, breakpointId: string, message: string, e: DebugEvent, source: SourceLocation | null): void {
+    const hit: LogHit = {
+      seq: this.seq + 1, session_id: sessionId, breakpoint_id: breakpointId, message,
+      event_kind: e.kind, agent_id: e.agent_id, task_id: e.task_id, source, at: new Date().toISOString(),
+    };
+    this.logs.push(hit);
+    if (this.logs.length > KEPT_LOGS) this.logs.splice(0, this.logs.length - KEPT_LOGS);
+    this.bump({ type: 'log', log: hit });
+  }
+
+  private bump(a: DebugAnnouncement): void {
+    this.seq++;
+    this.options.announce(a);
+    const waiters = this.feedWaiters;
+    this.feedWaiters = new Set();
+    for (const w of waiters) w();
+  }
+
+  /** Resolved holds are kept a while, so a client polling late still learns how it ended. */
+  private remember(id: string): void {
+    this.resolvedOrder.push(id);
+    while (this.resolvedOrder.length > KEPT_RESOLVED) this.holds.delete(this.resolvedOrder.shift()!);
+  }
+
+  /** A durable trace of holds (the next recovery report's last decisions show a hold left open by a crash). */
+  private async audit(h: Hold, type: string, outcome: string): Promise<void> {
+    try {
+      await this.options.engine.logDecision({
+        decision_type: type,
+        context: { hold_id: h.hold_id, session_id: h.session_id, breakpoint_id: h.breakpoint_id, reason: h.reason, event_kind: h.event.kind, event_name: h.event.name },
+        decision: h.breakpoint_id !== null ? `breakpoint ${h.breakpoint_id}` : h.filter !== null ? `filter ${h.filter}` : 'pause',
+        reasoning: type === 'debug_hold' ? 'a debug session stopped the run at this event' : `the hold was released without the debugger (${h.resolved_by})`,
+        outcome,
+        ...(h.agent_id !== null ? { agent_id: h.agent_id } : {}),
+        ...(h.task_id !== null ? { task_id: h.task_id } : {}),
+      });
+    } catch (e) {
+      this.options.logger.warn(`[debug] could not record ${type} for hold ${h.hold_id}: ${errorText(e)}`);
+    }
+  }
+}
