@@ -10,7 +10,7 @@
 //   message:<from>-><to>   a message between agents             message:planner->*
 import { evaluate, ExpressionError, parseExpression, readPath, truthy, type Expr, type Value } from './expression';
 
-export type EventKind = 'task' | 'decision' | 'agent' | 'message' | 'tool' | 'context' | 'recovery' | 'checkpoint';
+export type EventKind = 'task' | 'decision' | 'agent' | 'message' | 'tool' | 'context' | 'recovery' | 'checkpoint' | 'alert';
 
 /**
  * One written event as breakpoints see it. A tool call is a message whose `message_type` is

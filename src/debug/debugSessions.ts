@@ -3,7 +3,8 @@
 // (the client long-polls it) until the debugger continues or cancels it, the lease expires, or the
 // server closes: nothing here can keep an orchestrator waiting once nobody debugs it.
 // With no session, `active` is false and the server does nothing else for a write.
-import type { ContextEngineApi } from '../core/engineApi';
+import type { ContextEngineApi, Disposable } from '../core/engineApi';
+import type { Alert } from '../core/types';
 import { errorText } from '../core/errorText';
 import type { Logger } from '../core/ports';
 import {
@@ -17,7 +18,7 @@ export const MAX_WAIT_MS = 30_000;
 const MAX_SESSIONS = 16;
 const MAX_BREAKPOINTS = 500;
 const KEPT_RESOLVED = 200;
-const KEPT_LOGS = 500;
+const KEPT_ANNOUNCEMENTS = 500;
 
 export interface SourceLocation {
   file: string;
@@ -78,6 +79,8 @@ export interface SessionInput {
 }
 
 export interface DebugAnnouncement {
+  /** Increases by one with each announcement; GET /debug/holds?after= pages on it. */
+  seq: number;
   type: 'hold' | 'resolved' | 'log';
   hold?: Hold;
   log?: LogHit;
@@ -102,12 +105,16 @@ export class DebugSessions {
   private readonly holds = new Map<string, Hold>();
   private readonly waiters = new Map<string, Set<() => void>>();
   private readonly resolvedOrder: string[] = [];
-  private readonly logs: LogHit[] = [];
+  /** The latest announcements, for GET /debug/holds?after= (a debugger that reloaded catches up). */
+  private readonly recent: DebugAnnouncement[] = [];
   private feedWaiters = new Set<() => void>();
   private seq = 0;
   private nextHold = 1;
   private readonly prefix = Date.now().toString(36);
   private readonly leaseMs: number;
+  /** The engine's changes, watched while a session exists (the `alert` filter). */
+  private watch: Disposable | undefined;
+  private readonly alertsSeen = new Set<number>();
 
   constructor(private readonly options: DebugSessionsOptions) {
     this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
@@ -146,6 +153,9 @@ export class DebugSessions {
     const timer = setTimeout(() => this.end(id, 'lease_expired'), leaseMs);
     timer.unref();
     this.sessions.set(id, { id, breakpoints: compiled, filters, pause, leaseMs, holdTimeoutMs, timer });
+    this.watch ??= this.options.engine.onDidChange(e => {
+      if (e.kind === 'alert' && [...this.sessions.values()].some(x => x.filters.has('alert'))) this.alertsChanged(e.ids);
+    });
     return { session_id: id, lease_ms: leaseMs, breakpoints: compiled.map(b => ({ id: b.id, name: b.name, hits: b.hits })) };
   }
 
@@ -157,7 +167,23 @@ export class DebugSessions {
     this.sessions.delete(id);
     if (why === 'lease_expired') this.options.logger.warn(`[debug] session ${id} was not renewed within ${s.leaseMs} ms: its breakpoints are cleared and its holds continue`);
     for (const h of [...this.holds.values()]) if (h.session_id === id && h.state === 'open') this.resolve(h.hold_id, 'continue', why);
+    if (this.sessions.size === 0) this.unwatch();
     return true;
+  }
+
+  private unwatch(): void {
+    this.watch?.dispose();
+    this.watch = undefined;
+  }
+
+  /** An alert raised (not one counted again or dismissed) stops sessions with the `alert` filter. */
+  private alertsChanged(ids: string[]): void {
+    const wanted = new Set(ids.map(Number));
+    for (const a of this.options.engine.getAlerts({ active: true, limit: 1000 })) {
+      if (!wanted.has(a.id) || this.alertsSeen.has(a.id)) continue;
+      this.alertsSeen.add(a.id);
+      this.alertRaised(a);
+    }
   }
 
   /** Server shutdown: every open hold continues, every session ends. */
@@ -165,6 +191,7 @@ export class DebugSessions {
     for (const h of [...this.holds.values()]) if (h.state === 'open') this.resolve(h.hold_id, 'continue', 'server_closed');
     for (const s of this.sessions.values()) clearTimeout(s.timer);
     this.sessions.clear();
+    this.unwatch();
     for (const w of this.feedWaiters) w();
     this.feedWaiters.clear();
   }
@@ -195,13 +222,15 @@ export class DebugSessions {
   }
 
   /** A watchdog's alert, for sessions with the `alert` filter: shown, never held (no call waits on it). */
-  async alertRaised(alert: { id: number; kind: string; subject: string; message: string }): Promise<Hold | undefined> {
+  private alertRaised(alert: Alert): Hold | undefined {
     for (const s of this.sessions.values()) {
       if (!s.filters.has('alert')) continue;
-      const e: DebugEvent = { kind: 'agent', agent_id: null, task_id: null, name: alert.kind, record: { ...alert } };
-      const hold = this.createHold(s, e, 'filter', null, 'alert', false, null);
-      hold.event.kind = 'alert';
-      return hold;
+      const subject = alert.subject;
+      const e: DebugEvent = {
+        kind: 'alert', agent_id: subject.type === 'agent' ? subject.id : null, task_id: subject.type === 'task' ? subject.id : null,
+        name: alert.kind, record: { id: alert.id, kind: alert.kind, subject, message: alert.message },
+      };
+      return this.createHold(s, e, 'filter', null, 'alert', false, null);
     }
     return undefined;
   }
@@ -279,8 +308,8 @@ export class DebugSessions {
     return this.holds.get(id);
   }
 
-  /** For the debugger: open holds and the logpoint lines after `after`, waiting up to `ms` for something newer. */
-  async feed(after: number, ms: number): Promise<{ seq: number; holds: Hold[]; logs: LogHit[] }> {
+  /** For the debugger: open holds and the announcements after `after`, waiting up to `ms` for something newer. */
+  async feed(after: number, ms: number): Promise<{ seq: number; holds: Hold[]; events: DebugAnnouncement[] }> {
     if (this.seq <= after && ms > 0) {
       await new Promise<void>(resolve => {
         const done = (): void => {
@@ -292,7 +321,7 @@ export class DebugSessions {
         this.feedWaiters.add(done);
       });
     }
-    return { seq: this.seq, holds: this.openHolds(), logs: this.logs.filter(l => l.seq > after) };
+    return { seq: this.seq, holds: this.openHolds(), events: this.recent.filter(a => a.seq > after) };
   }
 
   private log(sessionId: string, breakpointId: string, message: string, e: DebugEvent, source: SourceLocation | null): void {
@@ -300,13 +329,15 @@ export class DebugSessions {
       seq: this.seq + 1, session_id: sessionId, breakpoint_id: breakpointId, message,
       event_kind: e.kind, agent_id: e.agent_id, task_id: e.task_id, source, at: new Date().toISOString(),
     };
-    this.logs.push(hit);
-    if (this.logs.length > KEPT_LOGS) this.logs.splice(0, this.logs.length - KEPT_LOGS);
     this.bump({ type: 'log', log: hit });
   }
 
-  private bump(a: DebugAnnouncement): void {
-    this.seq++;
+  private bump(what: Omit<DebugAnnouncement, 'seq'>): void {
+    const a: DebugAnnouncement = { seq: ++this.seq, ...what };
+    // A copy of the hold as it is now: a later resolution must not rewrite what was announced.
+    if (a.hold) a.hold = { ...a.hold };
+    this.recent.push(a);
+    if (this.recent.length > KEPT_ANNOUNCEMENTS) this.recent.splice(0, this.recent.length - KEPT_ANNOUNCEMENTS);
     this.options.announce(a);
     const waiters = this.feedWaiters;
     this.feedWaiters = new Set();

@@ -15,6 +15,7 @@ import { BASE_PATH, matchRoute, type RouteContext } from './routes';
 import { DEFAULT_HEARTBEAT_MS, DEFAULT_MAX_STREAM_BUFFER_BYTES, EventStreams, type StreamOptions } from './sse';
 import { Query } from './validate';
 import type { TeamReader } from '../team/teamMode';
+import type { BatchEvent } from '../core/types';
 import { DebugSessions } from '../debug/debugSessions';
 import { callerOf, writtenEvents } from '../debug/writtenEvents';
 
@@ -26,6 +27,8 @@ export interface ServerMount {
   /** Exact pathname, outside the API's base path. */
   path: string;
   handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void>;
+  /** Events the mount stored on its own (OTLP's mapped spans): breakpoints see them, nobody is held. */
+  onEventsWritten?(listener: (events: BatchEvent[]) => void): void;
 }
 
 export interface ServerOptions {
@@ -185,7 +188,12 @@ export class JarvisServer implements Disposable {
       options.closeTimeoutMs ?? 10_000,
       options.debugLeaseMs ?? leaseFromEnv(logger),
     );
-    for (const m of options.mounts ?? []) s.mounts.set(m.path, m);
+    for (const m of options.mounts ?? []) {
+      s.mounts.set(m.path, m);
+      m.onEventsWritten?.(events => {
+        if (s.debug.active) void s.debug.evaluate(writtenEvents('/events', {}, { events }, {}, new URLSearchParams()), false, null);
+      });
+    }
     s.team = options.team;
     httpServer.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => void s.handle(req, res));
     httpServer.on('clientError', (err: NodeJS.ErrnoException, socket) => {

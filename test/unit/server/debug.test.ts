@@ -4,8 +4,14 @@ import * as assert from 'assert';
 import * as http from 'http';
 import * as fs from 'fs';
 import { JarvisContextClient, RunCancelled } from 'jarvis-context-client';
-import { startHarness, tempDir, type Harness } from './support';
+import { openEngine, request, startHarness, tempDir, type Harness } from './support';
+import { JarvisServer } from '../../../src/server/server';
+import { otlpMounts } from '../../../src/otel/otlpReceiver';
+import { post, TOKEN } from '../otel/support';
+import { runSpans, toJson } from '../otel/scenario';
 import { startServe } from '../support/serveProcess';
+import { emptyCheckpoint, uuid6 } from '@langchain/langgraph-checkpoint';
+import { JarvisSaver } from '../../../clients/typescript/src/langgraph';
 
 async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, ms = 10_000): Promise<T> {
   const end = Date.now() + ms;
@@ -106,13 +112,15 @@ describe('debug holds (REST)', function () {
 
   it('a batch holds its caller on the first matching event; pause stops at the next event of an agent', async () => {
     h = await startHarness();
-    await h.req('PUT', '/debug/session', { session_id: 's', pause: 'agent:b' });
+    await h.req('PUT', '/debug/session', { session_id: 's', pause: 'agent:b', breakpoints: [{ name: 'agent:a', log_message: 'a is {event.status}' }] });
     const r = await h.req('POST', '/events', { events: [{ type: 'agent', agent_id: 'a', status: 'busy' }, { type: 'decision', decision_type: 'x', context: {}, decision: 'y', reasoning: 'z', agent_id: 'b' }] });
     assert.strictEqual(r.status, 201);
     const hold = h.server.debug.get(r.headers['jarvis-hold'] as string)!;
     assert.deepStrictEqual([hold.reason, hold.event.kind, hold.agent_id], ['pause', 'decision', 'b']);
     const again = await h.req('PUT', '/agents/b', { status: 'busy' });
     assert.strictEqual(again.headers['jarvis-hold'], undefined, 'a pause stops once');
+    const feed = await h.req('GET', '/debug/holds?after=0');
+    assert.deepStrictEqual(feed.json.events.filter((e: any) => e.type === 'log').map((e: any) => e.log.message), ['a is busy'], 'a logpoint line, no stop');
   });
 
   it('the TypeScript client blocks on a hold: its next write waits for continue; cancel raises RunCancelled', async () => {
@@ -149,6 +157,33 @@ describe('debug holds (REST)', function () {
     assert.strictEqual((await h.engine.getMessages({ limit: 10 })).length, 2, 'a cancelled call was still stored');
     await client.updateAgent('coder', { status: 'idle' }); // later calls work
     client.dispose();
+  });
+});
+
+describe('debug holds: the LangGraph saver', function () {
+  this.timeout(30_000);
+
+  it('JarvisSaver.put is held like any write: the graph step waits for continue', async () => {
+    const h = await startHarness();
+    const saver = new JarvisSaver({ url: h.server.url, token: h.server.token, spool: false, env: {} });
+    try {
+      await h.req('PUT', '/debug/session', { session_id: 's', breakpoints: [{ name: 'task:thread-7', condition: 'event.metadata.step == 2' }] });
+      const put = (step: number) => saver.put({ configurable: { thread_id: 'thread-7', checkpoint_ns: '' } },
+        { ...emptyCheckpoint(), id: uuid6(step), channel_values: { step }, channel_versions: { step } }, { source: 'loop', step, parents: {} }, { step });
+      await put(1);
+      let returned = false;
+      const held = put(2).then(() => (returned = true));
+      const hold = await waitFor('the hold', () => h.server.debug.openHolds()[0]);
+      assert.deepStrictEqual([hold.event.kind, hold.task_id], ['checkpoint', 'thread-7']);
+      await h.req('GET', '/debug/holds?after=0&wait=0.3');
+      assert.strictEqual(returned, false);
+      h.server.debug.resolve(hold.hold_id, 'continue');
+      await held;
+      assert.strictEqual(returned, true);
+    } finally {
+      saver.dispose();
+      await h.close();
+    }
   });
 });
 
@@ -192,6 +227,30 @@ describe('debug holds: the server dies while a client is held', function () {
       client.dispose();
       if (live.child.exitCode === null) live.child.kill('SIGKILL');
       fs.rmSync(folder, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('debug holds: OpenTelemetry-only runs and alerts', function () {
+  this.timeout(30_000);
+
+  it('a tool span hitting a breakpoint is announced with held: false; the exporter is answered at once', async () => {
+    const engine = await openEngine(tempDir('jarvis-debug-otel-'));
+    const server = await JarvisServer.start({ engine, port: 0, token: TOKEN, writeEndpointFile: false, mounts: otlpMounts({ engine, token: TOKEN }) });
+    try {
+      const base = new URL(server.url).origin;
+      const put = await request(server.url, '/debug/session', TOKEN, { method: 'PUT', body: { session_id: 's', breakpoints: [{ name: 'tool:search', condition: 'event.args.q == "agent memory"' }] } });
+      assert.strictEqual(put.status, 200, put.text);
+      const r = await post(base, toJson(runSpans().spans), { 'Content-Type': 'application/json' });
+      assert.strictEqual(r.status, 200);
+      const feed = await request(server.url, '/debug/holds?after=0&wait=5', TOKEN);
+      const hit = feed.json.events.filter((e: any) => e.type === 'hold').map((e: any) => e.hold);
+      assert.deepStrictEqual(hit.map((x: any) => [x.held, x.event.kind, x.event.name, x.agent_id, x.state]), [[false, 'tool', 'search', 'planner', 'continue']]);
+      assert.deepStrictEqual(feed.json.holds, [], 'nothing open: the run kept going');
+      assert.ok(feed.json.seq >= 1);
+    } finally {
+      await server.close();
+      await engine.close();
     }
   });
 });
