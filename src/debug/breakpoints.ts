@@ -8,7 +8,7 @@
 //   decision:<type>        a decision of that type              decision:retry_policy
 //   task:<id>              any event of that task               task:deploy
 //   message:<from>-><to>   a message between agents             message:planner->*
-import { evaluate, ExpressionError, parseExpression, readPath, truthy, type Expr, type Value } from './expression';
+import { evaluate, ExpressionError, parseExpression, readPath, truthy, type Expr, type Scope, type Value } from './expression';
 
 export type EventKind = 'task' | 'decision' | 'agent' | 'message' | 'tool' | 'context' | 'recovery' | 'checkpoint' | 'alert';
 
@@ -28,9 +28,8 @@ export interface DebugEvent {
   to?: string | null;
   /** The record as written (request fields plus what the store answered). */
   record: Record<string, unknown>;
-  /** What the conditions read besides `event`: the task and the agent as stored now. */
-  task?: unknown;
-  agent?: unknown;
+  /** A task update: the fields this write set (filters judge what changed, not what the task was). */
+  update?: Record<string, unknown>;
 }
 
 export type FilterName = 'alert' | 'task_failed' | 'blocker' | 'recovery';
@@ -44,10 +43,13 @@ export interface BreakpointInput {
   log_message?: string;
 }
 
+/** A name to match: the text itself when it has no `*`, else a compiled pattern. */
+type NamePattern = { exact: string } | { glob: RegExp };
+
 type Target =
-  | { kind: 'tool' | 'decision'; name: RegExp }
-  | { kind: 'agent' | 'task'; id: RegExp }
-  | { kind: 'message'; from: RegExp; to: RegExp };
+  | { kind: 'tool' | 'decision'; name: NamePattern }
+  | { kind: 'agent' | 'task'; id: NamePattern }
+  | { kind: 'message'; from: NamePattern; to: NamePattern };
 
 type HitCondition = { op: '==' | '>=' | '>' | '<' | '<=' | '%'; n: number };
 
@@ -73,12 +75,18 @@ export class BreakpointError extends Error {
 
 const MAX_NAME = 200;
 
-function glob(text: string, where: string, at: number): RegExp {
+function glob(text: string, where: string, at: number): NamePattern {
   if (text === '') throw new BreakpointError(where, 'empty name', at);
   if (text.length > MAX_NAME) throw new BreakpointError(where, `name longer than ${MAX_NAME} characters`, at);
   const bad = text.search(/[\u0000-\u001f\u007f]/);
   if (bad >= 0) throw new BreakpointError(where, 'control character in the name', at + bad);
-  return new RegExp('^' + text.split('*').map(s => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$', 's');
+  if (!text.includes('*')) return { exact: text };
+  return { glob: new RegExp('^' + text.split('*').map(s => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$', 's') };
+}
+
+function nameMatches(p: NamePattern, v: string | null | undefined): boolean {
+  if (v === null || v === undefined) return false;
+  return 'exact' in p ? p.exact === v : p.glob.test(v);
 }
 
 function parseTarget(name: string, where: string): Target {
@@ -189,11 +197,49 @@ export function parseFilters(raw: unknown): Set<FilterName> {
 
 function targetMatches(t: Target, e: DebugEvent): boolean {
   switch (t.kind) {
-    case 'tool': return e.kind === 'tool' && e.name !== null && t.name.test(e.name);
-    case 'decision': return e.kind === 'decision' && e.name !== null && t.name.test(e.name);
-    case 'agent': return e.agent_id !== null && t.id.test(e.agent_id);
-    case 'task': return e.task_id !== null && t.id.test(e.task_id);
-    case 'message': return e.kind === 'message' && t.from.test(e.from ?? '') && t.to.test(e.to ?? '');
+    case 'tool': return e.kind === 'tool' && nameMatches(t.name, e.name);
+    case 'decision': return e.kind === 'decision' && nameMatches(t.name, e.name);
+    case 'agent': return nameMatches(t.id, e.agent_id);
+    case 'task': return nameMatches(t.id, e.task_id);
+    case 'message': return e.kind === 'message' && nameMatches(t.from, e.from ?? '') && nameMatches(t.to, e.to ?? '');
+  }
+}
+
+type Keyed = 'tool' | 'decision' | 'agent' | 'task';
+
+/**
+ * A session's breakpoints by what they match: an event looks up the few whose exact name it
+ * carries and tries only the patterns of its kinds, not every breakpoint.
+ */
+export class BreakpointIndex {
+  private readonly exact = new Map<string, Breakpoint[]>();
+  private readonly patterns = new Map<Keyed | 'message', Breakpoint[]>();
+
+  constructor(readonly all: readonly Breakpoint[]) {
+    for (const bp of all) {
+      const t = bp.target;
+      const p = t.kind === 'tool' || t.kind === 'decision' ? t.name : t.kind === 'agent' || t.kind === 'task' ? t.id : undefined;
+      if (p && 'exact' in p) {
+        const key = `${t.kind}\u0000${p.exact}`;
+        this.exact.set(key, [...(this.exact.get(key) ?? []), bp]);
+      } else {
+        this.patterns.set(t.kind, [...(this.patterns.get(t.kind) ?? []), bp]);
+      }
+    }
+  }
+
+  /** The breakpoints whose target `e` matches, in their order. */
+  candidates(e: DebugEvent): Breakpoint[] {
+    const out: Breakpoint[] = [];
+    const add = (kind: Keyed | 'message', value: string | null): void => {
+      if (value !== null && kind !== 'message') for (const bp of this.exact.get(`${kind}\u0000${value}`) ?? []) out.push(bp);
+      for (const bp of this.patterns.get(kind) ?? []) if (targetMatches(bp.target, e)) out.push(bp);
+    };
+    if (e.kind === 'tool' || e.kind === 'decision') add(e.kind, e.name);
+    if (e.kind === 'message') add('message', null);
+    add('agent', e.agent_id);
+    add('task', e.task_id);
+    return out.length > 1 ? out.sort((a, b) => this.all.indexOf(a) - this.all.indexOf(b)) : out;
   }
 }
 
@@ -209,9 +255,21 @@ function hitMatches(h: HitCondition | undefined, count: number): boolean {
   }
 }
 
-/** What conditions and log messages read: `event`, `task`, `agent`. */
-export function scopeOf(e: DebugEvent): Value {
-  return { event: { kind: e.kind, name: e.name, agent_id: e.agent_id, task_id: e.task_id, ...e.record }, task: e.task ?? null, agent: e.agent ?? null } as Value;
+/**
+ * What conditions and log messages read: `event`, and `task` and `agent` as stored now, looked up
+ * (through `lookup`) only when an expression reads them, once.
+ */
+export function scopeOf(e: DebugEvent, lookup: { task(id: string): unknown; agent(id: string): unknown } = { task: () => null, agent: () => null }): Scope {
+  const memo = new Map<string, Value>();
+  return root => {
+    if (memo.has(root)) return memo.get(root);
+    let v: Value;
+    if (root === 'event') v = { kind: e.kind, name: e.name, agent_id: e.agent_id, task_id: e.task_id, ...e.record };
+    else if (root === 'task') v = (e.task_id !== null ? lookup.task(e.task_id) : null) as Value ?? null;
+    else if (root === 'agent') v = (e.agent_id !== null ? lookup.agent(e.agent_id) : null) as Value ?? null;
+    memo.set(root, v);
+    return v;
+  };
 }
 
 function show(v: Value): string {
@@ -227,11 +285,10 @@ export type Hit = { breakpoint: Breakpoint; log?: string };
  * never stops). Conditions are read lazily through `scope` (the task and agent are looked up only
  * when a target matched).
  */
-export function matchEvent(bps: readonly Breakpoint[], e: DebugEvent, scope: () => Value): Hit[] {
+export function matchEvent(index: BreakpointIndex, e: DebugEvent, scope: () => Scope): Hit[] {
   const out: Hit[] = [];
-  let s: Value | undefined;
-  for (const bp of bps) {
-    if (!targetMatches(bp.target, e)) continue;
+  let s: Scope | undefined;
+  for (const bp of index.candidates(e)) {
     if (bp.condition) {
       s ??= scope();
       if (!truthy(evaluate(bp.condition, s))) continue;
@@ -254,7 +311,7 @@ export function filterHit(filters: ReadonlySet<FilterName>, e: DebugEvent): Filt
   if (filters.size === 0) return undefined;
   if (e.kind === 'task') {
     // What this write changed, not what the task already was: a blocked task's progress update is no new blocker.
-    const u = (e.record.update ?? e.record) as Record<string, unknown>;
+    const u = e.update ?? e.record;
     if (filters.has('task_failed') && u.status === 'failed') return 'task_failed';
     const blockers = u.blockers;
     if (filters.has('blocker') && (u.status === 'blocked' || (Array.isArray(blockers) && blockers.length > 0))) return 'blocker';

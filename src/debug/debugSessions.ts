@@ -8,7 +8,7 @@ import type { Alert } from '../core/types';
 import { errorText } from '../core/errorText';
 import type { Logger } from '../core/ports';
 import {
-  BreakpointError, compileBreakpoint, filterHit, matchEvent, parseFilters, parsePause, pauseHits, scopeOf,
+  BreakpointError, BreakpointIndex, compileBreakpoint, filterHit, matchEvent, parseFilters, parsePause, pauseHits, scopeOf,
   type Breakpoint, type DebugEvent, type FilterName, type PauseMode,
 } from './breakpoints';
 
@@ -63,6 +63,7 @@ export interface LogHit {
 interface Session {
   id: string;
   breakpoints: Breakpoint[];
+  index: BreakpointIndex;
   filters: Set<FilterName>;
   pause: PauseMode | undefined;
   leaseMs: number;
@@ -152,10 +153,11 @@ export class DebugSessions {
     }
     const timer = setTimeout(() => this.end(id, 'lease_expired'), leaseMs);
     timer.unref();
-    this.sessions.set(id, { id, breakpoints: compiled, filters, pause, leaseMs, holdTimeoutMs, timer });
-    this.watch ??= this.options.engine.onDidChange(e => {
-      if (e.kind === 'alert' && [...this.sessions.values()].some(x => x.filters.has('alert'))) this.alertsChanged(e.ids);
-    });
+    this.sessions.set(id, { id, breakpoints: compiled, index: new BreakpointIndex(compiled), filters, pause, leaseMs, holdTimeoutMs, timer });
+    // Watching the engine's changes costs every write something: only while a session wants alerts.
+    const wantsAlerts = [...this.sessions.values()].some(x => x.filters.has('alert'));
+    if (wantsAlerts) this.watch ??= this.options.engine.onDidChange(e => e.kind === 'alert' && this.alertsChanged(e.ids));
+    else this.unwatch();
     return { session_id: id, lease_ms: leaseMs, breakpoints: compiled.map(b => ({ id: b.id, name: b.name, hits: b.hits })) };
   }
 
@@ -167,7 +169,7 @@ export class DebugSessions {
     this.sessions.delete(id);
     if (why === 'lease_expired') this.options.logger.warn(`[debug] session ${id} was not renewed within ${s.leaseMs} ms: its breakpoints are cleared and its holds continue`);
     for (const h of [...this.holds.values()]) if (h.session_id === id && h.state === 'open') this.resolve(h.hold_id, 'continue', why);
-    if (this.sessions.size === 0) this.unwatch();
+    if (![...this.sessions.values()].some(x => x.filters.has('alert'))) this.unwatch();
     return true;
   }
 
@@ -199,14 +201,15 @@ export class DebugSessions {
   /**
    * The written events (in order) against every session: logpoints are recorded, and the first
    * stop (breakpoint, filter or pause) creates a hold, which is returned. Called once the write is
-   * durable. `held` is false when nobody will wait on the hold (OTLP).
+   * durable. `held` is false when nobody will wait on the hold (OTLP). Synchronous: a write that
+   * hits nothing pays no turn of the event loop; recordHold() writes a hold's trace.
    */
-  async evaluate(events: readonly DebugEvent[], held: boolean, source: SourceLocation | null): Promise<Hold | undefined> {
+  evaluate(events: readonly DebugEvent[], held: boolean, source: SourceLocation | null): Hold | undefined {
     let hold: Hold | undefined;
     for (const e of events) {
-      const scope = () => scopeOf(this.withState(e));
+      const scope = () => scopeOf(e, this.lookup);
       for (const s of this.sessions.values()) {
-        const hits = matchEvent(s.breakpoints, e, scope);
+        const hits = matchEvent(s.index, e, scope);
         for (const h of hits) if (h.log !== undefined) this.log(s.id, h.breakpoint.id, h.log, e, source);
         if (hold) continue;
         const stop = hits.find(h => h.log === undefined);
@@ -217,8 +220,12 @@ export class DebugSessions {
         hold = this.createHold(s, e, stop ? 'breakpoint' : filter ? 'filter' : 'pause', stop?.breakpoint.id ?? null, filter ?? null, held, source);
       }
     }
-    if (hold) await this.audit(hold, 'debug_hold', held ? 'held' : 'not held (the run kept going)');
     return hold;
+  }
+
+  /** The durable trace of a new hold (awaited before the held write is answered). */
+  recordHold(hold: Hold): Promise<void> {
+    return this.audit(hold, 'debug_hold', hold.held ? 'held' : 'not held (the run kept going)');
   }
 
   /** A watchdog's alert, for sessions with the `alert` filter: shown, never held (no call waits on it). */
@@ -235,14 +242,10 @@ export class DebugSessions {
     return undefined;
   }
 
-  private withState(e: DebugEvent): DebugEvent {
-    const engine = this.options.engine;
-    return {
-      ...e,
-      task: e.task ?? (e.task_id !== null ? engine.getTask(e.task_id) ?? null : null),
-      agent: e.agent ?? (e.agent_id !== null ? engine.getAgents().find(a => a.agent_id === e.agent_id) ?? null : null),
-    };
-  }
+  private readonly lookup = {
+    task: (id: string): unknown => this.options.engine.getTask(id),
+    agent: (id: string): unknown => this.options.engine.getAgent(id),
+  };
 
   private createHold(s: Session, e: DebugEvent, reason: Hold['reason'], breakpointId: string | null, filter: FilterName | null, held: boolean, source: SourceLocation | null): Hold {
     const hold: Hold = {

@@ -186,10 +186,13 @@ function order(a: Value, b: Value): number | undefined {
   return undefined;
 }
 
-export function evaluate(e: Expr, scope: Value): Value {
+/** The roots a path starts from (`event`, `task`, …), looked up only when an expression reads them. */
+export type Scope = (root: string) => Value;
+
+export function evaluate(e: Expr, scope: Scope): Value {
   switch (e.t) {
     case 'lit': return e.v;
-    case 'path': return readPath(scope, e.segs);
+    case 'path': return readPath(scope(String(e.segs[0])), e.segs.slice(1));
     case 'not': return !truthy(evaluate(e.e, scope));
     case 'bin': {
       if (e.op === '&&') return truthy(evaluate(e.l, scope)) && truthy(evaluate(e.r, scope));

@@ -6,6 +6,12 @@ import type { SourceLocation } from './debugSessions';
 
 type Obj = Record<string, unknown>;
 
+/** An event whose record is assembled only when read (a condition, a hold): most writes hit nothing. */
+function lazy(e: Omit<DebugEvent, 'record'>, build: () => Obj): DebugEvent {
+  let record: Obj | undefined;
+  return Object.defineProperty(e, 'record', { enumerable: true, get: () => (record ??= build()) }) as DebugEvent;
+}
+
 const obj = (v: unknown): Obj => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 
@@ -16,14 +22,13 @@ function messageEvent(m: Obj, answer: Obj): DebugEvent {
   const from = str(m.from_agent);
   const to = str(m.to_agent);
   const content = obj(m.content);
-  const record = { ...m, ...answer };
   const isTool = m.message_type === 'tool_call' || (to !== null && to.startsWith(TOOL_PREFIX));
+  const task_id = str(m.task_id) ?? str(content.task_id);
   if (isTool) {
     const name = str(content.tool_name) ?? (to !== null && to.startsWith(TOOL_PREFIX) ? to.slice(TOOL_PREFIX.length) : to);
-    const args = content.arguments ?? content.args;
-    return { kind: 'tool', agent_id: from, task_id: str(m.task_id) ?? str(content.task_id), name, from, to, record: { ...record, tool: name, args: parseArgs(args) } };
+    return lazy({ kind: 'tool', agent_id: from, task_id, name, from, to }, () => ({ ...m, ...answer, tool: name, args: parseArgs(content.arguments ?? content.args) }));
   }
-  return { kind: 'message', agent_id: from, task_id: str(m.task_id) ?? str(content.task_id), name: to, from, to, record };
+  return lazy({ kind: 'message', agent_id: from, task_id, name: to, from, to }, () => ({ ...m, ...answer }));
 }
 
 /** Tool arguments often arrive as JSON text (OTLP attributes): conditions read them as an object. */
@@ -50,15 +55,15 @@ function batchEvent(e: Obj): DebugEvent | undefined {
 }
 
 function taskEvent(id: string, update: Obj, stored: Obj): DebugEvent {
-  return { kind: 'task', agent_id: str(stored.agent_id) ?? str(update.agent_id), task_id: id, name: id, record: { ...update, ...stored, update } };
+  return lazy({ kind: 'task', agent_id: str(stored.agent_id) ?? str(update.agent_id), task_id: id, name: id, update }, () => ({ ...update, ...stored, update }));
 }
 
 function decisionEvent(d: Obj, answer: Obj): DebugEvent {
-  return { kind: 'decision', agent_id: str(d.agent_id), task_id: str(d.task_id), name: str(d.decision_type), record: { ...d, ...answer } };
+  return lazy({ kind: 'decision', agent_id: str(d.agent_id), task_id: str(d.task_id), name: str(d.decision_type) }, () => ({ ...d, ...answer }));
 }
 
 function agentEvent(id: string, update: Obj, stored: Obj): DebugEvent {
-  return { kind: 'agent', agent_id: id, task_id: str(stored.current_task) ?? str(update.current_task), name: id, record: { ...update, ...stored } };
+  return lazy({ kind: 'agent', agent_id: id, task_id: str(stored.current_task) ?? str(update.current_task), name: id }, () => ({ ...update, ...stored }));
 }
 
 /**

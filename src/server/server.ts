@@ -70,6 +70,8 @@ function portFromEnv(logger: Logger): number {
   return n;
 }
 
+const DEBUG_ACTIVE: Readonly<Record<string, string>> = { 'Jarvis-Debug': '1' };
+
 function leaseFromEnv(logger: Logger): number | undefined {
   const raw = process.env.JARVIS_DEBUG_LEASE_MS;
   if (raw === undefined || raw === '') return undefined;
@@ -191,7 +193,8 @@ export class JarvisServer implements Disposable {
     for (const m of options.mounts ?? []) {
       s.mounts.set(m.path, m);
       m.onEventsWritten?.(events => {
-        if (s.debug.active) void s.debug.evaluate(writtenEvents('/events', {}, { events }, {}, new URLSearchParams()), false, null);
+        const hold = s.debug.active ? s.debug.evaluate(writtenEvents('/events', {}, { events }, {}, new URLSearchParams()), false, null) : undefined;
+        if (hold) void s.debug.recordHold(hold);
       });
     }
     s.team = options.team;
@@ -259,7 +262,8 @@ export class JarvisServer implements Disposable {
       }
       checkRequest(req.headers, this.token);
       // While a debug session exists every answer says so: clients then send where they were called from.
-      if (this.debug.active) res.setHeader('Jarvis-Debug', '1');
+      // Passed to writeHead, not setHeader: Node's merged-headers path costs a write measurably.
+      let debugHeaders = this.debug.active ? DEBUG_ACTIVE : undefined;
       const { route, params } = matchRoute(req.method ?? 'GET', url.pathname);
       let parsed: ReturnType<typeof parseJson>;
       const ctx: RouteContext = {
@@ -278,8 +282,11 @@ export class JarvisServer implements Disposable {
       // The write is durable: only now may a breakpoint hold its caller.
       if (this.debug.active && req.method !== 'GET' && 'body' in answer && answer.status < 300 && !route.path.startsWith('/debug/')) {
         const events = writtenEvents(route.path, params, parsed, answer.body, url.searchParams);
-        const hold = events.length ? await this.debug.evaluate(events, true, callerOf(req.headers['jarvis-caller'])) : undefined;
-        if (hold && !res.headersSent) res.setHeader('Jarvis-Hold', hold.hold_id);
+        const hold = events.length ? this.debug.evaluate(events, true, callerOf(req.headers['jarvis-caller'])) : undefined;
+        if (hold) {
+          await this.debug.recordHold(hold);
+          debugHeaders = { ...DEBUG_ACTIVE, 'Jarvis-Hold': hold.hold_id };
+        }
       }
       // A write from an orchestrator that names itself: counted, so a crash notification can say
       // who came back. POST /events counts its spooled events itself.
@@ -293,9 +300,9 @@ export class JarvisServer implements Disposable {
       }
       if (res.headersSent) return;
       if (this.closing) res.setHeader('Connection', 'close');
-      if (answer.status === 204) sendEmpty(res);
+      if (answer.status === 204) sendEmpty(res, debugHeaders);
       else if ('text' in answer) sendText(res, answer.status, answer.contentType, answer.text);
-      else sendJson(res, answer.status, answer.body);
+      else sendJson(res, answer.status, answer.body, debugHeaders);
     } catch (e) {
       const err = toHttpError(e, this.logger);
       if (res.headersSent) {
@@ -305,6 +312,7 @@ export class JarvisServer implements Disposable {
       if (err.status >= 500) this.logger.warn(`[server] ${req.method} ${req.url}: ${err.status} ${err.message}`);
       else this.logger.debug(`[server] ${req.method} ${req.url}: ${err.status} ${err.message}`);
       if (this.closing) res.setHeader('Connection', 'close');
+      if (this.debug.active && !res.headersSent) res.setHeader('Jarvis-Debug', '1');
       sendError(res, err);
       if (err.status === 413) this.discardRest(req);
     }

@@ -1,5 +1,5 @@
 import * as assert from 'assert';
-import { BreakpointError, compileBreakpoint, filterHit, matchEvent, parseFilters, parsePause, pauseHits, scopeOf, type DebugEvent } from '../../../src/debug/breakpoints';
+import { BreakpointError, BreakpointIndex, compileBreakpoint, filterHit, matchEvent, parseFilters, parsePause, pauseHits, scopeOf, type DebugEvent } from '../../../src/debug/breakpoints';
 import { evaluate, ExpressionError, parseExpression } from '../../../src/debug/expression';
 import { callerOf, writtenEvents } from '../../../src/debug/writtenEvents';
 
@@ -7,7 +7,7 @@ const tool = (name: string, args: unknown, agent = 'coder'): DebugEvent =>
   ({ kind: 'tool', agent_id: agent, task_id: 't1', name, from: agent, to: `tool:${name}`, record: { tool: name, args } });
 
 function hits(names: { name: string; condition?: string; hit_condition?: string; log_message?: string }[], events: DebugEvent[]): string[][] {
-  const bps = names.map((n, i) => compileBreakpoint(n, i));
+  const bps = new BreakpointIndex(names.map((n, i) => compileBreakpoint(n, i)));
   return events.map(e => matchEvent(bps, e, () => scopeOf(e)).map(h => h.log ?? h.breakpoint.name));
 }
 
@@ -28,8 +28,12 @@ describe('debug breakpoints', () => {
       [tool('search', { query: 'weather today', n: 1 }), tool('search', { query: 'weather', n: 5 }), tool('search', { query: 'news' })],
     );
     assert.deepStrictEqual(got, [['tool:search'], ['tool:*'], ['tool:*']]);
-    const e: DebugEvent = { ...tool('x', {}), task: { percentage: 40, blockers: ['db down'] } };
-    assert.strictEqual(evaluate(parseExpression('task.percentage >= 40 && task.blockers[0] == "db down"'), scopeOf(e)), true);
+    let lookups = 0;
+    const scope = scopeOf(tool('x', {}), { task: () => (lookups++, { percentage: 40, blockers: ['db down'] }), agent: () => null });
+    assert.strictEqual(evaluate(parseExpression('event.kind == "tool" || task.percentage == 0'), scope), true);
+    assert.strictEqual(lookups, 0, 'the task is looked up only when read');
+    assert.strictEqual(evaluate(parseExpression('task.percentage >= 40 && task.blockers[0] == "db down"'), scope), true);
+    assert.strictEqual(lookups, 1);
   });
 
   it('logpoints interpolate {paths} and never count as stops', () => {
@@ -73,11 +77,11 @@ describe('debug breakpoints', () => {
   });
 
   it('filters and pause modes', () => {
-    const failed: DebugEvent = { kind: 'task', agent_id: 'a', task_id: 't', name: 't', record: { status: 'failed', update: { status: 'failed' } } };
-    const progress: DebugEvent = { kind: 'task', agent_id: 'a', task_id: 't', name: 't', record: { status: 'blocked', blockers: ['x'], update: { percentage: 5 } } };
+    const failed: DebugEvent = { kind: 'task', agent_id: 'a', task_id: 't', name: 't', record: { status: 'failed' }, update: { status: 'failed' } };
+    const progress: DebugEvent = { kind: 'task', agent_id: 'a', task_id: 't', name: 't', record: { status: 'blocked', blockers: ['x'] }, update: { percentage: 5 } };
     assert.strictEqual(filterHit(parseFilters(['task_failed']), failed), 'task_failed');
     assert.strictEqual(filterHit(parseFilters(['blocker']), progress), undefined, 'an update that adds no blocker');
-    assert.strictEqual(filterHit(parseFilters(['blocker']), { ...progress, record: { update: { blockers: ['y'] } } }), 'blocker');
+    assert.strictEqual(filterHit(parseFilters(['blocker']), { ...progress, update: { blockers: ['y'] } }), 'blocker');
     assert.ok(pauseHits(parsePause('any'), failed));
     assert.ok(pauseHits(parsePause('agent:a'), failed));
     assert.ok(!pauseHits(parsePause('task:other'), failed));
