@@ -10,28 +10,10 @@ import * as fs from 'fs';
 import * as http from 'http';
 import * as os from 'os';
 import * as path from 'path';
-import { startServe, type ServeProcess } from '../test/unit/support/serveProcess';
+import { startServe } from '../test/unit/support/serveProcess';
+import { streamDebug } from '../test/unit/support/debugStream';
+import { median as med, percentile, round, send } from './alerts';
 
-interface Answer { status: number; text: string; hold: string | undefined }
-
-function send(agent: http.Agent, s: ServeProcess, method: string, route: string, body?: string): Promise<Answer> {
-  const url = new URL(s.url + route);
-  return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = { Authorization: `Bearer ${s.token}` };
-    if (body !== undefined) Object.assign(headers, { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)) });
-    const req = http.request({ host: '127.0.0.1', port: url.port, path: url.pathname + url.search, method, agent, headers }, res => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', d => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text, hold: res.headers['jarvis-hold'] as string | undefined }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-const percentile = (sorted: number[], p: number): number => sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : 0;
-const round = (n: number, d = 3): number => Math.round(n * 10 ** d) / 10 ** d;
 const ms = (t0: bigint): number => Number(process.hrtime.bigint() - t0) / 1e6;
 
 /** An orchestrator's writes: tool calls, task updates, decisions, in turn. */
@@ -78,7 +60,7 @@ export async function runDebugBench(log: (s: string) => void): Promise<unknown> 
           const t0 = process.hrtime.bigint();
           const a = await send(agent, which === 'debugged' ? debugged : plain, method, route, body);
           const took = ms(t0);
-          if (a.status >= 300 || a.hold) throw new Error(`${method} ${route}: ${a.status} hold=${a.hold}`);
+          if (a.status >= 300 || a.headers['jarvis-hold']) throw new Error(`${method} ${route}: ${a.status} ${a.text}`);
           if (r > 0 || n >= 200) lat[which].push(took);
         }
         if (Date.now() - renewed > 3000) {
@@ -92,45 +74,29 @@ export async function runDebugBench(log: (s: string) => void): Promise<unknown> 
       p50s.plain.push(p);
       ratios.push(d / p);
     }
-    const med = (xs: number[]): number => percentile([...xs].sort((a, b) => a - b), 50);
 
     log('debug: event written → hold announced and client held');
     await send(agent, debugged, 'PUT', '/debug/session', JSON.stringify({ session_id: 'bench', breakpoints: [{ name: 'tool:hit_me' }] }));
     const announced = new Map<string, bigint>();
     let onAnnounce: (() => void) | undefined;
-    const stream = await new Promise<http.ClientRequest>((resolve, reject) => {
-      const url = new URL(debugged.url + '/stream');
-      const req = http.get({ host: '127.0.0.1', port: url.port, path: url.pathname, headers: { Authorization: `Bearer ${debugged.token}` } }, res => {
-        let buf = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => {
-          buf += c;
-          let cut: number;
-          while ((cut = buf.indexOf('\n\n')) >= 0) {
-            const frame = buf.slice(0, cut);
-            buf = buf.slice(cut + 2);
-            if (!frame.includes('event: debug')) continue;
-            const a = JSON.parse(frame.slice(frame.indexOf('data: ') + 6)) as { type: string; hold?: { hold_id: string } };
-            if (a.type === 'hold' && a.hold) announced.set(a.hold.hold_id, process.hrtime.bigint());
-            onAnnounce?.();
-          }
-        });
-        resolve(req);
-      });
-      req.on('error', reject);
-    });
+    const stream = await streamDebug(debugged.url, debugged.token);
+    stream.onEvent = (a: { type: string; hold?: { hold_id: string } }) => {
+      if (a.type === 'hold' && a.hold) announced.set(a.hold.hold_id, process.hrtime.bigint());
+      onAnnounce?.();
+    };
     const stops: number[] = [];
     for (let i = 0; i < 100; i++) {
       const t0 = process.hrtime.bigint();
       const a = await send(agent, debugged, 'POST', '/messages', JSON.stringify({ from_agent: 'coder', to_agent: 'tool:hit_me', message_type: 'tool_call', content: { i } }));
       const answered = process.hrtime.bigint();
-      if (!a.hold) throw new Error(`no hold: ${a.status} ${a.text}`);
-      while (!announced.has(a.hold)) await new Promise<void>(r => (onAnnounce = r));
-      const at = announced.get(a.hold)!;
+      const hold = a.headers['jarvis-hold'] as string | undefined;
+      if (!hold) throw new Error(`no hold: ${a.status} ${a.text}`);
+      while (!announced.has(hold)) await new Promise<void>(r => (onAnnounce = r));
+      const at = announced.get(hold)!;
       stops.push(Number((at > answered ? at : answered) - t0) / 1e6);
-      await send(agent, debugged, 'POST', `/debug/holds/${encodeURIComponent(a.hold)}`, JSON.stringify({ action: 'continue' }));
+      await send(agent, debugged, 'POST', `/debug/holds/${encodeURIComponent(hold)}`, JSON.stringify({ action: 'continue' }));
     }
-    stream.destroy();
+    stream.close();
     stops.sort((a, b) => a - b);
     return {
       write_p50_ms: { with_session: round(med(p50s.debugged)), without: round(med(p50s.plain)) },

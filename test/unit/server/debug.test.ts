@@ -1,7 +1,6 @@
 // The debugger's hold protocol on a real server over a real engine, and the TypeScript client
 // honouring it: a held call does not return until the debugger lets it go.
 import * as assert from 'assert';
-import * as http from 'http';
 import * as fs from 'fs';
 import { JarvisContextClient, RunCancelled } from 'jarvis-context-client';
 import { openEngine, request, startHarness, tempDir, type Harness } from './support';
@@ -10,6 +9,7 @@ import { otlpMounts } from '../../../src/otel/otlpReceiver';
 import { post, TOKEN } from '../otel/support';
 import { runSpans, toJson } from '../otel/scenario';
 import { startServe } from '../support/serveProcess';
+import { streamDebug } from '../support/debugStream';
 import { emptyCheckpoint, uuid6 } from '@langchain/langgraph-checkpoint';
 import { JarvisSaver } from '../../../clients/typescript/src/langgraph';
 
@@ -21,28 +21,6 @@ async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T |
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise(r => setTimeout(r, 20));
   }
-}
-
-/** Debug events from /stream. */
-function streamDebug(url: string, token: string): Promise<{ events: any[]; close(): void }> {
-  return new Promise((resolve, reject) => {
-    const events: any[] = [];
-    const req = http.get(url + '/stream', { headers: { Authorization: `Bearer ${token}` } }, res => {
-      let buf = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => {
-        buf += c;
-        let cut: number;
-        while ((cut = buf.indexOf('\n\n')) >= 0) {
-          const frame = buf.slice(0, cut);
-          buf = buf.slice(cut + 2);
-          if (frame.includes('event: debug')) events.push(JSON.parse(frame.split('\n').find(l => l.startsWith('data: '))!.slice(6)));
-        }
-      });
-      resolve({ events, close: () => req.destroy() });
-    });
-    req.on('error', reject);
-  });
 }
 
 const toolCall = (query: string) => ({ from_agent: 'coder', to_agent: 'tool:search', message_type: 'tool_call', content: { tool_name: 'search', arguments: { query } } });
