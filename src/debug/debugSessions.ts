@@ -285,6 +285,11 @@ export class DebugSessions {
     return h;
   }
 
+  /** How long the session may go unrenewed; a hold of a session gone is released at once. */
+  leaseOf(sessionId: string): number | null {
+    return this.sessions.get(sessionId)?.leaseMs ?? null;
+  }
+
   get(id: string): Hold | undefined {
     return this.holds.get(id);
   }

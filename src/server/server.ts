@@ -278,7 +278,7 @@ export class JarvisServer implements Disposable {
         debug: this.debug,
         ...(this.team ? { team: this.team } : {}),
       };
-      const answer = await route.handle(ctx);
+      let answer = await route.handle(ctx);
       // The write is durable: only now may a breakpoint hold its caller.
       if (this.debug.active && req.method !== 'GET' && 'body' in answer && answer.status < 300 && !route.path.startsWith('/debug/')) {
         const events = writtenEvents(route.path, params, parsed, answer.body, url.searchParams);
@@ -286,6 +286,11 @@ export class JarvisServer implements Disposable {
         if (hold) {
           await this.debug.recordHold(hold);
           debugHeaders = { ...DEBUG_ACTIVE, 'Jarvis-Hold': hold.hold_id };
+          // The body says it too (API.md's `held`), for clients that read bodies, not headers.
+          const b = answer.body;
+          if (b !== null && typeof b === 'object' && !Array.isArray(b)) {
+            answer = { status: answer.status, body: { ...b, held: { hold_id: hold.hold_id, reason: hold.reason, renew_within_ms: this.debug.leaseOf(hold.session_id) } } };
+          }
         }
       }
       // A write from an orchestrator that names itself: counted, so a crash notification can say

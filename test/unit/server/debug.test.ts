@@ -52,6 +52,7 @@ describe('debug holds (REST)', function () {
     assert.strictEqual(hit.status, 201);
     const holdId = hit.headers['jarvis-hold'] as string;
     assert.ok(holdId, 'held');
+    assert.deepStrictEqual(hit.json.held, { hold_id: holdId, reason: 'breakpoint', renew_within_ms: 10_000 });
     assert.ok((await h.engine.getMessages({ limit: 10 })).some(m => m.id === hit.json.id), 'stored before the answer');
     const list = await h.req('GET', '/debug/holds');
     assert.deepStrictEqual(list.json.holds.map((x: any) => [x.hold_id, x.breakpoint_id, x.event.kind, x.agent_id, x.held]), [[holdId, 'b1', 'tool', 'coder', true]]);
