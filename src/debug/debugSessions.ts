@@ -116,6 +116,8 @@ export class DebugSessions {
   /** The engine's changes, watched while a session exists (the `alert` filter). */
   private watch: Disposable | undefined;
   private readonly alertsSeen = new Set<number>();
+  /** Release records being written (the server waits for them before the engine closes). */
+  private audits: Promise<void>[] = [];
 
   constructor(private readonly options: DebugSessionsOptions) {
     this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
@@ -188,14 +190,17 @@ export class DebugSessions {
     }
   }
 
-  /** Server shutdown: every open hold continues, every session ends. */
-  closeAll(): void {
+  /** Server shutdown: every open hold continues, every session ends. Resolves once the releases are recorded. */
+  closeAll(): Promise<void> {
     for (const h of [...this.holds.values()]) if (h.state === 'open') this.resolve(h.hold_id, 'continue', 'server_closed');
     for (const s of this.sessions.values()) clearTimeout(s.timer);
     this.sessions.clear();
     this.unwatch();
     for (const w of this.feedWaiters) w();
     this.feedWaiters.clear();
+    const audits = this.audits;
+    this.audits = [];
+    return Promise.all(audits).then(() => undefined);
   }
 
   /**
@@ -280,7 +285,9 @@ export class DebugSessions {
     this.bump({ type: 'resolved', hold: h });
     if (by !== 'debugger') {
       this.options.logger.info(`[debug] hold ${id} released (${by}): the held call continues`);
-      void this.audit(h, 'debug_hold_released', `continued: ${by.replace('_', ' ')}`);
+      const done = this.audit(h, 'debug_hold_released', `continued: ${by.replace('_', ' ')}`);
+      this.audits.push(done);
+      void done.then(() => (this.audits = this.audits.filter(p => p !== done)));
     }
     return h;
   }

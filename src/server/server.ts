@@ -294,8 +294,8 @@ export class JarvisServer implements Disposable {
         }
       }
       // A write from an orchestrator that names itself: counted, so a crash notification can say
-      // who came back. POST /events counts its spooled events itself.
-      if (req.method !== 'GET' && route.path !== '/events' && 'status' in answer && answer.status < 300) {
+      // who came back. POST /events counts its spooled events itself; the debugger is no orchestrator.
+      if (req.method !== 'GET' && route.path !== '/events' && !route.path.startsWith('/debug/') && 'status' in answer && answer.status < 300) {
         this.engine.noteClientWrite(clientName(req));
       }
       if ('streamed' in answer) {
@@ -359,8 +359,8 @@ export class JarvisServer implements Disposable {
     this.closed = (async () => {
       const listenerClosed = new Promise<void>(resolve => this.server.close(() => resolve()));
       this.server.closeIdleConnections();
-      // Held calls are requests in flight of their own: they go on before the server waits for requests.
-      this.debug.closeAll();
+      // Held calls go on before the server waits for requests (their long polls are some of them).
+      const released = this.debug.closeAll();
       this.streams.closeAll();
       if (this.inFlight > 0) {
         await new Promise<void>(resolve => {
@@ -375,6 +375,7 @@ export class JarvisServer implements Disposable {
         });
       }
       this.server.closeAllConnections();
+      await released;
       await listenerClosed;
       if (this.endpoint) {
         try {

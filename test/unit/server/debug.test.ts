@@ -102,6 +102,19 @@ describe('debug holds (REST)', function () {
     assert.deepStrictEqual(feed.json.events.filter((e: any) => e.type === 'log').map((e: any) => e.log.message), ['a is busy'], 'a logpoint line, no stop');
   });
 
+  it('a server closing releases its holds: the held client goes on, the release is recorded', async () => {
+    h = await startHarness();
+    await h.req('PUT', '/debug/session', { session_id: 's', breakpoints: [{ name: 'agent:coder' }] });
+    const client = new JarvisContextClient({ url: h.server.url, token: h.server.token });
+    const call = client.updateAgent('coder', { status: 'busy' });
+    await waitFor('the hold', () => h.server.debug.openHolds()[0]);
+    await h.server.close();
+    assert.strictEqual((await call).status, 'busy');
+    const released = (await h.engine.getDecisions({ limit: 10 })).find(d => d.decision_type === 'debug_hold_released');
+    assert.strictEqual(released?.outcome, 'continued: server closed');
+    client.dispose();
+  });
+
   it('the TypeScript client blocks on a hold: its next write waits for continue; cancel raises RunCancelled', async () => {
     h = await startHarness();
     await h.req('PUT', '/debug/session', { session_id: 's', breakpoints: [{ name: 'tool:search' }] });
