@@ -18,7 +18,7 @@ function waitMs(query: Query, name: string): number {
 
 function refusal(e: unknown): unknown {
   if (!(e instanceof BreakpointError)) return e;
-  const at = e.position === undefined ? '' : ` (position ${e.position})`;
+  const at = e.position === undefined || /at position \d+$/.test(e.message) ? '' : ` at position ${e.position}`;
   return new HttpError(400, 'invalid_field', `${e.message}${at}`, e.where);
 }
 
