@@ -26,7 +26,8 @@ export interface SourceLocation {
   function: string | null;
 }
 
-export type HoldState = 'open' | 'continue' | 'cancel';
+/** `step`: continued, the debugger stopping again at the next event it set a pause for. */
+export type HoldState = 'open' | 'continue' | 'step' | 'cancel';
 
 export interface Hold {
   hold_id: string;
@@ -44,7 +45,7 @@ export interface Hold {
   created_at: string;
   state: HoldState;
   /** Why it was resolved: the debugger, the lease expired, the server closed, the session ended. */
-  resolved_by: 'debugger' | 'lease_expired' | 'session_ended' | 'server_closed' | 'hold_timeout' | null;
+  resolved_by: 'debugger' | 'lease_expired' | 'session_ended' | 'server_closed' | 'hold_timeout' | 'client_gave_up' | null;
   resolved_at: string | null;
 }
 
@@ -190,6 +191,20 @@ export class DebugSessions {
     }
   }
 
+  /**
+   * A client says (Jarvis-Hold-Released on its next write) that it stopped waiting on a hold by
+   * itself, the server or VS Code having been unreachable: still open here, it is released and
+   * recorded; unknown (a restarted server), it is logged. The header is hostile input: an id of
+   * another shape is ignored.
+   */
+  clientGaveUp(header: string): void {
+    const id = header.trim();
+    if (!/^[A-Za-z0-9_.:-]{1,80}$/.test(id)) return;
+    const h = this.holds.get(id);
+    if (h?.state === 'open') this.resolve(id, 'continue', 'client_gave_up');
+    else if (!h) this.options.logger.info(`[debug] a client went on by itself from hold ${id}, which this server does not know (it was restarted)`);
+  }
+
   /** Server shutdown: every open hold continues, every session ends. Resolves once the releases are recorded. */
   closeAll(): Promise<void> {
     for (const h of [...this.holds.values()]) if (h.state === 'open') this.resolve(h.hold_id, 'continue', 'server_closed');
@@ -272,7 +287,7 @@ export class DebugSessions {
   }
 
   /** Continue or cancel an open hold; undefined for an unknown id. Resolving twice keeps the first. */
-  resolve(id: string, action: 'continue' | 'cancel', by: NonNullable<Hold['resolved_by']> = 'debugger'): Hold | undefined {
+  resolve(id: string, action: Exclude<HoldState, 'open'>, by: NonNullable<Hold['resolved_by']> = 'debugger'): Hold | undefined {
     const h = this.holds.get(id);
     if (!h) return undefined;
     if (h.state !== 'open') return h;

@@ -68,11 +68,12 @@ export const debugRoutes: Route[] = [
     },
   },
   {
+    // The client's long poll (API.md): the hold's state once it is not open, or after `wait` seconds.
     method: 'GET',
-    path: '/debug/holds/:hold_id/wait',
+    path: '/holds/:hold_id',
     handle: async ctx => {
       const { id } = holdOf(ctx);
-      const hold = await ctx.debug.wait(id, waitMs(ctx.query, 'timeout'));
+      const hold = await ctx.debug.wait(id, waitMs(ctx.query, 'wait'));
       // Unknown (a restarted server, or long forgotten): the client continues.
       if (!hold) throw new HttpError(404, 'not_found', `hold_id: no hold ${id}; continue`, 'hold_id');
       return { status: 200, body: { hold_id: hold.hold_id, state: hold.state, resolved_by: hold.resolved_by } };
@@ -84,7 +85,7 @@ export const debugRoutes: Route[] = [
     handle: async ctx => {
       const { id } = holdOf(ctx);
       const action = requireObject(await ctx.body(), 'body').action;
-      if (action !== 'continue' && action !== 'cancel') throw fieldError('action', 'must be "continue" or "cancel"');
+      if (action !== 'continue' && action !== 'step' && action !== 'cancel') throw fieldError('action', 'must be "continue", "step" or "cancel"');
       const hold = ctx.debug.resolve(id, action);
       if (!hold) throw new HttpError(404, 'not_found', `hold_id: no hold ${id}`, 'hold_id');
       return { status: 200, body: hold };

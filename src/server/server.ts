@@ -261,6 +261,8 @@ export class JarvisServer implements Disposable {
         return;
       }
       checkRequest(req.headers, this.token);
+      const gaveUp = req.headers['jarvis-hold-released'];
+      if (typeof gaveUp === 'string') this.debug.clientGaveUp(gaveUp);
       // While a debug session exists every answer says so: clients then send where they were called from.
       // Passed to writeHead, not setHeader: Node's merged-headers path costs a write measurably.
       let debugHeaders = this.debug.active ? DEBUG_ACTIVE : undefined;

@@ -48,6 +48,8 @@ class Transport:
         self._conn_used = False
         # The server said a debug session exists (Jarvis-Debug): writes then say where they come from.
         self.debugging = False
+        # A hold this client stopped waiting on by itself: said in its next write (Jarvis-Hold-Released).
+        self._went_on_from = None
         # A call held at a breakpoint continues on its own once the server has been unreachable this long.
         self.hold_timeout = _env_hold_timeout()
 
@@ -65,6 +67,9 @@ class Transport:
         headers = {"Accept": "application/json", "Jarvis-Client": "python pid=%d %s" % (os.getpid(), self._program)}
         if spooled:
             headers["Jarvis-Spooled"] = "1"
+        if self._went_on_from is not None and method != "GET":
+            headers["Jarvis-Hold-Released"] = self._went_on_from
+            self._went_on_from = None
         if self.debugging and method != "GET":
             where = caller()
             if where:
@@ -133,7 +138,7 @@ class Transport:
         Anything else lets the call go on, logged: the hold unknown (a restarted server), an error,
         or the server unreachable for hold_timeout seconds. Never a hung orchestrator.
         """
-        route = "/debug/holds/%s/wait?timeout=%d" % (urllib.parse.quote(hold_id, safe=""), max(1, min(25, int(self.timeout) - 2)))
+        route = "/holds/%s?wait=%d" % (urllib.parse.quote(hold_id, safe=""), max(1, min(25, int(self.timeout) - 2)))
         down_since = None
         while True:
             try:
@@ -147,9 +152,11 @@ class Transport:
                     continue
                 logger.warning("held at a breakpoint (hold %s) and the server has been unreachable for %.1f s (%s); continuing",
                                hold_id, self.hold_timeout, e.message)
+                self._went_on_from = hold_id
                 return
             except JarvisContextError as e:
                 logger.warning("stopped waiting on hold %s (%s); continuing", hold_id, e.message)
+                self._went_on_from = hold_id
                 return
             state = r.get("state") if isinstance(r, dict) else None
             if state == "cancel":

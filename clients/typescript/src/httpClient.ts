@@ -64,6 +64,8 @@ export class JarvisContextClient {
   private readonly holdTimeoutMs: number;
   /** The server said a debug session exists (Jarvis-Debug on its last answer): send Jarvis-Caller. */
   debugging = false;
+  /** A hold this client stopped waiting on by itself: said in its next write (Jarvis-Hold-Released). */
+  private wentOnFrom: string | undefined;
 
   constructor(private readonly options: ClientOptions = {}) {
     this.timeoutMs = options.timeoutMs ?? 10_000;
@@ -319,6 +321,10 @@ export class JarvisContextClient {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const headers: http.OutgoingHttpHeaders = { ...authHeader(ep), accept, 'jarvis-client': clientHeader(), ...extra };
     // Only while someone debugs: reading the stack is the one cost a debug session adds.
+    if (this.wentOnFrom !== undefined && method !== 'GET') {
+      headers['jarvis-hold-released'] = this.wentOnFrom;
+      this.wentOnFrom = undefined;
+    }
     if (this.debugging && method !== 'GET' && headers['jarvis-caller'] === undefined) {
       const caller = captureCaller();
       if (caller) headers['jarvis-caller'] = caller;
@@ -379,12 +385,12 @@ export class JarvisContextClient {
    * unreachable for holdTimeoutMs. Never a hung orchestrator.
    */
   private async waitOnHold(ep: Endpoint, holdId: string): Promise<'continue' | 'cancel'> {
-    const route = `/debug/holds/${encodeURIComponent(holdId)}/wait`;
+    const route = `/holds/${encodeURIComponent(holdId)}`;
     const pollS = Math.max(1, Math.min(25, Math.floor(this.timeoutMs / 1000) - 2));
     let downSince: number | undefined;
     for (;;) {
       try {
-        const r = await this.send<{ state?: unknown }>(ep, 'GET', `${route}?timeout=${pollS}`, undefined, 'application/json', undefined, true);
+        const r = await this.send<{ state?: unknown }>(ep, 'GET', `${route}?wait=${pollS}`, undefined, 'application/json', undefined, true);
         downSince = undefined;
         if (r?.state === 'cancel') return 'cancel';
         if (r?.state !== 'open') return 'continue';
@@ -398,8 +404,10 @@ export class JarvisContextClient {
             continue;
           }
           process.emitWarning(`Jarvis Context: held at a breakpoint (hold ${holdId}) and the server has been unreachable for ${this.holdTimeoutMs} ms; continuing`, 'JarvisContextWarning');
+          this.wentOnFrom = holdId;
         } else {
           process.emitWarning(`Jarvis Context: stopped waiting on hold ${holdId} (${(e as Error).message}); continuing`, 'JarvisContextWarning');
+          this.wentOnFrom = holdId;
         }
         return 'continue';
       }

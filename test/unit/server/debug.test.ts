@@ -58,7 +58,7 @@ describe('debug holds (REST)', function () {
     assert.deepStrictEqual(list.json.holds.map((x: any) => [x.hold_id, x.breakpoint_id, x.event.kind, x.agent_id, x.held]), [[holdId, 'b1', 'tool', 'coder', true]]);
     assert.deepStrictEqual(list.json.holds[0].source, { file: '/work/orch.ts', line: 12, function: 'runTools' });
     await waitFor('the hold on /stream', () => stream.events.find(e => e.type === 'hold' && e.hold.hold_id === holdId));
-    const waiting = h.req('GET', `/debug/holds/${holdId}/wait?timeout=20`);
+    const waiting = h.req('GET', `/holds/${holdId}?wait=20`);
     const res = await h.req('POST', `/debug/holds/${holdId}`, { action: 'continue' });
     assert.strictEqual(res.json.state, 'continue');
     assert.deepStrictEqual((await waiting).json, { hold_id: holdId, state: 'continue', resolved_by: 'debugger' });
@@ -66,6 +66,24 @@ describe('debug holds (REST)', function () {
     stream.close();
     assert.strictEqual((await h.req('DELETE', '/debug/session/s1')).status, 204);
     assert.strictEqual((await h.req('POST', '/messages', toolCall('weather'))).headers['jarvis-debug'], undefined);
+  });
+
+  it('step continues the held call; a client that went on by itself says so in its next write, and the hold is released and recorded', async () => {
+    h = await startHarness();
+    await h.req('PUT', '/debug/session', { session_id: 's', breakpoints: [{ name: 'tool:search' }] });
+    const first = (await h.req('POST', '/messages', toolCall('a'))).headers['jarvis-hold'] as string;
+    const waiting = h.req('GET', `/holds/${first}?wait=20`);
+    assert.strictEqual((await h.req('POST', `/debug/holds/${first}`, { action: 'step' })).json.state, 'step');
+    assert.deepStrictEqual((await waiting).json, { hold_id: first, state: 'step', resolved_by: 'debugger' });
+    assert.strictEqual((await h.req('POST', `/debug/holds/${first}`, { action: 'skip' })).status, 400);
+
+    const second = (await h.req('POST', '/messages', toolCall('b'))).headers['jarvis-hold'] as string;
+    // A header of another shape is ignored; the hold stays open.
+    await h.req('PUT', '/agents/x', { status: 'busy' }, { headers: { 'Jarvis-Hold-Released': `${second} <script>alert(1)</script>` } });
+    assert.strictEqual(h.server.debug.get(second)!.state, 'open');
+    await h.req('PUT', '/agents/x', { status: 'busy' }, { headers: { 'Jarvis-Hold-Released': second } });
+    assert.deepStrictEqual([h.server.debug.get(second)!.state, h.server.debug.get(second)!.resolved_by], ['continue', 'client_gave_up']);
+    await waitFor('the release recorded', async () => (await h.engine.getDecisions({ limit: 10 })).find(d => d.decision_type === 'debug_hold_released'));
   });
 
   it('refuses a bad breakpoint naming it and the position', async () => {
@@ -82,7 +100,7 @@ describe('debug holds (REST)', function () {
     const hit = await h.req('PUT', '/tasks/deploy', { status: 'failed', agent_id: 'ops' });
     const holdId = hit.headers['jarvis-hold'] as string;
     assert.ok(holdId);
-    const r = await h.req('GET', `/debug/holds/${holdId}/wait?timeout=10`);
+    const r = await h.req('GET', `/holds/${holdId}?wait=10`);
     assert.deepStrictEqual([r.json.state, r.json.resolved_by], ['continue', 'lease_expired']);
     assert.strictEqual(h.server.debug.active, false);
     await waitFor('the audit record', async () => (await h.engine.getDecisions({ limit: 10 })).find(d => d.decision_type === 'debug_hold_released'));
@@ -206,10 +224,18 @@ describe('debug holds: the server dies while a client is held', function () {
       const waited = Date.now() - killedAt;
       assert.strictEqual(task.percentage, 10);
       assert.ok(waited < 1500 + 2000, `continued ${waited} ms after the kill`);
-      const again = await startServe(folder);
+      // Back on the same port: the client's next write says it went on by itself from that hold.
+      const again = await startServe(folder, { JARVIS_LOG_LEVEL: 'info' }, ['--port', new URL(live.url).port]);
+      assert.strictEqual(again.url, live.url);
+      await client.updateTask('after', { status: 'pending' });
+      const holdId = (await waitFor('the debug_hold decision', async () => {
+        const d = await fetch(again.url + '/decisions?limit=50', { headers: { Authorization: `Bearer ${again.token}` } });
+        return ((await d.json()) as { decisions: { decision_type: string; context: { hold_id: string } }[] }).decisions.find(x => x.decision_type === 'debug_hold');
+      })).context.hold_id;
+      await waitFor('the server told of it', () => again.stderr().includes(`went on by itself from hold ${holdId}`) || undefined);
       const r = await fetch(again.url + '/task-progress', { headers: { Authorization: `Bearer ${again.token}` } });
       const tasks = ((await r.json()) as { tasks: { task_id: string; percentage: number }[] }).tasks;
-      assert.deepStrictEqual(tasks.map(t => [t.task_id, t.percentage]), [['deploy', 10]]);
+      assert.deepStrictEqual(tasks.filter(t => t.task_id === 'deploy').map(t => [t.task_id, t.percentage]), [['deploy', 10]]);
       const report = await fetch(again.url + '/recovery-report', { headers: { Authorization: `Bearer ${again.token}` } });
       const body = (await report.json()) as { last_decisions: { decision_type: string }[] };
       assert.ok(body.last_decisions.some(d => d.decision_type === 'debug_hold'), 'the recovery report shows the hold left open');
