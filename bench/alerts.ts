@@ -16,9 +16,9 @@ import { startServe, type ServeProcess } from '../test/unit/support/serveProcess
 
 const WASM = readWasmBinary(path.join(__dirname, '..', 'dist'));
 
-interface Answer { status: number; text: string }
+export interface Answer { status: number; text: string; headers: http.IncomingHttpHeaders }
 
-function send(agent: http.Agent, s: ServeProcess, method: string, route: string, body?: string): Promise<Answer> {
+export function send(agent: http.Agent, s: ServeProcess, method: string, route: string, body?: string): Promise<Answer> {
   const url = new URL(s.url + route);
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { Authorization: `Bearer ${s.token}` };
@@ -27,16 +27,16 @@ function send(agent: http.Agent, s: ServeProcess, method: string, route: string,
       let text = '';
       res.setEncoding('utf8');
       res.on('data', d => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text, headers: res.headers }));
     });
     req.on('error', reject);
     req.end(body);
   });
 }
 
-const percentile = (sorted: number[], p: number): number => sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : 0;
-const median = (xs: number[]): number => percentile([...xs].sort((a, b) => a - b), 50);
-const round = (n: number, d = 3): number => Math.round(n * 10 ** d) / 10 ** d;
+export const percentile = (sorted: number[], p: number): number => sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : 0;
+export const median = (xs: number[]): number => percentile([...xs].sort((a, b) => a - b), 50);
+export const round = (n: number, d = 3): number => Math.round(n * 10 ** d) / 10 ** d;
 
 /** The writes an orchestrator makes, watched by the loop rule: messages (all different), task updates, batches of messages. */
 function write(round: number, c: number, i: number): [string, string, string] {

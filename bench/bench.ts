@@ -5,6 +5,7 @@ import * as os from 'os';
 import { runAlertsBench } from './alerts';
 import { parseAgainstArgs, runAgainst } from './against';
 import { runBusyDayBench } from './busyDay';
+import { runDebugBench } from './debug';
 import { runEngineBench } from './engine';
 import { runHttpBench } from './http';
 import { runLangGraphBench } from './langgraph';
@@ -62,6 +63,7 @@ async function main(): Promise<void> {
   if (step('team')) result.team = await runTeamBench(log);
   if (step('timeline')) result.timeline = await runTimelineBench(log);
   if (step('langgraph')) result.langgraph = await runLangGraphBench(log);
+  if (step('debug')) result.debug = await runDebugBench(log);
   process.stdout.write(JSON.stringify(result, null, 2) + '\n');
   printed = true;
 }

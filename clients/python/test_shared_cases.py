@@ -7,9 +7,12 @@ import json
 import logging
 import os
 import threading
+import time
+import urllib.parse
+import urllib.request
 import uuid
 
-from jarvis_context import JarvisContextError, JarvisContextManager, JarvisContextValidationError
+from jarvis_context import JarvisContextError, JarvisContextManager, JarvisContextValidationError, RunCancelled
 from jarvis_context._discovery import is_loopback_url
 from test_jarvis_context import CLI, REPO, TempDirTest
 
@@ -72,6 +75,46 @@ class SharedCasesWithServer(TempDirTest):
     def setUpClass(cls) -> None:
         if not os.path.exists(CLI):
             raise RuntimeError("%s is missing: run `npm run build` before the Python tests" % CLI)
+
+    def test_a_call_is_held_at_a_breakpoint_until_the_debugger_continues_or_cancels_it(self):
+        server = self.server()
+        ep = server.endpoint
+        cm = self.manager(self.folder, url=ep["url"], token=ep["token"], spool=False)
+
+        def api(method, route, body=None):
+            req = urllib.request.Request(ep["url"] + route, method=method, data=None if body is None else json.dumps(body).encode(),
+                                         headers={"Authorization": "Bearer " + ep["token"], "Content-Type": "application/json"})
+            with urllib.request.urlopen(req, timeout=10) as r:
+                text = r.read().decode()
+                return json.loads(text) if text else None
+
+        for case in CASES["holds"]:
+            with self.subTest(breakpoint=case["breakpoint"]["name"]):
+                api("PUT", "/debug/session", {"session_id": "shared", "breakpoints": [case["breakpoint"]]})
+                outcome = []
+
+                def run(case=case):
+                    try:
+                        call(cm, case)
+                        outcome.append("returns")
+                    except RunCancelled:
+                        outcome.append("RunCancelled")
+
+                t = threading.Thread(target=run)
+                t.start()
+                deadline = time.monotonic() + 10
+                holds = []
+                while not holds and time.monotonic() < deadline:
+                    holds = api("GET", "/debug/holds")["holds"]
+                    if not holds:
+                        time.sleep(0.01)
+                self.assertTrue(holds, "held")
+                self.assertEqual(holds[0]["event"]["kind"], case["event_kind"])
+                self.assertEqual(outcome, [], "the call waits")
+                api("POST", "/debug/holds/" + urllib.parse.quote(holds[0]["hold_id"]), {"action": case["resolve"]})
+                t.join(10)
+                self.assertEqual(outcome, [case["expect"]])
+                api("DELETE", "/debug/session/shared")
 
     def test_server_errors_carry_status_code_and_field(self):
         server = self.server()

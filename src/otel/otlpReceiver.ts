@@ -147,6 +147,8 @@ export class OtlpTraceReceiver {
   private readonly maxBytes: number;
   readonly limits: OtlpLimits;
   private readonly logger: Logger;
+  /** Told the events each export stored, once durable (the server's debug sessions: a span is never held). */
+  onEventsWritten: ((events: BatchEvent[]) => void) | undefined;
 
   constructor(private readonly options: OtlpReceiverOptions) {
     this.maxBytes = options.maxBytes ?? DEFAULT_OTLP_MAX_BYTES;
@@ -324,6 +326,7 @@ export class OtlpTraceReceiver {
     const known = await this.knownSpans(decoded);
     const mapped = mapSpans(decoded.spans, { known, remoteParents: decoded.remoteParents });
     await engine.writeSpans(mapped.spans, mapped.events);
+    if (mapped.events.length) this.onEventsWritten?.(mapped.events);
     this.watchRuns(decoded.spans);
   }
 
@@ -448,7 +451,10 @@ function withMissing(attributes: JsonObject, extra: JsonObject): JsonObject {
 /** POST /v1/traces as a mount of the REST server (`JarvisServer.start({ mounts: [...] })`). */
 export function otlpTracesMount(options: OtlpReceiverOptions): ServerMount & { receiver: OtlpTraceReceiver } {
   const receiver = new OtlpTraceReceiver(options);
-  return { path: OTLP_TRACES_PATH, receiver, handle: (req, res) => receiver.handle(req, res) };
+  return {
+    path: OTLP_TRACES_PATH, receiver, handle: (req, res) => receiver.handle(req, res),
+    onEventsWritten: listener => (receiver.onEventsWritten = listener),
+  };
 }
 
 /** What the server mounts for OTLP: traces kept, GenAI log events attached to their spans, metrics accepted and dropped. */

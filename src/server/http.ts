@@ -115,7 +115,7 @@ function checkJson(value: Json, where: string, depth: number): void {
   }
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Readonly<Record<string, string>> = {}): void {
   const text = JSON.stringify(body);
   const bytes = Buffer.byteLength(text);
   res.writeHead(status, {
@@ -139,8 +139,8 @@ export function sendText(res: ServerResponse, status: number, contentType: strin
 }
 
 /** 204: no body, so no Content-Type or Content-Length either. */
-export function sendEmpty(res: ServerResponse): void {
-  res.writeHead(204, { 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
+export function sendEmpty(res: ServerResponse, headers: Readonly<Record<string, string>> = {}): void {
+  res.writeHead(204, { 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff', ...headers });
   res.end();
 }
 

@@ -12,6 +12,8 @@ import { PROMETHEUS_CONTENT_TYPE, renderPrometheus, wantsPrometheus, type Server
 import type { EventStreams } from './sse';
 import type { TeamReader } from '../team/teamMode';
 import { langGraphRoutes } from './langgraphRoutes';
+import { debugRoutes } from './debugRoutes';
+import type { DebugSessions } from '../debug/debugSessions';
 import { listScope, teamRead, teamRecoveryReport, teamRecoveryReports, teamStatus } from './teamRoutes';
 import { checkpointId, cleanupInput, optionalLabel, optionalObject, pathId, positiveId, Query, requireObject } from './validate';
 
@@ -30,6 +32,8 @@ export interface RouteContext {
   counters: ServerCounters;
   /** Team mode, when this server has a team database. */
   team?: TeamReader;
+  /** The debugger's sessions and holds (debugRoutes.ts). */
+  debug: DebugSessions;
 }
 
 export type Answer =
@@ -297,6 +301,7 @@ const routes: Route[] = [
     handle: async ({ engine, body }) => ok(await engine.cleanup(cleanupInput(requireObject(await body(), 'body')))),
   },
   ...langGraphRoutes,
+  ...debugRoutes,
 ];
 
 function resumePointIdQuery(raw: string | undefined): number | undefined {

@@ -15,6 +15,9 @@ import { BASE_PATH, matchRoute, type RouteContext } from './routes';
 import { DEFAULT_HEARTBEAT_MS, DEFAULT_MAX_STREAM_BUFFER_BYTES, EventStreams, type StreamOptions } from './sse';
 import { Query } from './validate';
 import type { TeamReader } from '../team/teamMode';
+import type { BatchEvent } from '../core/types';
+import { DebugSessions } from '../debug/debugSessions';
+import { callerOf, writtenEvents } from '../debug/writtenEvents';
 
 /**
  * Another protocol served beside the REST API on the same port (e.g. OTLP's POST /v1/traces).
@@ -24,6 +27,8 @@ export interface ServerMount {
   /** Exact pathname, outside the API's base path. */
   path: string;
   handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void>;
+  /** Events the mount stored on its own (OTLP's mapped spans): breakpoints see them, nobody is held. */
+  onEventsWritten?(listener: (events: BatchEvent[]) => void): void;
 }
 
 export interface ServerOptions {
@@ -48,6 +53,8 @@ export interface ServerOptions {
   mounts?: ServerMount[];
   /** Team mode (GET /team, scope=team), when the server has a team database. */
   team?: TeamReader;
+  /** A debug session not renewed within this is ended and its holds continue. Default 10 s (JARVIS_DEBUG_LEASE_MS). */
+  debugLeaseMs?: number;
 }
 
 const LOOPBACK_BIND = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -59,6 +66,19 @@ function portFromEnv(logger: Logger): number {
   if (!Number.isInteger(n) || n < 0 || n > 65535) {
     logger.warn(`[server] ignoring JARVIS_CONTEXT_PORT=${raw}: not a port number`);
     return 0;
+  }
+  return n;
+}
+
+const DEBUG_ACTIVE: Readonly<Record<string, string>> = { 'Jarvis-Debug': '1' };
+
+function leaseFromEnv(logger: Logger): number | undefined {
+  const raw = process.env.JARVIS_DEBUG_LEASE_MS;
+  if (raw === undefined || raw === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1000 || n > 300_000) {
+    logger.warn(`[server] ignoring JARVIS_DEBUG_LEASE_MS=${raw}: milliseconds from 1000 to 300000`);
+    return undefined;
   }
   return n;
 }
@@ -103,6 +123,8 @@ export class JarvisServer implements Disposable {
   movedFrom: number | undefined;
   private readonly mounts = new Map<string, ServerMount>();
   private team: TeamReader | undefined;
+  /** Debug sessions and the holds their breakpoints created (src/debug). */
+  readonly debug: DebugSessions;
 
   private constructor(
     private readonly server: http.Server,
@@ -114,10 +136,12 @@ export class JarvisServer implements Disposable {
     private readonly maxBodyBytes: number,
     streamOptions: StreamOptions,
     private readonly closeTimeoutMs: number,
+    debugLeaseMs: number | undefined,
   ) {
     const hostInUrl = host === '::1' ? '[::1]' : host;
     this.url = `http://${hostInUrl}:${port}${BASE_PATH}`;
     this.streams = new EventStreams(engine, streamOptions);
+    this.debug = new DebugSessions({ engine, logger, leaseMs: debugLeaseMs, announce: a => this.streams.announceDebug(a) });
   }
 
   static async start(options: ServerOptions): Promise<JarvisServer> {
@@ -164,8 +188,15 @@ export class JarvisServer implements Disposable {
       options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
       { heartbeatMs: options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS, maxBufferedBytes: options.maxStreamBufferBytes ?? DEFAULT_MAX_STREAM_BUFFER_BYTES },
       options.closeTimeoutMs ?? 10_000,
+      options.debugLeaseMs ?? leaseFromEnv(logger),
     );
-    for (const m of options.mounts ?? []) s.mounts.set(m.path, m);
+    for (const m of options.mounts ?? []) {
+      s.mounts.set(m.path, m);
+      m.onEventsWritten?.(events => {
+        const hold = s.debug.active ? s.debug.evaluate(writtenEvents('/events', {}, { events }, {}, new URLSearchParams()), false, null) : undefined;
+        if (hold) void s.debug.recordHold(hold);
+      });
+    }
     s.team = options.team;
     httpServer.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => void s.handle(req, res));
     httpServer.on('clientError', (err: NodeJS.ErrnoException, socket) => {
@@ -230,22 +261,43 @@ export class JarvisServer implements Disposable {
         return;
       }
       checkRequest(req.headers, this.token);
+      const gaveUp = req.headers['jarvis-hold-released'];
+      if (typeof gaveUp === 'string') this.debug.clientGaveUp(gaveUp);
+      // While a debug session exists every answer says so: clients then send where they were called from.
+      // Passed to writeHead, not setHeader: Node's merged-headers path costs a write measurably.
+      let debugHeaders = this.debug.active ? DEBUG_ACTIVE : undefined;
       const { route, params } = matchRoute(req.method ?? 'GET', url.pathname);
+      let parsed: ReturnType<typeof parseJson>;
       const ctx: RouteContext = {
         engine: this.engine,
         req,
         res,
         params,
         query: new Query(url.searchParams),
-        body: async () => parseJson(await readBody(req, this.maxBodyBytes)),
+        body: async () => (parsed = parseJson(await readBody(req, this.maxBodyBytes))),
         streams: this.streams,
         counters: this.counters,
+        debug: this.debug,
         ...(this.team ? { team: this.team } : {}),
       };
-      const answer = await route.handle(ctx);
+      let answer = await route.handle(ctx);
+      // The write is durable: only now may a breakpoint hold its caller.
+      if (this.debug.active && req.method !== 'GET' && 'body' in answer && answer.status < 300 && !route.path.startsWith('/debug/')) {
+        const events = writtenEvents(route.path, params, parsed, answer.body, url.searchParams);
+        const hold = events.length ? this.debug.evaluate(events, true, callerOf(req.headers['jarvis-caller'])) : undefined;
+        if (hold) {
+          await this.debug.recordHold(hold);
+          debugHeaders = { ...DEBUG_ACTIVE, 'Jarvis-Hold': hold.hold_id };
+          // The body says it too (API.md's `held`), for clients that read bodies, not headers.
+          const b = answer.body;
+          if (b !== null && typeof b === 'object' && !Array.isArray(b)) {
+            answer = { status: answer.status, body: { ...b, held: { hold_id: hold.hold_id, reason: hold.reason, renew_within_ms: this.debug.leaseOf(hold.session_id) } } };
+          }
+        }
+      }
       // A write from an orchestrator that names itself: counted, so a crash notification can say
-      // who came back. POST /events counts its spooled events itself.
-      if (req.method !== 'GET' && route.path !== '/events' && 'status' in answer && answer.status < 300) {
+      // who came back. POST /events counts its spooled events itself; the debugger is no orchestrator.
+      if (req.method !== 'GET' && route.path !== '/events' && !route.path.startsWith('/debug/') && 'status' in answer && answer.status < 300) {
         this.engine.noteClientWrite(clientName(req));
       }
       if ('streamed' in answer) {
@@ -255,9 +307,9 @@ export class JarvisServer implements Disposable {
       }
       if (res.headersSent) return;
       if (this.closing) res.setHeader('Connection', 'close');
-      if (answer.status === 204) sendEmpty(res);
+      if (answer.status === 204) sendEmpty(res, debugHeaders);
       else if ('text' in answer) sendText(res, answer.status, answer.contentType, answer.text);
-      else sendJson(res, answer.status, answer.body);
+      else sendJson(res, answer.status, answer.body, debugHeaders);
     } catch (e) {
       const err = toHttpError(e, this.logger);
       if (res.headersSent) {
@@ -267,6 +319,7 @@ export class JarvisServer implements Disposable {
       if (err.status >= 500) this.logger.warn(`[server] ${req.method} ${req.url}: ${err.status} ${err.message}`);
       else this.logger.debug(`[server] ${req.method} ${req.url}: ${err.status} ${err.message}`);
       if (this.closing) res.setHeader('Connection', 'close');
+      if (this.debug.active && !res.headersSent) res.setHeader('Jarvis-Debug', '1');
       sendError(res, err);
       if (err.status === 413) this.discardRest(req);
     }
@@ -308,6 +361,8 @@ export class JarvisServer implements Disposable {
     this.closed = (async () => {
       const listenerClosed = new Promise<void>(resolve => this.server.close(() => resolve()));
       this.server.closeIdleConnections();
+      // Held calls go on before the server waits for requests (their long polls are some of them).
+      const released = this.debug.closeAll();
       this.streams.closeAll();
       if (this.inFlight > 0) {
         await new Promise<void>(resolve => {
@@ -322,6 +377,7 @@ export class JarvisServer implements Disposable {
         });
       }
       this.server.closeAllConnections();
+      await released;
       await listenerClosed;
       if (this.endpoint) {
         try {

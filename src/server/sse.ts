@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'http';
 import type { ContextEngineApi, Disposable } from '../core/engineApi';
 import type { ChangeEvent } from '../core/types';
+import type { DebugAnnouncement } from '../debug/debugSessions';
 
 export const DEFAULT_HEARTBEAT_MS = 15_000;
 /** A client with this many bytes still unsent is dropped rather than buffered for without bound. */
@@ -91,6 +92,17 @@ export class EventStreams {
         this.queue(`id: ${this.nextId++}\nevent: alert\ndata: ${JSON.stringify(alert)}\n\n`);
       }
     }
+  }
+
+  /**
+   * A debugger event (a hold created or resolved, a logpoint's line): a change of kind `debug`
+   * naming it, then the whole of it as an event `debug`, so the debug adapter needs no second request.
+   */
+  announceDebug(a: DebugAnnouncement): void {
+    if (this.clients.size === 0) return;
+    const id = a.hold?.hold_id ?? String(a.log?.seq ?? '');
+    this.queue(`id: ${this.nextId++}\nevent: change\ndata: ${JSON.stringify({ kind: 'debug', ids: [id], at: new Date().toISOString() })}\n\n`);
+    this.queue(`id: ${this.nextId++}\nevent: debug\ndata: ${JSON.stringify(a)}\n\n`);
   }
 
   private queue(chunk: string): void {

@@ -15,6 +15,7 @@ from ._integration import (HOOKED_METHODS, AsyncJarvisOrchestratorWithContext, J
                            integrate_context_manager)
 from ._manager import (CRASH_MARKER_FILE, TASK_STATUSES, JarvisContextError, JarvisContextManager,
                        JarvisContextUnavailable, JarvisContextValidationError)
+from ._errors import RunCancelled
 
 __version__ = "0.1.0"
 
@@ -27,6 +28,8 @@ __all__ = [
     "JarvisContextError",
     "JarvisContextUnavailable",
     "JarvisContextValidationError",
+    "RunCancelled",
+    "RunCancelled",
     "TASK_STATUSES",
     "HOOKED_METHODS",
     "CRASH_MARKER_FILE",

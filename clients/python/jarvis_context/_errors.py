@@ -27,3 +27,15 @@ class JarvisContextValidationError(JarvisContextError, ValueError):
 
     def __init__(self, field: str, message: str):
         super().__init__(400, "bad_request", "%s: %s" % (field, message), field)
+
+
+class RunCancelled(Exception):
+    """The debugger stopped the run (Stop while this call was held at a breakpoint).
+
+    The write itself was stored; catch this to end the run cleanly. Only the held call raises:
+    later calls work, so the orchestrator can still record how it stopped.
+    """
+
+    def __init__(self, hold_id: str):
+        super().__init__("the debugger stopped the run at hold %s" % hold_id)
+        self.hold_id = hold_id

@@ -2,13 +2,39 @@
 
 import http.client
 import json
+import logging
 import os
+import sys
 import threading
+import time
 import urllib.parse
 from typing import Any, Optional, Tuple
 
 from ._discovery import API_PREFIX, Discovery
-from ._errors import JarvisContextError, JarvisContextUnavailable
+from ._errors import JarvisContextError, JarvisContextUnavailable, RunCancelled
+
+logger = logging.getLogger("jarvis_context")
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def _env_hold_timeout() -> float:
+    try:
+        ms = float(os.environ.get("JARVIS_HOLD_TIMEOUT_MS", ""))
+        return ms / 1000.0 if ms > 0 else 5.0
+    except ValueError:
+        return 5.0
+
+
+def caller() -> Optional[str]:
+    """`<file>:<line>:<function>` of the first frame outside this package (the Jarvis-Caller header)."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        file = os.path.abspath(frame.f_code.co_filename)
+        if not file.startswith(_PACKAGE_DIR + os.sep) and not file.startswith("<"):
+            fn = "".join(c if 0x21 <= ord(c) <= 0x7E and c != ":" else "_" for c in frame.f_code.co_name)[:200]
+            return "%s:%d:%s" % (urllib.parse.quote(file, safe=""), frame.f_lineno, fn)
+        frame = frame.f_back
+    return None
 
 
 class Transport:
@@ -20,6 +46,12 @@ class Transport:
         self._conn: Optional[http.client.HTTPConnection] = None
         self._conn_key: Optional[Tuple[str, int]] = None
         self._conn_used = False
+        # The server said a debug session exists (Jarvis-Debug): writes then say where they come from.
+        self.debugging = False
+        # A hold this client stopped waiting on by itself: said in its next write (Jarvis-Hold-Released).
+        self._went_on_from = None
+        # A call held at a breakpoint continues on its own once the server has been unreachable this long.
+        self.hold_timeout = _env_hold_timeout()
 
     def request(self, method: str, route: str, body: Any = None, spooled: bool = False) -> Any:
         url, token = self.discovery.resolve()
@@ -35,6 +67,13 @@ class Transport:
         headers = {"Accept": "application/json", "Jarvis-Client": "python pid=%d %s" % (os.getpid(), self._program)}
         if spooled:
             headers["Jarvis-Spooled"] = "1"
+        if self._went_on_from is not None and method != "GET":
+            headers["Jarvis-Hold-Released"] = self._went_on_from
+            self._went_on_from = None
+        if self.debugging and method != "GET":
+            where = caller()
+            if where:
+                headers["Jarvis-Caller"] = where
         if token:
             headers["Authorization"] = "Bearer " + token
         if payload is not None:
@@ -71,6 +110,7 @@ class Transport:
                 self.close()
                 raise JarvisContextUnavailable(0, "unreachable", "%s %s: %s" % (method, route, e))
         assert resp is not None  # the loop either broke with an answer or raised
+        self.debugging = resp.getheader("Jarvis-Debug") == "1"
         text = data.decode("utf-8", "replace")
         if resp.status >= 300:
             code, message, field = "bad_response", text[:200] or "HTTP %d" % resp.status, None
@@ -80,12 +120,49 @@ class Transport:
             except (ValueError, KeyError, TypeError):
                 pass
             raise JarvisContextError(resp.status, code, "%s %s: %s" % (method, route, message), field)
-        if not text:
-            return None
-        try:
-            return json.loads(text)
-        except ValueError:
-            raise JarvisContextError(resp.status, "bad_response", "%s %s: answer is not JSON" % (method, route))
+        answer = None
+        if text:
+            try:
+                answer = json.loads(text)
+            except ValueError:
+                raise JarvisContextError(resp.status, "bad_response", "%s %s: answer is not JSON" % (method, route))
+        # Stored and acknowledged; a breakpoint holds this call until the debugger lets it go.
+        hold = resp.getheader("Jarvis-Hold")
+        if hold and not route.startswith("/debug/"):
+            self._wait_on_hold(hold)
+        return answer
+
+    def _wait_on_hold(self, hold_id: str) -> None:
+        """Long-polls the hold until the debugger continues it (returns) or cancels it (RunCancelled).
+
+        Anything else lets the call go on, logged: the hold unknown (a restarted server), an error,
+        or the server unreachable for hold_timeout seconds. Never a hung orchestrator.
+        """
+        route = "/holds/%s?wait=%d" % (urllib.parse.quote(hold_id, safe=""), max(1, min(25, int(self.timeout) - 2)))
+        down_since = None
+        while True:
+            try:
+                r = self.request("GET", route)
+                down_since = None
+            except JarvisContextUnavailable as e:
+                now = time.monotonic()
+                down_since = now if down_since is None else down_since
+                if now - down_since < self.hold_timeout:
+                    time.sleep(min(0.2, self.hold_timeout - (now - down_since)))
+                    continue
+                logger.warning("held at a breakpoint (hold %s) and the server has been unreachable for %.1f s (%s); continuing",
+                               hold_id, self.hold_timeout, e.message)
+                self._went_on_from = hold_id
+                return
+            except JarvisContextError as e:
+                logger.warning("stopped waiting on hold %s (%s); continuing", hold_id, e.message)
+                self._went_on_from = hold_id
+                return
+            state = r.get("state") if isinstance(r, dict) else None
+            if state == "cancel":
+                raise RunCancelled(hold_id)
+            if state != "open":
+                return
 
     def close(self) -> None:
         with self._lock:

@@ -58,6 +58,7 @@ class JarvisContextManager:
         url: Optional[str] = None,
         token: Optional[str] = None,
         timeout: float = 10.0,
+        hold_timeout: Optional[float] = None,
         spool: bool = True,
         start: bool = True,
     ):
@@ -76,6 +77,8 @@ class JarvisContextManager:
         self._closing = threading.Event()
         program = re.sub(r"[^\x21-\x7e]", "_", os.path.basename(sys.argv[0] if sys.argv and sys.argv[0] else "python"))[:60]
         self._http = Transport(self._discovery, timeout, program or "python", self._lock)
+        if hold_timeout is not None:
+            self._http.hold_timeout = hold_timeout
         # The orchestrator's own state as last sent or read (None: not known yet), and context
         # changes made while it was unknown and the server unreachable.
         self._state: Optional[Dict[str, Any]] = None

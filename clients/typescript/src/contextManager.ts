@@ -5,6 +5,7 @@
 import { randomUUID } from 'crypto';
 import { contextPath } from './discovery.js';
 import { JarvisContextError } from './errors.js';
+import { captureCaller } from './debugHold.js';
 import { ClientOptions, JarvisContextClient } from './httpClient.js';
 import { Spool, type SpooledEvent } from './spool.js';
 import type {
@@ -241,16 +242,18 @@ export class JarvisContextManager {
   }
 
   private write(events: BatchEvent[]): Promise<WriteResult> {
-    return this.serial(() => this.writeLocked(events));
+    // Taken now: the queue's turn below has lost the orchestrator's frames.
+    const caller = this.client.debugging ? captureCaller() : undefined;
+    return this.serial(() => this.writeLocked(events, caller));
   }
 
-  private async writeLocked(events: BatchEvent[]): Promise<WriteResult> {
+  private async writeLocked(events: BatchEvent[], caller?: string): Promise<WriteResult> {
     const batch = events.map(e => ({ event_id: randomUUID(), ...e }) as SpooledEvent);
     const text = batch.map(e => JSON.stringify(e) + '\n').join('');
     try {
       // Spooled events go first, so the server sees writes in the order they were made.
       await this.flushLocked();
-      const answer = await this.client.postEvents(batch);
+      const answer = await this.client.postEvents(batch, { caller });
       this.spooling = false;
       return answer;
     } catch (e) {

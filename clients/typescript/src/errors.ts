@@ -33,3 +33,15 @@ export class JarvisContextValidationError extends JarvisContextError {
     super(400, 'bad_request', `${field}: ${message}`, undefined, undefined, field);
   }
 }
+
+/**
+ * The debugger stopped the run (Stop while this call was held at a breakpoint). The write itself
+ * was stored; catch this to end the run cleanly. Only the held call raises: later calls work, so
+ * the orchestrator can still record how it stopped.
+ */
+export class RunCancelled extends Error {
+  override readonly name = 'RunCancelled';
+  constructor(readonly holdId: string, method?: string, path?: string) {
+    super(`the debugger stopped the run at hold ${holdId}${method && path ? ` (${method} ${path})` : ''}`);
+  }
+}

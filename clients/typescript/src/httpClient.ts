@@ -10,7 +10,8 @@ import type {
   ResumePoint, ResumePointCreated, Task, TaskStatus, TaskUpdate,
 } from './types.js';
 import { contextPath, Endpoint, EndpointFile, normalizeBaseUrl } from './discovery.js';
-import { JarvisContextError } from './errors.js';
+import { JarvisContextError, RunCancelled } from './errors.js';
+import { captureCaller } from './debugHold.js';
 import { pidAlive } from './spool.js';
 
 export interface ClientOptions {
@@ -25,6 +26,11 @@ export interface ClientOptions {
   /** Per request; default 10 s. */
   timeoutMs?: number;
   env?: NodeJS.ProcessEnv;
+  /**
+   * A call held at a breakpoint continues on its own once the server has been unreachable this
+   * long (VS Code or the server gone). Default JARVIS_HOLD_TIMEOUT_MS, else 5 s.
+   */
+  holdTimeoutMs?: number;
 }
 
 /** A checkpoint as listed by GET /checkpoints. */
@@ -55,10 +61,17 @@ export class JarvisContextClient {
   private mismatchWarned: string | undefined;
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
   private readonly timeoutMs: number;
+  private readonly holdTimeoutMs: number;
+  /** The server said a debug session exists (Jarvis-Debug on its last answer): send Jarvis-Caller. */
+  debugging = false;
+  /** A hold this client stopped waiting on by itself: said in its next write (Jarvis-Hold-Released). */
+  private wentOnFrom: string | undefined;
 
   constructor(private readonly options: ClientOptions = {}) {
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.env = options.env ?? process.env;
+    const envHold = Number(this.env.JARVIS_HOLD_TIMEOUT_MS);
+    this.holdTimeoutMs = options.holdTimeoutMs ?? (Number.isFinite(envHold) && envHold > 0 ? envHold : 5_000);
     this.folderNamed = !!(options.contextPath || this.env.JARVIS_CONTEXT_PATH);
     this.endpointFile = new EndpointFile(options.contextPath ? path.resolve(options.contextPath) : contextPath(this.env));
     if (options.url) {
@@ -124,8 +137,9 @@ export class JarvisContextClient {
    * All-or-nothing, one flush; entries with an already stored event_id are skipped. `spooled`
    * tells the server these events come from the spool (it counts them as taken in).
    */
-  postEvents(events: BatchEvent[], options: { spooled?: boolean } = {}): Promise<BatchResult> {
-    return this.request('POST', '/events', { events }, 'application/json', options.spooled ? SPOOLED_HEADER : undefined);
+  postEvents(events: BatchEvent[], options: { spooled?: boolean; caller?: string } = {}): Promise<BatchResult> {
+    const headers = { ...(options.spooled ? SPOOLED_HEADER : {}), ...(options.caller ? { 'jarvis-caller': options.caller } : {}) };
+    return this.request('POST', '/events', { events }, 'application/json', headers);
   }
   markRecoveryPoint(label: string): Promise<{ checkpoint_id: number } & Partial<CheckpointResult>> {
     return this.request('POST', '/recovery-points', { label });
@@ -306,6 +320,15 @@ export class JarvisContextClient {
     extra?: http.OutgoingHttpHeaders, retried = false): Promise<T> {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const headers: http.OutgoingHttpHeaders = { ...authHeader(ep), accept, 'jarvis-client': clientHeader(), ...extra };
+    // Only while someone debugs: reading the stack is the one cost a debug session adds.
+    if (this.wentOnFrom !== undefined && method !== 'GET') {
+      headers['jarvis-hold-released'] = this.wentOnFrom;
+      this.wentOnFrom = undefined;
+    }
+    if (this.debugging && method !== 'GET' && headers['jarvis-caller'] === undefined) {
+      const caller = captureCaller();
+      if (caller) headers['jarvis-caller'] = caller;
+    }
     if (payload) {
       headers['content-type'] = 'application/json';
       headers['content-length'] = payload.length;
@@ -314,14 +337,25 @@ export class JarvisContextClient {
       const req = http.request(new URL(ep.url + route), { method, headers, agent: this.agent, timeout: this.timeoutMs }, res => {
         collect(res).then(text => {
           const status = res.statusCode ?? 0;
+          this.debugging = res.headers['jarvis-debug'] === '1';
           if (status >= 300) return reject(toApiError(method, route, status, text));
-          if (accept === 'text/plain') return resolve(text as T);
-          if (text === '') return resolve(undefined as T);
-          try {
-            resolve(JSON.parse(text) as T);
-          } catch {
-            reject(new JarvisContextError(status, 'bad_response', `answer is not JSON: ${text.slice(0, 200)}`, method, route));
+          let value: T;
+          if (accept === 'text/plain') value = text as T;
+          else if (text === '') value = undefined as T;
+          else {
+            try {
+              value = JSON.parse(text) as T;
+            } catch {
+              return reject(new JarvisContextError(status, 'bad_response', `answer is not JSON: ${text.slice(0, 200)}`, method, route));
+            }
           }
+          // Stored and acknowledged; a breakpoint holds this call until the debugger lets it go.
+          const hold = res.headers['jarvis-hold'];
+          if (typeof hold !== 'string' || route.startsWith('/debug/')) return resolve(value);
+          this.waitOnHold(ep, hold).then(
+            outcome => (outcome === 'cancel' ? reject(new RunCancelled(hold, method, route)) : resolve(value)),
+            () => resolve(value),
+          );
         }, e => reject(networkError(method, route, e)));
       });
       req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${this.timeoutMs} ms`), { code: 'ETIMEDOUT' })));
@@ -343,6 +377,41 @@ export class JarvisContextClient {
       });
       req.end(payload);
     });
+  }
+
+  /**
+   * Long-polls the hold until the debugger continues (or cancels) it. Anything else lets the call
+   * go on, said as a warning: the hold unknown (a restarted server), an error, or the server
+   * unreachable for holdTimeoutMs. Never a hung orchestrator.
+   */
+  private async waitOnHold(ep: Endpoint, holdId: string): Promise<'continue' | 'cancel'> {
+    const route = `/holds/${encodeURIComponent(holdId)}`;
+    const pollS = Math.max(1, Math.min(25, Math.floor(this.timeoutMs / 1000) - 2));
+    let downSince: number | undefined;
+    for (;;) {
+      try {
+        const r = await this.send<{ state?: unknown }>(ep, 'GET', `${route}?wait=${pollS}`, undefined, 'application/json', undefined, true);
+        downSince = undefined;
+        if (r?.state === 'cancel') return 'cancel';
+        if (r?.state !== 'open') return 'continue';
+      } catch (e) {
+        const why = e instanceof JarvisContextError ? e : undefined;
+        if (why && (why.code === 'unreachable' || why.code === 'timeout')) {
+          downSince ??= Date.now();
+          const left = this.holdTimeoutMs - (Date.now() - downSince);
+          if (left > 0) {
+            await new Promise(r => setTimeout(r, Math.min(200, left)));
+            continue;
+          }
+          process.emitWarning(`Jarvis Context: held at a breakpoint (hold ${holdId}) and the server has been unreachable for ${this.holdTimeoutMs} ms; continuing`, 'JarvisContextWarning');
+          this.wentOnFrom = holdId;
+        } else {
+          process.emitWarning(`Jarvis Context: stopped waiting on hold ${holdId} (${(e as Error).message}); continuing`, 'JarvisContextWarning');
+          this.wentOnFrom = holdId;
+        }
+        return 'continue';
+      }
+    }
   }
 
   private async orUndefinedOn404<T>(p: Promise<T>): Promise<T | undefined> {

@@ -7,7 +7,8 @@
 //
 // JarvisContextClient is the typed client for every route of shared/API.md; errors are
 // JarvisContextError (API code, HTTP status, field). See examples/typescript/orchestrator.ts.
-export { JarvisContextError, JarvisContextValidationError } from './errors.js';
+export { JarvisContextError, JarvisContextValidationError, RunCancelled } from './errors.js';
+export { captureCaller } from './debugHold.js';
 export type { ClientErrorCode } from './errors.js';
 export { discoverEndpoint, contextPath, normalizeBaseUrl, readEndpointFile, isLoopbackUrl, API_PREFIX, DEFAULT_CONTEXT_PATH } from './discovery.js';
 export type { Endpoint } from './discovery.js';

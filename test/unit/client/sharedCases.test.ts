@@ -8,7 +8,7 @@ import * as http from 'http';
 import type { AddressInfo } from 'net';
 import * as path from 'path';
 import {
-  isLoopbackUrl, JarvisContextClient, JarvisContextError, JarvisContextManager, JarvisContextValidationError,
+  isLoopbackUrl, JarvisContextClient, JarvisContextError, JarvisContextManager, JarvisContextValidationError, RunCancelled,
 } from 'jarvis-context-client';
 import cases from '../../../clients/shared/cases.json';
 import { spooledEvents, startServer, tempDir } from './support';
@@ -82,6 +82,35 @@ describe('client: the shared behaviour table (same as the Python client)', () =>
     const spooling = new JarvisContextManager({ contextPath: folder, env: { JARVIS_CONTEXT_PATH: folder } });
     assert.strictEqual(await spooling.logDecision('a', null, 'd', 'r'), undefined);
     assert.strictEqual(spooledEvents(folder).length, 1);
+  });
+
+  it('holds a call at a breakpoint until the debugger continues or cancels it', async () => {
+    const s = await startServer();
+    const cm = new JarvisContextManager({ url: s.server.url, token: s.server.token, spool: false, env: {} });
+    try {
+      for (const c of cases.holds) {
+        s.server.debug.put('shared', { breakpoints: [c.breakpoint] });
+        let settled = false;
+        const outcome = settle(() => call(cm, c)).then(r => ((settled = true), r));
+        const end = Date.now() + 10_000;
+        let hold = s.server.debug.openHolds()[0];
+        while (!hold && Date.now() < end) {
+          await new Promise(r => setTimeout(r, 10));
+          hold = s.server.debug.openHolds()[0];
+        }
+        assert.ok(hold, `${c.breakpoint.name}: held`);
+        assert.strictEqual(hold.event.kind, c.event_kind, c.breakpoint.name);
+        assert.strictEqual(settled, false, `${c.breakpoint.name}: the call waits`);
+        s.server.debug.resolve(hold.hold_id, c.resolve as 'continue' | 'cancel');
+        const r = await outcome;
+        if (c.expect === 'RunCancelled') assert.ok(r instanceof RunCancelled, `${c.breakpoint.name}: ${String(r)}`);
+        else assert.ok(!(r instanceof Error), `${c.breakpoint.name}: ${String(r)}`);
+        s.server.debug.end('shared');
+      }
+    } finally {
+      cm.dispose();
+      await s.stop();
+    }
   });
 
   it('carries the status, code and field of server errors', async () => {
