@@ -65,4 +65,5 @@ export function importEmergency(store: Store, data: EmergencyFile): void {
   for (const m of data.messages ?? []) store.applyOp({ o: 'message', t: Date.parse(m.ts), id: m.id, d: m });
   store.setMeta('last_seq', data.last_seq ?? 0);
   store.exec('COMMIT');
+  store.dropCaches(); // rows written around the caches
 }
