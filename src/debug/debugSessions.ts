@@ -243,9 +243,14 @@ export class DebugSessions {
     return hold;
   }
 
-  /** The durable trace of a new hold (awaited before the held write is answered). */
-  recordHold(hold: Hold): Promise<void> {
-    return this.audit(hold, 'debug_hold', hold.held ? 'held' : 'not held (the run kept going)');
+  /**
+   * Records a new hold durably, then shows it to the debugger (awaited before the held write is
+   * answered). Shown only once recorded: a debugger that sees a hold may stop or kill the server,
+   * and the held call's answer must be on its way by then, or the caller learns nothing.
+   */
+  async recordHold(hold: Hold): Promise<void> {
+    await this.audit(hold, 'debug_hold', hold.held ? 'held' : 'not held (the run kept going)');
+    this.publish(hold);
   }
 
   /** A watchdog's alert, for sessions with the `alert` filter: shown, never held (no call waits on it). */
@@ -257,7 +262,9 @@ export class DebugSessions {
         kind: 'alert', agent_id: subject.type === 'agent' ? subject.id : null, task_id: subject.type === 'task' ? subject.id : null,
         name: alert.kind, record: { id: alert.id, kind: alert.kind, subject, message: alert.message },
       };
-      return this.createHold(s, e, 'filter', null, 'alert', false, null);
+      const hold = this.createHold(s, e, 'filter', null, 'alert', false, null);
+      this.publish(hold);
+      return hold;
     }
     return undefined;
   }
@@ -276,14 +283,24 @@ export class DebugSessions {
       created_at: new Date().toISOString(), state: held ? 'open' : 'continue',
       resolved_by: null, resolved_at: null,
     };
+    return hold;
+  }
+
+  private publish(hold: Hold): void {
     this.holds.set(hold.hold_id, hold);
-    if (!held) this.remember(hold.hold_id);
-    else if (s.holdTimeoutMs !== undefined) {
+    const s = this.sessions.get(hold.session_id);
+    if (!hold.held) this.remember(hold.hold_id);
+    else if (!s) {
+      // The session ended while the hold was being recorded: nobody would continue it.
+      hold.state = 'continue';
+      hold.resolved_by = 'session_ended';
+      hold.resolved_at = new Date().toISOString();
+      this.remember(hold.hold_id);
+    } else if (s.holdTimeoutMs !== undefined) {
       const t = setTimeout(() => this.resolve(hold.hold_id, 'continue', 'hold_timeout'), s.holdTimeoutMs);
       t.unref();
     }
     this.bump({ type: 'hold', hold });
-    return hold;
   }
 
   /** Continue or cancel an open hold; undefined for an unknown id. Resolving twice keeps the first. */

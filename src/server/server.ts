@@ -285,8 +285,8 @@ export class JarvisServer implements Disposable {
       if (this.debug.active && req.method !== 'GET' && 'body' in answer && answer.status < 300 && !route.path.startsWith('/debug/')) {
         const events = writtenEvents(route.path, params, parsed, answer.body, url.searchParams);
         const hold = events.length ? this.debug.evaluate(events, true, callerOf(req.headers['jarvis-caller'])) : undefined;
-        if (hold) {
-          await this.debug.recordHold(hold);
+        if (hold) await this.debug.recordHold(hold);
+        if (hold?.state === 'open') {
           debugHeaders = { ...DEBUG_ACTIVE, 'Jarvis-Hold': hold.hold_id };
           // The body says it too (API.md's `held`), for clients that read bodies, not headers.
           const b = answer.body;
