@@ -3,7 +3,7 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { JarvisContextClient, RunCancelled } from 'jarvis-context-client';
+import { JarvisContextClient, JarvisContextManager, RunCancelled } from 'jarvis-context-client';
 import { openEngine, request, startHarness, tempDir, type Harness } from './support';
 import { JarvisServer } from '../../../src/server/server';
 import { otlpMounts } from '../../../src/otel/otlpReceiver';
@@ -132,6 +132,36 @@ describe('debug holds (REST)', function () {
     const released = (await h.engine.getDecisions({ limit: 10 })).find(d => d.decision_type === 'debug_hold_released');
     assert.strictEqual(released?.outcome, 'continued: server closed');
     client.dispose();
+  });
+
+  it('with no debug session the clients read no stack for a write; with one, each write says where it was called from', async () => {
+    h = await startHarness();
+    const client = new JarvisContextClient({ url: h.server.url, token: h.server.token });
+    const manager = new JarvisContextManager({ url: h.server.url, token: h.server.token, spool: false, contextPath: tempDir('jarvis-debug-nostack-') });
+    const saved = Error.prepareStackTrace;
+    let reads = 0;
+    // Every stack formatted in this process passes here (captureCaller reads one per write).
+    Error.prepareStackTrace = (e, frames) => {
+      reads++;
+      return `${String(e)}\n${frames.map(f => `    at ${String(f)}`).join('\n')}`;
+    };
+    try {
+      for (let i = 0; i < 10; i++) {
+        await client.logDecision({ decision_type: 'plan', context: { i }, decision: 'd', reasoning: 'r' });
+        await manager.updateTaskProgress(`t${i}`, { status: 'pending' });
+      }
+      assert.strictEqual(reads, 0, 'no stack read with no debug session');
+      await h.req('PUT', '/debug/session', { session_id: 's', breakpoints: [{ name: 'decision:never' }] });
+      for (let i = 0; i < 2; i++) {
+        await client.logDecision({ decision_type: 'plan', context: { i }, decision: 'd', reasoning: 'r' });
+        await manager.updateTaskProgress('t0', { status: 'in_progress' });
+      }
+      assert.strictEqual(reads, 2, 'the first answer says a session exists; each later write reads its caller');
+    } finally {
+      Error.prepareStackTrace = saved;
+      client.dispose();
+      manager.dispose();
+    }
   });
 
   it('the TypeScript client blocks on a hold: its next write waits for continue; cancel raises RunCancelled', async () => {
