@@ -291,17 +291,13 @@ export class DebugSessions {
     this.holds.set(hold.hold_id, hold);
     const s = this.sessions.get(hold.session_id);
     if (!hold.held) this.remember(hold.hold_id);
-    else if (!s) {
-      // The session ended while the hold was being recorded: nobody would continue it.
-      hold.state = 'continue';
-      hold.resolved_by = 'session_ended';
-      hold.resolved_at = new Date().toISOString();
-      this.remember(hold.hold_id);
-    } else if (s.holdTimeoutMs !== undefined) {
+    else if (s?.holdTimeoutMs !== undefined) {
       const t = setTimeout(() => this.resolve(hold.hold_id, 'continue', 'hold_timeout'), s.holdTimeoutMs);
       t.unref();
     }
     this.bump({ type: 'hold', hold });
+    // The session ended while the hold was being recorded: nobody would continue it (its end is recorded too).
+    if (hold.held && !s) this.resolve(hold.hold_id, 'continue', 'session_ended');
   }
 
   /** Continue or cancel an open hold; undefined for an unknown id. Resolving twice keeps the first. */
