@@ -314,7 +314,7 @@ export class DebugSessions {
     this.bump({ type: 'resolved', hold: h });
     if (by !== 'debugger') this.options.logger.info(`[debug] hold ${id} released (${by}): the held call continues`);
     // Every end is recorded (one decision), so a store read after a crash knows which holds were open.
-    const done = this.audit(h, RELEASE_DECISION, `${action === 'cancel' ? 'cancelled' : action === 'step' ? 'stepped' : 'continued'}: ${by.replace('_', ' ')}`);
+    const done = this.audit(h, RELEASE_DECISION, `${action === 'cancel' ? 'cancelled' : action === 'step' ? 'stepped' : 'continued'}: ${by.replace(/_/g, ' ')}`);
     this.audits.push(done);
     void done.then(() => (this.audits = this.audits.filter(p => p !== done)));
     return h;

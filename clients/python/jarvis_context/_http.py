@@ -51,14 +51,14 @@ async def in_thread(transport: "Transport", executor: Optional[concurrent.future
     """Runs a blocking call (which may be held at a breakpoint) in a worker thread, so the event loop
     goes on meanwhile. While a debug session exists, the call's Jarvis-Caller names the coroutine
     that awaited it (file:line:function); otherwise nothing is read from the stack."""
-    loop = asyncio.get_running_loop()
-    if not transport.debugging:
-        return await loop.run_in_executor(executor, functools.partial(contextvars.copy_context().run, fn, *args, **kwargs))
-    token = _AWAIT_SITE.set(caller())
+    token = _AWAIT_SITE.set(caller()) if transport.debugging else None
     try:
-        return await loop.run_in_executor(executor, functools.partial(contextvars.copy_context().run, fn, *args, **kwargs))
+        # The context is copied after the set: the worker reads the await site from it.
+        run = functools.partial(contextvars.copy_context().run, fn, *args, **kwargs)
+        return await asyncio.get_running_loop().run_in_executor(executor, run)
     finally:
-        _AWAIT_SITE.reset(token)
+        if token is not None:
+            _AWAIT_SITE.reset(token)
 
 
 class Transport:
