@@ -79,6 +79,10 @@ export function buildReport(
 
 const MAX_HELD_LISTED = 50;
 
+/** The literal types matter: the partial index decision_log_debug serves only this very condition. */
+export const HOLD_RECORDS_SQL = `SELECT ts, decision_type, context, agent_id, task_id FROM decision_log
+  WHERE decision_type IN ('${HOLD_DECISION}', '${RELEASE_DECISION}') AND ts >= ? ORDER BY id`;
+
 /**
  * The debugger's holds the dead run recorded (`debug_hold`) and never ended (`debug_hold_released`,
  * written however a hold ends), newest first. Only the dead run's own records (from its start):
@@ -87,8 +91,7 @@ const MAX_HELD_LISTED = 50;
 function holdsOpenAtCrash(ctx: EngineContext, runStartedAt: string | undefined): HeldAtCrash[] {
   const since = runStartedAt && Number.isFinite(Date.parse(runStartedAt)) ? runStartedAt : '';
   const open = new Map<string, HeldAtCrash>();
-  const rows = ctx.store.all('SELECT ts, decision_type, context, agent_id, task_id FROM decision_log WHERE decision_type IN (?, ?) AND ts >= ? ORDER BY id',
-    [HOLD_DECISION, RELEASE_DECISION, since]);
+  const rows = ctx.store.all(HOLD_RECORDS_SQL, [since]);
   for (const r of rows) {
     let c: unknown;
     try {

@@ -5,6 +5,8 @@ import * as os from 'os';
 import * as path from 'path';
 import initSqlJs from 'sql.js';
 import { ContextEngine, MARKER_FILE, PersistenceError, nodeFileSystem, type FileSystemPort } from '../../../src/core';
+import { HOLD_RECORDS_SQL } from '../../../src/core/recoveryReport';
+import { LIVE_SCHEMA } from '../../../src/core/schema';
 import type { Json } from '../../../src/core/types';
 import { DRILL_LIMITS, type ScriptCall } from '../support/crashWriter';
 import { journalText, MemoryLogger, openEngine, tempDir, WASM } from '../support/fixtures';
@@ -166,6 +168,18 @@ describe('recovery after kill -9', function () {
       assert.strictEqual((await e.analyzeRecovery()).breakpoint_holds_at_crash, undefined, 'an analysis of a live run has no crash');
     } finally {
       await e.close();
+    }
+  });
+
+  it('finds the hold records through their own index, not a scan of every decision', async () => {
+    const SQL = await initSqlJs({ wasmBinary: WASM as unknown as ArrayBuffer });
+    const db = new SQL.Database();
+    try {
+      db.exec(LIVE_SCHEMA);
+      const plan = db.exec(`EXPLAIN QUERY PLAN ${HOLD_RECORDS_SQL}`, [''])[0].values.map(r => String(r[3])).join('; ');
+      assert.match(plan, /USING INDEX decision_log_debug/, plan);
+    } finally {
+      db.close();
     }
   });
 
