@@ -1,0 +1,281 @@
+// The `jarvis` debug adapter driven with DAP messages against a real server, with the TypeScript
+// client as the orchestrator: a breakpoint stops it, the panes read the stop, the buttons act.
+import * as assert from 'assert';
+import * as fs from 'fs';
+import { JarvisContextClient, RunCancelled } from 'jarvis-context-client';
+import { startHarness, type Harness } from '../server/support';
+import { waitFor } from '../team/support';
+import { JarvisDebugAdapter, type AdapterHost } from '../../../src/debugAdapter/jarvisDebugAdapter';
+import type { DapEvent, DapMessage, DapResponse } from '../../../src/debugAdapter/protocol';
+
+/** The editor's side of the protocol: requests with their responses, and the events seen. */
+class Editor {
+  private seq = 1;
+  readonly events: DapEvent[] = [];
+  private readonly waiting = new Map<number, (r: DapResponse) => void>();
+  readonly adapter: JarvisDebugAdapter;
+  readonly calls: { editAndFork: unknown[][]; resume: number[] } = { editAndFork: [], resume: [] };
+
+  constructor(h: Harness, host: Partial<AdapterHost> = {}) {
+    this.adapter = new JarvisDebugAdapter({
+      endpoint: async () => ({ url: h.server.url, token: h.server.token }),
+      editAndFork: async (...args) => void this.calls.editAndFork.push(args),
+      resumeFromCheckpoint: async id => void this.calls.resume.push(id),
+      ...host,
+    }, m => this.receive(m), { leaseMs: 3000, waitSeconds: 5 });
+  }
+
+  private receive(m: DapMessage): void {
+    if (m.type === 'response') {
+      this.waiting.get(m.request_seq)?.(m);
+      this.waiting.delete(m.request_seq);
+    } else if (m.type === 'event') {
+      this.events.push(m);
+    } else if (m.command === 'runInTerminal') {
+      this.reverse.push(m.arguments);
+      this.adapter.handleMessage({ seq: this.seq++, type: 'response', request_seq: m.seq, command: m.command, success: true, body: { processId: process.pid } });
+    }
+  }
+
+  readonly reverse: unknown[] = [];
+
+  request(command: string, args: Record<string, unknown> = {}): Promise<DapResponse> {
+    const seq = this.seq++;
+    const done = new Promise<DapResponse>(resolve => this.waiting.set(seq, resolve));
+    this.adapter.handleMessage({ seq, type: 'request', command, arguments: args });
+    return done;
+  }
+
+  async ok(command: string, args: Record<string, unknown> = {}): Promise<any> {
+    const r = await this.request(command, args);
+    assert.ok(r.success, `${command} failed: ${r.message}`);
+    return r.body;
+  }
+
+  /** The next event named `name` after the `from`-th event. */
+  next(name: string, from: number, pred: (e: any) => boolean = () => true): Promise<any> {
+    return waitFor(`a ${name} event`, async () => {
+      const e = this.events.slice(from).find(x => x.event === name && pred(x.body ?? {}));
+      return e && (e.body ?? {});
+    });
+  }
+
+  async start(breakpoints: Record<string, unknown>[], filters: string[] = []): Promise<any> {
+    const caps = await this.ok('initialize', { adapterID: 'jarvis', linesStartAt1: true, columnsStartAt1: true });
+    await this.ok('attach', {});
+    await this.next('initialized', 0);
+    const set = await this.ok('setFunctionBreakpoints', { breakpoints });
+    await this.ok('setExceptionBreakpoints', { filters });
+    await this.ok('configurationDone');
+    return { caps, set };
+  }
+
+  async vars(ref: number): Promise<Record<string, any>> {
+    const body = await this.ok('variables', { variablesReference: ref });
+    return Object.fromEntries(body.variables.map((v: any) => [v.name, v]));
+  }
+}
+
+const toolCall = (query: string) => ({ from_agent: 'coder', to_agent: 'tool:search', message_type: 'tool_call', content: { tool_name: 'search', arguments: { query } }, task_id: 'deploy' });
+
+describe('the jarvis debug adapter (DAP against a real server)', function () {
+  this.timeout(60_000);
+  let h: Harness;
+  let editor: Editor;
+  let client: JarvisContextClient;
+  afterEach(async () => {
+    await editor?.request('disconnect', {});
+    client?.dispose();
+    await h?.close();
+  });
+
+  it('a conditional tool breakpoint stops the orchestrator at its line; the panes read the stop; continue lets it finish', async () => {
+    h = await startHarness();
+    editor = new Editor(h);
+    const { caps, set } = await editor.start([
+      { name: 'tool:search', condition: 'event.args.query contains "weather"' },
+      { name: 'tool:search', condition: 'event.args.query ==' },
+      { name: 'widget:x' },
+    ]);
+    assert.strictEqual(caps.supportsFunctionBreakpoints, true);
+    assert.deepStrictEqual(caps.exceptionBreakpointFilters.map((f: any) => f.filter), ['alert', 'task_failed', 'blocker', 'recovery']);
+    assert.deepStrictEqual(set.breakpoints.map((b: any) => b.verified), [true, false, false]);
+    assert.match(set.breakpoints[1].message, /condition.*position 20|condition.*unexpected end/);
+    assert.match(set.breakpoints[2].message, /unknown kind "widget"/);
+
+    client = new JarvisContextClient({ url: h.server.url, token: h.server.token });
+    let written = 0;
+    const from = editor.events.length;
+    const orchestrator = (async () => {
+      await client.putContext({ queue: ['a', 'b'], mode: 'fast' });
+      await client.checkpoint('before tools');
+      await client.updateTask('deploy', { status: 'in_progress', percentage: 40, blockers: ['disk full'], agent_id: 'coder' });
+      await client.logMessage(toolCall('news'));
+      written++;
+      await client.logMessage(toolCall('weather today'));
+      written++;
+      await client.logDecision({ decision_type: 'after', context: {}, decision: 'd', reasoning: 'r', agent_id: 'coder', task_id: 'deploy' });
+      written++;
+    })();
+    const stopped = await editor.next('stopped', from);
+    assert.strictEqual(stopped.reason, 'breakpoint');
+    assert.deepStrictEqual(stopped.hitBreakpointIds, [set.breakpoints[0].id]);
+    assert.match(stopped.description, /tool:search.*tool search by coder on task deploy/);
+    // Held: its next line is not reached, however long we wait for the feed.
+    await h.req('GET', '/debug/holds?after=0&wait=0.3');
+    assert.strictEqual(written, 1);
+
+    const threads = (await editor.ok('threads')).threads;
+    const coder = threads.find((t: any) => t.name === 'agent coder');
+    assert.strictEqual(coder.id, stopped.threadId);
+    const stack = (await editor.ok('stackTrace', { threadId: stopped.threadId })).stackFrames;
+    assert.deepStrictEqual(stack.map((f: any) => f.name.replace(/ — .*/, '').replace(/ \(.*/, '')), ['tool search', 'task deploy', 'agent coder', 'run', 'checkpoint #1 before tools']);
+    const top = stack[0];
+    assert.ok(/jarvisDebugAdapter\.test\.(ts|js)$/.test(top.source.path), `the orchestrator's file: ${JSON.stringify(top.source)}`);
+    if (top.source.path.endsWith('.ts')) assert.match(fs.readFileSync(top.source.path, 'utf8').split('\n')[top.line - 1]!, /logMessage\(toolCall\('weather today'\)\)/);
+
+    const scopes = (await editor.ok('scopes', { frameId: top.id })).scopes;
+    assert.deepStrictEqual(scopes.map((s: any) => s.name), ['Event', 'Task', 'Agent', 'Context', 'Recent decisions']);
+    const event = await editor.vars(scopes[0].variablesReference);
+    assert.strictEqual(event.kind.value, '"tool"');
+    assert.strictEqual(event.name.value, '"search"');
+    const args = await editor.vars(event.args.variablesReference);
+    assert.strictEqual(args.query.value, '"weather today"');
+    assert.strictEqual(args.query.evaluateName, 'event.args.query');
+    const task = await editor.vars(scopes[1].variablesReference);
+    assert.strictEqual(task.percentage.value, '40');
+    assert.strictEqual(task.status.value, '"in_progress"');
+    const ctx = await editor.vars(scopes[3].variablesReference);
+    assert.strictEqual(ctx.mode.value, '"fast"');
+
+    assert.strictEqual((await editor.ok('evaluate', { expression: 'task.blockers[0]', frameId: top.id, context: 'watch' })).result, '"disk full"');
+    assert.strictEqual((await editor.ok('evaluate', { expression: 'context.queue', frameId: top.id })).result, 'Array(2)');
+    assert.strictEqual((await editor.ok('evaluate', { expression: 'event.args.query contains "weather"', frameId: top.id })).result, 'true');
+    const bad = await editor.request('evaluate', { expression: 'task.(', frameId: top.id });
+    assert.strictEqual(bad.success, false);
+    assert.match(bad.message!, /position/);
+    const comp = (await editor.ok('completions', { text: 'task.perc', column: 10, frameId: top.id })).targets;
+    assert.deepStrictEqual(comp.map((t: any) => t.label), ['percentage']);
+    assert.deepStrictEqual((await editor.ok('completions', { text: 'con', column: 4 })).targets.map((t: any) => t.label), ['context']);
+
+    // Setting a context value opens Edit and Fork… from the checkpoint; the history is not touched.
+    const set2 = await editor.ok('setVariable', { variablesReference: scopes[3].variablesReference, name: 'mode', value: '"slow"' });
+    assert.strictEqual(set2.value, '"fast"');
+    assert.deepStrictEqual(editor.calls.editAndFork, [[1, ['mode'], 'slow']]);
+    const refused = await editor.request('setVariable', { variablesReference: scopes[1].variablesReference, name: 'percentage', value: '90' });
+    assert.strictEqual(refused.success, false);
+    await editor.ok('restartFrame', { frameId: stack[4].id });
+    assert.deepStrictEqual(editor.calls.resume, [1]);
+
+    await editor.ok('continue', { threadId: stopped.threadId });
+    await orchestrator;
+    assert.strictEqual(written, 3);
+    assert.strictEqual((await h.engine.getMessages({ limit: 10 })).length, 2, 'every write stored once');
+  });
+
+  it('next stops at the next event of the task, stepIn of the agent, pause at the next of any kind; a logpoint prints without stopping', async () => {
+    h = await startHarness();
+    editor = new Editor(h);
+    const { set } = await editor.start([{ name: 'tool:search' }, { name: 'decision:plan', logMessage: 'planned {event.decision} for {event.task_id}' }]);
+    assert.deepStrictEqual(set.breakpoints.map((b: any) => b.verified), [true, true]);
+    client = new JarvisContextClient({ url: h.server.url, token: h.server.token });
+    const steps: string[] = [];
+    const orchestrator = (async () => {
+      await client.logMessage(toolCall('x'));
+      steps.push('tool');
+      await client.updateAgent('other', { status: 'busy', current_task: 'elsewhere' });
+      steps.push('other agent');
+      await client.logDecision({ decision_type: 'plan', context: {}, decision: 'ship', reasoning: 'r', agent_id: 'planner', task_id: 'deploy' });
+      steps.push('decision on the task');
+      await client.updateAgent('coder', { status: 'idle' });
+      steps.push('coder');
+      await client.updateAgent('anyone', { status: 'idle' });
+      steps.push('anyone');
+    })();
+    let from = 0;
+    const first = await editor.next('stopped', from);
+    assert.strictEqual(first.reason, 'breakpoint');
+    from = editor.events.length;
+    await editor.ok('next', { threadId: first.threadId });
+    const second = await editor.next('stopped', from);
+    assert.strictEqual(second.reason, 'step');
+    assert.match(second.description, /decision plan by planner on task deploy/);
+    assert.deepStrictEqual(steps, ['tool', 'other agent']);
+    const log = await editor.next('output', 0, b => /planned ship for deploy/.test(b.output));
+    assert.strictEqual(log.category, 'stdout');
+
+    // Step (into): the next event of the planner… none comes; pause takes the next of any kind.
+    from = editor.events.length;
+    await editor.ok('continue', { threadId: second.threadId });
+    await editor.ok('pause', { threadId: second.threadId });
+    // The pause may be set after coder's write went by: the one after it stops at the latest.
+    const third = await editor.next('stopped', from);
+    assert.strictEqual(third.reason, 'pause');
+    assert.match(third.description, /^Paused: agent (coder|anyone)/);
+    await editor.ok('continue', {});
+    await orchestrator;
+  });
+
+  it('stepIn stops at the agent\'s next event, not another agent\'s', async () => {
+    h = await startHarness();
+    editor = new Editor(h);
+    await editor.start([{ name: 'tool:search' }]);
+    client = new JarvisContextClient({ url: h.server.url, token: h.server.token });
+    const orchestrator = (async () => {
+      await client.logMessage(toolCall('x'));
+      await client.updateAgent('other', { status: 'busy' });
+      await client.updateAgent('coder', { status: 'idle' });
+    })();
+    const first = await editor.next('stopped', 0);
+    const from = editor.events.length;
+    await editor.ok('stepIn', { threadId: first.threadId });
+    const second = await editor.next('stopped', from);
+    assert.strictEqual(second.threadId, first.threadId);
+    assert.match(second.description, /agent coder by coder/);
+    await editor.ok('continue', {});
+    await orchestrator;
+  });
+
+  it('Stop (disconnect with terminateDebuggee) raises RunCancelled in the held call; the session ends on the server', async () => {
+    h = await startHarness();
+    editor = new Editor(h);
+    await editor.start([{ name: 'task:deploy' }], ['task_failed']);
+    client = new JarvisContextClient({ url: h.server.url, token: h.server.token });
+    const call = client.updateTask('deploy', { status: 'in_progress' }).then(() => 'returned', (e: unknown) => e);
+    await editor.next('stopped', 0);
+    await editor.ok('disconnect', { terminateDebuggee: true });
+    const err = await call;
+    assert.ok(err instanceof RunCancelled, String(err));
+    assert.strictEqual(h.server.debug.active, false, 'the session ended');
+    await client.updateTask('deploy', { status: 'failed' }); // no session: not held
+  });
+
+  it('a failed task stops on the exception filter; a plain disconnect lets the held call go on', async () => {
+    h = await startHarness();
+    editor = new Editor(h);
+    await editor.start([], ['task_failed']);
+    client = new JarvisContextClient({ url: h.server.url, token: h.server.token });
+    const call = client.updateTask('deploy', { status: 'failed' });
+    const stopped = await editor.next('stopped', 0);
+    assert.strictEqual(stopped.reason, 'exception');
+    assert.match((await editor.ok('exceptionInfo', { threadId: stopped.threadId })).description, /^On failed task: task deploy/);
+    await editor.ok('disconnect', {});
+    assert.strictEqual((await call).status, 'failed');
+  });
+
+  it('launch runs the command in a terminal with the server in its environment, after the breakpoints are set', async () => {
+    h = await startHarness();
+    editor = new Editor(h);
+    await editor.ok('initialize', { adapterID: 'jarvis', supportsArgsCanBeInterpretedByShell: true });
+    const launched = editor.request('launch', { command: 'node orchestrator.js', cwd: '/work/x', env: { EXTRA: '1' } });
+    await editor.next('initialized', 0);
+    await editor.ok('setFunctionBreakpoints', { breakpoints: [{ name: 'tool:search' }] });
+    assert.strictEqual(editor.reverse.length, 0, 'nothing runs before configurationDone');
+    await editor.ok('configurationDone');
+    assert.ok((await launched).success);
+    const args = editor.reverse[0] as any;
+    assert.deepStrictEqual([args.kind, args.cwd, args.args, args.argsCanBeInterpretedByShell], ['integrated', '/work/x', ['node orchestrator.js'], true]);
+    assert.deepStrictEqual([args.env.JARVIS_CONTEXT_URL, args.env.JARVIS_CONTEXT_TOKEN, args.env.EXTRA], [h.server.url, h.server.token, '1']);
+    assert.strictEqual(h.server.debug.active, true);
+  });
+});
