@@ -67,6 +67,7 @@ const RUN_THREAD = 1;
 const FRAMES_PER_THREAD = 8;
 const MAX_PREVIEW = 200;
 const MAX_CHILDREN = 500;
+const SHORT: Record<string, string> = { breakpoint: 'Paused on breakpoint', exception: 'Paused on filter', pause: 'Paused', step: 'Paused on step' };
 const ROOTS = ['event', 'task', 'agent', 'context', 'decisions'] as const;
 
 class HttpFailure extends Error {
@@ -468,9 +469,10 @@ export class JarvisDebugAdapter {
     const bpId = h.breakpoint_id !== null ? Number(h.breakpoint_id) : NaN;
     const text = this.describe(h);
     if (!h.held) this.output(`${text}.`, 'important');
+    const reason = h.reason === 'filter' ? 'exception' : h.reason === 'pause' ? (this.stepping ? 'step' : 'pause') : 'breakpoint';
     this.event('stopped', {
-      reason: h.reason === 'filter' ? 'exception' : h.reason === 'pause' ? (this.stepping ? 'step' : 'pause') : 'breakpoint',
-      threadId, description: text, text, allThreadsStopped: false, preserveFocusHint: false,
+      // The description is the Call Stack's badge beside the thread: short; the text says it all.
+      reason, threadId, description: h.held ? SHORT[reason] : 'Not held (OpenTelemetry)', text, allThreadsStopped: false, preserveFocusHint: false,
       ...(Number.isInteger(bpId) ? { hitBreakpointIds: [bpId] } : {}),
     });
     this.stepping = false;
@@ -514,7 +516,11 @@ export class JarvisDebugAdapter {
     } catch {
       // The threads of the stops are enough.
     }
-    return [...this.threads.entries()].map(([agent, id]) => ({ id, name: agent === '' ? 'run' : `agent ${agent}` }));
+    // Stopped agents first; the run's own thread only while an event of no agent is stopped on it.
+    return [...this.threads.entries()]
+      .filter(([agent, id]) => agent !== '' || this.stops.has(id))
+      .sort(([, a], [, b]) => Number(this.stops.has(b)) - Number(this.stops.has(a)))
+      .map(([agent, id]) => ({ id, name: agent === '' ? 'run' : `agent ${agent}` }));
   }
 
   private stopData(stop: Stop): Promise<StopData> {

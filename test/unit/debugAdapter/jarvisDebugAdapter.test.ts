@@ -120,7 +120,8 @@ describe('the jarvis debug adapter (DAP against a real server)', function () {
     const stopped = await editor.next('stopped', from);
     assert.strictEqual(stopped.reason, 'breakpoint');
     assert.deepStrictEqual(stopped.hitBreakpointIds, [set.breakpoints[0].id]);
-    assert.match(stopped.description, /tool:search.*tool search by coder on task deploy/);
+    assert.strictEqual(stopped.description, 'Paused on breakpoint');
+    assert.match(stopped.text, /tool:search.*tool search by coder on task deploy/);
     // Held: its next line is not reached, however long we wait for the feed.
     await h.req('GET', '/debug/holds?after=0&wait=0.3');
     assert.strictEqual(written, 1);
@@ -199,7 +200,7 @@ describe('the jarvis debug adapter (DAP against a real server)', function () {
     await editor.ok('next', { threadId: first.threadId });
     const second = await editor.next('stopped', from);
     assert.strictEqual(second.reason, 'step');
-    assert.match(second.description, /decision plan by planner on task deploy/);
+    assert.match(second.text, /decision plan by planner on task deploy/);
     assert.deepStrictEqual(steps, ['tool', 'other agent']);
     const log = await editor.next('output', 0, b => /planned ship for deploy/.test(b.output));
     assert.strictEqual(log.category, 'stdout');
@@ -211,7 +212,7 @@ describe('the jarvis debug adapter (DAP against a real server)', function () {
     // The pause may be set after coder's write went by: the one after it stops at the latest.
     const third = await editor.next('stopped', from);
     assert.strictEqual(third.reason, 'pause');
-    assert.match(third.description, /^Paused: agent (coder|anyone)/);
+    assert.match(third.text, /^Paused: agent (coder|anyone)/);
     await editor.ok('continue', {});
     await orchestrator;
   });
@@ -231,7 +232,7 @@ describe('the jarvis debug adapter (DAP against a real server)', function () {
     await editor.ok('stepIn', { threadId: first.threadId });
     const second = await editor.next('stopped', from);
     assert.strictEqual(second.threadId, first.threadId);
-    assert.match(second.description, /agent coder by coder/);
+    assert.match(second.text, /agent coder by coder/);
     await editor.ok('continue', {});
     await orchestrator;
   });

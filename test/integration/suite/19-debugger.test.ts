@@ -1,0 +1,105 @@
+// VS Code's own debugger on a live run: a `tool:search` function breakpoint with a condition on the
+// argument, Debug Orchestrator (the `jarvis` debug type), an orchestrator process using the
+// TypeScript client; the debugger stops, the process is blocked at that call, Call Stack and
+// Variables show the tool call, the task and the orchestrator's calling line, Continue lets it
+// finish with every write stored once.
+import * as assert from 'assert';
+import { spawn } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import * as vscode from 'vscode';
+import { activate, closeAllEditors, harnessFile, rest, screenshot, sleep, type TestApi, waitFor } from '../harness';
+
+type Msg = { type: string; event?: string; command?: string; body?: any; success?: boolean };
+
+describe('the jarvis debugger', function () {
+  this.timeout(180_000);
+  let api: TestApi;
+  const seen: Msg[] = [];
+  const disposables: vscode.Disposable[] = [];
+
+  before(async function () {
+    api = await activate();
+    await closeAllEditors();
+    // What the adapter tells the editor, as the workbench receives it.
+    disposables.push(vscode.debug.registerDebugAdapterTrackerFactory('jarvis', {
+      createDebugAdapterTracker: () => ({ onDidSendMessage: (m: Msg) => void seen.push(m) }),
+    }));
+  });
+  after(async function () {
+    await vscode.debug.stopDebugging();
+    vscode.debug.removeBreakpoints(vscode.debug.breakpoints);
+    for (const d of disposables) d.dispose();
+    await closeAllEditors();
+  });
+
+  it('tool:search with a condition stops the orchestrator at its call; the panes show it; Continue lets it finish', async function () {
+    const server = api.testing.sessions.current?.server;
+    if (!server) throw new Error('no REST server running');
+    const folder = vscode.workspace.workspaceFolders![0]!;
+    const run = Date.now().toString(36);
+    vscode.debug.addBreakpoints([new vscode.FunctionBreakpoint('tool:search', true, 'event.args.query contains "weather"')]);
+    assert.ok(await vscode.debug.startDebugging(folder, { type: 'jarvis', request: 'attach', name: 'Debug Orchestrator' }), 'the debug session started');
+    const session = await waitFor(() => (vscode.debug.activeDebugSession?.type === 'jarvis' ? vscode.debug.activeDebugSession : undefined), 'the jarvis debug session');
+    await waitFor(() => seen.some(m => m.type === 'response' && m.command === 'configurationDone' && m.success), 'the breakpoints sent to the server');
+    const set = seen.find(m => m.type === 'response' && m.command === 'setFunctionBreakpoints');
+    assert.deepStrictEqual(set?.body.breakpoints.map((b: any) => b.verified), [true]);
+
+    await vscode.commands.executeCommand('workbench.view.debug');
+    const progress = harnessFile(`debug-progress-${run}.txt`);
+    fs.writeFileSync(progress, '');
+    const script = path.join(__dirname, '..', 'debugOrchestrator.js');
+    const child = spawn(process.execPath, ['--enable-source-maps', script, progress, run], {
+      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', JARVIS_CONTEXT_URL: server.url, JARVIS_CONTEXT_TOKEN: server.token },
+      stdio: 'ignore',
+    });
+    const exited = new Promise<number | null>(resolve => child.once('exit', code => resolve(code)));
+    const lines = () => fs.readFileSync(progress, 'utf8').split('\n').filter(Boolean);
+    try {
+      const stopped = await waitFor(() => seen.find(m => m.type === 'event' && m.event === 'stopped')?.body, 'the debugger to stop', 60_000);
+      assert.strictEqual(stopped.reason, 'breakpoint');
+      assert.match(stopped.text, /tool:search: tool search by researcher on task report-/);
+      // Blocked at the search: its next line is not reached while the debugger holds it.
+      await sleep(1000);
+      assert.deepStrictEqual(lines(), ['agent', 'task']);
+      assert.strictEqual(child.exitCode, null);
+
+      const stack = (await session.customRequest('stackTrace', { threadId: stopped.threadId })).stackFrames;
+      assert.deepStrictEqual(stack.slice(0, 4).map((f: any) => f.name.replace(/ — .*/, '')), ['tool search', `task report-${run}`, 'agent researcher', 'run']);
+      const top = stack[0];
+      const source = path.resolve(__dirname, '../../../../test/integration/debugOrchestrator.ts');
+      // A remote extension host gets the path back as the workbench's URI of it.
+      const framePath = /^[a-z-]+:\/\//.test(top.source?.path ?? '') ? vscode.Uri.parse(top.source.path).fsPath : top.source?.path;
+      assert.strictEqual(framePath, source, 'the orchestrator\'s file');
+      assert.match(fs.readFileSync(source, 'utf8').split('\n')[top.line - 1]!, /client\.logMessage\(/, 'its calling line');
+      // VS Code opens the top frame's source at that line, as a click on it does.
+      await waitFor(() => vscode.window.activeTextEditor?.document.uri.fsPath === source && vscode.window.activeTextEditor.selection.active.line === top.line - 1, 'the orchestrator\'s file open at the calling line');
+      await waitFor(() => vscode.debug.activeStackItem instanceof vscode.DebugStackFrame && vscode.debug.activeStackItem.session.id === session.id, 'the stopped frame focused');
+
+      const scopes = (await session.customRequest('scopes', { frameId: top.id })).scopes;
+      assert.deepStrictEqual(scopes.map((s: any) => s.name), ['Event', 'Task', 'Agent', 'Context', 'Recent decisions']);
+      const vars = async (ref: number) => Object.fromEntries(((await session.customRequest('variables', { variablesReference: ref })).variables as any[]).map(v => [v.name, v]));
+      const event = await vars(scopes[0].variablesReference);
+      assert.strictEqual(event.name.value, '"search"');
+      const args = await vars(event.args.variablesReference);
+      assert.strictEqual(args.query.value, `"weather in Lisbon ${run}"`);
+      const task = await vars(scopes[1].variablesReference);
+      assert.deepStrictEqual([task.task_id.value, task.percentage.value], [`"report-${run}"`, '30']);
+      assert.strictEqual((await session.customRequest('evaluate', { expression: 'task.description', frameId: top.id, context: 'watch' })).result, '"Write the weather report"');
+
+      await sleep(500); // the panes draw
+      const png = await screenshot('debugger');
+      if (png) console.log(`screenshot: ${png}`);
+
+      await session.customRequest('continue', { threadId: stopped.threadId });
+      assert.strictEqual(await exited, 0, `the orchestrator finished: ${lines().join(', ')}`);
+      assert.deepStrictEqual(lines(), ['agent', 'task', 'search', 'decision', 'done']);
+      const messages = (await rest(api, 'GET', '/messages?limit=200')).json.messages as { content: { arguments?: { query?: string } } }[];
+      assert.strictEqual(messages.filter(m => m.content?.arguments?.query === `weather in Lisbon ${run}`).length, 1, 'the held write stored once');
+      const decisions = (await rest(api, 'GET', `/decisions?task_id=report-${run}`)).json.decisions as { decision_type: string }[];
+      assert.deepStrictEqual(decisions.map(d => d.decision_type).filter(t => t === 'summarize'), ['summarize']);
+    } finally {
+      if (child.exitCode === null) child.kill();
+    }
+  });
+});
