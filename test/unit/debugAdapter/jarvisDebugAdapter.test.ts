@@ -3,7 +3,13 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import { JarvisContextClient, RunCancelled } from 'jarvis-context-client';
-import { startHarness, type Harness } from '../server/support';
+import { spawn } from 'child_process';
+import * as path from 'path';
+import { openEngine, startHarness, tempDir, type Harness } from '../server/support';
+import { JarvisServer } from '../../../src/server/server';
+import { otlpMounts } from '../../../src/otel/otlpReceiver';
+import { post, TOKEN } from '../otel/support';
+import { runSpans, toJson } from '../otel/scenario';
 import { waitFor } from '../team/support';
 import { JarvisDebugAdapter, type AdapterHost } from '../../../src/debugAdapter/jarvisDebugAdapter';
 import type { DapEvent, DapMessage, DapResponse } from '../../../src/debugAdapter/protocol';
@@ -16,13 +22,13 @@ class Editor {
   readonly adapter: JarvisDebugAdapter;
   readonly calls: { editAndFork: unknown[][]; resume: number[] } = { editAndFork: [], resume: [] };
 
-  constructor(h: Harness, host: Partial<AdapterHost> = {}) {
+  constructor(h: { server: { url: string; token: string } }, host: Partial<AdapterHost> = {}, leaseMs = 3000) {
     this.adapter = new JarvisDebugAdapter({
       endpoint: async () => ({ url: h.server.url, token: h.server.token }),
       editAndFork: async (...args) => void this.calls.editAndFork.push(args),
       resumeFromCheckpoint: async id => void this.calls.resume.push(id),
       ...host,
-    }, m => this.receive(m), { leaseMs: 3000, waitSeconds: 5 });
+    }, m => this.receive(m), { leaseMs, waitSeconds: 5 });
   }
 
   private receive(m: DapMessage): void {
@@ -279,4 +285,86 @@ describe('the jarvis debug adapter (DAP against a real server)', function () {
     assert.deepStrictEqual([args.env.JARVIS_CONTEXT_URL, args.env.JARVIS_CONTEXT_TOKEN, args.env.EXTRA], [h.server.url, h.server.token, '1']);
     assert.strictEqual(h.server.debug.active, true);
   });
+
+  it('Stop raises RunCancelled in a Python orchestrator too', async function () {
+    h = await startHarness();
+    editor = new Editor(h);
+    await editor.start([{ name: 'decision:retry_policy' }]);
+    const script = [
+      'import sys',
+      'from jarvis_context import JarvisContextManager, RunCancelled',
+      'cm = JarvisContextManager(sys.argv[1], url=sys.argv[2], token=sys.argv[3], spool=False)',
+      'cm.update_agent_state("planner", status="busy")',
+      'try:',
+      '    cm.log_decision("retry_policy", {}, "retry", "again", agent_id="planner")',
+      '    print("returned", flush=True)',
+      'except RunCancelled:',
+      '    print("cancelled", flush=True)',
+      'cm.update_agent_state("planner", status="idle")',
+    ].join('\n');
+    const folder = tempDir('jarvis-dap-py-');
+    const file = path.join(folder, 'orchestrator.py');
+    fs.writeFileSync(file, script + '\n');
+    const child = spawn('python3', [file, folder, h.server.url, h.server.token], {
+      env: { ...process.env, PYTHONPATH: path.resolve(__dirname, '../../../../clients/python') }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const exited = new Promise<number | null>(resolve => child.once('exit', resolve));
+    const stopped = await editor.next('stopped', 0);
+    assert.match(stopped.text, /decision retry_policy by planner/);
+    const top = (await editor.ok('stackTrace', { threadId: stopped.threadId })).stackFrames[0];
+    assert.ok([file, fs.realpathSync(file)].includes(top.source?.path), `the Python caller's file: ${top.source?.path}`);
+    assert.strictEqual(top.line, 6, 'the log_decision line');
+    assert.strictEqual(out, '', 'held');
+    await editor.ok('terminate', {});
+    assert.strictEqual(await exited, 0, err);
+    assert.strictEqual(out, 'cancelled\n');
+    await editor.next('terminated', 0);
+  });
+
+  it('an OpenTelemetry-only run: the breakpoint stops the debugger, which says the run kept going', async function () {
+    const engine = await openEngine(tempDir('jarvis-dap-otel-'));
+    const server = await JarvisServer.start({ engine, port: 0, token: TOKEN, writeEndpointFile: false, mounts: otlpMounts({ engine, token: TOKEN }) });
+    try {
+      editor = new Editor({ server });
+      await editor.start([{ name: 'tool:search' }]);
+      const r = await post(new URL(server.url).origin, toJson(runSpans().spans), { 'Content-Type': 'application/json' });
+      assert.strictEqual(r.status, 200, 'the exporter is answered at once');
+      const stopped = await editor.next('stopped', 0);
+      assert.strictEqual(stopped.description, 'Not held (OpenTelemetry)');
+      assert.match(stopped.text, /tool search by planner.*the run kept going \(OpenTelemetry only\)/);
+      await editor.next('output', 0, b => /the run kept going/.test(b.output));
+      const scopes = (await editor.ok('scopes', { frameId: (await editor.ok('stackTrace', { threadId: stopped.threadId })).stackFrames[0].id })).scopes;
+      const event = await editor.vars(scopes[0].variablesReference);
+      assert.strictEqual(event.held, undefined);
+      assert.strictEqual(event.name.value, '"search"');
+      await editor.ok('continue', {});
+      await editor.request('disconnect', {});
+    } finally {
+      await server.close();
+      await engine.close();
+    }
+  });
+
+  it('keeps its lease while it lives; a hold released without it (hold timeout) shows as continued', async function () {
+    h = await startHarness();
+    editor = new Editor(h, {}, 1000);
+    await editor.start([{ name: 'agent:a' }]);
+    await new Promise(r => setTimeout(r, 2500)); // more than twice the lease
+    assert.strictEqual(h.server.debug.active, true, 'renewed');
+    const r = await h.req('PUT', '/agents/a', { status: 'busy' });
+    const holdId = r.headers['jarvis-hold'] as string;
+    const stopped = await editor.next('stopped', 0);
+    const from = editor.events.length;
+    h.server.debug.resolve(holdId, 'continue', 'hold_timeout');
+    const continued = await editor.next('continued', from);
+    assert.deepStrictEqual([continued.threadId, continued.allThreadsContinued], [stopped.threadId, true]);
+    await editor.next('output', from, b => /went on without the debugger \(hold timeout\)/.test(b.output));
+    await editor.request('disconnect', {});
+    assert.strictEqual(h.server.debug.active, false, 'the session ended with the debug session');
+  });
 });
+
