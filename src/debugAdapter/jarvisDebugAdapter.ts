@@ -8,7 +8,7 @@
 // event → task → agent → run (→ the last checkpoint), the event frame at the orchestrator's line.
 import * as crypto from 'crypto';
 import { compileBreakpoint, BreakpointError } from '../debug/breakpoints';
-import { evaluate as evaluateExpr, ExpressionError, ownValue, parseExpression, readPath, type Value } from '../debug/expression';
+import { evaluate as evaluateExpr, ExpressionError, ownValue, parseExpression, readPath, type Expr, type Value } from '../debug/expression';
 import type { DebugAnnouncement, Hold, LogHit, SourceLocation } from '../debug/debugSessions';
 import { EXCEPTION_FILTERS, type DapMessage, type DapRequest, type DapStackFrame, type DapVariable } from './protocol';
 
@@ -98,6 +98,7 @@ const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 export class JarvisDebugAdapter {
   private seq = 1;
   private endpoint: Endpoint | undefined;
+  private storagePath: string | undefined;
   private readonly sessionId = `dap-${crypto.randomBytes(6).toString('hex')}`;
   private breakpoints: { id: string; name: string; condition?: string; hit_condition?: string; log_message?: string }[] = [];
   private filters: string[] = [];
@@ -152,7 +153,8 @@ export class JarvisDebugAdapter {
   }
 
   private output(text: string, category: 'console' | 'stdout' | 'important' = 'console', source?: SourceLocation | null): void {
-    this.event('output', { category, output: text.endsWith('\n') ? text : text + '\n', ...(source ? { source: { name: baseName(source.file), path: source.file }, line: this.line(source.line) } : {}) });
+    const src = source ? sourceOf(source.file) : undefined;
+    this.event('output', { category, output: text.endsWith('\n') ? text : text + '\n', ...(src ? { source: src, line: this.line(source!.line) } : {}) });
   }
 
   private reverse(command: string, args: unknown): Promise<{ success: boolean; body?: unknown; message?: string }> {
@@ -285,6 +287,7 @@ export class JarvisDebugAdapter {
     if (this.endpoint) throw new Error('already attached');
     const ep = await this.host.endpoint(config);
     this.endpoint = { url: ep.url.replace(/\/+$/, ''), token: ep.token };
+    this.storagePath = ep.storagePath;
     const lease = this.options.leaseMs ?? 10_000;
     await this.put();
     this.renewTimer = setInterval(() => void this.put().catch(() => undefined), Math.max(250, Math.floor(lease / 3)));
@@ -314,6 +317,8 @@ export class JarvisDebugAdapter {
     if (config.env && typeof config.env === 'object') for (const [k, v] of Object.entries(config.env)) if (typeof v === 'string' || v === null) env[k] = v;
     env.JARVIS_CONTEXT_URL = this.endpoint!.url;
     env.JARVIS_CONTEXT_TOKEN = this.endpoint!.token;
+    // Where the clients spool while the server is down (as in the folder's terminals).
+    if (this.storagePath) env.JARVIS_CONTEXT_PATH = this.storagePath;
     const args = this.supportsShellArgs ? [command] : ['/bin/sh', '-c', command];
     const r = await this.reverse('runInTerminal', {
       kind: 'integrated', title: 'Jarvis: ' + command.slice(0, 60), cwd: str(config.cwd) ?? process.cwd(), args, env,
@@ -433,12 +438,15 @@ export class JarvisDebugAdapter {
     if (!a.hold || a.hold.session_id !== this.sessionId) return;
     if (a.type === 'hold') this.stopAt(a.hold);
     else if (a.type === 'resolved' && a.hold.resolved_by !== 'debugger') {
-      const stop = [...this.stops.values()].find(s => s.hold.hold_id === a.hold!.hold_id);
+      const id = a.hold.hold_id;
+      this.queued = this.queued.filter(q => q.hold_id !== id);
+      const stop = [...this.stops.values()].find(s => s.hold.hold_id === id);
       if (!stop) return;
       this.stops.delete(stop.threadId);
       this.output(`The held call went on without the debugger (${(a.hold.resolved_by ?? '').replace(/_/g, ' ')}).`, 'important');
       this.resetHandles();
       this.event('continued', { threadId: stop.threadId, allThreadsContinued: this.stops.size === 0 });
+      this.showQueued();
     }
   }
 
@@ -455,16 +463,20 @@ export class JarvisDebugAdapter {
   }
 
   private stopAt(h: Hold): void {
-    if ([...this.stops.values()].some(s => s.hold.hold_id === h.hold_id)) return;
-    if (h.reason === 'pause' && this.pause) {
-      // The server cleared its pause when it hit: so does the state renewals send.
+    if ([...this.stops.values()].some(s => s.hold.hold_id === h.hold_id) || this.queued.some(q => q.hold_id === h.hold_id)) return;
+    const threadId = this.threadOf(h.agent_id);
+    const old = this.stops.get(threadId);
+    if (old?.hold.held) {
+      // A thread shows one stop: another held call of this agent waits its turn (shown once this one goes on).
+      if (h.held) this.queued.push(h);
+      else this.output(`${this.describe(h)}.`, 'important');
+      return;
+    }
+    if (this.pause) {
+      // A stop ends a step or a pause (the server clears a pause that hit): the renewals must not set it again.
       this.pause = undefined;
       void this.put().catch(() => undefined);
     }
-    const threadId = this.threadOf(h.agent_id);
-    const old = this.stops.get(threadId);
-    // A thread shows one stop: an older one (not held) is let go.
-    if (old && old.hold.held) void this.api('POST', `/debug/holds/${encodeURIComponent(old.hold.hold_id)}`, { action: 'continue' }).catch(() => undefined);
     this.stops.set(threadId, { hold: h, threadId });
     const bpId = h.breakpoint_id !== null ? Number(h.breakpoint_id) : NaN;
     const text = this.describe(h);
@@ -478,18 +490,38 @@ export class JarvisDebugAdapter {
     this.stepping = false;
   }
 
+  /** Holds waiting for their thread's stop to go on. */
+  private queued: Hold[] = [];
+
+  private showQueued(): void {
+    const waiting = this.queued;
+    this.queued = [];
+    for (const h of waiting) this.stopAt(h);
+  }
+
   private stepping = false;
 
   /** Lets every stop go (continue) or cancels the held calls (the orchestrator gets RunCancelled). */
-  private async release(action: 'continue' | 'cancel', only?: Stop): Promise<void> {
-    const stops = only ? [only] : [...this.stops.values()];
-    for (const s of stops) this.stops.delete(s.threadId);
+  private async release(action: 'continue' | 'cancel'): Promise<void> {
+    const holds = [...this.stops.values()].map(s => s.hold);
+    this.stops.clear();
     this.resetHandles();
-    await Promise.all(stops.filter(s => s.hold.held).map(s =>
-      this.api('POST', `/debug/holds/${encodeURIComponent(s.hold.hold_id)}`, { action }).catch(e => {
-        // Already gone (the server restarted, the hold timed out): the call went on by itself.
-        if (!(e instanceof HttpFailure && e.status === 404)) throw e;
-      })));
+    await Promise.all(holds.filter(h => h.held).map(h => this.resolveHold(h, action)));
+    // Stop cancels the waiting calls too; Continue shows the next of them.
+    if (action === 'cancel') {
+      const queued = this.queued;
+      this.queued = [];
+      await Promise.all(queued.map(h => this.resolveHold(h, action)));
+    } else {
+      this.showQueued();
+    }
+  }
+
+  private resolveHold(h: Hold, action: 'continue' | 'step' | 'cancel'): Promise<void> {
+    return this.api('POST', `/debug/holds/${encodeURIComponent(h.hold_id)}`, { action }).then(() => undefined, (e: unknown) => {
+      // Already gone (the server restarted, the hold timed out): the call went on by itself.
+      if (!(e instanceof HttpFailure && e.status === 404)) throw e;
+    });
   }
 
   /** Step: the next event of this agent; Step Over: of this task; Step Out: of any kind. */
@@ -502,9 +534,8 @@ export class JarvisDebugAdapter {
     await this.put();
     this.stops.delete(threadId);
     this.resetHandles();
-    if (h.held) await this.api('POST', `/debug/holds/${encodeURIComponent(h.hold_id)}`, { action: 'step' }).catch(e => {
-      if (!(e instanceof HttpFailure && e.status === 404)) throw e;
-    });
+    if (h.held) await this.resolveHold(h, 'step');
+    this.showQueued();
   }
 
   // ── inspecting ──────────────────────────────────────────────────────────
@@ -563,9 +594,10 @@ export class JarvisDebugAdapter {
     }
     const h = stop.hold;
     const src = h.source;
+    const file = src ? sourceOf(src.file) : undefined;
     const frames: DapStackFrame[] = [
-      frame(0, `${h.event.kind}${h.event.name !== null ? ` ${h.event.name}` : ''}${src?.function ? ` — ${src.function}` : ''}`, src
-        ? { source: { name: baseName(src.file), path: src.file }, line: this.line(src.line), column: this.columnsStartAt1 ? 1 : 0, presentationHint: 'normal' }
+      frame(0, `${h.event.kind}${h.event.name !== null ? ` ${h.event.name}` : ''}${src?.function ? ` — ${src.function}` : ''}`, file
+        ? { source: file, line: this.line(src!.line), column: this.columnsStartAt1 ? 1 : 0, presentationHint: 'normal' }
         : { presentationHint: 'normal' }),
     ];
     if (h.task_id !== null) frames.push(frame(1, `task ${h.task_id}`));
@@ -636,6 +668,8 @@ export class JarvisDebugAdapter {
       if (e instanceof ExpressionError) throw new Error(`${e.message} (paths such as task.blockers[0], context.queue; == != < > contains && || !)`);
       throw e;
     }
+    const unknown = rootsOf(expr).find(r => !(ROOTS as readonly string[]).includes(r));
+    if (unknown !== undefined) throw new Error(`${unknown} is not known here: paths start with ${ROOTS.join(', ')}`);
     const scope = await this.roots(frameId);
     const v = evaluateExpr(expr, scope);
     const contextPath = expr.t === 'path' && expr.segs[0] === 'context' ? expr.segs.slice(1) : undefined;
@@ -694,6 +728,24 @@ export class JarvisDebugAdapter {
     await this.host.resumeFromCheckpoint(cp.checkpoint_id);
     this.output(`The orchestrator's next start resumes from checkpoint #${cp.checkpoint_id}.`, 'important');
   }
+}
+
+/**
+ * The DAP source of a caller's file: an absolute file path only (a client sends it: a URI or a
+ * relative name is not opened).
+ */
+function rootsOf(e: Expr): string[] {
+  switch (e.t) {
+    case 'lit': return [];
+    case 'path': return [String(e.segs[0])];
+    case 'not': return rootsOf(e.e);
+    case 'bin': return [...rootsOf(e.l), ...rootsOf(e.r)];
+  }
+}
+
+function sourceOf(file: string): { name: string; path: string } | undefined {
+  if (!/^(\/|[A-Za-z]:[\\/])/.test(file) || /^[A-Za-z][\w+.-]+:\/\//.test(file)) return undefined;
+  return { name: baseName(file), path: file };
 }
 
 function baseName(file: string): string {

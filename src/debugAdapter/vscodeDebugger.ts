@@ -60,7 +60,7 @@ function hostFor(ctx: CommandContext, debugSession: vscode.DebugSession): Adapte
       const end = Date.now() + SERVER_WAIT_MS;
       for (;;) {
         const s = sessionFor(ctx, debugSession, config);
-        if (s?.server) return { url: s.server.url, token: s.server.token };
+        if (s?.server) return { url: s.server.url, token: s.server.token, ...(s.storagePath ? { storagePath: s.storagePath } : {}) };
         if (!s || s.state === 'failed' || s.state === 'closed' || Date.now() > end) {
           throw new Error(s ? 'The folder\'s Jarvis server is not running (setting jarvis.server.enabled, or see the Jarvis Context log).' : 'Open the folder your orchestrator works in: the debugger attaches to its Jarvis store.');
         }
@@ -153,7 +153,12 @@ export function registerDebugger(ctx: CommandContext): vscode.Disposable[] {
     }),
     vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, {
       // F5 with no launch.json: attach to the folder's store.
-      resolveDebugConfiguration: (_folder, config) => (config.type || config.request || config.name ? config : { ...ATTACH }),
+      resolveDebugConfiguration: (folder, config) => {
+        if (!config.type && !config.request && !config.name) return { ...ATTACH };
+        // A launch runs in its folder unless told otherwise.
+        if (config.request === 'launch' && !config.cwd && folder) return { ...config, cwd: folder.uri.fsPath };
+        return config;
+      },
     }),
     vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, {
       provideDebugConfigurations: () => [{ ...ATTACH, name: 'Debug Orchestrator (attach)' }],

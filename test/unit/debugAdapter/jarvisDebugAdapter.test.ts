@@ -366,5 +366,33 @@ describe('the jarvis debug adapter (DAP against a real server)', function () {
     await editor.request('disconnect', {});
     assert.strictEqual(h.server.debug.active, false, 'the session ended with the debug session');
   });
+
+  it('two held calls of one agent: the second waits its turn and stops once the first goes on; a caller that is no file path opens nothing', async function () {
+    h = await startHarness();
+    editor = new Editor(h);
+    await editor.start([{ name: 'agent:coder' }]);
+    await h.req('PUT', '/agents/warm', { status: 'idle' }); // the clients learn a session exists
+    const first = h.req('PUT', '/agents/coder', { status: 'busy' }, { headers: { 'Jarvis-Caller': `${encodeURIComponent('https://example.com/x.py')}:3:f` } });
+    const a = await editor.next('stopped', 0);
+    const second = h.req('POST', '/decisions', { decision_type: 'x', context: {}, decision: 'd', reasoning: 'r', agent_id: 'coder' }, { headers: { 'Jarvis-Caller': `${encodeURIComponent('relative/x.py')}:3:f` } });
+    await waitFor('the second hold', async () => h.server.debug.openHolds().length === 2);
+    const top = (await editor.ok('stackTrace', { threadId: a.threadId })).stackFrames[0];
+    assert.strictEqual(h.server.debug.openHolds()[0]!.source?.file, 'https://example.com/x.py');
+    assert.strictEqual(top.source, undefined, 'a URI is not opened');
+    assert.strictEqual(editor.events.filter(e => e.event === 'stopped').length, 1, 'one stop a thread');
+    const bad = await editor.request('evaluate', { expression: 'process.env', frameId: top.id });
+    assert.match(bad.message!, /process is not known here: paths start with event, task, agent, context, decisions/);
+
+    let from = editor.events.length;
+    await editor.ok('continue', {});
+    assert.strictEqual((await first).status, 200);
+    const b = await editor.next('stopped', from);
+    assert.strictEqual(b.threadId, a.threadId);
+    assert.match(b.text, /decision x by coder/);
+    assert.strictEqual((await editor.ok('stackTrace', { threadId: b.threadId })).stackFrames[0].source, undefined, 'a relative path is not opened');
+    await editor.ok('continue', {});
+    assert.strictEqual((await second).status, 201);
+    assert.strictEqual(h.server.debug.openHolds().length, 0);
+  });
 });
 
