@@ -102,4 +102,22 @@ describe('the jarvis debugger', function () {
       if (child.exitCode === null) child.kill();
     }
   });
+
+  it('Add Event Breakpoint… offers the store\'s tools, agents, decisions and tasks, and adds the function breakpoint picked', async function () {
+    vscode.debug.removeBreakpoints(vscode.debug.breakpoints);
+    const adding = Promise.resolve(vscode.commands.executeCommand<vscode.FunctionBreakpoint | undefined>('jarvis.addEventBreakpoint'));
+    // Enter, until the command is done: on the first name offered (a tool the store has seen: the
+    // search of the test above, at least), then on the empty condition.
+    let done = false;
+    void adding.finally(() => (done = true));
+    await waitFor(async () => {
+      if (!done) await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+      return done;
+    }, 'the quick pick and the condition accepted', 30_000);
+    const bp = await adding;
+    assert.ok(bp instanceof vscode.FunctionBreakpoint, 'a breakpoint was added');
+    assert.match(bp.functionName, /^tool:./);
+    assert.deepStrictEqual(vscode.debug.breakpoints.map(b => (b as vscode.FunctionBreakpoint).functionName), [bp.functionName]);
+  });
 });
+
