@@ -71,7 +71,7 @@ const SHORT: Record<string, string> = { breakpoint: 'Paused on breakpoint', exce
 const ROOTS = ['event', 'task', 'agent', 'context', 'decisions'] as const;
 
 class HttpFailure extends Error {
-  constructor(readonly status: number, message: string, readonly field?: string) {
+  constructor(readonly status: number, message: string) {
     super(message);
   }
 }
@@ -111,6 +111,10 @@ export class JarvisDebugAdapter {
   private closed = false;
   private readonly threads = new Map<string, number>([['', RUN_THREAD]]);
   private readonly stops = new Map<number, Stop>();
+  /** Holds waiting for their thread's stop to go on. */
+  private queued: Hold[] = [];
+  /** A step was asked: the next pause stop is reported as a step. */
+  private stepping = false;
   private containers = new Map<number, Container>();
   private nextRef = 1;
   private readonly pending = new Map<number, (r: { success: boolean; body?: unknown; message?: string }) => void>();
@@ -279,7 +283,7 @@ export class JarvisDebugAdapter {
     } catch {
       json = undefined;
     }
-    if (!res.ok) throw new HttpFailure(res.status, str(json?.error?.message) ?? `${method} ${path}: HTTP ${res.status}`, str(json?.error?.field) ?? undefined);
+    if (!res.ok) throw new HttpFailure(res.status, str(json?.error?.message) ?? `${method} ${path}: HTTP ${res.status}`);
     return json;
   }
 
@@ -294,6 +298,7 @@ export class JarvisDebugAdapter {
     this.renewTimer.unref?.();
     void this.feed();
     this.output(`Attached to the Jarvis server at ${this.endpoint.url}: the run stops at the breakpoints set in Breakpoints (e.g. tool:search).`);
+    this.host.log?.(`debug session ${this.sessionId} attached to ${this.endpoint.url}`);
     this.event('initialized');
   }
 
@@ -424,7 +429,9 @@ export class JarvisDebugAdapter {
         if (this.closed) return;
         failingSince ??= Date.now();
         if (Date.now() - failingSince > 30_000) {
-          this.output(`The Jarvis server stopped answering (${e instanceof Error ? e.message : String(e)}): the debug session ends; held calls continue by themselves.`, 'important');
+          const why = `The Jarvis server stopped answering (${e instanceof Error ? e.message : String(e)}): the debug session ends; held calls continue by themselves.`;
+          this.output(why, 'important');
+          this.host.log?.(`debug session ${this.sessionId}: ${why}`);
           await this.close(true);
           return;
         }
@@ -490,16 +497,11 @@ export class JarvisDebugAdapter {
     this.stepping = false;
   }
 
-  /** Holds waiting for their thread's stop to go on. */
-  private queued: Hold[] = [];
-
   private showQueued(): void {
     const waiting = this.queued;
     this.queued = [];
     for (const h of waiting) this.stopAt(h);
   }
-
-  private stepping = false;
 
   /** Lets every stop go (continue) or cancels the held calls (the orchestrator gets RunCancelled). */
   private async release(action: 'continue' | 'cancel'): Promise<void> {
@@ -727,6 +729,8 @@ export class JarvisDebugAdapter {
     if (!cp || !this.host.resumeFromCheckpoint) throw new Error('No checkpoint to resume from');
     await this.host.resumeFromCheckpoint(cp.checkpoint_id);
     this.output(`The orchestrator's next start resumes from checkpoint #${cp.checkpoint_id}.`, 'important');
+    // The editor counts a restarted frame as running: the call is still held, so say it stopped again.
+    this.event('stopped', { reason: 'restart', threadId: stop.threadId, description: 'Resume point set', text: this.describe(stop.hold), allThreadsStopped: false, preserveFocusHint: true });
   }
 }
 

@@ -171,8 +171,11 @@ describe('the jarvis debug adapter (DAP against a real server)', function () {
     assert.deepStrictEqual(editor.calls.editAndFork, [[1, ['mode'], 'slow']]);
     const refused = await editor.request('setVariable', { variablesReference: scopes[1].variablesReference, name: 'percentage', value: '90' });
     assert.strictEqual(refused.success, false);
+    const before = editor.events.length;
     await editor.ok('restartFrame', { frameId: stack[4].id });
     assert.deepStrictEqual(editor.calls.resume, [1]);
+    assert.strictEqual((await editor.next('stopped', before)).reason, 'restart', 'still held: stopped again');
+    assert.strictEqual((await editor.request('restartFrame', { frameId: top.id })).success, false, 'only the checkpoint frame restarts');
 
     await editor.ok('continue', { threadId: stopped.threadId });
     await orchestrator;
