@@ -334,7 +334,7 @@ export class JarvisDebugAdapter {
     if (typeof pid === 'number' && pid > 0) this.watchProcess(pid);
   }
 
-  /** The launched orchestrator ended: so does the debug session. */
+  /** The launched terminal's process ended (the editor says which: the command's, or its shell's): so does the debug session. */
   private watchProcess(pid: number): void {
     this.processTimer = setInterval(() => {
       try {

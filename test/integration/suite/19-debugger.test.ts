@@ -10,7 +10,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { activate, closeAllEditors, harnessFile, rest, screenshot, sleep, type TestApi, waitFor } from '../harness';
 
-type Msg = { type: string; event?: string; command?: string; body?: any; success?: boolean };
+type Msg = { type: string; event?: string; command?: string; body?: any; success?: boolean; session?: string };
 
 describe('the jarvis debugger', function () {
   this.timeout(180_000);
@@ -23,7 +23,7 @@ describe('the jarvis debugger', function () {
     await closeAllEditors();
     // What the adapter tells the editor, as the workbench receives it.
     disposables.push(vscode.debug.registerDebugAdapterTrackerFactory('jarvis', {
-      createDebugAdapterTracker: () => ({ onDidSendMessage: (m: Msg) => void seen.push(m) }),
+      createDebugAdapterTracker: session => ({ onDidSendMessage: (m: Msg) => void seen.push({ ...m, session: session.id }) }),
     }));
   });
   after(async function () {
@@ -41,8 +41,9 @@ describe('the jarvis debugger', function () {
     vscode.debug.addBreakpoints([new vscode.FunctionBreakpoint('tool:search', true, 'event.args.query contains "weather"')]);
     assert.ok(await vscode.debug.startDebugging(folder, { type: 'jarvis', request: 'attach', name: 'Debug Orchestrator' }), 'the debug session started');
     const session = await waitFor(() => (vscode.debug.activeDebugSession?.type === 'jarvis' ? vscode.debug.activeDebugSession : undefined), 'the jarvis debug session');
-    await waitFor(() => seen.some(m => m.type === 'response' && m.command === 'configurationDone' && m.success), 'the breakpoints sent to the server');
-    const set = seen.find(m => m.type === 'response' && m.command === 'setFunctionBreakpoints');
+    const mine = () => seen.filter(m => m.session === session.id);
+    await waitFor(() => mine().some(m => m.type === 'response' && m.command === 'configurationDone' && m.success), 'the breakpoints sent to the server');
+    const set = mine().find(m => m.type === 'response' && m.command === 'setFunctionBreakpoints');
     assert.deepStrictEqual(set?.body.breakpoints.map((b: any) => b.verified), [true]);
 
     await vscode.commands.executeCommand('workbench.view.debug');
@@ -56,7 +57,7 @@ describe('the jarvis debugger', function () {
     const exited = new Promise<number | null>(resolve => child.once('exit', code => resolve(code)));
     const lines = () => fs.readFileSync(progress, 'utf8').split('\n').filter(Boolean);
     try {
-      const stopped = await waitFor(() => seen.find(m => m.type === 'event' && m.event === 'stopped')?.body, 'the debugger to stop', 60_000);
+      const stopped = await waitFor(() => mine().find(m => m.type === 'event' && m.event === 'stopped')?.body, 'the debugger to stop', 60_000);
       assert.strictEqual(stopped.reason, 'breakpoint');
       assert.match(stopped.text, /tool:search: tool search by researcher on task report-/);
       // Blocked at the search: its next line is not reached while the debugger holds it.
@@ -100,6 +101,7 @@ describe('the jarvis debugger', function () {
       assert.deepStrictEqual(decisions.map(d => d.decision_type).filter(t => t === 'summarize'), ['summarize']);
     } finally {
       if (child.exitCode === null) child.kill();
+      await vscode.debug.stopDebugging(session);
     }
   });
 
@@ -118,6 +120,36 @@ describe('the jarvis debugger', function () {
     assert.ok(bp instanceof vscode.FunctionBreakpoint, 'a breakpoint was added');
     assert.match(bp.functionName, /^tool:./);
     assert.deepStrictEqual(vscode.debug.breakpoints.map(b => (b as vscode.FunctionBreakpoint).functionName), [bp.functionName]);
+  });
+
+  it('launch runs the orchestrator in a terminal that finds the server, and stops it at the breakpoint', async function () {
+    vscode.debug.removeBreakpoints(vscode.debug.breakpoints);
+    const run = Date.now().toString(36);
+    vscode.debug.addBreakpoints([new vscode.FunctionBreakpoint('tool:search', true, `event.args.query contains "${run}"`)]);
+    const progress = harnessFile(`debug-launch-${run}.txt`);
+    fs.writeFileSync(progress, '');
+    const lines = () => fs.readFileSync(progress, 'utf8').split('\n').filter(Boolean);
+    const from = seen.length;
+    const script = path.join(__dirname, '..', 'debugOrchestrator.js');
+    let session: vscode.DebugSession | undefined;
+    const started = vscode.debug.onDidStartDebugSession(s => (session = s));
+    assert.ok(await vscode.debug.startDebugging(vscode.workspace.workspaceFolders![0], {
+      type: 'jarvis', request: 'launch', name: 'Debug Orchestrator (launch)',
+      command: [process.execPath, '--enable-source-maps', script, progress, run].map(a => `'${a}'`).join(' '),
+      env: { ELECTRON_RUN_AS_NODE: '1' },
+    }));
+    started.dispose();
+    assert.strictEqual(session?.configuration.request, 'launch');
+    const stopped = await waitFor(() => seen.slice(from).find(m => m.session === session?.id && m.type === 'event' && m.event === 'stopped')?.body, 'the launched orchestrator stopped', 60_000)
+      .catch(e => { throw new Error(`${e}: ${JSON.stringify(seen.slice(from)).slice(0, 3000)}`); });
+    assert.match(stopped.text, new RegExp(`task report-${run}`));
+    assert.deepStrictEqual(lines(), ['agent', 'task']);
+    assert.ok(vscode.window.terminals.some(t => t.name.startsWith('Jarvis: ')), 'run in a terminal of its own');
+    await session!.customRequest('continue', {});
+    await waitFor(() => lines().includes('done'), 'the orchestrator finished', 60_000)
+      .catch(e => { throw new Error(`${e}: reached ${lines().join(', ')}; ${JSON.stringify(seen.slice(from).filter(m => m.type === 'event' || !m.success)).slice(0, 3000)}`); });
+    assert.deepStrictEqual(lines(), ['agent', 'task', 'search', 'decision', 'done']);
+    await vscode.debug.stopDebugging(session!);
   });
 });
 
