@@ -260,6 +260,21 @@ describe('the jarvis debug adapter (DAP against a real server)', function () {
     await client.updateTask('deploy', { status: 'failed' }); // no session: not held
   });
 
+  it('a hit condition stops at the Nth matching event only', async () => {
+    h = await startHarness();
+    editor = new Editor(h);
+    await editor.start([{ name: 'agent:a', hitCondition: '2', condition: 'event.status != "skip"' }]);
+    assert.strictEqual((await h.req('PUT', '/agents/a', { status: 'skip' })).headers['jarvis-hold'], undefined, 'the condition is false: not counted');
+    assert.strictEqual((await h.req('PUT', '/agents/a', { status: 'one' })).headers['jarvis-hold'], undefined, 'the first hit');
+    const second = h.req('PUT', '/agents/a', { status: 'two' });
+    const stopped = await editor.next('stopped', 0);
+    const top = (await editor.ok('stackTrace', { threadId: stopped.threadId })).stackFrames[0];
+    assert.strictEqual((await editor.ok('evaluate', { expression: 'event.status', frameId: top.id })).result, '"two"');
+    await editor.ok('continue', {});
+    assert.ok((await second).headers['jarvis-hold'], 'the second was held');
+    assert.strictEqual((await h.req('PUT', '/agents/a', { status: 'three' })).headers['jarvis-hold'], undefined);
+  });
+
   it('a failed task stops on the exception filter; a plain disconnect lets the held call go on', async () => {
     h = await startHarness();
     editor = new Editor(h);
