@@ -64,6 +64,7 @@ interface StopData {
 type Container = { value: Value; path: string; /** Set for values of the orchestrator's context: the path from its root. */ contextPath?: (string | number)[] };
 
 const RUN_THREAD = 1;
+const REQUEST_TIMEOUT_MS = 15_000;
 const FRAMES_PER_THREAD = 8;
 const MAX_PREVIEW = 200;
 const MAX_CHILDREN = 500;
@@ -274,7 +275,8 @@ export class JarvisDebugAdapter {
       method,
       headers: { Authorization: `Bearer ${ep.token}`, ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}) },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      ...(signal ? { signal } : {}),
+      // The feed's long poll is ended by closing; anything else by a server that stopped answering.
+      signal: signal ?? AbortSignal.timeout(REQUEST_TIMEOUT_MS),
     });
     const text = await res.text();
     let json: any;
