@@ -1,7 +1,7 @@
 // The `jarvis` debug adapter: Debug Adapter Protocol in, the server's hold protocol out (README,
 // "Debugging a run"). It speaks only REST to the server that holds the folder's store, whether
 // this window owns it or attached to a CLI server: one code path. No vscode import: the glue
-// (vscodeDebugAdapter.ts) hands it an endpoint and a few host actions; unit tests drive it with
+// (vscodeDebugger.ts) hands it an endpoint and a few host actions; unit tests drive it with
 // DAP messages against a real server.
 //
 // Threads are agents (thread 1 is the run, for events of no agent); a stop's call stack is
@@ -555,7 +555,8 @@ export class JarvisDebugAdapter {
     return [...this.threads.entries()]
       .filter(([agent, id]) => agent !== '' || this.stops.has(id))
       .sort(([, a], [, b]) => Number(this.stops.has(b)) - Number(this.stops.has(a)))
-      .map(([agent, id]) => ({ id, name: agent === '' ? 'run' : `agent ${agent}` }));
+      // Threads are agents: named by their id alone (the Call Stack's badge leaves little room).
+      .map(([agent, id]) => ({ id, name: agent === '' ? 'run' : agent }));
   }
 
   private stopData(stop: Stop): Promise<StopData> {
@@ -593,7 +594,7 @@ export class JarvisDebugAdapter {
     const frame = (level: number, name: string, extra: Partial<DapStackFrame> = {}): DapStackFrame =>
       ({ id: threadId * FRAMES_PER_THREAD + level, name, line: 0, column: 0, presentationHint: 'label', ...extra });
     if (!stop) {
-      const frames = [frame(2, agent === '' ? 'run' : `agent ${agent} (running)`)];
+      const frames = [frame(2, agent === '' ? 'run' : `agent ${agent}`)];
       return { stackFrames: frames, totalFrames: frames.length };
     }
     const h = stop.hold;

@@ -133,7 +133,7 @@ describe('the jarvis debug adapter (DAP against a real server)', function () {
     assert.strictEqual(written, 1);
 
     const threads = (await editor.ok('threads')).threads;
-    const coder = threads.find((t: any) => t.name === 'agent coder');
+    const coder = threads.find((t: any) => t.name === 'coder');
     assert.strictEqual(coder.id, stopped.threadId);
     const stack = (await editor.ok('stackTrace', { threadId: stopped.threadId })).stackFrames;
     assert.deepStrictEqual(stack.map((f: any) => f.name.replace(/ — .*/, '').replace(/ \(.*/, '')), ['tool search', 'task deploy', 'agent coder', 'run', 'checkpoint #1 before tools']);
