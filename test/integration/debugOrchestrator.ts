@@ -11,6 +11,8 @@ const reached = (step: string) => fs.appendFileSync(progress, step + '\n');
 async function main(): Promise<void> {
   const client = new JarvisContextClient();
   await client.updateAgent('researcher', { status: 'busy', current_task: `report-${run}` });
+  await client.putContext({ phase: 'search', mode: 'fast', run });
+  await client.checkpoint(`before the search ${run}`);
   reached('agent');
   await client.updateTask(`report-${run}`, { status: 'in_progress', percentage: 30, agent_id: 'researcher', description: 'Write the weather report' });
   reached('task');

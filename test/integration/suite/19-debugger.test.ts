@@ -33,7 +33,7 @@ describe('the jarvis debugger', function () {
     await closeAllEditors();
   });
 
-  it('tool:search with a condition stops the orchestrator at its call; the panes show it; Continue lets it finish', async function () {
+  it('tool:search with a condition stops the orchestrator at its call; the panes show it; a context edit opens Edit and Fork; Continue lets it finish', async function () {
     const server = api.testing.sessions.current?.server;
     if (!server) throw new Error('no REST server running');
     const folder = vscode.workspace.workspaceFolders![0]!;
@@ -91,6 +91,17 @@ describe('the jarvis debugger', function () {
       await sleep(500); // the panes draw
       const png = await screenshot('debugger');
       if (png) console.log(`screenshot: ${png}`);
+
+      // Setting a context value opens Edit and Fork… from the checkpoint with it: the run's history is not rewritten.
+      assert.match(stack[4]?.name ?? '', new RegExp(`checkpoint #\\d+ before the search ${run}`));
+      const context = await vars(scopes[3].variablesReference);
+      assert.strictEqual(context.mode.value, '"fast"');
+      const setTo = await session.customRequest('setVariable', { variablesReference: scopes[3].variablesReference, name: 'mode', value: '"slow"' });
+      assert.strictEqual(setTo.value, '"fast"', 'the pane keeps what the run holds');
+      const draft = await waitFor(() => (vscode.window.activeTextEditor?.document.uri.scheme === 'jarvis-fork' ? vscode.window.activeTextEditor.document : undefined), 'the Edit and Fork draft');
+      assert.deepStrictEqual(JSON.parse(draft.getText()), { phase: 'search', mode: 'slow', run });
+      assert.ok(draft.isDirty, 'not saved: saving shows the diff and asks');
+      await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
 
       await session.customRequest('continue', { threadId: stopped.threadId });
       assert.strictEqual(await exited, 0, `the orchestrator finished: ${lines().join(', ')}`);
