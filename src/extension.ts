@@ -25,6 +25,7 @@ import { registerTerminalProfile } from './host/terminalProfile';
 import { readWasmBytes } from './host/wasm';
 import { COMMANDS, VIEWS } from './ids';
 import { otlpMounts } from './otel/otlpReceiver';
+import { registerDebugger } from './debugAdapter/vscodeDebugger';
 import { JarvisServer } from './server';
 import type { SearchResult } from './server/search';
 import { loadOrCreateToken } from './server/endpointFile';
@@ -170,6 +171,7 @@ class JarvisExtension extends Disposable {
       ...registerAlertCommands(this.ctx, alertsView),
       ...registerResumeCommands(this.ctx),
       ...registerTeamCommands(this.ctx, context.secrets),
+      ...registerDebugger(this.ctx),
     ]) this._register(d);
     this._register(this.sessions.onDidChange(({ session }) => {
       if (session === this.sessions.current) this.syncState();

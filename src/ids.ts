@@ -36,6 +36,8 @@ export const COMMANDS = {
   connectTeamDatabase: 'jarvis.connectTeamDatabase',
   disconnectTeamDatabase: 'jarvis.disconnectTeamDatabase',
   openTeamRecoveryReport: 'jarvis.openTeamRecoveryReport',
+  debugOrchestrator: 'jarvis.debugOrchestrator',
+  addEventBreakpoint: 'jarvis.addEventBreakpoint',
 } as const;
 
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];

@@ -41,6 +41,13 @@ describe('layers', () => {
     for (const dir of ['core', 'server', 'team']) refuse(dir, t => t === 'vscode' || /^(host|views|commands|extension)\b/.test(t));
   });
 
+  it('the debug adapter speaks DAP without vscode: only its glue file imports it', () => {
+    const bad = importsOf('debugAdapter')
+      .filter(i => i.file !== path.join('debugAdapter', 'vscodeDebugger.ts') && (i.target === 'vscode' || /^(host|views|commands|extension)\b/.test(i.target)))
+      .map(i => `${i.file} imports ${i.target}`);
+    assert.deepStrictEqual(bad, []);
+  });
+
   it('the core knows nothing of PostgreSQL: team mode sees the journal through its tap', () => {
     refuse('core', t => t === 'pg' || t.startsWith('team'));
   });

@@ -54,7 +54,8 @@ describe('package.json manifest', function () {
     const views: string[] = Object.values<{ id: string }[]>(c.views).flat().map(v => v.id);
     assert.deepStrictEqual([...views].sort(), Object.values(VIEWS).sort());
     for (const v of views) assert.match(v, /^jarvis\./);
-    for (const w of c.viewsWelcome) assert.ok(views.includes(w.view), `welcome for unknown view ${w.view}`);
+    // `debug` is Run and Debug's own view: its welcome offers the debugger.
+    for (const w of c.viewsWelcome) assert.ok(views.includes(w.view) || w.view === 'debug', `welcome for unknown view ${w.view}`);
   });
 
   it('menus and welcome views only name known commands and views', function () {
@@ -163,7 +164,12 @@ describe('package.json manifest', function () {
 
   it('activates only near an orchestrator: its folder, our views and commands, our terminal profile, a timeline left open', function () {
     // views and commands activate implicitly since VS Code 1.74; nothing on startup, no '*'
-    assert.deepStrictEqual(pkg.activationEvents, ['workspaceContains:memory/context/jarvis/**', `onTerminalProfile:${TERMINAL_PROFILE}`, 'onWebviewPanel:jarvis.timeline']);
+    assert.deepStrictEqual(pkg.activationEvents, [
+      'workspaceContains:memory/context/jarvis/**', `onTerminalProfile:${TERMINAL_PROFILE}`, 'onWebviewPanel:jarvis.timeline',
+      // The debugger: F5 with a jarvis configuration, and the "Debug Orchestrator" entry of Run and Debug.
+      'onDebugResolve:jarvis', 'onDebugDynamicConfigurations:jarvis',
+    ]);
+    assert.deepStrictEqual(c.debuggers.map((d: { type: string }) => d.type), ['jarvis']);
     assert.deepStrictEqual(c.terminal.profiles.map((p: { id: string }) => p.id), [TERMINAL_PROFILE]);
   });
 

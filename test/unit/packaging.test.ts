@@ -74,7 +74,7 @@ describe('vsce package', function () {
       'clients/python/jarvis_context/_discovery.py', 'clients/python/jarvis_context/_errors.py', 'clients/python/jarvis_context/_http.py',
       'clients/python/jarvis_context/_integration.py', 'clients/python/jarvis_context/_manager.py', 'clients/python/jarvis_context/_spool.py',
       'clients/python/jarvis_context/_validate.py', 'clients/python/jarvis_context/langgraph.py', 'dist/cli.js', 'dist/extension.js', 'dist/sql-wasm.wasm', 'dist/webview/codicon.css', 'dist/webview/codicon.ttf', 'dist/webview/timeline.js',
-      'examples/python/orchestrator.py', 'media/icon.png', 'media/jarvis.svg', 'media/screenshot-alerts.png', 'media/screenshot-fork.png', 'media/screenshot-recovery.png', 'media/screenshot-sidebar.png', 'media/screenshot-status.png', 'media/screenshot-timeline-crash.png', 'media/screenshot-timeline.png', 'media/screenshot-walkthrough-sidebar.png',
+      'examples/python/orchestrator.py', 'media/icon.png', 'media/jarvis.svg', 'media/screenshot-alerts.png', 'media/screenshot-debugger.png', 'media/screenshot-fork.png', 'media/screenshot-recovery.png', 'media/screenshot-sidebar.png', 'media/screenshot-status.png', 'media/screenshot-timeline-crash.png', 'media/screenshot-timeline.png', 'media/screenshot-walkthrough-sidebar.png',
       'media/walkthrough/connect.md', 'media/walkthrough/example.md', 'package.json',
     ]);
   });
