@@ -6,6 +6,9 @@
 //    one boolean check per write.
 // 2. Event written → hold announced on /stream (the debugger stops) and the write answered with
 //    Jarvis-Hold (the client is held), whichever is later: p50/p95. Target: p95 ≤ 100 ms.
+// 3. The same through the debugger VS Code runs: the TypeScript client's call → the `jarvis` debug
+//    adapter's DAP `stopped` event, the call still held (it returns only after the adapter's
+//    Continue). p50/p95, same target.
 import * as fs from 'fs';
 import * as http from 'http';
 import * as os from 'os';
@@ -13,6 +16,9 @@ import * as path from 'path';
 import { startServe } from '../test/unit/support/serveProcess';
 import { streamDebug } from '../test/unit/support/debugStream';
 import { median as med, percentile, round, send } from './alerts';
+import { JarvisContextClient } from 'jarvis-context-client';
+import { JarvisDebugAdapter } from '../src/debugAdapter/jarvisDebugAdapter';
+import type { DapMessage } from '../src/debugAdapter/protocol';
 
 const ms = (t0: bigint): number => Number(process.hrtime.bigint() - t0) / 1e6;
 
@@ -98,6 +104,10 @@ export async function runDebugBench(log: (s: string) => void): Promise<unknown> 
     }
     stream.close();
     stops.sort((a, b) => a - b);
+
+    log('debug: client call → the debug adapter stopped, the call held');
+    await send(agent, debugged, 'DELETE', '/debug/session/bench');
+    const adapterStops = await adapterStopTimes(debugged, 60);
     return {
       write_p50_ms: { with_session: round(med(p50s.debugged)), without: round(med(p50s.plain)) },
       session_write_p50_ratio: round(med(ratios)),
@@ -106,6 +116,7 @@ export async function runDebugBench(log: (s: string) => void): Promise<unknown> 
       writes_each: ROUNDS * PER_ROUND,
       hit_to_stopped_ms: { p50: round(percentile(stops, 50)), p95: round(percentile(stops, 95)), max: round(stops[stops.length - 1]!), n: stops.length },
       hit_to_stopped_target_p95_ms: 100,
+      client_call_to_adapter_stopped_ms: { p50: round(percentile(adapterStops, 50)), p95: round(percentile(adapterStops, 95)), max: round(adapterStops[adapterStops.length - 1]!), n: adapterStops.length },
     };
   } finally {
     agent.destroy();
@@ -115,4 +126,51 @@ export async function runDebugBench(log: (s: string) => void): Promise<unknown> 
     }
     fs.rmSync(root, { recursive: true, force: true });
   }
+}
+
+/**
+ * The real adapter attached to `server` with `tool:hold_me`, the TypeScript client as the
+ * orchestrator: each call's time to the adapter's `stopped`, checked still held then, continued.
+ */
+async function adapterStopTimes(server: { url: string; token: string }, n: number): Promise<number[]> {
+  let seq = 1;
+  const waiting = new Map<number, (m: DapMessage) => void>();
+  let onStopped: ((at: bigint, threadId: number) => void) | undefined;
+  const adapter = new JarvisDebugAdapter({
+    endpoint: async () => ({ url: server.url, token: server.token }),
+    editAndFork: async () => undefined,
+    resumeFromCheckpoint: async () => undefined,
+  }, m => {
+    if (m.type === 'response') waiting.get(m.request_seq)?.(m);
+    else if (m.type === 'event' && m.event === 'stopped') onStopped?.(process.hrtime.bigint(), (m.body as { threadId: number }).threadId);
+  });
+  const request = (command: string, args: Record<string, unknown> = {}): Promise<DapMessage> => {
+    const s = seq++;
+    const done = new Promise<DapMessage>(resolve => waiting.set(s, resolve));
+    adapter.handleMessage({ seq: s, type: 'request', command, arguments: args });
+    return done;
+  };
+  const client = new JarvisContextClient({ url: server.url, token: server.token });
+  const times: number[] = [];
+  try {
+    await request('initialize', { adapterID: 'jarvis' });
+    await request('attach', {});
+    await request('setFunctionBreakpoints', { breakpoints: [{ name: 'tool:hold_me' }] });
+    await request('configurationDone');
+    for (let i = 0; i < n + 5; i++) {
+      const stopped = new Promise<[bigint, number]>(resolve => (onStopped = (at, thread) => resolve([at, thread])));
+      let returned = false;
+      const t0 = process.hrtime.bigint();
+      const call = client.logMessage({ from_agent: 'coder', to_agent: 'tool:hold_me', message_type: 'tool_call', content: { i } }).then(() => (returned = true));
+      const [at, threadId] = await stopped;
+      if (returned) throw new Error('the call returned before the debugger continued it');
+      if (i >= 5) times.push(Number(at - t0) / 1e6);
+      await request('continue', { threadId });
+      await call;
+    }
+  } finally {
+    await request('disconnect', {});
+    client.dispose();
+  }
+  return times.sort((a, b) => a - b);
 }
