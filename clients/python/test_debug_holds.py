@@ -2,14 +2,18 @@
 a call held at a breakpoint does not return until the debugger continues it, Stop raises
 RunCancelled, and a server killed while a call is held lets it go within hold_timeout."""
 
+import asyncio
 import json
+import os
+import sys
 import threading
 import time
 import unittest
 import urllib.parse
 import urllib.request
 
-from jarvis_context import JarvisContextManager, RunCancelled
+from jarvis_context import AsyncJarvisContextManager, JarvisContextManager, RunCancelled
+from jarvis_context import _http
 from test_jarvis_context import Server, TempDirTest
 
 
@@ -33,7 +37,7 @@ def wait_for(what, probe, seconds=10.0):
         time.sleep(0.02)
 
 
-class DebugHoldTest(TempDirTest):
+class HoldServerTest(TempDirTest):
     def start(self) -> Server:
         server = Server(self.folder).start()
         self.servers.append(server)
@@ -44,6 +48,8 @@ class DebugHoldTest(TempDirTest):
         self.managers.append(cm)
         return cm
 
+
+class DebugHoldTest(HoldServerTest):
     def test_held_call_waits_for_continue_and_cancel_raises(self):
         server = self.start()
         cm = self.manager(server)
@@ -107,6 +113,84 @@ class DebugHoldTest(TempDirTest):
         again = self.start()
         tasks = api(again, "GET", "/task-progress")["tasks"]
         self.assertEqual([(x["task_id"], x["percentage"]) for x in tasks], [("deploy", 30)])
+
+
+class AsyncDebugHoldTest(HoldServerTest):
+    def test_async_hold_keeps_the_event_loop_running_and_names_the_await_site(self):
+        server = self.start()
+        api(server, "PUT", "/debug/session", {"session_id": "s", "breakpoints": [{"name": "decision:approve"}]})
+        steps, ticks = [], [0]
+
+        async def ticker():
+            while True:
+                ticks[0] += 1
+                await asyncio.sleep(0.01)
+
+        async def orchestrator(cm):
+            await cm.update_agent_state("planner", status="busy")  # learns that a session exists
+            steps.append("agent")
+            self.await_line = sys._getframe().f_lineno + 1
+            await cm.log_decision("approve", {}, "ship it", "tests pass", agent_id="planner")
+            steps.append("approved")
+            try:
+                await cm.log_decision("approve", {}, "again", "r", agent_id="planner")
+            except RunCancelled:
+                steps.append("cancelled")
+
+        async def main():
+            cm = await AsyncJarvisContextManager.create(self.folder, url=server.endpoint["url"], token=server.endpoint["token"], spool=False)
+            tick = asyncio.create_task(ticker())
+            run = asyncio.create_task(orchestrator(cm))
+            try:
+                holds = lambda: (api(server, "GET", "/debug/holds")["holds"] or [None])[0]
+                hold = await asyncio.wait_for(asyncio.to_thread(wait_for, "the hold", holds), 15)
+                before = ticks[0]
+                await asyncio.sleep(0.3)
+                self.assertGreater(ticks[0], before + 5, "the event loop runs while the call is held")
+                self.assertEqual(steps, ["agent"], "the awaiting coroutine does not go on")
+                self.assertEqual(hold["source"], {"file": os.path.abspath(__file__), "line": self.await_line, "function": "orchestrator"})
+                await asyncio.to_thread(api, server, "POST", "/debug/holds/%s" % urllib.parse.quote(hold["hold_id"]), {"action": "continue"})
+                second = await asyncio.to_thread(wait_for, "the second hold", lambda: [h for h in api(server, "GET", "/debug/holds")["holds"] if h["hold_id"] != hold["hold_id"]])
+                await asyncio.to_thread(api, server, "POST", "/debug/holds/%s" % urllib.parse.quote(second[0]["hold_id"]), {"action": "cancel"})
+                await asyncio.wait_for(run, 15)
+            finally:
+                tick.cancel()
+                await cm.close()
+            self.assertEqual(steps, ["agent", "approved", "cancelled"])
+
+        asyncio.run(main())
+
+    def test_no_stack_is_read_while_not_debugged(self):
+        server = self.start()
+        reads = []
+        real = _http.caller
+
+        def counted():
+            reads.append(1)
+            return real()
+
+        _http.caller = counted
+        try:
+            cm = self.manager(server)
+            for i in range(5):
+                cm.log_decision("plan", {"i": i}, "d", "r")
+                cm.update_task_progress("t%d" % i, status="pending")
+
+            async def main():
+                acm = await AsyncJarvisContextManager.create(self.folder, url=server.endpoint["url"], token=server.endpoint["token"], spool=False)
+                for i in range(5):
+                    await acm.log_decision("plan", {"i": i}, "d", "r")
+                await acm.close()
+
+            asyncio.run(main())
+            self.assertEqual(reads, [], "no caller captured with no debug session")
+            # The probe sees a read once a session exists (the first answer says so, the next write reads).
+            api(server, "PUT", "/debug/session", {"session_id": "s", "breakpoints": [{"name": "decision:never"}]})
+            cm.log_decision("plan", {}, "d", "r")
+            cm.log_decision("plan", {}, "d", "r")
+            self.assertEqual(len(reads), 1)
+        finally:
+            _http.caller = real
 
 
 if __name__ == "__main__":

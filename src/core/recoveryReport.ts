@@ -6,7 +6,7 @@ import { isReportFile, reportFile, reportMarkdownFile } from './fileNames';
 import type { LostRecords } from './recoveryChain';
 import { renderRecoveryReport } from './reportMarkdown';
 import { iso } from './time';
-import type { ChangesSince, CrashFrontier, RecoveryReport, RecoveryStep, ReportMarks, Task } from './types';
+import { HOLD_DECISION, RELEASE_DECISION, type ChangesSince, type CrashFrontier, type HeldAtCrash, type RecoveryReport, type RecoveryStep, type ReportMarks, type Task } from './types';
 
 // The recovery report: what was loaded and replayed, what was lost, what was in flight. Written
 // as recovery_report_<time>.json and its Markdown rendering.
@@ -44,6 +44,8 @@ export function buildReport(
   const active = s.getAlerts(true, 100);
   const alerts = [...active, ...s.getAlerts(false, 20).filter(a => !a.active)];
   o.steps.push({ step: 'list alerts', ok: true, detail: `${active.length} active` });
+  const held = trigger === 'crash' ? holdsOpenAtCrash(ctx, previousRun?.started_at) : undefined;
+  if (held) o.steps.push({ step: 'list breakpoint holds open at the crash', ok: true, detail: `${held.length} open` });
   return {
     file: reportFile(t),
     created_at: iso(t),
@@ -71,7 +73,62 @@ export function buildReport(
     as_of_ids: marks,
     spool_intake: trigger === 'crash' ? null : undefined,
     foreign_objects_dropped: o.foreignObjectsDropped?.length ? o.foreignObjectsDropped : undefined,
+    breakpoint_holds_at_crash: held,
   };
+}
+
+const MAX_HELD_LISTED = 50;
+
+/** The literal types matter: the partial index decision_log_debug serves only this very condition. */
+export const HOLD_RECORDS_SQL = `SELECT ts, decision_type, context, agent_id, task_id FROM decision_log
+  WHERE decision_type IN ('${HOLD_DECISION}', '${RELEASE_DECISION}') AND ts >= ? ORDER BY id`;
+
+/**
+ * The debugger's holds the dead run recorded (`debug_hold`) and never ended (`debug_hold_released`,
+ * written however a hold ends), newest first. Only the dead run's own records (from its start):
+ * an older run's were reported then. Read back from the store, so each field is checked.
+ */
+function holdsOpenAtCrash(ctx: EngineContext, runStartedAt: string | undefined): HeldAtCrash[] {
+  const since = runStartedAt && Number.isFinite(Date.parse(runStartedAt)) ? runStartedAt : '';
+  const open = new Map<string, HeldAtCrash>();
+  const rows = ctx.store.all(HOLD_RECORDS_SQL, [since]);
+  for (const r of rows) {
+    let c: unknown;
+    try {
+      c = typeof r.context === 'string' ? JSON.parse(r.context) : null;
+    } catch {
+      continue;
+    }
+    if (!c || typeof c !== 'object' || Array.isArray(c)) continue;
+    const x = c as Record<string, unknown>;
+    const id = short(x.hold_id);
+    if (id === null) continue;
+    if (r.decision_type === RELEASE_DECISION) {
+      open.delete(id);
+      continue;
+    }
+    // A hold nobody waited on (an OpenTelemetry span) was never open.
+    if (x.held !== true) continue;
+    open.delete(id);
+    open.set(id, {
+      hold_id: id, breakpoint: short(x.breakpoint), reason: short(x.reason) ?? 'breakpoint', filter: short(x.filter),
+      event_kind: short(x.event_kind) ?? 'event', event_name: short(x.event_name),
+      agent_id: short(r.agent_id), task_id: short(r.task_id), source: sourceOf(x.source), since: String(r.ts),
+    });
+  }
+  return [...open.values()].reverse().slice(0, MAX_HELD_LISTED);
+}
+
+function short(v: unknown): string | null {
+  return typeof v === 'string' && v.length > 0 && v.length <= 1000 ? v : null;
+}
+
+function sourceOf(v: unknown): HeldAtCrash['source'] {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return null;
+  const s = v as Record<string, unknown>;
+  const file = short(s.file);
+  if (file === null || typeof s.line !== 'number' || !Number.isInteger(s.line) || s.line < 0) return null;
+  return { file, line: s.line, function: short(s.function) };
 }
 
 function reportMarks(ctx: EngineContext): ReportMarks {

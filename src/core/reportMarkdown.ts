@@ -1,7 +1,7 @@
 import { mdText as t } from './markdownText';
 import { lostRecordsText } from './lostText';
 import { localStamp } from './time';
-import type { RecoveryReport } from './types';
+import type { HeldAtCrash, RecoveryReport } from './types';
 
 // Every value from the report goes through `t` (or `at`, `pct`, `n`): it may be another machine's.
 const at = (iso: string): string => t(localStamp(iso));
@@ -27,6 +27,15 @@ export function renderRecoveryReport(r: RecoveryReport): string {
   if (r.lost_records) out.push(`- ${t(lostRecordsText(r.lost_records))}`);
   if (r.new_history) out.push('', `This folder starts a new history (${t(r.new_history)}): in team mode its records are sent under a new identity.`);
   out.push('');
+
+  const held = r.trigger === 'crash' ? r.breakpoint_holds_at_crash ?? [] : [];
+  if (held.length) {
+    out.push(`## Breakpoint holds open at the crash (${n(held.length)})`, '');
+    out.push('The debugger had stopped the run here when it died. Each orchestrator held there went on by itself ' +
+      'once the server had been unreachable for its hold timeout (JARVIS_HOLD_TIMEOUT_MS, 5 s by default); its writes are stored as usual.', '');
+    for (const h of held) out.push(`- ${heldText(h)}`);
+    out.push('');
+  }
 
   if (r.trigger === 'crash' && r.spool_intake !== undefined) {
     const sp = r.spool_intake;
@@ -104,6 +113,14 @@ export function renderRecoveryReport(r: RecoveryReport): string {
   out.push(`Restored: ${n(r.restored.tasks)} tasks, ${n(r.restored.agents)} agents, ${n(r.restored.decisions)} decisions, ` +
     `${n(r.restored.messages)} messages, ${n(r.restored.snapshots)} snapshots.`, '');
   return out.join('\n');
+}
+
+/** "breakpoint **tool:search** at tool search by coder in task deploy, since …, called from …:12 (runTools); hold …" */
+function heldText(h: HeldAtCrash): string {
+  const what = h.breakpoint !== null ? `breakpoint **${t(h.breakpoint)}**` : h.filter !== null ? `filter **${t(h.filter)}**` : `**${t(h.reason)}**`;
+  const by = `${h.agent_id !== null ? ` by ${t(h.agent_id)}` : ''}${h.task_id !== null ? ` in task ${t(h.task_id)}` : ''}`;
+  const from = h.source ? `, called from ${t(h.source.file)}:${n(h.source.line)}${h.source.function !== null ? ` (${t(h.source.function)})` : ''}` : '';
+  return `${what} at ${t(h.event_kind)}${h.event_name !== null ? ` ${t(h.event_name)}` : ' event'}${by}, held since ${at(h.since)}${from}; hold ${t(h.hold_id)}`;
 }
 
 function loadedFromText(k: RecoveryReport['loaded_from']): string {

@@ -1,4 +1,5 @@
 import { LANGGRAPH_SCHEMA } from './langgraph/schema';
+import { HOLD_DECISION, RELEASE_DECISION } from './types';
 
 // The database schema. Times are ISO 8601 text (ordered as text); JSON columns hold JSON text.
 // Ids of history rows are given by the engine, not by SQLite, so a journal replay reproduces them.
@@ -54,6 +55,8 @@ CREATE INDEX IF NOT EXISTS alerts_active ON alerts(active, id);
 CREATE TABLE IF NOT EXISTS resume_points (id INTEGER PRIMARY KEY, created_at TEXT NOT NULL, checkpoint_id INTEGER NOT NULL,
   parent_id INTEGER NOT NULL, edited INTEGER NOT NULL, cleared_at TEXT, cleared_by TEXT);
 ${HISTORY_SCHEMA}
+-- The debugger's hold records, found at a crash report without a scan of every decision.
+CREATE INDEX IF NOT EXISTS decision_log_debug ON decision_log(id) WHERE decision_type IN ('${HOLD_DECISION}', '${RELEASE_DECISION}');
 ${LANGGRAPH_SCHEMA}
 INSERT OR IGNORE INTO meta (k, v) VALUES ('schema_version', '${SCHEMA_VERSION}'), ('last_seq', '0'), ('events_total', '0');
 `;

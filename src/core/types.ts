@@ -245,6 +245,33 @@ export interface RecoveryReport {
   spool_intake?: SpoolResult | null;
   /** Triggers, views and tables or indexes not of our schema that the loaded database held, dropped at load. */
   foreign_objects_dropped?: { type: string; name: string }[];
+  /**
+   * Crash reports: the debugger's holds the dead run had recorded and not ended (newest first, at
+   * most 50). Each held call went on by itself once the server was unreachable for its client's
+   * hold timeout. Absent in other reports and in reports written before this field existed.
+   */
+  breakpoint_holds_at_crash?: HeldAtCrash[];
+}
+
+/** The decision types of a debugger hold's durable trace: created, then ended (however it ends). */
+export const HOLD_DECISION = 'debug_hold';
+export const RELEASE_DECISION = 'debug_hold_released';
+
+/** A hold open when the run died, read back from its `debug_hold` decision. */
+export interface HeldAtCrash {
+  hold_id: string;
+  /** The breakpoint's name (`tool:search`); null for a filter or a pause. */
+  breakpoint: string | null;
+  reason: string;
+  filter: string | null;
+  event_kind: string;
+  event_name: string | null;
+  agent_id: string | null;
+  task_id: string | null;
+  /** Where the orchestrator called from, as its client said. */
+  source: { file: string; line: number; function: string | null } | null;
+  /** When the hold began. */
+  since: string;
 }
 
 /** The newest row id of each history table at a report's moment. */

@@ -4,7 +4,7 @@
 // server closes: nothing here can keep an orchestrator waiting once nobody debugs it.
 // With no session, `active` is false and the server does nothing else for a write.
 import type { ContextEngineApi, Disposable } from '../core/engineApi';
-import type { Alert } from '../core/types';
+import { HOLD_DECISION, RELEASE_DECISION, type Alert } from '../core/types';
 import { errorText } from '../core/errorText';
 import type { Logger } from '../core/ports';
 import {
@@ -249,7 +249,8 @@ export class DebugSessions {
    * and the held call's answer must be on its way by then, or the caller learns nothing.
    */
   async recordHold(hold: Hold): Promise<void> {
-    await this.audit(hold, 'debug_hold', hold.held ? 'held' : 'not held (the run kept going)');
+    const name = hold.breakpoint_id === null ? undefined : this.sessions.get(hold.session_id)?.breakpoints.find(b => b.id === hold.breakpoint_id)?.name;
+    await this.audit(hold, HOLD_DECISION, hold.held ? 'held' : 'not held (the run kept going)', name);
     this.publish(hold);
   }
 
@@ -290,17 +291,13 @@ export class DebugSessions {
     this.holds.set(hold.hold_id, hold);
     const s = this.sessions.get(hold.session_id);
     if (!hold.held) this.remember(hold.hold_id);
-    else if (!s) {
-      // The session ended while the hold was being recorded: nobody would continue it.
-      hold.state = 'continue';
-      hold.resolved_by = 'session_ended';
-      hold.resolved_at = new Date().toISOString();
-      this.remember(hold.hold_id);
-    } else if (s.holdTimeoutMs !== undefined) {
+    else if (s?.holdTimeoutMs !== undefined) {
       const t = setTimeout(() => this.resolve(hold.hold_id, 'continue', 'hold_timeout'), s.holdTimeoutMs);
       t.unref();
     }
     this.bump({ type: 'hold', hold });
+    // The session ended while the hold was being recorded: nobody would continue it (its end is recorded too).
+    if (hold.held && !s) this.resolve(hold.hold_id, 'continue', 'session_ended');
   }
 
   /** Continue or cancel an open hold; undefined for an unknown id. Resolving twice keeps the first. */
@@ -315,12 +312,11 @@ export class DebugSessions {
     for (const w of this.waiters.get(id) ?? []) w();
     this.waiters.delete(id);
     this.bump({ type: 'resolved', hold: h });
-    if (by !== 'debugger') {
-      this.options.logger.info(`[debug] hold ${id} released (${by}): the held call continues`);
-      const done = this.audit(h, 'debug_hold_released', `continued: ${by.replace('_', ' ')}`);
-      this.audits.push(done);
-      void done.then(() => (this.audits = this.audits.filter(p => p !== done)));
-    }
+    if (by !== 'debugger') this.options.logger.info(`[debug] hold ${id} released (${by}): the held call continues`);
+    // Every end is recorded (one decision), so a store read after a crash knows which holds were open.
+    const done = this.audit(h, RELEASE_DECISION, `${action === 'cancel' ? 'cancelled' : action === 'step' ? 'stepped' : 'continued'}: ${by.replace(/_/g, ' ')}`);
+    this.audits.push(done);
+    void done.then(() => (this.audits = this.audits.filter(p => p !== done)));
     return h;
   }
 
@@ -397,14 +393,23 @@ export class DebugSessions {
     while (this.resolvedOrder.length > KEPT_RESOLVED) this.holds.delete(this.resolvedOrder.shift()!);
   }
 
-  /** A durable trace of holds (the next recovery report's last decisions show a hold left open by a crash). */
-  private async audit(h: Hold, type: string, outcome: string): Promise<void> {
+  /**
+   * A durable trace of holds: `debug_hold` when one is created, `debug_hold_released` however it
+   * ends. A `debug_hold` with no release is a hold a crash left open (core/recoveryReport.ts).
+   */
+  private async audit(h: Hold, type: typeof HOLD_DECISION | typeof RELEASE_DECISION, outcome: string, breakpointName?: string): Promise<void> {
+    const opened = type === HOLD_DECISION;
     try {
       await this.options.engine.logDecision({
         decision_type: type,
-        context: { hold_id: h.hold_id, session_id: h.session_id, breakpoint_id: h.breakpoint_id, reason: h.reason, event_kind: h.event.kind, event_name: h.event.name },
-        decision: h.breakpoint_id !== null ? `breakpoint ${h.breakpoint_id}` : h.filter !== null ? `filter ${h.filter}` : 'pause',
-        reasoning: type === 'debug_hold' ? 'a debug session stopped the run at this event' : `the hold was released without the debugger (${h.resolved_by})`,
+        context: {
+          hold_id: h.hold_id, session_id: h.session_id, breakpoint_id: h.breakpoint_id, reason: h.reason, filter: h.filter,
+          event_kind: h.event.kind, event_name: h.event.name,
+          ...(opened ? { held: h.held, breakpoint: breakpointName ?? null, source: h.source ? { ...h.source } : null } : {}),
+        },
+        decision: h.breakpoint_id !== null ? `breakpoint ${breakpointName ?? h.breakpoint_id}` : h.filter !== null ? `filter ${h.filter}` : 'pause',
+        reasoning: opened ? 'a debug session stopped the run at this event'
+          : h.resolved_by === 'debugger' ? `the debugger ended the hold (${h.state})` : `the hold was released without the debugger (${h.resolved_by})`,
         outcome,
         ...(h.agent_id !== null ? { agent_id: h.agent_id } : {}),
         ...(h.task_id !== null ? { task_id: h.task_id } : {}),

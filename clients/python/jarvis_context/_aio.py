@@ -1,12 +1,15 @@
 """AsyncJarvisContextManager: the same API as coroutines, for asyncio orchestrators.
 
-Each call runs the blocking client in a worker thread (asyncio.to_thread), so the event loop never
-waits on HTTP or on the spool's fsync; one lock inside the manager keeps the calls in order.
+Each call runs the blocking client in a worker thread of the manager's own, so the event loop never
+waits on HTTP, on the spool's fsync, or on a call held at a debugger's breakpoint; one lock inside
+the manager keeps the calls in order.
 """
 
 import asyncio
+import concurrent.futures
 from typing import Any, Dict, Iterable, List, Mapping, Optional
 
+from ._http import in_thread
 from ._manager import JarvisContextManager
 
 
@@ -18,6 +21,9 @@ class AsyncJarvisContextManager:
         options["start"] = False
         self.sync = JarvisContextManager(base_path, **options)
         self._started = False
+        # One thread: the manager runs its calls one at a time anyway (its lock), and calls queued
+        # behind a held one then take none of the loop's default threads (asyncio.to_thread).
+        self._worker: Optional[concurrent.futures.ThreadPoolExecutor] = None
 
     @classmethod
     async def create(cls, base_path: Optional[str] = None, **options: Any) -> "AsyncJarvisContextManager":
@@ -29,11 +35,16 @@ class AsyncJarvisContextManager:
         """Sends an earlier run's spool and, when the crash marker is there, recovers."""
         if not self._started:
             self._started = True
-            await asyncio.to_thread(self.sync.start)
+            await in_thread(self.sync._http, self._thread(), self.sync.start)
+
+    def _thread(self) -> concurrent.futures.ThreadPoolExecutor:
+        if self._worker is None:
+            self._worker = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="jarvis-context")
+        return self._worker
 
     async def _run(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         await self.start()
-        return await asyncio.to_thread(fn, *args, **kwargs)
+        return await in_thread(self.sync._http, self._thread(), fn, *args, **kwargs)
 
     @property
     def crash_marker(self) -> Any:
@@ -103,6 +114,9 @@ class AsyncJarvisContextManager:
 
     async def close(self) -> None:
         await asyncio.to_thread(self.sync.close)
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            worker.shutdown(wait=False)
 
     async def __aenter__(self) -> "AsyncJarvisContextManager":
         await self.start()

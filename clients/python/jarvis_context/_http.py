@@ -1,5 +1,9 @@
 """One kept-alive HTTP connection to the server, requests and their error answers."""
 
+import asyncio
+import concurrent.futures
+import contextvars
+import functools
 import http.client
 import json
 import logging
@@ -8,13 +12,18 @@ import sys
 import threading
 import time
 import urllib.parse
-from typing import Any, Optional, Tuple
+from typing import Any, Callable, Optional, Tuple
 
 from ._discovery import API_PREFIX, Discovery
 from ._errors import JarvisContextError, JarvisContextUnavailable, RunCancelled
 
 logger = logging.getLogger("jarvis_context")
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+# Frames of the machinery that runs a call (event loop, worker threads) are never the orchestrator's.
+_RUNNERS = tuple(os.path.dirname(os.path.abspath(m.__file__)) + os.sep for m in (asyncio, concurrent.futures)) + (os.path.abspath(threading.__file__),)
+# An asyncio orchestrator's await site, taken in the coroutine and carried into the worker thread
+# that sends the call (whose own stack holds no orchestrator frame). Set only while debugged.
+_AWAIT_SITE: "contextvars.ContextVar[Optional[str]]" = contextvars.ContextVar("jarvis_context_await_site", default=None)
 
 
 def _env_hold_timeout() -> float:
@@ -30,11 +39,26 @@ def caller() -> Optional[str]:
     frame = sys._getframe(1)
     while frame is not None:
         file = os.path.abspath(frame.f_code.co_filename)
-        if not file.startswith(_PACKAGE_DIR + os.sep) and not file.startswith("<"):
+        if not file.startswith(_PACKAGE_DIR + os.sep) and not file.startswith("<") and not file.startswith(_RUNNERS):
             fn = "".join(c if 0x21 <= ord(c) <= 0x7E and c != ":" else "_" for c in frame.f_code.co_name)[:200]
             return "%s:%d:%s" % (urllib.parse.quote(file, safe=""), frame.f_lineno, fn)
         frame = frame.f_back
     return None
+
+
+async def in_thread(transport: "Transport", executor: Optional[concurrent.futures.Executor], fn: Callable[..., Any],
+                    *args: Any, **kwargs: Any) -> Any:
+    """Runs a blocking call (which may be held at a breakpoint) in a worker thread, so the event loop
+    goes on meanwhile. While a debug session exists, the call's Jarvis-Caller names the coroutine
+    that awaited it (file:line:function); otherwise nothing is read from the stack."""
+    token = _AWAIT_SITE.set(caller()) if transport.debugging else None
+    try:
+        # The context is copied after the set: the worker reads the await site from it.
+        run = functools.partial(contextvars.copy_context().run, fn, *args, **kwargs)
+        return await asyncio.get_running_loop().run_in_executor(executor, run)
+    finally:
+        if token is not None:
+            _AWAIT_SITE.reset(token)
 
 
 class Transport:
@@ -71,7 +95,7 @@ class Transport:
             headers["Jarvis-Hold-Released"] = self._went_on_from
             self._went_on_from = None
         if self.debugging and method != "GET":
-            where = caller()
+            where = _AWAIT_SITE.get() or caller()
             if where:
                 headers["Jarvis-Caller"] = where
         if token:
@@ -126,8 +150,9 @@ class Transport:
                 answer = json.loads(text)
             except ValueError:
                 raise JarvisContextError(resp.status, "bad_response", "%s %s: answer is not JSON" % (method, route))
-        # Stored and acknowledged; a breakpoint holds this call until the debugger lets it go.
-        hold = resp.getheader("Jarvis-Hold")
+        # Stored and acknowledged; a breakpoint holds this call until the debugger lets it go (a
+        # hold comes with Jarvis-Debug: with no session, no header is looked for).
+        hold = resp.getheader("Jarvis-Hold") if self.debugging else None
         if hold and not route.startswith("/debug/"):
             self._wait_on_hold(hold)
         return answer

@@ -18,6 +18,7 @@ import json
 import logging
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
+from ._http import in_thread
 from ._manager import HISTORY_SIZE, JarvisContextManager
 
 logger = logging.getLogger("jarvis_context")
@@ -297,15 +298,15 @@ class JarvisOrchestratorWithContext:
             await self._astart()
             call = self._prepare(name, args, kwargs)
             if call is not None:
-                await asyncio.to_thread(self._send, call.before, call.before_patch)
+                await in_thread(self.context_manager._http, None, self._send, call.before, call.before_patch)
             try:
                 result = await original(*args, **kwargs)
             except BaseException as e:
                 if call is not None:
-                    await asyncio.to_thread(self._send_failed, name, call, e)
+                    await in_thread(self.context_manager._http, None, self._send_failed, name, call, e)
                 raise
             if call is not None:
-                await asyncio.to_thread(self._send_after, call, result)
+                await in_thread(self.context_manager._http, None, self._send_after, call, result)
             return result
         return wrapped
 

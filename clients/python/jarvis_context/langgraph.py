@@ -33,7 +33,7 @@ except ImportError as e:  # pragma: no cover - depends on the environment
 
 from ._discovery import DEFAULT_CONTEXT_PATH, Discovery
 from ._errors import JarvisContextError, JarvisContextUnavailable
-from ._http import Transport
+from ._http import Transport, in_thread
 from ._spool import Spool, files_of_gone_processes
 
 logger = logging.getLogger("jarvis_context")
@@ -168,10 +168,10 @@ class JarvisSaver(BaseCheckpointSaver):
 
     async def aput(self, config: RunnableConfig, checkpoint: Checkpoint, metadata: CheckpointMetadata,
                    new_versions: ChannelVersions) -> RunnableConfig:
-        return await asyncio.to_thread(self.put, config, checkpoint, metadata, new_versions)
+        return await in_thread(self._http, None, self.put, config, checkpoint, metadata, new_versions)
 
     async def aput_writes(self, config: RunnableConfig, writes: Sequence[Tuple[str, Any]], task_id: str, task_path: str = "") -> None:
-        await asyncio.to_thread(self.put_writes, config, writes, task_id, task_path)
+        await in_thread(self._http, None, self.put_writes, config, writes, task_id, task_path)
 
     async def adelete_thread(self, thread_id: str) -> None:
         await asyncio.to_thread(self.delete_thread, thread_id)

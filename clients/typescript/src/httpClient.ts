@@ -349,8 +349,9 @@ export class JarvisContextClient {
               return reject(new JarvisContextError(status, 'bad_response', `answer is not JSON: ${text.slice(0, 200)}`, method, route));
             }
           }
-          // Stored and acknowledged; a breakpoint holds this call until the debugger lets it go.
-          const hold = res.headers['jarvis-hold'];
+          // Stored and acknowledged; a breakpoint holds this call until the debugger lets it go (a
+          // hold comes with Jarvis-Debug: with no session, no header is looked for).
+          const hold = this.debugging ? res.headers['jarvis-hold'] : undefined;
           if (typeof hold !== 'string' || route.startsWith('/debug/')) return resolve(value);
           this.waitOnHold(ep, hold).then(
             outcome => (outcome === 'cancel' ? reject(new RunCancelled(hold, method, route)) : resolve(value)),

@@ -240,6 +240,11 @@ export interface RecoveryReport {
   as_of_ids?: { decision: number; message: number; task_event: number; checkpoint: number; span: number };
   /** Spooled events taken in when the server came back after the crash (crash reports). */
   spool_intake?: SpoolResult | null;
+  /** Crash reports: debugger holds the dead run left open (its held calls went on after their hold timeout). */
+  breakpoint_holds_at_crash?: {
+    hold_id: string; breakpoint: string | null; reason: string; filter: string | null; event_kind: string; event_name: string | null;
+    agent_id: string | null; task_id: string | null; source: { file: string; line: number; function: string | null } | null; since: string;
+  }[];
 }
 
 /** What was in flight when the writer died. */

@@ -79,6 +79,12 @@ ${prev ? html`<dt>Previous run</dt><dd>pid ${prev.pid} on ${id(prev.host)}, star
   if (r.lost_records) out.push(html`<p class="bad">${lostRecordsText(r.lost_records)}</p>`);
   if (r.new_history) out.push(html`<p>This folder starts a new history (${r.new_history}): in team mode its records are sent under a new identity, so nothing written from now on can collide with what was written before.</p>`);
 
+  const held = crash ? r.breakpoint_holds_at_crash ?? [] : [];
+  if (held.length) {
+    out.push(html`<h2>Breakpoint holds open at the crash (${held.length})</h2>
+<p>The debugger had stopped the run here when it died. Each orchestrator held there went on by itself once the server had been unreachable for its hold timeout (<code>JARVIS_HOLD_TIMEOUT_MS</code>, 5 s by default); its writes are stored as usual.</p>`);
+    out.push(html`<ul>${held.map(h => html`<li>${h.breakpoint !== null ? html`breakpoint <code>${id(h.breakpoint)}</code>` : h.filter !== null ? html`filter <code>${id(h.filter)}</code>` : id(h.reason)} at ${id(h.event_kind)}${h.event_name !== null ? html` <code>${id(h.event_name)}</code>` : ' event'}${h.agent_id !== null ? ` by ${id(h.agent_id)}` : ''}${h.task_id !== null ? ` in task ${id(h.task_id)}` : ''}, held since ${shortTime(h.since, now)}${h.source ? html`, called from <code>${id(h.source.file)}:${h.source.line}</code>${h.source.function !== null ? ` (${id(h.source.function)})` : ''}` : ''} <span class="muted">· hold ${id(h.hold_id)}</span></li>`)}</ul>`);
+  }
   if (crash && r.spool_intake !== undefined) out.push(...spoolIntake(r));
   if (changes) out.push(...sinceReport(changes, now));
 

@@ -61,6 +61,26 @@ describe('rendered pages', function () {
     assert.match(md.fsPath, /recovery_report_.*\.md$/);
   });
 
+  it('a crash report names the breakpoint holds left open, as text', async function () {
+    await closeAllEditors();
+    const base = await vscode.commands.executeCommand<RecoveryReport>('jarvis.recoverFromCrash');
+    await closeAllEditors();
+    const report: RecoveryReport = {
+      ...base, trigger: 'crash', file: base.file.replace(/\.json$/, '-held.json'),
+      breakpoint_holds_at_crash: [{
+        hold_id: 'mx9-3', breakpoint: 'tool:search', reason: 'breakpoint', filter: null, event_kind: 'tool', event_name: '<b>search</b>',
+        agent_id: 'coder', task_id: 'deploy', source: { file: '/work/orch/run.py', line: 42, function: 'run_tools' }, since: base.created_at,
+      }],
+    };
+    const page = pages.report(api.testing.sessions.current!, report);
+    const r = await within(page.whenRendered(), 20_000, 'the report drawn by the webview');
+    assert.strictEqual(r.title, 'Recovered from a crash');
+    assert.ok(r.headings.includes('Breakpoint holds open at the crash (1)'), r.headings.join(' | '));
+    assert.ok(r.text.includes('breakpoint tool:search at tool <b>search</b> by coder in task deploy'), r.text.slice(0, 3000));
+    assert.ok(r.text.includes('called from /work/orch/run.py:42 (run_tools)') && r.text.includes('went on by itself'));
+    await screenshot('report-held-breakpoints');
+  });
+
   it('Show Status opens a live page with rounded figures', async function () {
     await closeAllEditors();
     await vscode.commands.executeCommand('jarvis.showStatus');

@@ -5,6 +5,9 @@ import * as os from 'os';
 import * as path from 'path';
 import initSqlJs from 'sql.js';
 import { ContextEngine, MARKER_FILE, PersistenceError, nodeFileSystem, type FileSystemPort } from '../../../src/core';
+import { HOLD_RECORDS_SQL } from '../../../src/core/recoveryReport';
+import { LIVE_SCHEMA } from '../../../src/core/schema';
+import type { Json } from '../../../src/core/types';
 import { DRILL_LIMITS, type ScriptCall } from '../support/crashWriter';
 import { journalText, MemoryLogger, openEngine, tempDir, WASM } from '../support/fixtures';
 
@@ -135,6 +138,48 @@ describe('recovery after kill -9', function () {
       assert.strictEqual((await e.analyzeRecovery()).spool_intake, undefined);
     } finally {
       await e.close();
+    }
+  });
+
+  it('lists the debugger holds the dead run left open, not those it ended, nor those nobody waited on', async () => {
+    const hold = (id: string, held: boolean, extra: Record<string, Json> = {}): ScriptCall => ({ call: 'decision', d: {
+      decision_type: 'debug_hold', decision: 'breakpoint', reasoning: 'stopped', agent_id: 'coder', task_id: 'deploy',
+      context: { hold_id: id, held, breakpoint: 'tool:search', reason: 'breakpoint', filter: null, event_kind: 'tool', event_name: 'search', ...extra },
+    } });
+    const released = (id: string): ScriptCall => ({ call: 'decision', d: { decision_type: 'debug_hold_released', decision: 'x', reasoning: 'continued', context: { hold_id: id } } });
+    const dir = await crashedFolder([
+      hold('h-1', true), released('h-1'),
+      hold('h-2', true, { source: { file: '/w/orch.ts', line: 12, function: 'run' } }),
+      hold('h-3', false),
+      hold('h-4', true, { source: { file: '/w/orch.ts', line: -1 }, breakpoint: 7 }),
+      { call: 'decision', d: { decision_type: 'debug_hold', decision: 'x', reasoning: 'an orchestrator of its own', context: 'not a hold' } },
+    ]);
+    const e = await openEngine(dir);
+    try {
+      const r = e.recoveryReport!;
+      assert.deepStrictEqual(r.breakpoint_holds_at_crash!.map(h => [h.hold_id, h.breakpoint, h.agent_id, h.task_id, h.source]), [
+        ['h-4', null, 'coder', 'deploy', null],
+        ['h-2', 'tool:search', 'coder', 'deploy', { file: '/w/orch.ts', line: 12, function: 'run' }],
+      ]);
+      const md = fs.readFileSync(path.join(dir, r.file.replace(/\.json$/, '.md')), 'utf8');
+      assert.match(md, /## Breakpoint holds open at the crash \(2\)/);
+      assert.ok(md.includes('- breakpoint **tool:search** at tool search by coder in task deploy, held since '), md);
+      assert.ok(md.includes(', called from /w/orch\\.ts:12 (run); hold h-2'), md);
+      assert.strictEqual((await e.analyzeRecovery()).breakpoint_holds_at_crash, undefined, 'an analysis of a live run has no crash');
+    } finally {
+      await e.close();
+    }
+  });
+
+  it('finds the hold records through their own index, not a scan of every decision', async () => {
+    const SQL = await initSqlJs({ wasmBinary: WASM as unknown as ArrayBuffer });
+    const db = new SQL.Database();
+    try {
+      db.exec(LIVE_SCHEMA);
+      const plan = db.exec(`EXPLAIN QUERY PLAN ${HOLD_RECORDS_SQL}`, [''])[0].values.map(r => String(r[3])).join('; ');
+      assert.match(plan, /USING INDEX decision_log_debug/, plan);
+    } finally {
+      db.close();
     }
   });
 

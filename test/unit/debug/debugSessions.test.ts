@@ -41,7 +41,7 @@ describe('debug sessions: a hold is shown only once recorded', () => {
   });
 
   it('a session ended while the hold was being recorded leaves nothing to wait on', async () => {
-    const { engine, finish } = slowEngine();
+    const { engine, written, finish } = slowEngine();
     const debug = new DebugSessions({ engine, logger, announce: () => {} });
     debug.put('s', { breakpoints: [{ name: 'decision:*' }] });
     const hold = debug.evaluate([decision], true, null)!;
@@ -52,7 +52,35 @@ describe('debug sessions: a hold is shown only once recorded', () => {
     assert.strictEqual(hold.state, 'continue', 'the server sends no Jarvis-Hold for it');
     assert.strictEqual(hold.resolved_by, 'session_ended');
     assert.deepStrictEqual(debug.openHolds(), []);
-    debug.closeAll();
+    const closed = debug.closeAll();
     finish();
+    await closed;
+    assert.deepStrictEqual(written.map(d => (d as { decision_type: string }).decision_type), ['debug_hold', 'debug_hold_released'], 'its end is recorded too');
+  });
+});
+
+describe('debug sessions: every end of a hold is recorded once', () => {
+  it('continue, step and cancel by the debugger each write one debug_hold_released; resolving again writes nothing', async () => {
+    const { engine, written, finish } = slowEngine();
+    const debug = new DebugSessions({ engine, logger, announce: () => {} });
+    debug.put('s', { breakpoints: [{ id: 'b', name: 'decision:retry_*' }] });
+    const ids: string[] = [];
+    for (const action of ['continue', 'step', 'cancel'] as const) {
+      const hold = debug.evaluate([decision], true, { file: '/w/orch.ts', line: 3, function: 'run' })!;
+      const recorded = debug.recordHold(hold);
+      finish();
+      await recorded;
+      debug.resolve(hold.hold_id, action);
+      debug.resolve(hold.hold_id, 'continue');
+      ids.push(hold.hold_id);
+    }
+    const closed = debug.closeAll();
+    finish();
+    await closed;
+    const rows = written as { decision_type: string; decision: string; outcome: string; context: { hold_id: string; breakpoint?: string; held?: boolean; source?: unknown } }[];
+    assert.deepStrictEqual(rows.map(d => [d.decision_type, d.context.hold_id]), ids.flatMap(id => [['debug_hold', id], ['debug_hold_released', id]]));
+    assert.deepStrictEqual(rows.filter(d => d.decision_type === 'debug_hold_released').map(d => d.outcome), ['continued: debugger', 'stepped: debugger', 'cancelled: debugger']);
+    const opened = rows[0]!;
+    assert.deepStrictEqual([opened.decision, opened.context.breakpoint, opened.context.held, opened.context.source], ['breakpoint decision:retry_*', 'decision:retry_*', true, { file: '/w/orch.ts', line: 3, function: 'run' }]);
   });
 });

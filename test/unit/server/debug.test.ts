@@ -2,7 +2,8 @@
 // honouring it: a held call does not return until the debugger lets it go.
 import * as assert from 'assert';
 import * as fs from 'fs';
-import { JarvisContextClient, RunCancelled } from 'jarvis-context-client';
+import * as path from 'path';
+import { JarvisContextClient, JarvisContextManager, RunCancelled } from 'jarvis-context-client';
 import { openEngine, request, startHarness, tempDir, type Harness } from './support';
 import { JarvisServer } from '../../../src/server/server';
 import { otlpMounts } from '../../../src/otel/otlpReceiver';
@@ -133,6 +134,36 @@ describe('debug holds (REST)', function () {
     client.dispose();
   });
 
+  it('with no debug session the clients read no stack for a write; with one, each write says where it was called from', async () => {
+    h = await startHarness();
+    const client = new JarvisContextClient({ url: h.server.url, token: h.server.token });
+    const manager = new JarvisContextManager({ url: h.server.url, token: h.server.token, spool: false, contextPath: tempDir('jarvis-debug-nostack-') });
+    const saved = Error.prepareStackTrace;
+    let reads = 0;
+    // Every stack formatted in this process passes here (captureCaller reads one per write).
+    Error.prepareStackTrace = (e, frames) => {
+      reads++;
+      return `${String(e)}\n${frames.map(f => `    at ${String(f)}`).join('\n')}`;
+    };
+    try {
+      for (let i = 0; i < 10; i++) {
+        await client.logDecision({ decision_type: 'plan', context: { i }, decision: 'd', reasoning: 'r' });
+        await manager.updateTaskProgress(`t${i}`, { status: 'pending' });
+      }
+      assert.strictEqual(reads, 0, 'no stack read with no debug session');
+      await h.req('PUT', '/debug/session', { session_id: 's', breakpoints: [{ name: 'decision:never' }] });
+      for (let i = 0; i < 2; i++) {
+        await client.logDecision({ decision_type: 'plan', context: { i }, decision: 'd', reasoning: 'r' });
+        await manager.updateTaskProgress('t0', { status: 'in_progress' });
+      }
+      assert.strictEqual(reads, 2, 'the first answer says a session exists; each later write reads its caller');
+    } finally {
+      Error.prepareStackTrace = saved;
+      client.dispose();
+      manager.dispose();
+    }
+  });
+
   it('the TypeScript client blocks on a hold: its next write waits for continue; cancel raises RunCancelled', async () => {
     h = await startHarness();
     await h.req('PUT', '/debug/session', { session_id: 's', breakpoints: [{ name: 'tool:search' }] });
@@ -200,22 +231,35 @@ describe('debug holds: the LangGraph saver', function () {
 describe('debug holds: the server dies while a client is held', function () {
   this.timeout(60_000);
 
-  it('SIGKILL: the TypeScript client continues within its hold timeout, nothing acknowledged lost', async () => {
+  it('SIGKILL: the TypeScript client continues within its hold timeout, nothing acknowledged lost, the report names the held breakpoint', async () => {
     const folder = tempDir('jarvis-debug-kill-');
     const live = await startServe(folder);
     const client = new JarvisContextClient({ url: live.url, token: live.token, holdTimeoutMs: 1500 });
-    try {
-      const put = await fetch(live.url + '/debug/session', {
-        method: 'PUT', headers: { Authorization: `Bearer ${live.token}`, 'Content-Type': 'application/json' },
-        body: JSON.stringify({ session_id: 's', breakpoints: [{ name: 'task:deploy' }] }),
+    const api = async (base: string, token: string, route: string, init: { method?: string; body?: unknown } = {}): Promise<any> => {
+      const r = await fetch(base + route, {
+        method: init.method ?? 'GET', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+        body: init.body === undefined ? undefined : JSON.stringify(init.body),
       });
-      assert.strictEqual(put.status, 200);
+      assert.ok(r.status < 300, `${route}: ${r.status}`);
+      return r.status === 204 ? null : r.json();
+    };
+    try {
+      await api(live.url, live.token, '/debug/session', { method: 'PUT', body: { session_id: 's', breakpoints: [{ name: 'task:deploy' }, { name: 'decision:approve' }] } });
+      const acked: number[] = [];
+      for (let i = 0; i < 3; i++) acked.push((await client.logDecision({ decision_type: 'plan', context: { i }, decision: `step ${i}`, reasoning: 'r' })).id);
+      // A hold the debugger continues is recorded as ended: the report must not list it.
+      const approving = client.logDecision({ decision_type: 'approve', context: {}, decision: 'ok', reasoning: 'r' });
+      const first = await waitFor('the first hold', async () => (await api(live.url, live.token, '/debug/holds')).holds[0]);
+      await api(live.url, live.token, `/debug/holds/${first.hold_id}`, { method: 'POST', body: { action: 'continue' } });
+      acked.push((await approving).id);
+      await waitFor('the continue recorded', async () =>
+        (await api(live.url, live.token, '/decisions?limit=50')).decisions.find((d: any) => d.decision_type === 'debug_hold_released' && d.context.hold_id === first.hold_id));
+
       let returned = false;
       const call = client.updateTask('deploy', { status: 'in_progress', percentage: 10 }).then(t => { returned = true; return t; });
-      await waitFor('the hold', async () => {
-        const r = await fetch(live.url + '/debug/holds', { headers: { Authorization: `Bearer ${live.token}` } });
-        return ((await r.json()) as { holds: unknown[] }).holds.length > 0 || undefined;
-      });
+      const held = await waitFor('the hold', async () => (await api(live.url, live.token, '/debug/holds')).holds[0]);
+      await waitFor('the hold recorded', async () =>
+        (await api(live.url, live.token, '/decisions?limit=50')).decisions.find((d: any) => d.decision_type === 'debug_hold' && d.context.hold_id === held.hold_id));
       assert.strictEqual(returned, false);
       const killedAt = Date.now();
       live.child.kill('SIGKILL');
@@ -228,17 +272,22 @@ describe('debug holds: the server dies while a client is held', function () {
       const again = await startServe(folder, { JARVIS_LOG_LEVEL: 'info' }, ['--port', new URL(live.url).port]);
       assert.strictEqual(again.url, live.url);
       await client.updateTask('after', { status: 'pending' });
-      const holdId = (await waitFor('the debug_hold decision', async () => {
-        const d = await fetch(again.url + '/decisions?limit=50', { headers: { Authorization: `Bearer ${again.token}` } });
-        return ((await d.json()) as { decisions: { decision_type: string; context: { hold_id: string } }[] }).decisions.find(x => x.decision_type === 'debug_hold');
-      })).context.hold_id;
-      await waitFor('the server told of it', () => again.stderr().includes(`went on by itself from hold ${holdId}`) || undefined);
-      const r = await fetch(again.url + '/task-progress', { headers: { Authorization: `Bearer ${again.token}` } });
-      const tasks = ((await r.json()) as { tasks: { task_id: string; percentage: number }[] }).tasks;
+      await waitFor('the server told of it', () => again.stderr().includes(`went on by itself from hold ${held.hold_id}`) || undefined);
+      const tasks = (await api(again.url, again.token, '/task-progress')).tasks as { task_id: string; percentage: number }[];
       assert.deepStrictEqual(tasks.filter(t => t.task_id === 'deploy').map(t => [t.task_id, t.percentage]), [['deploy', 10]]);
-      const report = await fetch(again.url + '/recovery-report', { headers: { Authorization: `Bearer ${again.token}` } });
-      const body = (await report.json()) as { last_decisions: { decision_type: string }[] };
-      assert.ok(body.last_decisions.some(d => d.decision_type === 'debug_hold'), 'the recovery report shows the hold left open');
+      const decisions = (await api(again.url, again.token, '/decisions?limit=100')).decisions as { id: number; decision_type: string }[];
+      const ours = decisions.filter(d => d.decision_type === 'plan' || d.decision_type === 'approve').map(d => d.id).sort((a, b) => a - b);
+      assert.deepStrictEqual(ours, [...acked].sort((a, b) => a - b), 'every acknowledged write present once');
+
+      const report = await api(again.url, again.token, '/recovery-report');
+      assert.strictEqual(report.trigger, 'crash');
+      const open = report.breakpoint_holds_at_crash as any[];
+      assert.deepStrictEqual(open.map(x => [x.hold_id, x.breakpoint, x.event_kind, x.task_id]), [[held.hold_id, 'task:deploy', 'task', 'deploy']]);
+      assert.match(open[0].source.file, /debug\.test\.(ts|js)$/, 'where the orchestrator called from');
+      assert.strictEqual(open[0].since, held.created_at);
+      const md = fs.readFileSync(path.join(folder, report.file.replace(/\.json$/, '.md')), 'utf8');
+      assert.match(md, /## Breakpoint holds open at the crash \(1\)/);
+      assert.ok(md.includes('breakpoint **task:deploy** at task') && md.includes('went on by itself'), md);
       again.child.kill('SIGTERM');
       await again.exited;
     } finally {

@@ -53,6 +53,11 @@ export function fixtureReport(): RecoveryReport {
     new_history: 'loaded from the recovery checkpoint',
     as_of_ids: { decision: 11, message: 4, task_event: 9, checkpoint: 5, span: 7 },
     spool_intake: { accepted: 3, duplicates: 1, rejected: 1, unreadable_lines: 1 },
+    breakpoint_holds_at_crash: [
+      { hold_id: 'mx1-7', breakpoint: 'tool:search', reason: 'breakpoint', filter: null, event_kind: 'tool', event_name: 'search', agent_id: 'coder', task_id: 'survey',
+        source: { file: '/work/orch.py', line: 42, function: 'run_tools' }, since: T2 },
+      { hold_id: 'mx1-8', breakpoint: null, reason: 'filter', filter: 'blocker', event_kind: 'task', event_name: null, agent_id: null, task_id: null, source: null, since: T2 },
+    ],
   };
 }
 
