@@ -5,7 +5,7 @@
 #   test/integration/run.sh                 main suite, then the crash suite
 #   test/integration/run.sh --only suite    one of them (suite | crash)
 # Env: VERBOSE=1 (browser console), TIMEOUT (s per phase, default 300), HARNESS_GREP (mocha grep),
-#      CRASH_PHASES (the crash suite's phases, default crash,verify,reload,dayprep,day,dayclean),
+#      CRASH_PHASES (the crash suite's phases, default crash,verify,reload,dayprep,day,dayclean,debugkill,debugverify),
 #      UPDATE_SCREENSHOTS=1 (copy the screenshots into media/).
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -114,7 +114,7 @@ if [ -z "$ONLY" ] || [ "$ONLY" = suite ]; then
   drive suite "$ROOT/out/test/integration/suite/index.js" "$RUN/ws-suite" || RC=1
 fi
 if [ -z "$ONLY" ] || [ "$ONLY" = crash ]; then
-  drive crash "$ROOT/out/test/integration/crash/index.js" "$RUN/ws-crash" --phases "${CRASH_PHASES:-crash,verify,reload,dayprep,day,dayclean}" || RC=1
+  drive crash "$ROOT/out/test/integration/crash/index.js" "$RUN/ws-crash" --phases "${CRASH_PHASES:-crash,verify,reload,dayprep,day,dayclean,debugkill,debugverify}" || RC=1
 fi
 echo "integration: $(( $(date +%s) - T0 )) s; run dir $RUN (code-server.log, udd/logs/*/exthost*/, out-*/)"
 echo "exit code: $RC"
