@@ -3,6 +3,7 @@
 import * as assert from 'assert';
 import * as http from 'http';
 import { startHarness, type Harness } from './support';
+import { onSseBlocks } from '../support/sseBlocks';
 
 const loop = async (h: Harness, from = 'writer', times = 5): Promise<void> => {
   for (let i = 0; i < times; i++) {
@@ -87,16 +88,7 @@ describe('server: alerts', () => {
     const blocks: string[] = [];
     const req = http.get(h.server.url + '/stream', { headers: { Authorization: `Bearer ${h.server.token}` } });
     const res = await new Promise<http.IncomingMessage>(resolve => req.on('response', resolve));
-    let buffer = '';
-    res.setEncoding('utf8');
-    res.on('data', (d: string) => {
-      buffer += d;
-      let i: number;
-      while ((i = buffer.indexOf('\n\n')) >= 0) {
-        blocks.push(buffer.slice(0, i));
-        buffer = buffer.slice(i + 2);
-      }
-    });
+    onSseBlocks(res, b => blocks.push(b));
     const alertEvents = () => blocks.filter(b => b.includes('\nevent: alert\n')).map(b => JSON.parse(b.split('\ndata: ')[1]));
     const waitFor = async (n: number) => {
       for (let i = 0; i < 300 && alertEvents().length < n; i++) await new Promise(r => setTimeout(r, 10));

@@ -10,6 +10,7 @@ import type { ChangeEvent } from '../../../src/core/types';
 import { readWasmBinary } from '../../../src/core/wasm';
 import { JarvisServer } from '../../../src/server/server';
 import { observableState, openEngine, request, startHarness, tempDir, type Harness } from './support';
+import { onSseBlocks } from '../support/sseBlocks';
 
 interface Stream {
   res: http.IncomingMessage;
@@ -21,17 +22,10 @@ interface Stream {
 function openStream(url: string, token: string): Promise<Stream> {
   return new Promise((resolve, reject) => {
     const req = http.get(url + '/stream', { headers: { Authorization: `Bearer ${token}` } }, res => {
-      let buffer = '';
       const blocks: string[] = [];
       let waiter: (() => void) | undefined;
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => {
-        buffer += d;
-        let i: number;
-        while ((i = buffer.indexOf('\n\n')) >= 0) {
-          blocks.push(buffer.slice(0, i));
-          buffer = buffer.slice(i + 2);
-        }
+      onSseBlocks(res, b => {
+        blocks.push(b);
         waiter?.();
       });
       resolve({

@@ -1,5 +1,6 @@
 // The debugger's announcements as GET /stream sends them (event `debug`), for tests and the bench.
 import * as http from 'http';
+import { onSseBlocks } from './sseBlocks';
 
 export interface DebugStream {
   /** Each announcement's JSON, in order of arrival. */
@@ -13,19 +14,11 @@ export function streamDebug(url: string, token: string): Promise<DebugStream> {
   return new Promise((resolve, reject) => {
     const stream: DebugStream = { events: [], close: () => req.destroy() };
     const req = http.get(url + '/stream', { headers: { Authorization: `Bearer ${token}` } }, res => {
-      let buf = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => {
-        buf += c;
-        let cut: number;
-        while ((cut = buf.indexOf('\n\n')) >= 0) {
-          const frame = buf.slice(0, cut);
-          buf = buf.slice(cut + 2);
-          if (!frame.includes('event: debug')) continue;
-          const event = JSON.parse(frame.split('\n').find(l => l.startsWith('data: '))!.slice(6));
-          stream.events.push(event);
-          stream.onEvent?.(event);
-        }
+      onSseBlocks(res, frame => {
+        if (!frame.includes('event: debug')) return;
+        const event = JSON.parse(frame.split('\n').find(l => l.startsWith('data: '))!.slice(6));
+        stream.events.push(event);
+        stream.onEvent?.(event);
       });
       resolve(stream);
     });
